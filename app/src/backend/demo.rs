@@ -1,0 +1,292 @@
+//! The demo data: South East London's real organisations (public ODS facts) and fictional
+//! people. Loading it twice changes nothing.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use time::OffsetDateTime;
+use time::macros::date;
+
+use super::entity::person;
+use super::orgs::{self, OrgInput, Upserted};
+use crate::domain::org::{OdsCode, OrgKind, OrgStatus};
+use crate::error::AppError;
+
+/// (code, name, kind, parent code)
+const ORGS: &[(&str, &str, OrgKind, Option<&str>)] = &[
+    ("X24", "NHS England", OrgKind::National, None),
+    ("Y56", "London", OrgKind::Region, Some("X24")),
+    (
+        "QKK",
+        "NHS South East London Integrated Care Board",
+        OrgKind::Icb,
+        Some("Y56"),
+    ),
+    (
+        "72Q",
+        "NHS South East London ICB - 72Q",
+        OrgKind::SubIcb,
+        Some("QKK"),
+    ),
+    (
+        "RJ1",
+        "Guy's and St Thomas' NHS Foundation Trust",
+        OrgKind::Trust,
+        Some("QKK"),
+    ),
+    (
+        "RJZ",
+        "King's College Hospital NHS Foundation Trust",
+        OrgKind::Trust,
+        Some("QKK"),
+    ),
+    (
+        "RJZ30",
+        "Princess Royal University Hospital",
+        OrgKind::Site,
+        Some("RJZ"),
+    ),
+    (
+        "RJ2",
+        "Lewisham and Greenwich NHS Trust",
+        OrgKind::Trust,
+        Some("QKK"),
+    ),
+    (
+        "RV5",
+        "South London and Maudsley NHS Foundation Trust",
+        OrgKind::Trust,
+        Some("QKK"),
+    ),
+    (
+        "RPG",
+        "Oxleas NHS Foundation Trust",
+        OrgKind::Trust,
+        Some("QKK"),
+    ),
+    (
+        "RRU",
+        "London Ambulance Service NHS Trust",
+        OrgKind::Trust,
+        Some("Y56"),
+    ),
+    (
+        "G85028",
+        "Stockwell Group Practice",
+        OrgKind::GpPractice,
+        Some("72Q"),
+    ),
+    (
+        "G85054",
+        "Lambeth Walk Group Practice",
+        OrgKind::GpPractice,
+        Some("72Q"),
+    ),
+    (
+        "G85073",
+        "Vassall Medical Centre",
+        OrgKind::GpPractice,
+        Some("72Q"),
+    ),
+    (
+        "G85100",
+        "Beckett House Practice",
+        OrgKind::GpPractice,
+        Some("72Q"),
+    ),
+    (
+        "G85135",
+        "Minet Green Health Practice",
+        OrgKind::GpPractice,
+        Some("72Q"),
+    ),
+    // ODS has no reliable code for Synnovis: suppliers carry an internal code.
+    ("SUP-SYNNOVIS", "Synnovis", OrgKind::Supplier, None),
+];
+
+/// (supplier, client, service)
+const SERVICES: &[(&str, &str, &str)] = &[
+    ("SUP-SYNNOVIS", "RJ1", "Pathology services"),
+    ("SUP-SYNNOVIS", "RJZ", "Pathology services"),
+];
+
+/// Fictional people: (name, email, job title, organisation). Any likeness is coincidental.
+pub const PEOPLE: &[(&str, &str, &str, &str)] = &[
+    (
+        "Ruth Adeyemi",
+        "ruth.adeyemi@demo.wardline.test",
+        "Regional cyber security lead",
+        "Y56",
+    ),
+    (
+        "Gareth Lloyd",
+        "gareth.lloyd@demo.wardline.test",
+        "ICB cyber security lead",
+        "QKK",
+    ),
+    (
+        "Meera Shah",
+        "meera.shah@demo.wardline.test",
+        "ICB Senior Information Risk Owner",
+        "QKK",
+    ),
+    (
+        "Priya Raman",
+        "priya.raman@demo.wardline.test",
+        "Head of Cyber Security",
+        "RJ1",
+    ),
+    (
+        "Tom Okafor",
+        "tom.okafor@demo.wardline.test",
+        "Chief Digital Information Officer",
+        "RJ1",
+    ),
+    (
+        "Helen Marsh",
+        "helen.marsh@demo.wardline.test",
+        "Caldicott Guardian",
+        "RJ1",
+    ),
+    (
+        "Sam Whitfield",
+        "sam.whitfield@demo.wardline.test",
+        "Head of Cyber Security",
+        "RJZ",
+    ),
+    (
+        "Aisha Bello",
+        "aisha.bello@demo.wardline.test",
+        "Director of Digital",
+        "RJZ",
+    ),
+    (
+        "Nadia Kowalski",
+        "nadia.kowalski@demo.wardline.test",
+        "Practice Manager",
+        "G85028",
+    ),
+    (
+        "Owen Fraser",
+        "owen.fraser@demo.wardline.test",
+        "GP Partner",
+        "G85028",
+    ),
+    (
+        "Chris Doyle",
+        "chris.doyle@demo.wardline.test",
+        "Information Security Manager",
+        "SUP-SYNNOVIS",
+    ),
+];
+
+/// What a demo load did, for the CLI to report.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DemoReport {
+    pub organisations_created: usize,
+    pub links_created: usize,
+    pub people_created: usize,
+}
+
+#[tracing::instrument(skip_all, err)]
+pub async fn load(db: &DatabaseConnection) -> Result<DemoReport, AppError> {
+    let txn = db.begin().await?;
+    let mut report = DemoReport::default();
+    let since = date!(2022 - 07 - 01);
+    for (code, name, kind, _) in ORGS {
+        let input = OrgInput {
+            code: OdsCode::parse(*kind, code).map_err(AppError::Invalid)?,
+            name: (*name).to_owned(),
+            kind: *kind,
+            status: OrgStatus::Active,
+            opened_on: None,
+            closed_on: None,
+            postcode: None,
+        };
+        // The demo fills gaps; it never overwrites what an admin or an import has changed.
+        if orgs::find_by_code(&txn, code).await?.is_none()
+            && let Upserted::Created(_) = orgs::upsert(&txn, &input).await?
+        {
+            report.organisations_created += 1;
+        }
+    }
+    let id = |code: &str| {
+        let txn = &txn;
+        let code = code.to_owned();
+        async move {
+            orgs::find_by_code(txn, &code)
+                .await?
+                .map(|o| o.id)
+                .ok_or_else(|| AppError::Invalid(format!("demo organisation {code} missing")))
+        }
+    };
+    for (code, _, _, parent) in ORGS {
+        if let Some(parent) = parent {
+            let child = id(code).await?;
+            if orgs::ancestors(&txn, child).await?.is_empty()
+                && orgs::set_parent(&txn, child, id(parent).await?, since).await?
+            {
+                report.links_created += 1;
+            }
+        }
+    }
+    for (supplier, client, service) in SERVICES {
+        if orgs::link_supplier(&txn, id(supplier).await?, id(client).await?, service, since).await?
+        {
+            report.links_created += 1;
+        }
+    }
+    let now = OffsetDateTime::now_utc();
+    for (name, email, title, org) in PEOPLE {
+        let exists = person::Entity::find()
+            .filter(person::Column::Email.eq(*email))
+            .one(&txn)
+            .await?
+            .is_some();
+        if !exists {
+            person::ActiveModel {
+                display_name: Set((*name).to_owned()),
+                email: Set((*email).to_owned()),
+                job_title: Set(Some((*title).to_owned())),
+                org_id: Set(Some(id(org).await?)),
+                disabled: Set(false),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            report.people_created += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::db;
+    use crate::domain::tree;
+    use migrations::{Migrator, MigratorTrait};
+
+    #[tokio::test]
+    async fn the_demo_loads_once_and_a_second_load_changes_nothing() {
+        let conn = db::connect("sqlite::memory:").await.unwrap();
+        Migrator::up(&conn, None).await.unwrap();
+        let first = load(&conn).await.unwrap();
+        assert_eq!(first.organisations_created, ORGS.len());
+        assert_eq!(first.people_created, PEOPLE.len());
+        assert_eq!(load(&conn).await.unwrap(), DemoReport::default());
+
+        let map = orgs::tree(&conn).await.unwrap();
+        assert_eq!(map.roots.len(), 1, "everything hangs from NHS England");
+        assert_eq!(tree::count(&map.roots), ORGS.len() - 1);
+        assert_eq!(map.suppliers[0].serves.len(), 2);
+        let practice = orgs::detail(&conn, "G85028").await.unwrap();
+        assert_eq!(practice.parent.unwrap().code, "72Q");
+        let kings = orgs::detail(&conn, "RJZ").await.unwrap();
+        assert_eq!(kings.children[0].code, "RJZ30");
+        assert_eq!(kings.suppliers[0].org.name, "Synnovis");
+    }
+}

@@ -1,0 +1,41 @@
+//! An organisation row.
+
+use sea_orm::entity::prelude::*;
+
+use crate::domain::org::{OrgKind, OrgStatus, OrgSummary};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "organisation")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub status: String,
+    pub opened_on: Option<TimeDate>,
+    pub closed_on: Option<TimeDate>,
+    pub postcode: Option<String>,
+    pub created_at: TimeDateTimeWithTimeZone,
+    pub updated_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    pub fn summary(&self) -> OrgSummary {
+        OrgSummary {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            // Rows are only written through `OrgKind::as_str`; an unknown value means a
+            // newer schema wrote it, and showing it as a supplier-less national body is safer
+            // than failing the whole page.
+            kind: OrgKind::parse(&self.kind).unwrap_or(OrgKind::National),
+            status: OrgStatus::parse(&self.status).unwrap_or(OrgStatus::Active),
+        }
+    }
+}

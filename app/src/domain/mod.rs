@@ -1,0 +1,5 @@
+//! Types both sides use: DTOs, validated newtypes and pure rules. No I/O.
+
+pub mod dates;
+pub mod org;
+pub mod tree;

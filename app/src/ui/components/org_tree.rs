@@ -1,0 +1,48 @@
+//! The organisation tree: nested lists of disclosure widgets. `<details>` opens and closes
+//! by keyboard and screen reader without any script, so the tree works before (and without)
+//! the WebAssembly.
+
+use leptos::prelude::*;
+
+use crate::domain::org::OrgNode;
+use crate::ui::components::tags::{KindTag, StatusTag};
+
+/// Renders a forest. Nodes shallower than `open_depth` start open.
+#[component]
+pub fn OrgTreeView(nodes: Vec<OrgNode>, open_depth: usize) -> impl IntoView {
+    view! { <ul class="org-tree" role="list">{nodes.into_iter().map(|n| node(n, 0, open_depth)).collect_view()}</ul> }
+}
+
+fn node(n: OrgNode, depth: usize, open_depth: usize) -> AnyView {
+    let href = format!("/orgs/{}", n.org.code);
+    let label = view! {
+        <a href=href class="org-tree__link">{n.org.name.clone()}</a>
+        " "
+        <span class="org-tree__code">{n.org.code.clone()}</span>
+        " "
+        <KindTag kind=n.org.kind/>
+        <StatusTag status=n.org.status/>
+    };
+    if n.children.is_empty() {
+        view! { <li class="org-tree__item org-tree__leaf">{label}</li> }.into_any()
+    } else {
+        let count = n.children.len();
+        let kids = n
+            .children
+            .into_iter()
+            .map(|c| node(c, depth + 1, open_depth))
+            .collect_view();
+        view! {
+            <li class="org-tree__item">
+                <details open=depth < open_depth>
+                    <summary>
+                        {label}
+                        <span class="visually-hidden">{format!(", {count} below")}</span>
+                    </summary>
+                    <ul role="list">{kids}</ul>
+                </details>
+            </li>
+        }
+        .into_any()
+    }
+}

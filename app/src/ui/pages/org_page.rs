@@ -1,0 +1,130 @@
+//! One organisation: its code, kind, place in the tree (now and before), what sits under it,
+//! and the suppliers on either side.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::orgs::get_org_detail;
+use crate::domain::dates;
+use crate::domain::org::{OrgDetail, OrgSummary, ServiceLink};
+use crate::error::AppError;
+use crate::ui::components::tags::{KindTag, StatusTag};
+
+#[component]
+pub fn OrgPage() -> impl IntoView {
+    let params = use_params_map();
+    let code = move || params.read().get("code").unwrap_or_default();
+    let detail = Resource::new(code, get_org_detail);
+
+    view! {
+        <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <Detail d/> }.into_any(),
+                    Err(AppError::NotFound) => view! {
+                        <Title text="Organisation not found"/>
+                        <h1>"Organisation not found"</h1>
+                        <p>"No organisation has that code. "<a href="/orgs">"Go back to the organisation map"</a>"."</p>
+                    }.into_any(),
+                    Err(err) => view! { <p class="error-summary" role="alert">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn org_link(o: &OrgSummary) -> impl IntoView + use<> {
+    view! { <a href=format!("/orgs/{}", o.code)>{o.name.clone()}</a>" ("{o.code.clone()}")" }
+}
+
+#[component]
+fn Detail(d: OrgDetail) -> impl IntoView {
+    let OrgDetail {
+        org,
+        opened_on,
+        closed_on,
+        postcode,
+        parent,
+        parent_history,
+        children,
+        suppliers,
+        clients,
+    } = d;
+    let title = org.name.clone();
+    view! {
+        <Title text=title.clone()/>
+        <nav aria-label="Breadcrumb" class="breadcrumb">
+            <a href="/orgs">"Organisations"</a>
+            {parent.as_ref().map(|p| view! { " › " {org_link(p)} })}
+        </nav>
+        <h1>{title}</h1>
+        <p><KindTag kind=org.kind/><StatusTag status=org.status/></p>
+        <dl class="summary-list">
+            <div><dt>"ODS code"</dt><dd>{org.code.clone()}</dd></div>
+            <div><dt>"Kind"</dt><dd>{org.kind.label()}</dd></div>
+            <div><dt>"Parent"</dt><dd>{match &parent {
+                Some(p) => org_link(p).into_any(),
+                None => "None (top level)".into_any(),
+            }}</dd></div>
+            {opened_on.map(|d| view! { <div><dt>"Opened"</dt><dd>{dates::long(d)}</dd></div> })}
+            {closed_on.map(|d| view! { <div><dt>"Closed"</dt><dd>{dates::long(d)}</dd></div> })}
+            {postcode.map(|p| view! { <div><dt>"Postcode"</dt><dd>{p}</dd></div> })}
+        </dl>
+        <OrgList heading="Organisations under this one" empty="None." orgs=children/>
+        <ServiceList heading="Suppliers serving this organisation" links=suppliers/>
+        <ServiceList heading="Organisations this supplier serves" links=clients/>
+        {(parent_history.len() > 1).then(|| view! {
+            <section aria-labelledby="history-heading">
+                <h2 id="history-heading">"Where it has sat"</h2>
+                <table class="table">
+                    <caption class="visually-hidden">"Parent organisations over time"</caption>
+                    <thead><tr><th scope="col">"Parent"</th><th scope="col">"From"</th><th scope="col">"Until"</th></tr></thead>
+                    <tbody>
+                        {parent_history.into_iter().map(|p| view! {
+                            <tr>
+                                <td>{org_link(&p.parent)}</td>
+                                <td>{dates::long(p.from)}</td>
+                                <td>{p.to.map(dates::long).unwrap_or_else(|| "now".into())}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </section>
+        })}
+    }
+}
+
+#[component]
+fn OrgList(heading: &'static str, empty: &'static str, orgs: Vec<OrgSummary>) -> impl IntoView {
+    let id = heading.to_lowercase().replace(' ', "-");
+    let labelled_by = id.clone();
+    view! {
+        <section aria-labelledby=labelled_by>
+            <h2 id=id>{heading}</h2>
+            {if orgs.is_empty() {
+                view! { <p>{empty}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="plain-list" role="list">
+                        {orgs.iter().map(|o| view! { <li>{org_link(o)}" "<KindTag kind=o.kind/></li> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ServiceList(heading: &'static str, links: Vec<ServiceLink>) -> impl IntoView {
+    let id = heading.to_lowercase().replace(' ', "-");
+    let labelled_by = id.clone();
+    (!links.is_empty()).then(|| view! {
+        <section aria-labelledby=labelled_by>
+            <h2 id=id>{heading}</h2>
+            <ul class="plain-list" role="list">
+                {links.iter().map(|l| view! { <li>{org_link(&l.org)}" – "{l.service.clone()}</li> }).collect_view()}
+            </ul>
+        </section>
+    })
+}

@@ -1,0 +1,130 @@
+//! The organisation map: the NHS hierarchy and the suppliers beside it, with a search that
+//! filters as you type once the page is live (and on submit before that).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::orgs::get_org_tree;
+use crate::domain::org::OrgTree;
+use crate::domain::tree;
+use crate::ui::components::org_tree::OrgTreeView;
+use crate::ui::components::tags::KindTag;
+
+#[component]
+pub fn OrgTreePage() -> impl IntoView {
+    let query = use_query_map();
+    let search = RwSignal::new(query.read_untracked().get("q").unwrap_or_default());
+    let map = Resource::new(|| (), |_| get_org_tree());
+
+    view! {
+        <Title text="Organisations"/>
+        <h1>"Organisations"</h1>
+        <p class="lede">"Every organisation Wardline maps, from the region down to each trust site and GP practice, with the suppliers they depend on."</p>
+        <form method="get" action="/orgs" class="search" role="search">
+            <label for="org-search">"Find an organisation by name or ODS code"</label>
+            <div class="search__row">
+                <input
+                    id="org-search"
+                    name="q"
+                    type="search"
+                    autocomplete="off"
+                    spellcheck="false"
+                    prop:value=move || search.get()
+                    on:input=move |ev| search.set(event_target_value(&ev))
+                />
+                <button type="submit" class="button button--secondary">"Search"</button>
+            </div>
+        </form>
+        <Suspense fallback=|| view! { <p role="status">"Loading organisations…"</p> }>
+            {move || Suspend::new(async move {
+                match map.await {
+                    Ok(map) => view! { <MapView map search=search.into()/> }.into_any(),
+                    Err(err) => view! { <p class="error-summary" role="alert">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn MapView(map: OrgTree, search: Signal<String>) -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    // Effects run only in the browser: the buttons below appear once they can work.
+    Effect::new(move |_| hydrated.set(true));
+    let tree_ref = NodeRef::<leptos::html::Div>::new();
+    let set_all = move |open: bool| {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(root) = tree_ref.get() else { return };
+        let Ok(list) = root.query_selector_all("details") else {
+            return;
+        };
+        for i in 0..list.length() {
+            if let Some(d) = list
+                .item(i)
+                .and_then(|n| n.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+            {
+                d.set_open(open);
+            }
+        }
+    };
+    let roots = StoredValue::new(map.roots);
+    let total = tree::count(&roots.read_value());
+    let suppliers = map.suppliers;
+
+    view! {
+        <section aria-labelledby="hierarchy-heading">
+            <div class="section-head">
+                <h2 id="hierarchy-heading">"NHS hierarchy"</h2>
+                <div class="button-group" hidden=move || !hydrated.get()>
+                    <button type="button" class="button button--secondary" on:click=move |_| set_all(true)>"Expand all"</button>
+                    <button type="button" class="button button--secondary" on:click=move |_| set_all(false)>"Collapse all"</button>
+                </div>
+            </div>
+            <div node_ref=tree_ref>
+                {move || {
+                    let q = search.get();
+                    let shown = tree::filter(&roots.read_value(), &q);
+                    let n = tree::count(&shown);
+                    let status = if q.trim().is_empty() {
+                        format!("{total} organisations")
+                    } else if n == 0 {
+                        format!("No organisation matches “{}”", q.trim())
+                    } else {
+                        format!("{n} of {total} organisations shown for “{}”", q.trim())
+                    };
+                    let open_depth = if q.trim().is_empty() { 3 } else { usize::MAX };
+                    view! {
+                        <p role="status" class="hint">{status}</p>
+                        <OrgTreeView nodes=shown open_depth/>
+                    }
+                }}
+            </div>
+        </section>
+        <section aria-labelledby="suppliers-heading">
+            <h2 id="suppliers-heading">"Suppliers"</h2>
+            {if suppliers.is_empty() {
+                view! { <p>"No suppliers recorded yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="supplier-list" role="list">
+                        {suppliers.into_iter().map(|s| view! {
+                            <li>
+                                <a href=format!("/orgs/{}", s.supplier.code)>{s.supplier.name.clone()}</a>
+                                " "<KindTag kind=s.supplier.kind/>
+                                <ul role="list">
+                                    {s.serves.into_iter().map(|l| view! {
+                                        <li>
+                                            {format!("{} for ", l.service)}
+                                            <a href=format!("/orgs/{}", l.org.code)>{l.org.name.clone()}</a>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}

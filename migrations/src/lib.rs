@@ -1,0 +1,19 @@
+//! Schema migrations, run at start-up. Each migration declares its own identifiers,
+//! never imports entities, has a `down`, and stays portable between SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_organisations;
+mod m20261128_000002_create_people;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261128_000001_create_organisations::Migration),
+            Box::new(m20261128_000002_create_people::Migration),
+        ]
+    }
+}

@@ -1,0 +1,81 @@
+//! Settings, built once from environment variables with defaults. The only place that reads
+//! the environment.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use leptos::prelude::LeptosOptions;
+use secrecy::{ExposeSecret, SecretString};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/wardline.db";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+/// The variables Wardline reads, for `--help`.
+pub const ENV_HELP: &str = "\
+Environment variables:
+  WARDLINE_DATABASE_URL  database to use; sqlite://PATH or postgres://… [default: sqlite://data/wardline.db]
+  WARDLINE_ADDR          address to serve on [default: 127.0.0.1:3000, or LEPTOS_SITE_ADDR]
+  LEPTOS_SITE_ROOT       folder holding the built site [default: target/site]
+  RUST_LOG               log filter [default: info]";
+
+pub struct Settings {
+    /// May hold a PostgreSQL password, so it is kept out of logs.
+    pub database_url: SecretString,
+    pub addr: SocketAddr,
+    pub leptos: LeptosOptions,
+}
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Settings> {
+        let leptos = leptos::prelude::get_configuration(None)
+            .context("reading the Leptos settings")?
+            .leptos_options;
+        let addr = match std::env::var("WARDLINE_ADDR") {
+            Ok(raw) => raw
+                .parse()
+                .with_context(|| format!("WARDLINE_ADDR={raw} is not an address"))?,
+            Err(_) => leptos.site_addr,
+        };
+        let database_url =
+            std::env::var("WARDLINE_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
+        Ok(Settings {
+            database_url: database_url.into(),
+            addr,
+            leptos,
+        })
+    }
+
+    /// Settings for tests: the given database, a free port, no environment.
+    pub fn for_tests(database_url: &str) -> Settings {
+        let leptos = LeptosOptions::builder()
+            .output_name("wardline")
+            .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .build();
+        Settings {
+            database_url: database_url.to_owned().into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            leptos,
+        }
+    }
+
+    /// Creates the folder of a SQLite database file, so a fresh clone just works.
+    pub fn prepare_storage(&self) -> anyhow::Result<()> {
+        let url = self.database_url.expose_secret();
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let path = path.split('?').next().unwrap_or_default();
+            if !path.is_empty() && !path.contains(":memory:") {
+                if let Some(dir) = std::path::Path::new(path)
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,37 @@
+use clap::Parser;
+use server::cli::{Cli, Command};
+use server::config::Settings;
+use server::{Application, open_database};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let settings = Settings::from_env()?;
+    match cli.command {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            println!("Wardline is serving on http://{}", app.local_addr());
+            app.run_until_stopped().await
+        }
+        Command::Migrate => {
+            open_database(&settings).await?;
+            println!("Migrations are up to date.");
+            Ok(())
+        }
+        Command::Demo => {
+            let db = open_database(&settings).await?;
+            let r = app::backend::demo::load(&db).await?;
+            println!(
+                "Demo data loaded: {} organisations, {} links and {} people created (0 means already there).",
+                r.organisations_created, r.links_created, r.people_created
+            );
+            Ok(())
+        }
+    }
+}
