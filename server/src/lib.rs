@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+mod middleware;
 
 use std::net::SocketAddr;
 
@@ -75,6 +76,7 @@ fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(middleware::error_status))
         .with_state(state)
 }
 

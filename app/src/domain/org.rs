@@ -263,7 +263,7 @@ mod tests {
             (OrgKind::Icb, "RJ1"),
             (OrgKind::Trust, "RJZ30"),
             (OrgKind::Site, "RJ1"),
-            (OrgKind::GpPractice, "G8502"),
+            (OrgKind::GpPractice, "G850"),
             (OrgKind::GpPractice, "G85O28X"),
             (OrgKind::Supplier, "-X"),
             (OrgKind::Trust, "R J"),

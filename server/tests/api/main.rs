@@ -1,0 +1,5 @@
+//! HTTP tests: each boots the real application on a fresh SQLite file and a random port.
+
+mod helpers;
+mod orgs;
+mod storage;

@@ -1,0 +1,51 @@
+//! The embedded database is set up to lose nothing.
+
+use sea_orm::{ConnectionTrait, Statement};
+
+use crate::helpers::spawn_app;
+
+async fn pragma(db: &sea_orm::DatabaseConnection, name: &str) -> String {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("PRAGMA {name}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<String>(0)
+        .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_with_full_sync_foreign_keys_and_a_busy_timeout() {
+    let app = spawn_app().await;
+    assert_eq!(pragma(&app.db, "journal_mode").await, "wal");
+    assert_eq!(pragma(&app.db, "synchronous").await, "2", "2 is FULL");
+    assert_eq!(pragma(&app.db, "foreign_keys").await, "1");
+    assert!(
+        pragma(&app.db, "busy_timeout")
+            .await
+            .parse::<i64>()
+            .unwrap()
+            >= 5000
+    );
+}
+
+#[tokio::test]
+async fn migrations_ran_at_start_up_and_foreign_keys_are_enforced() {
+    let app = spawn_app().await;
+    let err = app
+        .db
+        .execute_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "INSERT INTO org_link (child_id, parent_id, valid_from) VALUES (999, 998, '2024-01-01')",
+        ))
+        .await;
+    assert!(
+        err.is_err(),
+        "a link to organisations that do not exist must be refused"
+    );
+    assert!(app.database_url.starts_with("sqlite://"));
+}
