@@ -93,7 +93,7 @@ fn MapView(map: OrgTree, search: Signal<String>) -> impl IntoView {
                     } else {
                         format!("{n} of {total} organisations shown for “{}”", q.trim())
                     };
-                    let open_depth = if q.trim().is_empty() { 3 } else { usize::MAX };
+                    let open_depth = if q.trim().is_empty() { 4 } else { usize::MAX };
                     view! {
                         <p role="status" class="hint">{status}</p>
                         <OrgTreeView nodes=shown open_depth/>

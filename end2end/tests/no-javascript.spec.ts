@@ -1,0 +1,38 @@
+import { test, expect } from '@playwright/test';
+
+// Every page must read fully before, or without, the WebAssembly.
+test.use({ javaScriptEnabled: false });
+
+test('the map reads in full with JavaScript off', async ({ page }) => {
+  await page.goto('/orgs');
+  await expect(page.getByRole('heading', { level: 1, name: 'Organisations' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Stockwell Group Practice' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Princess Royal University Hospital' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Suppliers' }).getByRole('link', { name: 'Synnovis' })).toBeVisible();
+  // The script-only controls stay hidden rather than sitting there doing nothing.
+  await expect(page.getByRole('button', { name: 'Expand all' })).toBeHidden();
+});
+
+test('branches still open and close with JavaScript off', async ({ page }) => {
+  await page.goto('/orgs');
+  const london = page.locator('summary').filter({ has: page.getByRole('link', { name: 'London', exact: true }) });
+  await london.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('link', { name: 'NHS South East London Integrated Care Board' })).toBeHidden();
+});
+
+test('search works as a plain form with JavaScript off', async ({ page }) => {
+  await page.goto('/orgs');
+  await page.getByLabel('Find an organisation by name or ODS code').fill('stockwell');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(/q=stockwell/);
+  await expect(page.getByRole('link', { name: 'Stockwell Group Practice' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Vassall Medical Centre' })).toHaveCount(0);
+});
+
+test('an organisation page reads in full with JavaScript off', async ({ page }) => {
+  await page.goto('/orgs/G85028');
+  await expect(page.getByRole('heading', { level: 1, name: 'Stockwell Group Practice' })).toBeVisible();
+  await expect(page.locator('dl')).toContainText('GP practice');
+  await expect(page.locator('dl').getByRole('link', { name: 'NHS South East London ICB - 72Q' })).toBeVisible();
+});

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Brings Wardline up on a fresh machine: tools, a release build, the embedded SQLite database
+# under data/ with migrations and demo data, then serves on http://127.0.0.1:3000.
+source "$(dirname "$0")/env.sh"
+
+"$ROOT/scripts/install-tools.sh"
+
+step "Building Wardline (release)"
+cargo leptos build --release
+
+BIN="$CARGO_TARGET_DIR/release/wardline"
+step "Preparing the database"
+"$BIN" migrate
+"$BIN" demo
+
+cat <<MSG
+
+Wardline is starting on http://${WARDLINE_ADDR:-127.0.0.1:3000}
+Demo organisations: London region (Y56), South East London ICB (QKK), six trusts,
+five Lambeth GP practices and the supplier Synnovis. Demo people are fictional.
+Press Ctrl+C to stop.
+MSG
+exec "$BIN" serve
