@@ -13,6 +13,9 @@ pub enum AppError {
     NotFound,
     #[error("Please sign in.")]
     Unauthorized,
+    /// The same answer for an unknown email, a wrong password and a disabled account.
+    #[error("That email address and password do not match an account.")]
+    SignInFailed,
     #[error("You do not have permission to do that.")]
     Forbidden,
     #[error("{0}")]
@@ -31,7 +34,7 @@ impl AppError {
         match self {
             AppError::Invalid(_) => 422,
             AppError::NotFound => 404,
-            AppError::Unauthorized => 401,
+            AppError::Unauthorized | AppError::SignInFailed => 401,
             AppError::Forbidden => 403,
             AppError::Conflict(_) => 409,
             AppError::TooManyRequests => 429,

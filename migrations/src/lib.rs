@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_organisations;
 mod m20261128_000002_create_people;
+mod m20261128_000003_create_accounts;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_organisations::Migration),
             Box::new(m20261128_000002_create_people::Migration),
+            Box::new(m20261128_000003_create_accounts::Migration),
         ]
     }
 }

@@ -19,4 +19,22 @@ pub enum Command {
     Migrate,
     /// Load the demo data (South East London and fictional people); safe to run again.
     Demo,
+    /// Administration from the server's own shell.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a national admin. Everyone else joins by invitation. The password is read from
+    /// the terminal (or standard input), never from the command line.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The national body the admin belongs to (created if missing).
+        #[arg(long, default_value = "X24")]
+        org: String,
+    },
 }

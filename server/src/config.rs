@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use app::backend::state::AuthSettings;
 use leptos::prelude::LeptosOptions;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -15,6 +16,9 @@ pub const ENV_HELP: &str = "\
 Environment variables:
   WARDLINE_DATABASE_URL  database to use; sqlite://PATH or postgres://… [default: sqlite://data/wardline.db]
   WARDLINE_ADDR          address to serve on [default: 127.0.0.1:3000, or LEPTOS_SITE_ADDR]
+  WARDLINE_PUBLIC_URL    address people reach Wardline at, for invitation links [default: http://WARDLINE_ADDR]
+  WARDLINE_COOKIE_SECURE mark the session cookie Secure (HTTPS only); set to false only for
+                         plain-http local use [default: true]
   LEPTOS_SITE_ROOT       folder holding the built site [default: target/site]
   RUST_LOG               log filter [default: info]";
 
@@ -23,6 +27,7 @@ pub struct Settings {
     pub database_url: SecretString,
     pub addr: SocketAddr,
     pub leptos: LeptosOptions,
+    pub auth: AuthSettings,
 }
 
 impl Settings {
@@ -38,10 +43,23 @@ impl Settings {
         };
         let database_url =
             std::env::var("WARDLINE_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
+        let secure_cookies = match std::env::var("WARDLINE_COOKIE_SECURE").as_deref() {
+            Err(_) | Ok("true") | Ok("1") => true,
+            Ok("false") | Ok("0") => false,
+            Ok(other) => anyhow::bail!("WARDLINE_COOKIE_SECURE={other}: use true or false"),
+        };
+        let public_url =
+            std::env::var("WARDLINE_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
+        let auth = AuthSettings {
+            secure_cookies,
+            public_url,
+            ..AuthSettings::default()
+        };
         Ok(Settings {
             database_url: database_url.into(),
             addr,
             leptos,
+            auth,
         })
     }
 
@@ -55,6 +73,10 @@ impl Settings {
             database_url: database_url.to_owned().into(),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             leptos,
+            auth: AuthSettings {
+                secure_cookies: false,
+                ..AuthSettings::default()
+            },
         }
     }
 

@@ -1,12 +1,16 @@
 //! The Wardline server: builds the application from settings and runs it.
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 mod middleware;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
+use app::backend::limits::Limits;
+use app::backend::sessions::DbSessionStore;
 use app::backend::state::AppState;
 use app::{App, shell};
 use axum::Router;
@@ -15,6 +19,8 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::config::Settings;
 
@@ -43,7 +49,13 @@ impl Application {
             .with_context(|| format!("binding {}", settings.addr))?;
         let mut leptos_options = settings.leptos.clone();
         leptos_options.site_addr = listener.local_addr()?;
-        let state = AppState { leptos_options, db };
+        let state = AppState {
+            leptos_options,
+            db,
+            auth: Arc::new(settings.auth.clone()),
+            limits: Arc::new(Limits::default()),
+        };
+        spawn_housekeeping(state.clone());
         Ok(Application {
             listener,
             router: router(state),
@@ -70,14 +82,43 @@ impl Application {
 
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name("wardline_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(state.auth.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(state.auth.idle_timeout)
+                .unwrap_or(time::Duration::minutes(30)),
+        ));
     Router::new()
-        .leptos_routes(&state, routes, {
+        .leptos_routes_with_context(&state, routes, leptos::nonce::provide_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(middleware::error_status))
+        .layer(axum::middleware::from_fn(
+            middleware::require_session_for_api,
+        ))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(middleware::same_origin))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
         .with_state(state)
+}
+
+/// Removes expired sessions and refilled rate-limit keys every few minutes.
+fn spawn_housekeeping(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            if let Err(err) = app::backend::sessions::purge_expired(&state.db).await {
+                tracing::warn!(%err, "purging expired sessions");
+            }
+            state.limits.tidy();
+        }
+    });
 }
 
 async fn shutdown_signal() {

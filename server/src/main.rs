@@ -1,5 +1,5 @@
 use clap::Parser;
-use server::cli::{Cli, Command};
+use server::cli::{AdminCommand, Cli, Command};
 use server::config::Settings;
 use server::{Application, open_database};
 
@@ -30,6 +30,15 @@ async fn main() -> anyhow::Result<()> {
             println!(
                 "Demo data loaded: {} organisations, {} links and {} people created (0 means already there).",
                 r.organisations_created, r.links_created, r.people_created
+            );
+            Ok(())
+        }
+        Command::Admin(AdminCommand::CreateUser { email, name, org }) => {
+            let db = open_database(&settings).await?;
+            let password = rpassword::prompt_password("Password for the new national admin: ")?;
+            server::admin::create_national_admin(&db, &email, &name, &org, password).await?;
+            println!(
+                "Created national admin {email}. They must set up two-step verification at first sign-in."
             );
             Ok(())
         }

@@ -1,10 +1,11 @@
-//! Response middleware shared by every route.
+//! Response and request middleware shared by every route: error statuses, cross-site request
+//! refusal, safe redirects and security headers.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use app::error::AppError;
 
@@ -27,4 +28,142 @@ pub async fn error_status(req: Request, next: Next) -> Response {
         parts.status = status;
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+fn host(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::HOST).and_then(|h| h.to_str().ok())
+}
+
+/// The authority (host and port) of an absolute http(s) URL.
+fn authority(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
+}
+
+/// Refuses state-changing requests from other sites: any non-GET/HEAD/OPTIONS request whose
+/// `Origin` is not this host, or that the browser marks `Sec-Fetch-Site: cross-site`. Plain
+/// HTML form posts carry both headers, so they are covered without a custom header.
+pub async fn same_origin(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        let headers = req.headers();
+        let cross_site = headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"cross-site");
+        let foreign_origin = match headers.get(header::ORIGIN).map(|o| o.to_str()) {
+            None => false,
+            Some(Ok(origin)) => authority(origin).is_none() || authority(origin) != host(headers),
+            Some(Err(_)) => true,
+        };
+        if cross_site || foreign_origin {
+            return (
+                StatusCode::FORBIDDEN,
+                "Cross-site requests are not accepted.",
+            )
+                .into_response();
+        }
+    }
+    let host = host(req.headers()).map(str::to_owned);
+    let mut res = next.run(req).await;
+    // The no-script form fallback redirects to the Referer: never let that leave the site.
+    if let Some(location) = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+    {
+        let local_path = location.starts_with('/')
+            && !location.starts_with("//")
+            && !location.starts_with("/\\");
+        let same_host = authority(location).is_some() && authority(location) == host.as_deref();
+        if !local_path && !same_host {
+            res.headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_static("/"));
+        }
+    }
+    res
+}
+
+/// Headers on every response. Pages get their Content-Security-Policy, with the per-response
+/// nonce, from the shell; everything else gets a policy that allows nothing.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let is_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+            ),
+        );
+    }
+    if !is_asset {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authority;
+
+    #[test]
+    fn authority_is_the_host_and_port_only() {
+        assert_eq!(
+            authority("http://127.0.0.1:3000/orgs?x=1"),
+            Some("127.0.0.1:3000")
+        );
+        assert_eq!(authority("https://evil.example"), Some("evil.example"));
+        assert_eq!(authority("/orgs"), None);
+        assert_eq!(authority("null"), None);
+    }
+}
+
+/// Deny by default: a server function outside the public allow-list answers 401 to anyone
+/// not signed in, before its arguments are even read. Each function still checks its own
+/// permissions; this is the floor under them.
+pub async fn require_session_for_api(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") && !app::api::auth::PUBLIC_ENDPOINTS.contains(&path) {
+        let signed_in = match req.extensions().get::<tower_sessions::Session>() {
+            Some(session) => matches!(
+                session.get::<i64>(app::backend::sessions::PERSON_KEY).await,
+                Ok(Some(_))
+            ),
+            None => false,
+        };
+        if !signed_in {
+            let body = serde_json::to_string(&AppError::Unauthorized).unwrap_or_default();
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response();
+        }
+    }
+    next.run(req).await
 }

@@ -5,11 +5,13 @@ use leptos::prelude::*;
 use crate::domain::org::{OrgDetail, OrgTree};
 use crate::error::AppError;
 
-/// The whole organisation map. Organisation names and codes are public ODS facts.
+/// The whole organisation map, for anyone signed in: organisation names and codes are
+/// public ODS facts (people and incidents are scoped separately).
 #[server(endpoint = "orgs/tree")]
 pub async fn get_org_tree() -> Result<OrgTree, AppError> {
     let result = async {
         let state = crate::backend::state::current()?;
+        crate::backend::access::require_user(&state).await?;
         crate::backend::orgs::tree(&state.db).await
     }
     .await;
@@ -24,6 +26,7 @@ pub async fn get_org_detail(code: String) -> Result<OrgDetail, AppError> {
             return Err(AppError::NotFound);
         }
         let state = crate::backend::state::current()?;
+        crate::backend::access::require_user(&state).await?;
         crate::backend::orgs::detail(&state.db, &code).await
     }
     .await;

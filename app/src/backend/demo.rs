@@ -10,6 +10,8 @@ use time::macros::date;
 
 use super::entity::person;
 use super::orgs::{self, OrgInput, Upserted};
+use super::{auth, invites};
+use crate::domain::auth::AccessRole;
 use crate::domain::org::{OdsCode, OrgKind, OrgStatus};
 use crate::error::AppError;
 
@@ -111,73 +113,94 @@ const SERVICES: &[(&str, &str, &str)] = &[
     ("SUP-SYNNOVIS", "RJZ", "Pathology services"),
 ];
 
-/// Fictional people: (name, email, job title, organisation). Any likeness is coincidental.
-pub const PEOPLE: &[(&str, &str, &str, &str)] = &[
+/// The documented password of every demo account. Demo data only: never on a real deployment.
+pub const DEMO_PASSWORD: &str = "wardline-demo";
+
+/// Fictional people: (name, email, job title, organisation, access). Any likeness is coincidental.
+pub const PEOPLE: &[(&str, &str, &str, &str, AccessRole)] = &[
+    (
+        "Dana Whitlock",
+        "dana.whitlock@demo.wardline.test",
+        "National Wardline administrator",
+        "X24",
+        AccessRole::NationalAdmin,
+    ),
     (
         "Ruth Adeyemi",
         "ruth.adeyemi@demo.wardline.test",
-        "Regional cyber security lead",
+        "Regional cyber assurance lead",
         "Y56",
+        AccessRole::Regulator,
     ),
     (
         "Gareth Lloyd",
         "gareth.lloyd@demo.wardline.test",
         "ICB cyber security lead",
         "QKK",
+        AccessRole::OrgAdmin,
     ),
     (
         "Meera Shah",
         "meera.shah@demo.wardline.test",
         "ICB Senior Information Risk Owner",
         "QKK",
+        AccessRole::Lead,
     ),
     (
         "Priya Raman",
         "priya.raman@demo.wardline.test",
         "Head of Cyber Security",
         "RJ1",
+        AccessRole::OrgAdmin,
     ),
     (
         "Tom Okafor",
         "tom.okafor@demo.wardline.test",
         "Chief Digital Information Officer",
         "RJ1",
+        AccessRole::Lead,
     ),
     (
         "Helen Marsh",
         "helen.marsh@demo.wardline.test",
         "Caldicott Guardian",
         "RJ1",
+        AccessRole::Lead,
     ),
     (
         "Sam Whitfield",
         "sam.whitfield@demo.wardline.test",
         "Head of Cyber Security",
         "RJZ",
+        AccessRole::Lead,
     ),
     (
         "Aisha Bello",
         "aisha.bello@demo.wardline.test",
-        "Director of Digital",
+        "Ward Sister",
         "RJZ",
+        AccessRole::Staff,
     ),
     (
         "Nadia Kowalski",
         "nadia.kowalski@demo.wardline.test",
         "Practice Manager",
         "G85028",
+        AccessRole::Staff,
     ),
     (
         "Owen Fraser",
         "owen.fraser@demo.wardline.test",
         "GP Partner",
         "G85028",
+        AccessRole::Lead,
     ),
     (
         "Chris Doyle",
         "chris.doyle@demo.wardline.test",
         "Information Security Manager",
         "SUP-SYNNOVIS",
+        AccessRole::Staff,
     ),
 ];
 
@@ -238,14 +261,14 @@ pub async fn load(db: &DatabaseConnection) -> Result<DemoReport, AppError> {
         }
     }
     let now = OffsetDateTime::now_utc();
-    for (name, email, title, org) in PEOPLE {
+    for (name, email, title, org, access) in PEOPLE {
         let exists = person::Entity::find()
             .filter(person::Column::Email.eq(*email))
             .one(&txn)
             .await?
             .is_some();
         if !exists {
-            person::ActiveModel {
+            let person = person::ActiveModel {
                 display_name: Set((*name).to_owned()),
                 email: Set((*email).to_owned()),
                 job_title: Set(Some((*title).to_owned())),
@@ -256,6 +279,8 @@ pub async fn load(db: &DatabaseConnection) -> Result<DemoReport, AppError> {
             }
             .insert(&txn)
             .await?;
+            auth::set_password(&txn, person.id, email, DEMO_PASSWORD.to_owned()).await?;
+            invites::grant(&txn, person.id, id(org).await?, *access).await?;
             report.people_created += 1;
         }
     }

@@ -2,13 +2,47 @@
 
 use crate::error::AppError;
 
-/// Sets the response status from the error, then hands the result back unchanged.
+/// Sets the response from the error, then hands the result back unchanged.
+/// - A call from script gets the error's status.
+/// - A plain form post (no script) is left to redirect back to its page.
+/// - A page being rendered on the server gets the status too, except that a visitor who is
+///   not signed in is sent to sign in and brought back afterwards.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(err) = &result
-        && let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
-        && let Ok(status) = http::StatusCode::from_u16(err.status())
-    {
+    use leptos::prelude::use_context;
+    let Err(err) = &result else { return result };
+    let Some(options) = use_context::<leptos_axum::ResponseOptions>() else {
+        return result;
+    };
+    let parts = use_context::<http::request::Parts>();
+    let path = parts
+        .as_ref()
+        .map(|p| p.uri.path().to_owned())
+        .unwrap_or_default();
+    let wants_html = parts
+        .as_ref()
+        .and_then(|p| p.headers.get(http::header::ACCEPT))
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let is_call = path.starts_with("/api/");
+    if is_call && wants_html {
+        return result;
+    }
+    if !is_call && *err == AppError::Unauthorized {
+        let query = parts
+            .as_ref()
+            .and_then(|p| p.uri.query())
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
+        let next = format!("{path}{query}");
+        leptos_axum::redirect(&format!("/sign-in?next={}", urlencode(&next)));
+        return result;
+    }
+    if let Ok(status) = http::StatusCode::from_u16(err.status()) {
         options.set_status(status);
     }
     result
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

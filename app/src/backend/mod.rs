@@ -1,9 +1,19 @@
 //! Server-only code: state, database access, services per area and the demo loader.
 
+pub mod access;
+pub mod audit;
+pub mod auth;
 pub mod db;
 pub mod demo;
 pub mod entity;
 pub mod errors;
 pub mod http;
+pub mod invites;
+pub mod limits;
+pub mod mfa;
 pub mod orgs;
+pub mod passwords;
+pub mod people;
+pub mod sessions;
 pub mod state;
+pub mod tokens;

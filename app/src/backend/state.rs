@@ -1,15 +1,48 @@
 //! The state every request shares, put into Leptos context for server functions.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
+use super::limits::Limits;
 use crate::error::AppError;
+
+/// Session and sign-in settings.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Mark the session cookie Secure. Off only by an explicit setting, for plain-http local use.
+    pub secure_cookies: bool,
+    /// A session ends after this long without a request.
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, however busy.
+    pub absolute_timeout: Duration,
+    /// How long an invitation link works.
+    pub invite_ttl: Duration,
+    /// The address people reach Wardline at, for links in invitations.
+    pub public_url: String,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            secure_cookies: true,
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_timeout: Duration::from_secs(12 * 60 * 60),
+            invite_ttl: Duration::from_secs(7 * 24 * 60 * 60),
+            public_url: "http://127.0.0.1:3000".into(),
+        }
+    }
+}
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: DatabaseConnection,
+    pub auth: Arc<AuthSettings>,
+    pub limits: Arc<Limits>,
 }
 
 /// The state, from inside a server function or a server-rendered component.

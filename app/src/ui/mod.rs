@@ -1,5 +1,6 @@
 //! The app shell, the routes and the layout every page shares.
 
+pub mod auth;
 pub mod components;
 pub mod pages;
 
@@ -9,10 +10,15 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use components::layout::Layout;
-use pages::{not_found::NotFound, org_page::OrgPage, org_tree::OrgTreePage};
+use pages::{
+    account::AccountPage, invite::InvitePage, not_found::NotFound, org_page::OrgPage,
+    org_tree::OrgTreePage, sign_in::SignInPage,
+};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en-GB">
@@ -31,9 +37,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Sets this response's Content-Security-Policy, with the nonce Leptos puts on its scripts.
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    use http::header::{CONTENT_SECURITY_POLICY, HeaderValue};
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    auth::provide_auth();
     view! {
         <Stylesheet id="wardline" href="/pkg/wardline.css"/>
         <Title formatter=|page: String| format!("{page} – Wardline")/>
@@ -44,6 +71,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=OrgTreePage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs") view=OrgTreePage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code") view=OrgPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

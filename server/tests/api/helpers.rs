@@ -38,6 +38,72 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// The same state the server runs with, for calling services directly.
+    pub fn state(&self) -> app::backend::state::AppState {
+        app::backend::state::AppState {
+            leptos_options: leptos::prelude::LeptosOptions::builder()
+                .output_name("wardline")
+                .build(),
+            db: self.db.clone(),
+            auth: std::sync::Arc::new(app::backend::state::AuthSettings::default()),
+            limits: std::sync::Arc::new(app::backend::limits::Limits::default()),
+        }
+    }
+}
+
+pub const DEMO_PASSWORD: &str = app::backend::demo::DEMO_PASSWORD;
+
+impl TestApp {
+    /// A second, independent browser (its own cookie jar) on the same app.
+    pub fn new_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap()
+    }
+
+    pub async fn sign_in_with(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        client
+            .post(format!("{}/api/auth/sign_in", self.address))
+            .header("Accept", "application/json")
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Signs this app's client in as a demo person.
+    pub async fn sign_in(&self, email: &str) {
+        let res = self.sign_in_with(&self.client, email, DEMO_PASSWORD).await;
+        assert_eq!(
+            res.status(),
+            200,
+            "sign in as {email}: {}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+
+    pub async fn post_with(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(format!("{}{path}", self.address))
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn with_demo(self) -> Self {
         app::backend::demo::load(&self.db)
             .await

@@ -3,9 +3,12 @@
 
 use crate::helpers::spawn_app;
 
+const NADIA: &str = "nadia.kowalski@demo.wardline.test";
+
 #[tokio::test]
 async fn the_map_is_rendered_whole_on_the_server() {
     let app = spawn_app().await.with_demo().await;
+    app.sign_in(NADIA).await;
     let res = app.get("/orgs").await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
@@ -27,6 +30,7 @@ async fn the_map_is_rendered_whole_on_the_server() {
 #[tokio::test]
 async fn searching_without_script_filters_on_the_server() {
     let app = spawn_app().await.with_demo().await;
+    app.sign_in(NADIA).await;
     let html = app.get("/orgs?q=stockwell").await.text().await.unwrap();
     assert!(html.contains("Stockwell Group Practice"));
     assert!(
@@ -40,6 +44,7 @@ async fn searching_without_script_filters_on_the_server() {
 #[tokio::test]
 async fn an_organisation_page_shows_code_kind_parent_children_and_suppliers() {
     let app = spawn_app().await.with_demo().await;
+    app.sign_in(NADIA).await;
     let res = app.get("/orgs/RJZ").await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
@@ -61,6 +66,7 @@ async fn an_organisation_page_shows_code_kind_parent_children_and_suppliers() {
 #[tokio::test]
 async fn an_unknown_organisation_is_a_404_page() {
     let app = spawn_app().await.with_demo().await;
+    app.sign_in(NADIA).await;
     let res = app.get("/orgs/ZZZ99").await;
     assert_eq!(res.status(), 404);
     assert!(res.text().await.unwrap().contains("Organisation not found"));
@@ -70,6 +76,7 @@ async fn an_unknown_organisation_is_a_404_page() {
 #[tokio::test]
 async fn the_detail_function_answers_404_with_a_plain_error() {
     let app = spawn_app().await.with_demo().await;
+    app.sign_in(NADIA).await;
     let res = app.post_form("/api/orgs/detail", &[("code", "ZZZ")]).await;
     assert_eq!(res.status(), 404);
     let body = res.text().await.unwrap();
@@ -85,8 +92,29 @@ async fn the_detail_function_answers_404_with_a_plain_error() {
 }
 
 #[tokio::test]
+async fn the_map_sends_anonymous_visitors_to_sign_in() {
+    let app = spawn_app().await.with_demo().await;
+    let res = app
+        .client
+        .get(format!("{}/orgs/RJZ", app.address))
+        .header("Accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    let location = res.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("/sign-in?next=") && location.contains("RJZ"),
+        "{location}"
+    );
+    let res = app.post_form("/api/orgs/tree", &[]).await;
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
 async fn a_malformed_call_is_refused_without_internals() {
-    let app = spawn_app().await;
+    let app = spawn_app().await.with_demo().await;
+    app.sign_in(NADIA).await;
     let res = app
         .post_form("/api/orgs/detail", &[("nonsense", "1")])
         .await;

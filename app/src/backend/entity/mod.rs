@@ -1,6 +1,12 @@
 //! Database entities. They stay on the server and convert into `domain` types.
 
+pub mod access_grant;
+pub mod account;
+pub mod audit_event;
+pub mod invite;
 pub mod org_link;
 pub mod organisation;
 pub mod person;
+pub mod recovery_code;
+pub mod session;
 pub mod supplier_service;

@@ -1,7 +1,12 @@
-//! The frame of every page: skip link, header with navigation, main landmark, footer.
+//! The frame of every page: skip link, header with navigation and who is signed in, main
+//! landmark, footer.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+
+use crate::api::auth::SignOut;
+use crate::domain::auth::AuthStatus;
+use crate::ui::auth::use_auth;
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -16,6 +21,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <nav aria-label="Main">
                     <ul class="site-nav">
                         <li><A href="/orgs">"Organisations"</A></li>
+                        <AccountLinks/>
                     </ul>
                 </nav>
             </div>
@@ -30,5 +36,35 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <a href="tel:03003035222">"0300 303 5222"</a>" (24 hours)."</p>
             </div>
         </footer>
+    }
+}
+
+#[component]
+fn AccountLinks() -> impl IntoView {
+    let auth = use_auth();
+    let sign_out = ServerAction::<SignOut>::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if sign_out.value().get().is_some() {
+            auth.refresh();
+            navigate("/sign-in", Default::default());
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match auth.status.await {
+                    Ok(AuthStatus::SignedIn(me)) => view! {
+                        <li><A href="/account">{format!("Account ({})", me.name)}</A></li>
+                        <li>
+                            <ActionForm action=sign_out attr:class="inline-form">
+                                <button type="submit" class="link-button">"Sign out"</button>
+                            </ActionForm>
+                        </li>
+                    }.into_any(),
+                    _ => view! { <li><A href="/sign-in">"Sign in"</A></li> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }

@@ -1,5 +1,6 @@
 //! Components shared by several pages.
 
+pub mod forms;
 pub mod layout;
 pub mod org_tree;
 pub mod tags;

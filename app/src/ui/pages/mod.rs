@@ -1,5 +1,8 @@
 //! One module per page.
 
+pub mod account;
+pub mod invite;
 pub mod not_found;
 pub mod org_page;
 pub mod org_tree;
+pub mod sign_in;

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::orgs::get_org_detail;
@@ -22,6 +23,9 @@ pub fn OrgPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(d) => view! { <Detail d/> }.into_any(),
+                    Err(AppError::Unauthorized) => view! {
+                        <Redirect path=format!("/sign-in?next=/orgs/{}", code())/>
+                    }.into_any(),
                     Err(AppError::NotFound) => view! {
                         <Title text="Organisation not found"/>
                         <h1>"Organisation not found"</h1>

@@ -8,8 +8,10 @@ use leptos_router::hooks::use_query_map;
 use crate::api::orgs::get_org_tree;
 use crate::domain::org::OrgTree;
 use crate::domain::tree;
+use crate::error::AppError;
 use crate::ui::components::org_tree::OrgTreeView;
 use crate::ui::components::tags::KindTag;
+use leptos_router::components::Redirect;
 
 #[component]
 pub fn OrgTreePage() -> impl IntoView {
@@ -30,6 +32,7 @@ pub fn OrgTreePage() -> impl IntoView {
                     type="search"
                     autocomplete="off"
                     spellcheck="false"
+                    value=search.get_untracked()
                     prop:value=move || search.get()
                     on:input=move |ev| search.set(event_target_value(&ev))
                 />
@@ -40,6 +43,7 @@ pub fn OrgTreePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match map.await {
                     Ok(map) => view! { <MapView map search=search.into()/> }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <Redirect path="/sign-in?next=/orgs"/> }.into_any(),
                     Err(err) => view! { <p class="error-summary" role="alert">{err.to_string()}</p> }.into_any(),
                 }
             })}

@@ -1,0 +1,161 @@
+//! Signing in and out, the account page, MFA and invitations. The functions marked public
+//! are the only ones an anonymous caller may reach (see `PUBLIC_ENDPOINTS`).
+
+use leptos::prelude::*;
+
+use crate::domain::auth::{AuthStatus, MfaEnrolment, SessionView, SignInOutcome};
+use crate::error::AppError;
+
+/// Where the caller stands. Public: answers `Anonymous` to anyone not signed in.
+#[server(endpoint = "auth/status")]
+pub async fn get_auth_status() -> Result<AuthStatus, AppError> {
+    crate::backend::http::respond(
+        async {
+            use crate::backend::access;
+            let state = crate::backend::state::current()?;
+            let session = access::session().await?;
+            if let Some(user) = access::current_user(&state, &session).await? {
+                return Ok(AuthStatus::SignedIn(access::me(&state, &user).await?));
+            }
+            let pending = session
+                .get::<i64>("pending_person_id")
+                .await
+                .map_err(|e| crate::backend::errors::internal("session", &e))?;
+            Ok(if pending.is_some() {
+                AuthStatus::SecondFactor
+            } else {
+                AuthStatus::Anonymous
+            })
+        }
+        .await,
+    )
+}
+
+/// Public.
+#[server(endpoint = "auth/sign_in")]
+pub async fn sign_in(email: String, password: String) -> Result<SignInOutcome, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let session = crate::backend::access::session().await?;
+            let client = crate::backend::access::client_ip().await?;
+            crate::backend::auth::sign_in(&state, &session, client, &email, password).await
+        }
+        .await,
+    )
+}
+
+/// Public: only meaningful after a right password.
+#[server(endpoint = "auth/second_factor")]
+pub async fn second_factor(code: String) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let session = crate::backend::access::session().await?;
+            let client = crate::backend::access::client_ip().await?;
+            crate::backend::auth::second_factor(&state, &session, client, &code).await
+        }
+        .await,
+    )
+}
+
+/// Public: ending a session nobody holds does nothing.
+#[server(endpoint = "auth/sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let session = crate::backend::access::session().await?;
+            crate::backend::auth::sign_out(&state, &session).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "auth/change_password")]
+pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_signed_in(&state).await?;
+            let session = crate::backend::access::session().await?;
+            let client = crate::backend::access::client_ip().await?;
+            crate::backend::auth::change_password(&state, &session, &user, client, current, new)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "auth/sessions")]
+pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_signed_in(&state).await?;
+            let session = crate::backend::access::session().await?;
+            crate::backend::auth::list_sessions(&state, &session, &user).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "auth/sign_out_everywhere")]
+pub async fn sign_out_everywhere() -> Result<u64, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_signed_in(&state).await?;
+            let session = crate::backend::access::session().await?;
+            crate::backend::auth::sign_out_everywhere(&state, &session, &user).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "auth/mfa_begin")]
+pub async fn mfa_begin() -> Result<MfaEnrolment, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_signed_in(&state).await?;
+            crate::backend::mfa::begin(&state.db, &user).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "auth/mfa_confirm")]
+pub async fn mfa_confirm(code: String) -> Result<Vec<String>, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_signed_in(&state).await?;
+            crate::backend::mfa::confirm(&state.db, &user, &code).await
+        }
+        .await,
+    )
+}
+
+/// Public: the token is the credential.
+#[server(endpoint = "auth/accept_invite")]
+pub async fn accept_invite(token: String, password: String) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let client = crate::backend::access::client_ip().await?;
+            state.limits.sign_in("invite", client)?;
+            crate::backend::invites::accept(&state, &token, password).await
+        }
+        .await,
+    )
+}
+
+/// The endpoints an anonymous caller may reach; everything else answers 401 or 403.
+pub const PUBLIC_ENDPOINTS: &[&str] = &[
+    "/api/auth/status",
+    "/api/auth/sign_in",
+    "/api/auth/second_factor",
+    "/api/auth/sign_out",
+    "/api/auth/accept_invite",
+];

@@ -1,0 +1,217 @@
+//! Who is calling, and what they may reach. Every server function starts here: it denies
+//! by default, scopes reads to the organisations a person's grants cover (each grant reaches
+//! the organisation and everything under it), and refuses changes from regulators.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+use super::entity::{access_grant, account, org_link, organisation, person};
+use super::sessions::PERSON_KEY;
+use super::state::AppState;
+use crate::domain::auth::{AccessRole, GrantView, Me};
+use crate::error::AppError;
+
+/// Session keys besides the person.
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+
+/// The signed-in person and their grants, resolved for this request.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub person_id: i64,
+    pub name: String,
+    pub email: String,
+    pub grants: Vec<(i64, AccessRole)>,
+    pub mfa_enabled: bool,
+}
+
+impl User {
+    pub fn is_national_admin(&self) -> bool {
+        self.grants
+            .iter()
+            .any(|(_, r)| *r == AccessRole::NationalAdmin)
+    }
+
+    pub fn must_enrol_mfa(&self) -> bool {
+        !self.mfa_enabled && self.grants.iter().any(|(_, r)| r.requires_mfa())
+    }
+
+    /// Only regulators: they read, never write.
+    pub fn is_read_only(&self) -> bool {
+        !self.grants.is_empty() && self.grants.iter().all(|(_, r)| *r == AccessRole::Regulator)
+    }
+}
+
+/// The session of this request, from inside a server function.
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|e| super::errors::internal("session", &e))
+}
+
+/// The address of the client, for rate limits and the audit trail.
+pub async fn client_ip() -> Result<std::net::IpAddr, AppError> {
+    let axum::extract::ConnectInfo(addr) =
+        leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .await
+            .map_err(|e| super::errors::internal("client address", &e))?;
+    Ok(addr.ip())
+}
+
+/// The signed-in person, if any, ending the session if it outlived its absolute limit or the
+/// person was disabled.
+pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<User>, AppError> {
+    let Some(person_id) = session.get::<i64>(PERSON_KEY).await.map_err(session_err)? else {
+        return Ok(None);
+    };
+    let signed_in_at = session
+        .get::<i64>(SIGNED_IN_AT_KEY)
+        .await
+        .map_err(session_err)?
+        .unwrap_or(0);
+    let age = OffsetDateTime::now_utc().unix_timestamp() - signed_in_at;
+    let person = person::Entity::find_by_id(person_id).one(&state.db).await?;
+    let person = match person {
+        Some(p) if !p.disabled && age <= state.auth.absolute_timeout.as_secs() as i64 => p,
+        _ => {
+            session.flush().await.map_err(session_err)?;
+            return Ok(None);
+        }
+    };
+    let grants = access_grant::Entity::find()
+        .filter(access_grant::Column::PersonId.eq(person_id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|g| AccessRole::parse(&g.role).map(|r| (g.org_id, r)))
+        .collect();
+    let mfa_enabled = account::Entity::find_by_id(person_id)
+        .one(&state.db)
+        .await?
+        .is_some_and(|a| a.totp_enabled_at.is_some());
+    Ok(Some(User {
+        person_id,
+        name: person.display_name,
+        email: person.email,
+        grants,
+        mfa_enabled,
+    }))
+}
+
+fn session_err(e: tower_sessions::session::Error) -> AppError {
+    super::errors::internal("session store", &e)
+}
+
+/// The caller, who must be signed in and, if their role needs it, enrolled in MFA.
+pub async fn require_user(state: &AppState) -> Result<User, AppError> {
+    let user = require_signed_in(state).await?;
+    if user.must_enrol_mfa() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(user)
+}
+
+/// The caller, signed in, even if they still have to enrol in MFA (for enrolment itself).
+pub async fn require_signed_in(state: &AppState) -> Result<User, AppError> {
+    let session = session().await?;
+    current_user(state, &session)
+        .await?
+        .ok_or(AppError::Unauthorized)
+}
+
+/// A caller who may change things: not a regulator.
+pub async fn require_writer(state: &AppState) -> Result<User, AppError> {
+    let user = require_user(state).await?;
+    if user.is_read_only() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(user)
+}
+
+/// The page's view of the caller.
+pub async fn me(state: &AppState, user: &User) -> Result<Me, AppError> {
+    let ids: Vec<i64> = user.grants.iter().map(|(o, _)| *o).collect();
+    let orgs: HashMap<i64, organisation::Model> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let grants = user
+        .grants
+        .iter()
+        .filter_map(|(o, role)| {
+            orgs.get(o).map(|o| GrantView {
+                org_code: o.code.clone(),
+                org_name: o.name.clone(),
+                role: *role,
+            })
+        })
+        .collect();
+    Ok(Me {
+        name: user.name.clone(),
+        email: user.email.clone(),
+        grants,
+        mfa_enabled: user.mfa_enabled,
+        must_enrol_mfa: user.must_enrol_mfa(),
+    })
+}
+
+/// Every organisation at or under `roots`, following current links.
+pub async fn subtree(db: &impl ConnectionTrait, roots: &[i64]) -> Result<HashSet<i64>, AppError> {
+    let links = org_link::Entity::find()
+        .filter(org_link::Column::ValidTo.is_null())
+        .all(db)
+        .await?;
+    let mut children: HashMap<i64, Vec<i64>> = HashMap::new();
+    for l in &links {
+        children.entry(l.parent_id).or_default().push(l.child_id);
+    }
+    let mut seen: HashSet<i64> = HashSet::new();
+    let mut stack: Vec<i64> = roots.to_vec();
+    while let Some(id) = stack.pop() {
+        if seen.insert(id) {
+            stack.extend(children.get(&id).into_iter().flatten());
+        }
+    }
+    Ok(seen)
+}
+
+/// The organisations whose private records (people, incidents) the user may read, or
+/// `None` for everywhere (national admins).
+pub async fn readable_orgs(
+    db: &impl ConnectionTrait,
+    user: &User,
+) -> Result<Option<HashSet<i64>>, AppError> {
+    if user.is_national_admin() {
+        return Ok(None);
+    }
+    let roots: Vec<i64> = user.grants.iter().map(|(o, _)| *o).collect();
+    Ok(Some(subtree(db, &roots).await?))
+}
+
+/// The organisations the user administers (org admin grants and their subtrees), or `None`
+/// for everywhere.
+pub async fn administered_orgs(
+    db: &impl ConnectionTrait,
+    user: &User,
+) -> Result<Option<HashSet<i64>>, AppError> {
+    if user.is_national_admin() {
+        return Ok(None);
+    }
+    let roots: Vec<i64> = user
+        .grants
+        .iter()
+        .filter(|(_, r)| *r == AccessRole::OrgAdmin)
+        .map(|(o, _)| *o)
+        .collect();
+    Ok(Some(subtree(db, &roots).await?))
+}
+
+/// Whether `org` is within a scope (`None` is everywhere).
+pub fn within(scope: &Option<HashSet<i64>>, org: i64) -> bool {
+    scope.as_ref().is_none_or(|s| s.contains(&org))
+}

@@ -1,0 +1,363 @@
+//! Signing in and out, second factors, passwords and sessions.
+
+use std::net::IpAddr;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+use super::access::{SIGNED_IN_AT_KEY, User};
+use super::audit::{self, Event};
+use super::entity::{account, person};
+use super::passwords::{self, Verified};
+use super::sessions::{self, PERSON_KEY};
+use super::state::AppState;
+use super::{mfa, tokens};
+use crate::domain::auth::{Email, SessionView, SignInOutcome};
+use crate::error::AppError;
+
+const PENDING_KEY: &str = "pending_person_id";
+const PENDING_AT_KEY: &str = "pending_at";
+/// How long the second-factor step stays open after the password.
+const PENDING_SECS: i64 = 5 * 60;
+
+fn session_err(e: tower_sessions::session::Error) -> AppError {
+    super::errors::internal("session store", &e)
+}
+
+fn failed() -> AppError {
+    AppError::SignInFailed
+}
+
+/// Checks email and password. An unknown email, a wrong password and a disabled account all
+/// get the same answer after the same work.
+#[tracing::instrument(skip_all, err)]
+pub async fn sign_in(
+    state: &AppState,
+    session: &Session,
+    client: IpAddr,
+    email: &str,
+    password: String,
+) -> Result<SignInOutcome, AppError> {
+    state.limits.sign_in(email, client)?;
+    let email = Email::parse(email).ok();
+    let found = match &email {
+        Some(e) => {
+            person::Entity::find()
+                .filter(person::Column::Email.eq(e.as_str()))
+                .one(&state.db)
+                .await?
+        }
+        None => None,
+    };
+    let acct = match &found {
+        Some(p) => account::Entity::find_by_id(p.id).one(&state.db).await?,
+        None => None,
+    };
+    let verdict = passwords::verify(
+        password.clone(),
+        acct.as_ref().and_then(|a| a.password_hash.clone()),
+    )
+    .await?;
+    let (Some(person), Some(acct)) = (found, acct) else {
+        return Err(failed());
+    };
+    if verdict == Verified::No || person.disabled {
+        audit::record(
+            &state.db,
+            Event {
+                actor: Some(person.id),
+                action: "sign_in_failed",
+                client: Some(client.to_string()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        return Err(failed());
+    }
+    if verdict == Verified::YesRehash {
+        let mut row: account::ActiveModel = acct.clone().into();
+        row.password_hash = Set(Some(passwords::hash(password).await?));
+        row.update(&state.db).await?;
+    }
+    // A fresh id at every change of privilege: a planted session id is worthless.
+    session.cycle_id().await.map_err(session_err)?;
+    if acct.totp_enabled_at.is_some() {
+        session
+            .insert(PENDING_KEY, person.id)
+            .await
+            .map_err(session_err)?;
+        session
+            .insert(PENDING_AT_KEY, OffsetDateTime::now_utc().unix_timestamp())
+            .await
+            .map_err(session_err)?;
+        return Ok(SignInOutcome::NeedsSecondFactor);
+    }
+    complete(state, session, person.id, client).await?;
+    Ok(SignInOutcome::SignedIn)
+}
+
+/// The second step: a current TOTP code or an unused recovery code.
+#[tracing::instrument(skip_all, err)]
+pub async fn second_factor(
+    state: &AppState,
+    session: &Session,
+    client: IpAddr,
+    code: &str,
+) -> Result<(), AppError> {
+    let person_id = session.get::<i64>(PENDING_KEY).await.map_err(session_err)?;
+    let at = session
+        .get::<i64>(PENDING_AT_KEY)
+        .await
+        .map_err(session_err)?
+        .unwrap_or(0);
+    let Some(person_id) = person_id else {
+        return Err(AppError::Unauthorized);
+    };
+    if OffsetDateTime::now_utc().unix_timestamp() - at > PENDING_SECS {
+        session.flush().await.map_err(session_err)?;
+        return Err(AppError::Invalid(
+            "That took too long. Sign in again.".into(),
+        ));
+    }
+    state.limits.sign_in(&format!("mfa:{person_id}"), client)?;
+    if !mfa::check_code(&state.db, person_id, code).await? {
+        return Err(AppError::Invalid(
+            "That code is not right. Try the newest code from your app.".into(),
+        ));
+    }
+    session
+        .remove_value(PENDING_KEY)
+        .await
+        .map_err(session_err)?;
+    session
+        .remove_value(PENDING_AT_KEY)
+        .await
+        .map_err(session_err)?;
+    session.cycle_id().await.map_err(session_err)?;
+    complete(state, session, person_id, client).await
+}
+
+async fn complete(
+    state: &AppState,
+    session: &Session,
+    person_id: i64,
+    client: IpAddr,
+) -> Result<(), AppError> {
+    session
+        .insert(PERSON_KEY, person_id)
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(SIGNED_IN_AT_KEY, OffsetDateTime::now_utc().unix_timestamp())
+        .await
+        .map_err(session_err)?;
+    // Saved now so the row carries the person, for "sign out everywhere".
+    session.save().await.map_err(session_err)?;
+    if let Some(acct) = account::Entity::find_by_id(person_id)
+        .one(&state.db)
+        .await?
+    {
+        let mut row: account::ActiveModel = acct.into();
+        row.last_sign_in_at = Set(Some(OffsetDateTime::now_utc()));
+        row.update(&state.db).await?;
+    }
+    audit::record(
+        &state.db,
+        Event {
+            actor: Some(person_id),
+            action: "sign_in",
+            client: Some(client.to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Ends this session on the server: the old cookie no longer works.
+pub async fn sign_out(state: &AppState, session: &Session) -> Result<(), AppError> {
+    let person = session.get::<i64>(PERSON_KEY).await.map_err(session_err)?;
+    session.flush().await.map_err(session_err)?;
+    if let Some(person) = person {
+        audit::record(
+            &state.db,
+            Event {
+                actor: Some(person),
+                action: "sign_out",
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The key of the current session's row, if it has one.
+pub fn current_key(session: &Session) -> Option<String> {
+    session.id().map(|id| sessions::key_of(&id))
+}
+
+pub async fn list_sessions(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+) -> Result<Vec<SessionView>, AppError> {
+    let current = current_key(session);
+    let fmt = |t: OffsetDateTime| {
+        t.format(time::macros::format_description!(
+            "[day] [month repr:short] [year] [hour]:[minute] UTC"
+        ))
+        .unwrap_or_default()
+    };
+    Ok(sessions::of_person(&state.db, user.person_id)
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            id_hint: s.id[..8].to_owned(),
+            started: fmt(s.created_at),
+            expires: fmt(s.expires_at),
+            current: current.as_deref() == Some(s.id.as_str()),
+        })
+        .collect())
+}
+
+/// Ends every other session of the caller.
+pub async fn sign_out_everywhere(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+) -> Result<u64, AppError> {
+    let ended =
+        sessions::end_all(&state.db, user.person_id, current_key(session).as_deref()).await?;
+    audit::record(
+        &state.db,
+        Event {
+            actor: Some(user.person_id),
+            action: "sign_out_everywhere",
+            detail: Some(format!("{ended} sessions")),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(ended)
+}
+
+/// Changes the caller's password after checking the current one; ends their other sessions.
+pub async fn change_password(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    client: IpAddr,
+    current: String,
+    new: String,
+) -> Result<(), AppError> {
+    state.limits.action(user.person_id, "change_password")?;
+    passwords::check_new(&new, &user.email)?;
+    let acct = account::Entity::find_by_id(user.person_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if passwords::verify(current, acct.password_hash.clone()).await? == Verified::No {
+        return Err(AppError::Invalid(
+            "Your current password is not right.".into(),
+        ));
+    }
+    let hash = passwords::hash(new).await?;
+    session.cycle_id().await.map_err(session_err)?;
+    session.save().await.map_err(session_err)?;
+    let keep = current_key(session);
+    let txn = state.db.begin().await?;
+    let mut row: account::ActiveModel = acct.into();
+    row.password_hash = Set(Some(hash));
+    row.password_changed_at = Set(Some(OffsetDateTime::now_utc()));
+    row.update(&txn).await?;
+    sessions::end_all(&txn, user.person_id, keep.as_deref()).await?;
+    audit::record(
+        &txn,
+        Event {
+            actor: Some(user.person_id),
+            action: "password_changed",
+            client: Some(client.to_string()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sets a password for a person (first admin from the CLI, an accepted invitation, the demo).
+pub async fn set_password(
+    db: &impl ConnectionTrait,
+    person_id: i64,
+    email: &str,
+    password: String,
+) -> Result<(), AppError> {
+    passwords::check_new(&password, email)?;
+    let hash = passwords::hash(password).await?;
+    let now = OffsetDateTime::now_utc();
+    match account::Entity::find_by_id(person_id).one(db).await? {
+        Some(acct) => {
+            let mut row: account::ActiveModel = acct.into();
+            row.password_hash = Set(Some(hash));
+            row.password_changed_at = Set(Some(now));
+            row.update(db).await?;
+        }
+        None => {
+            account::ActiveModel {
+                person_id: Set(person_id),
+                password_hash: Set(Some(hash)),
+                password_changed_at: Set(Some(now)),
+                failed_attempts: Set(0),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Disables or re-enables a person; disabling ends all their sessions at once.
+pub async fn set_disabled(
+    db: &sea_orm::DatabaseConnection,
+    actor: Option<i64>,
+    person_id: i64,
+    disabled: bool,
+) -> Result<(), AppError> {
+    let txn = db.begin().await?;
+    let p = person::Entity::find_by_id(person_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let email = p.email.clone();
+    let mut row: person::ActiveModel = p.into();
+    row.disabled = Set(disabled);
+    row.update(&txn).await?;
+    if disabled {
+        sessions::end_all(&txn, person_id, None).await?;
+    }
+    audit::record(
+        &txn,
+        Event {
+            actor,
+            action: if disabled {
+                "person_disabled"
+            } else {
+                "person_enabled"
+            },
+            subject: Some(email),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Used by tests and the CLI: a fresh random password that passes the rules.
+pub fn random_password() -> String {
+    tokens::new_token()
+}

@@ -1,0 +1,172 @@
+//! Password hashing with argon2id, the common-password list, and the dummy hash that makes
+//! an unknown email cost the same time as a wrong password.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+
+use crate::domain::auth::check_password_shape;
+use crate::error::AppError;
+
+/// OWASP's argon2id minimum: 19 MiB, two passes, one lane.
+pub const M_COST: u32 = 19_456;
+pub const T_COST: u32 = 2;
+pub const P_COST: u32 = 1;
+
+fn hasher() -> Argon2<'static> {
+    // The constants are valid parameters; a failure here is a programming error caught by tests.
+    let params = Params::new(M_COST, T_COST, P_COST, None).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Common passwords (lower-cased), from the zxcvbn frequency list (MIT licence), kept to
+/// those long enough to pass the length rule.
+static COMMON: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("common_passwords.txt").lines().collect());
+
+/// The full rule for a new password: its length, not a common password, not the email.
+pub fn check_new(password: &str, email: &str) -> Result<(), AppError> {
+    check_password_shape(password).map_err(AppError::Invalid)?;
+    let lower = password.to_lowercase();
+    if COMMON.contains(lower.as_str()) {
+        return Err(AppError::Invalid(
+            "That password is too common and easy to guess. Choose another.".into(),
+        ));
+    }
+    if lower.trim() == email.trim().to_lowercase() {
+        return Err(AppError::Invalid(
+            "Do not use your email address as your password.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Hashes on a blocking thread: argon2 is deliberately slow and would stall the runtime.
+pub async fn hash(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        hasher()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| super::errors::internal("hashing a password", &e))
+    })
+    .await
+    .map_err(|e| super::errors::internal("hashing task", &e))?
+}
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    No,
+    Yes,
+    /// Right password, but the hash uses weaker parameters than today's: store a new one.
+    YesRehash,
+}
+
+/// Checks a password. With no stored hash (unknown person, or no password set yet) it still
+/// spends the same effort on a dummy hash, so timing tells nothing.
+pub async fn verify(password: String, stored: Option<String>) -> Result<Verified, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let target = stored.unwrap_or_else(|| DUMMY.clone());
+        let Ok(parsed) = PasswordHash::new(&target) else {
+            return Verified::No;
+        };
+        if hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_err()
+        {
+            return Verified::No;
+        }
+        if stored_is_weaker(&parsed) {
+            Verified::YesRehash
+        } else {
+            Verified::Yes
+        }
+    })
+    .await
+    .map_err(|e| super::errors::internal("verifying task", &e))
+}
+
+fn stored_is_weaker(hash: &PasswordHash) -> bool {
+    if hash.algorithm.as_str() != "argon2id" {
+        return true;
+    }
+    match Params::try_from(hash) {
+        Ok(p) => p.m_cost() < M_COST || p.t_cost() < T_COST || p.p_cost() < P_COST,
+        Err(_) => true,
+    }
+}
+
+/// A hash of a random password nobody knows, made once, with today's parameters.
+static DUMMY: LazyLock<String> = LazyLock::new(|| {
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+    hasher()
+        .hash_password(&secret)
+        .map(|h| h.to_string())
+        .unwrap_or_else(|_| String::from("$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hash_is_argon2id_with_at_least_the_owasp_parameters_and_verifies() {
+        let h = hash("correct horse battery".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert_eq!(
+            verify("correct horse battery".into(), Some(h.clone()))
+                .await
+                .unwrap(),
+            Verified::Yes
+        );
+        assert_eq!(
+            verify("wrong horse battery".into(), Some(h)).await.unwrap(),
+            Verified::No
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hash_with_weaker_parameters_asks_to_be_rehashed() {
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8192, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"correct horse battery")
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            verify("correct horse battery".into(), Some(weak))
+                .await
+                .unwrap(),
+            Verified::YesRehash
+        );
+    }
+
+    #[tokio::test]
+    async fn no_stored_hash_never_verifies() {
+        assert_eq!(
+            verify("anything at all".into(), None).await.unwrap(),
+            Verified::No
+        );
+        assert_eq!(
+            verify("x".into(), Some("not a hash".into())).await.unwrap(),
+            Verified::No
+        );
+    }
+
+    #[test]
+    fn common_passwords_and_the_email_are_refused() {
+        assert!(check_new("password1", "a@b.nhs.uk").is_err());
+        assert!(
+            check_new("PassWord123", "a@b.nhs.uk").is_err(),
+            "case does not help"
+        );
+        assert!(check_new("qwertyuiop", "a@b.nhs.uk").is_err());
+        assert!(check_new("priya@nhs.net", "priya@nhs.net").is_err());
+        assert!(check_new("short", "a@b.nhs.uk").is_err());
+        assert!(check_new("ward round at nine", "a@b.nhs.uk").is_ok());
+    }
+}

@@ -1,0 +1,245 @@
+//! The account page: who you are and what you may do, two-step verification, your password,
+//! your sessions, and (for admins) invitations.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use crate::api::admin::InvitePerson;
+use crate::api::auth::{ChangePassword, MfaBegin, MfaConfirm, SignOutEverywhere, my_sessions};
+use crate::domain::auth::{AccessRole, AuthStatus, Me};
+use crate::ui::auth::use_auth;
+use crate::ui::components::forms::{ErrorSummary, Notice};
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <Title text="Your account"/>
+        <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match auth.status.await {
+                    Ok(AuthStatus::SignedIn(me)) => view! { <Account me/> }.into_any(),
+                    _ => view! { <Redirect path="/sign-in?next=/account"/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Account(me: Me) -> impl IntoView {
+    let is_admin = me
+        .grants
+        .iter()
+        .any(|g| matches!(g.role, AccessRole::OrgAdmin | AccessRole::NationalAdmin));
+    let admin_orgs: Vec<(String, String)> = me
+        .grants
+        .iter()
+        .filter(|g| matches!(g.role, AccessRole::OrgAdmin | AccessRole::NationalAdmin))
+        .map(|g| (g.org_code.clone(), g.org_name.clone()))
+        .collect();
+    view! {
+        <h1>"Your account"</h1>
+        {me.must_enrol_mfa.then(|| view! {
+            <div class="notice notice--warning" role="status">
+                <p><strong>"Set up two-step verification to continue."</strong>" Your role needs it before you can use the rest of Wardline."</p>
+            </div>
+        })}
+        <dl class="summary-list">
+            <div><dt>"Name"</dt><dd>{me.name.clone()}</dd></div>
+            <div><dt>"Email"</dt><dd>{me.email.clone()}</dd></div>
+            <div><dt>"Access"</dt><dd>
+                <ul class="plain-list" role="list">
+                    {me.grants.iter().map(|g| view! {
+                        <li>{format!("{} at ", g.role.label())}<a href=format!("/orgs/{}", g.org_code)>{g.org_name.clone()}</a></li>
+                    }).collect_view()}
+                </ul>
+            </dd></div>
+            <div><dt>"Two-step verification"</dt><dd>{if me.mfa_enabled { "On" } else { "Off" }}</dd></div>
+        </dl>
+        {(!me.mfa_enabled).then(|| view! { <MfaSetup/> })}
+        <PasswordChange/>
+        <Sessions/>
+        {is_admin.then(|| view! { <InviteForm orgs=admin_orgs/> })}
+    }
+}
+
+#[component]
+fn MfaSetup() -> impl IntoView {
+    let begin = ServerAction::<MfaBegin>::new();
+    let confirm = ServerAction::<MfaConfirm>::new();
+    let auth = use_auth();
+    Effect::new(move |_| {
+        if matches!(confirm.value().get(), Some(Ok(_))) {
+            auth.refresh();
+        }
+    });
+    let begin_error = Signal::derive(move || {
+        begin
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    let confirm_error = Signal::derive(move || {
+        confirm
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    view! {
+        <section aria-labelledby="mfa-heading">
+            <h2 id="mfa-heading">"Set up two-step verification"</h2>
+            <ErrorSummary error=begin_error/>
+            {move || match (begin.value().get(), confirm.value().get()) {
+                (_, Some(Ok(codes))) => view! {
+                    <div class="notice" role="status">
+                        <p><strong>"Two-step verification is on."</strong>" Keep these recovery codes somewhere safe. Each works once if you lose your phone. They will not be shown again."</p>
+                        <ul class="recovery-codes" aria-label="Recovery codes">
+                            {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                        </ul>
+                    </div>
+                }.into_any(),
+                (Some(Ok(enrol)), _) => view! {
+                    <p>"Scan this code with an authenticator app, or type the key in by hand."</p>
+                    <div class="qr" role="img" aria-label="QR code for your authenticator app" inner_html=enrol.qr_svg></div>
+                    <p>"Key: "<code class="secret">{enrol.secret}</code></p>
+                    <ErrorSummary error=confirm_error/>
+                    <ActionForm action=confirm attr:class="form">
+                        <div class="form-group">
+                            <label for="mfa-code">"6-digit code from the app"</label>
+                            <input id="mfa-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required/>
+                        </div>
+                        <button type="submit" class="button">"Turn on two-step verification"</button>
+                    </ActionForm>
+                }.into_any(),
+                _ => view! {
+                    <p>"Use an authenticator app on your phone to confirm it is you when you sign in."</p>
+                    <ActionForm action=begin>
+                        <button type="submit" class="button">"Start setting up"</button>
+                    </ActionForm>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn PasswordChange() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let error = Signal::derive(move || {
+        change
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    let done = Signal::derive(move || {
+        matches!(change.value().get(), Some(Ok(()))).then(|| {
+            "Your password has been changed. Your other sessions have been signed out.".to_string()
+        })
+    });
+    view! {
+        <section aria-labelledby="password-heading">
+            <h2 id="password-heading">"Change your password"</h2>
+            <ErrorSummary error/>
+            <Notice message=done/>
+            <ActionForm action=change attr:class="form">
+                <div class="form-group">
+                    <label for="current-password">"Current password"</label>
+                    <input id="current-password" name="current" type="password" autocomplete="current-password" required/>
+                </div>
+                <div class="form-group">
+                    <label for="new-password">"New password"</label>
+                    <p class="hint" id="new-password-hint">"At least 8 characters. A few unrelated words make a strong password."</p>
+                    <input id="new-password" name="new" type="password" autocomplete="new-password" aria-describedby="new-password-hint" required/>
+                </div>
+                <button type="submit" class="button">"Change password"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn Sessions() -> impl IntoView {
+    let everywhere = ServerAction::<SignOutEverywhere>::new();
+    let list = Resource::new(move || everywhere.version().get(), |_| my_sessions());
+    view! {
+        <section aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"Where you are signed in"</h2>
+            <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let rows = list.await.unwrap_or_default();
+                    view! {
+                        <table class="table">
+                            <caption class="visually-hidden">"Your sessions"</caption>
+                            <thead><tr><th scope="col">"Session"</th><th scope="col">"Started"</th><th scope="col">"Ends if unused by"</th></tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|s| view! {
+                                    <tr>
+                                        <td>{s.id_hint}{s.current.then_some(" (this one)")}</td>
+                                        <td>{s.started}</td>
+                                        <td>{s.expires}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                })}
+            </Suspense>
+            <ActionForm action=everywhere>
+                <button type="submit" class="button button--secondary">"Sign out everywhere else"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn InviteForm(orgs: Vec<(String, String)>) -> impl IntoView {
+    let invite = ServerAction::<InvitePerson>::new();
+    let error = Signal::derive(move || {
+        invite
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    view! {
+        <section aria-labelledby="invite-heading">
+            <h2 id="invite-heading">"Invite someone"</h2>
+            <ErrorSummary error/>
+            {move || invite.value().get().and_then(|r| r.ok()).map(|link| view! {
+                <div class="notice" role="status">
+                    <p>"Send this link to the person. It works once and expires in 7 days:"</p>
+                    <p><code class="secret">{link}</code></p>
+                </div>
+            })}
+            <ActionForm action=invite attr:class="form">
+                <div class="form-group">
+                    <label for="invite-name">"Full name"</label>
+                    <input id="invite-name" name="name" type="text" autocomplete="off" required/>
+                </div>
+                <div class="form-group">
+                    <label for="invite-email">"Email address"</label>
+                    <input id="invite-email" name="email" type="email" autocomplete="off" spellcheck="false" required/>
+                </div>
+                <div class="form-group">
+                    <label for="invite-org">"Organisation code"</label>
+                    <input id="invite-org" name="org_code" type="text" list="invite-orgs" autocomplete="off" required/>
+                    <datalist id="invite-orgs">
+                        {orgs.into_iter().map(|(code, name)| view! { <option value=code>{name}</option> }).collect_view()}
+                    </datalist>
+                </div>
+                <div class="form-group">
+                    <label for="invite-role">"Access"</label>
+                    <select id="invite-role" name="role">
+                        {AccessRole::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class="button">"Create invitation"</button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,110 @@
+//! Signing in: email and password, then a code from an authenticator app when the account
+//! has one. Works as plain form posts before the WebAssembly loads.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::auth::{SecondFactor, SignIn};
+use crate::domain::auth::{AuthStatus, SignInOutcome};
+use crate::ui::auth::{safe_next, use_auth};
+use crate::ui::components::forms::ErrorSummary;
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let auth = use_auth();
+    let query = use_query_map();
+    let next = move || safe_next(query.read().get("next"));
+    let sign_in = ServerAction::<SignIn>::new();
+    let second = ServerAction::<SecondFactor>::new();
+    let navigate = use_navigate();
+
+    Effect::new(move |_| {
+        let signed_in = matches!(sign_in.value().get(), Some(Ok(SignInOutcome::SignedIn)))
+            || matches!(second.value().get(), Some(Ok(())));
+        if signed_in {
+            auth.refresh();
+            navigate(&next(), Default::default());
+        }
+    });
+    let needs_code = move || {
+        matches!(
+            sign_in.value().get(),
+            Some(Ok(SignInOutcome::NeedsSecondFactor))
+        )
+    };
+
+    view! {
+        <Title text="Sign in"/>
+        <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let status = auth.status.await.unwrap_or(AuthStatus::Anonymous);
+                match status {
+                    AuthStatus::SignedIn(me) => {
+                        #[cfg(feature = "ssr")]
+                        leptos_axum::redirect(&next());
+                        view! {
+                            <h1>"You are signed in"</h1>
+                            <p>{format!("Signed in as {}. ", me.name)}<a href=next()>"Continue"</a></p>
+                        }.into_any()
+                    }
+                    AuthStatus::SecondFactor => view! { <CodeForm action=second/> }.into_any(),
+                    AuthStatus::Anonymous => view! {
+                        <Show when=needs_code fallback=move || view! { <PasswordForm action=sign_in/> }>
+                            <CodeForm action=second/>
+                        </Show>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PasswordForm(action: ServerAction<SignIn>) -> impl IntoView {
+    let error = Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    view! {
+        <h1>"Sign in"</h1>
+        <ErrorSummary error/>
+        <ActionForm action attr:class="form" attr:novalidate="">
+            <div class="form-group">
+                <label for="email">"Email address"</label>
+                <input id="email" name="email" type="email" autocomplete="username" spellcheck="false" required/>
+            </div>
+            <div class="form-group">
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required/>
+            </div>
+            <button type="submit" class="button">"Sign in"</button>
+        </ActionForm>
+        <p class="hint">"New to Wardline? Ask your organisation's Wardline admin for an invitation."</p>
+    }
+}
+
+#[component]
+fn CodeForm(action: ServerAction<SecondFactor>) -> impl IntoView {
+    let error = Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    view! {
+        <h1>"Enter your security code"</h1>
+        <ErrorSummary error/>
+        <ActionForm action attr:class="form">
+            <div class="form-group">
+                <label for="code">"6-digit code from your authenticator app, or a recovery code"</label>
+                <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" spellcheck="false" required/>
+            </div>
+            <button type="submit" class="button">"Continue"</button>
+        </ActionForm>
+    }
+}

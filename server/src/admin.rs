@@ -1,0 +1,70 @@
+//! Administration from the server's shell: the first national admin.
+
+use app::backend::orgs::{self, OrgInput};
+use app::backend::{audit, auth, invites};
+use app::domain::auth::{AccessRole, Email};
+use app::domain::org::{OdsCode, OrgKind, OrgStatus};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set, TransactionTrait};
+
+/// Creates a person with a national admin grant over the national body `org_code`.
+pub async fn create_national_admin(
+    db: &DatabaseConnection,
+    email: &str,
+    name: &str,
+    org_code: &str,
+    password: String,
+) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(anyhow::Error::msg)?;
+    let name = name.trim();
+    anyhow::ensure!(!name.is_empty(), "give the admin's name");
+    anyhow::ensure!(
+        app::backend::people::find_by_email(db, email.as_str())
+            .await?
+            .is_none(),
+        "{} already exists",
+        email.as_str()
+    );
+    let txn = db.begin().await?;
+    let org = match orgs::find_by_code(&txn, org_code).await? {
+        Some(o) => o.id,
+        None => {
+            let code = OdsCode::parse(OrgKind::National, org_code).map_err(anyhow::Error::msg)?;
+            let input = OrgInput {
+                code,
+                name: "NHS England".into(),
+                kind: OrgKind::National,
+                status: OrgStatus::Active,
+                opened_on: None,
+                closed_on: None,
+                postcode: None,
+            };
+            orgs::upsert(&txn, &input).await?.id()
+        }
+    };
+    let person = app::backend::entity::person::ActiveModel {
+        display_name: Set(name.to_owned()),
+        email: Set(email.as_str().to_owned()),
+        job_title: Set(Some("National admin".into())),
+        org_id: Set(Some(org)),
+        disabled: Set(false),
+        created_at: Set(time::OffsetDateTime::now_utc()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    auth::set_password(&txn, person.id, email.as_str(), password).await?;
+    invites::grant(&txn, person.id, org, AccessRole::NationalAdmin).await?;
+    audit::record(
+        &txn,
+        audit::Event {
+            action: "national_admin_created",
+            org: Some(org),
+            subject: Some(email.as_str().to_owned()),
+            client: Some("cli".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

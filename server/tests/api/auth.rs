@@ -1,0 +1,388 @@
+//! Accounts and sessions over HTTP: sign-in, cookies, time-outs, sign-out, password changes,
+//! MFA, invitations and rate limits.
+
+use crate::helpers::{DEMO_PASSWORD, spawn_app};
+
+const NADIA: &str = "nadia.kowalski@demo.wardline.test";
+const PRIYA: &str = "priya.raman@demo.wardline.test";
+
+fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("wardline_session="))
+        .map(str::to_owned)
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site_strict() {
+    let app = spawn_app().await.with_demo().await;
+    let res = app.sign_in_with(&app.client, NADIA, DEMO_PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let cookie = session_cookie(&res).expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    // Tests run over plain http with Secure explicitly switched off; see secure_is_the_default.
+    assert!(!cookie.contains("Secure"), "{cookie}");
+}
+
+#[test]
+fn secure_cookies_are_the_default() {
+    assert!(app::backend::state::AuthSettings::default().secure_cookies);
+}
+
+#[tokio::test]
+async fn the_session_id_changes_at_sign_in() {
+    let app = spawn_app().await.with_demo().await;
+    let client = app.new_client();
+    // A session that exists before sign-in (a pending second factor makes one; so does any
+    // write) must not survive it: an attacker-planted id is worthless.
+    let before = app.sign_in_with(&client, NADIA, "wrong password").await;
+    assert_eq!(before.status(), 401);
+    let planted = "wardline_session=AAAAAAAAAAAAAAAAAAAAAA";
+    let res = client
+        .post(format!("{}/api/auth/sign_in", app.address))
+        .header("Accept", "application/json")
+        .header("Cookie", planted)
+        .form(&[("email", NADIA), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let issued = cookie_value(&session_cookie(&res).unwrap());
+    assert_ne!(issued, planted);
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_on_the_server() {
+    let app = spawn_app().await.with_demo().await;
+    let res = app.sign_in_with(&app.client, NADIA, DEMO_PASSWORD).await;
+    let cookie = cookie_value(&session_cookie(&res).unwrap());
+    let bare = reqwest::Client::new();
+    let call = |c: &str| {
+        bare.post(format!("{}/api/orgs/tree", app.address))
+            .header("Accept", "application/json")
+            .header("Cookie", c.to_owned())
+            .send()
+    };
+    assert_eq!(call(&cookie).await.unwrap().status(), 200);
+    assert_eq!(app.post_form("/api/auth/sign_out", &[]).await.status(), 200);
+    assert_eq!(
+        call(&cookie).await.unwrap().status(),
+        401,
+        "the old cookie must no longer work"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_email_and_a_wrong_password_look_the_same() {
+    let app = spawn_app().await.with_demo().await;
+    let unknown = app
+        .sign_in_with(
+            &app.new_client(),
+            "nobody@demo.wardline.test",
+            "some password",
+        )
+        .await;
+    let wrong = app
+        .sign_in_with(&app.new_client(), NADIA, "some password")
+        .await;
+    assert_eq!(unknown.status(), 401);
+    assert_eq!(unknown.status(), wrong.status());
+    assert_eq!(unknown.text().await.unwrap(), wrong.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_disabled_person_is_signed_out_and_cannot_sign_in() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.new_client();
+    assert_eq!(
+        app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    let id = app::backend::people::find_by_email(&app.db, NADIA)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    app::backend::auth::set_disabled(&app.db, None, id, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.post_with(&nadia, "/api/orgs/tree", &[]).await.status(),
+        401
+    );
+    let again = app
+        .sign_in_with(&app.new_client(), NADIA, DEMO_PASSWORD)
+        .await;
+    assert_eq!(again.status(), 401);
+}
+
+#[tokio::test]
+async fn changing_a_password_needs_the_current_one_and_ends_other_sessions() {
+    let app = spawn_app().await.with_demo().await;
+    let laptop = app.new_client();
+    let phone = app.new_client();
+    for c in [&laptop, &phone] {
+        assert_eq!(
+            app.sign_in_with(c, NADIA, DEMO_PASSWORD).await.status(),
+            200
+        );
+    }
+    let wrong = app
+        .post_with(
+            &laptop,
+            "/api/auth/change_password",
+            &[
+                ("current", "not it at all"),
+                ("new", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    let common = app
+        .post_with(
+            &laptop,
+            "/api/auth/change_password",
+            &[("current", DEMO_PASSWORD), ("new", "password123")],
+        )
+        .await;
+    assert_eq!(common.status(), 422);
+    let ok = app
+        .post_with(
+            &laptop,
+            "/api/auth/change_password",
+            &[
+                ("current", DEMO_PASSWORD),
+                ("new", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        app.post_with(&laptop, "/api/orgs/tree", &[]).await.status(),
+        200,
+        "this session stays"
+    );
+    assert_eq!(
+        app.post_with(&phone, "/api/orgs/tree", &[]).await.status(),
+        401,
+        "others end"
+    );
+    assert_eq!(
+        app.sign_in_with(&app.new_client(), NADIA, DEMO_PASSWORD)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.sign_in_with(&app.new_client(), NADIA, "a brand new passphrase")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_person_sees_their_sessions_and_can_sign_out_everywhere_else() {
+    let app = spawn_app().await.with_demo().await;
+    let other = app.new_client();
+    app.sign_in(NADIA).await;
+    assert_eq!(
+        app.sign_in_with(&other, NADIA, DEMO_PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    let list: serde_json::Value = app
+        .post_form("/api/auth/sessions", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
+    let ended: u64 = app
+        .post_form("/api/auth/sign_out_everywhere", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ended, 1);
+    assert_eq!(
+        app.post_with(&other, "/api/orgs/tree", &[]).await.status(),
+        401
+    );
+    assert_eq!(app.post_form("/api/orgs/tree", &[]).await.status(), 200);
+}
+
+#[tokio::test]
+async fn repeated_guesses_are_slowed_with_429() {
+    let app = spawn_app().await.with_demo().await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(
+            app.sign_in_with(&app.new_client(), NADIA, "guess guess guess")
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(&statuses[..5], &[401; 5]);
+    assert_eq!(statuses[6], 429);
+}
+
+#[tokio::test]
+async fn an_admin_must_enrol_in_mfa_and_then_signs_in_with_a_code() {
+    let app = spawn_app().await.with_demo().await;
+    app.sign_in(PRIYA).await;
+    // Until enrolled, an org admin can reach nothing but enrolment.
+    assert_eq!(app.post_form("/api/orgs/tree", &[]).await.status(), 403);
+    let enrol: serde_json::Value = app
+        .post_form("/api/auth/mfa_begin", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = enrol["secret"].as_str().unwrap().to_owned();
+    assert!(
+        enrol["otpauth_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/")
+    );
+    assert!(enrol["qr_svg"].as_str().unwrap().contains("<svg"));
+    let bad = app
+        .post_form("/api/auth/mfa_confirm", &[("code", "000000")])
+        .await;
+    assert_eq!(bad.status(), 422);
+    let code = app::backend::mfa::code_now(&secret).unwrap();
+    let codes: Vec<String> = app
+        .post_form("/api/auth/mfa_confirm", &[("code", &code)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(app.post_form("/api/orgs/tree", &[]).await.status(), 200);
+
+    // A new sign-in now needs the second factor; the same code cannot be used twice.
+    let phone = app.new_client();
+    let step1: serde_json::Value = app
+        .sign_in_with(&phone, PRIYA, DEMO_PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(step1, "NeedsSecondFactor");
+    assert_eq!(
+        app.post_with(&phone, "/api/orgs/tree", &[]).await.status(),
+        401
+    );
+    let replay = app
+        .post_with(&phone, "/api/auth/second_factor", &[("code", &code)])
+        .await;
+    assert_eq!(replay.status(), 422, "a code is accepted once");
+    let recovery = app
+        .post_with(&phone, "/api/auth/second_factor", &[("code", &codes[0])])
+        .await;
+    assert_eq!(recovery.status(), 200);
+    assert_eq!(
+        app.post_with(&phone, "/api/orgs/tree", &[]).await.status(),
+        200
+    );
+
+    let tablet = app.new_client();
+    app.sign_in_with(&tablet, PRIYA, DEMO_PASSWORD).await;
+    let reused = app
+        .post_with(&tablet, "/api/auth/second_factor", &[("code", &codes[0])])
+        .await;
+    assert_eq!(reused.status(), 422, "a recovery code works once");
+}
+
+#[tokio::test]
+async fn an_invitation_works_once_and_the_invitee_sets_their_own_password() {
+    let app = spawn_app().await.with_demo().await;
+    let db = &app.db;
+    let admin_id = app::backend::people::find_by_email(db, PRIYA)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    // Act as Priya, an org admin of RJ1, directly through the service.
+    let state = app.state();
+    let priya = app::backend::access::User {
+        person_id: admin_id,
+        name: "Priya Raman".into(),
+        email: PRIYA.into(),
+        grants: vec![(
+            app::backend::orgs::find_by_code(db, "RJ1")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            app::domain::auth::AccessRole::OrgAdmin,
+        )],
+        mfa_enabled: true,
+    };
+    let link = app::backend::invites::create(
+        &state,
+        &priya,
+        "new.nurse@demo.wardline.test",
+        "New Nurse",
+        "RJ1",
+        app::domain::auth::AccessRole::Staff,
+    )
+    .await
+    .unwrap();
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    // Outside her subtree the organisation does not exist for her.
+    let outside = app::backend::invites::create(
+        &state,
+        &priya,
+        "x@demo.wardline.test",
+        "X",
+        "RJZ",
+        app::domain::auth::AccessRole::Staff,
+    )
+    .await;
+    assert_eq!(outside.unwrap_err(), app::error::AppError::NotFound);
+
+    let weak = app
+        .post_form(
+            "/api/auth/accept_invite",
+            &[("token", &token), ("password", "12345678")],
+        )
+        .await;
+    assert_eq!(weak.status(), 422);
+    let ok = app
+        .post_form(
+            "/api/auth/accept_invite",
+            &[("token", &token), ("password", "night shift on ward 7")],
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+    let again = app
+        .post_form(
+            "/api/auth/accept_invite",
+            &[("token", &token), ("password", "another good passphrase")],
+        )
+        .await;
+    assert_eq!(again.status(), 422, "single use");
+    let res = app
+        .sign_in_with(
+            &app.new_client(),
+            "new.nurse@demo.wardline.test",
+            "night shift on ward 7",
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
