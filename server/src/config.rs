@@ -88,14 +88,14 @@ impl Settings {
             .or_else(|| url.strip_prefix("sqlite:"))
         {
             let path = path.split('?').next().unwrap_or_default();
-            if !path.is_empty() && !path.contains(":memory:") {
-                if let Some(dir) = std::path::Path::new(path)
+            if !path.is_empty()
+                && !path.contains(":memory:")
+                && let Some(dir) = std::path::Path::new(path)
                     .parent()
                     .filter(|d| !d.as_os_str().is_empty())
-                {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
-                }
+            {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
             }
         }
         Ok(())

@@ -126,22 +126,6 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     res
 }
 
-#[cfg(test)]
-mod tests {
-    use super::authority;
-
-    #[test]
-    fn authority_is_the_host_and_port_only() {
-        assert_eq!(
-            authority("http://127.0.0.1:3000/orgs?x=1"),
-            Some("127.0.0.1:3000")
-        );
-        assert_eq!(authority("https://evil.example"), Some("evil.example"));
-        assert_eq!(authority("/orgs"), None);
-        assert_eq!(authority("null"), None);
-    }
-}
-
 /// Deny by default: a server function outside the public allow-list answers 401 to anyone
 /// not signed in, before its arguments are even read. Each function still checks its own
 /// permissions; this is the floor under them.
@@ -166,4 +150,20 @@ pub async fn require_session_for_api(req: Request, next: Next) -> Response {
         }
     }
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::authority;
+
+    #[test]
+    fn authority_is_the_host_and_port_only() {
+        assert_eq!(
+            authority("http://127.0.0.1:3000/orgs?x=1"),
+            Some("127.0.0.1:3000")
+        );
+        assert_eq!(authority("https://evil.example"), Some("evil.example"));
+        assert_eq!(authority("/orgs"), None);
+        assert_eq!(authority("null"), None);
+    }
 }

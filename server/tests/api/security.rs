@@ -43,7 +43,7 @@ async fn no_server_function_answers_get() {
     app.sign_in("nadia.kowalski@demo.wardline.test").await;
     for (path, method) in server_fn_paths() {
         assert_eq!(method, http::Method::POST, "{path}");
-        let status = app.get(&path).await.status();
+        let status = app.get(path).await.status();
         assert!(
             status == 405 || status == 404 || status == 401,
             "GET {path} answered {status}"
