@@ -1,4 +1,9 @@
 import { test, expect } from '@playwright/test';
+import { signIn } from './helpers';
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
 
 // The organisation map once the WebAssembly is running.
 
@@ -35,7 +40,7 @@ test('collapse all and expand all open and close every branch', async ({ page })
 test('branches open and close from the keyboard', async ({ page }) => {
   await page.goto('/orgs');
   await hydrated(page);
-  const london = page.locator('summary').filter({ has: page.getByRole('link', { name: 'London', exact: true }) });
+  const london = page.locator('summary', { hasText: 'under London' });
   await london.focus();
   await expect(page.getByRole('link', { name: 'NHS South East London Integrated Care Board' })).toBeVisible();
   await page.keyboard.press('Enter');
@@ -46,7 +51,7 @@ test('branches open and close from the keyboard', async ({ page }) => {
 
 test('an organisation page shows its code, kind, parent, children and suppliers', async ({ page }) => {
   await page.goto('/orgs');
-  await page.getByRole('link', { name: "King's College Hospital NHS Foundation Trust" }).click();
+  await page.getByRole('region', { name: 'NHS hierarchy' }).getByRole('link', { name: "King's College Hospital NHS Foundation Trust" }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText("King's College Hospital NHS Foundation Trust");
   await expect(page).toHaveTitle(/King's College Hospital/);
   const summary = page.locator('dl');

@@ -144,8 +144,12 @@ pub async fn accept_invite(token: String, password: String) -> Result<(), AppErr
         async {
             let state = crate::backend::state::current()?;
             let client = crate::backend::access::client_ip().await?;
-            state.limits.sign_in("invite", client)?;
-            crate::backend::invites::accept(&state, &token, password).await
+            state.limits.sign_in_allowed("invite", client)?;
+            let result = crate::backend::invites::accept(&state, &token, password).await;
+            if result.is_err() {
+                state.limits.sign_in_failed("invite", client);
+            }
+            result
         }
         .await,
     )

@@ -41,7 +41,7 @@ pub async fn sign_in(
     email: &str,
     password: String,
 ) -> Result<SignInOutcome, AppError> {
-    state.limits.sign_in(email, client)?;
+    state.limits.sign_in_allowed(email, client)?;
     let email = Email::parse(email).ok();
     let found = match &email {
         Some(e) => {
@@ -62,9 +62,13 @@ pub async fn sign_in(
     )
     .await?;
     let (Some(person), Some(acct)) = (found, acct) else {
+        state
+            .limits
+            .sign_in_failed(email.as_ref().map_or("", |e| e.as_str()), client);
         return Err(failed());
     };
     if verdict == Verified::No || person.disabled {
+        state.limits.sign_in_failed(&person.email, client);
         audit::record(
             &state.db,
             Event {
@@ -122,8 +126,10 @@ pub async fn second_factor(
             "That took too long. Sign in again.".into(),
         ));
     }
-    state.limits.sign_in(&format!("mfa:{person_id}"), client)?;
+    let key = format!("mfa:{person_id}");
+    state.limits.sign_in_allowed(&key, client)?;
     if !mfa::check_code(&state.db, person_id, code).await? {
+        state.limits.sign_in_failed(&key, client);
         return Err(AppError::Invalid(
             "That code is not right. Try the newest code from your app.".into(),
         ));

@@ -1,20 +1,67 @@
-//! Rate limits (governor's GCRA, in memory per instance). Sign-in is limited per client
-//! address and per account-and-address, so guessing is slow everywhere while an attacker
-//! elsewhere cannot lock a real person out: their own address keeps its allowance; a looser
-//! per-account limit caps spraying from many addresses.
+//! Rate limits (governor's GCRA, in memory per instance).
+//!
+//! Sign-in counts failures only, so a busy shared ward computer is never slowed by people
+//! signing in successfully. Failures are limited per client address and per
+//! account-and-address: guessing is slow everywhere, while an attacker elsewhere cannot lock
+//! a real person out, because the person's own address keeps its allowance. A looser
+//! per-account limit caps spraying one account from many addresses. Once a limiter refuses,
+//! the key is blocked until governor says a new attempt would be allowed.
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
+use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::AppError;
 
+/// A keyed limiter whose tokens are spent only by failures, with the blocks it hands out.
+struct FailureLimit<K: Hash + Eq + Clone> {
+    limiter: DefaultKeyedRateLimiter<K>,
+    blocked: Mutex<HashMap<K, Instant>>,
+}
+
+impl<K: Hash + Eq + Clone> FailureLimit<K> {
+    fn new(quota: Quota) -> Self {
+        FailureLimit {
+            limiter: RateLimiter::keyed(quota),
+            blocked: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn is_blocked(&self, key: &K) -> bool {
+        let blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
+        blocked
+            .get(key)
+            .is_some_and(|until| *until > Instant::now())
+    }
+
+    fn fail(&self, key: &K) {
+        if let Err(not_until) = self.limiter.check_key(key) {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let mut blocked = self.blocked.lock().unwrap_or_else(|p| p.into_inner());
+            blocked.insert(key.clone(), Instant::now() + wait);
+        }
+    }
+
+    fn tidy(&self) {
+        self.limiter.retain_recent();
+        let now = Instant::now();
+        self.blocked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, until| *until > now);
+    }
+}
+
 pub struct Limits {
-    sign_in_by_client: DefaultKeyedRateLimiter<IpAddr>,
-    sign_in_by_account_and_client: DefaultKeyedRateLimiter<(String, IpAddr)>,
-    sign_in_by_account: DefaultKeyedRateLimiter<String>,
+    by_client: FailureLimit<IpAddr>,
+    by_account_and_client: FailureLimit<(String, IpAddr)>,
+    by_account: FailureLimit<String>,
     actions_by_person: DefaultKeyedRateLimiter<(i64, &'static str)>,
 }
 
@@ -28,29 +75,40 @@ fn quota(every: Duration, burst: u32) -> Quota {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            sign_in_by_client: RateLimiter::keyed(quota(Duration::from_secs(3), 20)),
-            sign_in_by_account_and_client: RateLimiter::keyed(quota(Duration::from_secs(20), 5)),
-            sign_in_by_account: RateLimiter::keyed(quota(Duration::from_secs(6), 30)),
+            by_client: FailureLimit::new(quota(Duration::from_secs(3), 20)),
+            by_account_and_client: FailureLimit::new(quota(Duration::from_secs(20), 5)),
+            by_account: FailureLimit::new(quota(Duration::from_secs(6), 30)),
             actions_by_person: RateLimiter::keyed(quota(Duration::from_secs(2), 30)),
         }
     }
 }
 
+fn normal(account: &str) -> String {
+    account.trim().to_lowercase()
+}
+
 impl Limits {
-    /// One sign-in (or second-factor) attempt for `account` from `client`.
-    pub fn sign_in(&self, account: &str, client: IpAddr) -> Result<(), AppError> {
-        let account = account.trim().to_lowercase();
-        let ok = self.sign_in_by_client.check_key(&client).is_ok()
-            && self
-                .sign_in_by_account_and_client
-                .check_key(&(account.clone(), client))
-                .is_ok()
-            && self.sign_in_by_account.check_key(&account).is_ok();
-        if ok {
-            Ok(())
-        } else {
+    /// Whether a sign-in (or second-factor) attempt for `account` from `client` may proceed.
+    pub fn sign_in_allowed(&self, account: &str, client: IpAddr) -> Result<(), AppError> {
+        let account = normal(account);
+        let blocked = self.by_client.is_blocked(&client)
+            || self
+                .by_account_and_client
+                .is_blocked(&(account.clone(), client))
+            || self.by_account.is_blocked(&account);
+        if blocked {
             Err(AppError::TooManyRequests)
+        } else {
+            Ok(())
         }
+    }
+
+    /// Records a failed attempt.
+    pub fn sign_in_failed(&self, account: &str, client: IpAddr) {
+        let account = normal(account);
+        self.by_client.fail(&client);
+        self.by_account_and_client.fail(&(account.clone(), client));
+        self.by_account.fail(&account);
     }
 
     /// A costly or abusable action (declaring an incident, an export) by a person.
@@ -62,9 +120,9 @@ impl Limits {
 
     /// Forgets keys whose allowance has refilled, keeping memory bounded.
     pub fn tidy(&self) {
-        self.sign_in_by_client.retain_recent();
-        self.sign_in_by_account_and_client.retain_recent();
-        self.sign_in_by_account.retain_recent();
+        self.by_client.tidy();
+        self.by_account_and_client.tidy();
+        self.by_account.tidy();
         self.actions_by_person.retain_recent();
     }
 }
@@ -73,35 +131,54 @@ impl Limits {
 mod tests {
     use super::*;
 
+    fn fail_n(limits: &Limits, account: &str, client: IpAddr, n: usize) -> usize {
+        (0..n)
+            .filter(|_| {
+                let ok = limits.sign_in_allowed(account, client).is_ok();
+                if ok {
+                    limits.sign_in_failed(account, client);
+                }
+                ok
+            })
+            .count()
+    }
+
     #[test]
-    fn an_account_is_slowed_after_five_tries_from_one_address_but_not_from_another() {
+    fn an_account_is_slowed_after_five_failures_from_one_address_but_not_from_another() {
         let limits = Limits::default();
         let attacker: IpAddr = "203.0.113.9".parse().unwrap();
         let nurse: IpAddr = "10.1.2.3".parse().unwrap();
-        for _ in 0..5 {
-            assert!(limits.sign_in("priya@nhs.net", attacker).is_ok());
-        }
         assert_eq!(
-            limits.sign_in("Priya@nhs.net", attacker),
+            fail_n(&limits, "priya@nhs.net", attacker, 10),
+            6,
+            "five in the burst, the sixth is refused and blocks"
+        );
+        assert_eq!(
+            limits.sign_in_allowed("Priya@nhs.net", attacker),
             Err(AppError::TooManyRequests)
         );
         assert!(
-            limits.sign_in("priya@nhs.net", nurse).is_ok(),
+            limits.sign_in_allowed("priya@nhs.net", nurse).is_ok(),
             "the real person still gets in"
         );
+    }
+
+    #[test]
+    fn successful_sign_ins_are_never_slowed() {
+        let limits = Limits::default();
+        let ward_pc: IpAddr = "10.1.2.3".parse().unwrap();
+        for _ in 0..100 {
+            assert!(limits.sign_in_allowed("nadia@nhs.net", ward_pc).is_ok());
+        }
     }
 
     #[test]
     fn one_address_cannot_spray_many_accounts() {
         let limits = Limits::default();
         let attacker: IpAddr = "203.0.113.9".parse().unwrap();
-        let allowed = (0..100)
-            .filter(|i| {
-                limits
-                    .sign_in(&format!("user{i}@nhs.net"), attacker)
-                    .is_ok()
-            })
-            .count();
-        assert_eq!(allowed, 20);
+        let allowed: usize = (0..100)
+            .map(|i| fail_n(&limits, &format!("user{i}@nhs.net"), attacker, 1))
+            .sum();
+        assert!(allowed <= 21, "{allowed}");
     }
 }

@@ -15,16 +15,21 @@ pub fn OrgTreeView(nodes: Vec<OrgNode>, open_depth: usize) -> impl IntoView {
 
 fn node(n: OrgNode, depth: usize, open_depth: usize) -> AnyView {
     let href = format!("/orgs/{}", n.org.code);
-    let label = view! {
-        <a href=href class="org-tree__link">{n.org.name.clone()}</a>
-        " "
-        <span class="org-tree__code">{n.org.code.clone()}</span>
-        " "
-        <KindTag kind=n.org.kind/>
-        <StatusTag status=n.org.status/>
+    let name = n.org.name.clone();
+    // The link and the disclosure are separate controls: a link inside a <summary> would be
+    // an interactive control nested in another.
+    let row = view! {
+        <div class="org-tree__row">
+            <a href=href class="org-tree__link">{n.org.name.clone()}</a>
+            " "
+            <span class="org-tree__code">{n.org.code.clone()}</span>
+            " "
+            <KindTag kind=n.org.kind/>
+            <StatusTag status=n.org.status/>
+        </div>
     };
     if n.children.is_empty() {
-        view! { <li class="org-tree__item org-tree__leaf">{label}</li> }.into_any()
+        view! { <li class="org-tree__item org-tree__leaf">{row}</li> }.into_any()
     } else {
         let count = n.children.len();
         let kids = n
@@ -32,13 +37,16 @@ fn node(n: OrgNode, depth: usize, open_depth: usize) -> AnyView {
             .into_iter()
             .map(|c| node(c, depth + 1, open_depth))
             .collect_view();
+        let label = if count == 1 {
+            format!("1 organisation under {name}")
+        } else {
+            format!("{count} organisations under {name}")
+        };
         view! {
             <li class="org-tree__item">
+                {row}
                 <details open=depth < open_depth>
-                    <summary>
-                        {label}
-                        <span class="visually-hidden">{format!(", {count} below")}</span>
-                    </summary>
+                    <summary>{label}</summary>
                     <ul role="list">{kids}</ul>
                 </details>
             </li>

@@ -1,0 +1,40 @@
+import { test, expect } from '@playwright/test';
+import { DEMO_PASSWORD, NADIA, signIn } from './helpers';
+
+test('a wrong password is refused with a message and nothing typed is lost', async ({ page }) => {
+  await page.goto('/sign-in');
+  await page.getByLabel('Email address').fill(NADIA);
+  await page.getByLabel('Password').fill('not my password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText('do not match an account');
+  await expect(page.getByLabel('Email address')).toHaveValue(NADIA);
+});
+
+test('signing in takes you where you were going, and signing out ends it', async ({ page }) => {
+  await page.goto('/orgs/RJZ');
+  await expect(page).toHaveURL(/\/sign-in\?next=/);
+  await page.getByLabel('Email address').fill(NADIA);
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText("King's College Hospital NHS Foundation Trust");
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/sign-in/);
+  await page.goto('/orgs');
+  await expect(page).toHaveURL(/\/sign-in/);
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('signing in works as a plain form post', async ({ page }) => {
+    await signIn(page, NADIA, '/orgs');
+    await expect(page.getByRole('heading', { level: 1, name: 'Organisations' })).toBeVisible();
+  });
+});
+
+test('the account page lists your access and your sessions', async ({ page }) => {
+  await signIn(page, NADIA, '/account');
+  await expect(page.getByRole('heading', { level: 1, name: 'Your account' })).toBeVisible();
+  await expect(page.locator('dl')).toContainText('Staff at');
+  await expect(page.getByRole('table', { name: 'Your sessions' })).toContainText('(this one)');
+});
