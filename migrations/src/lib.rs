@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_organisations;
 mod m20261128_000002_create_people;
 mod m20261128_000003_create_accounts;
+mod m20261128_000004_create_accountability;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_organisations::Migration),
             Box::new(m20261128_000002_create_people::Migration),
             Box::new(m20261128_000003_create_accounts::Migration),
+            Box::new(m20261128_000004_create_accountability::Migration),
         ]
     }
 }

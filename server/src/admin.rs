@@ -68,3 +68,32 @@ pub async fn create_national_admin(
     txn.commit().await?;
     Ok(())
 }
+
+/// Imports an ODS file from disk, printing progress to standard error.
+pub async fn import_ods(
+    db: &DatabaseConnection,
+    kind: &str,
+    path: &std::path::Path,
+) -> anyhow::Result<app::backend::import::ods::ImportReport> {
+    use app::backend::import::ods;
+    let file = ods::OdsFile::parse(kind).ok_or_else(|| anyhow::anyhow!("unknown kind {kind}"))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    let parsed = ods::parse(file, &bytes, time::OffsetDateTime::now_utc().date());
+    let report = ods::apply(db, parsed, |done, total| {
+        eprintln!("{done} of {total} rows stored")
+    })
+    .await?;
+    audit::record(
+        db,
+        audit::Event {
+            action: "ods_import",
+            subject: Some(path.display().to_string()),
+            detail: Some(report.summary()),
+            client: Some("cli".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(report)
+}

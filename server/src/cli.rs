@@ -22,6 +22,20 @@ pub enum Command {
     /// Administration from the server's own shell.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Import organisations from outside.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import an ODS file (headerless CSV as published): etr.csv, eccg.csv or epraccur.csv.
+    /// Safe to run again: unchanged rows are left alone and the report says so.
+    Ods {
+        #[arg(long, value_parser = ["trusts", "icbs", "practices"])]
+        kind: String,
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

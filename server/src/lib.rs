@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+mod export;
 mod middleware;
 
 use std::net::SocketAddr;
@@ -92,14 +93,17 @@ fn router(state: AppState) -> Router {
                 .unwrap_or(time::Duration::minutes(30)),
         ));
     Router::new()
+        .route("/export/chart.csv", axum::routing::get(export::chart_csv))
+        .route("/export/chart.json", axum::routing::get(export::chart_json))
         .leptos_routes_with_context(&state, routes, leptos::nonce::provide_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(middleware::error_status))
-        .layer(axum::middleware::from_fn(
-            middleware::require_session_for_api,
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::api_floor,
         ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::same_origin))

@@ -1,5 +1,5 @@
 use clap::Parser;
-use server::cli::{AdminCommand, Cli, Command};
+use server::cli::{AdminCommand, Cli, Command, ImportCommand};
 use server::config::Settings;
 use server::{Application, open_database};
 
@@ -28,9 +28,23 @@ async fn main() -> anyhow::Result<()> {
             let db = open_database(&settings).await?;
             let r = app::backend::demo::load(&db).await?;
             println!(
-                "Demo data loaded: {} organisations, {} links and {} people created (0 means already there).",
-                r.organisations_created, r.links_created, r.people_created
+                "Demo data loaded: {} organisations, {} links, {} people and {} role holdings created (0 means already there).",
+                r.organisations_created, r.links_created, r.people_created, r.holdings_created
             );
+            Ok(())
+        }
+        Command::Import(ImportCommand::Ods { kind, file }) => {
+            let db = open_database(&settings).await?;
+            let report = server::admin::import_ods(&db, &kind, &file).await?;
+            println!("{}", report.summary());
+            for r in &report.rejected {
+                println!("  line {}: rejected: {}", r.line, r.reason);
+            }
+            for (line, child, parent) in &report.parents_unknown {
+                println!(
+                    "  line {line}: {child} names parent {parent}, not known yet; import it and run again"
+                );
+            }
             Ok(())
         }
         Command::Admin(AdminCommand::CreateUser { email, name, org }) => {

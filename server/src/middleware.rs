@@ -2,11 +2,12 @@
 //! refusal, safe redirects and security headers.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use app::backend::state::AppState;
 use app::error::AppError;
 
 /// Leptos answers a server function's error with 500 unless the function set a status
@@ -128,42 +129,38 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 
 /// Deny by default: a server function outside the public allow-list answers 401 to anyone
 /// not signed in, before its arguments are even read. Each function still checks its own
-/// permissions; this is the floor under them.
-pub async fn require_session_for_api(req: Request, next: Next) -> Response {
+/// permissions; this is the floor under them. Read-only people (regulators) are refused
+/// every function that changes shared data in the same way.
+pub async fn api_floor(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path.starts_with("/api/") && !app::api::auth::PUBLIC_ENDPOINTS.contains(&path) {
-        let signed_in = match req.extensions().get::<tower_sessions::Session>() {
-            Some(session) => matches!(
-                session.get::<i64>(app::backend::sessions::PERSON_KEY).await,
-                Ok(Some(_))
-            ),
-            None => false,
+        let person = match req.extensions().get::<tower_sessions::Session>() {
+            Some(session) => session
+                .get::<i64>(app::backend::sessions::PERSON_KEY)
+                .await
+                .ok()
+                .flatten(),
+            None => None,
         };
-        if !signed_in {
-            let body = serde_json::to_string(&AppError::Unauthorized).unwrap_or_default();
-            return (
-                StatusCode::UNAUTHORIZED,
-                [(header::CONTENT_TYPE, "application/json")],
-                body,
-            )
-                .into_response();
+        let Some(person) = person else {
+            return refuse(AppError::Unauthorized);
+        };
+        if app::api::WRITE_AREAS
+            .iter()
+            .any(|area| path.starts_with(area))
+        {
+            match app::backend::access::is_read_only(&state.db, person).await {
+                Ok(false) => {}
+                Ok(true) => return refuse(AppError::Forbidden),
+                Err(err) => return refuse(err),
+            }
         }
     }
     next.run(req).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::authority;
-
-    #[test]
-    fn authority_is_the_host_and_port_only() {
-        assert_eq!(
-            authority("http://127.0.0.1:3000/orgs?x=1"),
-            Some("127.0.0.1:3000")
-        );
-        assert_eq!(authority("https://evil.example"), Some("evil.example"));
-        assert_eq!(authority("/orgs"), None);
-        assert_eq!(authority("null"), None);
-    }
+fn refuse(err: AppError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_string(&err).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

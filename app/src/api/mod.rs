@@ -1,6 +1,12 @@
 //! Server functions: the HTTP surface of Wardline, one file per area. Each checks who may
 //! call it, calls into `backend`, and returns `domain` types.
 
+pub mod accountability;
 pub mod admin;
 pub mod auth;
 pub mod orgs;
+pub mod people;
+
+/// Endpoint prefixes whose functions change shared data. Regulators are refused by all of
+/// them (a test walks every registered function under these prefixes).
+pub const WRITE_AREAS: &[&str] = &["/api/admin/", "/api/manage/"];

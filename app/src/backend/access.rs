@@ -39,7 +39,7 @@ impl User {
     }
 
     /// Only regulators: they read, never write.
-    pub fn is_read_only(&self) -> bool {
+    pub fn is_read_only_user(&self) -> bool {
         !self.grants.is_empty() && self.grants.iter().all(|(_, r)| *r == AccessRole::Regulator)
     }
 }
@@ -74,7 +74,7 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
     let age = OffsetDateTime::now_utc().unix_timestamp() - signed_in_at;
     let person = person::Entity::find_by_id(person_id).one(&state.db).await?;
     let person = match person {
-        Some(p) if !p.disabled && age <= state.auth.absolute_timeout.as_secs() as i64 => p,
+        Some(p) if !p.disabled && age < state.auth.absolute_timeout.as_secs() as i64 => p,
         _ => {
             session.flush().await.map_err(session_err)?;
             return Ok(None);
@@ -124,10 +124,22 @@ pub async fn require_signed_in(state: &AppState) -> Result<User, AppError> {
 /// A caller who may change things: not a regulator.
 pub async fn require_writer(state: &AppState) -> Result<User, AppError> {
     let user = require_user(state).await?;
-    if user.is_read_only() {
+    if user.is_read_only_user() {
         return Err(AppError::Forbidden);
     }
     Ok(user)
+}
+
+/// Whether a person holds only read-only (regulator) grants.
+pub async fn is_read_only(db: &impl ConnectionTrait, person_id: i64) -> Result<bool, AppError> {
+    let roles: Vec<String> = access_grant::Entity::find()
+        .filter(access_grant::Column::PersonId.eq(person_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| g.role)
+        .collect();
+    Ok(!roles.is_empty() && roles.iter().all(|r| r == AccessRole::Regulator.as_str()))
 }
 
 /// The page's view of the caller.

@@ -8,7 +8,7 @@ use sea_orm::{
 use time::OffsetDateTime;
 use time::macros::date;
 
-use super::entity::person;
+use super::entity::{assignment, person};
 use super::orgs::{self, OrgInput, Upserted};
 use super::{auth, invites};
 use crate::domain::auth::AccessRole;
@@ -16,7 +16,7 @@ use crate::domain::org::{OdsCode, OrgKind, OrgStatus};
 use crate::error::AppError;
 
 /// (code, name, kind, parent code)
-const ORGS: &[(&str, &str, OrgKind, Option<&str>)] = &[
+pub const ORGS: &[(&str, &str, OrgKind, Option<&str>)] = &[
     ("X24", "NHS England", OrgKind::National, None),
     ("Y56", "London", OrgKind::Region, Some("X24")),
     (
@@ -204,12 +204,123 @@ pub const PEOPLE: &[(&str, &str, &str, &str, AccessRole)] = &[
     ),
 ];
 
+/// Demo holdings: (organisation, role, holder, deputy, work phone, out-of-hours phone).
+/// Phone numbers are in Ofcom's range for drama (020 7946 0000 to 0999). Some gaps are left
+/// on purpose, so the chart has something to show.
+pub const HOLDINGS: &[(&str, &str, &str, Option<&str>, &str, &str)] = &[
+    (
+        "Y56",
+        "regional_cyber_lead",
+        "ruth.adeyemi",
+        None,
+        "020 7946 0101",
+        "020 7946 0102",
+    ),
+    (
+        "QKK",
+        "siro",
+        "meera.shah",
+        Some("gareth.lloyd"),
+        "020 7946 0201",
+        "020 7946 0202",
+    ),
+    (
+        "QKK",
+        "head_of_cyber",
+        "gareth.lloyd",
+        Some("meera.shah"),
+        "020 7946 0203",
+        "020 7946 0204",
+    ),
+    (
+        "RJ1",
+        "siro",
+        "tom.okafor",
+        Some("priya.raman"),
+        "020 7946 0301",
+        "020 7946 0302",
+    ),
+    (
+        "RJ1",
+        "head_of_cyber",
+        "priya.raman",
+        Some("tom.okafor"),
+        "020 7946 0303",
+        "020 7946 0304",
+    ),
+    (
+        "RJ1",
+        "caldicott_guardian",
+        "helen.marsh",
+        Some("tom.okafor"),
+        "020 7946 0305",
+        "020 7946 0306",
+    ),
+    (
+        "RJ1",
+        "dpo",
+        "helen.marsh",
+        None,
+        "020 7946 0307",
+        "020 7946 0308",
+    ),
+    (
+        "RJZ",
+        "head_of_cyber",
+        "sam.whitfield",
+        Some("aisha.bello"),
+        "020 7946 0401",
+        "020 7946 0402",
+    ),
+    (
+        "RJZ",
+        "siro",
+        "aisha.bello",
+        Some("sam.whitfield"),
+        "020 7946 0403",
+        "020 7946 0404",
+    ),
+    (
+        "G85028",
+        "caldicott_guardian",
+        "owen.fraser",
+        Some("nadia.kowalski"),
+        "020 7946 0501",
+        "020 7946 0502",
+    ),
+    (
+        "G85028",
+        "data_security_lead",
+        "nadia.kowalski",
+        Some("owen.fraser"),
+        "020 7946 0503",
+        "020 7946 0504",
+    ),
+    (
+        "G85028",
+        "dpo",
+        "meera.shah",
+        Some("gareth.lloyd"),
+        "020 7946 0201",
+        "020 7946 0202",
+    ),
+    (
+        "SUP-SYNNOVIS",
+        "supplier_security_contact",
+        "chris.doyle",
+        None,
+        "020 7946 0601",
+        "020 7946 0602",
+    ),
+];
+
 /// What a demo load did, for the CLI to report.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct DemoReport {
     pub organisations_created: usize,
     pub links_created: usize,
     pub people_created: usize,
+    pub holdings_created: usize,
 }
 
 #[tracing::instrument(skip_all, err)]
@@ -283,6 +394,56 @@ pub async fn load(db: &DatabaseConnection) -> Result<DemoReport, AppError> {
             invites::grant(&txn, person.id, id(org).await?, *access).await?;
             report.people_created += 1;
         }
+    }
+    super::roles::seed(&txn).await?;
+    let person_id = |local: &str| {
+        let txn = &txn;
+        let email = format!("{local}@demo.wardline.test");
+        async move {
+            person::Entity::find()
+                .filter(person::Column::Email.eq(email.clone()))
+                .one(txn)
+                .await?
+                .map(|p| p.id)
+                .ok_or_else(|| AppError::Invalid(format!("demo person {email} missing")))
+        }
+    };
+    for (org, role_key, holder, deputy, work, ooh) in HOLDINGS {
+        let org_id = id(org).await?;
+        let role = super::roles::find_by_key(&txn, role_key)
+            .await?
+            .ok_or_else(|| AppError::Invalid(format!("role {role_key} missing")))?;
+        let exists = assignment::Entity::find()
+            .filter(assignment::Column::OrgId.eq(org_id))
+            .filter(assignment::Column::RoleId.eq(role.id))
+            .one(&txn)
+            .await?
+            .is_some();
+        if exists {
+            continue;
+        }
+        let deputy_id = match deputy {
+            Some(d) => Some(person_id(d).await?),
+            None => None,
+        };
+        assignment::ActiveModel {
+            org_id: Set(org_id),
+            role_id: Set(role.id),
+            person_id: Set(person_id(holder).await?),
+            deputy_id: Set(deputy_id),
+            work_phone: Set(Some((*work).to_owned())),
+            out_of_hours_phone: Set(Some((*ooh).to_owned())),
+            contact_email: Set(None),
+            starts_at: Set(OffsetDateTime::new_utc(since, time::Time::MIDNIGHT)),
+            ends_at: Set(None),
+            confirmed_at: Set(Some(now - time::Duration::days(30))),
+            created_at: Set(now),
+            created_by: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        report.holdings_created += 1;
     }
     txn.commit().await?;
     Ok(report)

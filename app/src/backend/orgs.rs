@@ -17,7 +17,7 @@ use crate::domain::tree;
 use crate::error::AppError;
 
 /// What is needed to create or refresh an organisation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgInput {
     pub code: OdsCode,
     pub name: String,

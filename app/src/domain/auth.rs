@@ -97,6 +97,17 @@ pub enum SignInOutcome {
     NeedsSecondFactor,
 }
 
+/// A person, as others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonView {
+    pub name: String,
+    pub email: String,
+    pub job_title: Option<String>,
+    pub org_code: Option<String>,
+    pub org_name: Option<String>,
+    pub disabled: bool,
+}
+
 /// A session, as listed on the account page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionView {

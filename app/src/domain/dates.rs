@@ -20,6 +20,27 @@ pub fn parse_ods(raw: &str) -> Option<Date> {
     Date::parse(raw, format_description!("[year][month][day]")).ok()
 }
 
+/// A moment typed by a person: empty for now, `YYYY-MM-DD` (end of that day) or
+/// `YYYY-MM-DDTHH:MM`, in UTC.
+pub fn parse_moment(raw: &str) -> Result<Option<time::OffsetDateTime>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let bad = || format!("“{raw}” is not a date. Use the form 2017-05-12 or 2017-05-12T14:00.");
+    if let Ok(d) = Date::parse(raw, format_description!("[year]-[month]-[day]")) {
+        return Ok(Some(
+            d.with_hms(23, 59, 59).map_err(|_| bad())?.assume_utc(),
+        ));
+    }
+    let t = time::PrimitiveDateTime::parse(
+        raw,
+        format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+    )
+    .map_err(|_| bad())?;
+    Ok(Some(t.assume_utc()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -28,6 +49,21 @@ mod tests {
     #[test]
     fn long_dates_read_as_people_write_them() {
         assert_eq!(long(date!(2017 - 05 - 12)), "12 May 2017");
+    }
+
+    #[test]
+    fn moments_parse_as_days_or_minutes_in_utc() {
+        use time::macros::datetime;
+        assert_eq!(parse_moment("").unwrap(), None);
+        assert_eq!(
+            parse_moment("2017-05-12T14:00").unwrap(),
+            Some(datetime!(2017-05-12 14:00 UTC))
+        );
+        assert_eq!(
+            parse_moment("2017-05-12").unwrap(),
+            Some(datetime!(2017-05-12 23:59:59 UTC))
+        );
+        assert!(parse_moment("12/05/2017").is_err());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Types both sides use: DTOs, validated newtypes and pure rules. No I/O.
 
+pub mod accountability;
 pub mod auth;
 pub mod dates;
+pub mod gaps;
 pub mod org;
+pub mod roles;
 pub mod tree;

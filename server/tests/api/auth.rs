@@ -386,3 +386,86 @@ async fn an_invitation_works_once_and_the_invitee_sets_their_own_password() {
         .await;
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn an_idle_session_times_out() {
+    let app =
+        crate::helpers::spawn_app_with(|s| s.auth.idle_timeout = std::time::Duration::from_secs(1))
+            .await
+            .with_demo()
+            .await;
+    app.sign_in(NADIA).await;
+    assert_eq!(app.post_form("/api/orgs/tree", &[]).await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(app.post_form("/api/orgs/tree", &[]).await.status(), 401);
+}
+
+#[tokio::test]
+async fn a_busy_session_still_ends_at_its_absolute_limit() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.auth.absolute_timeout = std::time::Duration::from_secs(2)
+    })
+    .await
+    .with_demo()
+    .await;
+    app.sign_in(NADIA).await;
+    for _ in 0..3 {
+        assert_eq!(app.post_form("/api/orgs/tree", &[]).await.status(), 200);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    assert_eq!(app.post_form("/api/orgs/tree", &[]).await.status(), 401);
+}
+
+#[tokio::test]
+async fn the_first_national_admin_comes_from_the_cli_and_must_enrol_mfa() {
+    let app = spawn_app().await;
+    server::admin::create_national_admin(
+        &app.db,
+        "Chief@Example.nhs.uk",
+        "Chief Admin",
+        "X24",
+        "a long admin passphrase".into(),
+    )
+    .await
+    .unwrap();
+    let again = server::admin::create_national_admin(
+        &app.db,
+        "chief@example.nhs.uk",
+        "Again",
+        "X24",
+        "another long passphrase".into(),
+    )
+    .await;
+    assert!(again.is_err(), "an existing email is refused");
+    let weak = server::admin::create_national_admin(
+        &app.db,
+        "b@example.nhs.uk",
+        "B",
+        "X24",
+        "password".into(),
+    )
+    .await;
+    assert!(weak.is_err(), "the password rules apply");
+    let res = app
+        .sign_in_with(
+            &app.client,
+            "chief@example.nhs.uk",
+            "a long admin passphrase",
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let status: serde_json::Value = app
+        .post_form("/api/auth/status", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["SignedIn"]["must_enrol_mfa"], true);
+    assert_eq!(status["SignedIn"]["grants"][0]["role"], "national_admin");
+    assert_eq!(
+        app.post_form("/api/orgs/tree", &[]).await.status(),
+        403,
+        "nothing until MFA"
+    );
+}

@@ -13,11 +13,16 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// The app with its settings adjusted first (shorter time-outs, say).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = format!("sqlite://{}", dir.path().join("wardline.db").display());
-    let app = Application::build(Settings::for_tests(&database_url))
-        .await
-        .expect("app builds");
+    let mut settings = Settings::for_tests(&database_url);
+    adjust(&mut settings);
+    let app = Application::build(settings).await.expect("app builds");
     let address = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped());
     let db = app::backend::db::connect(&database_url)

@@ -1,6 +1,7 @@
 //! HTTP tests: each boots the real application on a fresh SQLite file and a random port.
 
 mod auth;
+mod authz;
 mod helpers;
 mod orgs;
 mod security;

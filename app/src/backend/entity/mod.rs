@@ -2,11 +2,14 @@
 
 pub mod access_grant;
 pub mod account;
+pub mod assignment;
 pub mod audit_event;
 pub mod invite;
 pub mod org_link;
 pub mod organisation;
 pub mod person;
 pub mod recovery_code;
+pub mod role;
 pub mod session;
+pub mod setting;
 pub mod supplier_service;

@@ -21,6 +21,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <nav aria-label="Main">
                     <ul class="site-nav">
                         <li><A href="/orgs">"Organisations"</A></li>
+                        <li><A href="/overview">"Gaps"</A></li>
                         <AccountLinks/>
                     </ul>
                 </nav>

@@ -1,8 +1,10 @@
 //! One module per page.
 
 pub mod account;
+pub mod chart;
 pub mod invite;
 pub mod not_found;
 pub mod org_page;
 pub mod org_tree;
+pub mod overview;
 pub mod sign_in;

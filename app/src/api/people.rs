@@ -1,0 +1,31 @@
+//! Reading people. A person is visible to those whose grants cover the person's
+//! organisation; to anyone else they do not exist (404, never 403, so ids leak nothing).
+
+use leptos::prelude::*;
+
+use crate::domain::auth::PersonView;
+use crate::error::AppError;
+
+#[server(endpoint = "people/list")]
+pub async fn list_people(org_code: String) -> Result<Vec<PersonView>, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::people::list_in_org(&state.db, &user, &org_code).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "people/get")]
+pub async fn get_person(email: String) -> Result<PersonView, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::people::get_visible(&state.db, &user, &email).await
+        }
+        .await,
+    )
+}

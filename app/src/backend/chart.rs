@@ -1,0 +1,434 @@
+//! The responsibility chart: an organisation's subtree with every role, holder, deputy and
+//! gap, at any moment; the national overview of gaps; and their exports.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use time::{Date, OffsetDateTime};
+
+use super::access::{self, User};
+use super::assignments::in_force_at;
+use super::entity::{assignment, org_link, organisation, person, role};
+use super::{orgs, settings};
+use crate::domain::accountability::{
+    Chart, ChartFilter, ChartOrg, ChartRow, HoldingView, OverviewLine,
+};
+use crate::domain::gaps::{self, Gap, GapCounts, GapKind, HoldingFact, OrgFact, RoleFact, Rules};
+use crate::domain::org::{OrgKind, OrgStatus};
+use crate::domain::roles::parse_kinds;
+use crate::error::AppError;
+
+fn fmt_time(t: OffsetDateTime) -> String {
+    t.format(time::macros::format_description!(
+        "[day padding:none] [month repr:long] [year] [hour]:[minute] UTC"
+    ))
+    .unwrap_or_default()
+}
+
+/// Parent links in force on a date.
+async fn links_on(db: &impl ConnectionTrait, date: Date) -> Result<HashMap<i64, i64>, AppError> {
+    Ok(org_link::Entity::find()
+        .filter(org_link::Column::ValidFrom.lte(date))
+        .filter(
+            Condition::any()
+                .add(org_link::Column::ValidTo.is_null())
+                .add(org_link::Column::ValidTo.gt(date)),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.child_id, l.parent_id))
+        .collect())
+}
+
+fn active_on(o: &organisation::Model, date: Date) -> bool {
+    o.opened_on.is_none_or(|d| d <= date)
+        && o.closed_on.is_none_or(|d| d > date)
+        && (o.status != OrgStatus::Closed.as_str() || o.closed_on.is_some_and(|d| d > date))
+}
+
+/// Everything the gap rules and the chart need about a set of organisations at a moment.
+struct Snapshot {
+    orgs: HashMap<i64, organisation::Model>,
+    parent: HashMap<i64, i64>,
+    roles: Vec<role::Model>,
+    holdings: Vec<assignment::Model>,
+    people: HashMap<i64, person::Model>,
+    gaps: Vec<Gap>,
+    rules: Rules,
+}
+
+async fn snapshot(
+    db: &impl ConnectionTrait,
+    at: OffsetDateTime,
+    within: Option<&HashSet<i64>>,
+) -> Result<Snapshot, AppError> {
+    let date = at.date();
+    let mut q = organisation::Entity::find();
+    if let Some(ids) = within {
+        q = q.filter(organisation::Column::Id.is_in(ids.iter().copied().collect::<Vec<_>>()));
+    }
+    let orgs: HashMap<i64, organisation::Model> =
+        q.all(db).await?.into_iter().map(|o| (o.id, o)).collect();
+    let parent = links_on(db, date).await?;
+    let roles = role::Entity::find().all(db).await?;
+    // Every holding in force, so a person's roles elsewhere count towards a single point of failure.
+    let holdings = assignment::Entity::find()
+        .filter(in_force_at(at))
+        .all(db)
+        .await?;
+    let ids: HashSet<i64> = holdings
+        .iter()
+        .flat_map(|h| [Some(h.person_id), h.deputy_id])
+        .flatten()
+        .collect();
+    let people: HashMap<i64, person::Model> = person::Entity::find()
+        .filter(person::Column::Id.is_in(ids.into_iter().collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let rules = Rules {
+        now: at,
+        attestation_days: settings::get_i64(db, settings::ATTESTATION_DAYS).await?,
+        max_mandatory_roles: settings::get_i64(db, settings::MAX_MANDATORY_ROLES)
+            .await?
+            .max(1) as usize,
+    };
+    let org_facts: Vec<OrgFact> = orgs
+        .values()
+        .map(|o| OrgFact {
+            id: o.id,
+            kind: o.summary().kind,
+            parent: parent.get(&o.id).copied(),
+            active: active_on(o, date),
+        })
+        .collect();
+    let role_facts: Vec<RoleFact> = roles
+        .iter()
+        .map(|r| RoleFact {
+            id: r.id,
+            applies_to: parse_kinds(&r.applies_to),
+            mandatory: r.mandatory,
+        })
+        .collect();
+    let holding_facts: Vec<HoldingFact> = holdings
+        .iter()
+        .map(|h| HoldingFact {
+            org_id: h.org_id,
+            role_id: h.role_id,
+            person_id: h.person_id,
+            deputy_id: h.deputy_id,
+            confirmed_at: h.confirmed_at,
+            starts_at: h.starts_at,
+        })
+        .collect();
+    let disabled: HashSet<i64> = people
+        .values()
+        .filter(|p| p.disabled)
+        .map(|p| p.id)
+        .collect();
+    let gaps = gaps::find(&org_facts, &role_facts, &holding_facts, &disabled, &rules)
+        .into_iter()
+        .filter(|g| orgs.contains_key(&g.org_id))
+        .collect();
+    Ok(Snapshot {
+        orgs,
+        parent,
+        roles,
+        holdings,
+        people,
+        gaps,
+        rules,
+    })
+}
+
+fn org_facts(s: &Snapshot) -> Vec<OrgFact> {
+    s.orgs
+        .values()
+        .map(|o| OrgFact {
+            id: o.id,
+            kind: o.summary().kind,
+            parent: s.parent.get(&o.id).copied(),
+            active: true,
+        })
+        .collect()
+}
+
+/// The chart of `org_code`'s subtree at `at` (now if `None`), narrowed by `filter`.
+#[tracing::instrument(skip_all, err)]
+pub async fn chart(
+    db: &impl ConnectionTrait,
+    user: &User,
+    org_code: &str,
+    at: Option<OffsetDateTime>,
+    filter: &ChartFilter,
+) -> Result<Chart, AppError> {
+    let now = OffsetDateTime::now_utc();
+    let at = at.unwrap_or(now);
+    if at > now {
+        return Err(AppError::Invalid(
+            "The chart can show the present or the past, not the future.".into(),
+        ));
+    }
+    let root = orgs::find_by_code(db, org_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !access::within(&access::readable_orgs(db, user).await?, root.id) {
+        return Err(AppError::NotFound);
+    }
+    // The subtree as it stood at that moment.
+    let parent = links_on(db, at.date()).await?;
+    let mut children: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (c, p) in &parent {
+        children.entry(*p).or_default().push(*c);
+    }
+    let mut order: Vec<(i64, usize)> = Vec::new();
+    let mut stack = vec![(root.id, 0usize)];
+    let mut seen = HashSet::new();
+    while let Some((id, depth)) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        order.push((id, depth));
+        for c in children.get(&id).into_iter().flatten() {
+            stack.push((*c, depth + 1));
+        }
+    }
+    let s = snapshot(db, at, Some(&seen)).await?;
+    // Depth-first, siblings by kind then name.
+    let mut ordered = Vec::new();
+    fn walk(
+        id: i64,
+        depth: usize,
+        s: &Snapshot,
+        children: &HashMap<i64, Vec<i64>>,
+        out: &mut Vec<(i64, usize)>,
+    ) {
+        out.push((id, depth));
+        let mut kids: Vec<&organisation::Model> = children
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| s.orgs.get(c))
+            .collect();
+        kids.sort_by(|a, b| {
+            (a.summary().kind, a.name.to_lowercase())
+                .cmp(&(b.summary().kind, b.name.to_lowercase()))
+        });
+        for k in kids {
+            walk(k.id, depth + 1, s, children, out);
+        }
+    }
+    walk(root.id, 0, &s, &children, &mut ordered);
+
+    let rolled = gaps::roll_up(&org_facts(&s), &s.gaps);
+    let mut by_org_role: HashMap<(i64, i64), Vec<GapKind>> = HashMap::new();
+    for g in &s.gaps {
+        by_org_role
+            .entry((g.org_id, g.role_id))
+            .or_default()
+            .push(g.kind);
+    }
+    let holding_of: HashMap<(i64, i64), &assignment::Model> = s
+        .holdings
+        .iter()
+        .map(|h| ((h.org_id, h.role_id), h))
+        .collect();
+    let name = |id: i64| s.people.get(&id).map(|p| p.display_name.clone());
+
+    let mut out = Vec::new();
+    for (id, depth) in ordered {
+        let Some(o) = s.orgs.get(&id) else { continue };
+        let kind = o.summary().kind;
+        let mut rows: Vec<ChartRow> = s
+            .roles
+            .iter()
+            .filter(|r| {
+                parse_kinds(&r.applies_to).contains(&kind) || holding_of.contains_key(&(id, r.id))
+            })
+            .map(|r| {
+                let holding = holding_of.get(&(id, r.id)).map(|h| HoldingView {
+                    id: h.id,
+                    holder_name: name(h.person_id).unwrap_or_default(),
+                    holder_email: s
+                        .people
+                        .get(&h.person_id)
+                        .map(|p| p.email.clone())
+                        .unwrap_or_default(),
+                    deputy_name: h.deputy_id.and_then(name),
+                    work_phone: h.work_phone.clone(),
+                    out_of_hours_phone: h.out_of_hours_phone.clone(),
+                    contact_email: h.contact_email.clone(),
+                    since: fmt_time(h.starts_at),
+                    until: h.ends_at.map(fmt_time),
+                    confirmed: h.confirmed_at.map(fmt_time),
+                    stale: gaps::is_stale(
+                        &HoldingFact {
+                            org_id: h.org_id,
+                            role_id: h.role_id,
+                            person_id: h.person_id,
+                            deputy_id: h.deputy_id,
+                            confirmed_at: h.confirmed_at,
+                            starts_at: h.starts_at,
+                        },
+                        &s.rules,
+                    ),
+                });
+                let mut gaps = by_org_role.get(&(id, r.id)).cloned().unwrap_or_default();
+                gaps.sort();
+                ChartRow {
+                    role_key: r.key.clone(),
+                    role_name: r.name.clone(),
+                    mandatory: r.mandatory,
+                    holding,
+                    gaps,
+                }
+            })
+            .collect();
+        rows.sort_by_key(|r| !r.mandatory);
+        out.push(ChartOrg {
+            org: o.summary(),
+            depth,
+            parent_code: s
+                .parent
+                .get(&id)
+                .and_then(|p| s.orgs.get(p))
+                .map(|p| p.code.clone()),
+            rows,
+            rolled_up: rolled.get(&id).cloned().unwrap_or_default(),
+        });
+    }
+    let totals = rolled.get(&root.id).cloned().unwrap_or_default();
+    let orgs = out.into_iter().filter(|o| filter.keeps(o)).collect();
+    Ok(Chart {
+        root: root.summary(),
+        as_at: fmt_time(at),
+        is_now: at == now,
+        orgs,
+        totals,
+    })
+}
+
+/// Gap counts under each region and ICB the user may read.
+#[tracing::instrument(skip_all, err)]
+pub async fn overview(
+    db: &impl ConnectionTrait,
+    user: &User,
+) -> Result<Vec<OverviewLine>, AppError> {
+    let scope = access::readable_orgs(db, user).await?;
+    let s = snapshot(db, OffsetDateTime::now_utc(), scope.as_ref()).await?;
+    let facts = org_facts(&s);
+    let rolled = gaps::roll_up(&facts, &s.gaps);
+    let mut below: HashMap<i64, usize> = HashMap::new();
+    for f in &facts {
+        let mut at = f.parent;
+        let mut guard = 0;
+        while let Some(p) = at {
+            *below.entry(p).or_default() += 1;
+            at = s.parent.get(&p).copied();
+            guard += 1;
+            if guard > 16 {
+                break;
+            }
+        }
+    }
+    let mut lines: Vec<OverviewLine> = s
+        .orgs
+        .values()
+        .filter(|o| matches!(o.summary().kind, OrgKind::Region | OrgKind::Icb))
+        .map(|o| OverviewLine {
+            org: o.summary(),
+            parent_code: s
+                .parent
+                .get(&o.id)
+                .and_then(|p| s.orgs.get(p))
+                .map(|p| p.code.clone()),
+            organisations: below.get(&o.id).copied().unwrap_or(0),
+            gaps: rolled
+                .get(&o.id)
+                .cloned()
+                .unwrap_or_else(GapCounts::default),
+        })
+        .collect();
+    lines.sort_by(|a, b| (a.org.kind, &a.org.name).cmp(&(b.org.kind, &b.org.name)));
+    Ok(lines)
+}
+
+/// A spreadsheet cell that cannot be read as a formula.
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The chart as CSV, one line per organisation and role.
+pub fn to_csv(chart: &Chart) -> Result<String, AppError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "org_code",
+        "org_name",
+        "kind",
+        "parent_code",
+        "role",
+        "mandatory",
+        "holder",
+        "holder_email",
+        "deputy",
+        "work_phone",
+        "out_of_hours_phone",
+        "contact_email",
+        "since",
+        "confirmed",
+        "gaps",
+        "as_at",
+    ];
+    let fail = |e: csv::Error| super::errors::internal("writing csv", &e);
+    w.write_record(header).map_err(fail)?;
+    for o in &chart.orgs {
+        for r in &o.rows {
+            let h = r.holding.as_ref();
+            let gaps: Vec<&str> = r.gaps.iter().map(|g| g.as_str()).collect();
+            let record = [
+                o.org.code.clone(),
+                o.org.name.clone(),
+                o.org.kind.as_str().to_owned(),
+                o.parent_code.clone().unwrap_or_default(),
+                r.role_name.clone(),
+                r.mandatory.to_string(),
+                h.map(|h| h.holder_name.clone()).unwrap_or_default(),
+                h.map(|h| h.holder_email.clone()).unwrap_or_default(),
+                h.and_then(|h| h.deputy_name.clone()).unwrap_or_default(),
+                h.and_then(|h| h.work_phone.clone()).unwrap_or_default(),
+                h.and_then(|h| h.out_of_hours_phone.clone())
+                    .unwrap_or_default(),
+                h.and_then(|h| h.contact_email.clone()).unwrap_or_default(),
+                h.map(|h| h.since.clone()).unwrap_or_default(),
+                h.and_then(|h| h.confirmed.clone()).unwrap_or_default(),
+                gaps.join(" "),
+                chart.as_at.clone(),
+            ];
+            w.write_record(record.iter().map(|c| cell(c)))
+                .map_err(fail)?;
+        }
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| super::errors::internal("writing csv", &e))?;
+    String::from_utf8(bytes).map_err(|e| super::errors::internal("csv utf-8", &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn cells_that_look_like_formulas_are_defused() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(cell("+44 20"), "'+44 20");
+        assert_eq!(cell("Priya Raman"), "Priya Raman");
+    }
+}

@@ -1,0 +1,3 @@
+//! Imports from outside: the ODS organisation files.
+
+pub mod ods;

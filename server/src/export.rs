@@ -1,0 +1,107 @@
+//! Downloads: the responsibility chart as CSV or JSON. Plain GET links (they change
+//! nothing), signed in, scoped like the chart itself, rate limited and audited.
+
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use app::backend::state::AppState;
+use app::backend::{access, audit, chart};
+use app::domain::accountability::{Chart, ChartFilter};
+use app::error::AppError;
+
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    org: String,
+    as_at: Option<String>,
+}
+
+fn error(err: AppError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, err.to_string()).into_response()
+}
+
+async fn load(
+    state: &AppState,
+    session: &Session,
+    q: &ExportQuery,
+    format: &str,
+) -> Result<Chart, AppError> {
+    let user = access::current_user(state, session)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if user.must_enrol_mfa() {
+        return Err(AppError::Forbidden);
+    }
+    state.limits.action(user.person_id, "export")?;
+    let at = app::domain::dates::parse_moment(q.as_at.as_deref().unwrap_or(""))
+        .map_err(AppError::Invalid)?;
+    let c = chart::chart(&state.db, &user, &q.org, at, &ChartFilter::default()).await?;
+    audit::record(
+        &state.db,
+        audit::Event {
+            actor: Some(user.person_id),
+            action: "chart_exported",
+            subject: Some(c.root.code.clone()),
+            detail: Some(format!("{format} as at {}", c.as_at)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(c)
+}
+
+fn attachment(code: &str, ext: &str) -> String {
+    let safe: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    format!("attachment; filename=\"wardline-chart-{safe}.{ext}\"")
+}
+
+pub async fn chart_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<ExportQuery>,
+) -> Response {
+    match load(&state, &session, &q, "csv")
+        .await
+        .and_then(|c| Ok((chart::to_csv(&c)?, c.root.code)))
+    {
+        Ok((body, code)) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, attachment(&code, "csv")),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => error(e),
+    }
+}
+
+pub async fn chart_json(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<ExportQuery>,
+) -> Response {
+    match load(&state, &session, &q, "json").await {
+        Ok(c) => {
+            let code = c.root.code.clone();
+            match serde_json::to_string_pretty(&c) {
+                Ok(body) => (
+                    [
+                        (header::CONTENT_TYPE, "application/json".to_owned()),
+                        (header::CONTENT_DISPOSITION, attachment(&code, "json")),
+                    ],
+                    body,
+                )
+                    .into_response(),
+                Err(e) => error(app::backend::errors::internal("json export", &e)),
+            }
+        }
+        Err(e) => error(e),
+    }
+}
