@@ -213,3 +213,16 @@ pub async fn confirm_role(id: i64) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// The roles the caller holds, for confirming.
+#[server(endpoint = "me/holdings")]
+pub async fn my_holdings() -> Result<Vec<crate::domain::auth::MyHolding>, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::assignments::mine(&state.db, user.person_id).await
+        }
+        .await,
+    )
+}

@@ -163,12 +163,18 @@ pub async fn me(state: &AppState, user: &User) -> Result<Me, AppError> {
             })
         })
         .collect();
+    let roles_to_confirm = super::assignments::mine(&state.db, user.person_id)
+        .await?
+        .iter()
+        .filter(|h| h.stale)
+        .count();
     Ok(Me {
         name: user.name.clone(),
         email: user.email.clone(),
         grants,
         mfa_enabled: user.mfa_enabled,
         must_enrol_mfa: user.must_enrol_mfa(),
+        roles_to_confirm,
     })
 }
 

@@ -13,6 +13,8 @@ use super::access::{self, User};
 use super::audit::{self, Event};
 use super::entity::{assignment, person};
 use super::{orgs, people, roles};
+use crate::domain::auth::MyHolding;
+use crate::domain::gaps::{HoldingFact, Rules, is_stale};
 use crate::domain::roles::parse_kinds;
 use crate::error::AppError;
 
@@ -273,4 +275,67 @@ pub async fn of_person(
         .filter(assignment::Column::EndsAt.is_null())
         .all(db)
         .await?)
+}
+
+/// The caller's current holdings, with whether each is due for confirmation.
+pub async fn mine(db: &impl ConnectionTrait, person_id: i64) -> Result<Vec<MyHolding>, AppError> {
+    use super::entity::{organisation, role};
+    let holdings = of_person(db, person_id).await?;
+    if holdings.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rules = Rules {
+        now: OffsetDateTime::now_utc(),
+        attestation_days: super::settings::get_i64(db, super::settings::ATTESTATION_DAYS).await?,
+        max_mandatory_roles: usize::MAX,
+    };
+    let org_ids: Vec<i64> = holdings.iter().map(|h| h.org_id).collect();
+    let orgs: std::collections::HashMap<i64, organisation::Model> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(org_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let roles: std::collections::HashMap<i64, role::Model> = role::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    Ok(holdings
+        .into_iter()
+        .map(|h| {
+            let fact = HoldingFact {
+                org_id: h.org_id,
+                role_id: h.role_id,
+                person_id: h.person_id,
+                deputy_id: h.deputy_id,
+                confirmed_at: h.confirmed_at,
+                starts_at: h.starts_at,
+            };
+            MyHolding {
+                id: h.id,
+                org_code: orgs
+                    .get(&h.org_id)
+                    .map(|o| o.code.clone())
+                    .unwrap_or_default(),
+                org_name: orgs
+                    .get(&h.org_id)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default(),
+                role_name: roles
+                    .get(&h.role_id)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default(),
+                confirmed: h.confirmed_at.and_then(|t| {
+                    t.format(time::macros::format_description!(
+                        "[day padding:none] [month repr:long] [year]"
+                    ))
+                    .ok()
+                }),
+                stale: is_stale(&fact, &rules),
+            }
+        })
+        .collect())
 }

@@ -207,7 +207,17 @@ pub const PEOPLE: &[(&str, &str, &str, &str, AccessRole)] = &[
 /// Demo holdings: (organisation, role, holder, deputy, work phone, out-of-hours phone).
 /// Phone numbers are in Ofcom's range for drama (020 7946 0000 to 0999). Some gaps are left
 /// on purpose, so the chart has something to show.
-pub const HOLDINGS: &[(&str, &str, &str, Option<&str>, &str, &str)] = &[
+/// (organisation, role, holder, deputy, work phone, out-of-hours phone)
+type Holding = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+);
+
+pub const HOLDINGS: &[Holding] = &[
     (
         "Y56",
         "regional_cyber_lead",

@@ -78,6 +78,19 @@ pub struct Me {
     pub mfa_enabled: bool,
     /// Holds a role that requires MFA but has not enrolled yet: only enrolment is open.
     pub must_enrol_mfa: bool,
+    /// Roles this person holds whose details are due for confirmation.
+    pub roles_to_confirm: usize,
+}
+
+/// A role the signed-in person holds, for them to confirm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyHolding {
+    pub id: i64,
+    pub org_code: String,
+    pub org_name: String,
+    pub role_name: String,
+    pub confirmed: Option<String>,
+    pub stale: bool,
 }
 
 /// Where the caller stands.

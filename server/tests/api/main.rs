@@ -1,5 +1,6 @@
 //! HTTP tests: each boots the real application on a fresh SQLite file and a random port.
 
+mod accountability;
 mod auth;
 mod authz;
 mod helpers;

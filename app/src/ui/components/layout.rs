@@ -28,6 +28,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             </div>
         </header>
         <main id="main-content" class="container" tabindex="-1">
+            <Reminders/>
             {children()}
         </main>
         <footer class="site-footer">
@@ -64,6 +65,29 @@ fn AccountLinks() -> impl IntoView {
                         </li>
                     }.into_any(),
                     _ => view! { <li><A href="/sign-in">"Sign in"</A></li> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Reminds a signed-in person of what they owe: roles to confirm, MFA to set up.
+#[component]
+fn Reminders() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match auth.status.await {
+                    Ok(AuthStatus::SignedIn(me)) if me.roles_to_confirm > 0 => Some(view! {
+                        <div class="notice notice--warning" role="status">
+                            <p>
+                                {if me.roles_to_confirm == 1 { "1 of your roles needs".to_string() } else { format!("{} of your roles need", me.roles_to_confirm) }}
+                                " its details confirmed. "<a href="/account#roles">"Review your roles"</a>
+                            </p>
+                        </div>
+                    }),
+                    _ => None,
                 }
             })}
         </Transition>

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
+use crate::api::accountability::{ConfirmRole, my_holdings};
 use crate::api::admin::InvitePerson;
 use crate::api::auth::{ChangePassword, MfaBegin, MfaConfirm, SignOutEverywhere, my_sessions};
 use crate::domain::auth::{AccessRole, AuthStatus, Me};
@@ -58,6 +59,7 @@ fn Account(me: Me) -> impl IntoView {
             </dd></div>
             <div><dt>"Two-step verification"</dt><dd>{if me.mfa_enabled { "On" } else { "Off" }}</dd></div>
         </dl>
+        <MyRoles/>
         {(!me.mfa_enabled).then(|| view! { <MfaSetup/> })}
         <PasswordChange/>
         <Sessions/>
@@ -69,12 +71,9 @@ fn Account(me: Me) -> impl IntoView {
 fn MfaSetup() -> impl IntoView {
     let begin = ServerAction::<MfaBegin>::new();
     let confirm = ServerAction::<MfaConfirm>::new();
+    // The page refreshes who you are only once the recovery codes have been saved: until
+    // then they must stay on screen.
     let auth = use_auth();
-    Effect::new(move |_| {
-        if matches!(confirm.value().get(), Some(Ok(_))) {
-            auth.refresh();
-        }
-    });
     let begin_error = Signal::derive(move || {
         begin
             .value()
@@ -100,6 +99,7 @@ fn MfaSetup() -> impl IntoView {
                         <ul class="recovery-codes" aria-label="Recovery codes">
                             {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
                         </ul>
+                        <button type="button" class="button" on:click=move |_| auth.refresh()>"I have saved my recovery codes"</button>
                     </div>
                 }.into_any(),
                 (Some(Ok(enrol)), _) => view! {
@@ -240,6 +240,51 @@ fn InviteForm(orgs: Vec<(String, String)>) -> impl IntoView {
                 </div>
                 <button type="submit" class="button">"Create invitation"</button>
             </ActionForm>
+        </section>
+    }
+}
+
+/// The roles the person holds, each confirmed with one button.
+#[component]
+fn MyRoles() -> impl IntoView {
+    let confirm = ServerAction::<ConfirmRole>::new();
+    let auth = use_auth();
+    let holdings = Resource::new(move || confirm.version().get(), |_| my_holdings());
+    Effect::new(move |_| {
+        if matches!(confirm.value().get(), Some(Ok(()))) {
+            auth.refresh();
+        }
+    });
+    view! {
+        <section aria-labelledby="roles-heading" id="roles">
+            <h2 id="roles-heading">"Your roles"</h2>
+            <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let rows = holdings.await.unwrap_or_default();
+                    if rows.is_empty() {
+                        return view! { <p>"You hold no named roles."</p> }.into_any();
+                    }
+                    view! {
+                        <p>"Confirm that you hold each role and that its contact details are right."</p>
+                        <ul class="plain-list holdings" role="list">
+                            {rows.into_iter().map(|h| view! {
+                                <li>
+                                    <strong>{h.role_name.clone()}</strong>" at "<a href=format!("/orgs/{}/chart", h.org_code)>{h.org_name.clone()}</a>". "
+                                    {match (&h.confirmed, h.stale) {
+                                        (_, true) => view! { <span class="tag tag--gap">"Confirmation due"</span> }.into_any(),
+                                        (Some(c), false) => view! { <span class="hint">{format!("Confirmed {c}")}</span> }.into_any(),
+                                        (None, false) => view! { <span class="hint">"Not confirmed yet"</span> }.into_any(),
+                                    }}
+                                    <ActionForm action=confirm attr:class="inline-form">
+                                        <input type="hidden" name="id" value=h.id.to_string()/>
+                                        <button type="submit" class="button button--secondary">{format!("Confirm {}", h.role_name)}</button>
+                                    </ActionForm>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                })}
+            </Suspense>
         </section>
     }
 }

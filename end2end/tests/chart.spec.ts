@@ -1,0 +1,51 @@
+import { test, expect } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { signIn, signInAndEnrol } from './helpers';
+
+const RUTH = 'ruth.adeyemi@demo.wardline.test';
+
+test('a regulator enrols in MFA, reads the overview and drills into a chart with its gaps', async ({ page }) => {
+  await signInAndEnrol(page, RUTH);
+  await page.getByRole('link', { name: 'Gaps', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Gaps overview' })).toBeVisible();
+  const table = page.getByRole('table', { name: 'Gaps by region and ICB' });
+  await expect(table.getByRole('link', { name: 'London', exact: true })).toBeVisible();
+  await table.getByRole('link', { name: 'NHS South East London Integrated Care Board' }).click();
+
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Responsibility chart');
+  const rj1 = page.getByRole('table', { name: "Roles at Guy's and St Thomas' NHS Foundation Trust" });
+  await expect(rj1.getByRole('row', { name: /Senior Information Risk Owner/ })).toContainText('Tom Okafor');
+  const kings = page.getByRole('table', { name: "Roles at King's College Hospital NHS Foundation Trust" });
+  await expect(kings.getByRole('row', { name: /Caldicott Guardian/ })).toContainText('Vacant');
+  await expect(page.getByRole('link', { name: 'CSV' })).toHaveAttribute('href', /export\/chart\.csv\?org=QKK/);
+
+  await page.getByLabel('Gap', { exact: true }).selectOption('vacant');
+  await page.getByLabel('Kind of organisation').selectOption('gp_practice');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(page).toHaveURL(/gap=vacant/);
+  await expect(page.getByRole('table', { name: /Roles at/ }).first()).toBeVisible();
+  await expect(page.getByRole('table', { name: "Roles at King's College Hospital NHS Foundation Trust" })).toHaveCount(0);
+
+  for (const path of ['/overview', '/orgs/QKK/chart', '/account']) {
+    await page.goto(path);
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
+    const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(bad.map((v) => `${path} ${v.id}: ${v.help}`)).toEqual([]);
+  }
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('the chart reads and filters as plain pages, and shows the past', async ({ page }) => {
+    await signIn(page, 'nadia.kowalski@demo.wardline.test', '/orgs');
+    await page.goto('/orgs/G85028/chart');
+    const roles = page.getByRole('table', { name: 'Roles at Stockwell Group Practice' });
+    await expect(roles.getByRole('row', { name: /Caldicott Guardian/ })).toContainText('Owen Fraser');
+    await page.getByLabel('As at (UTC)').fill('2020-01-01T12:00');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect(page.getByText(/As it was at/)).toBeVisible();
+    await expect(roles.getByRole('row', { name: /Caldicott Guardian/ })).toContainText('Vacant');
+  });
+});
