@@ -7,6 +7,7 @@ mod m20261128_000001_create_organisations;
 mod m20261128_000002_create_people;
 mod m20261128_000003_create_accounts;
 mod m20261128_000004_create_accountability;
+mod m20261128_000005_create_import_jobs;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_create_people::Migration),
             Box::new(m20261128_000003_create_accounts::Migration),
             Box::new(m20261128_000004_create_accountability::Migration),
+            Box::new(m20261128_000005_create_import_jobs::Migration),
         ]
     }
 }

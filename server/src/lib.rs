@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 mod export;
 mod middleware;
+mod upload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -95,6 +96,12 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/export/chart.csv", axum::routing::get(export::chart_csv))
         .route("/export/chart.json", axum::routing::get(export::chart_json))
+        .route(
+            "/admin/import/ods",
+            axum::routing::post(upload::ods).layer(axum::extract::DefaultBodyLimit::max(
+                app::backend::import::jobs::MAX_BYTES,
+            )),
+        )
         .leptos_routes_with_context(&state, routes, leptos::nonce::provide_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

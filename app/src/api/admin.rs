@@ -46,3 +46,16 @@ pub async fn set_person_disabled(email: String, disabled: bool) -> Result<(), Ap
         .await,
     )
 }
+
+/// How an ODS import is getting on. National admins only.
+#[server(endpoint = "imports/status")]
+pub async fn import_status(id: i64) -> Result<crate::domain::imports::ImportView, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::import::jobs::view(&state, &user, id).await
+        }
+        .await,
+    )
+}

@@ -4,6 +4,7 @@ pub mod accountability;
 pub mod auth;
 pub mod dates;
 pub mod gaps;
+pub mod imports;
 pub mod org;
 pub mod roles;
 pub mod tree;

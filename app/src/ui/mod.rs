@@ -11,8 +11,15 @@ use leptos_router::{SsrMode, path};
 
 use components::layout::Layout;
 use pages::{
-    account::AccountPage, chart::ChartPage, invite::InvitePage, not_found::NotFound,
-    org_page::OrgPage, org_tree::OrgTreePage, overview::OverviewPage, sign_in::SignInPage,
+    account::AccountPage,
+    chart::ChartPage,
+    import::{ImportPage, ImportProgressPage},
+    invite::InvitePage,
+    not_found::NotFound,
+    org_page::OrgPage,
+    org_tree::OrgTreePage,
+    overview::OverviewPage,
+    sign_in::SignInPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -73,6 +80,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:code") view=OrgPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/chart") view=ChartPage ssr=SsrMode::Async/>
                     <Route path=path!("/overview") view=OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/import") view=ImportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/import/:id") view=ImportProgressPage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>

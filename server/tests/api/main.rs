@@ -4,6 +4,7 @@ mod accountability;
 mod auth;
 mod authz;
 mod helpers;
+mod imports;
 mod orgs;
 mod security;
 mod storage;

@@ -4,6 +4,7 @@ pub mod access_grant;
 pub mod account;
 pub mod assignment;
 pub mod audit_event;
+pub mod import_job;
 pub mod invite;
 pub mod org_link;
 pub mod organisation;

@@ -1,3 +1,4 @@
 //! Imports from outside: the ODS organisation files.
 
+pub mod jobs;
 pub mod ods;

@@ -43,7 +43,7 @@ pub struct OdsRow {
 }
 
 /// A row that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Rejection {
     pub line: usize,
     pub reason: String,
@@ -199,7 +199,7 @@ fn parse_record(
 }
 
 /// What an import did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ImportReport {
     pub created: usize,
     pub updated: usize,

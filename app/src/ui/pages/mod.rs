@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod chart;
+pub mod import;
 pub mod invite;
 pub mod not_found;
 pub mod org_page;
