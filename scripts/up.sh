@@ -9,6 +9,9 @@ step "Building Wardline (release)"
 cargo leptos build --release
 
 BIN="$CARGO_TARGET_DIR/release/wardline"
+# This local run serves plain http, so the session cookie's Secure flag is switched off
+# explicitly. A real deployment sits behind HTTPS and leaves it on (the default).
+export WARDLINE_COOKIE_SECURE="${WARDLINE_COOKIE_SECURE:-false}"
 step "Preparing the database"
 "$BIN" migrate
 "$BIN" demo
@@ -16,8 +19,14 @@ step "Preparing the database"
 cat <<MSG
 
 Wardline is starting on http://${WARDLINE_ADDR:-127.0.0.1:3000}
+
 Demo organisations: London region (Y56), South East London ICB (QKK), six trusts,
 five Lambeth GP practices and the supplier Synnovis. Demo people are fictional.
+
+The demo sign-ins are listed above (from "wardline demo").
+
+Note: the session cookie's Secure flag is OFF for this plain-http local run
+(WARDLINE_COOKIE_SECURE=$WARDLINE_COOKIE_SECURE). Never run a real deployment without HTTPS.
 Press Ctrl+C to stop.
 MSG
 exec "$BIN" serve

@@ -31,6 +31,17 @@ async fn main() -> anyhow::Result<()> {
                 "Demo data loaded: {} organisations, {} links, {} people and {} role holdings created (0 means already there).",
                 r.organisations_created, r.links_created, r.people_created, r.holdings_created
             );
+            println!(
+                "\nDemo sign-ins (fictional people; password for all: {}):",
+                app::backend::demo::DEMO_PASSWORD
+            );
+            for (name, email, _, org, access) in app::backend::demo::PEOPLE {
+                println!("  {:<15} {email:<38} {name}, {org}", access.label());
+            }
+            println!(
+                "Organisation admins, regulators and national admins set up two-step verification\n\
+                 (an authenticator app) at their first sign-in."
+            );
             Ok(())
         }
         Command::Import(ImportCommand::Ods { kind, file }) => {

@@ -226,3 +226,29 @@ pub async fn my_holdings() -> Result<Vec<crate::domain::auth::MyHolding>, AppErr
         .await,
     )
 }
+
+/// Merges one organisation into another (ICB mergers): national admins only.
+#[server(endpoint = "manage/merge_org")]
+pub async fn merge_org(
+    from_code: String,
+    into_code: String,
+    on: String,
+) -> Result<usize, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_writer(&state).await?;
+            if !user.is_national_admin() {
+                return Err(AppError::Forbidden);
+            }
+            let on = time::Date::parse(
+                on.trim(),
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|_| AppError::Invalid("Give the merge date as 2027-04-01.".into()))?;
+            crate::backend::orgs::merge(&state.db, Some(user.person_id), &from_code, &into_code, on)
+                .await
+        }
+        .await,
+    )
+}

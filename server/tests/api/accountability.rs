@@ -403,3 +403,103 @@ async fn bad_assignment_input_is_refused_and_changes_nothing() {
         "untouched"
     );
 }
+
+#[tokio::test]
+async fn merging_icbs_moves_their_organisations_and_keeps_history() {
+    use app::backend::orgs::{OrgInput, set_parent, upsert};
+    use app::domain::org::{OdsCode, OrgKind, OrgStatus};
+    let app = spawn_app().await.with_demo().await;
+    let new_icb = OrgInput {
+        code: OdsCode::parse(OrgKind::Icb, "QKA").unwrap(),
+        name: "NHS South London Integrated Care Board".into(),
+        kind: OrgKind::Icb,
+        status: OrgStatus::Active,
+        opened_on: None,
+        closed_on: None,
+        postcode: None,
+    };
+    let id = upsert(&app.db, &new_icb).await.unwrap().id();
+    let london = app::backend::orgs::find_by_code(&app.db, "Y56")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    set_parent(&app.db, id, london, time::macros::date!(2026 - 01 - 01))
+        .await
+        .unwrap();
+
+    let gareth = enrolled(&app, GARETH).await;
+    let refused = app
+        .post_with(
+            &gareth,
+            "/api/manage/merge_org",
+            &[
+                ("from_code", "QKK"),
+                ("into_code", "QKA"),
+                ("on", "2026-04-01"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 403);
+    let dana = enrolled(&app, DANA).await;
+    let bad = app
+        .post_with(
+            &dana,
+            "/api/manage/merge_org",
+            &[
+                ("from_code", "QKK"),
+                ("into_code", "RJ1"),
+                ("on", "2026-04-01"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), 422, "an ICB cannot merge into a trust");
+    let ok = app
+        .post_with(
+            &dana,
+            "/api/manage/merge_org",
+            &[
+                ("from_code", "QKK"),
+                ("into_code", "QKA"),
+                ("on", "2026-04-01"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+    let moved: usize = ok.json().await.unwrap();
+    assert_eq!(moved, 6, "72Q and five trusts");
+
+    let (_, now) = chart(&app, &dana, &[("org_code", "QKA")]).await;
+    let codes: Vec<&str> = now["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["org"]["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"RJ1") && codes.contains(&"G85028"),
+        "{codes:?}"
+    );
+    let (_, before) = chart(&app, &dana, &[("org_code", "QKK"), ("as_at", "2025-06-01")]).await;
+    let then: Vec<&str> = before["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["org"]["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        then.contains(&"RJ1"),
+        "before the merge RJ1 sat under QKK: {then:?}"
+    );
+    assert_eq!(
+        row(&before, "QKK", "siro")["holding"]["holder_name"],
+        "Meera Shah"
+    );
+    let detail: serde_json::Value = app
+        .post_with(&dana, "/api/orgs/detail", &[("code", "QKK")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["org"]["status"], "closed");
+}
