@@ -8,6 +8,7 @@ mod m20261128_000002_create_people;
 mod m20261128_000003_create_accounts;
 mod m20261128_000004_create_accountability;
 mod m20261128_000005_create_import_jobs;
+mod m20261128_000006_create_incidents;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_create_accounts::Migration),
             Box::new(m20261128_000004_create_accountability::Migration),
             Box::new(m20261128_000005_create_import_jobs::Migration),
+            Box::new(m20261128_000006_create_incidents::Migration),
         ]
     }
 }

@@ -35,6 +35,12 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
     Migrator::up(&db, None)
         .await
         .context("running migrations")?;
+    app::backend::roles::seed(&db)
+        .await
+        .context("seeding the role catalogue")?;
+    app::backend::incidents::seed_runbooks(&db)
+        .await
+        .context("seeding the runbook library")?;
     Ok(db)
 }
 

@@ -4,6 +4,7 @@
 pub mod accountability;
 pub mod admin;
 pub mod auth;
+pub mod incidents;
 pub mod orgs;
 pub mod people;
 

@@ -11,6 +11,7 @@ pub mod entity;
 pub mod errors;
 pub mod http;
 pub mod import;
+pub mod incidents;
 pub mod invites;
 pub mod limits;
 pub mod mfa;

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod dates;
 pub mod gaps;
 pub mod imports;
+pub mod incidents;
 pub mod org;
 pub mod roles;
 pub mod tree;

@@ -14,6 +14,7 @@ use pages::{
     account::AccountPage,
     chart::ChartPage,
     import::{ImportPage, ImportProgressPage},
+    incidents::{DeclarePage, IncidentPage, IncidentsPage, MyTasksPage},
     invite::InvitePage,
     not_found::NotFound,
     org_page::OrgPage,
@@ -80,6 +81,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:code") view=OrgPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/chart") view=ChartPage ssr=SsrMode::Async/>
                     <Route path=path!("/overview") view=OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/declare") view=DeclarePage ssr=SsrMode::Async/>
+                    <Route path=path!("/incidents") view=IncidentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/incidents/:reference") view=IncidentPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tasks") view=MyTasksPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/import") view=ImportPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/import/:id") view=ImportProgressPage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>

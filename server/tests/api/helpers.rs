@@ -18,6 +18,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// The app with its settings adjusted first (shorter time-outs, say).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    // Errors the app logs show up in a failing test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("error")
+        .try_init();
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = format!("sqlite://{}", dir.path().join("wardline.db").display());
     let mut settings = Settings::for_tests(&database_url);

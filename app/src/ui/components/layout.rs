@@ -20,6 +20,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </a>
                 <nav aria-label="Main">
                     <ul class="site-nav">
+                        <li><A href="/declare">"Declare an incident"</A></li>
+                        <li><A href="/incidents">"Incidents"</A></li>
+                        <li><A href="/tasks">"My tasks"</A></li>
                         <li><A href="/orgs">"Organisations"</A></li>
                         <li><A href="/overview">"Gaps"</A></li>
                         <AccountLinks/>

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod chart;
 pub mod import;
+pub mod incidents;
 pub mod invite;
 pub mod not_found;
 pub mod org_page;

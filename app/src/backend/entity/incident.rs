@@ -1,0 +1,31 @@
+//! A declared incident.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "incident")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub reference: String,
+    pub org_id: i64,
+    pub kind: String,
+    pub level: String,
+    pub status: String,
+    pub summary: String,
+    pub location: String,
+    pub patients_affected: String,
+    pub personal_data: bool,
+    pub systems: String,
+    pub declared_by: i64,
+    pub declared_at: TimeDateTimeWithTimeZone,
+    pub aware_at: TimeDateTimeWithTimeZone,
+    pub runbook_id: i64,
+    pub updated_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

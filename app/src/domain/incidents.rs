@@ -1,0 +1,443 @@
+//! Incidents in plain language: what kinds there are, what to do first, how serious they
+//! are, where they stand, the default runbook library, and the reporting clocks.
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+macro_rules! str_enum {
+    ($name:ident { $($variant:ident => $s:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+
+            pub fn parse(raw: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == raw)
+            }
+        }
+    };
+}
+
+str_enum!(IncidentKind {
+    Ransomware => "ransomware",
+    Phishing => "phishing",
+    DataBreach => "data_breach",
+    SystemDown => "system_down",
+    SupplierCompromise => "supplier_compromise",
+    DenialOfService => "denial_of_service",
+    LostDevice => "lost_device",
+    MedicalDevice => "medical_device",
+});
+
+impl IncidentKind {
+    /// What frontline staff see: what is happening, in their words.
+    pub fn plain(self) -> &'static str {
+        match self {
+            IncidentKind::Ransomware => "A ransom message is on a screen, or files will not open",
+            IncidentKind::Phishing => {
+                "I clicked a suspicious email or link, or gave my password away"
+            }
+            IncidentKind::DataBreach => "Patient or staff data went to the wrong person or place",
+            IncidentKind::SystemDown => "A system is down or acting strangely",
+            IncidentKind::SupplierCompromise => "A supplier told us they have been attacked",
+            IncidentKind::DenialOfService => {
+                "Our website or online services are flooded or unreachable"
+            }
+            IncidentKind::LostDevice => "A laptop, phone or memory stick is lost or stolen",
+            IncidentKind::MedicalDevice => "A connected medical device is behaving oddly",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            IncidentKind::Ransomware => "Ransomware",
+            IncidentKind::Phishing => "Phishing or credential compromise",
+            IncidentKind::DataBreach => "Personal data breach",
+            IncidentKind::SystemDown => "System outage or suspicious behaviour",
+            IncidentKind::SupplierCompromise => "Supplier compromise",
+            IncidentKind::DenialOfService => "Denial of service",
+            IncidentKind::LostDevice => "Lost or stolen device",
+            IncidentKind::MedicalDevice => "Compromised medical device",
+        }
+    }
+
+    /// "Do this now": what the person who declared should do at once.
+    pub fn first_steps(self) -> &'static [&'static str] {
+        match self {
+            IncidentKind::Ransomware => &[
+                "Unplug the network cable and turn off Wi-Fi on the affected computer.",
+                "Do not switch the computer off: evidence in its memory would be lost.",
+                "Write down the time and what is on the screen (a photo on your phone is fine).",
+                "Do not pay, and do not contact the attackers.",
+                "Warn colleagues nearby not to log in to shared computers until told it is safe.",
+            ],
+            IncidentKind::Phishing => &[
+                "Change your password now from a different device, if you can.",
+                "Do not open the email or link again; do not forward it.",
+                "Note the time, the sender and what you clicked or typed.",
+                "If you entered a password, tell IT which systems it opens.",
+            ],
+            IncidentKind::DataBreach => &[
+                "Do not try to delete or recall the data yourself unless it is safe to.",
+                "Note what data went where, when, and to whom.",
+                "If someone received it by mistake, ask them not to open or share it.",
+            ],
+            IncidentKind::SystemDown => &[
+                "Note the time, the system, and what you see (error messages, slowness).",
+                "Switch to your downtime (paper) procedures if patients are affected.",
+                "Do not restart servers or shared devices until IT asks you to.",
+            ],
+            IncidentKind::SupplierCompromise => &[
+                "Note who told you, when, and what they said.",
+                "Do not reconnect to the supplier's systems until told it is safe.",
+            ],
+            IncidentKind::DenialOfService => &[
+                "Note the time and which services are affected.",
+                "Tell patients how else to reach you.",
+            ],
+            IncidentKind::LostDevice => &[
+                "Note when and where you last had it, and what data was on it.",
+                "Report theft to the police and keep the crime reference.",
+            ],
+            IncidentKind::MedicalDevice => &[
+                "Make the patient safe first: use a backup device if you have one.",
+                "Disconnect the device from the network but keep it powered if safe to.",
+                "Note the device, its serial number and what it did.",
+            ],
+        }
+    }
+
+    /// Whether this kind usually involves personal data (the ICO clock applies).
+    pub fn usually_personal_data(self) -> bool {
+        matches!(
+            self,
+            IncidentKind::DataBreach | IncidentKind::LostDevice | IncidentKind::Ransomware
+        )
+    }
+}
+
+str_enum!(IncidentLevel {
+    BusinessContinuity => "business_continuity",
+    Critical => "critical",
+    Major => "major",
+});
+
+impl IncidentLevel {
+    pub fn label(self) -> &'static str {
+        match self {
+            IncidentLevel::BusinessContinuity => "Business continuity incident",
+            IncidentLevel::Critical => "Critical incident",
+            IncidentLevel::Major => "Major incident",
+        }
+    }
+}
+
+str_enum!(IncidentStatus {
+    Declared => "declared",
+    Triaged => "triaged",
+    Contained => "contained",
+    Recovered => "recovered",
+    Closed => "closed",
+    StoodDown => "stood_down",
+});
+
+str_enum!(Phase {
+    Detect => "detect",
+    Triage => "triage",
+    Contain => "contain",
+    Notify => "notify",
+    Continuity => "continuity",
+    Recover => "recover",
+    Review => "review",
+});
+
+str_enum!(TaskState {
+    Open => "open",
+    Acknowledged => "acknowledged",
+    InProgress => "in_progress",
+    Done => "done",
+    NotApplicable => "not_applicable",
+});
+
+impl TaskState {
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskState::Open => "Waiting for acknowledgement",
+            TaskState::Acknowledged => "Acknowledged",
+            TaskState::InProgress => "In progress",
+            TaskState::Done => "Done",
+            TaskState::NotApplicable => "Not applicable",
+        }
+    }
+}
+
+str_enum!(PatientsAffected {
+    Yes => "yes",
+    No => "no",
+    Unknown => "unknown",
+});
+
+/// A step of a runbook template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepTemplate {
+    pub phase: Phase,
+    pub title: String,
+    pub owner_role: String,
+    pub due_minutes: i32,
+    pub instructions: String,
+    pub required: bool,
+    /// Positions (1-based) of steps that must finish first.
+    pub depends_on: Vec<i32>,
+}
+
+type Step = (Phase, &'static str, &'static str, i32, &'static str, bool);
+
+fn common_notify(personal: bool) -> Vec<Step> {
+    let mut v: Vec<Step> = vec![
+        (
+            Phase::Notify,
+            "Report to the NHS England CSOC",
+            "head_of_cyber",
+            60,
+            "Call the Cyber Security Operations Centre on 0300 303 5222 (24 hours) and record the reference.",
+            true,
+        ),
+        (
+            Phase::Notify,
+            "Decide whether NIS reporting applies",
+            "siro",
+            24 * 60,
+            "If the incident significantly affects an essential service, report to DHSC through the DSPT incident reporting tool within 72 hours of becoming aware.",
+            true,
+        ),
+    ];
+    if personal {
+        v.push((Phase::Notify, "Assess and report the personal-data breach", "dpo", 24 * 60, "Grade likelihood and severity in the DSPT incident reporting tool; it notifies the ICO when required. The ICO deadline is 72 hours from becoming aware.", true));
+    }
+    v
+}
+
+/// The national default library, grounded in the standard NHS incident response plan:
+/// detect and report, triage and declare, contain, notify, keep services running, recover,
+/// review. (kind, steps)
+pub fn default_library() -> Vec<(IncidentKind, Vec<StepTemplate>)> {
+    use IncidentKind::*;
+    let mut out = Vec::new();
+    for kind in IncidentKind::ALL.iter().copied() {
+        let mut steps: Vec<Step> = vec![(
+            Phase::Triage,
+            "Triage and declare the incident level",
+            "head_of_cyber",
+            15,
+            "Confirm what is happening, how many systems and sites are affected, and declare the level (business continuity, critical or major).",
+            true,
+        )];
+        match kind {
+            Ransomware => steps.extend([
+                (Phase::Contain, "Isolate affected systems", "head_of_cyber", 30, "Disconnect affected machines and segments from the network. Do not switch machines off. Preserve logs.", true),
+                (Phase::Contain, "Stand up strategic command", "gold_on_call", 30, "Gold takes strategic command; Silver runs the tactical response.", true),
+            ]),
+            Phishing => steps.extend([
+                (Phase::Contain, "Reset credentials and revoke sessions", "head_of_cyber", 30, "Reset the passwords entered, revoke sessions and check mailbox rules and sign-in logs.", true),
+            ]),
+            DataBreach => steps.extend([
+                (Phase::Contain, "Contain the disclosure", "ig_lead", 60, "Recover or secure the data; ask recipients to delete it and confirm in writing.", true),
+                (Phase::Triage, "Inform the Caldicott Guardian", "caldicott_guardian", 120, "The Caldicott Guardian advises on patient confidentiality and informing patients.", true),
+            ]),
+            SystemDown => steps.extend([
+                (Phase::Contain, "Find out whether the cause is a cyber attack", "head_of_cyber", 60, "Check monitoring and alerts; treat as ransomware if in doubt.", true),
+            ]),
+            SupplierCompromise => steps.extend([
+                (Phase::Contain, "Cut or restrict the supplier's connections", "head_of_cyber", 60, "Disable supplier VPNs and accounts until the supplier confirms it is safe.", true),
+                (Phase::Notify, "Tell the ICB and other affected organisations", "siro", 240, "A supplier incident fans out: the supplier is the processor, each organisation a controller.", true),
+            ]),
+            DenialOfService => steps.extend([
+                (Phase::Contain, "Engage network and hosting providers", "head_of_cyber", 60, "Ask providers to filter the traffic.", true),
+            ]),
+            LostDevice => steps.extend([
+                (Phase::Contain, "Wipe or lock the device remotely", "head_of_cyber", 60, "Check encryption status; wipe if it cannot be recovered.", true),
+            ]),
+            MedicalDevice => steps.extend([
+                (Phase::Contain, "Make patients safe and isolate the device", "head_of_cyber", 30, "Work with clinical engineering; report to the MHRA if patient safety is affected.", true),
+            ]),
+        }
+        steps.extend(common_notify(kind.usually_personal_data()));
+        steps.extend([
+            (Phase::Continuity, "Run downtime procedures", "silver_on_call", 60, "Switch to paper processes, arrange mutual aid and diverts if services cannot run.", false),
+            (Phase::Recover, "Recover systems from clean backups", "head_of_cyber", 3 * 24 * 60, "Rebuild from known-good, immutable backups; confirm integrity before reconnecting.", true),
+            (Phase::Review, "Hold a post-incident review", "siro", 14 * 24 * 60, "Record what happened, what went well, lessons, and actions with owners.", true),
+        ]);
+        let templates = steps
+            .into_iter()
+            .enumerate()
+            .map(
+                |(i, (phase, title, owner, due, text, required))| StepTemplate {
+                    phase,
+                    title: title.into(),
+                    owner_role: owner.into(),
+                    due_minutes: due,
+                    instructions: text.into(),
+                    required,
+                    // Everything after triage waits for triage.
+                    depends_on: if i == 0 { vec![] } else { vec![1] },
+                },
+            )
+            .collect();
+        out.push((kind, templates));
+    }
+    out
+}
+
+/// A reporting clock on an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clock {
+    pub body: String,
+    pub label: String,
+    pub due_at: String,
+    pub applies: bool,
+    pub overdue: bool,
+    /// Minutes left (negative once overdue).
+    pub minutes_left: i64,
+}
+
+/// The reporting clocks: CSOC at once, the ICO within 72 hours of awareness when personal
+/// data is involved, NIS within 72 hours for significant impact at an operator of essential
+/// services (trusts and ICBs).
+/// Each is (body, label, due, overdue); a clock that does not apply is never overdue.
+pub fn clocks(
+    aware_at: OffsetDateTime,
+    now: OffsetDateTime,
+    personal_data: bool,
+    operator_of_essential_services: bool,
+) -> Vec<(&'static str, &'static str, OffsetDateTime, bool)> {
+    // "Immediately" is held to the first hour.
+    [
+        (
+            "csoc",
+            "NHS England CSOC: report immediately",
+            aware_at + Duration::hours(1),
+            true,
+        ),
+        (
+            "ico",
+            "ICO (through the DSPT tool): within 72 hours",
+            aware_at + Duration::hours(72),
+            personal_data,
+        ),
+        (
+            "nis",
+            "NIS (DHSC, through the DSPT tool): within 72 hours",
+            aware_at + Duration::hours(72),
+            operator_of_essential_services,
+        ),
+    ]
+    .into_iter()
+    .map(|(body, label, due, applies)| (body, label, due, applies && now > due))
+    .collect()
+}
+
+/// A task as pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskView {
+    pub id: i64,
+    pub incident_reference: String,
+    pub position: i32,
+    pub phase: Phase,
+    pub title: String,
+    pub instructions: String,
+    pub required: bool,
+    pub owner_role: String,
+    pub assignee: Option<String>,
+    pub routing: String,
+    pub state: TaskState,
+    pub due_at: String,
+    pub overdue: bool,
+    pub note: Option<String>,
+    pub mine: bool,
+}
+
+/// An incident as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentView {
+    pub reference: String,
+    pub org_code: String,
+    pub org_name: String,
+    pub kind: IncidentKind,
+    pub level: IncidentLevel,
+    pub status: IncidentStatus,
+    pub summary: String,
+    pub location: String,
+    pub patients_affected: PatientsAffected,
+    pub personal_data: bool,
+    pub systems: String,
+    pub declared_by: String,
+    pub declared_at: String,
+    pub aware_at: String,
+    pub runbook: String,
+    pub tasks: Vec<TaskView>,
+    pub first_steps: Vec<String>,
+    pub told: Vec<String>,
+    pub clocks: Vec<Clock>,
+    pub timeline: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn every_kind_has_plain_words_first_steps_and_a_default_runbook() {
+        let library = default_library();
+        assert_eq!(library.len(), IncidentKind::ALL.len());
+        for (kind, steps) in library {
+            assert!(!kind.plain().is_empty() && !kind.first_steps().is_empty());
+            assert!(steps.iter().any(|s| s.phase == Phase::Triage));
+            assert!(
+                steps
+                    .iter()
+                    .any(|s| s.phase == Phase::Notify && s.title.contains("CSOC"))
+            );
+            assert!(steps.iter().any(|s| s.phase == Phase::Review));
+        }
+    }
+
+    #[test]
+    fn ransomware_first_steps_say_disconnect_and_do_not_switch_off() {
+        let steps = IncidentKind::Ransomware.first_steps().join(" ");
+        assert!(
+            steps.contains("Unplug the network")
+                && steps.contains("Do not switch the computer off")
+                && steps.contains("time")
+        );
+    }
+
+    #[test]
+    fn clocks_run_72_hours_from_awareness_and_only_where_they_apply() {
+        let aware = datetime!(2024-06-03 09:00 UTC);
+        let c = clocks(aware, aware + Duration::hours(80), true, false);
+        let ico = c.iter().find(|c| c.0 == "ico").unwrap();
+        assert_eq!(ico.2, datetime!(2024-06-06 09:00 UTC));
+        assert!(ico.3, "80 hours after awareness the ICO report is overdue");
+        let nis = c.iter().find(|c| c.0 == "nis").unwrap();
+        assert!(!nis.3, "NIS does not apply to a GP practice");
+        let early = clocks(aware, aware + Duration::hours(10), true, true);
+        assert!(!early.iter().find(|c| c.0 == "ico").unwrap().3);
+    }
+
+    #[test]
+    fn stored_names_round_trip() {
+        for k in IncidentKind::ALL {
+            assert_eq!(IncidentKind::parse(k.as_str()), Some(*k));
+        }
+        for s in TaskState::ALL {
+            assert_eq!(TaskState::parse(s.as_str()), Some(*s));
+        }
+    }
+}
