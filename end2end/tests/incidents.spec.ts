@@ -1,0 +1,56 @@
+import { test, expect, devices } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { NADIA, signIn } from './helpers';
+
+async function declareRansomware(page) {
+  await page.goto('/declare');
+  await page.getByLabel('A ransom message is on a screen, or files will not open').check();
+  await page.getByLabel('Where is it happening?').fill('Reception PC');
+  await page.getByLabel('Yes').check();
+  await page.getByRole('button', { name: 'Declare incident' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Ransomware');
+}
+
+test.describe('on a phone', () => {
+  test.use({ viewport: devices['Pixel 7'].viewport, userAgent: devices['Pixel 7'].userAgent, isMobile: true, hasTouch: true });
+
+  test('frontline staff declare ransomware and see what to do now and who was told', async ({ page }) => {
+    await signIn(page, NADIA, '/orgs');
+    await declareRansomware(page);
+    const now = page.getByRole('region', { name: 'Do this now' });
+    await expect(now).toContainText('Unplug the network cable');
+    await expect(now).toContainText('Do not switch the computer off');
+    await expect(page.getByRole('region', { name: 'Who has been told' })).toContainText('Gareth Lloyd');
+    await expect(page.getByRole('table', { name: 'Runbook tasks' })).toContainText('Triage and declare the incident level');
+    await expect(page.getByRole('table', { name: 'Reporting deadlines' })).toContainText('CSOC');
+    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
+    expect(results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+  });
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('declaring works as a plain form post', async ({ page }) => {
+    await signIn(page, NADIA, '/orgs');
+    await declareRansomware(page);
+    await expect(page.getByRole('region', { name: 'Do this now' })).toContainText('Unplug the network cable');
+  });
+
+  test('a form with nothing chosen is refused by the browser and nothing is declared', async ({ page }) => {
+    await signIn(page, NADIA, '/orgs');
+    await page.goto('/declare');
+    await page.getByRole('button', { name: 'Declare incident' }).click();
+    await expect(page).toHaveURL(/\/declare$/);
+  });
+});
+
+test('the declaration form and my tasks pass axe', async ({ page }) => {
+  await signIn(page, NADIA, '/orgs');
+  for (const path of ['/declare', '/tasks', '/incidents']) {
+    await page.goto(path);
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
+    expect(results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${path} ${v.id}: ${v.help}`)).toEqual([]);
+  }
+});
