@@ -356,6 +356,90 @@ pub async fn link_supplier(
     Ok(true)
 }
 
+/// Merges `from` into `into` on a date: everything under `from` moves under `into`, the roles
+/// held at `from` end, and `from` closes. History stays: charts as at earlier moments still
+/// show the old shape. Returns how many organisations moved.
+#[tracing::instrument(skip_all, err)]
+pub async fn merge(
+    db: &sea_orm::DatabaseConnection,
+    actor: Option<i64>,
+    from_code: &str,
+    into_code: &str,
+    on: Date,
+) -> Result<usize, AppError> {
+    use sea_orm::TransactionTrait;
+    use sea_orm::sea_query::Expr;
+    let txn = db.begin().await?;
+    let from = find_by_code(&txn, from_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let into = find_by_code(&txn, into_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if from.id == into.id {
+        return Err(AppError::Invalid(
+            "An organisation cannot merge into itself.".into(),
+        ));
+    }
+    if from.kind != into.kind {
+        return Err(AppError::Invalid(
+            "Only organisations of the same kind can merge.".into(),
+        ));
+    }
+    if from.status == OrgStatus::Closed.as_str() || into.status == OrgStatus::Closed.as_str() {
+        return Err(AppError::Invalid(
+            "Both organisations must be open to merge.".into(),
+        ));
+    }
+    let children = org_link::Entity::find()
+        .filter(org_link::Column::ParentId.eq(from.id))
+        .filter(org_link::Column::ValidTo.is_null())
+        .all(&txn)
+        .await?;
+    for link in &children {
+        if link.valid_from > on {
+            return Err(AppError::Invalid(
+                "The merge date is before some of the current links began.".into(),
+            ));
+        }
+        set_parent(&txn, link.child_id, into.id, on).await?;
+    }
+    let ended_at = time::OffsetDateTime::new_utc(on, time::Time::MIDNIGHT);
+    super::entity::assignment::Entity::update_many()
+        .col_expr(
+            super::entity::assignment::Column::EndsAt,
+            Expr::value(ended_at),
+        )
+        .filter(super::entity::assignment::Column::OrgId.eq(from.id))
+        .filter(super::entity::assignment::Column::EndsAt.is_null())
+        .exec(&txn)
+        .await?;
+    let name = from.name.clone();
+    let mut row: organisation::ActiveModel = from.into();
+    row.status = Set(OrgStatus::Closed.as_str().to_owned());
+    row.closed_on = Set(Some(on));
+    row.updated_at = Set(time::OffsetDateTime::now_utc());
+    let from = row.update(&txn).await?;
+    super::audit::record(
+        &txn,
+        super::audit::Event {
+            actor,
+            action: "organisations_merged",
+            org: Some(into.id),
+            subject: Some(from.code.clone()),
+            detail: Some(format!(
+                "{name} merged into {} on {on}; {} moved",
+                into.name,
+                children.len()
+            )),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(children.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,88 +564,4 @@ mod tests {
         let db = fresh().await;
         assert_eq!(detail(&db, "ZZZ").await.unwrap_err(), AppError::NotFound);
     }
-}
-
-/// Merges `from` into `into` on a date: everything under `from` moves under `into`, the roles
-/// held at `from` end, and `from` closes. History stays: charts as at earlier moments still
-/// show the old shape. Returns how many organisations moved.
-#[tracing::instrument(skip_all, err)]
-pub async fn merge(
-    db: &sea_orm::DatabaseConnection,
-    actor: Option<i64>,
-    from_code: &str,
-    into_code: &str,
-    on: Date,
-) -> Result<usize, AppError> {
-    use sea_orm::TransactionTrait;
-    use sea_orm::sea_query::Expr;
-    let txn = db.begin().await?;
-    let from = find_by_code(&txn, from_code)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let into = find_by_code(&txn, into_code)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if from.id == into.id {
-        return Err(AppError::Invalid(
-            "An organisation cannot merge into itself.".into(),
-        ));
-    }
-    if from.kind != into.kind {
-        return Err(AppError::Invalid(
-            "Only organisations of the same kind can merge.".into(),
-        ));
-    }
-    if from.status == OrgStatus::Closed.as_str() || into.status == OrgStatus::Closed.as_str() {
-        return Err(AppError::Invalid(
-            "Both organisations must be open to merge.".into(),
-        ));
-    }
-    let children = org_link::Entity::find()
-        .filter(org_link::Column::ParentId.eq(from.id))
-        .filter(org_link::Column::ValidTo.is_null())
-        .all(&txn)
-        .await?;
-    for link in &children {
-        if link.valid_from > on {
-            return Err(AppError::Invalid(
-                "The merge date is before some of the current links began.".into(),
-            ));
-        }
-        set_parent(&txn, link.child_id, into.id, on).await?;
-    }
-    let ended_at = time::OffsetDateTime::new_utc(on, time::Time::MIDNIGHT);
-    super::entity::assignment::Entity::update_many()
-        .col_expr(
-            super::entity::assignment::Column::EndsAt,
-            Expr::value(ended_at),
-        )
-        .filter(super::entity::assignment::Column::OrgId.eq(from.id))
-        .filter(super::entity::assignment::Column::EndsAt.is_null())
-        .exec(&txn)
-        .await?;
-    let name = from.name.clone();
-    let mut row: organisation::ActiveModel = from.into();
-    row.status = Set(OrgStatus::Closed.as_str().to_owned());
-    row.closed_on = Set(Some(on));
-    row.updated_at = Set(time::OffsetDateTime::now_utc());
-    let from = row.update(&txn).await?;
-    super::audit::record(
-        &txn,
-        super::audit::Event {
-            actor,
-            action: "organisations_merged",
-            org: Some(into.id),
-            subject: Some(from.code.clone()),
-            detail: Some(format!(
-                "{name} merged into {} on {on}; {} moved",
-                into.name,
-                children.len()
-            )),
-            ..Default::default()
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(children.len())
 }
