@@ -4,6 +4,7 @@ pub mod admin;
 pub mod cli;
 pub mod config;
 mod export;
+mod live;
 mod middleware;
 mod upload;
 
@@ -62,6 +63,7 @@ impl Application {
             db,
             auth: Arc::new(settings.auth.clone()),
             limits: Arc::new(Limits::default()),
+            live: tokio::sync::broadcast::channel(1024).0,
         };
         spawn_housekeeping(state.clone());
         Ok(Application {
@@ -102,6 +104,11 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/export/chart.csv", axum::routing::get(export::chart_csv))
         .route("/export/chart.json", axum::routing::get(export::chart_json))
+        .route(
+            "/live/incidents/{reference}",
+            axum::routing::get(live::incident),
+        )
+        .route("/live/tasks", axum::routing::get(live::tasks))
         .route(
             "/admin/import/ods",
             axum::routing::post(upload::ods).layer(axum::extract::DefaultBodyLimit::max(

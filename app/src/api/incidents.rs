@@ -37,6 +37,7 @@ pub async fn declare_incident(
                 personal_data: personal_data.map(|v| v == "yes" || v == "on"),
             };
             let reference = crate::backend::incidents::declare(&state.db, &user, input).await?;
+            state.publish(&reference).await;
             leptos_axum::redirect(&format!("/incidents/{reference}"));
             Ok(reference)
         }
@@ -106,7 +107,9 @@ pub async fn act_on_task(
                 },
                 _ => return Err(AppError::Invalid("Unknown action.".into())),
             };
-            crate::backend::incidents::act(&state.db, &user, id, action).await
+            let reference = crate::backend::incidents::act(&state.db, &user, id, action).await?;
+            state.publish(&reference).await;
+            Ok(())
         }
         .await,
     )

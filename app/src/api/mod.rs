@@ -10,4 +10,9 @@ pub mod people;
 
 /// Endpoint prefixes whose functions change shared data. Regulators are refused by all of
 /// them (a test walks every registered function under these prefixes).
-pub const WRITE_AREAS: &[&str] = &["/api/admin/", "/api/manage/"];
+pub const WRITE_AREAS: &[&str] = &[
+    "/api/admin/",
+    "/api/manage/",
+    "/api/incidents/declare",
+    "/api/tasks/act",
+];

@@ -52,27 +52,24 @@ pub async fn sign_in(
         }
         None => None,
     };
-    let acct = match &found {
-        Some(p) => account::Entity::find_by_id(p.id).one(&state.db).await?,
-        None => None,
-    };
+    // The same queries, the same hash and the same audit write whether or not the person
+    // exists, so neither the answer nor its timing tells an attacker which emails are real.
+    let acct = account::Entity::find_by_id(found.as_ref().map_or(-1, |p| p.id))
+        .one(&state.db)
+        .await?;
     let verdict = passwords::verify(
         password.clone(),
         acct.as_ref().and_then(|a| a.password_hash.clone()),
     )
     .await?;
-    let (Some(person), Some(acct)) = (found, acct) else {
-        state
-            .limits
-            .sign_in_failed(email.as_ref().map_or("", |e| e.as_str()), client);
-        return Err(failed());
-    };
-    if verdict == Verified::No || person.disabled {
-        state.limits.sign_in_failed(&person.email, client);
+    let ok = verdict != Verified::No && found.as_ref().is_some_and(|p| !p.disabled);
+    let (Some(person), Some(acct), true) = (found.clone(), acct, ok) else {
+        let key = email.as_ref().map_or("", |e| e.as_str());
+        state.limits.sign_in_failed(key, client);
         audit::record(
             &state.db,
             Event {
-                actor: Some(person.id),
+                actor: found.as_ref().map(|p| p.id),
                 action: "sign_in_failed",
                 client: Some(client.to_string()),
                 ..Default::default()
@@ -80,7 +77,7 @@ pub async fn sign_in(
         )
         .await?;
         return Err(failed());
-    }
+    };
     if verdict == Verified::YesRehash {
         let mut row: account::ActiveModel = acct.clone().into();
         row.password_hash = Set(Some(passwords::hash(password).await?));

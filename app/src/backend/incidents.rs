@@ -522,7 +522,7 @@ pub async fn act(
     user: &User,
     task_id: i64,
     action: TaskAction,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     let t = task::Entity::find_by_id(task_id)
         .one(db)
         .await?
@@ -647,7 +647,7 @@ pub async fn act(
     )
     .await?;
     txn.commit().await?;
-    Ok(())
+    Ok(inc.reference)
 }
 
 /// Incidents the caller may see, newest first: (reference, title, organisation, status, declared).

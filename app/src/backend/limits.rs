@@ -173,6 +173,20 @@ mod tests {
     }
 
     #[test]
+    fn declarations_and_exports_are_limited_per_person_and_kind() {
+        let limits = Limits::default();
+        let allowed = (0..40)
+            .filter(|_| limits.action(7, "export").is_ok())
+            .count();
+        assert_eq!(allowed, 30);
+        assert!(
+            limits.action(7, "declare").is_ok(),
+            "each kind has its own allowance"
+        );
+        assert!(limits.action(8, "export").is_ok(), "and each person");
+    }
+
+    #[test]
     fn one_address_cannot_spray_many_accounts() {
         let limits = Limits::default();
         let attacker: IpAddr = "203.0.113.9".parse().unwrap();

@@ -250,6 +250,15 @@ pub async fn set_parent(
             "An organisation cannot be its own parent.".into(),
         ));
     }
+    let current = org_link::Entity::find()
+        .filter(org_link::Column::ChildId.eq(child_id))
+        .filter(org_link::Column::ValidTo.is_null())
+        .one(db)
+        .await?;
+    // Already there: nothing to check or change (the common case on re-import).
+    if current.as_ref().is_some_and(|l| l.parent_id == parent_id) {
+        return Ok(false);
+    }
     let child = organisation::Entity::find_by_id(child_id)
         .one(db)
         .await?
@@ -272,15 +281,7 @@ pub async fn set_parent(
             parent.name, child.name
         )));
     }
-    let current = org_link::Entity::find()
-        .filter(org_link::Column::ChildId.eq(child_id))
-        .filter(org_link::Column::ValidTo.is_null())
-        .one(db)
-        .await?;
     if let Some(link) = current {
-        if link.parent_id == parent_id {
-            return Ok(false);
-        }
         let mut link: org_link::ActiveModel = link.into();
         link.valid_to = Set(Some(from));
         link.update(db).await?;

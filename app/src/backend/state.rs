@@ -37,12 +37,48 @@ impl Default for AuthSettings {
     }
 }
 
+/// Something changed on an incident: its page and the task lists of these people refresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveEvent {
+    pub reference: String,
+    pub people: Vec<i64>,
+}
+
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: DatabaseConnection,
     pub auth: Arc<AuthSettings>,
     pub limits: Arc<Limits>,
+    /// Live updates within this process. (Several instances would relay these through
+    /// PostgreSQL LISTEN/NOTIFY; not built yet.)
+    pub live: tokio::sync::broadcast::Sender<LiveEvent>,
+}
+
+impl AppState {
+    /// Tells open pages that an incident changed.
+    pub async fn publish(&self, reference: &str) {
+        use super::entity::{incident, task};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let Ok(Some(inc)) = incident::Entity::find()
+            .filter(incident::Column::Reference.eq(reference))
+            .one(&self.db)
+            .await
+        else {
+            return;
+        };
+        let people = task::Entity::find()
+            .filter(task::Column::IncidentId.eq(inc.id))
+            .all(&self.db)
+            .await
+            .map(|ts| ts.into_iter().filter_map(|t| t.assignee_id).collect())
+            .unwrap_or_default();
+        // Nobody listening is fine.
+        let _ = self.live.send(LiveEvent {
+            reference: reference.to_owned(),
+            people,
+        });
+    }
 }
 
 /// The state, from inside a server function or a server-rendered component.

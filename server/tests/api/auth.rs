@@ -469,3 +469,61 @@ async fn the_first_national_admin_comes_from_the_cli_and_must_enrol_mfa() {
         "nothing until MFA"
     );
 }
+
+#[tokio::test]
+async fn an_expired_invitation_is_refused() {
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let app = spawn_app().await.with_demo().await;
+    let db = &app.db;
+    let priya = app::backend::access::User {
+        person_id: app::backend::people::find_by_email(db, PRIYA)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        name: "Priya Raman".into(),
+        email: PRIYA.into(),
+        grants: vec![(
+            app::backend::orgs::find_by_code(db, "RJ1")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            app::domain::auth::AccessRole::OrgAdmin,
+        )],
+        mfa_enabled: true,
+    };
+    let link = app::backend::invites::create(
+        &app.state(),
+        &priya,
+        "late@demo.wardline.test",
+        "Late",
+        "RJ1",
+        app::domain::auth::AccessRole::Staff,
+    )
+    .await
+    .unwrap();
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    let invite = app::backend::entity::invite::Entity::find()
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut row: app::backend::entity::invite::ActiveModel = invite.into();
+    row.expires_at = Set(time::OffsetDateTime::now_utc() - time::Duration::minutes(1));
+    row.update(db).await.unwrap();
+    let res = app
+        .post_form(
+            "/api/auth/accept_invite",
+            &[("token", &token), ("password", "night shift on ward 7")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("expired"));
+    assert!(
+        app::backend::people::find_by_email(db, "late@demo.wardline.test")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

@@ -57,6 +57,7 @@ impl TestApp {
             db: self.db.clone(),
             auth: std::sync::Arc::new(app::backend::state::AuthSettings::default()),
             limits: std::sync::Arc::new(app::backend::limits::Limits::default()),
+            live: tokio::sync::broadcast::channel(16).0,
         }
     }
 }

@@ -295,19 +295,28 @@ pub async fn apply(
     }
     // Parents after every organisation exists, so a parent later in the file is found.
     let txn = db.begin().await?;
+    let mut parent_ids: HashMap<String, Option<i64>> = HashMap::new();
     for row in &rows {
         let (Some(parent), Some(&child)) = (&row.parent_code, ids.get(row.org.code.as_str()))
         else {
             continue;
         };
-        let Some(parent_org) = orgs::find_by_code(&txn, parent).await? else {
+        let parent_id = match parent_ids.get(parent) {
+            Some(known) => *known,
+            None => {
+                let found = orgs::find_by_code(&txn, parent).await?.map(|o| o.id);
+                parent_ids.insert(parent.clone(), found);
+                found
+            }
+        };
+        let Some(parent_id) = parent_id else {
             report
                 .parents_unknown
                 .push((row.line, row.org.code.to_string(), parent.clone()));
             continue;
         };
         let from = row.parent_from.unwrap_or(OffsetDateTime::now_utc().date());
-        match orgs::set_parent(&txn, child, parent_org.id, from).await {
+        match orgs::set_parent(&txn, child, parent_id, from).await {
             Ok(true) => report.links_made += 1,
             Ok(false) => {}
             Err(AppError::Invalid(reason)) => report.rejected.push(Rejection {

@@ -2,5 +2,6 @@
 
 pub mod forms;
 pub mod layout;
+pub mod live;
 pub mod org_tree;
 pub mod tags;

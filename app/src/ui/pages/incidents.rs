@@ -223,7 +223,9 @@ fn TaskRow(t: TaskView, act: ServerAction<ActOnTask>) -> impl IntoView {
 #[component]
 pub fn MyTasksPage() -> impl IntoView {
     let act = ServerAction::<ActOnTask>::new();
-    let tasks = Resource::new(move || act.version().get(), |_| my_tasks());
+    let tick = RwSignal::new(0u32);
+    crate::ui::components::live::listen("/live/tasks".into(), tick);
+    let tasks = Resource::new(move || (act.version().get(), tick.get()), |_| my_tasks());
     let act_error = Signal::derive(move || {
         act.value()
             .get()
