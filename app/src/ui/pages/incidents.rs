@@ -78,9 +78,11 @@ pub fn IncidentPage() -> impl IntoView {
     let params = use_params_map();
     let reference = move || params.read().get("reference").unwrap_or_default();
     let act = ServerAction::<ActOnTask>::new();
+    let tick = RwSignal::new(0u32);
+    crate::ui::components::live::listen(format!("/live/incidents/{}", reference()), tick);
     let incident = Resource::new(
-        move || (reference(), act.version().get()),
-        |(r, _)| get_incident(r),
+        move || (reference(), act.version().get(), tick.get()),
+        |(r, _, _)| get_incident(r),
     );
     let act_error = Signal::derive(move || {
         act.value()
