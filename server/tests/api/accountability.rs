@@ -10,30 +10,6 @@ const GARETH: &str = "gareth.lloyd@demo.wardline.test";
 const RUTH: &str = "ruth.adeyemi@demo.wardline.test";
 const DANA: &str = "dana.whitlock@demo.wardline.test";
 
-async fn enrolled(app: &TestApp, email: &str) -> reqwest::Client {
-    let client = app.new_client();
-    assert_eq!(
-        app.sign_in_with(&client, email, DEMO_PASSWORD)
-            .await
-            .status(),
-        200
-    );
-    let enrol: serde_json::Value = app
-        .post_with(&client, "/api/auth/mfa_begin", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let code = app::backend::mfa::code_now(enrol["secret"].as_str().unwrap()).unwrap();
-    assert_eq!(
-        app.post_with(&client, "/api/auth/mfa_confirm", &[("code", &code)])
-            .await
-            .status(),
-        200
-    );
-    client
-}
-
 async fn chart(
     app: &TestApp,
     client: &reqwest::Client,
@@ -61,7 +37,7 @@ fn row<'a>(chart: &'a serde_json::Value, org: &str, role: &str) -> &'a serde_jso
 #[tokio::test]
 async fn the_chart_shows_holders_deputies_and_gaps_for_a_subtree() {
     let app = spawn_app().await.with_demo().await;
-    let gareth = enrolled(&app, GARETH).await;
+    let gareth = app.enrolled(GARETH).await;
     let (status, c) = chart(&app, &gareth, &[("org_code", "QKK")]).await;
     assert_eq!(status, 200, "{c}");
     let codes: Vec<&str> = c["orgs"]
@@ -114,7 +90,7 @@ async fn the_chart_shows_holders_deputies_and_gaps_for_a_subtree() {
 #[tokio::test]
 async fn the_chart_answers_who_held_a_role_at_a_past_moment() {
     let app = spawn_app().await.with_demo().await;
-    let gareth = enrolled(&app, GARETH).await;
+    let gareth = app.enrolled(GARETH).await;
     let assigned = app
         .post_with(
             &gareth,
@@ -245,7 +221,7 @@ async fn a_holder_confirms_their_details_and_the_gap_clears() {
 #[tokio::test]
 async fn exports_follow_the_same_access_as_the_chart() {
     let app = spawn_app().await.with_demo().await;
-    let ruth = enrolled(&app, RUTH).await;
+    let ruth = app.enrolled(RUTH).await;
     let csv = ruth
         .get(format!("{}/export/chart.csv?org=Y56", app.address))
         .send()
@@ -292,7 +268,7 @@ async fn exports_follow_the_same_access_as_the_chart() {
 #[tokio::test]
 async fn the_overview_counts_gaps_by_region_and_icb_for_what_a_regulator_may_see() {
     let app = spawn_app().await.with_demo().await;
-    let ruth = enrolled(&app, RUTH).await;
+    let ruth = app.enrolled(RUTH).await;
     let lines: serde_json::Value = app
         .post_with(&ruth, "/api/chart/overview", &[])
         .await
@@ -323,7 +299,7 @@ async fn the_overview_counts_gaps_by_region_and_icb_for_what_a_regulator_may_see
 #[tokio::test]
 async fn only_national_admins_extend_the_catalogue() {
     let app = spawn_app().await.with_demo().await;
-    let gareth = enrolled(&app, GARETH).await;
+    let gareth = app.enrolled(GARETH).await;
     let form = [
         ("key", "backup_lead"),
         ("name", "Backup lead"),
@@ -336,7 +312,7 @@ async fn only_national_admins_extend_the_catalogue() {
             .status(),
         403
     );
-    let dana = enrolled(&app, DANA).await;
+    let dana = app.enrolled(DANA).await;
     let res = app.post_with(&dana, "/api/manage/add_role", &form).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     assert_eq!(
@@ -365,7 +341,7 @@ async fn only_national_admins_extend_the_catalogue() {
 #[tokio::test]
 async fn bad_assignment_input_is_refused_and_changes_nothing() {
     let app = spawn_app().await.with_demo().await;
-    let gareth = enrolled(&app, GARETH).await;
+    let gareth = app.enrolled(GARETH).await;
     for (form, why) in [
         (
             vec![
@@ -428,7 +404,7 @@ async fn merging_icbs_moves_their_organisations_and_keeps_history() {
         .await
         .unwrap();
 
-    let gareth = enrolled(&app, GARETH).await;
+    let gareth = app.enrolled(GARETH).await;
     let refused = app
         .post_with(
             &gareth,
@@ -441,7 +417,7 @@ async fn merging_icbs_moves_their_organisations_and_keeps_history() {
         )
         .await;
     assert_eq!(refused.status(), 403);
-    let dana = enrolled(&app, DANA).await;
+    let dana = app.enrolled(DANA).await;
     let bad = app
         .post_with(
             &dana,

@@ -100,6 +100,30 @@ impl TestApp {
         );
     }
 
+    /// Signs a demo person in on a client of their own and turns on their two-step
+    /// verification, as admins and regulators must before anything else answers.
+    pub async fn enrolled(&self, email: &str) -> reqwest::Client {
+        let client = self.new_client();
+        assert_eq!(
+            self.sign_in_with(&client, email, DEMO_PASSWORD)
+                .await
+                .status(),
+            200
+        );
+        let enrol: serde_json::Value = self
+            .post_with(&client, "/api/auth/mfa_begin", &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let code = app::backend::mfa::code_now(enrol["secret"].as_str().unwrap()).unwrap();
+        let confirmed = self
+            .post_with(&client, "/api/auth/mfa_confirm", &[("code", &code)])
+            .await;
+        assert_eq!(confirmed.status(), 200);
+        client
+    }
+
     pub async fn post_with(
         &self,
         client: &reqwest::Client,

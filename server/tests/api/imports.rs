@@ -1,35 +1,11 @@
 //! ODS imports: from the CLI and through the admin upload with progress.
 
-use crate::helpers::{DEMO_PASSWORD, TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app};
 
 fn practice(code: &str, name: &str, commissioner: &str) -> String {
     format!(
         "\"{code}\",\"{name}\",\"Y56\",\"QKK\",\"1 THE STREET, LAMBETH\",\"\",\"LONDON\",\"\",\"\",\"SW9 9AB\",\"19740401\",\"\",\"A\",\"B\",\"{commissioner}\",\"20220701\",\"\",\"02071234567\",\"\",\"\",\"\",\"0\",\"\",\"4\",\"\",\"4\",\"\"\r\n"
     )
-}
-
-async fn enrolled(app: &TestApp, email: &str) -> reqwest::Client {
-    let client = app.new_client();
-    assert_eq!(
-        app.sign_in_with(&client, email, DEMO_PASSWORD)
-            .await
-            .status(),
-        200
-    );
-    let enrol: serde_json::Value = app
-        .post_with(&client, "/api/auth/mfa_begin", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let code = app::backend::mfa::code_now(enrol["secret"].as_str().unwrap()).unwrap();
-    assert_eq!(
-        app.post_with(&client, "/api/auth/mfa_confirm", &[("code", &code)])
-            .await
-            .status(),
-        200
-    );
-    client
 }
 
 async fn upload(
@@ -71,7 +47,7 @@ async fn wait_for(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_js
 #[tokio::test]
 async fn a_national_admin_uploads_a_file_and_watches_it_import() {
     let app = spawn_app().await.with_demo().await;
-    let dana = enrolled(&app, "dana.whitlock@demo.wardline.test").await;
+    let dana = app.enrolled("dana.whitlock@demo.wardline.test").await;
     let file = practice("G85028", "STOCKWELL GROUP PRACTICE", "72Q")
         + &practice("G85999", "NEW PRACTICE, LAMBETH", "72Q")
         + "\"BROKEN\"\r\n";
@@ -121,7 +97,7 @@ async fn a_national_admin_uploads_a_file_and_watches_it_import() {
 #[tokio::test]
 async fn only_national_admins_import() {
     let app = spawn_app().await.with_demo().await;
-    let gareth = enrolled(&app, "gareth.lloyd@demo.wardline.test").await;
+    let gareth = app.enrolled("gareth.lloyd@demo.wardline.test").await;
     assert_eq!(
         upload(&app, &gareth, "practices", practice("G85999", "X", "72Q"))
             .await

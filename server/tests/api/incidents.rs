@@ -6,30 +6,6 @@ const NADIA: &str = "nadia.kowalski@demo.wardline.test";
 const GARETH: &str = "gareth.lloyd@demo.wardline.test";
 const SAM: &str = "sam.whitfield@demo.wardline.test";
 
-async fn enrolled(app: &TestApp, email: &str) -> reqwest::Client {
-    let client = app.new_client();
-    assert_eq!(
-        app.sign_in_with(&client, email, DEMO_PASSWORD)
-            .await
-            .status(),
-        200
-    );
-    let enrol: serde_json::Value = app
-        .post_with(&client, "/api/auth/mfa_begin", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let code = app::backend::mfa::code_now(enrol["secret"].as_str().unwrap()).unwrap();
-    assert_eq!(
-        app.post_with(&client, "/api/auth/mfa_confirm", &[("code", &code)])
-            .await
-            .status(),
-        200
-    );
-    client
-}
-
 async fn declare_ransomware(app: &TestApp, client: &reqwest::Client) -> String {
     let res = app
         .post_with(
@@ -192,7 +168,7 @@ async fn two_people_acting_on_one_task_at_once_get_one_outcome() {
     let nadia = app.new_client();
     app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
     let reference = declare_ransomware(&app, &nadia).await;
-    let gareth_laptop = enrolled(&app, GARETH).await;
+    let gareth_laptop = app.enrolled(GARETH).await;
     let i = incident(&app, &gareth_laptop, &reference).await;
     let task = i["tasks"][0]["id"].to_string();
     // The lead presses acknowledge twice at the same moment (two tabs).
