@@ -52,3 +52,60 @@ pub enum AdminCommand {
         org: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn help_lists_every_subcommand_and_variable() {
+        let help = Cli::command().render_long_help().to_string();
+        for word in [
+            "serve",
+            "migrate",
+            "demo",
+            "import",
+            "admin",
+            "WARDLINE_DATABASE_URL",
+            "WARDLINE_ADDR",
+            "WARDLINE_COOKIE_SECURE",
+        ] {
+            assert!(help.contains(word), "--help lacks {word}");
+        }
+    }
+
+    #[test]
+    fn the_subcommands_parse() {
+        use clap::Parser;
+        assert!(Cli::try_parse_from(["wardline", "serve"]).is_ok());
+        assert!(
+            Cli::try_parse_from([
+                "wardline",
+                "import",
+                "ods",
+                "--kind",
+                "practices",
+                "epraccur.csv"
+            ])
+            .is_ok()
+        );
+        assert!(
+            Cli::try_parse_from(["wardline", "import", "ods", "--kind", "hospitals", "x.csv"])
+                .is_err()
+        );
+        assert!(
+            Cli::try_parse_from([
+                "wardline",
+                "admin",
+                "create-user",
+                "--email",
+                "a@b.nhs.uk",
+                "--name",
+                "A"
+            ])
+            .is_ok()
+        );
+    }
+}

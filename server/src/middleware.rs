@@ -164,3 +164,20 @@ fn refuse(err: AppError) -> Response {
     let body = serde_json::to_string(&err).unwrap_or_default();
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::authority;
+
+    #[test]
+    fn authority_is_the_host_and_port_only() {
+        assert_eq!(
+            authority("http://127.0.0.1:3000/orgs?x=1"),
+            Some("127.0.0.1:3000")
+        );
+        assert_eq!(authority("https://evil.example"), Some("evil.example"));
+        assert_eq!(authority("https://evil.example?x"), Some("evil.example"));
+        assert_eq!(authority("/orgs"), None);
+        assert_eq!(authority("null"), None);
+    }
+}
