@@ -114,3 +114,39 @@ pub async fn act_on_task(
         .await,
     )
 }
+
+/// Changes an incident's level and/or status; a reason is required.
+#[server(endpoint = "incidents/change")]
+pub async fn change_incident(
+    reference: String,
+    level: Option<String>,
+    status: Option<String>,
+    reason: String,
+) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            use crate::domain::incidents::{IncidentLevel, IncidentStatus};
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            let level = match level.as_deref().filter(|l| !l.is_empty()) {
+                Some(l) => Some(
+                    IncidentLevel::parse(l)
+                        .ok_or_else(|| AppError::Invalid("Unknown level.".into()))?,
+                ),
+                None => None,
+            };
+            let status = match status.as_deref().filter(|s| !s.is_empty()) {
+                Some(s) => Some(
+                    IncidentStatus::parse(s)
+                        .ok_or_else(|| AppError::Invalid("Unknown status.".into()))?,
+                ),
+                None => None,
+            };
+            crate::backend::incidents::change(&state.db, &user, &reference, level, status, &reason)
+                .await?;
+            state.publish(&reference).await;
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -14,5 +14,6 @@ pub const WRITE_AREAS: &[&str] = &[
     "/api/admin/",
     "/api/manage/",
     "/api/incidents/declare",
+    "/api/incidents/change",
     "/api/tasks/act",
 ];

@@ -685,6 +685,94 @@ pub async fn list(
         .collect())
 }
 
+/// Changes an incident's level and/or status, with a reason on the timeline. Leads and
+/// admins over the incident's organisation may; staff and regulators may not.
+pub async fn change(
+    db: &DatabaseConnection,
+    user: &User,
+    reference: &str,
+    level: Option<IncidentLevel>,
+    status: Option<IncidentStatus>,
+    reason: &str,
+) -> Result<(), AppError> {
+    use crate::domain::auth::AccessRole;
+    let reason = bounded(reason, "why it changes", 1000, true)?;
+    let inc = find_readable(db, user, reference).await?;
+    let leads: Vec<i64> = user
+        .grants
+        .iter()
+        .filter(|(_, r)| {
+            matches!(
+                r,
+                AccessRole::Lead | AccessRole::OrgAdmin | AccessRole::NationalAdmin
+            )
+        })
+        .map(|(o, _)| *o)
+        .collect();
+    let may = user.is_national_admin() || access::subtree(db, &leads).await?.contains(&inc.org_id);
+    if !may || user.is_read_only_user() {
+        return Err(AppError::Forbidden);
+    }
+    if level.is_none() && status.is_none() {
+        return Err(AppError::Invalid("Choose a new level or status.".into()));
+    }
+    let mut detail = Vec::new();
+    let mut q = incident::Entity::update_many()
+        .filter(incident::Column::Id.eq(inc.id))
+        // Only from what the person saw: a change made meanwhile by someone else wins.
+        .filter(incident::Column::Level.eq(inc.level.clone()))
+        .filter(incident::Column::Status.eq(inc.status.clone()))
+        .col_expr(
+            incident::Column::UpdatedAt,
+            Expr::value(OffsetDateTime::now_utc()),
+        );
+    if let Some(l) = level {
+        q = q.col_expr(incident::Column::Level, Expr::value(l.as_str()));
+        detail.push(format!(
+            "level {} → {}",
+            inc.level.replace('_', " "),
+            l.as_str().replace('_', " ")
+        ));
+    }
+    if let Some(s) = status {
+        q = q.col_expr(incident::Column::Status, Expr::value(s.as_str()));
+        detail.push(format!(
+            "status {} → {}",
+            inc.status.replace('_', " "),
+            s.as_str().replace('_', " ")
+        ));
+    }
+    let txn = db.begin().await?;
+    if q.exec(&txn).await?.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "Someone else changed this incident just now. Reload to see it.".into(),
+        ));
+    }
+    let detail = format!("{}: {reason} ({})", detail.join(", "), user.name);
+    event(
+        &txn,
+        inc.id,
+        Some(user.person_id),
+        "changed",
+        detail.clone(),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        audit::Event {
+            actor: Some(user.person_id),
+            action: "incident_changed",
+            org: Some(inc.org_id),
+            subject: Some(inc.reference.clone()),
+            detail: Some(detail),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

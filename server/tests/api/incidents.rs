@@ -296,3 +296,67 @@ async fn my_tasks_lists_what_a_lead_must_do() {
     );
     assert!(mine.as_array().unwrap().iter().all(|t| t["mine"] == true));
 }
+
+#[tokio::test]
+async fn a_lead_changes_the_level_with_a_reason_and_staff_cannot() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.new_client();
+    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
+    let reference = declare_ransomware(&app, &nadia).await;
+    let raise = [
+        ("reference", reference.as_str()),
+        ("level", "critical"),
+        ("reason", "Three practices affected"),
+    ];
+    assert_eq!(
+        app.post_with(&nadia, "/api/incidents/change", &raise)
+            .await
+            .status(),
+        403,
+        "staff declare, leads decide"
+    );
+    let gareth = app.enrolled(GARETH).await;
+    let no_reason = [
+        ("reference", reference.as_str()),
+        ("level", "critical"),
+        ("reason", " "),
+    ];
+    assert_eq!(
+        app.post_with(&gareth, "/api/incidents/change", &no_reason)
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        app.post_with(&gareth, "/api/incidents/change", &raise)
+            .await
+            .status(),
+        200
+    );
+    let i = incident(&app, &gareth, &reference).await;
+    assert_eq!(i["level"], "critical");
+    let last = i["timeline"].as_array().unwrap().last().unwrap()[1]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        last.contains("business continuity → critical")
+            && last.contains("Three practices affected"),
+        "{last}"
+    );
+    let stand_down = [
+        ("reference", reference.as_str()),
+        ("status", "stood_down"),
+        ("reason", "False alarm: a test page"),
+    ];
+    assert_eq!(
+        app.post_with(&gareth, "/api/incidents/change", &stand_down)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        incident(&app, &gareth, &reference).await["status"],
+        "stood_down"
+    );
+}

@@ -6,8 +6,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::incidents::{ActOnTask, DeclareIncident, get_incident, list_incidents, my_tasks};
-use crate::domain::incidents::{IncidentKind, IncidentView, PatientsAffected, TaskState, TaskView};
+use crate::api::incidents::{
+    ActOnTask, ChangeIncident, DeclareIncident, get_incident, list_incidents, my_tasks,
+};
+use crate::domain::incidents::{
+    IncidentKind, IncidentLevel, IncidentStatus, IncidentView, PatientsAffected, TaskState,
+    TaskView,
+};
 use crate::ui::components::forms::ErrorSummary;
 
 #[component]
@@ -154,6 +159,7 @@ fn Incident(i: IncidentView, act: ServerAction<ActOnTask>) -> impl IntoView {
             <h2 id="tasks-heading">"Tasks"</h2>
             <TaskTable tasks=i.tasks act/>
         </section>
+        <ChangeForm reference=i.reference.clone()/>
         <section aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">"Timeline"</h2>
             <ol class="timeline">{i.timeline.iter().map(|(at, what)| view! { <li><span class="hint">{at.clone()}</span>" "{what.clone()}</li> }).collect_view()}</ol>
@@ -281,5 +287,47 @@ pub fn IncidentsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Leads and admins change the level or status, always with a reason (the server decides
+/// who may).
+#[component]
+fn ChangeForm(reference: String) -> impl IntoView {
+    let change = ServerAction::<ChangeIncident>::new();
+    let error = Signal::derive(move || {
+        change
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    view! {
+        <details class="admin-panel">
+            <summary>"Change the level or status (leads)"</summary>
+            <ErrorSummary error/>
+            <ActionForm action=change attr:class="form">
+                <input type="hidden" name="reference" value=reference/>
+                <div class="form-group">
+                    <label for="change-level">"Level"</label>
+                    <select id="change-level" name="level">
+                        <option value="">"Keep the level"</option>
+                        {IncidentLevel::ALL.iter().map(|l| view! { <option value=l.as_str()>{l.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="form-group">
+                    <label for="change-status">"Status"</label>
+                    <select id="change-status" name="status">
+                        <option value="">"Keep the status"</option>
+                        {IncidentStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str().replace('_', " ")}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="form-group">
+                    <label for="change-reason">"Reason"</label>
+                    <input id="change-reason" name="reason" type="text" required/>
+                </div>
+                <button type="submit" class="button">"Change"</button>
+            </ActionForm>
+        </details>
     }
 }
