@@ -188,28 +188,15 @@ async fn pages_carry_a_nonce_csp_and_the_security_headers() {
 #[tokio::test]
 async fn regulators_cannot_change_anything() {
     let app = spawn_app().await.with_demo().await;
-    let ruth = "ruth.adeyemi@demo.wardline.test";
-    app.sign_in(ruth).await;
-    let enrol: serde_json::Value = app
-        .post_form("/api/auth/mfa_begin", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let code = app::backend::mfa::code_now(enrol["secret"].as_str().unwrap()).unwrap();
+    let ruth = app.enrolled("ruth.adeyemi@demo.wardline.test").await;
     assert_eq!(
-        app.post_form("/api/auth/mfa_confirm", &[("code", &code)])
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        app.post_form("/api/orgs/tree", &[]).await.status(),
+        app.post_with(&ruth, "/api/orgs/tree", &[]).await.status(),
         200,
         "a regulator reads"
     );
     let invite = app
-        .post_form(
+        .post_with(
+            &ruth,
             "/api/admin/invite",
             &[
                 ("email", "a@demo.wardline.test"),
@@ -221,7 +208,8 @@ async fn regulators_cannot_change_anything() {
         .await;
     assert_eq!(invite.status(), 403);
     let disable = app
-        .post_form(
+        .post_with(
+            &ruth,
             "/api/admin/set_disabled",
             &[
                 ("email", "nadia.kowalski@demo.wardline.test"),
@@ -236,23 +224,10 @@ async fn regulators_cannot_change_anything() {
 async fn an_org_admin_cannot_reach_people_outside_their_subtree() {
     let app = spawn_app().await.with_demo().await;
     // Gareth administers the ICB (QKK): practices and trusts under it are his; Ruth's region is not.
-    let gareth = "gareth.lloyd@demo.wardline.test";
-    app.sign_in(gareth).await;
-    let enrol: serde_json::Value = app
-        .post_form("/api/auth/mfa_begin", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let code = app::backend::mfa::code_now(enrol["secret"].as_str().unwrap()).unwrap();
-    assert_eq!(
-        app.post_form("/api/auth/mfa_confirm", &[("code", &code)])
-            .await
-            .status(),
-        200
-    );
+    let gareth = app.enrolled("gareth.lloyd@demo.wardline.test").await;
     let outside = app
-        .post_form(
+        .post_with(
+            &gareth,
             "/api/admin/set_disabled",
             &[
                 ("email", "ruth.adeyemi@demo.wardline.test"),
@@ -262,7 +237,8 @@ async fn an_org_admin_cannot_reach_people_outside_their_subtree() {
         .await;
     assert_eq!(outside.status(), 404);
     let inside = app
-        .post_form(
+        .post_with(
+            &gareth,
             "/api/admin/set_disabled",
             &[
                 ("email", "nadia.kowalski@demo.wardline.test"),
@@ -272,7 +248,8 @@ async fn an_org_admin_cannot_reach_people_outside_their_subtree() {
         .await;
     assert_eq!(inside.status(), 200);
     let outside_invite = app
-        .post_form(
+        .post_with(
+            &gareth,
             "/api/admin/invite",
             &[
                 ("email", "a@demo.wardline.test"),
