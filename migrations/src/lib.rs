@@ -9,6 +9,7 @@ mod m20261128_000003_create_accounts;
 mod m20261128_000004_create_accountability;
 mod m20261128_000005_create_import_jobs;
 mod m20261128_000006_create_incidents;
+mod m20261128_000007_incident_command_and_reports;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_create_accountability::Migration),
             Box::new(m20261128_000005_create_import_jobs::Migration),
             Box::new(m20261128_000006_create_incidents::Migration),
+            Box::new(m20261128_000007_incident_command_and_reports::Migration),
         ]
     }
 }

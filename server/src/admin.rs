@@ -97,3 +97,39 @@ pub async fn import_ods(
     .await?;
     Ok(report)
 }
+
+/// Checks incident timelines (all, or one by reference), prints a line for each, and returns
+/// how many are broken.
+pub async fn verify_timelines(
+    db: &DatabaseConnection,
+    reference: Option<&str>,
+) -> anyhow::Result<usize> {
+    use app::backend::entity::incident;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let ids = match reference {
+        Some(r) => {
+            let inc = incident::Entity::find()
+                .filter(incident::Column::Reference.eq(r.trim()))
+                .one(db)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no incident {r}"))?;
+            Some(vec![inc.id])
+        }
+        None => None,
+    };
+    let checks = app::backend::timeline::verify_all(db, ids)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut broken = 0;
+    for c in &checks {
+        match &c.result {
+            Ok(n) => println!("{}: whole ({n} entries)", c.reference),
+            Err((n, why)) => {
+                broken += 1;
+                println!("{}: BROKEN: entry {n} {why}", c.reference);
+            }
+        }
+    }
+    println!("{} timeline(s) checked, {broken} broken.", checks.len());
+    Ok(broken)
+}

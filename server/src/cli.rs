@@ -25,6 +25,12 @@ pub enum Command {
     /// Import organisations from outside.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Check every incident timeline's hash chain (or one incident's). Exits non-zero if
+    /// any entry was altered or removed.
+    VerifyTimeline {
+        /// An incident reference, such as WL-20261128-AB12CD34.
+        reference: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

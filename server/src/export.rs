@@ -53,6 +53,58 @@ async fn load(
     Ok(c)
 }
 
+#[derive(Debug, Deserialize)]
+pub struct IncidentQuery {
+    reference: String,
+}
+
+/// One incident as JSON: what its page shows, with the hash-chained timeline.
+pub async fn incident_json(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<IncidentQuery>,
+) -> Response {
+    let result = async {
+        let user = access::current_user(&state, &session)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        if user.must_enrol_mfa() {
+            return Err(AppError::Forbidden);
+        }
+        state.limits.action(user.person_id, "export")?;
+        let body = app::backend::incidents::export(&state.db, &user, &q.reference).await?;
+        audit::record(
+            &state.db,
+            audit::Event {
+                actor: Some(user.person_id),
+                action: "incident_exported",
+                subject: Some(q.reference.clone()),
+                detail: Some("json".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        serde_json::to_string_pretty(&body)
+            .map_err(|e| app::backend::errors::internal("incident json", &e))
+    }
+    .await;
+    match result {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "application/json".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    attachment(&q.reference, "json")
+                        .replace("wardline-chart-", "wardline-incident-"),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => error(e),
+    }
+}
+
 fn attachment(code: &str, ext: &str) -> String {
     let safe: String = code
         .chars()

@@ -42,6 +42,15 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
     app::backend::incidents::seed_runbooks(&db)
         .await
         .context("seeding the runbook library")?;
+    let sealed = app::backend::timeline::seal_legacy(&db)
+        .await
+        .context("sealing timelines written before the hash chain")?;
+    if sealed > 0 {
+        tracing::info!(
+            sealed,
+            "sealed timeline entries written before the hash chain"
+        );
+    }
     Ok(db)
 }
 
@@ -58,12 +67,14 @@ impl Application {
             .with_context(|| format!("binding {}", settings.addr))?;
         let mut leptos_options = settings.leptos.clone();
         leptos_options.site_addr = listener.local_addr()?;
+        let declarations = app::backend::incidents::Declarations::start(db.clone());
         let state = AppState {
             leptos_options,
             db,
             auth: Arc::new(settings.auth.clone()),
             limits: Arc::new(Limits::default()),
             live: tokio::sync::broadcast::channel(1024).0,
+            declarations,
         };
         spawn_housekeeping(state.clone());
         Ok(Application {
@@ -104,6 +115,10 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/export/chart.csv", axum::routing::get(export::chart_csv))
         .route("/export/chart.json", axum::routing::get(export::chart_json))
+        .route(
+            "/export/incident.json",
+            axum::routing::get(export::incident_json),
+        )
         .route(
             "/live/incidents/{reference}",
             axum::routing::get(live::incident),

@@ -58,6 +58,14 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::VerifyTimeline { reference } => {
+            let db = open_database(&settings).await?;
+            let broken = server::admin::verify_timelines(&db, reference.as_deref()).await?;
+            if broken > 0 {
+                anyhow::bail!("{broken} timeline(s) failed verification");
+            }
+            Ok(())
+        }
         Command::Admin(AdminCommand::CreateUser { email, name, org }) => {
             let db = open_database(&settings).await?;
             let password = rpassword::prompt_password("Password for the new national admin: ")?;

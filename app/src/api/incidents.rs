@@ -36,7 +36,7 @@ pub async fn declare_incident(
                 systems: systems.unwrap_or_default(),
                 personal_data: personal_data.map(|v| v == "yes" || v == "on"),
             };
-            let reference = crate::backend::incidents::declare(&state.db, &user, input).await?;
+            let reference = state.declarations.declare(&state.db, &user, input).await?;
             state.publish(&reference).await;
             leptos_axum::redirect(&format!("/incidents/{reference}"));
             Ok(reference)
@@ -146,6 +146,124 @@ pub async fn change_incident(
                 .await?;
             state.publish(&reference).await;
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// Records a report made against a clock: `body` is csoc, ico or nis.
+#[server(endpoint = "incidents/lead/report")]
+pub async fn record_report(
+    reference: String,
+    body: String,
+    reported_at: Option<String>,
+    their_reference: String,
+) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::incidents::record_report(
+                &state.db,
+                &user,
+                &reference,
+                &body,
+                reported_at.as_deref(),
+                &their_reference,
+            )
+            .await?;
+            state.publish(&reference).await;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Gives a command role (gold, silver, bronze, loggist, comms) to a role holder; an empty
+/// person clears it.
+#[server(endpoint = "incidents/lead/command")]
+pub async fn assign_command(
+    reference: String,
+    command: String,
+    person: Option<String>,
+) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            use crate::domain::incidents::Command;
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            let command = Command::parse(&command)
+                .ok_or_else(|| AppError::Invalid("Unknown command role.".into()))?;
+            let person = match person.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                Some(p) => Some(
+                    p.parse::<i64>()
+                        .map_err(|_| AppError::Invalid("Choose a person from the list.".into()))?,
+                ),
+                None => None,
+            };
+            crate::backend::incidents::assign_command(
+                &state.db, &user, &reference, command, person,
+            )
+            .await?;
+            state.publish(&reference).await;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Adds another affected organisation, by ODS code.
+#[server(endpoint = "incidents/lead/affect")]
+pub async fn add_affected(reference: String, org_code: String) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::incidents::add_affected(&state.db, &user, &reference, &org_code)
+                .await?;
+            state.publish(&reference).await;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// From a supplier's incident, opens linked incidents at the organisations it serves.
+#[server(endpoint = "incidents/lead/link")]
+pub async fn open_linked(reference: String) -> Result<Vec<String>, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            let refs = crate::backend::incidents::open_linked(&state.db, &user, &reference).await?;
+            state.publish(&reference).await;
+            for r in &refs {
+                state.publish(r).await;
+            }
+            Ok(refs)
+        }
+        .await,
+    )
+}
+
+/// Checks the hash chain of every timeline the caller administers:
+/// (reference, whole, what was found).
+#[server(endpoint = "incidents/verify")]
+pub async fn verify_timelines() -> Result<Vec<(String, bool, String)>, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            Ok(
+                crate::backend::incidents::verify_timelines(&state.db, &user)
+                    .await?
+                    .into_iter()
+                    .map(|c| match c.result {
+                        Ok(n) => (c.reference, true, format!("{n} entries, chain whole")),
+                        Err((n, why)) => (c.reference, false, format!("Entry {n} {why}")),
+                    })
+                    .collect(),
+            )
         }
         .await,
     )

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod incidents;
 pub mod orgs;
 pub mod people;
+pub mod runbooks;
 
 /// Endpoint prefixes whose functions change shared data. Regulators are refused by all of
 /// them (a test walks every registered function under these prefixes).
@@ -15,5 +16,7 @@ pub const WRITE_AREAS: &[&str] = &[
     "/api/manage/",
     "/api/incidents/declare",
     "/api/incidents/change",
+    "/api/incidents/lead/",
+    "/api/runbooks/save",
     "/api/tasks/act",
 ];

@@ -3,7 +3,7 @@
 //! the deputy, else up the tree, and every fallback is written down. Task changes are
 //! conditional updates, so two people acting at once get one outcome.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -14,13 +14,16 @@ use time::{Duration, OffsetDateTime};
 
 use super::access::{self, User};
 use super::assignments::in_force_at;
+use tokio::sync::{mpsc, oneshot};
+
 use super::entity::{
-    assignment, incident, incident_event, organisation, person, role, runbook, runbook_step, task,
+    assignment, incident, incident_command, incident_event, incident_org, incident_report,
+    organisation, person, role, runbook, runbook_step, supplier_service, task,
 };
-use super::{audit, orgs};
+use super::{audit, orgs, timeline};
 use crate::domain::incidents::{
-    Clock, IncidentKind, IncidentLevel, IncidentStatus, IncidentView, PatientsAffected, Phase,
-    TaskState, TaskView, clocks, default_library,
+    Clock, Command, CommandView, IncidentKind, IncidentLevel, IncidentStatus, IncidentView,
+    LinkedView, PatientsAffected, Phase, TaskState, TaskView, clocks, default_library, dspt_text,
 };
 use crate::domain::org::OrgKind;
 use crate::error::AppError;
@@ -111,68 +114,113 @@ pub async fn runbook_in_force(
         .ok_or_else(|| super::errors::internal("runbook", &"no national runbook"))
 }
 
-/// Who gets a task for `role_key` at `org_id`: the holder, else the deputy, else the same up
-/// the tree. Returns (person, organisation where found, how it was routed).
+/// Routing for one organisation, loaded in a handful of queries: the organisation and its
+/// ancestors, the role catalogue, the holdings in force along that chain and who of those
+/// people can be reached. Routing each step is then done in memory.
+pub struct Router {
+    chain: Vec<i64>,
+    names: HashMap<i64, String>,
+    roles: HashMap<String, (i64, String)>,
+    holdings: HashMap<(i64, i64), (i64, Option<i64>)>,
+    reachable: HashSet<i64>,
+}
+
+impl Router {
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        org_id: i64,
+        at: OffsetDateTime,
+    ) -> Result<Router, AppError> {
+        let mut chain = vec![org_id];
+        chain.extend(orgs::ancestors(db, org_id).await?);
+        let names = organisation::Entity::find()
+            .filter(organisation::Column::Id.is_in(chain.clone()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        let roles = role::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| (r.key, (r.id, r.name)))
+            .collect();
+        let mut holdings = HashMap::new();
+        let mut people = Vec::new();
+        for h in assignment::Entity::find()
+            .filter(assignment::Column::OrgId.is_in(chain.clone()))
+            .filter(in_force_at(at))
+            .order_by_asc(assignment::Column::Id)
+            .all(db)
+            .await?
+        {
+            people.push(h.person_id);
+            people.extend(h.deputy_id);
+            holdings
+                .entry((h.org_id, h.role_id))
+                .or_insert((h.person_id, h.deputy_id));
+        }
+        let reachable = person::Entity::find()
+            .filter(person::Column::Id.is_in(people))
+            .filter(person::Column::Disabled.eq(false))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        Ok(Router {
+            chain,
+            names,
+            roles,
+            holdings,
+            reachable,
+        })
+    }
+
+    /// Who gets a task for `role_key`: the holder, else the deputy, else the same up the
+    /// tree. Returns (person, organisation where found, how it was routed).
+    pub fn route(&self, role_key: &str) -> (Option<i64>, Option<i64>, String) {
+        let Some((role_id, role_name)) = self.roles.get(role_key) else {
+            return (
+                None,
+                None,
+                format!("No role “{role_key}” in the catalogue."),
+            );
+        };
+        let mut notes = Vec::new();
+        for org in &self.chain {
+            let name = self.names.get(org).map(String::as_str).unwrap_or_default();
+            match self.holdings.get(&(*org, *role_id)) {
+                Some((holder, deputy)) => {
+                    if self.reachable.contains(holder) {
+                        notes.push(format!("{role_name} at {name}"));
+                        return (Some(*holder), Some(*org), notes.join("; then "));
+                    }
+                    notes.push(format!(
+                        "the {role_name} at {name} cannot be reached (account disabled)"
+                    ));
+                    if let Some(d) = deputy.filter(|d| self.reachable.contains(d)) {
+                        notes.push(format!("deputy {role_name} at {name}"));
+                        return (Some(d), Some(*org), notes.join("; so "));
+                    }
+                }
+                None => notes.push(format!("no {role_name} at {name}")),
+            }
+        }
+        notes.push("nobody holds it anywhere above: flagged for national attention".into());
+        (None, None, notes.join("; "))
+    }
+}
+
+/// Who gets a task for `role_key` at `org_id` (see [`Router::route`]).
 pub async fn route(
     db: &impl ConnectionTrait,
     org_id: i64,
     role_key: &str,
     at: OffsetDateTime,
 ) -> Result<(Option<i64>, Option<i64>, String), AppError> {
-    let Some(role) = role::Entity::find()
-        .filter(role::Column::Key.eq(role_key))
-        .one(db)
-        .await?
-    else {
-        return Ok((
-            None,
-            None,
-            format!("No role “{role_key}” in the catalogue."),
-        ));
-    };
-    let mut chain = vec![org_id];
-    chain.extend(orgs::ancestors(db, org_id).await?);
-    let names: HashMap<i64, String> = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(chain.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    let mut notes = Vec::new();
-    for org in chain {
-        let name = names.get(&org).cloned().unwrap_or_default();
-        let holding = assignment::Entity::find()
-            .filter(assignment::Column::OrgId.eq(org))
-            .filter(assignment::Column::RoleId.eq(role.id))
-            .filter(in_force_at(at))
-            .one(db)
-            .await?;
-        if let Some(h) = holding {
-            let holder = person::Entity::find_by_id(h.person_id).one(db).await?;
-            if holder.as_ref().is_some_and(|p| !p.disabled) {
-                notes.push(format!("{} at {name}", role.name));
-                return Ok((Some(h.person_id), Some(org), notes.join("; then ")));
-            }
-            notes.push(format!(
-                "the {} at {name} cannot be reached (account disabled)",
-                role.name
-            ));
-            if let Some(d) = h.deputy_id
-                && person::Entity::find_by_id(d)
-                    .one(db)
-                    .await?
-                    .is_some_and(|p| !p.disabled)
-            {
-                notes.push(format!("deputy {} at {name}", role.name));
-                return Ok((Some(d), Some(org), notes.join("; so ")));
-            }
-        } else {
-            notes.push(format!("no {} at {name}", role.name));
-        }
-    }
-    notes.push("nobody holds it anywhere above: flagged for national attention".into());
-    Ok((None, None, notes.join("; ")))
+    Ok(Router::load(db, org_id, at).await?.route(role_key))
 }
 
 /// What staff tell Wardline when declaring.
@@ -200,22 +248,167 @@ fn bounded(raw: &str, what: &str, max: usize, required: bool) -> Result<String, 
     Ok(v.to_owned())
 }
 
-/// Declares an incident and gives out its tasks. Returns the reference.
-#[tracing::instrument(skip_all, err)]
-pub async fn declare(
-    db: &DatabaseConnection,
-    user: &User,
-    input: DeclareInput,
-) -> Result<String, AppError> {
+/// A declaration read, checked and routed, ready to be written.
+#[derive(Debug)]
+pub struct Prepared {
+    reference: String,
+    org_id: i64,
+    actor: i64,
+    incident: incident::ActiveModel,
+    tasks: Vec<task::ActiveModel>,
+    commands: Vec<(Command, i64)>,
+    detail: String,
+}
+
+fn new_reference(now: OffsetDateTime) -> String {
+    format!(
+        "WL-{}-{}",
+        now.format(time::macros::format_description!("[year][month][day]"))
+            .unwrap_or_default(),
+        &super::tokens::new_token()[..8]
+            .to_uppercase()
+            .replace(['-', '_'], "X")
+    )
+}
+
+/// Reads what a declaration needs (runbook in force, its steps, who holds each role) and
+/// builds the rows. Nothing is written.
+async fn prepare(
+    db: &impl ConnectionTrait,
+    actor: &User,
+    org: &organisation::Model,
+    input: &DeclareInput,
+    parent: Option<i64>,
+) -> Result<Prepared, AppError> {
     let summary = bounded(&input.summary, "what is happening", 2000, false)?;
     let location = bounded(&input.location, "where it is happening", 200, true)?;
     let systems = bounded(&input.systems, "which systems", 500, false)?;
-    let org = match input
-        .org_code
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
+    let now = timeline::now();
+    let personal_data = input
+        .personal_data
+        .unwrap_or(input.kind == IncidentKind::DataBreach);
+    let rb = runbook_in_force(db, org.id, input.kind).await?;
+    let steps = runbook_step::Entity::find()
+        .filter(runbook_step::Column::RunbookId.eq(rb.id))
+        .order_by_asc(runbook_step::Column::Position)
+        .all(db)
+        .await?;
+    let router = Router::load(db, org.id, now).await?;
+    let tasks = steps
+        .into_iter()
+        .map(|s| {
+            let (assignee, found_at, routing) = router.route(&s.owner_role);
+            task::ActiveModel {
+                position: Set(s.position),
+                phase: Set(s.phase),
+                title: Set(s.title),
+                instructions: Set(s.instructions),
+                required: Set(s.required),
+                owner_role: Set(s.owner_role),
+                org_id: Set(found_at),
+                assignee_id: Set(assignee),
+                routing: Set(routing),
+                state: Set(TaskState::Open.as_str().to_owned()),
+                due_at: Set(now + Duration::minutes(s.due_minutes.into())),
+                acknowledged_at: Set(None),
+                started_at: Set(None),
+                completed_at: Set(None),
+                note: Set(None),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let commands: Vec<(Command, i64)> = Command::ALL
+        .iter()
+        .filter_map(|c| router.route(c.role_key()).0.map(|p| (*c, p)))
+        .collect();
+    let reference = new_reference(now);
+    Ok(Prepared {
+        detail: format!(
+            "{} declared at {} using {} v{} ({})",
+            input.kind.title(),
+            org.name,
+            rb.title,
+            rb.version,
+            actor.name
+        ),
+        incident: incident::ActiveModel {
+            reference: Set(reference.clone()),
+            org_id: Set(org.id),
+            kind: Set(input.kind.as_str().to_owned()),
+            level: Set(IncidentLevel::BusinessContinuity.as_str().to_owned()),
+            status: Set(IncidentStatus::Declared.as_str().to_owned()),
+            summary: Set(summary),
+            location: Set(location),
+            patients_affected: Set(input.patients_affected.as_str().to_owned()),
+            personal_data: Set(personal_data),
+            systems: Set(systems),
+            declared_by: Set(actor.person_id),
+            declared_at: Set(now),
+            aware_at: Set(now),
+            runbook_id: Set(rb.id),
+            updated_at: Set(now),
+            parent_id: Set(parent),
+            ..Default::default()
+        },
+        reference,
+        org_id: org.id,
+        actor: actor.person_id,
+        tasks,
+        commands,
+    })
+}
+
+/// Writes a prepared declaration: the incident, all its tasks, its command roles, the first
+/// timeline entry and the audit record. The caller owns the transaction.
+async fn write(db: &impl ConnectionTrait, p: Prepared) -> Result<(i64, String), AppError> {
+    let inc = p.incident.insert(db).await?;
+    let now = inc.declared_at;
+    if !p.tasks.is_empty() {
+        task::Entity::insert_many(p.tasks.into_iter().map(|mut t| {
+            t.incident_id = Set(inc.id);
+            t
+        }))
+        .exec(db)
+        .await?;
+    }
+    if !p.commands.is_empty() {
+        incident_command::Entity::insert_many(p.commands.iter().map(|(c, person)| {
+            incident_command::ActiveModel {
+                incident_id: Set(inc.id),
+                command: Set(c.as_str().to_owned()),
+                person_id: Set(*person),
+                assigned_at: Set(now),
+                assigned_by: Set(None),
+                ..Default::default()
+            }
+        }))
+        .exec(db)
+        .await?;
+    }
+    timeline::append(db, inc.id, Some(p.actor), "declared", p.detail).await?;
+    audit::record(
+        db,
+        audit::Event {
+            actor: Some(p.actor),
+            action: "incident_declared",
+            org: Some(p.org_id),
+            subject: Some(p.reference.clone()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok((inc.id, p.reference))
+}
+
+/// Finds the organisation a declaration is for and checks the person may declare there.
+async fn declaring_org(
+    db: &impl ConnectionTrait,
+    user: &User,
+    org_code: Option<&str>,
+) -> Result<organisation::Model, AppError> {
+    let org = match org_code.map(str::trim).filter(|c| !c.is_empty()) {
         Some(code) => orgs::find_by_code(db, code)
             .await?
             .ok_or(AppError::NotFound)?,
@@ -230,98 +423,111 @@ pub async fn declare(
     if !access::within(&access::readable_orgs(db, user).await?, org.id) {
         return Err(AppError::NotFound);
     }
-    let now = OffsetDateTime::now_utc();
-    let personal_data = input
-        .personal_data
-        .unwrap_or(input.kind == IncidentKind::DataBreach);
-    let reference = format!(
-        "WL-{}-{}",
-        now.format(time::macros::format_description!("[year][month][day]"))
-            .unwrap_or_default(),
-        &super::tokens::new_token()[..6]
-            .to_uppercase()
-            .replace(['-', '_'], "X")
-    );
+    Ok(org)
+}
 
+/// Declares an incident and gives out its tasks, in one transaction. Returns the reference.
+#[tracing::instrument(skip_all, err)]
+pub async fn declare(
+    db: &DatabaseConnection,
+    user: &User,
+    input: DeclareInput,
+) -> Result<String, AppError> {
+    let org = declaring_org(db, user, input.org_code.as_deref()).await?;
+    let prepared = prepare(db, user, &org, &input, None).await?;
     let txn = db.begin().await?;
-    let rb = runbook_in_force(&txn, org.id, input.kind).await?;
-    let inc = incident::ActiveModel {
-        reference: Set(reference.clone()),
-        org_id: Set(org.id),
-        kind: Set(input.kind.as_str().to_owned()),
-        level: Set(IncidentLevel::BusinessContinuity.as_str().to_owned()),
-        status: Set(IncidentStatus::Declared.as_str().to_owned()),
-        summary: Set(summary),
-        location: Set(location),
-        patients_affected: Set(input.patients_affected.as_str().to_owned()),
-        personal_data: Set(personal_data),
-        systems: Set(systems),
-        declared_by: Set(user.person_id),
-        declared_at: Set(now),
-        aware_at: Set(now),
-        runbook_id: Set(rb.id),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let steps = runbook_step::Entity::find()
-        .filter(runbook_step::Column::RunbookId.eq(rb.id))
-        .order_by_asc(runbook_step::Column::Position)
-        .all(&txn)
-        .await?;
-    for s in steps {
-        let (assignee, found_at, routing) = route(&txn, org.id, &s.owner_role, now).await?;
-        task::ActiveModel {
-            incident_id: Set(inc.id),
-            position: Set(s.position),
-            phase: Set(s.phase),
-            title: Set(s.title),
-            instructions: Set(s.instructions),
-            required: Set(s.required),
-            owner_role: Set(s.owner_role),
-            org_id: Set(found_at),
-            assignee_id: Set(assignee),
-            routing: Set(routing),
-            state: Set(TaskState::Open.as_str().to_owned()),
-            due_at: Set(now + Duration::minutes(s.due_minutes.into())),
-            acknowledged_at: Set(None),
-            started_at: Set(None),
-            completed_at: Set(None),
-            note: Set(None),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-    }
-    event(
-        &txn,
-        inc.id,
-        Some(user.person_id),
-        "declared",
-        format!(
-            "{} declared at {} using {} v{}",
-            input.kind.title(),
-            org.name,
-            rb.title,
-            rb.version
-        ),
-    )
-    .await?;
-    audit::record(
-        &txn,
-        audit::Event {
-            actor: Some(user.person_id),
-            action: "incident_declared",
-            org: Some(org.id),
-            subject: Some(reference.clone()),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let (_, reference) = write(&txn, prepared).await?;
     txn.commit().await?;
     Ok(reference)
+}
+
+type Job = (Prepared, oneshot::Sender<Result<String, AppError>>);
+
+/// Writes declarations through one writer that commits whatever is waiting together (group
+/// commit): one durable commit for a burst of declarations instead of one each. Every
+/// declaration still goes in whole or not at all (each in its own savepoint), and its
+/// reference is returned only after the commit that holds it.
+#[derive(Clone, Debug)]
+pub struct Declarations {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Declarations {
+    /// Starts the writer on the current Tokio runtime.
+    pub fn start(db: DatabaseConnection) -> Declarations {
+        let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < 128 {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                write_batch(&db, batch).await;
+            }
+        });
+        Declarations { tx }
+    }
+
+    /// Declares an incident: checked and routed on the caller's task, written by the writer.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn declare(
+        &self,
+        db: &DatabaseConnection,
+        user: &User,
+        input: DeclareInput,
+    ) -> Result<String, AppError> {
+        let org = declaring_org(db, user, input.org_code.as_deref()).await?;
+        let prepared = prepare(db, user, &org, &input, None).await?;
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((prepared, reply))
+            .await
+            .map_err(|_| AppError::Unavailable)?;
+        answer.await.map_err(|_| AppError::Unavailable)?
+    }
+}
+
+async fn write_batch(db: &DatabaseConnection, batch: Vec<Job>) {
+    let txn = match db.begin().await {
+        Ok(t) => t,
+        Err(e) => {
+            let err = super::errors::internal("declaration batch", &e);
+            for (_, reply) in batch {
+                let _ = reply.send(Err(err.clone()));
+            }
+            return;
+        }
+    };
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for (prepared, reply) in batch {
+        let outcome = match txn.begin().await {
+            Ok(sp) => match write(&sp, prepared).await {
+                Ok((_, reference)) => sp.commit().await.map(|_| reference).map_err(Into::into),
+                Err(e) => {
+                    let _ = sp.rollback().await;
+                    Err(e)
+                }
+            },
+            Err(e) => Err(e.into()),
+        };
+        outcomes.push((reply, outcome));
+    }
+    match txn.commit().await {
+        Ok(()) => {
+            for (reply, outcome) in outcomes {
+                let _ = reply.send(outcome);
+            }
+        }
+        Err(e) => {
+            let err = super::errors::internal("declaration commit", &e);
+            for (reply, _) in outcomes {
+                let _ = reply.send(Err(err.clone()));
+            }
+        }
+    }
 }
 
 async fn event(
@@ -331,17 +537,54 @@ async fn event(
     kind: &str,
     detail: String,
 ) -> Result<(), AppError> {
-    incident_event::ActiveModel {
-        incident_id: Set(incident_id),
-        at: Set(OffsetDateTime::now_utc()),
-        actor_id: Set(actor),
-        kind: Set(kind.to_owned()),
-        detail: Set(detail),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    timeline::append(db, incident_id, actor, kind, detail).await
+}
+
+/// Takes the write lock for an incident's transaction before it reads anything, so SQLite
+/// never has to upgrade a read snapshot (which fails when another writer got in between).
+async fn touch(db: &impl ConnectionTrait, incident_id: i64) -> Result<(), AppError> {
+    incident::Entity::update_many()
+        .filter(incident::Column::Id.eq(incident_id))
+        .col_expr(incident::Column::UpdatedAt, Expr::value(timeline::now()))
+        .exec(db)
+        .await?;
     Ok(())
+}
+
+/// Organisations an incident belongs to: where it was declared and those added since.
+async fn incident_orgs(
+    db: &impl ConnectionTrait,
+    inc: &incident::Model,
+) -> Result<Vec<i64>, AppError> {
+    let mut ids = vec![inc.org_id];
+    ids.extend(
+        incident_org::Entity::find()
+            .filter(incident_org::Column::IncidentId.eq(inc.id))
+            .order_by_asc(incident_org::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| o.org_id),
+    );
+    Ok(ids)
+}
+
+/// Leads and admins over an incident's organisation (or a national admin) lead it.
+async fn may_lead(db: &impl ConnectionTrait, user: &User, org_id: i64) -> Result<bool, AppError> {
+    use crate::domain::auth::AccessRole;
+    if user.is_read_only_user() {
+        return Ok(false);
+    }
+    if user.is_national_admin() {
+        return Ok(true);
+    }
+    let leads: Vec<i64> = user
+        .grants
+        .iter()
+        .filter(|(_, r)| matches!(r, AccessRole::Lead | AccessRole::OrgAdmin))
+        .map(|(o, _)| *o)
+        .collect();
+    Ok(access::subtree(db, &leads).await?.contains(&org_id))
 }
 
 async fn find_readable(
@@ -354,10 +597,19 @@ async fn find_readable(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !access::within(&access::readable_orgs(db, user).await?, inc.org_id) {
-        return Err(AppError::NotFound);
+    let scope = access::readable_orgs(db, user).await?;
+    if access::within(&scope, inc.org_id) {
+        return Ok(inc);
     }
-    Ok(inc)
+    // People at an organisation added as affected see the incident too.
+    if incident_orgs(db, &inc)
+        .await?
+        .iter()
+        .any(|o| access::within(&scope, *o))
+    {
+        return Ok(inc);
+    }
+    Err(AppError::NotFound)
 }
 
 async fn task_views(
@@ -365,6 +617,7 @@ async fn task_views(
     user: &User,
     tasks: Vec<task::Model>,
     refs: &HashMap<i64, String>,
+    admin_over: &HashSet<i64>,
 ) -> Result<Vec<TaskView>, AppError> {
     let ids: Vec<i64> = tasks.iter().filter_map(|t| t.assignee_id).collect();
     let people: HashMap<i64, String> = person::Entity::find()
@@ -375,10 +628,16 @@ async fn task_views(
         .map(|p| (p.id, p.display_name))
         .collect();
     let now = OffsetDateTime::now_utc();
+    let writer = !user.is_read_only_user();
     Ok(tasks
         .into_iter()
         .map(|t| {
             let state = TaskState::parse(&t.state).unwrap_or(TaskState::Open);
+            let mine = t.assignee_id == Some(user.person_id);
+            let live = matches!(
+                state,
+                TaskState::Open | TaskState::Acknowledged | TaskState::InProgress
+            );
             TaskView {
                 id: t.id,
                 incident_reference: refs.get(&t.incident_id).cloned().unwrap_or_default(),
@@ -390,14 +649,12 @@ async fn task_views(
                 owner_role: t.owner_role,
                 assignee: t.assignee_id.and_then(|a| people.get(&a).cloned()),
                 routing: t.routing,
-                overdue: matches!(
-                    state,
-                    TaskState::Open | TaskState::Acknowledged | TaskState::InProgress
-                ) && now > t.due_at,
+                overdue: live && now > t.due_at,
                 state,
                 due_at: fmt(t.due_at),
                 note: t.note,
-                mine: t.assignee_id == Some(user.person_id),
+                mine,
+                can_act: writer && live && (mine || admin_over.contains(&t.incident_id)),
             }
         })
         .collect())
@@ -413,13 +670,21 @@ pub async fn view(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
+    let all_orgs = incident_orgs(db, &inc).await?;
+    let admin = access::administered_orgs(db, user).await?;
+    let admin_over: HashSet<i64> =
+        if !user.is_read_only_user() && access::within(&admin, inc.org_id) {
+            HashSet::from([inc.id])
+        } else {
+            HashSet::new()
+        };
     let tasks = task::Entity::find()
         .filter(task::Column::IncidentId.eq(inc.id))
         .order_by_asc(task::Column::Position)
         .all(db)
         .await?;
     let refs = HashMap::from([(inc.id, inc.reference.clone())]);
-    let tasks = task_views(db, user, tasks, &refs).await?;
+    let tasks = task_views(db, user, tasks, &refs, &admin_over).await?;
     let mut told: Vec<String> = tasks.iter().filter_map(|t| t.assignee.clone()).collect();
     told.sort();
     told.dedup();
@@ -431,29 +696,148 @@ pub async fn view(
     let rb = runbook::Entity::find_by_id(inc.runbook_id).one(db).await?;
     let kind = IncidentKind::parse(&inc.kind).unwrap_or(IncidentKind::SystemDown);
     let now = OffsetDateTime::now_utc();
-    let oes = matches!(org.summary().kind, OrgKind::Trust | OrgKind::Icb);
+    let org_kind = org.summary().kind;
+    let oes = matches!(org_kind, OrgKind::Trust | OrgKind::Icb);
+    let reports: HashMap<String, incident_report::Model> = incident_report::Entity::find()
+        .filter(incident_report::Column::IncidentId.eq(inc.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.body.clone(), r))
+        .collect();
     let clocks = clocks(inc.aware_at, now, inc.personal_data, oes)
         .into_iter()
-        .map(|(body, label, due, overdue)| Clock {
-            body: body.into(),
-            label: label.into(),
-            due_at: fmt(due),
-            applies: body == "csoc"
-                || (body == "ico" && inc.personal_data)
-                || (body == "nis" && oes),
-            overdue,
-            minutes_left: (due - now).whole_minutes(),
+        .map(|(body, label, due, overdue)| {
+            let report = reports.get(body);
+            Clock {
+                body: body.into(),
+                label: label.into(),
+                due_at: fmt(due),
+                applies: body == "csoc"
+                    || (body == "ico" && inc.personal_data)
+                    || (body == "nis" && oes),
+                overdue: overdue && report.is_none(),
+                minutes_left: (due - now).whole_minutes(),
+                reported_at: report.map(|r| fmt(r.reported_at)),
+                report_reference: report.map(|r| r.reference.clone()),
+            }
         })
         .collect();
     let timeline = incident_event::Entity::find()
         .filter(incident_event::Column::IncidentId.eq(inc.id))
-        .order_by_asc(incident_event::Column::At)
+        .order_by_asc(incident_event::Column::Id)
         .all(db)
         .await?
         .into_iter()
         .map(|e| (fmt(e.at), e.detail))
         .collect();
-    Ok(IncidentView {
+    let names: HashMap<i64, (String, String)> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(all_orgs.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, (o.code, o.name)))
+        .collect();
+    let affected = all_orgs[1..]
+        .iter()
+        .filter_map(|o| names.get(o).cloned())
+        .collect();
+    let held: HashMap<String, i64> = incident_command::Entity::find()
+        .filter(incident_command::Column::IncidentId.eq(inc.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.command, c.person_id))
+        .collect();
+    let commanders: HashMap<i64, String> = person::Entity::find()
+        .filter(person::Column::Id.is_in(held.values().copied().collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.display_name))
+        .collect();
+    let commands = Command::ALL
+        .iter()
+        .map(|c| {
+            let person_id = held.get(c.as_str()).copied();
+            CommandView {
+                command: *c,
+                person: person_id.and_then(|p| commanders.get(&p).cloned()),
+                person_id,
+            }
+        })
+        .collect();
+    let can_lead = may_lead(db, user, inc.org_id).await?;
+    let candidates = if can_lead {
+        command_candidates(db, &inc).await?
+    } else {
+        Vec::new()
+    };
+    let parent = match inc.parent_id {
+        Some(pid) => match incident::Entity::find_by_id(pid).one(db).await? {
+            Some(p) => {
+                let name = organisation::Entity::find_by_id(p.org_id)
+                    .one(db)
+                    .await?
+                    .map(|o| o.name)
+                    .unwrap_or_default();
+                Some((p.reference, name))
+            }
+            None => None,
+        },
+        None => None,
+    };
+    let children = incident::Entity::find()
+        .filter(incident::Column::ParentId.eq(inc.id))
+        .order_by_asc(incident::Column::Id)
+        .all(db)
+        .await?;
+    let child_tasks = task::Entity::find()
+        .filter(task::Column::IncidentId.is_in(children.iter().map(|c| c.id).collect::<Vec<_>>()))
+        .all(db)
+        .await?;
+    let child_orgs: HashMap<i64, String> = organisation::Entity::find()
+        .filter(
+            organisation::Column::Id.is_in(children.iter().map(|c| c.org_id).collect::<Vec<_>>()),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let linked = children
+        .iter()
+        .map(|c| {
+            let mine: Vec<&task::Model> = child_tasks
+                .iter()
+                .filter(|t| t.incident_id == c.id)
+                .collect();
+            LinkedView {
+                reference: c.reference.clone(),
+                org_name: child_orgs.get(&c.org_id).cloned().unwrap_or_default(),
+                status: IncidentStatus::parse(&c.status).unwrap_or(IncidentStatus::Declared),
+                tasks_done: mine
+                    .iter()
+                    .filter(|t| {
+                        t.state == TaskState::Done.as_str()
+                            || t.state == TaskState::NotApplicable.as_str()
+                    })
+                    .count(),
+                tasks_total: mine.len(),
+            }
+        })
+        .collect();
+    let unlinked_clients = if org_kind == OrgKind::Supplier {
+        let linked_orgs: HashSet<i64> = children.iter().map(|c| c.org_id).collect();
+        unlinked_clients(db, inc.org_id, &linked_orgs)
+            .await?
+            .into_iter()
+            .map(|o| o.name)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut v = IncidentView {
         reference: inc.reference,
         org_code: org.code,
         org_name: org.name,
@@ -477,7 +861,98 @@ pub async fn view(
         told,
         clocks,
         timeline,
-    })
+        affected,
+        commands,
+        candidates,
+        can_lead,
+        parent,
+        linked,
+        unlinked_clients,
+        dspt_text: String::new(),
+    };
+    v.dspt_text = dspt_text(&v);
+    Ok(v)
+}
+
+/// People who may take a command role: holders of any role, in force now, at the incident's
+/// organisations and their ancestors. (person id, "name, role at organisation")
+async fn command_candidates(
+    db: &impl ConnectionTrait,
+    inc: &incident::Model,
+) -> Result<Vec<(i64, String)>, AppError> {
+    let mut orgs_in = Vec::new();
+    for o in incident_orgs(db, inc).await? {
+        orgs_in.push(o);
+        orgs_in.extend(orgs::ancestors(db, o).await?);
+    }
+    let holdings = assignment::Entity::find()
+        .filter(assignment::Column::OrgId.is_in(orgs_in.clone()))
+        .filter(in_force_at(OffsetDateTime::now_utc()))
+        .all(db)
+        .await?;
+    let people: HashMap<i64, person::Model> = person::Entity::find()
+        .filter(person::Column::Id.is_in(holdings.iter().map(|h| h.person_id).collect::<Vec<_>>()))
+        .filter(person::Column::Disabled.eq(false))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let roles: HashMap<i64, String> = role::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let names: HashMap<i64, String> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(orgs_in))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let mut out: Vec<(i64, String)> = Vec::new();
+    for h in holdings {
+        let Some(p) = people.get(&h.person_id) else {
+            continue;
+        };
+        if out.iter().any(|(id, _)| *id == p.id) {
+            continue;
+        }
+        out.push((
+            p.id,
+            format!(
+                "{}, {} at {}",
+                p.display_name,
+                roles.get(&h.role_id).cloned().unwrap_or_default(),
+                names.get(&h.org_id).cloned().unwrap_or_default()
+            ),
+        ));
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
+/// The organisations a supplier serves now that have no incident linked to `linked_orgs`.
+async fn unlinked_clients(
+    db: &impl ConnectionTrait,
+    supplier_id: i64,
+    linked_orgs: &HashSet<i64>,
+) -> Result<Vec<organisation::Model>, AppError> {
+    let clients: Vec<i64> = supplier_service::Entity::find()
+        .filter(supplier_service::Column::SupplierId.eq(supplier_id))
+        .filter(supplier_service::Column::ValidTo.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.client_id)
+        .filter(|c| !linked_orgs.contains(c))
+        .collect();
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(clients))
+        .order_by_asc(organisation::Column::Name)
+        .all(db)
+        .await?)
 }
 
 /// The caller's open tasks across incidents.
@@ -500,7 +975,7 @@ pub async fn my_tasks(db: &impl ConnectionTrait, user: &User) -> Result<Vec<Task
         .into_iter()
         .map(|i| (i.id, i.reference))
         .collect();
-    task_views(db, user, tasks, &refs).await
+    task_views(db, user, tasks, &refs, &HashSet::new()).await
 }
 
 /// What can be done to a task.
@@ -531,9 +1006,7 @@ pub async fn act(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !access::within(&access::readable_orgs(db, user).await?, inc.org_id) {
-        return Err(AppError::NotFound);
-    }
+    let inc = find_readable(db, user, &inc.reference).await?;
     let admin = access::within(&access::administered_orgs(db, user).await?, inc.org_id);
     if t.assignee_id != Some(user.person_id) && !admin {
         return Err(AppError::Forbidden);
@@ -541,7 +1014,7 @@ pub async fn act(
     if user.is_read_only_user() {
         return Err(AppError::Forbidden);
     }
-    let now = OffsetDateTime::now_utc();
+    let now = timeline::now();
     use TaskState::*;
     let live = [Open.as_str(), Acknowledged.as_str(), InProgress.as_str()];
     let mut q = task::Entity::update_many()
@@ -658,7 +1131,19 @@ pub async fn list(
     let scope = access::readable_orgs(db, user).await?;
     let mut q = incident::Entity::find().order_by_desc(incident::Column::DeclaredAt);
     if let Some(ids) = &scope {
-        q = q.filter(incident::Column::OrgId.is_in(ids.iter().copied().collect::<Vec<_>>()));
+        let ids: Vec<i64> = ids.iter().copied().collect();
+        let also: Vec<i64> = incident_org::Entity::find()
+            .filter(incident_org::Column::OrgId.is_in(ids.clone()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| o.incident_id)
+            .collect();
+        q = q.filter(
+            Condition::any()
+                .add(incident::Column::OrgId.is_in(ids))
+                .add(incident::Column::Id.is_in(also)),
+        );
     }
     let rows = q.all(db).await?;
     let orgs: HashMap<i64, String> = organisation::Entity::find()
@@ -685,6 +1170,19 @@ pub async fn list(
         .collect())
 }
 
+/// A lead's change to an incident, checked and ready to find the incident.
+async fn lead_incident(
+    db: &impl ConnectionTrait,
+    user: &User,
+    reference: &str,
+) -> Result<incident::Model, AppError> {
+    let inc = find_readable(db, user, reference).await?;
+    if !may_lead(db, user, inc.org_id).await? {
+        return Err(AppError::Forbidden);
+    }
+    Ok(inc)
+}
+
 /// Changes an incident's level and/or status, with a reason on the timeline. Leads and
 /// admins over the incident's organisation may; staff and regulators may not.
 pub async fn change(
@@ -695,24 +1193,8 @@ pub async fn change(
     status: Option<IncidentStatus>,
     reason: &str,
 ) -> Result<(), AppError> {
-    use crate::domain::auth::AccessRole;
     let reason = bounded(reason, "why it changes", 1000, true)?;
-    let inc = find_readable(db, user, reference).await?;
-    let leads: Vec<i64> = user
-        .grants
-        .iter()
-        .filter(|(_, r)| {
-            matches!(
-                r,
-                AccessRole::Lead | AccessRole::OrgAdmin | AccessRole::NationalAdmin
-            )
-        })
-        .map(|(o, _)| *o)
-        .collect();
-    let may = user.is_national_admin() || access::subtree(db, &leads).await?.contains(&inc.org_id);
-    if !may || user.is_read_only_user() {
-        return Err(AppError::Forbidden);
-    }
+    let inc = lead_incident(db, user, reference).await?;
     if level.is_none() && status.is_none() {
         return Err(AppError::Invalid("Choose a new level or status.".into()));
     }
@@ -722,10 +1204,7 @@ pub async fn change(
         // Only from what the person saw: a change made meanwhile by someone else wins.
         .filter(incident::Column::Level.eq(inc.level.clone()))
         .filter(incident::Column::Status.eq(inc.status.clone()))
-        .col_expr(
-            incident::Column::UpdatedAt,
-            Expr::value(OffsetDateTime::now_utc()),
-        );
+        .col_expr(incident::Column::UpdatedAt, Expr::value(timeline::now()));
     if let Some(l) = level {
         q = q.col_expr(incident::Column::Level, Expr::value(l.as_str()));
         detail.push(format!(
@@ -749,28 +1228,395 @@ pub async fn change(
         ));
     }
     let detail = format!("{}: {reason} ({})", detail.join(", "), user.name);
-    event(
-        &txn,
-        inc.id,
-        Some(user.person_id),
-        "changed",
-        detail.clone(),
-    )
-    .await?;
+    finish(&txn, user, &inc, "changed", "incident_changed", detail).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Writes the timeline entry and the audit record for a lead's change.
+async fn finish(
+    txn: &impl ConnectionTrait,
+    user: &User,
+    inc: &incident::Model,
+    kind: &str,
+    action: &str,
+    detail: String,
+) -> Result<(), AppError> {
+    event(txn, inc.id, Some(user.person_id), kind, detail.clone()).await?;
     audit::record(
-        &txn,
+        txn,
         audit::Event {
             actor: Some(user.person_id),
-            action: "incident_changed",
+            action,
             org: Some(inc.org_id),
             subject: Some(inc.reference.clone()),
             detail: Some(detail),
             ..Default::default()
         },
     )
-    .await?;
+    .await
+}
+
+/// Records that a report was made against a clock (csoc, ico or nis): when, and the
+/// reference the receiving body gave. Recording again corrects it; both stay on the timeline.
+pub async fn record_report(
+    db: &DatabaseConnection,
+    user: &User,
+    reference: &str,
+    body: &str,
+    reported_at: Option<&str>,
+    their_reference: &str,
+) -> Result<(), AppError> {
+    let label = match body {
+        "csoc" => "NHS England CSOC",
+        "ico" => "the ICO",
+        "nis" => "DHSC (NIS)",
+        _ => return Err(AppError::Invalid("Choose who the report went to.".into())),
+    };
+    let their_reference = bounded(their_reference, "the reference you were given", 100, true)?;
+    let now = timeline::now();
+    let at = crate::domain::dates::parse_moment(reported_at.unwrap_or_default())
+        .map_err(AppError::Invalid)?
+        .unwrap_or(now);
+    if at > now + Duration::minutes(5) {
+        return Err(AppError::Invalid(
+            "A report cannot be made in the future.".into(),
+        ));
+    }
+    let inc = lead_incident(db, user, reference).await?;
+    let txn = db.begin().await?;
+    touch(&txn, inc.id).await?;
+    let existing = incident_report::Entity::find()
+        .filter(incident_report::Column::IncidentId.eq(inc.id))
+        .filter(incident_report::Column::Body.eq(body))
+        .one(&txn)
+        .await?;
+    let corrected = existing.is_some();
+    match existing {
+        Some(r) => {
+            let mut m: incident_report::ActiveModel = r.into();
+            m.reported_at = Set(at);
+            m.reference = Set(their_reference.clone());
+            m.recorded_by = Set(user.person_id);
+            m.recorded_at = Set(now);
+            m.update(&txn).await?;
+        }
+        None => {
+            incident_report::ActiveModel {
+                incident_id: Set(inc.id),
+                body: Set(body.to_owned()),
+                reported_at: Set(at),
+                reference: Set(their_reference.clone()),
+                recorded_by: Set(user.person_id),
+                recorded_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    let detail = format!(
+        "{} to {label} at {}, reference {their_reference} ({})",
+        if corrected {
+            "Report corrected: made"
+        } else {
+            "Reported"
+        },
+        fmt(at),
+        user.name
+    );
+    finish(&txn, user, &inc, "report", "incident_reported", detail).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Gives a command role to one of the people holding a role around the incident, or
+/// clears it (`person` None).
+pub async fn assign_command(
+    db: &DatabaseConnection,
+    user: &User,
+    reference: &str,
+    command: Command,
+    person: Option<i64>,
+) -> Result<(), AppError> {
+    let inc = lead_incident(db, user, reference).await?;
+    let name = match person {
+        Some(p) => Some(
+            command_candidates(db, &inc)
+                .await?
+                .into_iter()
+                .find(|(id, _)| *id == p)
+                .ok_or_else(|| {
+                    AppError::Invalid(
+                        "Choose someone who holds a role at the affected organisations.".into(),
+                    )
+                })?
+                .1,
+        ),
+        None => None,
+    };
+    let txn = db.begin().await?;
+    touch(&txn, inc.id).await?;
+    incident_command::Entity::delete_many()
+        .filter(incident_command::Column::IncidentId.eq(inc.id))
+        .filter(incident_command::Column::Command.eq(command.as_str()))
+        .exec(&txn)
+        .await?;
+    if let Some(p) = person {
+        incident_command::ActiveModel {
+            incident_id: Set(inc.id),
+            command: Set(command.as_str().to_owned()),
+            person_id: Set(p),
+            assigned_at: Set(timeline::now()),
+            assigned_by: Set(Some(user.person_id)),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let detail = match name {
+        Some(n) => format!("{}: {n} (given by {})", command.label(), user.name),
+        None => format!("{}: nobody now (cleared by {})", command.label(), user.name),
+    };
+    finish(&txn, user, &inc, "command", "incident_command", detail).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Adds another affected organisation. Its people can then see the incident, and its cyber
+/// lead (or whoever the routing finds) gets a task to assess the impact there.
+pub async fn add_affected(
+    db: &DatabaseConnection,
+    user: &User,
+    reference: &str,
+    org_code: &str,
+) -> Result<(), AppError> {
+    let inc = lead_incident(db, user, reference).await?;
+    let org = orgs::find_by_code(db, org_code.trim())
+        .await?
+        .ok_or_else(|| AppError::Invalid("No organisation has that ODS code.".into()))?;
+    let now = timeline::now();
+    let (assignee, found_at, routing) = route(db, org.id, "head_of_cyber", now).await?;
+    let txn = db.begin().await?;
+    touch(&txn, inc.id).await?;
+    if incident_orgs(&txn, &inc).await?.contains(&org.id) {
+        return Err(AppError::Invalid(format!(
+            "{} is already on this incident.",
+            org.name
+        )));
+    }
+    incident_org::ActiveModel {
+        incident_id: Set(inc.id),
+        org_id: Set(org.id),
+        added_at: Set(now),
+        added_by: Set(Some(user.person_id)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let position = task::Entity::find()
+        .filter(task::Column::IncidentId.eq(inc.id))
+        .order_by_desc(task::Column::Position)
+        .one(&txn)
+        .await?
+        .map(|t| t.position)
+        .unwrap_or(0)
+        + 1;
+    task::ActiveModel {
+        incident_id: Set(inc.id),
+        position: Set(position),
+        phase: Set(Phase::Triage.as_str().to_owned()),
+        title: Set(format!("Assess the impact at {}", org.name)),
+        instructions: Set(format!(
+            "{} has been added to this incident. Find out which services and systems there are affected, and whether patients are.",
+            org.name
+        )),
+        required: Set(true),
+        owner_role: Set("head_of_cyber".into()),
+        org_id: Set(found_at),
+        assignee_id: Set(assignee),
+        routing: Set(routing),
+        state: Set(TaskState::Open.as_str().to_owned()),
+        due_at: Set(now + Duration::minutes(60)),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let detail = format!(
+        "{} ({}) added as affected ({})",
+        org.name, org.code, user.name
+    );
+    finish(&txn, user, &inc, "scope", "incident_scope", detail).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// From a supplier's incident, opens a linked incident at every organisation the supplier
+/// serves that has none yet, each with its own runbook tasks, all in one transaction.
+/// Returns the new references.
+pub async fn open_linked(
+    db: &DatabaseConnection,
+    user: &User,
+    reference: &str,
+) -> Result<Vec<String>, AppError> {
+    let inc = find_readable(db, user, reference).await?;
+    if inc.declared_by != user.person_id && !may_lead(db, user, inc.org_id).await? {
+        return Err(AppError::Forbidden);
+    }
+    if user.is_read_only_user() {
+        return Err(AppError::Forbidden);
+    }
+    let supplier = organisation::Entity::find_by_id(inc.org_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if supplier.summary().kind != OrgKind::Supplier {
+        return Err(AppError::Invalid(
+            "Only a supplier's incident opens linked incidents.".into(),
+        ));
+    }
+    let already: HashSet<i64> = incident::Entity::find()
+        .filter(incident::Column::ParentId.eq(inc.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.org_id)
+        .collect();
+    let clients = unlinked_clients(db, inc.org_id, &already).await?;
+    if clients.is_empty() {
+        return Err(AppError::Invalid(
+            "Every organisation this supplier serves already has a linked incident.".into(),
+        ));
+    }
+    let mut prepared = Vec::new();
+    for client in &clients {
+        let input = DeclareInput {
+            org_code: None,
+            kind: IncidentKind::SupplierCompromise,
+            summary: format!(
+                "{} reports an incident ({}): {}",
+                supplier.name, inc.reference, inc.summary
+            )
+            .chars()
+            .take(2000)
+            .collect(),
+            location: format!("Services from {}", supplier.name)
+                .chars()
+                .take(200)
+                .collect(),
+            patients_affected: PatientsAffected::Unknown,
+            systems: inc.systems.clone(),
+            personal_data: Some(inc.personal_data),
+        };
+        prepared.push(prepare(db, user, client, &input, Some(inc.id)).await?);
+    }
+    let txn = db.begin().await?;
+    touch(&txn, inc.id).await?;
+    // Checked again under the write lock: a second click finds the first one's incidents.
+    let now_linked = incident::Entity::find()
+        .filter(incident::Column::ParentId.eq(inc.id))
+        .all(&txn)
+        .await?;
+    if now_linked.len() != already.len() {
+        return Err(AppError::Conflict(
+            "Linked incidents were opened just now. Reload to see them.".into(),
+        ));
+    }
+    let mut refs = Vec::new();
+    for p in prepared {
+        refs.push(write(&txn, p).await?.1);
+    }
+    let names: Vec<String> = clients.iter().map(|c| c.name.clone()).collect();
+    let detail = format!(
+        "Linked incidents opened at {} ({})",
+        names.join(", "),
+        user.name
+    );
+    finish(&txn, user, &inc, "linked", "incident_linked", detail).await?;
+    txn.commit().await?;
+    Ok(refs)
+}
+
+/// Checks the timelines of the incidents the caller administers (all, for a national admin).
+pub async fn verify_timelines(
+    db: &impl ConnectionTrait,
+    user: &User,
+) -> Result<Vec<timeline::Check>, AppError> {
+    let scope = access::administered_orgs(db, user).await?;
+    let ids = match scope {
+        None => None,
+        Some(orgs) if !orgs.is_empty() => Some(
+            incident::Entity::find()
+                .filter(incident::Column::OrgId.is_in(orgs.into_iter().collect::<Vec<_>>()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|i| i.id)
+                .collect(),
+        ),
+        Some(_) => return Err(AppError::Forbidden),
+    };
+    timeline::verify_all(db, ids).await
+}
+
+/// An incident for export: what its page shows, plus every timeline entry with its hashes
+/// and the result of checking the chain.
+pub async fn export(
+    db: &impl ConnectionTrait,
+    user: &User,
+    reference: &str,
+) -> Result<serde_json::Value, AppError> {
+    let v = view(db, user, reference).await?;
+    let inc = find_readable(db, user, reference).await?;
+    let entries: Vec<serde_json::Value> = incident_event::Entity::find()
+        .filter(incident_event::Column::IncidentId.eq(inc.id))
+        .order_by_asc(incident_event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| {
+            serde_json::json!({
+                "at": e.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                "kind": e.kind,
+                "detail": e.detail,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            })
+        })
+        .collect();
+    let check = match timeline::verify(db, inc.id).await? {
+        Ok(n) => serde_json::json!({ "whole": true, "entries": n }),
+        Err((n, why)) => serde_json::json!({ "whole": false, "entry": n, "problem": why }),
+    };
+    Ok(serde_json::json!({
+        "exported_at": timeline::now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "incident": v,
+        "timeline": entries,
+        "timeline_check": check,
+    }))
+}
+
+/// An incident's people to tell about a change: its assignees and command roles.
+pub async fn people_of(db: &impl ConnectionTrait, incident_id: i64) -> Result<Vec<i64>, AppError> {
+    let mut people: Vec<i64> = task::Entity::find()
+        .filter(task::Column::IncidentId.eq(incident_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|t| t.assignee_id)
+        .collect();
+    people.extend(
+        incident_command::Entity::find()
+            .filter(incident_command::Column::IncidentId.eq(incident_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| c.person_id),
+    );
+    people.sort_unstable();
+    people.dedup();
+    Ok(people)
 }
 
 #[cfg(test)]

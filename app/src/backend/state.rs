@@ -53,12 +53,14 @@ pub struct AppState {
     /// Live updates within this process. (Several instances would relay these through
     /// PostgreSQL LISTEN/NOTIFY; not built yet.)
     pub live: tokio::sync::broadcast::Sender<LiveEvent>,
+    /// The declaration writer (group commit).
+    pub declarations: super::incidents::Declarations,
 }
 
 impl AppState {
     /// Tells open pages that an incident changed.
     pub async fn publish(&self, reference: &str) {
-        use super::entity::{incident, task};
+        use super::entity::incident;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let Ok(Some(inc)) = incident::Entity::find()
             .filter(incident::Column::Reference.eq(reference))
@@ -67,11 +69,8 @@ impl AppState {
         else {
             return;
         };
-        let people = task::Entity::find()
-            .filter(task::Column::IncidentId.eq(inc.id))
-            .all(&self.db)
+        let people = super::incidents::people_of(&self.db, inc.id)
             .await
-            .map(|ts| ts.into_iter().filter_map(|t| t.assignee_id).collect())
             .unwrap_or_default();
         // Nobody listening is fine.
         let _ = self.live.send(LiveEvent {

@@ -304,6 +304,9 @@ pub struct Clock {
     pub overdue: bool,
     /// Minutes left (negative once overdue).
     pub minutes_left: i64,
+    /// When the report was made, and the reference the receiving body gave.
+    pub reported_at: Option<String>,
+    pub report_reference: Option<String>,
 }
 
 /// The reporting clocks: CSOC at once, the ICO within 72 hours of awareness when personal
@@ -360,6 +363,8 @@ pub struct TaskView {
     pub overdue: bool,
     pub note: Option<String>,
     pub mine: bool,
+    /// The viewer may act on it: it is theirs, or they administer the organisation.
+    pub can_act: bool,
 }
 
 /// An incident as its page shows it.
@@ -385,6 +390,265 @@ pub struct IncidentView {
     pub told: Vec<String>,
     pub clocks: Vec<Clock>,
     pub timeline: Vec<(String, String)>,
+    /// Other organisations affected: (ODS code, name).
+    pub affected: Vec<(String, String)>,
+    pub commands: Vec<CommandView>,
+    /// People who may be given a command role: (person id, "name, role at organisation").
+    pub candidates: Vec<(i64, String)>,
+    /// The viewer leads here: may change level and status, command roles, reports, scope.
+    pub can_lead: bool,
+    /// The supplier incident this one was opened from: (reference, supplier name).
+    pub parent: Option<(String, String)>,
+    /// Incidents opened from this one at the organisations a supplier serves.
+    pub linked: Vec<LinkedView>,
+    /// Organisations this supplier serves that have no linked incident yet.
+    pub unlinked_clients: Vec<String>,
+    /// Text to paste into the DSPT incident reporting tool.
+    pub dspt_text: String,
+}
+
+str_enum!(Command {
+    Gold => "gold",
+    Silver => "silver",
+    Bronze => "bronze",
+    Loggist => "loggist",
+    Comms => "comms",
+});
+
+impl Command {
+    pub fn label(self) -> &'static str {
+        match self {
+            Command::Gold => "Gold (strategic)",
+            Command::Silver => "Silver (tactical)",
+            Command::Bronze => "Bronze (operational)",
+            Command::Loggist => "Loggist",
+            Command::Comms => "Communications lead",
+        }
+    }
+
+    /// The role whose holder takes this command role when an incident is declared.
+    pub fn role_key(self) -> &'static str {
+        match self {
+            Command::Gold => "gold_on_call",
+            Command::Silver => "silver_on_call",
+            Command::Bronze => "bronze_on_call",
+            Command::Loggist => "loggist",
+            Command::Comms => "comms_lead",
+        }
+    }
+}
+
+/// A command role in one incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandView {
+    pub command: Command,
+    pub person: Option<String>,
+    pub person_id: Option<i64>,
+}
+
+/// A linked incident as the supplier's incident shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedView {
+    pub reference: String,
+    pub org_name: String,
+    pub status: IncidentStatus,
+    pub tasks_done: usize,
+    pub tasks_total: usize,
+}
+
+/// The report text for the DSPT incident reporting tool, from what Wardline holds.
+pub fn dspt_text(v: &IncidentView) -> String {
+    let yes_no = |b: bool| if b { "Yes" } else { "No" };
+    let mut out = vec![
+        format!("Organisation: {} (ODS code {})", v.org_name, v.org_code),
+        format!("Wardline reference: {}", v.reference),
+        format!("Incident type: {}", v.kind.title()),
+        format!("Level: {}", v.level.label()),
+        format!("Status: {}", v.status.as_str().replace('_', " ")),
+        format!("Became aware: {}", v.aware_at),
+        format!("Declared: {} by {}", v.declared_at, v.declared_by),
+        format!("What happened: {}", or_none(&v.summary)),
+        format!("Where: {}", v.location),
+        format!("Systems affected: {}", or_none(&v.systems)),
+        format!(
+            "Patients affected right now: {}",
+            match v.patients_affected {
+                PatientsAffected::Yes => "Yes",
+                PatientsAffected::No => "No",
+                PatientsAffected::Unknown => "Not known yet",
+            }
+        ),
+        format!("Personal data involved: {}", yes_no(v.personal_data)),
+    ];
+    if !v.affected.is_empty() {
+        let names: Vec<String> = v
+            .affected
+            .iter()
+            .map(|(code, name)| format!("{name} ({code})"))
+            .collect();
+        out.push(format!(
+            "Other organisations affected: {}",
+            names.join(", ")
+        ));
+    }
+    for c in v.clocks.iter().filter(|c| c.reported_at.is_some()) {
+        out.push(format!(
+            "Reported: {} at {}, reference {}",
+            c.label.split(':').next().unwrap_or(&c.label),
+            c.reported_at.as_deref().unwrap_or_default(),
+            c.report_reference.as_deref().unwrap_or_default()
+        ));
+    }
+    let done: Vec<String> = v
+        .tasks
+        .iter()
+        .filter(|t| t.state == TaskState::Done)
+        .map(|t| match &t.note {
+            Some(n) if !n.is_empty() => format!("- {}: {n}", t.title),
+            _ => format!("- {}", t.title),
+        })
+        .collect();
+    out.push(String::new());
+    out.push("Actions taken so far:".into());
+    if done.is_empty() {
+        out.push("- None recorded yet".into());
+    } else {
+        out.extend(done);
+    }
+    let contacts: Vec<String> = v
+        .commands
+        .iter()
+        .filter_map(|c| {
+            c.person
+                .as_ref()
+                .map(|p| format!("- {}: {p}", c.command.label()))
+        })
+        .collect();
+    if !contacts.is_empty() {
+        out.push(String::new());
+        out.push("Incident command:".into());
+        out.extend(contacts);
+    }
+    out.join("\n")
+}
+
+fn or_none(s: &str) -> &str {
+    if s.trim().is_empty() { "Not given" } else { s }
+}
+
+/// One runbook version as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunbookView {
+    pub id: i64,
+    pub kind: IncidentKind,
+    pub version: i32,
+    pub title: String,
+    /// Whose it is: "National default" or the organisation's name.
+    pub owner: String,
+    pub owner_code: Option<String>,
+    pub created_at: String,
+    pub steps: Vec<StepTemplate>,
+    /// The viewer may save a new version for `for_code`.
+    pub editable: bool,
+    /// The organisation a saved edit will belong to.
+    pub for_code: Option<String>,
+    /// Earlier versions of the same owner: (version, created).
+    pub history: Vec<(i32, String)>,
+}
+
+/// The runbooks in force for an organisation: (kind, title, version, owner).
+pub type RunbookIndex = Vec<(IncidentKind, String, i32, String)>;
+
+/// One step as an editor sends it: text fields, checked by `validate_steps`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepInput {
+    pub phase: String,
+    pub title: String,
+    pub owner_role: String,
+    pub due_minutes: String,
+    pub instructions: String,
+    #[serde(default)]
+    pub required: Option<String>,
+    #[serde(default)]
+    pub depends_on: String,
+    /// Ticked to leave the step out of the new version.
+    #[serde(default)]
+    pub remove: Option<String>,
+}
+
+/// Turns edited steps into templates. Rows with no title and no instructions are blank
+/// rows and are skipped; every other problem is reported with its step number.
+pub fn validate_steps(
+    input: &[StepInput],
+    role_keys: &[String],
+) -> Result<Vec<StepTemplate>, String> {
+    let rows: Vec<&StepInput> = input
+        .iter()
+        .filter(|s| s.remove.is_none())
+        .filter(|s| !(s.title.trim().is_empty() && s.instructions.trim().is_empty()))
+        .collect();
+    if rows.is_empty() {
+        return Err("A runbook needs at least one step.".into());
+    }
+    if rows.len() > 60 {
+        return Err("Keep a runbook to 60 steps.".into());
+    }
+    let mut out = Vec::new();
+    for (i, s) in rows.iter().enumerate() {
+        let n = i as i32 + 1;
+        let phase =
+            Phase::parse(s.phase.trim()).ok_or_else(|| format!("Step {n}: choose a phase."))?;
+        let title = s.title.trim();
+        if title.is_empty() || title.chars().count() > 200 {
+            return Err(format!("Step {n}: give a title of up to 200 characters."));
+        }
+        let owner = s.owner_role.trim();
+        if !role_keys.iter().any(|k| k == owner) {
+            return Err(format!("Step {n}: choose the role that owns it."));
+        }
+        let due: i32 = s.due_minutes.trim().parse().map_err(|_| {
+            format!("Step {n}: give the minutes after declaration it is due, as a whole number.")
+        })?;
+        if !(0..=60 * 24 * 30).contains(&due) {
+            return Err(format!(
+                "Step {n}: a step is due within 30 days (43200 minutes)."
+            ));
+        }
+        if s.instructions.chars().count() > 4000 {
+            return Err(format!(
+                "Step {n}: keep the instructions to 4000 characters."
+            ));
+        }
+        let mut depends_on = Vec::new();
+        for part in s
+            .depends_on
+            .split([',', ' '])
+            .filter(|p| !p.trim().is_empty())
+        {
+            let d: i32 = part.trim().parse().map_err(|_| {
+                format!("Step {n}: list the steps it waits for by number, like 1, 2.")
+            })?;
+            if d < 1 || d >= n {
+                return Err(format!(
+                    "Step {n}: it can only wait for steps before it (1 to {}).",
+                    n - 1
+                ));
+            }
+            if !depends_on.contains(&d) {
+                depends_on.push(d);
+            }
+        }
+        out.push(StepTemplate {
+            phase,
+            title: title.to_owned(),
+            owner_role: owner.to_owned(),
+            due_minutes: due,
+            instructions: s.instructions.trim().to_owned(),
+            required: s.required.is_some(),
+            depends_on,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -429,6 +693,113 @@ mod tests {
         assert!(!nis.3, "NIS does not apply to a GP practice");
         let early = clocks(aware, aware + Duration::hours(10), true, true);
         assert!(!early.iter().find(|c| c.0 == "ico").unwrap().3);
+    }
+
+    fn step(title: &str, depends: &str) -> StepInput {
+        StepInput {
+            phase: "contain".into(),
+            title: title.into(),
+            owner_role: "head_of_cyber".into(),
+            due_minutes: "30".into(),
+            instructions: "Do it.".into(),
+            required: Some("on".into()),
+            depends_on: depends.into(),
+            remove: None,
+        }
+    }
+
+    #[test]
+    fn edited_steps_are_checked_and_blank_or_removed_rows_skipped() {
+        let roles = vec!["head_of_cyber".to_owned()];
+        let mut removed = step("Gone", "");
+        removed.remove = Some("on".into());
+        let blank = StepInput::default();
+        let ok = validate_steps(
+            &[step("Isolate", ""), removed, blank, step("Rebuild", "1")],
+            &roles,
+        )
+        .unwrap();
+        assert_eq!(ok.len(), 2);
+        assert_eq!(ok[1].depends_on, vec![1]);
+        assert!(ok[0].required);
+        let err = |s: StepInput| validate_steps(&[step("A", ""), s], &roles).unwrap_err();
+        assert!(err(step("B", "2")).contains("Step 2: it can only wait for steps before it"));
+        assert!(
+            err(StepInput {
+                owner_role: "nobody".into(),
+                ..step("B", "")
+            })
+            .contains("choose the role")
+        );
+        assert!(
+            err(StepInput {
+                due_minutes: "soon".into(),
+                ..step("B", "")
+            })
+            .contains("whole number")
+        );
+        assert!(
+            err(StepInput {
+                phase: "later".into(),
+                ..step("B", "")
+            })
+            .contains("phase")
+        );
+        assert!(validate_steps(&[StepInput::default()], &roles).is_err());
+    }
+
+    #[test]
+    fn the_dspt_text_carries_what_the_tool_asks_for() {
+        let v = IncidentView {
+            reference: "WL-1".into(),
+            org_code: "G85028".into(),
+            org_name: "Stockwell Group Practice".into(),
+            kind: IncidentKind::Ransomware,
+            level: IncidentLevel::Critical,
+            status: IncidentStatus::Contained,
+            summary: "Ransom note on reception PC".into(),
+            location: "Reception".into(),
+            patients_affected: PatientsAffected::Yes,
+            personal_data: true,
+            systems: "EMIS".into(),
+            declared_by: "Sam Patel".into(),
+            declared_at: "3 Jun 2024 09:00 UTC".into(),
+            aware_at: "3 Jun 2024 08:45 UTC".into(),
+            runbook: String::new(),
+            tasks: vec![],
+            first_steps: vec![],
+            told: vec![],
+            clocks: vec![Clock {
+                body: "csoc".into(),
+                label: "NHS England CSOC: report immediately".into(),
+                due_at: String::new(),
+                applies: true,
+                overdue: false,
+                minutes_left: 0,
+                reported_at: Some("3 Jun 2024 09:20 UTC".into()),
+                report_reference: Some("CSOC-123".into()),
+            }],
+            timeline: vec![],
+            affected: vec![],
+            commands: vec![],
+            candidates: vec![],
+            can_lead: false,
+            parent: None,
+            linked: vec![],
+            unlinked_clients: vec![],
+            dspt_text: String::new(),
+        };
+        let text = dspt_text(&v);
+        for want in [
+            "Stockwell Group Practice (ODS code G85028)",
+            "Became aware: 3 Jun 2024 08:45 UTC",
+            "Personal data involved: Yes",
+            "Patients affected right now: Yes",
+            "Reported: NHS England CSOC at 3 Jun 2024 09:20 UTC, reference CSOC-123",
+            "- None recorded yet",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in\n{text}");
+        }
     }
 
     #[test]

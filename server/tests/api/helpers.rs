@@ -58,6 +58,7 @@ impl TestApp {
             auth: std::sync::Arc::new(app::backend::state::AuthSettings::default()),
             limits: std::sync::Arc::new(app::backend::limits::Limits::default()),
             live: tokio::sync::broadcast::channel(16).0,
+            declarations: app::backend::incidents::Declarations::start(self.db.clone()),
         }
     }
 }

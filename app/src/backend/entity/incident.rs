@@ -23,6 +23,8 @@ pub struct Model {
     pub aware_at: TimeDateTimeWithTimeZone,
     pub runbook_id: i64,
     pub updated_at: TimeDateTimeWithTimeZone,
+    /// The supplier's incident this one was opened from.
+    pub parent_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

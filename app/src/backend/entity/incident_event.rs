@@ -12,6 +12,9 @@ pub struct Model {
     pub actor_id: Option<i64>,
     pub kind: String,
     pub detail: String,
+    /// The hash of the entry before (64 zeros for the first); NULL only before sealing.
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
