@@ -322,6 +322,30 @@ pub const HOLDINGS: &[Holding] = &[
         "020 7946 0601",
         "020 7946 0602",
     ),
+    (
+        "QKK",
+        "gold_on_call",
+        "meera.shah",
+        None,
+        "020 7946 0205",
+        "020 7946 0206",
+    ),
+    (
+        "QKK",
+        "silver_on_call",
+        "gareth.lloyd",
+        None,
+        "020 7946 0207",
+        "020 7946 0208",
+    ),
+    (
+        "RJ1",
+        "gold_on_call",
+        "tom.okafor",
+        None,
+        "020 7946 0303",
+        "020 7946 0304",
+    ),
 ];
 
 /// What a demo load did, for the CLI to report.

@@ -5,6 +5,7 @@ mod auth;
 mod authz;
 mod helpers;
 mod imports;
+mod incident_command;
 mod incidents;
 mod orgs;
 mod security;

@@ -1,0 +1,572 @@
+//! Running an incident: command roles, reports against the clocks, more affected
+//! organisations, supplier-linked incidents, edited runbooks and the hash-chained timeline.
+
+use sea_orm::ConnectionTrait;
+
+use crate::helpers::{DEMO_PASSWORD, TestApp, spawn_app};
+
+const NADIA: &str = "nadia.kowalski@demo.wardline.test";
+const GARETH: &str = "gareth.lloyd@demo.wardline.test";
+const OWEN: &str = "owen.fraser@demo.wardline.test";
+const PRIYA: &str = "priya.raman@demo.wardline.test";
+const SAM: &str = "sam.whitfield@demo.wardline.test";
+const CHRIS: &str = "chris.doyle@demo.wardline.test";
+const DANA: &str = "dana.whitlock@demo.wardline.test";
+
+async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
+    let c = app.new_client();
+    app.sign_in_with(&c, email, DEMO_PASSWORD).await;
+    c
+}
+
+async fn declare(app: &TestApp, client: &reqwest::Client, kind: &str) -> String {
+    let res = app
+        .post_with(
+            client,
+            "/api/incidents/declare",
+            &[
+                ("kind", kind),
+                ("location", "Reception PC"),
+                ("patients_affected", "unknown"),
+                ("systems", "EMIS"),
+                ("summary", "Ransom note on screen"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn incident(app: &TestApp, client: &reqwest::Client, reference: &str) -> serde_json::Value {
+    let res = app
+        .post_with(client, "/api/incidents/get", &[("reference", reference)])
+        .await;
+    assert_eq!(
+        res.status(),
+        200,
+        "{reference}: {}",
+        res.text().await.unwrap()
+    );
+    let res = app
+        .post_with(client, "/api/incidents/get", &[("reference", reference)])
+        .await;
+    res.json().await.unwrap()
+}
+
+fn command<'a>(i: &'a serde_json::Value, which: &str) -> &'a serde_json::Value {
+    i["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["command"] == which)
+        .unwrap()
+}
+
+fn last_entry(i: &serde_json::Value) -> String {
+    i["timeline"].as_array().unwrap().last().unwrap()[1]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn command_roles_start_from_the_on_call_holders_and_go_only_to_role_holders() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let reference = declare(&app, &nadia, "ransomware").await;
+    let i = incident(&app, &nadia, &reference).await;
+    assert_eq!(
+        command(&i, "gold")["person"],
+        "Meera Shah",
+        "the ICB's Gold on call"
+    );
+    assert_eq!(command(&i, "silver")["person"], "Gareth Lloyd");
+    assert!(command(&i, "loggist")["person"].is_null());
+    assert_eq!(i["can_lead"], false, "staff do not lead");
+    assert!(i["candidates"].as_array().unwrap().is_empty());
+
+    let gareth = app.enrolled(GARETH).await;
+    let i = incident(&app, &gareth, &reference).await;
+    assert_eq!(i["can_lead"], true);
+    let owen = i["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c[1].as_str().unwrap().starts_with("Owen Fraser"))
+        .unwrap()[0]
+        .to_string();
+    let give = |person: String| {
+        let reference = reference.clone();
+        let app = &app;
+        let gareth = &gareth;
+        async move {
+            app.post_with(
+                gareth,
+                "/api/incidents/lead/command",
+                &[
+                    ("reference", reference.as_str()),
+                    ("command", "loggist"),
+                    ("person", person.as_str()),
+                ],
+            )
+            .await
+            .status()
+        }
+    };
+    // Sam holds roles only at another trust: not a holder around this incident.
+    let sam_id = app::backend::people::find_by_email(&app.db, SAM)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert_eq!(give(sam_id.to_string()).await, 422);
+    assert_eq!(give(owen).await, 200);
+    let i = incident(&app, &gareth, &reference).await;
+    assert_eq!(command(&i, "loggist")["person"], "Owen Fraser");
+    assert!(last_entry(&i).contains("Loggist: Owen Fraser"));
+    assert_eq!(
+        app.post_with(
+            &nadia,
+            "/api/incidents/lead/command",
+            &[
+                ("reference", reference.as_str()),
+                ("command", "gold"),
+                ("person", ""),
+            ],
+        )
+        .await
+        .status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn a_report_is_recorded_with_its_reference_and_the_dspt_text_is_filled_in() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let reference = declare(&app, &nadia, "data_breach").await;
+    let gareth = app.enrolled(GARETH).await;
+    let report = |at: &'static str, theirs: &'static str| {
+        let reference = reference.clone();
+        let app = &app;
+        let gareth = &gareth;
+        async move {
+            app.post_with(
+                gareth,
+                "/api/incidents/lead/report",
+                &[
+                    ("reference", reference.as_str()),
+                    ("body", "ico"),
+                    ("reported_at", at),
+                    ("their_reference", theirs),
+                ],
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(report("", " ").await, 422, "a reference is required");
+    assert_eq!(
+        report("2999-01-01T10:00", "X").await,
+        422,
+        "not in the future"
+    );
+    assert_eq!(report("yesterday", "X").await, 422);
+    let before = incident(&app, &gareth, &reference).await;
+    assert_eq!(before["timeline"].as_array().unwrap().len(), 1);
+    assert_eq!(report("", "DSPT-0042").await, 200);
+    let i = incident(&app, &gareth, &reference).await;
+    let ico = i["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["body"] == "ico")
+        .unwrap();
+    assert_eq!(ico["report_reference"], "DSPT-0042");
+    assert!(ico["reported_at"].is_string());
+    assert!(last_entry(&i).contains("Reported to the ICO"));
+    let text = i["dspt_text"].as_str().unwrap();
+    assert!(text.contains("ODS code G85028"), "{text}");
+    assert!(text.contains("Personal data involved: Yes"), "{text}");
+    assert!(text.contains("reference DSPT-0042"), "{text}");
+    assert!(text.contains("Gold (strategic): Meera Shah"), "{text}");
+    // Correcting it keeps one report and says so on the timeline.
+    assert_eq!(report("", "DSPT-0043").await, 200);
+    let i = incident(&app, &gareth, &reference).await;
+    assert!(last_entry(&i).contains("Report corrected"));
+}
+
+#[tokio::test]
+async fn another_affected_organisation_sees_the_incident_and_gets_a_task() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let reference = declare(&app, &nadia, "ransomware").await;
+    let priya = app.enrolled(PRIYA).await;
+    assert_eq!(
+        app.post_with(&priya, "/api/incidents/get", &[("reference", &reference)])
+            .await
+            .status(),
+        404,
+        "not King's incident yet"
+    );
+    let gareth = app.enrolled(GARETH).await;
+    let add = |code: &'static str| {
+        let reference = reference.clone();
+        let app = &app;
+        let gareth = &gareth;
+        async move {
+            app.post_with(
+                gareth,
+                "/api/incidents/lead/affect",
+                &[("reference", reference.as_str()), ("org_code", code)],
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(add("NOPE1").await, 422);
+    assert_eq!(add("RJ1").await, 200);
+    assert_eq!(add("RJ1").await, 422, "already on it");
+    let i = incident(&app, &priya, &reference).await;
+    assert_eq!(i["affected"][0][0], "RJ1");
+    let task = i["tasks"].as_array().unwrap().last().unwrap().clone();
+    assert!(
+        task["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Assess the impact at")
+    );
+    assert_eq!(task["assignee"], "Priya Raman");
+    let listed: serde_json::Value = app
+        .post_with(&priya, "/api/incidents/list", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r[0] == reference.as_str())
+    );
+    let sam = signed_in(&app, SAM).await;
+    assert_eq!(
+        app.post_with(&sam, "/api/incidents/get", &[("reference", &reference)])
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_supplier_incident_opens_linked_incidents_at_every_organisation_it_serves() {
+    let app = spawn_app().await.with_demo().await;
+    let chris = signed_in(&app, CHRIS).await;
+    let reference = declare(&app, &chris, "supplier_compromise").await;
+    let i = incident(&app, &chris, &reference).await;
+    assert_eq!(i["unlinked_clients"].as_array().unwrap().len(), 2);
+    let res = app
+        .post_with(
+            &chris,
+            "/api/incidents/lead/link",
+            &[("reference", &reference)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let refs: Vec<String> = res.json().await.unwrap();
+    assert_eq!(refs.len(), 2);
+    assert_eq!(
+        app.post_with(
+            &chris,
+            "/api/incidents/lead/link",
+            &[("reference", &reference)]
+        )
+        .await
+        .status(),
+        422,
+        "nobody is left to link"
+    );
+    let i = incident(&app, &chris, &reference).await;
+    let linked = i["linked"].as_array().unwrap();
+    assert_eq!(linked.len(), 2);
+    assert!(linked.iter().all(|l| l["status"] == "declared"
+        && l["tasks_total"].as_u64().unwrap() > 0
+        && l["tasks_done"] == 0));
+    assert!(i["unlinked_clients"].as_array().unwrap().is_empty());
+
+    // King's sees its own linked incident, with its own tasks and the supplier's as parent.
+    let priya = app.enrolled(PRIYA).await;
+    let kings = refs
+        .iter()
+        .find(|r| {
+            linked.iter().any(|l| {
+                l["reference"] == r.as_str()
+                    && l["org_name"] == "Guy's and St Thomas' NHS Foundation Trust"
+            })
+        })
+        .unwrap();
+    let k = incident(&app, &priya, kings).await;
+    assert_eq!(k["parent"][0], reference.as_str());
+    assert_eq!(k["kind"], "supplier_compromise");
+    assert_eq!(k["tasks"][0]["assignee"], "Priya Raman");
+    // A practice's incident is not a supplier's: nothing to link.
+    let nadia = signed_in(&app, NADIA).await;
+    let own = declare(&app, &nadia, "ransomware").await;
+    assert_eq!(
+        app.post_with(&nadia, "/api/incidents/lead/link", &[("reference", &own)])
+            .await
+            .status(),
+        422
+    );
+}
+
+fn step_form<'a>(
+    kind: &'a str,
+    org: &'a str,
+    steps: &[(&'a str, &'a str, &'a str)],
+) -> Vec<(String, String)> {
+    let mut form = vec![
+        ("kind".to_owned(), kind.to_owned()),
+        ("org_code".to_owned(), org.to_owned()),
+        (
+            "title".to_owned(),
+            "South East London ransomware plan".to_owned(),
+        ),
+    ];
+    for (i, (title, role, due)) in steps.iter().enumerate() {
+        for (k, v) in [
+            ("phase", "contain"),
+            ("title", title),
+            ("owner_role", role),
+            ("due_minutes", due),
+            ("instructions", "As agreed with the ICB."),
+            ("required", "on"),
+            ("depends_on", ""),
+        ] {
+            form.push((format!("steps[{i}][{k}]"), v.to_owned()));
+        }
+    }
+    form
+}
+
+#[tokio::test]
+async fn an_edited_runbook_is_a_new_version_and_running_incidents_keep_their_tasks() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let running = declare(&app, &nadia, "ransomware").await;
+    let before = incident(&app, &nadia, &running).await;
+    let tasks_before = before["tasks"].as_array().unwrap().len();
+    assert!(tasks_before > 2);
+
+    let gareth = app.enrolled(GARETH).await;
+    let save = |client: &reqwest::Client, form: Vec<(String, String)>| {
+        let req = client
+            .post(format!("{}/api/runbooks/save", app.address))
+            .header("Origin", app.address.clone())
+            .form(&form);
+        async move { req.send().await.unwrap().status() }
+    };
+    let good = step_form(
+        "ransomware",
+        "QKK",
+        &[
+            ("Isolate affected machines", "head_of_cyber", "15"),
+            ("Call the SIRO", "siro", "30"),
+        ],
+    );
+    let owen = signed_in(&app, OWEN).await;
+    let own = step_form(
+        "ransomware",
+        "G85028",
+        &[("Isolate", "head_of_cyber", "15")],
+    );
+    assert_eq!(save(&owen, own).await, 403, "leads do not edit runbooks");
+    assert_eq!(
+        save(&owen, good.clone()).await,
+        404,
+        "nor see organisations above their own"
+    );
+    let bad = step_form("ransomware", "QKK", &[("Isolate", "no_such_role", "15")]);
+    assert_eq!(save(&gareth, bad).await, 422);
+    assert_eq!(save(&gareth, good.clone()).await, 200);
+    assert_eq!(save(&gareth, good).await, 200);
+
+    let rb: serde_json::Value = app
+        .post_with(
+            &gareth,
+            "/api/runbooks/get",
+            &[("kind", "ransomware"), ("org_code", "G85028")],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        rb["version"], 2,
+        "two saves, two versions; the bad one made none"
+    );
+    assert_eq!(
+        rb["owner_code"], "QKK",
+        "the ICB's version is in force below it"
+    );
+    assert_eq!(rb["steps"].as_array().unwrap().len(), 2);
+
+    let after = incident(&app, &nadia, &running).await;
+    assert_eq!(
+        after["tasks"], before["tasks"],
+        "the running incident is unchanged"
+    );
+    assert_eq!(after["runbook"], before["runbook"]);
+    let fresh = declare(&app, &nadia, "ransomware").await;
+    let f = incident(&app, &nadia, &fresh).await;
+    let titles: Vec<&str> = f["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Isolate affected machines", "Call the SIRO"]);
+    assert!(f["runbook"].as_str().unwrap().contains("version 2"));
+    // Other kinds still use the national library.
+    let phishing = declare(&app, &nadia, "phishing").await;
+    let p = incident(&app, &nadia, &phishing).await;
+    assert!(p["runbook"].as_str().unwrap().contains("national default"));
+}
+
+#[tokio::test]
+async fn the_timeline_is_hash_chained_and_an_altered_row_is_found() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let reference = declare(&app, &nadia, "ransomware").await;
+    let gareth = app.enrolled(GARETH).await;
+    let i = incident(&app, &gareth, &reference).await;
+    let task = i["tasks"][0]["id"].to_string();
+    for action in ["acknowledge", "start"] {
+        assert_eq!(
+            app.post_with(
+                &gareth,
+                "/api/tasks/act",
+                &[("id", task.as_str()), ("action", action)]
+            )
+            .await
+            .status(),
+            200
+        );
+    }
+    let dana = app.enrolled(DANA).await;
+    let checks = |client: reqwest::Client| {
+        let app = &app;
+        async move {
+            let v: serde_json::Value = app
+                .post_with(&client, "/api/incidents/verify", &[])
+                .await
+                .json()
+                .await
+                .unwrap();
+            v
+        }
+    };
+    let ok = checks(dana.clone()).await;
+    assert_eq!(ok[0][0], reference.as_str());
+    assert_eq!(ok[0][1], true, "{ok}");
+
+    let cli = |reference: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wardline"))
+            .arg("verify-timeline")
+            .arg(reference)
+            .env("WARDLINE_DATABASE_URL", &app.database_url)
+            .output()
+            .unwrap()
+    };
+    let out = cli(&reference);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("whole (3 entries)"));
+
+    // Someone with database access rewrites history.
+    app.db
+        .execute_unprepared(
+            "UPDATE incident_event SET detail = 'nothing happened' WHERE kind = 'task' \
+             AND id = (SELECT MIN(id) FROM incident_event WHERE kind = 'task')",
+        )
+        .await
+        .unwrap();
+    let broken = checks(dana).await;
+    assert_eq!(broken[0][1], false);
+    assert!(
+        broken[0][2]
+            .as_str()
+            .unwrap()
+            .contains("Entry 2 was altered"),
+        "{broken}"
+    );
+    let out = cli(&reference);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("BROKEN: entry 2"));
+
+    // Removing an entry from the middle breaks the chain too.
+    app.db
+        .execute_unprepared(
+            "DELETE FROM incident_event WHERE id = (SELECT MIN(id) FROM incident_event WHERE kind = 'task')",
+        )
+        .await
+        .unwrap();
+    let out = cli(&reference);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("entry 2 does not follow"),
+        "{out:?}"
+    );
+    let nadia_checks = app.post_with(&nadia, "/api/incidents/verify", &[]).await;
+    assert_eq!(nadia_checks.status(), 403, "staff administer nothing");
+}
+
+#[tokio::test]
+async fn an_incident_exports_as_json_with_its_chain_and_other_organisations_get_404() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let reference = declare(&app, &nadia, "ransomware").await;
+    let res = nadia
+        .get(format!(
+            "{}/export/incident.json?reference={reference}",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("wardline-incident-")
+    );
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["incident"]["reference"], reference.as_str());
+    assert_eq!(body["timeline_check"]["whole"], true);
+    assert_eq!(
+        body["timeline"][0]["prev_hash"],
+        app::backend::timeline::GENESIS
+    );
+    assert_eq!(body["timeline"][0]["hash"].as_str().unwrap().len(), 64);
+    let sam = signed_in(&app, SAM).await;
+    let res = sam
+        .get(format!(
+            "{}/export/incident.json?reference={reference}",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let anon = app
+        .new_client()
+        .get(format!(
+            "{}/export/incident.json?reference={reference}",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+}
