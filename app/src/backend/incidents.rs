@@ -868,7 +868,9 @@ pub async fn view(
         parent,
         linked,
         unlinked_clients,
+        can_link: can_lead || (inc.declared_by == user.person_id && !user.is_read_only_user()),
         dspt_text: String::new(),
+        generated_at: fmt(now),
     };
     v.dspt_text = dspt_text(&v);
     Ok(v)

@@ -403,8 +403,12 @@ pub struct IncidentView {
     pub linked: Vec<LinkedView>,
     /// Organisations this supplier serves that have no linked incident yet.
     pub unlinked_clients: Vec<String>,
+    /// The viewer may open those linked incidents (the declarer or a lead).
+    pub can_link: bool,
     /// Text to paste into the DSPT incident reporting tool.
     pub dspt_text: String,
+    /// When this view was read (for printed copies).
+    pub generated_at: String,
 }
 
 str_enum!(Command {
@@ -582,20 +586,28 @@ pub fn validate_steps(
     input: &[StepInput],
     role_keys: &[String],
 ) -> Result<Vec<StepTemplate>, String> {
-    let rows: Vec<&StepInput> = input
-        .iter()
-        .filter(|s| s.remove.is_none())
-        .filter(|s| !(s.title.trim().is_empty() && s.instructions.trim().is_empty()))
-        .collect();
-    if rows.is_empty() {
+    // Steps are numbered as the editor shows them (n); dependencies name those numbers and
+    // are renumbered to the saved positions once removed and blank rows are gone.
+    let blank = |s: &StepInput| s.title.trim().is_empty() && s.instructions.trim().is_empty();
+    let mut position = std::collections::HashMap::new();
+    for (i, s) in input.iter().enumerate() {
+        if s.remove.is_none() && !blank(s) {
+            let next = position.len() as i32 + 1;
+            position.insert(i as i32 + 1, next);
+        }
+    }
+    if position.is_empty() {
         return Err("A runbook needs at least one step.".into());
     }
-    if rows.len() > 60 {
+    if position.len() > 60 {
         return Err("Keep a runbook to 60 steps.".into());
     }
     let mut out = Vec::new();
-    for (i, s) in rows.iter().enumerate() {
+    for (i, s) in input.iter().enumerate() {
         let n = i as i32 + 1;
+        let Some(&here) = position.get(&n) else {
+            continue;
+        };
         let phase =
             Phase::parse(s.phase.trim()).ok_or_else(|| format!("Step {n}: choose a phase."))?;
         let title = s.title.trim();
@@ -634,10 +646,16 @@ pub fn validate_steps(
                     n - 1
                 ));
             }
-            if !depends_on.contains(&d) {
-                depends_on.push(d);
+            let Some(&saved) = position.get(&d) else {
+                return Err(format!(
+                    "Step {n} waits for step {d}, which is being removed or is empty."
+                ));
+            };
+            if !depends_on.contains(&saved) {
+                depends_on.push(saved);
             }
         }
+        debug_assert_eq!(here as usize, out.len() + 1);
         out.push(StepTemplate {
             phase,
             title: title.to_owned(),
@@ -715,12 +733,26 @@ mod tests {
         removed.remove = Some("on".into());
         let blank = StepInput::default();
         let ok = validate_steps(
-            &[step("Isolate", ""), removed, blank, step("Rebuild", "1")],
+            &[
+                step("Isolate", ""),
+                removed.clone(),
+                blank,
+                step("Restore", "1"),
+                step("Rebuild", "1, 4"),
+            ],
             &roles,
         )
         .unwrap();
-        assert_eq!(ok.len(), 2);
+        assert_eq!(ok.len(), 3);
         assert_eq!(ok[1].depends_on, vec![1]);
+        assert_eq!(
+            ok[2].depends_on,
+            vec![1, 2],
+            "step 4 as shown is saved as step 2"
+        );
+        let waits_for_removed =
+            validate_steps(&[step("A", ""), removed, step("C", "2")], &roles).unwrap_err();
+        assert!(waits_for_removed.contains("Step 3 waits for step 2, which is being removed"));
         assert!(ok[0].required);
         let err = |s: StepInput| validate_steps(&[step("A", ""), s], &roles).unwrap_err();
         assert!(err(step("B", "2")).contains("Step 2: it can only wait for steps before it"));
@@ -787,7 +819,9 @@ mod tests {
             parent: None,
             linked: vec![],
             unlinked_clients: vec![],
+            can_link: false,
             dspt_text: String::new(),
+            generated_at: String::new(),
         };
         let text = dspt_text(&v);
         for want in [

@@ -14,12 +14,15 @@ use pages::{
     account::AccountPage,
     chart::ChartPage,
     import::{ImportPage, ImportProgressPage},
-    incidents::{DeclarePage, IncidentPage, IncidentsPage, MyTasksPage},
+    incidents::{
+        DeclarePage, IncidentPage, IncidentPrintPage, IncidentsPage, MyTasksPage, TimelinesPage,
+    },
     invite::InvitePage,
     not_found::NotFound,
     org_page::OrgPage,
     org_tree::OrgTreePage,
     overview::OverviewPage,
+    runbooks::{RunbookPage, RunbooksPage},
     sign_in::SignInPage,
 };
 
@@ -84,6 +87,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/declare") view=DeclarePage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents") view=IncidentsPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:reference") view=IncidentPage ssr=SsrMode::Async/>
+                    <Route path=path!("/incidents/:reference/print") view=IncidentPrintPage ssr=SsrMode::Async/>
+                    <Route path=path!("/runbooks") view=RunbooksPage ssr=SsrMode::Async/>
+                    <Route path=path!("/runbooks/:kind") view=RunbookPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/timelines") view=TimelinesPage ssr=SsrMode::Async/>
                     <Route path=path!("/tasks") view=MyTasksPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/import") view=ImportPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/import/:id") view=ImportProgressPage ssr=SsrMode::Async/>

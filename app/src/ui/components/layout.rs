@@ -23,6 +23,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <li><A href="/declare">"Declare an incident"</A></li>
                         <li><A href="/incidents">"Incidents"</A></li>
                         <li><A href="/tasks">"My tasks"</A></li>
+                        <li><A href="/runbooks">"Runbooks"</A></li>
                         <li><A href="/orgs">"Organisations"</A></li>
                         <li><A href="/overview">"Gaps"</A></li>
                         <AccountLinks/>

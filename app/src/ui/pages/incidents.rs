@@ -7,12 +7,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::incidents::{
-    ActOnTask, ChangeIncident, DeclareIncident, get_incident, list_incidents, my_tasks,
+    ActOnTask, AddAffected, AssignCommand, ChangeIncident, DeclareIncident, OpenLinked,
+    RecordReport, get_incident, list_incidents, my_tasks, verify_timelines,
 };
 use crate::domain::incidents::{
     IncidentKind, IncidentLevel, IncidentStatus, IncidentView, PatientsAffected, TaskState,
     TaskView,
 };
+use crate::error::AppError;
 use crate::ui::components::forms::ErrorSummary;
 
 #[component]
@@ -78,28 +80,68 @@ pub fn DeclarePage() -> impl IntoView {
     }
 }
 
+/// Everything a lead can do on the incident page, so each refreshes the page when it lands.
+#[derive(Clone, Copy)]
+struct Actions {
+    act: ServerAction<ActOnTask>,
+    change: ServerAction<ChangeIncident>,
+    report: ServerAction<RecordReport>,
+    command: ServerAction<AssignCommand>,
+    affect: ServerAction<AddAffected>,
+    link: ServerAction<OpenLinked>,
+}
+
+impl Actions {
+    fn new() -> Actions {
+        Actions {
+            act: ServerAction::new(),
+            change: ServerAction::new(),
+            report: ServerAction::new(),
+            command: ServerAction::new(),
+            affect: ServerAction::new(),
+            link: ServerAction::new(),
+        }
+    }
+
+    fn version(&self) -> usize {
+        self.act.version().get()
+            + self.change.version().get()
+            + self.report.version().get()
+            + self.command.version().get()
+            + self.affect.version().get()
+            + self.link.version().get()
+    }
+
+    fn error(&self) -> Option<String> {
+        fn err<T: Clone + Send + Sync + 'static>(v: Option<Result<T, AppError>>) -> Option<String> {
+            v.and_then(|r| r.err()).map(|e| e.to_string())
+        }
+        err(self.act.value().get())
+            .or_else(|| err(self.change.value().get()))
+            .or_else(|| err(self.report.value().get()))
+            .or_else(|| err(self.command.value().get()))
+            .or_else(|| err(self.affect.value().get()))
+            .or_else(|| err(self.link.value().get()))
+    }
+}
+
 #[component]
 pub fn IncidentPage() -> impl IntoView {
     let params = use_params_map();
     let reference = move || params.read().get("reference").unwrap_or_default();
-    let act = ServerAction::<ActOnTask>::new();
+    let actions = Actions::new();
     let tick = RwSignal::new(0u32);
     crate::ui::components::live::listen(format!("/live/incidents/{}", reference()), tick);
     let incident = Resource::new(
-        move || (reference(), act.version().get(), tick.get()),
+        move || (reference(), actions.version(), tick.get()),
         |(r, _, _)| get_incident(r),
     );
-    let act_error = Signal::derive(move || {
-        act.value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    });
+    let error = Signal::derive(move || actions.error());
     view! {
         <Suspense fallback=|| view! { <p role="status">"Loading the incident…"</p> }>
             {move || Suspend::new(async move {
                 match incident.await {
-                    Ok(i) => view! { <ErrorSummary error=act_error/><Incident i act/> }.into_any(),
+                    Ok(i) => view! { <ErrorSummary error/><Incident i actions/> }.into_any(),
                     Err(e) => view! {
                         <Title text="Incident not found"/>
                         <h1>"Incident not found"</h1>
@@ -112,12 +154,21 @@ pub fn IncidentPage() -> impl IntoView {
 }
 
 #[component]
-fn Incident(i: IncidentView, act: ServerAction<ActOnTask>) -> impl IntoView {
+fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
     let title = format!("{}: {}", i.reference, i.kind.title());
+    let reference = i.reference.clone();
+    let can_lead = i.can_lead;
     view! {
         <Title text=title.clone()/>
         <h1>{title}</h1>
-        <p class="lede">{format!("{} at {}. {}.", i.level.label(), i.org_name, i.status.as_str().replace('_', " "))}</p>
+        <p class="lede">{format!("{} at {}. {}.", i.level.label(), i.org_name, status_label(i.status))}</p>
+        {i.parent.clone().map(|(r, org)| view! {
+            <p class="notice">"Opened from "<a href=format!("/incidents/{r}")>{format!("{org}'s incident {r}")}</a>"."</p>
+        })}
+        <p class="actions-row">
+            <a href=format!("/incidents/{}/print", i.reference)>"Printable version"</a>
+            <a href=format!("/export/incident.json?reference={}", i.reference) rel="external" download="">"Download as JSON"</a>
+        </p>
         <section aria-labelledby="now-heading" class="do-now">
             <h2 id="now-heading">"Do this now"</h2>
             <ol>{i.first_steps.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ol>
@@ -130,41 +181,213 @@ fn Incident(i: IncidentView, act: ServerAction<ActOnTask>) -> impl IntoView {
                 view! { <ul class="plain-list" role="list">{i.told.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul> }.into_any()
             }}
         </section>
+        <Summary i=i.clone()/>
+        <Commands i=i.clone() action=actions.command/>
+        <Affected i=i.clone() action=actions.affect/>
+        <Clocks i=i.clone() action=actions.report/>
+        <Linked i=i.clone() action=actions.link/>
+        <section aria-labelledby="tasks-heading">
+            <h2 id="tasks-heading">"Tasks"</h2>
+            <TaskTable tasks=i.tasks.clone() act=actions.act/>
+        </section>
+        {can_lead.then(|| view! { <ChangeForm reference=reference.clone() change=actions.change/> })}
+        <section aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">"Timeline"</h2>
+            <ol class="timeline">{i.timeline.iter().map(|(at, what)| view! { <li><span class="hint">{at.clone()}</span>" "{what.clone()}</li> }).collect_view()}</ol>
+        </section>
+    }
+}
+
+fn status_label(s: IncidentStatus) -> String {
+    let raw = s.as_str().replace('_', " ");
+    let mut c = raw.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+#[component]
+fn Summary(i: IncidentView) -> impl IntoView {
+    view! {
         <dl class="summary-list">
             <div><dt>"Where"</dt><dd>{i.location.clone()}</dd></div>
-            <div><dt>"Patients affected now"</dt><dd>{i.patients_affected.as_str()}</dd></div>
+            <div><dt>"Patients affected now"</dt><dd>{match i.patients_affected { PatientsAffected::Yes => "Yes", PatientsAffected::No => "No", PatientsAffected::Unknown => "Not known yet" }}</dd></div>
             <div><dt>"Personal data"</dt><dd>{if i.personal_data { "May be involved" } else { "Not reported" }}</dd></div>
             <div><dt>"Systems"</dt><dd>{if i.systems.is_empty() { "Not given".to_string() } else { i.systems.clone() }}</dd></div>
             <div><dt>"Declared"</dt><dd>{format!("{} by {}", i.declared_at, i.declared_by)}</dd></div>
+            <div><dt>"Aware since"</dt><dd>{i.aware_at.clone()}</dd></div>
             <div><dt>"Runbook"</dt><dd>{i.runbook.clone()}</dd></div>
             {(!i.summary.is_empty()).then(|| view! { <div><dt>"Details"</dt><dd>{i.summary.clone()}</dd></div> })}
         </dl>
+    }
+}
+
+/// Gold, Silver, Bronze, loggist and communications lead; leads give each to a role holder.
+#[component]
+fn Commands(i: IncidentView, action: ServerAction<AssignCommand>) -> impl IntoView {
+    let reference = i.reference.clone();
+    let candidates = i.candidates.clone();
+    view! {
+        <section aria-labelledby="command-heading">
+            <h2 id="command-heading">"Incident command"</h2>
+            <table class="table">
+                <caption class="visually-hidden">"Command roles in this incident"</caption>
+                <thead><tr><th scope="col">"Role"</th><th scope="col">"Held by"</th>{i.can_lead.then(|| view! { <th scope="col">"Change"</th> })}</tr></thead>
+                <tbody>
+                    {i.commands.clone().into_iter().map(|c| {
+                        let field = format!("command-{}", c.command.as_str());
+                        let current = c.person_id;
+                        let reference = reference.clone();
+                        let candidates = candidates.clone();
+                        view! {
+                            <tr>
+                                <th scope="row">{c.command.label()}</th>
+                                <td>{c.person.clone().unwrap_or_else(|| "Nobody yet".into())}</td>
+                                {i.can_lead.then(|| view! {
+                                    <td>
+                                        <ActionForm action attr:class="inline-form">
+                                            <input type="hidden" name="reference" value=reference.clone()/>
+                                            <input type="hidden" name="command" value=c.command.as_str()/>
+                                            <label for=field.clone() class="visually-hidden">{format!("Who is {}", c.command.label())}</label>
+                                            <select id=field name="person">
+                                                <option value="">"Nobody"</option>
+                                                {candidates.iter().map(|(id, label)| view! {
+                                                    <option value=id.to_string() selected=current == Some(*id)>{label.clone()}</option>
+                                                }).collect_view()}
+                                            </select>
+                                            <button type="submit" class="button button--secondary">{format!("Set {}", c.command.label())}</button>
+                                        </ActionForm>
+                                    </td>
+                                })}
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn Affected(i: IncidentView, action: ServerAction<AddAffected>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="affected-heading">
+            <h2 id="affected-heading">"Organisations affected"</h2>
+            <ul class="plain-list" role="list">
+                <li><a href=format!("/orgs/{}", i.org_code)>{i.org_name.clone()}</a>" (declared here)"</li>
+                {i.affected.iter().map(|(code, name)| view! { <li><a href=format!("/orgs/{code}")>{name.clone()}</a></li> }).collect_view()}
+            </ul>
+            {i.can_lead.then(|| view! {
+                <ActionForm action attr:class="form inline-fields">
+                    <input type="hidden" name="reference" value=i.reference.clone()/>
+                    <div class="form-group">
+                        <label for="affect-code">"Add an affected organisation (ODS code)"</label>
+                        <input id="affect-code" name="org_code" type="text" autocomplete="off" required/>
+                    </div>
+                    <button type="submit" class="button button--secondary">"Add organisation"</button>
+                </ActionForm>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn Clocks(i: IncidentView, action: ServerAction<RecordReport>) -> impl IntoView {
+    let reference = i.reference.clone();
+    view! {
         <section aria-labelledby="clocks-heading">
             <h2 id="clocks-heading">"Reporting clocks"</h2>
             <table class="table">
                 <caption class="visually-hidden">"Reporting deadlines"</caption>
                 <thead><tr><th scope="col">"Report to"</th><th scope="col">"Due"</th><th scope="col">"Status"</th></tr></thead>
                 <tbody>
-                    {i.clocks.iter().map(|c| view! {
-                        <tr>
-                            <th scope="row">{c.label.clone()}</th>
-                            <td>{if c.applies { c.due_at.clone() } else { "Does not apply".into() }}</td>
-                            <td>{if !c.applies { String::new() } else if c.overdue { "Overdue".into() } else { format!("{} h {} min left", c.minutes_left / 60, c.minutes_left % 60) }}</td>
-                        </tr>
+                    {i.clocks.clone().into_iter().map(|c| {
+                        let reference = reference.clone();
+                        let status = if !c.applies {
+                            String::new()
+                        } else if let (Some(at), Some(r)) = (&c.reported_at, &c.report_reference) {
+                            format!("Reported {at}, reference {r}")
+                        } else if c.overdue {
+                            "Overdue".into()
+                        } else {
+                            format!("{} h {} min left", c.minutes_left / 60, c.minutes_left % 60)
+                        };
+                        let who = c.label.split(':').next().unwrap_or_default().to_owned();
+                        let at_id = format!("report-at-{}", c.body);
+                        let ref_id = format!("report-ref-{}", c.body);
+                        view! {
+                            <tr class:overdue=c.overdue>
+                                <th scope="row">{c.label.clone()}</th>
+                                <td>{if c.applies { c.due_at.clone() } else { "Does not apply".into() }}</td>
+                                <td>
+                                    {status}
+                                    {(i.can_lead && c.applies).then(|| view! {
+                                        <details class="task-detail">
+                                            <summary>{format!("Record the report to {who}")}</summary>
+                                            <ActionForm action attr:class="form">
+                                                <input type="hidden" name="reference" value=reference.clone()/>
+                                                <input type="hidden" name="body" value=c.body.clone()/>
+                                                <div class="form-group">
+                                                    <label for=at_id.clone()>"When it was made (UTC; leave empty for now)"</label>
+                                                    <input id=at_id name="reported_at" type="datetime-local"/>
+                                                </div>
+                                                <div class="form-group">
+                                                    <label for=ref_id.clone()>"Reference given"</label>
+                                                    <input id=ref_id name="their_reference" type="text" required value=c.report_reference.clone().unwrap_or_default()/>
+                                                </div>
+                                                <button type="submit" class="button button--secondary">{format!("Record report to {who}")}</button>
+                                            </ActionForm>
+                                        </details>
+                                    })}
+                                </td>
+                            </tr>
+                        }
                     }).collect_view()}
                 </tbody>
             </table>
-        </section>
-        <section aria-labelledby="tasks-heading">
-            <h2 id="tasks-heading">"Tasks"</h2>
-            <TaskTable tasks=i.tasks act/>
-        </section>
-        <ChangeForm reference=i.reference.clone()/>
-        <section aria-labelledby="timeline-heading">
-            <h2 id="timeline-heading">"Timeline"</h2>
-            <ol class="timeline">{i.timeline.iter().map(|(at, what)| view! { <li><span class="hint">{at.clone()}</span>" "{what.clone()}</li> }).collect_view()}</ol>
+            <details class="task-detail">
+                <summary>"Report text for the DSPT incident reporting tool"</summary>
+                <label for="dspt-text">"Copy this into the tool"</label>
+                <textarea id="dspt-text" readonly rows="14" class="dspt-text">{i.dspt_text.clone()}</textarea>
+            </details>
         </section>
     }
+}
+
+/// A supplier's incident: the incidents opened at the organisations it serves.
+#[component]
+fn Linked(i: IncidentView, action: ServerAction<OpenLinked>) -> impl IntoView {
+    let show = !i.linked.is_empty() || !i.unlinked_clients.is_empty();
+    show.then(|| view! {
+        <section aria-labelledby="linked-heading">
+            <h2 id="linked-heading">"Organisations this supplier serves"</h2>
+            {(!i.linked.is_empty()).then(|| view! {
+                <table class="table">
+                    <caption class="visually-hidden">"Linked incidents"</caption>
+                    <thead><tr><th scope="col">"Organisation"</th><th scope="col">"Incident"</th><th scope="col">"Status"</th><th scope="col">"Tasks done"</th></tr></thead>
+                    <tbody>
+                        {i.linked.iter().map(|l| view! {
+                            <tr>
+                                <th scope="row">{l.org_name.clone()}</th>
+                                <td><a href=format!("/incidents/{}", l.reference)>{l.reference.clone()}</a></td>
+                                <td>{status_label(l.status)}</td>
+                                <td>{format!("{} of {}", l.tasks_done, l.tasks_total)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+            {(!i.unlinked_clients.is_empty()).then(|| view! {
+                <p>{format!("Not yet told: {}.", i.unlinked_clients.join(", "))}</p>
+                {i.can_link.then(|| view! {
+                    <ActionForm action attr:class="inline-form">
+                        <input type="hidden" name="reference" value=i.reference.clone()/>
+                        <button type="submit" class="button button--warning">{format!("Open linked incidents at {} organisations", i.unlinked_clients.len())}</button>
+                    </ActionForm>
+                })}
+            })}
+        </section>
+    })
 }
 
 #[component]
@@ -194,10 +417,30 @@ fn TaskRow(t: TaskView, act: ServerAction<ActOnTask>) -> impl IntoView {
             </ActionForm>
         }
     };
-    let live = matches!(
-        t.state,
-        TaskState::Open | TaskState::Acknowledged | TaskState::InProgress
-    );
+    let reason_form = move |action: &'static str,
+                            id: String,
+                            what: String,
+                            button: String,
+                            with_email: bool| {
+        let field = format!("{action}-{id}");
+        let email = format!("{action}-email-{id}");
+        view! {
+            <details class="task-detail">
+                <summary>{button.clone()}</summary>
+                <ActionForm action=act attr:class="complete-form">
+                    <input type="hidden" name="id" value=id.clone()/>
+                    <input type="hidden" name="action" value=action/>
+                    {with_email.then(|| view! {
+                        <label for=email.clone()>"Email of the person to take it"</label>
+                        <input id=email name="to_email" type="email" required autocomplete="off"/>
+                    })}
+                    <label for=field.clone()>{what}</label>
+                    <input id=field name="note" type="text" required/>
+                    <button type="submit" class="button button--secondary">{button}</button>
+                </ActionForm>
+            </details>
+        }
+    };
     view! {
         <tr class:overdue=t.overdue>
             <th scope="row">
@@ -211,20 +454,127 @@ fn TaskRow(t: TaskView, act: ServerAction<ActOnTask>) -> impl IntoView {
             <td>
                 {(t.mine && t.state == TaskState::Open).then(|| button("acknowledge", format!("Acknowledge: {}", t.title), id.clone()))}
                 {(t.mine && matches!(t.state, TaskState::Open | TaskState::Acknowledged)).then(|| button("start", format!("Start: {}", t.title), id.clone()))}
-                {(t.mine && live).then(|| {
+                {t.can_act.then(|| {
                     let field = format!("note-{}", t.id);
+                    let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
+                    let title = t.title.clone();
+                    let na = reason_form("not_applicable", id2, format!("Why “{title}” does not apply"), format!("Not applicable: {title}"), false);
+                    let reassign = reason_form("reassign", id3, format!("Why “{title}” is reassigned"), format!("Reassign: {title}"), true);
                     view! {
                         <ActionForm action=act attr:class="complete-form">
-                            <input type="hidden" name="id" value=id.clone()/>
+                            <input type="hidden" name="id" value=id1/>
                             <input type="hidden" name="action" value="complete"/>
                             <label for=field.clone()>{format!("What was done for “{}”", t.title)}</label>
                             <input id=field name="note" type="text" required/>
                             <button type="submit" class="button">{format!("Complete: {}", t.title)}</button>
                         </ActionForm>
+                        {na}
+                        {reassign}
                     }
                 })}
             </td>
         </tr>
+    }
+}
+
+/// The incident on paper: everything its page holds, with the time it was printed.
+#[component]
+pub fn IncidentPrintPage() -> impl IntoView {
+    let params = use_params_map();
+    let reference = move || params.read().get("reference").unwrap_or_default();
+    let incident = Resource::new(reference, get_incident);
+    view! {
+        <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match incident.await {
+                    Ok(i) => view! { <PrintedIncident i/> }.into_any(),
+                    Err(e) => view! { <h1>"Incident not found"</h1><p>{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PrintedIncident(i: IncidentView) -> impl IntoView {
+    let title = format!("{}: {}", i.reference, i.kind.title());
+    view! {
+        <Title text=format!("{title} (printable)")/>
+        <article class="printable">
+            <h1>{title}</h1>
+            <p class="lede">{format!("{} at {} ({}). {}.", i.level.label(), i.org_name, i.org_code, status_label(i.status))}</p>
+            <p class="hint">{format!("Printed from Wardline; read at {}.", i.generated_at)}</p>
+            <Summary i=i.clone()/>
+            <h2>"Incident command"</h2>
+            <ul>{i.commands.iter().map(|c| view! { <li>{format!("{}: {}", c.command.label(), c.person.clone().unwrap_or_else(|| "nobody".into()))}</li> }).collect_view()}</ul>
+            {(!i.affected.is_empty()).then(|| view! {
+                <h2>"Other organisations affected"</h2>
+                <ul>{i.affected.iter().map(|(c, n)| view! { <li>{format!("{n} ({c})")}</li> }).collect_view()}</ul>
+            })}
+            <h2>"Reporting clocks"</h2>
+            <ul>{i.clocks.iter().filter(|c| c.applies).map(|c| view! {
+                <li>{format!("{}: due {}{}", c.label, c.due_at, match (&c.reported_at, &c.report_reference) {
+                    (Some(at), Some(r)) => format!("; reported {at}, reference {r}"),
+                    _ if c.overdue => "; OVERDUE".into(),
+                    _ => "; not reported yet".into(),
+                })}</li>
+            }).collect_view()}</ul>
+            <h2>"Tasks"</h2>
+            <table class="table">
+                <caption class="visually-hidden">"Tasks"</caption>
+                <thead><tr><th scope="col">"Task"</th><th scope="col">"Owner"</th><th scope="col">"State"</th><th scope="col">"Due"</th><th scope="col">"Note"</th></tr></thead>
+                <tbody>
+                    {i.tasks.iter().map(|t| view! {
+                        <tr>
+                            <th scope="row">{format!("{}. {}", t.position, t.title)}<br/><span class="hint">{format!("Routed: {}", t.routing)}</span></th>
+                            <td>{t.assignee.clone().unwrap_or_else(|| "Nobody found".into())}</td>
+                            <td>{t.state.label()}</td>
+                            <td>{t.due_at.clone()}</td>
+                            <td>{t.note.clone().unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <h2>"Timeline"</h2>
+            <ol class="timeline">{i.timeline.iter().map(|(at, what)| view! { <li><span class="hint">{at.clone()}</span>" "{what.clone()}</li> }).collect_view()}</ol>
+        </article>
+    }
+}
+
+/// Admins check that no timeline entry was altered or removed.
+#[component]
+pub fn TimelinesPage() -> impl IntoView {
+    let checks = Resource::new(|| (), |_| verify_timelines());
+    view! {
+        <Title text="Timeline integrity"/>
+        <h1>"Timeline integrity"</h1>
+        <p class="lede">"Each timeline entry carries the hash of the one before it. An entry changed or removed in the database after it was written breaks the chain, and shows here."</p>
+        <Suspense fallback=|| view! { <p role="status">"Checking every timeline…"</p> }>
+            {move || Suspend::new(async move {
+                match checks.await {
+                    Ok(rows) if rows.is_empty() => view! { <p>"No incidents to check."</p> }.into_any(),
+                    Ok(rows) => {
+                        let broken = rows.iter().filter(|r| !r.1).count();
+                        view! {
+                            <p role="status">{if broken == 0 { format!("All {} timelines are whole.", rows.len()) } else { format!("{broken} of {} timelines are broken.", rows.len()) }}</p>
+                            <table class="table">
+                                <caption class="visually-hidden">"Timeline checks"</caption>
+                                <thead><tr><th scope="col">"Incident"</th><th scope="col">"Result"</th></tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|(r, ok, what)| view! {
+                                        <tr class:overdue=!ok>
+                                            <th scope="row"><a href=format!("/incidents/{r}")>{r.clone()}</a></th>
+                                            <td>{if ok { what } else { format!("Broken: {what}") }}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="error-summary" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
@@ -268,6 +618,7 @@ pub fn IncidentsPage() -> impl IntoView {
         <Title text="Incidents"/>
         <h1>"Incidents"</h1>
         <p><a class="button button--warning" href="/declare">"Declare an incident"</a></p>
+        <p><a href="/runbooks">"Runbooks"</a>" · "<a href="/admin/timelines">"Check timeline integrity (admins)"</a></p>
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
@@ -293,19 +644,10 @@ pub fn IncidentsPage() -> impl IntoView {
 /// Leads and admins change the level or status, always with a reason (the server decides
 /// who may).
 #[component]
-fn ChangeForm(reference: String) -> impl IntoView {
-    let change = ServerAction::<ChangeIncident>::new();
-    let error = Signal::derive(move || {
-        change
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|e| e.to_string())
-    });
+fn ChangeForm(reference: String, change: ServerAction<ChangeIncident>) -> impl IntoView {
     view! {
         <details class="admin-panel">
-            <summary>"Change the level or status (leads)"</summary>
-            <ErrorSummary error/>
+            <summary>"Change the level or status"</summary>
             <ActionForm action=change attr:class="form">
                 <input type="hidden" name="reference" value=reference/>
                 <div class="form-group">

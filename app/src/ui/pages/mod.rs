@@ -9,4 +9,5 @@ pub mod not_found;
 pub mod org_page;
 pub mod org_tree;
 pub mod overview;
+pub mod runbooks;
 pub mod sign_in;
