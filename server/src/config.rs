@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use app::backend::escalation::MailSettings;
 use app::backend::state::AuthSettings;
 use leptos::prelude::LeptosOptions;
 use secrecy::{ExposeSecret, SecretString};
@@ -19,6 +20,11 @@ Environment variables:
   WARDLINE_PUBLIC_URL    address people reach Wardline at, for invitation links [default: http://WARDLINE_ADDR]
   WARDLINE_COOKIE_SECURE mark the session cookie Secure (HTTPS only); set to false only for
                          plain-http local use [default: true]
+  WARDLINE_SMTP_HOST     mail server for escalation emails; email is off when unset
+  WARDLINE_SMTP_PORT     its port [default: 587 with starttls, 465 with tls, else 25]
+  WARDLINE_SMTP_SECURITY none, starttls or tls [default: starttls]
+  WARDLINE_SMTP_USER, WARDLINE_SMTP_PASSWORD  credentials, if the server wants them
+  WARDLINE_SMTP_FROM     sender address [default: wardline@localhost]
   LEPTOS_SITE_ROOT       folder holding the built site [default: target/site]
   RUST_LOG               log filter [default: info]";
 
@@ -28,6 +34,12 @@ pub struct Settings {
     pub addr: SocketAddr,
     pub leptos: LeptosOptions,
     pub auth: AuthSettings,
+    pub mail: MailSettings,
+    /// Fault injection for the crash test (debug builds only): abort right after an
+    /// escalation decision commits, before anything is delivered.
+    pub abort_after_decision: bool,
+    /// Run the escalation engine in this process (tests drive their own, with a moved clock).
+    pub run_engine: bool,
 }
 
 impl Settings {
@@ -55,11 +67,42 @@ impl Settings {
             public_url,
             ..AuthSettings::default()
         };
+        let security =
+            std::env::var("WARDLINE_SMTP_SECURITY").unwrap_or_else(|_| "starttls".into());
+        if !["none", "starttls", "tls"].contains(&security.as_str()) {
+            anyhow::bail!("WARDLINE_SMTP_SECURITY={security}: use none, starttls or tls");
+        }
+        let port = match std::env::var("WARDLINE_SMTP_PORT") {
+            Ok(p) => p
+                .parse()
+                .with_context(|| format!("WARDLINE_SMTP_PORT={p} is not a port"))?,
+            Err(_) => match security.as_str() {
+                "tls" => 465,
+                "starttls" => 587,
+                _ => 25,
+            },
+        };
+        let mail = MailSettings {
+            host: std::env::var("WARDLINE_SMTP_HOST")
+                .ok()
+                .filter(|h| !h.is_empty()),
+            port,
+            from: std::env::var("WARDLINE_SMTP_FROM")
+                .unwrap_or_else(|_| "wardline@localhost".into()),
+            security,
+            username: std::env::var("WARDLINE_SMTP_USER").ok(),
+            password: std::env::var("WARDLINE_SMTP_PASSWORD").ok(),
+        };
+        let abort_after_decision = cfg!(debug_assertions)
+            && std::env::var("WARDLINE_FAULT").as_deref() == Ok("abort-after-escalation-decision");
         Ok(Settings {
             database_url: database_url.into(),
             addr,
             leptos,
             auth,
+            mail,
+            abort_after_decision,
+            run_engine: true,
         })
     }
 
@@ -77,6 +120,9 @@ impl Settings {
                 secure_cookies: false,
                 ..AuthSettings::default()
             },
+            mail: MailSettings::default(),
+            abort_after_decision: false,
+            run_engine: false,
         }
     }
 

@@ -42,6 +42,9 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
     app::backend::incidents::seed_runbooks(&db)
         .await
         .context("seeding the runbook library")?;
+    app::backend::escalation::seed_policy(&db)
+        .await
+        .context("seeding the national escalation policy")?;
     let sealed = app::backend::timeline::seal_legacy(&db)
         .await
         .context("sealing timelines written before the hash chain")?;
@@ -68,6 +71,15 @@ impl Application {
         let mut leptos_options = settings.leptos.clone();
         leptos_options.site_addr = listener.local_addr()?;
         let declarations = app::backend::incidents::Declarations::start(db.clone());
+        let delivery =
+            app::backend::escalation::Delivery::new(&settings.mail, &settings.auth.public_url)
+                .map_err(|e| anyhow::anyhow!("setting up delivery: {e}"))?;
+        let engine = app::backend::escalation::Engine::new(
+            db.clone(),
+            std::sync::Arc::new(app::backend::escalation::SystemClock),
+            delivery,
+            settings.abort_after_decision,
+        );
         let state = AppState {
             leptos_options,
             db,
@@ -77,6 +89,10 @@ impl Application {
             declarations,
         };
         spawn_housekeeping(state.clone());
+        // The engine refreshes this process's open pages when it escalates.
+        if settings.run_engine {
+            std::sync::Arc::new(engine.with_live(state.live.clone())).spawn();
+        }
         Ok(Application {
             listener,
             router: router(state),

@@ -4,6 +4,7 @@
 pub mod accountability;
 pub mod admin;
 pub mod auth;
+pub mod escalation;
 pub mod incidents;
 pub mod orgs;
 pub mod people;
@@ -18,5 +19,7 @@ pub const WRITE_AREAS: &[&str] = &[
     "/api/incidents/change",
     "/api/incidents/lead/",
     "/api/runbooks/save",
+    "/api/ack/confirm",
+    "/api/inbox/take",
     "/api/tasks/act",
 ];

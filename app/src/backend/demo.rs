@@ -346,6 +346,14 @@ pub const HOLDINGS: &[Holding] = &[
         "020 7946 0303",
         "020 7946 0304",
     ),
+    (
+        "X24",
+        "csoc_duty",
+        "dana.whitlock",
+        None,
+        "0300 303 5222",
+        "0300 303 5222",
+    ),
 ];
 
 /// What a demo load did, for the CLI to report.

@@ -20,6 +20,8 @@ use super::entity::{
     assignment, incident, incident_command, incident_event, incident_org, incident_report,
     organisation, person, role, runbook, runbook_step, supplier_service, task,
 };
+use super::entity::{escalation as escalation_row, notification};
+use super::escalation;
 use super::{audit, orgs, timeline};
 use crate::domain::incidents::{
     Clock, Command, CommandView, IncidentKind, IncidentLevel, IncidentStatus, IncidentView,
@@ -181,6 +183,16 @@ impl Router {
     /// Who gets a task for `role_key`: the holder, else the deputy, else the same up the
     /// tree. Returns (person, organisation where found, how it was routed).
     pub fn route(&self, role_key: &str) -> (Option<i64>, Option<i64>, String) {
+        self.route_from(role_key, 0)
+    }
+
+    /// Everyone this router could name.
+    pub fn people(&self) -> impl Iterator<Item = i64> + '_ {
+        self.reachable.iter().copied()
+    }
+
+    /// As [`Router::route`], starting `skip` organisations up the chain (1: the parent).
+    pub fn route_from(&self, role_key: &str, skip: usize) -> (Option<i64>, Option<i64>, String) {
         let Some((role_id, role_name)) = self.roles.get(role_key) else {
             return (
                 None,
@@ -189,7 +201,7 @@ impl Router {
             );
         };
         let mut notes = Vec::new();
-        for org in &self.chain {
+        for org in self.chain.iter().skip(skip) {
             let name = self.names.get(org).map(String::as_str).unwrap_or_default();
             match self.holdings.get(&(*org, *role_id)) {
                 Some((holder, deputy)) => {
@@ -258,6 +270,9 @@ pub struct Prepared {
     tasks: Vec<task::ActiveModel>,
     commands: Vec<(Command, i64)>,
     detail: String,
+    /// When each task (by position) and the Gold acknowledgement first escalate.
+    task_deadlines: HashMap<i32, Option<OffsetDateTime>>,
+    command_deadline: Option<OffsetDateTime>,
 }
 
 fn new_reference(now: OffsetDateTime) -> String {
@@ -294,6 +309,18 @@ async fn prepare(
         .all(db)
         .await?;
     let router = Router::load(db, org.id, now).await?;
+    let policy = escalation::policy_for(db, org.id).await?;
+    let task_deadlines = steps
+        .iter()
+        .map(|s| {
+            let due = now + Duration::minutes(s.due_minutes.into());
+            (
+                s.position,
+                escalation::first_deadline(&policy, now, Some(due)),
+            )
+        })
+        .collect();
+    let command_deadline = escalation::first_deadline(&policy, now, None);
     let tasks = steps
         .into_iter()
         .map(|s| {
@@ -357,6 +384,8 @@ async fn prepare(
         actor: actor.person_id,
         tasks,
         commands,
+        task_deadlines,
+        command_deadline,
     })
 }
 
@@ -372,6 +401,39 @@ async fn write(db: &impl ConnectionTrait, p: Prepared) -> Result<(i64, String), 
         }))
         .exec(db)
         .await?;
+        // Every task escalates from now on, and its assignee finds it in their inbox.
+        let made = task::Entity::find()
+            .filter(task::Column::IncidentId.eq(inc.id))
+            .all(db)
+            .await?;
+        let tracking: Vec<_> = made
+            .iter()
+            .map(|t| {
+                escalation::tracking(
+                    escalation::TASK,
+                    t.id,
+                    inc.id,
+                    p.org_id,
+                    p.task_deadlines.get(&t.position).copied().flatten(),
+                    now,
+                )
+            })
+            .collect();
+        escalation_row::Entity::insert_many(tracking)
+            .exec(db)
+            .await?;
+        let told: Vec<_> = made
+            .iter()
+            .filter_map(|t| {
+                t.assignee_id
+                    .map(|a| escalation::assigned(t, a, &p.reference, now))
+            })
+            .collect();
+        if !told.is_empty() {
+            notification::Entity::insert_many(told)
+                .exec_without_returning(db)
+                .await?;
+        }
     }
     if !p.commands.is_empty() {
         incident_command::Entity::insert_many(p.commands.iter().map(|(c, person)| {
@@ -386,6 +448,24 @@ async fn write(db: &impl ConnectionTrait, p: Prepared) -> Result<(i64, String), 
         }))
         .exec(db)
         .await?;
+        // The Gold commander acknowledges taking command, or it escalates.
+        if let Some(gold) = incident_command::Entity::find()
+            .filter(incident_command::Column::IncidentId.eq(inc.id))
+            .filter(incident_command::Column::Command.eq(Command::Gold.as_str()))
+            .one(db)
+            .await?
+        {
+            escalation::tracking(
+                escalation::COMMAND,
+                gold.id,
+                inc.id,
+                p.org_id,
+                p.command_deadline,
+                now,
+            )
+            .insert(db)
+            .await?;
+        }
     }
     timeline::append(db, inc.id, Some(p.actor), "declared", p.detail).await?;
     audit::record(
@@ -742,15 +822,15 @@ pub async fn view(
         .iter()
         .filter_map(|o| names.get(o).cloned())
         .collect();
-    let held: HashMap<String, i64> = incident_command::Entity::find()
+    let held: HashMap<String, (i64, bool)> = incident_command::Entity::find()
         .filter(incident_command::Column::IncidentId.eq(inc.id))
         .all(db)
         .await?
         .into_iter()
-        .map(|c| (c.command, c.person_id))
+        .map(|c| (c.command, (c.person_id, c.acknowledged_at.is_some())))
         .collect();
     let commanders: HashMap<i64, String> = person::Entity::find()
-        .filter(person::Column::Id.is_in(held.values().copied().collect::<Vec<_>>()))
+        .filter(person::Column::Id.is_in(held.values().map(|h| h.0).collect::<Vec<_>>()))
         .all(db)
         .await?
         .into_iter()
@@ -759,11 +839,14 @@ pub async fn view(
     let commands = Command::ALL
         .iter()
         .map(|c| {
-            let person_id = held.get(c.as_str()).copied();
+            let h = held.get(c.as_str()).copied();
+            let person_id = h.map(|h| h.0);
             CommandView {
                 command: *c,
                 person: person_id.and_then(|p| commanders.get(&p).cloned()),
                 person_id,
+                acknowledged: h.is_some_and(|h| h.1),
+                mine: person_id == Some(user.person_id),
             }
         })
         .collect();
@@ -1087,6 +1170,13 @@ pub async fn act(
             )
         }
     };
+    let restart_at = match &action {
+        TaskAction::Reassign { .. } => {
+            let policy = escalation::policy_for(db, inc.org_id).await?;
+            Some(escalation::first_deadline(&policy, now, Some(t.due_at)))
+        }
+        _ => None,
+    };
     let txn = db.begin().await?;
     let changed = q
         .filter(task::Column::State.is_in(from))
@@ -1100,6 +1190,31 @@ pub async fn act(
         return Err(AppError::Conflict(
             "Someone else has already moved this task on. Reload to see where it stands.".into(),
         ));
+    }
+    // In the same transaction: acknowledging stops the escalation; reassigning starts it
+    // again for the new assignee, who is told in their inbox.
+    match restart_at {
+        Some(fires_at) => {
+            escalation::restart(&txn, escalation::TASK, t.id, fires_at, now).await?;
+            let moved = task::Entity::find_by_id(t.id)
+                .one(&txn)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if let Some(a) = moved.assignee_id {
+                notification::Entity::insert(escalation::assigned(&moved, a, &inc.reference, now))
+                    .on_conflict_do_nothing_on([
+                        notification::Column::Subject,
+                        notification::Column::SubjectId,
+                        notification::Column::Level,
+                        notification::Column::Round,
+                        notification::Column::RecipientKey,
+                        notification::Column::Channel,
+                    ])
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
+        }
+        None => escalation::acknowledge(&txn, escalation::TASK, t.id, now).await?,
     }
     event(
         &txn,
@@ -1357,30 +1472,180 @@ pub async fn assign_command(
         ),
         None => None,
     };
+    let policy = escalation::policy_for(db, inc.org_id).await?;
+    let now = timeline::now();
     let txn = db.begin().await?;
     touch(&txn, inc.id).await?;
+    let old = incident_command::Entity::find()
+        .filter(incident_command::Column::IncidentId.eq(inc.id))
+        .filter(incident_command::Column::Command.eq(command.as_str()))
+        .one(&txn)
+        .await?;
     incident_command::Entity::delete_many()
         .filter(incident_command::Column::IncidentId.eq(inc.id))
         .filter(incident_command::Column::Command.eq(command.as_str()))
         .exec(&txn)
         .await?;
-    if let Some(p) = person {
-        incident_command::ActiveModel {
-            incident_id: Set(inc.id),
-            command: Set(command.as_str().to_owned()),
-            person_id: Set(p),
-            assigned_at: Set(timeline::now()),
-            assigned_by: Set(Some(user.person_id)),
-            ..Default::default()
+    let new = match person {
+        Some(p) => Some(
+            incident_command::ActiveModel {
+                incident_id: Set(inc.id),
+                command: Set(command.as_str().to_owned()),
+                person_id: Set(p),
+                assigned_at: Set(now),
+                assigned_by: Set(Some(user.person_id)),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?,
+        ),
+        None => None,
+    };
+    if command == Command::Gold {
+        // The old commander's acknowledgement no longer matters; the new one's does.
+        if let Some(o) = old {
+            escalation::acknowledge(&txn, escalation::COMMAND, o.id, now).await?;
         }
-        .insert(&txn)
-        .await?;
+        if let Some(n) = new {
+            escalation::tracking(
+                escalation::COMMAND,
+                n.id,
+                inc.id,
+                inc.org_id,
+                escalation::first_deadline(&policy, now, None),
+                now,
+            )
+            .insert(&txn)
+            .await?;
+        }
     }
     let detail = match name {
         Some(n) => format!("{}: {n} (given by {})", command.label(), user.name),
         None => format!("{}: nobody now (cleared by {})", command.label(), user.name),
     };
     finish(&txn, user, &inc, "command", "incident_command", detail).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// How taking an escalated task went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    /// The caller acknowledged it and now holds it.
+    Taken,
+    /// Someone acknowledged it first; nothing changed.
+    AlreadyAcknowledged,
+}
+
+/// Someone an escalation reached acknowledges the task and takes it on. With `spend_link`,
+/// the signed email link is used up in the same transaction (it works once).
+pub async fn take_escalated(
+    db: &DatabaseConnection,
+    user: &User,
+    notification_id: i64,
+    spend_link: bool,
+) -> Result<(Taken, String), AppError> {
+    let n = notification::Entity::find_by_id(notification_id)
+        .one(db)
+        .await?
+        .filter(|n| n.person_id == Some(user.person_id) && n.subject == escalation::TASK)
+        .ok_or(AppError::NotFound)?;
+    if user.is_read_only_user() {
+        return Err(AppError::Forbidden);
+    }
+    let t = task::Entity::find_by_id(n.subject_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let inc = incident::Entity::find_by_id(t.incident_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = timeline::now();
+    let txn = db.begin().await?;
+    if spend_link {
+        let spent = notification::Entity::update_many()
+            .filter(notification::Column::Id.eq(n.id))
+            .filter(notification::Column::LinkUsedAt.is_null())
+            .col_expr(notification::Column::LinkUsedAt, Expr::value(now))
+            .exec(&txn)
+            .await?;
+        if spent.rows_affected != 1 {
+            return Err(AppError::Conflict(
+                "This link has already been used. Open the incident in Wardline instead.".into(),
+            ));
+        }
+    }
+    let taken = task::Entity::update_many()
+        .filter(task::Column::Id.eq(t.id))
+        .filter(task::Column::State.eq(TaskState::Open.as_str()))
+        .col_expr(
+            task::Column::State,
+            Expr::value(TaskState::Acknowledged.as_str()),
+        )
+        .col_expr(task::Column::AcknowledgedAt, Expr::value(now))
+        .col_expr(task::Column::AssigneeId, Expr::value(user.person_id))
+        .col_expr(
+            task::Column::Routing,
+            Expr::value(format!(
+                "{}; taken on escalation (level {}) by {}",
+                t.routing, n.level, user.name
+            )),
+        )
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .exec(&txn)
+        .await?;
+    if taken.rows_affected != 1 {
+        txn.commit().await?;
+        return Ok((Taken::AlreadyAcknowledged, inc.reference));
+    }
+    escalation::acknowledge(&txn, escalation::TASK, t.id, now).await?;
+    let detail = format!(
+        "“{}” acknowledged on escalation and taken by {}{}",
+        t.title,
+        user.name,
+        if spend_link {
+            " (from the email link)"
+        } else {
+            ""
+        }
+    );
+    finish(&txn, user, &inc, "task", "task_taken", detail).await?;
+    txn.commit().await?;
+    Ok((Taken::Taken, inc.reference))
+}
+
+/// The Gold commander acknowledges taking command, which stops that escalation.
+pub async fn acknowledge_command(
+    db: &DatabaseConnection,
+    user: &User,
+    reference: &str,
+) -> Result<(), AppError> {
+    let inc = find_readable(db, user, reference).await?;
+    let now = timeline::now();
+    let txn = db.begin().await?;
+    let changed = incident_command::Entity::update_many()
+        .filter(incident_command::Column::IncidentId.eq(inc.id))
+        .filter(incident_command::Column::Command.eq(Command::Gold.as_str()))
+        .filter(incident_command::Column::PersonId.eq(user.person_id))
+        .filter(incident_command::Column::AcknowledgedAt.is_null())
+        .col_expr(incident_command::Column::AcknowledgedAt, Expr::value(now))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "You do not hold Gold on this incident, or it is already acknowledged.".into(),
+        ));
+    }
+    let gold = incident_command::Entity::find()
+        .filter(incident_command::Column::IncidentId.eq(inc.id))
+        .filter(incident_command::Column::Command.eq(Command::Gold.as_str()))
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    escalation::acknowledge(&txn, escalation::COMMAND, gold.id, now).await?;
+    let detail = format!("Gold command acknowledged by {}", user.name);
+    finish(&txn, user, &inc, "command", "command_acknowledged", detail).await?;
     txn.commit().await?;
     Ok(())
 }

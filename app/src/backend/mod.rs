@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod entity;
 pub mod errors;
+pub mod escalation;
 pub mod http;
 pub mod import;
 pub mod incidents;

@@ -448,6 +448,10 @@ pub struct CommandView {
     pub command: Command,
     pub person: Option<String>,
     pub person_id: Option<i64>,
+    /// Gold only: the commander has acknowledged taking command.
+    pub acknowledged: bool,
+    /// The viewer holds it.
+    pub mine: bool,
 }
 
 /// A linked incident as the supplier's incident shows it.

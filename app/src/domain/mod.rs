@@ -3,6 +3,7 @@
 pub mod accountability;
 pub mod auth;
 pub mod dates;
+pub mod escalation;
 pub mod gaps;
 pub mod imports;
 pub mod incidents;

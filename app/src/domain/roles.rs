@@ -153,6 +153,13 @@ pub const SEED: &[(&str, &str, &[OrgKind], bool, &str)] = &[
         "Leads communications during incidents.",
     ),
     (
+        "csoc_duty",
+        "CSOC duty officer",
+        &[National],
+        false,
+        "NHS England Cyber Security Operations Centre duty officer; the last level of escalation.",
+    ),
+    (
         "supplier_security_contact",
         "Security incident contact",
         &[Supplier],

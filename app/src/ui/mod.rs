@@ -13,6 +13,7 @@ use components::layout::Layout;
 use pages::{
     account::AccountPage,
     chart::ChartPage,
+    escalation::{AckPage, EscalationPage, InboxPage},
     import::{ImportPage, ImportProgressPage},
     incidents::{
         DeclarePage, IncidentPage, IncidentPrintPage, IncidentsPage, MyTasksPage, TimelinesPage,
@@ -91,6 +92,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runbooks") view=RunbooksPage ssr=SsrMode::Async/>
                     <Route path=path!("/runbooks/:kind") view=RunbookPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/timelines") view=TimelinesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/escalation") view=EscalationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("/ack/:token") view=AckPage ssr=SsrMode::Async/>
                     <Route path=path!("/tasks") view=MyTasksPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/import") view=ImportPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/import/:id") view=ImportProgressPage ssr=SsrMode::Async/>

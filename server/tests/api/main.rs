@@ -3,6 +3,7 @@
 mod accountability;
 mod auth;
 mod authz;
+mod escalation;
 mod helpers;
 mod imports;
 mod incident_command;

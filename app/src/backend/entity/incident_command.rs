@@ -12,6 +12,7 @@ pub struct Model {
     pub person_id: i64,
     pub assigned_at: TimeDateTimeWithTimeZone,
     pub assigned_by: Option<i64>,
+    pub acknowledged_at: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

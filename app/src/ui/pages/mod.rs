@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod chart;
+pub mod escalation;
 pub mod import;
 pub mod incidents;
 pub mod invite;

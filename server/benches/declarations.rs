@@ -1,0 +1,214 @@
+//! Declaration throughput, recorded in docs/BENCHMARKS.md.
+//! Run: `cargo bench -p server --bench declarations`.
+//!
+//! On one SQLite file (WAL, synchronous=FULL, as the server runs it):
+//! 1. the raw durable-transaction rate: a bare insert-and-commit loop;
+//! 2. declarations through the group-committing writer the server uses: 50 concurrent
+//!    clients, a 20-step runbook in force, each declaration routed and written whole;
+//! 3. for comparison, the same load with one transaction per declaration.
+//! Rates, p50/p99 latency and the ratio to the raw rate are printed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::backend::access::User;
+use app::backend::incidents::{self, Declarations, DeclareInput};
+use app::domain::auth::AccessRole;
+use app::domain::incidents::{IncidentKind, PatientsAffected, StepInput};
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+
+const CLIENTS: usize = 50;
+const PER_CLIENT: usize = 60;
+const RAW: usize = 3000;
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn user(db: &DatabaseConnection, email: &str, grant: (i64, AccessRole)) -> User {
+    User {
+        person_id: app::backend::people::find_by_email(db, email)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        name: email.into(),
+        email: email.into(),
+        grants: vec![grant],
+        mfa_enabled: true,
+    }
+}
+
+async fn raw_rate(db: &DatabaseConnection) -> f64 {
+    db.execute_unprepared("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+        .await
+        .unwrap();
+    let t = Instant::now();
+    for i in 0..RAW {
+        let txn = db.begin().await.unwrap();
+        txn.execute_unprepared(&format!(
+            "INSERT INTO bench_raw (v) VALUES ('row {i} of the raw durable-commit loop')"
+        ))
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+    }
+    RAW as f64 / t.elapsed().as_secs_f64()
+}
+
+/// Runs `CLIENTS` clients each declaring `PER_CLIENT` times; returns (rate, sorted latencies).
+async fn load(
+    db: &DatabaseConnection,
+    staff: Arc<User>,
+    writer: Option<Declarations>,
+) -> (f64, Vec<Duration>) {
+    let t = Instant::now();
+    let mut handles = Vec::new();
+    for c in 0..CLIENTS {
+        let db = db.clone();
+        let staff = staff.clone();
+        let writer = writer.clone();
+        handles.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(PER_CLIENT);
+            for i in 0..PER_CLIENT {
+                let input = DeclareInput {
+                    org_code: None,
+                    kind: IncidentKind::Ransomware,
+                    summary: format!("Client {c} declaration {i}: ransom note on screen"),
+                    location: "Reception".into(),
+                    patients_affected: PatientsAffected::Unknown,
+                    systems: "EMIS".into(),
+                    personal_data: None,
+                };
+                let s = Instant::now();
+                match &writer {
+                    Some(w) => w.declare(&db, &staff, input).await.unwrap(),
+                    None => incidents::declare(&db, &staff, input).await.unwrap(),
+                };
+                lat.push(s.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for h in handles {
+        all.extend(h.await.unwrap());
+    }
+    let rate = all.len() as f64 / t.elapsed().as_secs_f64();
+    all.sort();
+    (rate, all)
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("declare.db").display());
+    let db = app::backend::db::connect(&url).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    app::backend::roles::seed(&db).await.unwrap();
+    incidents::seed_runbooks(&db).await.unwrap();
+    app::backend::demo::load(&db).await.unwrap();
+
+    // A 20-step national ransomware runbook, owned by roles held at different levels, so
+    // routing walks the tree (practice → sub-ICB → ICB → region) for most steps.
+    let dana = user(
+        &db,
+        "dana.whitlock@demo.wardline.test",
+        (1, AccessRole::NationalAdmin),
+    )
+    .await;
+    let roles = [
+        "head_of_cyber",
+        "siro",
+        "dpo",
+        "caldicott_guardian",
+        "data_security_lead",
+        "gold_on_call",
+        "silver_on_call",
+        "regional_cyber_lead",
+    ];
+    let steps: Vec<StepInput> = (0..20)
+        .map(|i| StepInput {
+            phase: [
+                "detect",
+                "triage",
+                "contain",
+                "notify",
+                "continuity",
+                "recover",
+                "review",
+            ][i % 7]
+                .into(),
+            title: format!("Step {} of the benchmark runbook", i + 1),
+            owner_role: roles[i % roles.len()].into(),
+            due_minutes: (15 * (i + 1)).to_string(),
+            instructions: "Do what the plan says and record what was done.".into(),
+            required: Some("on".into()),
+            depends_on: if i == 0 { String::new() } else { "1".into() },
+            remove: None,
+        })
+        .collect();
+    app::backend::runbooks::save(
+        &db,
+        &dana,
+        IncidentKind::Ransomware,
+        Some("national"),
+        "Benchmark ransomware plan",
+        &steps,
+    )
+    .await
+    .unwrap();
+    let practice = app::backend::orgs::find_by_code(&db, "G85028")
+        .await
+        .unwrap()
+        .unwrap();
+    let staff = Arc::new(
+        user(
+            &db,
+            "nadia.kowalski@demo.wardline.test",
+            (practice.id, AccessRole::Staff),
+        )
+        .await,
+    );
+    // Warm up, and check the runbook in force has 20 steps.
+    let r = incidents::declare(
+        &db,
+        &staff,
+        DeclareInput {
+            org_code: None,
+            kind: IncidentKind::Ransomware,
+            summary: String::new(),
+            location: "Warm-up".into(),
+            patients_affected: PatientsAffected::Unknown,
+            systems: String::new(),
+            personal_data: None,
+        },
+    )
+    .await
+    .unwrap();
+    let v = incidents::view(&db, &dana, &r).await.unwrap();
+    assert_eq!(v.tasks.len(), 20);
+
+    let raw = raw_rate(&db).await;
+    println!("raw durable commits: {raw:.0}/s ({RAW} single-row insert-and-commit transactions)");
+
+    let writer = Declarations::start(db.clone());
+    let (rate, lat) = load(&db, staff.clone(), Some(writer)).await;
+    println!(
+        "group-committed declarations: {rate:.0}/s with {CLIENTS} clients ({} declarations of 20 tasks); p50 {:.1} ms, p99 {:.1} ms; {:.0}% of the raw rate",
+        lat.len(),
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.99),
+        100.0 * rate / raw
+    );
+
+    let (rate1, lat1) = load(&db, staff, None).await;
+    println!(
+        "one transaction per declaration: {rate1:.0}/s with {CLIENTS} clients; p50 {:.1} ms, p99 {:.1} ms; {:.0}% of the raw rate",
+        percentile(&lat1, 0.50),
+        percentile(&lat1, 0.99),
+        100.0 * rate1 / raw
+    );
+}

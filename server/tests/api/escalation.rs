@@ -1,0 +1,695 @@
+//! The escalation engine: on time, exactly once, across crashes and several engines; email
+//! through a real SMTP listener on loopback; signed webhooks with retries; signed email
+//! links that need a confirming POST.
+
+use std::sync::{Arc, Mutex};
+
+use app::backend::entity::{escalation, notification, task, webhook};
+use app::backend::escalation::{Delivery, Engine, MailSettings, ManualClock};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use time::{Duration, OffsetDateTime};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::helpers::{DEMO_PASSWORD, TestApp, spawn_app};
+
+const NADIA: &str = "nadia.kowalski@demo.wardline.test";
+const GARETH: &str = "gareth.lloyd@demo.wardline.test";
+
+/// A real SMTP listener on loopback that accepts everything and keeps each message.
+pub struct SmtpSink {
+    pub port: u16,
+    pub messages: Arc<Mutex<Vec<String>>>,
+}
+
+pub async fn smtp_sink() -> SmtpSink {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let messages = Arc::new(Mutex::new(Vec::new()));
+    let kept = messages.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            kept.lock().unwrap().push(std::mem::take(body));
+                            data = None;
+                            let _ = write.write_all(b"250 2.0.0 queued\r\n").await;
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 sink\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"250 2.0.0 ok\r\n",
+                    };
+                    let _ = write.write_all(reply).await;
+                }
+            });
+        }
+    });
+    SmtpSink { port, messages }
+}
+
+fn delivery(smtp_port: Option<u16>, public_url: &str) -> Delivery {
+    Delivery::new(
+        &MailSettings {
+            host: smtp_port.map(|_| "127.0.0.1".to_owned()),
+            port: smtp_port.unwrap_or(25),
+            from: "wardline@nhs.test".into(),
+            security: "none".into(),
+            username: None,
+            password: None,
+        },
+        public_url,
+    )
+    .unwrap()
+}
+
+async fn engine(app: &TestApp, clock: Arc<ManualClock>, smtp: Option<u16>) -> Engine {
+    let db = app::backend::db::connect(&app.database_url).await.unwrap();
+    Engine::new(db, clock, delivery(smtp, &app.address), false)
+}
+
+async fn declare(app: &TestApp, client: &reqwest::Client) -> String {
+    let res = app
+        .post_with(
+            client,
+            "/api/incidents/declare",
+            &[
+                ("kind", "ransomware"),
+                ("location", "Reception PC"),
+                ("patients_affected", "unknown"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
+    let c = app.new_client();
+    app.sign_in_with(&c, email, DEMO_PASSWORD).await;
+    c
+}
+
+async fn incident_id(app: &TestApp, reference: &str) -> i64 {
+    use app::backend::entity::incident;
+    incident::Entity::find()
+        .filter(incident::Column::Reference.eq(reference))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+async fn first_task(app: &TestApp, reference: &str) -> task::Model {
+    use sea_orm::QueryOrder;
+    task::Entity::find()
+        .filter(task::Column::IncidentId.eq(incident_id(app, reference).await))
+        .order_by_asc(task::Column::Position)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn state_of(app: &TestApp, task_id: i64) -> escalation::Model {
+    escalation::Entity::find()
+        .filter(escalation::Column::Subject.eq("task"))
+        .filter(escalation::Column::SubjectId.eq(task_id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn notes_for(app: &TestApp, task_id: i64, level: i32) -> Vec<notification::Model> {
+    notification::Entity::find()
+        .filter(notification::Column::Subject.eq("task"))
+        .filter(notification::Column::SubjectId.eq(task_id))
+        .filter(notification::Column::Level.eq(level))
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn timeline(app: &TestApp, reference: &str) -> Vec<String> {
+    use app::backend::entity::incident_event;
+    incident_event::Entity::find()
+        .filter(incident_event::Column::IncidentId.eq(incident_id(app, reference).await))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.detail)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_unacknowledged_task_escalates_level_by_level_once_each_and_stops_when_acknowledged() {
+    let app = spawn_app().await.with_demo().await;
+    let sink = smtp_sink().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let reference = declare(&app, &nadia).await;
+    let triage = first_task(&app, &reference).await;
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let e = engine(&app, clock.clone(), Some(sink.port)).await;
+
+    assert_eq!(e.decide_due().await.unwrap(), 0, "nothing is due yet");
+    let deadline = state_of(&app, triage.id).await.fires_at.unwrap();
+    assert!(
+        deadline <= triage.due_at,
+        "first escalation no later than the task's due time"
+    );
+
+    clock.advance(Duration::minutes(16));
+    let decided = e.decide_due().await.unwrap();
+    assert!(decided >= 1);
+    let s = state_of(&app, triage.id).await;
+    assert_eq!((s.level, s.round), (1, 0));
+    let level1 = notes_for(&app, triage.id, 1).await;
+    let inbox: Vec<_> = level1.iter().filter(|n| n.channel == "inbox").collect();
+    let email: Vec<_> = level1.iter().filter(|n| n.channel == "email").collect();
+    assert_eq!(inbox.len(), 1, "the ICB's head of cyber, once");
+    assert_eq!(email.len(), 1);
+    assert_eq!(email[0].status, "pending");
+
+    // Running again at the same moment decides nothing and writes nothing more.
+    assert_eq!(e.decide_due().await.unwrap(), 0);
+    assert_eq!(notes_for(&app, triage.id, 1).await.len(), level1.len());
+
+    // Delivery: one email through the real SMTP listener, recorded on the timeline.
+    assert!(e.deliver_due().await.unwrap() >= 1);
+    let mails = sink.messages.lock().unwrap().clone();
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("Triage and declare the incident level") && m.contains("/ack/"))
+    );
+    let email_now = notification::Entity::find_by_id(email[0].id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((email_now.status.as_str(), email_now.attempts), ("sent", 1));
+    let lines = timeline(&app, &reference).await;
+    assert!(lines.iter().any(|l| l.contains("escalated to level 1")));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Email to Gareth Lloyd delivered (attempt 1)"))
+    );
+    assert_eq!(e.deliver_due().await.unwrap(), 0, "nothing is sent twice");
+
+    // Fifteen more minutes: level 2, the regional cyber lead.
+    clock.advance(Duration::minutes(15));
+    e.decide_due().await.unwrap();
+    assert_eq!(state_of(&app, triage.id).await.level, 2);
+    let level2 = notes_for(&app, triage.id, 2).await;
+    assert!(level2.iter().any(|n| n.channel == "inbox"));
+
+    // Acknowledged now: no level 3, however long we wait.
+    let gareth = app.enrolled(GARETH).await;
+    let ack = app
+        .post_with(
+            &gareth,
+            "/api/tasks/act",
+            &[
+                ("id", triage.id.to_string().as_str()),
+                ("action", "acknowledge"),
+            ],
+        )
+        .await;
+    assert_eq!(ack.status(), 200);
+    clock.advance(Duration::hours(3));
+    e.decide_due().await.unwrap();
+    assert_eq!(state_of(&app, triage.id).await.level, 2);
+    assert!(notes_for(&app, triage.id, 3).await.is_empty());
+}
+
+#[tokio::test]
+async fn after_the_last_level_and_its_repeat_the_task_is_flagged_and_nothing_more_fires() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let reference = declare(&app, &nadia).await;
+    let triage = first_task(&app, &reference).await;
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let e = engine(&app, clock.clone(), None).await;
+    // Three levels, repeated once: six steps, then the flag.
+    for _ in 0..7 {
+        clock.advance(Duration::minutes(16));
+        e.decide_due().await.unwrap();
+    }
+    let s = state_of(&app, triage.id).await;
+    assert!(s.flagged && s.fires_at.is_none(), "{s:?}");
+    assert_eq!((s.level, s.round), (3, 1));
+    let rounds: Vec<(i32, i32)> = {
+        let mut v: Vec<_> = notification::Entity::find()
+            .filter(notification::Column::SubjectId.eq(triage.id))
+            .filter(notification::Column::Subject.eq("task"))
+            .filter(notification::Column::Channel.eq("inbox"))
+            .filter(notification::Column::Level.gt(0))
+            .all(&app.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| (n.level, n.round))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    assert_eq!(rounds, [(1, 0), (1, 1), (2, 0), (2, 1), (3, 0), (3, 1)]);
+    assert!(
+        timeline(&app, &reference)
+            .await
+            .iter()
+            .any(|l| l.contains("flagged for national attention"))
+    );
+    clock.advance(Duration::hours(10));
+    assert_eq!(e.decide_due().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn two_engines_on_one_database_fire_each_step_exactly_once() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let mut refs = Vec::new();
+    for _ in 0..4 {
+        refs.push(declare(&app, &nadia).await);
+    }
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let a = engine(&app, clock.clone(), None).await;
+    let b = engine(&app, clock.clone(), None).await;
+    let mut decided = 0;
+    for _ in 0..3 {
+        clock.advance(Duration::minutes(16));
+        let (x, y) = tokio::join!(a.decide_due(), b.decide_due());
+        decided += x.unwrap() + y.unwrap();
+    }
+    // Every escalation row's steps were taken once in all: the sum of levels reached.
+    let states = escalation::Entity::find().all(&app.db).await.unwrap();
+    let steps: i32 = states.iter().map(|s| s.level + s.round * 3).sum();
+    assert_eq!(
+        decided as i32, steps,
+        "each step decided by exactly one engine"
+    );
+    // One timeline line per step, and no notification beyond one per key.
+    for r in &refs {
+        let lines = timeline(&app, r).await;
+        let t = first_task(&app, r).await;
+        let s = state_of(&app, t.id).await;
+        for level in 1..=s.level {
+            let title_line = lines
+                .iter()
+                .filter(|l| {
+                    l.contains("Triage and declare the incident level")
+                        && l.contains(&format!("escalated to level {level}:"))
+                })
+                .count();
+            assert_eq!(title_line, 1, "level {level} of {r}");
+            let inbox = notes_for(&app, t.id, level).await;
+            let mut keys: Vec<_> = inbox
+                .iter()
+                .map(|n| (n.recipient_key.clone(), n.channel.clone(), n.round))
+                .collect();
+            let before = keys.len();
+            keys.sort();
+            keys.dedup();
+            assert_eq!(keys.len(), before);
+        }
+    }
+}
+
+#[tokio::test]
+async fn acknowledgement_racing_escalation_has_one_consistent_outcome() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let gareth = app.enrolled(GARETH).await;
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let e = engine(&app, clock.clone(), None).await;
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let r = declare(&app, &nadia).await;
+        tasks.push((r.clone(), first_task(&app, &r).await));
+    }
+    clock.advance(Duration::minutes(16));
+    for (_, t) in &tasks {
+        let id = t.id.to_string();
+        let form = [("id", id.as_str()), ("action", "acknowledge")];
+        let (ack, decided) = tokio::join!(
+            app.post_with(&gareth, "/api/tasks/act", &form),
+            e.decide_due()
+        );
+        assert_eq!(ack.status(), 200);
+        decided.unwrap();
+    }
+    for (r, t) in &tasks {
+        let s = state_of(&app, t.id).await;
+        assert!(s.acknowledged_at.is_some());
+        let level1 = notes_for(&app, t.id, 1).await;
+        let lines: Vec<_> = timeline(&app, r)
+            .await
+            .into_iter()
+            .filter(|l| {
+                l.contains("Triage and declare the incident level") && l.contains("escalated")
+            })
+            .collect();
+        match s.level {
+            0 => assert!(
+                level1.is_empty() && lines.is_empty(),
+                "acknowledged first: no escalation"
+            ),
+            1 => assert!(
+                !level1.is_empty() && lines.len() == 1,
+                "escalated first, then acknowledged"
+            ),
+            other => panic!("level {other} after one deadline"),
+        }
+    }
+    clock.advance(Duration::hours(2));
+    e.decide_due().await.unwrap();
+    for (_, t) in &tasks {
+        assert!(
+            state_of(&app, t.id).await.level <= 1,
+            "nothing escalates once acknowledged"
+        );
+    }
+}
+
+/// A webhook receiver on loopback: fails the first request, then accepts.
+async fn webhook_receiver() -> (String, Arc<Mutex<Vec<(http::HeaderMap, String)>>>) {
+    use axum::routing::post;
+    let got: Arc<Mutex<Vec<(http::HeaderMap, String)>>> = Arc::new(Mutex::new(Vec::new()));
+    let kept = got.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        post(move |headers: http::HeaderMap, body: String| {
+            let kept = kept.clone();
+            async move {
+                let mut v = kept.lock().unwrap();
+                v.push((headers, body));
+                if v.len() == 1 {
+                    http::StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, got)
+}
+
+#[tokio::test]
+async fn a_webhook_is_signed_retried_with_back_off_and_every_attempt_is_on_the_timeline() {
+    let app = spawn_app().await.with_demo().await;
+    let (url, got) = webhook_receiver().await;
+    let practice = app::backend::orgs::find_by_code(&app.db, "G85028")
+        .await
+        .unwrap()
+        .unwrap();
+    webhook::ActiveModel {
+        org_id: Set(practice.id),
+        url: Set(url),
+        secret: Set("s3cret-for-tests".into()),
+        enabled: Set(true),
+        updated_at: Set(OffsetDateTime::now_utc()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let nadia = signed_in(&app, NADIA).await;
+    let reference = declare(&app, &nadia).await;
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let e = engine(&app, clock.clone(), None).await;
+    clock.advance(Duration::minutes(16));
+    e.decide_due().await.unwrap();
+    let pending = notification::Entity::find()
+        .filter(notification::Column::Channel.eq("webhook"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert!(pending >= 1);
+    e.deliver_due().await.unwrap();
+    let first = got.lock().unwrap().len() as u64;
+    assert_eq!(first, pending, "one POST per webhook notification");
+    // The first POST failed: retried only after the back-off.
+    let retry_now = e.deliver_due().await.unwrap();
+    assert_eq!(retry_now, 0, "not before the back-off");
+    clock.advance(Duration::seconds(11));
+    assert!(e.deliver_due().await.unwrap() >= 1);
+    let received = got.lock().unwrap().clone();
+    for (headers, body) in &received {
+        let ts = headers["x-wardline-timestamp"].to_str().unwrap();
+        let sig = headers["x-wardline-signature"].to_str().unwrap();
+        assert_eq!(
+            sig,
+            app::backend::escalation::webhook_signature("s3cret-for-tests", ts, body)
+        );
+        assert!(
+            serde_json::from_str::<serde_json::Value>(body).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .contains(&reference)
+        );
+    }
+    let lines = timeline(&app, &reference).await;
+    assert!(lines.iter().any(|l| l.contains(
+        "Webhook to the organisation's channel failed (attempt 1): webhook answered 500"
+    )));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Webhook to the organisation's channel delivered (attempt 2)"))
+    );
+}
+
+#[tokio::test]
+async fn an_email_link_acknowledges_only_when_its_recipient_confirms_and_only_once() {
+    let app = spawn_app().await.with_demo().await;
+    let sink = smtp_sink().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let reference = declare(&app, &nadia).await;
+    let triage = first_task(&app, &reference).await;
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let e = engine(&app, clock.clone(), Some(sink.port)).await;
+    clock.advance(Duration::minutes(16));
+    e.decide_due().await.unwrap();
+    e.deliver_due().await.unwrap();
+    let mail = sink
+        .messages
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|m| m.contains("Triage and declare the incident level"))
+        .cloned()
+        .unwrap();
+    // Quoted-printable may wrap long lines with "=\n".
+    let flat = mail.replace("=\n", "");
+    let token: String = flat
+        .split("/ack/")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect();
+
+    let gareth = app.enrolled(GARETH).await;
+    // Following the link (a GET) shows a page and changes nothing.
+    let page = gareth
+        .get(format!("{}/ack/{token}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(
+        task::Entity::find_by_id(triage.id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        "open"
+    );
+    let info: serde_json::Value = app
+        .post_with(&gareth, "/api/ack/info", &[("token", token.as_str())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["already"], false);
+
+    // Someone else cannot use it; a tampered one is refused.
+    let nadia_try = app
+        .post_with(&nadia, "/api/ack/confirm", &[("token", token.as_str())])
+        .await;
+    assert_eq!(nadia_try.status(), 404);
+    let tampered = format!("{}0", token);
+    assert_eq!(
+        app.post_with(&gareth, "/api/ack/confirm", &[("token", tampered.as_str())])
+            .await
+            .status(),
+        422
+    );
+
+    let ok = app
+        .post_with(&gareth, "/api/ack/confirm", &[("token", token.as_str())])
+        .await;
+    assert_eq!(ok.status(), 200);
+    let t = task::Entity::find_by_id(triage.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.state, "acknowledged");
+    assert!(state_of(&app, triage.id).await.acknowledged_at.is_some());
+    assert!(
+        timeline(&app, &reference)
+            .await
+            .iter()
+            .any(|l| l.contains("(from the email link)"))
+    );
+    let again = app
+        .post_with(&gareth, "/api/ack/confirm", &[("token", token.as_str())])
+        .await;
+    assert_eq!(again.status(), 409, "single use");
+
+    // An expired link is refused even with a good signature.
+    let key = app::backend::escalation::signing_key(&app.db)
+        .await
+        .unwrap();
+    let n = notes_for(&app, triage.id, 1)
+        .await
+        .into_iter()
+        .find(|n| n.channel == "email")
+        .unwrap();
+    let old = app::backend::escalation::sign_link(
+        &key,
+        n.id,
+        OffsetDateTime::now_utc() - Duration::minutes(1),
+    );
+    let expired = app
+        .post_with(&gareth, "/api/ack/confirm", &[("token", old.as_str())])
+        .await;
+    assert_eq!(expired.status(), 422);
+    assert!(expired.text().await.unwrap().contains("expired"));
+}
+
+#[tokio::test]
+async fn a_crash_between_decision_and_delivery_loses_nothing_and_doubles_nothing() {
+    let app = spawn_app().await.with_demo().await;
+    let sink = smtp_sink().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let mut tasks = Vec::new();
+    for _ in 0..2 {
+        let r = declare(&app, &nadia).await;
+        tasks.push(first_task(&app, &r).await);
+    }
+    // Make the first deadlines already past, for a server using the wall clock.
+    escalation::Entity::update_many()
+        .col_expr(
+            escalation::Column::FiresAt,
+            sea_orm::sea_query::Expr::value(OffsetDateTime::now_utc() - Duration::minutes(1)),
+        )
+        .filter(escalation::Column::Subject.eq("task"))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let run = |fault: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_wardline"));
+        cmd.arg("serve")
+            .env("WARDLINE_DATABASE_URL", &app.database_url)
+            .env("WARDLINE_ADDR", "127.0.0.1:0")
+            .env("WARDLINE_SMTP_HOST", "127.0.0.1")
+            .env("WARDLINE_SMTP_PORT", sink.port.to_string())
+            .env("WARDLINE_SMTP_SECURITY", "none")
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if fault {
+            cmd.env("WARDLINE_FAULT", "abort-after-escalation-decision");
+        }
+        cmd.spawn().unwrap()
+    };
+    // First run: decides, commits, and dies before delivering anything.
+    let mut crashed = run(true);
+    let status = tokio::task::spawn_blocking(move || crashed.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(!status.success(), "the process was killed by the fault");
+    let pending = notification::Entity::find()
+        .filter(notification::Column::Channel.eq("email"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        !pending.is_empty(),
+        "the decision and its outbox rows survived the crash"
+    );
+    assert!(
+        pending
+            .iter()
+            .all(|n| n.status == "pending" && n.attempts == 0)
+    );
+    assert!(
+        sink.messages.lock().unwrap().is_empty(),
+        "nothing was delivered before the crash"
+    );
+
+    // Second run: delivers what was decided, decides nothing again.
+    let mut restarted = run(false);
+    let want = pending.len();
+    let mut waited = 0;
+    while sink.messages.lock().unwrap().len() < want && waited < 200 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    // A little longer, so any duplicate would have time to arrive.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    restarted.kill().unwrap();
+    let _ = restarted.wait();
+    assert_eq!(
+        sink.messages.lock().unwrap().len(),
+        want,
+        "every email once, none twice"
+    );
+    for t in &tasks {
+        let s = state_of(&app, t.id).await;
+        assert_eq!(s.level, 1, "one escalation per (task, level)");
+        let emails: Vec<_> = notes_for(&app, t.id, 1)
+            .await
+            .into_iter()
+            .filter(|n| n.channel == "email")
+            .collect();
+        assert!(emails.iter().all(|n| n.status == "sent" && n.attempts == 1));
+    }
+}
