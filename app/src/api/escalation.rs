@@ -189,3 +189,27 @@ pub async fn acknowledge_command(reference: String) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// Sets an organisation's channel webhook (its admins).
+#[server(endpoint = "manage/webhook")]
+pub async fn set_webhook(
+    org_code: String,
+    url: String,
+    enabled: Option<String>,
+) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::escalation::set_webhook(
+                &state.db,
+                &user,
+                &org_code,
+                &url,
+                enabled.is_some(),
+            )
+            .await
+        }
+        .await,
+    )
+}

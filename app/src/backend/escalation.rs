@@ -1314,7 +1314,17 @@ pub async fn policy_view(
     };
     let editable = !user.is_read_only_user()
         && access::within(&access::administered_orgs(db, user).await?, org.id);
+    let hook = if editable {
+        webhook::Entity::find()
+            .filter(webhook::Column::OrgId.eq(org.id))
+            .one(db)
+            .await?
+            .map(|w| (w.url, w.secret, w.enabled))
+    } else {
+        None
+    };
     Ok(PolicyView {
+        webhook: hook,
         org_code: org.code,
         org_name: org.name,
         source,
@@ -1519,4 +1529,82 @@ pub async fn link_info(
         incident_reference: reference,
         already: n.link_used_at.is_some() || t.state != "open",
     })
+}
+
+/// Sets an organisation's channel webhook (its admins). The URL must be https, except to this
+/// machine for local testing. A signing secret is made the first time and kept.
+pub async fn set_webhook(
+    db: &DatabaseConnection,
+    user: &super::access::User,
+    org_code: &str,
+    url: &str,
+    enabled: bool,
+) -> Result<(), AppError> {
+    use super::access;
+    let org = orgs::find_by_code(db, org_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !access::within(&access::readable_orgs(db, user).await?, org.id) {
+        return Err(AppError::NotFound);
+    }
+    if user.is_read_only_user()
+        || !access::within(&access::administered_orgs(db, user).await?, org.id)
+    {
+        return Err(AppError::Forbidden);
+    }
+    let url = url.trim();
+    let parsed = reqwest::Url::parse(url).map_err(|_| {
+        AppError::Invalid("Give the full webhook address, starting https://".into())
+    })?;
+    let local = matches!(parsed.host_str(), Some("127.0.0.1") | Some("localhost"));
+    if url.len() > 500 || !(parsed.scheme() == "https" || (parsed.scheme() == "http" && local)) {
+        return Err(AppError::Invalid(
+            "A webhook address must start https:// (Teams and Slack give one).".into(),
+        ));
+    }
+    let now = timeline::now();
+    let txn = db.begin().await?;
+    match webhook::Entity::find()
+        .filter(webhook::Column::OrgId.eq(org.id))
+        .one(&txn)
+        .await?
+    {
+        Some(w) => {
+            let mut m: webhook::ActiveModel = w.into();
+            m.url = Set(url.to_owned());
+            m.enabled = Set(enabled);
+            m.updated_at = Set(now);
+            m.update(&txn).await?;
+        }
+        None => {
+            webhook::ActiveModel {
+                org_id: Set(org.id),
+                url: Set(url.to_owned()),
+                secret: Set(super::tokens::new_token()),
+                enabled: Set(enabled),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    super::audit::record(
+        &txn,
+        super::audit::Event {
+            actor: Some(user.person_id),
+            action: "webhook_set",
+            org: Some(org.id),
+            subject: Some(org.code.clone()),
+            detail: Some(format!(
+                "{} ({})",
+                parsed.host_str().unwrap_or_default(),
+                if enabled { "on" } else { "off" }
+            )),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

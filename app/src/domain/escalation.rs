@@ -122,6 +122,8 @@ pub struct PolicyView {
     /// "Stockwell Group Practice → South East London ICB → London → CSOC"
     pub path: String,
     pub editable: bool,
+    /// The organisation's channel webhook, for its admins: (url, signing secret, on).
+    pub webhook: Option<(String, String, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -693,3 +693,188 @@ async fn a_crash_between_decision_and_delivery_loses_nothing_and_doubles_nothing
         assert!(emails.iter().all(|n| n.status == "sent" && n.attempts == 1));
     }
 }
+
+async fn policy(app: &TestApp, client: &reqwest::Client, code: &str) -> serde_json::Value {
+    let res = app
+        .post_with(client, "/api/escalation/policy", &[("org_code", code)])
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn hook(app: &TestApp, client: &reqwest::Client, url: &str) -> reqwest::StatusCode {
+    app.post_with(
+        client,
+        "/api/manage/webhook",
+        &[("org_code", "G85028"), ("url", url), ("enabled", "on")],
+    )
+    .await
+    .status()
+}
+
+#[tokio::test]
+async fn a_policy_reads_as_a_path_and_its_admins_set_their_own() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let p = policy(&app, &nadia, "G85028").await;
+    assert_eq!(
+        p["path"],
+        "Stockwell Group Practice → NHS South East London Integrated Care Board → London → NHS England → then flagged for national attention"
+    );
+    assert_eq!(p["source"], "The national default");
+    assert_eq!(p["editable"], false);
+    assert!(p["webhook"].is_null());
+
+    let form = |role: &'static str, minutes: &'static str| {
+        vec![
+            ("org_code", "G85028"),
+            ("repeat_count", "0"),
+            ("levels[0][role]", role),
+            ("levels[0][scope]", "above"),
+            ("levels[0][timeout_minutes]", minutes),
+            ("levels[1][role]", "siro"),
+            ("levels[1][scope]", "QKK"),
+            ("levels[1][timeout_minutes]", "10"),
+        ]
+    };
+    assert_eq!(
+        app.post_with(
+            &nadia,
+            "/api/manage/escalation",
+            &form("head_of_cyber", "5")
+        )
+        .await
+        .status(),
+        403
+    );
+    let gareth = app.enrolled(GARETH).await;
+    assert_eq!(
+        app.post_with(
+            &gareth,
+            "/api/manage/escalation",
+            &form("no_such_role", "5")
+        )
+        .await
+        .status(),
+        422
+    );
+    assert_eq!(
+        app.post_with(
+            &gareth,
+            "/api/manage/escalation",
+            &form("head_of_cyber", "0")
+        )
+        .await
+        .status(),
+        422
+    );
+    assert_eq!(
+        app.post_with(
+            &gareth,
+            "/api/manage/escalation",
+            &form("head_of_cyber", "5")
+        )
+        .await
+        .status(),
+        200
+    );
+    let p = policy(&app, &gareth, "G85028").await;
+    assert_eq!(p["source"], "This organisation's own policy");
+    assert_eq!(p["levels"].as_array().unwrap().len(), 2);
+    assert_eq!(p["levels"][0]["timeout_minutes"], 5);
+    assert_eq!(
+        p["levels"][1]["targets"][0][1],
+        "Meera Shah at NHS South East London Integrated Care Board"
+    );
+
+    // A new incident at the practice escalates on the new, shorter time-out.
+    let reference = declare(&app, &nadia).await;
+    let t = first_task(&app, &reference).await;
+    let s = state_of(&app, t.id).await;
+    let created = escalation::Entity::find_by_id(s.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .updated_at;
+    assert_eq!((s.fires_at.unwrap() - created).whole_minutes(), 5);
+
+    // Webhooks: https only; the secret is shown to admins alone.
+    assert_eq!(hook(&app, &gareth, "http://example.com/hook").await, 422);
+    assert_eq!(
+        hook(&app, &gareth, "https://hooks.example.test/services/abc").await,
+        200
+    );
+    let admin_view = policy(&app, &gareth, "G85028").await;
+    assert_eq!(
+        admin_view["webhook"][0],
+        "https://hooks.example.test/services/abc"
+    );
+    assert!(admin_view["webhook"][1].as_str().unwrap().len() >= 20);
+    assert!(policy(&app, &nadia, "G85028").await["webhook"].is_null());
+}
+
+#[tokio::test]
+async fn the_gold_commander_acknowledges_or_is_escalated_past() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let first = declare(&app, &nadia).await;
+    let second = declare(&app, &nadia).await;
+    let gold_state = |reference: String| {
+        let app = &app;
+        async move {
+            escalation::Entity::find()
+                .filter(escalation::Column::Subject.eq("command"))
+                .filter(escalation::Column::IncidentId.eq(incident_id(app, &reference).await))
+                .one(&app.db)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    assert!(gold_state(first.clone()).await.fires_at.is_some());
+    assert_eq!(
+        app.post_with(
+            &nadia,
+            "/api/incidents/lead/ack_command",
+            &[("reference", first.as_str())]
+        )
+        .await
+        .status(),
+        409,
+        "only the Gold commander acknowledges command"
+    );
+    let meera = signed_in(&app, "meera.shah@demo.wardline.test").await;
+    assert_eq!(
+        app.post_with(
+            &meera,
+            "/api/incidents/lead/ack_command",
+            &[("reference", first.as_str())]
+        )
+        .await
+        .status(),
+        200
+    );
+    assert!(gold_state(first.clone()).await.acknowledged_at.is_some());
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let e = engine(&app, clock.clone(), None).await;
+    clock.advance(Duration::minutes(16));
+    e.decide_due().await.unwrap();
+    assert_eq!(
+        gold_state(first.clone()).await.level,
+        0,
+        "acknowledged command does not escalate"
+    );
+    assert_eq!(
+        gold_state(second.clone()).await.level,
+        1,
+        "unacknowledged command escalates"
+    );
+    assert!(
+        timeline(&app, &second)
+            .await
+            .iter()
+            .any(|l| l.contains("Gold (strategic) to acknowledge command")
+                && l.contains("escalated to level 1"))
+    );
+}

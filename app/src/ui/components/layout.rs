@@ -61,6 +61,7 @@ fn AccountLinks() -> impl IntoView {
             {move || Suspend::new(async move {
                 match auth.status.await {
                     Ok(AuthStatus::SignedIn(me)) => view! {
+                        <li><InboxLink/></li>
                         <li><A href="/account">{format!("Account ({})", me.name)}</A></li>
                         <li>
                             <ActionForm action=sign_out attr:class="inline-form">
@@ -92,6 +93,24 @@ fn Reminders() -> impl IntoView {
                         </div>
                     }),
                     _ => None,
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// "Inbox", with the unread count, kept live.
+#[component]
+fn InboxLink() -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    crate::ui::components::live::listen("/live/tasks".into(), tick);
+    let unread = Resource::new(move || tick.get(), |_| crate::api::escalation::unread());
+    view! {
+        <Transition fallback=|| view! { <A href="/inbox">"Inbox"</A> }>
+            {move || Suspend::new(async move {
+                match unread.await {
+                    Ok(n) if n > 0 => view! { <A href="/inbox">{format!("Inbox ({n} unread)")}</A> }.into_any(),
+                    _ => view! { <A href="/inbox">"Inbox"</A> }.into_any(),
                 }
             })}
         </Transition>

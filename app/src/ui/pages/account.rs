@@ -61,6 +61,7 @@ fn Account(me: Me) -> impl IntoView {
         </dl>
         <MyRoles/>
         {(!me.mfa_enabled).then(|| view! { <MfaSetup/> })}
+        <Notifications/>
         <PasswordChange/>
         <Sessions/>
         {is_admin.then(|| view! { <InviteForm orgs=admin_orgs/> })}
@@ -283,6 +284,35 @@ fn MyRoles() -> impl IntoView {
                             }).collect_view()}
                         </ul>
                     }.into_any()
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// Whether escalations also come by email (the inbox always has them).
+#[component]
+fn Notifications() -> impl IntoView {
+    use crate::api::escalation::{SetPrefs, get_prefs};
+    let set = ServerAction::<SetPrefs>::new();
+    let prefs = Resource::new(move || set.version().get(), |_| get_prefs());
+    view! {
+        <section aria-labelledby="notify-heading">
+            <h2 id="notify-heading">"Notifications"</h2>
+            <p>"Tasks and escalations always reach your Wardline inbox."</p>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let email = prefs.await.unwrap_or(true);
+                    view! {
+                        <ActionForm action=set attr:class="form">
+                            <div class="checkbox">
+                                <input type="checkbox" id="pref-email" name="email" value="on" checked=email/>
+                                <label for="pref-email">"Also email me when a task is escalated to me"</label>
+                            </div>
+                            <button type="submit" class="button button--secondary">"Save notification choice"</button>
+                        </ActionForm>
+                        {move || set.value().get().and_then(|r| r.ok()).map(|_| view! { <p role="status">"Saved."</p> })}
+                    }
                 })}
             </Suspense>
         </section>

@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::accountability::list_roles;
 use crate::api::escalation::{
-    ConfirmLink, MarkRead, SavePolicy, TakeTask, get_policy, inbox, link_info,
+    ConfirmLink, MarkRead, SavePolicy, SetWebhook, TakeTask, get_policy, inbox, link_info,
 };
 use crate::domain::escalation::{PolicyView, Target};
 use crate::domain::roles::RoleView;
@@ -80,7 +80,39 @@ fn Policy(p: PolicyView, roles: Vec<RoleView>, save: ServerAction<SavePolicy>) -
                 }).collect_view()}
             </tbody>
         </table>
-        {p.editable.then(|| view! { <PolicyEditor p=p.clone() roles save/> })}
+        {p.editable.then(|| view! { <PolicyEditor p=p.clone() roles save/><WebhookForm p=p.clone()/> })}
+    }
+}
+
+/// An organisation's Teams or Slack channel, told of every escalation.
+#[component]
+fn WebhookForm(p: PolicyView) -> impl IntoView {
+    let set = ServerAction::<SetWebhook>::new();
+    let error = Signal::derive(move || {
+        set.value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    let (url, secret, on) = p.webhook.clone().unwrap_or_default();
+    view! {
+        <h2 id="webhook-heading">"Channel webhook"</h2>
+        <p>"Every escalation is also posted as JSON to this address (a Teams or Slack incoming webhook). Each post carries X-Wardline-Timestamp and X-Wardline-Signature (HMAC-SHA256 of timestamp, a dot and the body, with the secret below)."</p>
+        {(!secret.is_empty()).then(|| view! { <p>"Signing secret: "<code class="secret">{secret.clone()}</code></p> })}
+        <ErrorSummary error/>
+        <ActionForm action=set attr:class="form" attr:aria-labelledby="webhook-heading">
+            <input type="hidden" name="org_code" value=p.org_code.clone()/>
+            <div class="form-group">
+                <label for="webhook-url">"Webhook address"</label>
+                <input id="webhook-url" name="url" type="url" value=url required/>
+            </div>
+            <div class="checkbox">
+                <input type="checkbox" id="webhook-on" name="enabled" value="on" checked=on || p.webhook.is_none()/>
+                <label for="webhook-on">"Post escalations to it"</label>
+            </div>
+            <button type="submit" class="button button--secondary">"Save the webhook"</button>
+        </ActionForm>
+        {move || set.value().get().and_then(|r| r.ok()).map(|_| view! { <p role="status">"Webhook saved. Reload to see its secret."</p> })}
     }
 }
 

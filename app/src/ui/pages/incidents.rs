@@ -6,13 +6,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use crate::api::escalation::AcknowledgeCommand;
 use crate::api::incidents::{
     ActOnTask, AddAffected, AssignCommand, ChangeIncident, DeclareIncident, OpenLinked,
     RecordReport, get_incident, list_incidents, my_tasks, verify_timelines,
 };
 use crate::domain::incidents::{
-    IncidentKind, IncidentLevel, IncidentStatus, IncidentView, PatientsAffected, TaskState,
-    TaskView,
+    Command, IncidentKind, IncidentLevel, IncidentStatus, IncidentView, PatientsAffected,
+    TaskState, TaskView,
 };
 use crate::error::AppError;
 use crate::ui::components::forms::ErrorSummary;
@@ -89,6 +90,7 @@ struct Actions {
     command: ServerAction<AssignCommand>,
     affect: ServerAction<AddAffected>,
     link: ServerAction<OpenLinked>,
+    ack: ServerAction<AcknowledgeCommand>,
 }
 
 impl Actions {
@@ -100,6 +102,7 @@ impl Actions {
             command: ServerAction::new(),
             affect: ServerAction::new(),
             link: ServerAction::new(),
+            ack: ServerAction::new(),
         }
     }
 
@@ -110,6 +113,7 @@ impl Actions {
             + self.command.version().get()
             + self.affect.version().get()
             + self.link.version().get()
+            + self.ack.version().get()
     }
 
     fn error(&self) -> Option<String> {
@@ -122,6 +126,7 @@ impl Actions {
             .or_else(|| err(self.command.value().get()))
             .or_else(|| err(self.affect.value().get()))
             .or_else(|| err(self.link.value().get()))
+            .or_else(|| err(self.ack.value().get()))
     }
 }
 
@@ -182,7 +187,7 @@ fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
             }}
         </section>
         <Summary i=i.clone()/>
-        <Commands i=i.clone() action=actions.command/>
+        <Commands i=i.clone() action=actions.command ack=actions.ack/>
         <Affected i=i.clone() action=actions.affect/>
         <Clocks i=i.clone() action=actions.report/>
         <Linked i=i.clone() action=actions.link/>
@@ -224,7 +229,11 @@ fn Summary(i: IncidentView) -> impl IntoView {
 
 /// Gold, Silver, Bronze, loggist and communications lead; leads give each to a role holder.
 #[component]
-fn Commands(i: IncidentView, action: ServerAction<AssignCommand>) -> impl IntoView {
+fn Commands(
+    i: IncidentView,
+    action: ServerAction<AssignCommand>,
+    ack: ServerAction<AcknowledgeCommand>,
+) -> impl IntoView {
     let reference = i.reference.clone();
     let candidates = i.candidates.clone();
     view! {
@@ -238,11 +247,21 @@ fn Commands(i: IncidentView, action: ServerAction<AssignCommand>) -> impl IntoVi
                         let field = format!("command-{}", c.command.as_str());
                         let current = c.person_id;
                         let reference = reference.clone();
+                        let ack_ref = reference.clone();
                         let candidates = candidates.clone();
                         view! {
                             <tr>
                                 <th scope="row">{c.command.label()}</th>
-                                <td>{c.person.clone().unwrap_or_else(|| "Nobody yet".into())}</td>
+                                <td>
+                                    {c.person.clone().unwrap_or_else(|| "Nobody yet".into())}
+                                    {(c.command == Command::Gold && c.person.is_some()).then(|| if c.acknowledged { " (acknowledged)" } else { " (not yet acknowledged)" })}
+                                    {(c.command == Command::Gold && c.mine && !c.acknowledged).then(|| view! {
+                                        <ActionForm action=ack attr:class="inline-form">
+                                            <input type="hidden" name="reference" value=ack_ref.clone()/>
+                                            <button type="submit" class="button">"Acknowledge Gold command"</button>
+                                        </ActionForm>
+                                    })}
+                                </td>
                                 {i.can_lead.then(|| view! {
                                     <td>
                                         <ActionForm action attr:class="inline-form">
