@@ -152,12 +152,16 @@ pub async fn save_policy(
 /// The policy in force for an organisation: its own, else the nearest ancestor's, else the
 /// national default.
 pub async fn policy_for(db: &impl ConnectionTrait, org_id: i64) -> Result<Policy, AppError> {
-    let mut chain = vec![org_id];
-    chain.extend(orgs::ancestors(db, org_id).await?);
+    let chain = orgs::chain(db, org_id).await?;
+    policy_along(db, &chain).await
+}
+
+/// As [`policy_for`], for a chain already read (the organisation first).
+pub async fn policy_along(db: &impl ConnectionTrait, chain: &[i64]) -> Result<Policy, AppError> {
     let policies = escalation_policy::Entity::find()
         .filter(
             Condition::any()
-                .add(escalation_policy::Column::OrgId.is_in(chain.clone()))
+                .add(escalation_policy::Column::OrgId.is_in(chain.to_vec()))
                 .add(escalation_policy::Column::OrgId.is_null()),
         )
         .all(db)
@@ -675,6 +679,15 @@ impl Engine {
         let txn = self.db.begin().await?;
         let mut decided = 0;
         let mut changed: Vec<super::state::LiveEvent> = Vec::new();
+        // Written together after the decisions: one insert for the outbox, one per incident
+        // for its timeline.
+        let mut outbox_rows: Vec<notification::ActiveModel> = Vec::new();
+        let mut lines: Vec<(i64, Vec<(Option<i64>, String, String)>)> = Vec::new();
+        let mut line =
+            |incident: i64, text: String| match lines.iter_mut().find(|(i, _)| *i == incident) {
+                Some((_, v)) => v.push((None, "escalation".to_owned(), text)),
+                None => lines.push((incident, vec![(None, "escalation".to_owned(), text)])),
+            };
         for e in rows {
             let policy = &policies[&e.org_id];
             let step = next(e.level, e.round, policy.levels.len(), policy.repeat_count);
@@ -712,14 +725,12 @@ impl Engine {
             let reference = a.map(|a| a.reference.clone()).unwrap_or_default();
             match step {
                 Next::Flag => {
-                    timeline::append(
-                        &txn,
+                    line(
                         e.incident_id,
-                        None,
-                        "escalation",
-                        format!("“{title}” is still not acknowledged after the whole escalation path: flagged for national attention"),
-                    )
-                    .await?;
+                        format!(
+                            "“{title}” is still not acknowledged after the whole escalation path: flagged for national attention"
+                        ),
+                    );
                 }
                 Next::Notify { level, round } => {
                     let spec = &policy.levels[(level - 1) as usize];
@@ -814,19 +825,7 @@ impl Engine {
                         reference: reference.clone(),
                         people: told.iter().map(|t| t.0).collect(),
                     });
-                    if !rows_out.is_empty() {
-                        notification::Entity::insert_many(rows_out)
-                            .on_conflict_do_nothing_on([
-                                notification::Column::Subject,
-                                notification::Column::SubjectId,
-                                notification::Column::Level,
-                                notification::Column::Round,
-                                notification::Column::RecipientKey,
-                                notification::Column::Channel,
-                            ])
-                            .exec_without_returning(&txn)
-                            .await?;
-                    }
+                    outbox_rows.extend(rows_out);
                     let names = if told.is_empty() {
                         "nobody could be found for this level".to_owned()
                     } else {
@@ -835,19 +834,35 @@ impl Engine {
                             .collect::<Vec<_>>()
                             .join("; ")
                     };
-                    timeline::append(
-                        &txn,
+                    line(
                         e.incident_id,
-                        None,
-                        "escalation",
                         format!(
                             "“{title}” not acknowledged in time: escalated to level {level}{}: {names}",
-                            if round > 0 { format!(" (repeat {round})") } else { String::new() }
+                            if round > 0 {
+                                format!(" (repeat {round})")
+                            } else {
+                                String::new()
+                            }
                         ),
-                    )
-                    .await?;
+                    );
                 }
             }
+        }
+        for part in outbox_rows.chunks(500) {
+            notification::Entity::insert_many(part.to_vec())
+                .on_conflict_do_nothing_on([
+                    notification::Column::Subject,
+                    notification::Column::SubjectId,
+                    notification::Column::Level,
+                    notification::Column::Round,
+                    notification::Column::RecipientKey,
+                    notification::Column::Channel,
+                ])
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        for (incident_id, entries) in lines {
+            timeline::append_many(&txn, incident_id, entries).await?;
         }
         txn.commit().await?;
         if let Some(live) = &self.live {

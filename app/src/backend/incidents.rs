@@ -94,25 +94,36 @@ pub async fn runbook_in_force(
     org_id: i64,
     kind: IncidentKind,
 ) -> Result<runbook::Model, AppError> {
-    let mut chain = vec![org_id];
-    chain.extend(orgs::ancestors(db, org_id).await?);
-    for org in chain {
-        if let Some(rb) = runbook::Entity::find()
-            .filter(runbook::Column::Kind.eq(kind.as_str()))
-            .filter(runbook::Column::OrgId.eq(org))
-            .order_by_desc(runbook::Column::Version)
-            .one(db)
-            .await?
-        {
-            return Ok(rb);
-        }
-    }
-    runbook::Entity::find()
+    let chain = orgs::chain(db, org_id).await?;
+    runbook_in_force_along(db, &chain, kind).await
+}
+
+/// As [`runbook_in_force`], for a chain already read: one query.
+pub async fn runbook_in_force_along(
+    db: &impl ConnectionTrait,
+    chain: &[i64],
+    kind: IncidentKind,
+) -> Result<runbook::Model, AppError> {
+    let candidates = runbook::Entity::find()
         .filter(runbook::Column::Kind.eq(kind.as_str()))
-        .filter(runbook::Column::OrgId.is_null())
+        .filter(
+            Condition::any()
+                .add(runbook::Column::OrgId.is_in(chain.to_vec()))
+                .add(runbook::Column::OrgId.is_null()),
+        )
         .order_by_desc(runbook::Column::Version)
-        .one(db)
-        .await?
+        .all(db)
+        .await?;
+    chain
+        .iter()
+        .map(Some)
+        .chain([None])
+        .find_map(|owner| {
+            candidates
+                .iter()
+                .find(|r| r.org_id.as_ref() == owner && r.version > 0)
+                .cloned()
+        })
         .ok_or_else(|| super::errors::internal("runbook", &"no national runbook"))
 }
 
@@ -133,8 +144,16 @@ impl Router {
         org_id: i64,
         at: OffsetDateTime,
     ) -> Result<Router, AppError> {
-        let mut chain = vec![org_id];
-        chain.extend(orgs::ancestors(db, org_id).await?);
+        let chain = orgs::chain(db, org_id).await?;
+        Router::along(db, chain, at).await
+    }
+
+    /// For a chain already read (the organisation first, then its ancestors).
+    pub async fn along(
+        db: &impl ConnectionTrait,
+        chain: Vec<i64>,
+        at: OffsetDateTime,
+    ) -> Result<Router, AppError> {
         let names = organisation::Entity::find()
             .filter(organisation::Column::Id.is_in(chain.clone()))
             .all(db)
@@ -261,7 +280,7 @@ fn bounded(raw: &str, what: &str, max: usize, required: bool) -> Result<String, 
 }
 
 /// A declaration read, checked and routed, ready to be written.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Prepared {
     reference: String,
     org_id: i64,
@@ -292,6 +311,7 @@ async fn prepare(
     db: &impl ConnectionTrait,
     actor: &User,
     org: &organisation::Model,
+    chain: &[i64],
     input: &DeclareInput,
     parent: Option<i64>,
 ) -> Result<Prepared, AppError> {
@@ -302,14 +322,14 @@ async fn prepare(
     let personal_data = input
         .personal_data
         .unwrap_or(input.kind == IncidentKind::DataBreach);
-    let rb = runbook_in_force(db, org.id, input.kind).await?;
+    let rb = runbook_in_force_along(db, chain, input.kind).await?;
     let steps = runbook_step::Entity::find()
         .filter(runbook_step::Column::RunbookId.eq(rb.id))
         .order_by_asc(runbook_step::Column::Position)
         .all(db)
         .await?;
-    let router = Router::load(db, org.id, now).await?;
-    let policy = escalation::policy_for(db, org.id).await?;
+    let router = Router::along(db, chain.to_vec(), now).await?;
+    let policy = escalation::policy_along(db, chain).await?;
     let task_deadlines = steps
         .iter()
         .map(|s| {
@@ -392,50 +412,22 @@ async fn prepare(
 /// Writes a prepared declaration: the incident, all its tasks, its command roles, the first
 /// timeline entry and the audit record. The caller owns the transaction.
 async fn write(db: &impl ConnectionTrait, p: Prepared) -> Result<(i64, String), AppError> {
+    // Seven statements, whatever the runbook's length: each insert takes all its rows.
     let inc = p.incident.insert(db).await?;
     let now = inc.declared_at;
-    if !p.tasks.is_empty() {
+    let made = if p.tasks.is_empty() {
+        Vec::new()
+    } else {
         task::Entity::insert_many(p.tasks.into_iter().map(|mut t| {
             t.incident_id = Set(inc.id);
             t
         }))
-        .exec(db)
-        .await?;
-        // Every task escalates from now on, and its assignee finds it in their inbox.
-        let made = task::Entity::find()
-            .filter(task::Column::IncidentId.eq(inc.id))
-            .all(db)
-            .await?;
-        let tracking: Vec<_> = made
-            .iter()
-            .map(|t| {
-                escalation::tracking(
-                    escalation::TASK,
-                    t.id,
-                    inc.id,
-                    p.org_id,
-                    p.task_deadlines.get(&t.position).copied().flatten(),
-                    now,
-                )
-            })
-            .collect();
-        escalation_row::Entity::insert_many(tracking)
-            .exec(db)
-            .await?;
-        let told: Vec<_> = made
-            .iter()
-            .filter_map(|t| {
-                t.assignee_id
-                    .map(|a| escalation::assigned(t, a, &p.reference, now))
-            })
-            .collect();
-        if !told.is_empty() {
-            notification::Entity::insert_many(told)
-                .exec_without_returning(db)
-                .await?;
-        }
-    }
-    if !p.commands.is_empty() {
+        .exec_with_returning(db)
+        .await?
+    };
+    let commands = if p.commands.is_empty() {
+        Vec::new()
+    } else {
         incident_command::Entity::insert_many(p.commands.iter().map(|(c, person)| {
             incident_command::ActiveModel {
                 incident_id: Set(inc.id),
@@ -446,28 +438,55 @@ async fn write(db: &impl ConnectionTrait, p: Prepared) -> Result<(i64, String), 
                 ..Default::default()
             }
         }))
-        .exec(db)
-        .await?;
-        // The Gold commander acknowledges taking command, or it escalates.
-        if let Some(gold) = incident_command::Entity::find()
-            .filter(incident_command::Column::IncidentId.eq(inc.id))
-            .filter(incident_command::Column::Command.eq(Command::Gold.as_str()))
-            .one(db)
-            .await?
-        {
+        .exec_with_returning(db)
+        .await?
+    };
+    // Every task escalates from now on, and so does the Gold commander's acknowledgement.
+    let mut tracking: Vec<_> = made
+        .iter()
+        .map(|t| {
             escalation::tracking(
-                escalation::COMMAND,
-                gold.id,
+                escalation::TASK,
+                t.id,
                 inc.id,
                 p.org_id,
-                p.command_deadline,
+                p.task_deadlines.get(&t.position).copied().flatten(),
                 now,
             )
-            .insert(db)
-            .await?;
-        }
+        })
+        .collect();
+    if let Some(gold) = commands
+        .iter()
+        .find(|c| c.command == Command::Gold.as_str())
+    {
+        tracking.push(escalation::tracking(
+            escalation::COMMAND,
+            gold.id,
+            inc.id,
+            p.org_id,
+            p.command_deadline,
+            now,
+        ));
     }
-    timeline::append(db, inc.id, Some(p.actor), "declared", p.detail).await?;
+    if !tracking.is_empty() {
+        escalation_row::Entity::insert_many(tracking)
+            .exec_without_returning(db)
+            .await?;
+    }
+    // Each assignee finds the task in their inbox.
+    let told: Vec<_> = made
+        .iter()
+        .filter_map(|t| {
+            t.assignee_id
+                .map(|a| escalation::assigned(t, a, &p.reference, now))
+        })
+        .collect();
+    if !told.is_empty() {
+        notification::Entity::insert_many(told)
+            .exec_without_returning(db)
+            .await?;
+    }
+    timeline::append_first(db, inc.id, Some(p.actor), "declared", p.detail).await?;
     audit::record(
         db,
         audit::Event {
@@ -487,7 +506,7 @@ async fn declaring_org(
     db: &impl ConnectionTrait,
     user: &User,
     org_code: Option<&str>,
-) -> Result<organisation::Model, AppError> {
+) -> Result<(organisation::Model, Vec<i64>), AppError> {
     let org = match org_code.map(str::trim).filter(|c| !c.is_empty()) {
         Some(code) => orgs::find_by_code(db, code)
             .await?
@@ -500,10 +519,13 @@ async fn declaring_org(
                 .ok_or(AppError::NotFound)?
         }
     };
-    if !access::within(&access::readable_orgs(db, user).await?, org.id) {
+    // Readable when the person is a national admin or holds a grant at the organisation or
+    // any ancestor: the chain answers that without reading the whole tree.
+    let chain = orgs::chain(db, org.id).await?;
+    if !user.is_national_admin() && !user.grants.iter().any(|(g, _)| chain.contains(g)) {
         return Err(AppError::NotFound);
     }
-    Ok(org)
+    Ok((org, chain))
 }
 
 /// Declares an incident and gives out its tasks, in one transaction. Returns the reference.
@@ -513,8 +535,8 @@ pub async fn declare(
     user: &User,
     input: DeclareInput,
 ) -> Result<String, AppError> {
-    let org = declaring_org(db, user, input.org_code.as_deref()).await?;
-    let prepared = prepare(db, user, &org, &input, None).await?;
+    let (org, chain) = declaring_org(db, user, input.org_code.as_deref()).await?;
+    let prepared = prepare(db, user, &org, &chain, &input, None).await?;
     let txn = db.begin().await?;
     let (_, reference) = write(&txn, prepared).await?;
     txn.commit().await?;
@@ -559,8 +581,8 @@ impl Declarations {
         user: &User,
         input: DeclareInput,
     ) -> Result<String, AppError> {
-        let org = declaring_org(db, user, input.org_code.as_deref()).await?;
-        let prepared = prepare(db, user, &org, &input, None).await?;
+        let (org, chain) = declaring_org(db, user, input.org_code.as_deref()).await?;
+        let prepared = prepare(db, user, &org, &chain, &input, None).await?;
         let (reply, answer) = oneshot::channel();
         self.tx
             .send((prepared, reply))
@@ -571,42 +593,34 @@ impl Declarations {
 }
 
 async fn write_batch(db: &DatabaseConnection, batch: Vec<Job>) {
-    let txn = match db.begin().await {
-        Ok(t) => t,
-        Err(e) => {
-            let err = super::errors::internal("declaration batch", &e);
-            for (_, reply) in batch {
-                let _ = reply.send(Err(err.clone()));
-            }
-            return;
+    // The common case: every declaration in one transaction, one durable commit.
+    let references: Vec<String> = batch.iter().map(|(p, _)| p.reference.clone()).collect();
+    let together = async {
+        let txn = db.begin().await?;
+        for (p, _) in &batch {
+            write(&txn, p.clone()).await?;
         }
-    };
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for (prepared, reply) in batch {
-        let outcome = match txn.begin().await {
-            Ok(sp) => match write(&sp, prepared).await {
-                Ok((_, reference)) => sp.commit().await.map(|_| reference).map_err(Into::into),
-                Err(e) => {
-                    let _ = sp.rollback().await;
-                    Err(e)
-                }
-            },
-            Err(e) => Err(e.into()),
-        };
-        outcomes.push((reply, outcome));
+        txn.commit().await?;
+        Ok::<(), AppError>(())
     }
-    match txn.commit().await {
-        Ok(()) => {
-            for (reply, outcome) in outcomes {
-                let _ = reply.send(outcome);
-            }
+    .await;
+    if together.is_ok() {
+        for ((_, reply), reference) in batch.into_iter().zip(references) {
+            let _ = reply.send(Ok(reference));
         }
-        Err(e) => {
-            let err = super::errors::internal("declaration commit", &e);
-            for (reply, _) in outcomes {
-                let _ = reply.send(Err(err.clone()));
-            }
+        return;
+    }
+    // Something in the batch failed (and the whole batch rolled back): write each alone, so
+    // one bad declaration cannot take the others with it.
+    for (p, reply) in batch {
+        let one = async {
+            let txn = db.begin().await?;
+            let (_, reference) = write(&txn, p).await?;
+            txn.commit().await?;
+            Ok::<String, AppError>(reference)
         }
+        .await;
+        let _ = reply.send(one);
     }
 }
 
@@ -1776,7 +1790,8 @@ pub async fn open_linked(
             systems: inc.systems.clone(),
             personal_data: Some(inc.personal_data),
         };
-        prepared.push(prepare(db, user, client, &input, Some(inc.id)).await?);
+        let chain = orgs::chain(db, client.id).await?;
+        prepared.push(prepare(db, user, client, &chain, &input, Some(inc.id)).await?);
     }
     let txn = db.begin().await?;
     touch(&txn, inc.id).await?;

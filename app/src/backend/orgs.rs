@@ -320,6 +320,42 @@ pub async fn ancestors(db: &impl ConnectionTrait, org_id: i64) -> Result<Vec<i64
     Ok(chain)
 }
 
+/// The organisation and its ancestors, nearest first, in one recursive query (portable:
+/// SQLite and PostgreSQL both run `WITH RECURSIVE`). The depth bound stops a corrupt cycle.
+pub async fn chain(db: &impl ConnectionTrait, org_id: i64) -> Result<Vec<i64>, AppError> {
+    use sea_orm::{DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let p = if backend == DbBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let sql = format!(
+        "WITH RECURSIVE up(id, depth) AS (\
+           SELECT CAST({p} AS BIGINT), 0 \
+           UNION ALL \
+           SELECT l.parent_id, up.depth + 1 FROM org_link l JOIN up ON l.child_id = up.id \
+           WHERE l.valid_to IS NULL AND up.depth < 16\
+         ) SELECT id FROM up ORDER BY depth"
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [org_id.into()],
+        ))
+        .await?;
+    let mut out: Vec<i64> = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: i64 = r.try_get("", "id")?;
+        if out.contains(&id) {
+            break; // a cycle in corrupt data
+        }
+        out.push(id);
+    }
+    Ok(out)
+}
+
 /// Records that a supplier serves an organisation; returns whether it was new.
 #[tracing::instrument(skip_all, err)]
 pub async fn link_supplier(

@@ -84,6 +84,74 @@ pub async fn append(
     Ok(())
 }
 
+/// Appends several entries to one incident's timeline at once, chained in order: one read of
+/// the last hash, one insert.
+pub async fn append_many(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+    entries: Vec<(Option<i64>, String, String)>,
+) -> Result<(), AppError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut prev = incident_event::Entity::find()
+        .filter(incident_event::Column::IncidentId.eq(incident_id))
+        .order_by_desc(incident_event::Column::Id)
+        .limit(1)
+        .one(db)
+        .await?
+        .and_then(|e| e.hash)
+        .unwrap_or_else(|| GENESIS.to_owned());
+    let at = now();
+    let rows: Vec<incident_event::ActiveModel> = entries
+        .into_iter()
+        .map(|(actor, kind, detail)| {
+            let h = hash(&prev, incident_id, at, actor, &kind, &detail);
+            let row = incident_event::ActiveModel {
+                incident_id: Set(incident_id),
+                at: Set(at),
+                actor_id: Set(actor),
+                kind: Set(kind),
+                detail: Set(detail),
+                prev_hash: Set(Some(std::mem::replace(&mut prev, h.clone()))),
+                hash: Set(Some(h)),
+                ..Default::default()
+            };
+            row
+        })
+        .collect();
+    incident_event::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Appends the first entry of a new incident's timeline (no read: its predecessor is the
+/// genesis). The unique index refuses it if the incident already has a first entry.
+pub async fn append_first(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+    actor: Option<i64>,
+    kind: &str,
+    detail: String,
+) -> Result<(), AppError> {
+    let at = now();
+    let hash = hash(GENESIS, incident_id, at, actor, kind, &detail);
+    incident_event::ActiveModel {
+        incident_id: Set(incident_id),
+        at: Set(at),
+        actor_id: Set(actor),
+        kind: Set(kind.to_owned()),
+        detail: Set(detail),
+        prev_hash: Set(Some(GENESIS.to_owned())),
+        hash: Set(Some(hash)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
 /// Checks one incident's chain. `Ok(entries)` when whole, else the first broken entry's
 /// position (1-based) and what is wrong with it.
 pub async fn verify(
