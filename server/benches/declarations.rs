@@ -6,6 +6,7 @@
 //! 2. declarations through the group-committing writer the server uses: 50 concurrent
 //!    clients, a 20-step runbook in force, each declaration routed and written whole;
 //! 3. for comparison, the same load with one transaction per declaration.
+//!
 //! Rates, p50/p99 latency and the ratio to the raw rate are printed.
 
 use std::sync::Arc;

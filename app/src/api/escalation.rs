@@ -213,3 +213,17 @@ pub async fn set_webhook(
         .await,
     )
 }
+
+/// Tasks and command acknowledgements nobody acknowledged along the whole escalation path,
+/// in the organisations the caller can see: (incident, what, organisation, since).
+#[server(endpoint = "escalation/flagged")]
+pub async fn flagged() -> Result<Vec<(String, String, String, String)>, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::escalation::flagged(&state.db, &user).await
+        }
+        .await,
+    )
+}

@@ -68,6 +68,9 @@ impl Clock for ManualClock {
     }
 }
 
+/// A timeline entry waiting to be written: (actor, kind, text).
+type TimelineEntry = (Option<i64>, String, String);
+
 pub const TASK: &str = "task";
 pub const COMMAND: &str = "command";
 
@@ -307,7 +310,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -624,11 +627,11 @@ impl Engine {
         let mut routers: HashMap<i64, Router> = HashMap::new();
         let mut fixed: HashMap<String, Option<Router>> = HashMap::new();
         for e in rows {
-            if !policies.contains_key(&e.org_id) {
-                policies.insert(e.org_id, policy_for(&self.db, e.org_id).await?);
+            if let std::collections::hash_map::Entry::Vacant(v) = policies.entry(e.org_id) {
+                v.insert(policy_for(&self.db, e.org_id).await?);
             }
-            if !routers.contains_key(&e.org_id) {
-                routers.insert(e.org_id, Router::load(&self.db, e.org_id, now).await?);
+            if let std::collections::hash_map::Entry::Vacant(v) = routers.entry(e.org_id) {
+                v.insert(Router::load(&self.db, e.org_id, now).await?);
             }
             for l in &policies[&e.org_id].levels {
                 for t in &l.targets {
@@ -682,7 +685,7 @@ impl Engine {
         // Written together after the decisions: one insert for the outbox, one per incident
         // for its timeline.
         let mut outbox_rows: Vec<notification::ActiveModel> = Vec::new();
-        let mut lines: Vec<(i64, Vec<(Option<i64>, String, String)>)> = Vec::new();
+        let mut lines: Vec<(i64, Vec<TimelineEntry>)> = Vec::new();
         let mut line =
             |incident: i64, text: String| match lines.iter_mut().find(|(i, _)| *i == incident) {
                 Some((_, v)) => v.push((None, "escalation".to_owned(), text)),
@@ -976,73 +979,107 @@ impl Engine {
             .limit(200)
             .all(&self.db)
             .await?;
+        // Up to 16 at once, so one slow mail server or webhook does not hold up the rest.
+        use futures::StreamExt;
+        let results: Vec<Result<bool, AppError>> = futures::stream::iter(waiting)
+            .map(|n| self.deliver_one(n, now))
+            .buffer_unordered(16)
+            .collect()
+            .await;
         let mut attempted = 0;
-        for n in waiting {
-            // Claim it, so another instance does not send it at the same time.
-            let claimed = notification::Entity::update_many()
-                .filter(notification::Column::Id.eq(n.id))
-                .filter(notification::Column::Status.eq(n.status.clone()))
-                .filter(notification::Column::Attempts.eq(n.attempts))
-                .col_expr(notification::Column::Status, Expr::value("sending"))
-                .col_expr(
-                    notification::Column::ClaimedUntil,
-                    Expr::value(now + Duration::minutes(2)),
-                )
-                .exec(&self.db)
-                .await?
-                .rows_affected;
-            if claimed != 1 {
-                continue;
+        for r in results {
+            if r? {
+                attempted += 1;
             }
-            attempted += 1;
-            let outcome = match n.channel.as_str() {
-                "email" => {
-                    let to = match n.person_id {
-                        Some(p) => person::Entity::find_by_id(p)
-                            .one(&self.db)
-                            .await?
-                            .map(|p| p.email),
-                        None => None,
-                    };
-                    match to {
-                        Some(to) => {
-                            let mut body = n.body.clone();
-                            if n.subject == TASK {
-                                let key = signing_key(&self.db).await?;
-                                let token = sign_link(&key, n.id, now + Duration::hours(24));
-                                body.push_str(&format!(
-                                    "\n\nAcknowledge from here (you will be asked to confirm): {}/ack/{token}\nThe link works once and for 24 hours.",
-                                    self.delivery.public_url
-                                ));
-                            }
-                            self.delivery.email(&to, &n.title, &body).await
-                        }
-                        None => Err("the person has no email address".into()),
-                    }
-                }
-                "webhook" => {
-                    let id: i64 = n
-                        .recipient_key
-                        .trim_start_matches("webhook:")
-                        .parse()
-                        .unwrap_or(0);
-                    match webhook::Entity::find_by_id(id).one(&self.db).await? {
-                        Some(h) => {
-                            let payload: serde_json::Value =
-                                serde_json::from_str(&n.body).unwrap_or_default();
-                            self.delivery.post(&h, &payload).await
-                        }
-                        None => Err("the webhook was removed".into()),
-                    }
-                }
-                other => Err(format!("unknown channel {other}")),
-            };
-            self.record(&n, outcome).await?;
         }
         Ok(attempted)
     }
 
+    /// Claims one notification and tries to deliver it; false when another instance has it.
+    async fn deliver_one(
+        &self,
+        n: notification::Model,
+        now: OffsetDateTime,
+    ) -> Result<bool, AppError> {
+        // Claim it, so another instance does not send it at the same time.
+        let claimed = notification::Entity::update_many()
+            .filter(notification::Column::Id.eq(n.id))
+            .filter(notification::Column::Status.eq(n.status.clone()))
+            .filter(notification::Column::Attempts.eq(n.attempts))
+            .col_expr(notification::Column::Status, Expr::value("sending"))
+            .col_expr(
+                notification::Column::ClaimedUntil,
+                Expr::value(now + Duration::minutes(2)),
+            )
+            .exec(&self.db)
+            .await?
+            .rows_affected;
+        if claimed != 1 {
+            return Ok(false);
+        }
+        let outcome = match n.channel.as_str() {
+            "email" => {
+                let to = match n.person_id {
+                    Some(p) => person::Entity::find_by_id(p)
+                        .one(&self.db)
+                        .await?
+                        .map(|p| p.email),
+                    None => None,
+                };
+                match to {
+                    Some(to) => {
+                        let mut body = n.body.clone();
+                        if n.subject == TASK {
+                            let key = signing_key(&self.db).await?;
+                            let token = sign_link(&key, n.id, now + Duration::hours(24));
+                            body.push_str(&format!(
+                                "\n\nAcknowledge from here (you will be asked to confirm): {}/ack/{token}\nThe link works once and for 24 hours.",
+                                self.delivery.public_url
+                            ));
+                        }
+                        self.delivery.email(&to, &n.title, &body).await
+                    }
+                    None => Err("the person has no email address".into()),
+                }
+            }
+            "webhook" => {
+                let id: i64 = n
+                    .recipient_key
+                    .trim_start_matches("webhook:")
+                    .parse()
+                    .unwrap_or(0);
+                match webhook::Entity::find_by_id(id).one(&self.db).await? {
+                    Some(h) => {
+                        let payload: serde_json::Value =
+                            serde_json::from_str(&n.body).unwrap_or_default();
+                        self.delivery.post(&h, &payload).await
+                    }
+                    None => Err("the webhook was removed".into()),
+                }
+            }
+            other => Err(format!("unknown channel {other}")),
+        };
+        self.record(&n, outcome).await?;
+        Ok(true)
+    }
+
+    /// Records an attempt. Two attempts on one incident at once may race for the next place
+    /// on its timeline (the unique index lets one win), so the loser tries again.
     async fn record(
+        &self,
+        n: &notification::Model,
+        outcome: Result<String, String>,
+    ) -> Result<(), AppError> {
+        let mut tries = 0;
+        loop {
+            match self.record_once(n, outcome.clone()).await {
+                Err(AppError::Conflict(_)) if tries < 5 => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn record_once(
         &self,
         n: &notification::Model,
         outcome: Result<String, String>,
@@ -1191,7 +1228,7 @@ pub fn levels_from(input: &[LevelInput], role_keys: &[String]) -> Result<Vec<Lev
     let mut out = Vec::new();
     for (i, l) in input.iter().enumerate() {
         let n = i + 1;
-        if l.remove.is_some() || l.role.trim().is_empty() {
+        if l.remove.is_some() || (l.role.trim().is_empty() && l.person_email.trim().is_empty()) {
             continue;
         }
         let minutes: i32 = l.timeout_minutes.trim().parse().map_err(|_| {
@@ -1201,6 +1238,14 @@ pub fn levels_from(input: &[LevelInput], role_keys: &[String]) -> Result<Vec<Lev
             return Err(format!("Level {n}: allow between 1 minute and 24 hours."));
         }
         let key = l.role.trim();
+        if key.is_empty() {
+            // A named person only: filled in by the caller, who can look people up.
+            out.push(LevelSpec {
+                timeout_seconds: minutes * 60,
+                targets: Vec::new(),
+            });
+            continue;
+        }
         if !role_keys.iter().any(|k| k == key) {
             return Err(format!("Level {n}: choose a role from the catalogue."));
         }
@@ -1277,10 +1322,17 @@ pub async fn policy_view(
     for l in &policy.levels {
         let mut targets = Vec::new();
         let mut stop: Option<String> = None;
+        let mut person_email: Option<String> = None;
         for t in &l.targets {
             match t {
                 Target::Person { id } => {
                     let n = person_name(*id).await?;
+                    if person_email.is_none() {
+                        person_email = person::Entity::find_by_id(*id)
+                            .one(db)
+                            .await?
+                            .map(|p| p.email);
+                    }
                     stop.get_or_insert(n.clone());
                     targets.push((n.clone(), n));
                 }
@@ -1319,6 +1371,7 @@ pub async fn policy_view(
             timeout_minutes: l.timeout_seconds / 60,
             targets,
             specs: l.targets.clone(),
+            person_email,
         });
     }
     path.dedup();
@@ -1384,7 +1437,27 @@ pub async fn save_policy_for(
         .into_iter()
         .map(|r| r.key)
         .collect();
-    let levels = levels_from(input, &keys).map_err(AppError::Invalid)?;
+    let mut levels = levels_from(input, &keys).map_err(AppError::Invalid)?;
+    // Named people, by email, added to their level.
+    let kept: Vec<&LevelInput> = input
+        .iter()
+        .filter(|l| {
+            l.remove.is_none() && !(l.role.trim().is_empty() && l.person_email.trim().is_empty())
+        })
+        .collect();
+    for (level, l) in levels.iter_mut().zip(kept) {
+        let email = l.person_email.trim();
+        if email.is_empty() {
+            continue;
+        }
+        let p = super::people::find_by_email(db, email)
+            .await?
+            .filter(|p| !p.disabled)
+            .ok_or_else(|| {
+                AppError::Invalid(format!("Nobody with the email {email} can be told."))
+            })?;
+        level.targets.push(Target::Person { id: p.id });
+    }
     for l in &levels {
         for t in &l.targets {
             if let Target::Role {
@@ -1622,4 +1695,54 @@ pub async fn set_webhook(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Tasks and command acknowledgements nobody acknowledged along the whole path, in the
+/// organisations the caller can see: (incident reference, what, organisation, since).
+pub async fn flagged(
+    db: &impl ConnectionTrait,
+    user: &super::access::User,
+) -> Result<Vec<(String, String, String, String)>, AppError> {
+    use super::access;
+    use super::entity::organisation;
+    let scope = access::readable_orgs(db, user).await?;
+    let rows = escalation::Entity::find()
+        .filter(escalation::Column::Flagged.eq(true))
+        .filter(escalation::Column::AcknowledgedAt.is_null())
+        .order_by_desc(escalation::Column::UpdatedAt)
+        .limit(500)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|e| access::within(&scope, e.org_id))
+        .collect::<Vec<_>>();
+    let mut out = Vec::new();
+    for e in rows {
+        let title = match e.subject.as_str() {
+            TASK => task::Entity::find_by_id(e.subject_id)
+                .one(db)
+                .await?
+                .map(|t| t.title)
+                .unwrap_or_default(),
+            _ => "Gold to acknowledge command".to_owned(),
+        };
+        let reference = incident::Entity::find_by_id(e.incident_id)
+            .one(db)
+            .await?
+            .map(|i| i.reference)
+            .unwrap_or_default();
+        let org = organisation::Entity::find_by_id(e.org_id)
+            .one(db)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default();
+        let since = e
+            .updated_at
+            .format(time::macros::format_description!(
+                "[day padding:none] [month repr:short] [year] [hour]:[minute] UTC"
+            ))
+            .unwrap_or_default();
+        out.push((reference, title, org, since));
+    }
+    Ok(out)
 }

@@ -107,7 +107,7 @@ pub async fn append_many(
         .into_iter()
         .map(|(actor, kind, detail)| {
             let h = hash(&prev, incident_id, at, actor, &kind, &detail);
-            let row = incident_event::ActiveModel {
+            incident_event::ActiveModel {
                 incident_id: Set(incident_id),
                 at: Set(at),
                 actor_id: Set(actor),
@@ -116,8 +116,7 @@ pub async fn append_many(
                 prev_hash: Set(Some(std::mem::replace(&mut prev, h.clone()))),
                 hash: Set(Some(h)),
                 ..Default::default()
-            };
-            row
+            }
         })
         .collect();
     incident_event::Entity::insert_many(rows)

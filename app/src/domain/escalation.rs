@@ -104,6 +104,9 @@ pub struct LevelInput {
     /// here (the organisation or the nearest above), above (from the parent up), or an ODS code.
     #[serde(default)]
     pub scope: String,
+    /// A named person to tell as well (or instead), by email.
+    #[serde(default)]
+    pub person_email: String,
     #[serde(default)]
     pub remove: Option<String>,
 }
@@ -133,6 +136,8 @@ pub struct LevelView {
     pub targets: Vec<(String, String)>,
     /// The raw targets, for the editor.
     pub specs: Vec<Target>,
+    /// The email of the level's named person, if any, for the editor.
+    pub person_email: Option<String>,
 }
 
 /// One notification in a person's inbox.

@@ -878,3 +878,117 @@ async fn the_gold_commander_acknowledges_or_is_escalated_past() {
                 && l.contains("escalated to level 1"))
     );
 }
+
+#[tokio::test]
+async fn a_person_who_turned_email_off_gets_the_inbox_only() {
+    let app = spawn_app().await.with_demo().await;
+    let sink = smtp_sink().await;
+    let gareth = app.enrolled(GARETH).await;
+    let off = app.post_with(&gareth, "/api/me/set_prefs", &[]).await;
+    assert_eq!(off.status(), 200);
+    let prefs: bool = app
+        .post_with(&gareth, "/api/me/prefs", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!prefs);
+    let nadia = signed_in(&app, NADIA).await;
+    let reference = declare(&app, &nadia).await;
+    let triage = first_task(&app, &reference).await;
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let e = engine(&app, clock.clone(), Some(sink.port)).await;
+    clock.advance(Duration::minutes(16));
+    e.decide_due().await.unwrap();
+    let level1 = notes_for(&app, triage.id, 1).await;
+    assert!(level1.iter().any(|n| n.channel == "inbox"));
+    assert!(level1.iter().all(|n| n.channel != "email"), "{level1:?}");
+    // The inbox shows it, unread, and marking it read clears the count.
+    let unread: u64 = app
+        .post_with(&gareth, "/api/inbox/unread", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(unread >= 1);
+    let items: serde_json::Value = app
+        .post_with(&gareth, "/api/inbox/list", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["title"].as_str().unwrap().starts_with("Escalated to you"))
+    );
+    assert_eq!(
+        app.post_with(&gareth, "/api/inbox/read", &[])
+            .await
+            .status(),
+        200
+    );
+    let unread: u64 = app
+        .post_with(&gareth, "/api/inbox/unread", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unread, 0);
+}
+
+#[tokio::test]
+async fn a_webhook_that_never_answers_times_out_and_is_retried_later() {
+    let app = spawn_app().await.with_demo().await;
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let practice = app::backend::orgs::find_by_code(&app.db, "G85028")
+        .await
+        .unwrap()
+        .unwrap();
+    webhook::ActiveModel {
+        org_id: Set(practice.id),
+        url: Set(url),
+        secret: Set("silent".into()),
+        enabled: Set(true),
+        updated_at: Set(OffsetDateTime::now_utc()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let nadia = signed_in(&app, NADIA).await;
+    let reference = declare(&app, &nadia).await;
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let e = engine(&app, clock.clone(), None).await;
+    clock.advance(Duration::minutes(16));
+    e.decide_due().await.unwrap();
+    let started = std::time::Instant::now();
+    e.deliver_due().await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let hooks = notification::Entity::find()
+        .filter(notification::Column::Channel.eq("webhook"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        hooks
+            .iter()
+            .all(|n| n.status == "pending" && n.attempts == 1)
+    );
+    assert!(
+        timeline(&app, &reference)
+            .await
+            .iter()
+            .any(|l| l.contains("did not answer within 5 seconds"))
+    );
+}

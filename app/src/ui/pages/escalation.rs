@@ -122,7 +122,7 @@ fn PolicyEditor(
     roles: Vec<RoleView>,
     save: ServerAction<SavePolicy>,
 ) -> impl IntoView {
-    let mut rows: Vec<Option<(i32, String, String)>> = p
+    let mut rows: Vec<Option<(i32, String, String, String)>> = p
         .levels
         .iter()
         .map(|l| {
@@ -137,7 +137,12 @@ fn PolicyEditor(
                 ),
                 _ => (String::new(), "here".into()),
             };
-            Some((l.timeout_minutes, role, scope))
+            Some((
+                l.timeout_minutes,
+                role,
+                scope,
+                l.person_email.clone().unwrap_or_default(),
+            ))
         })
         .collect();
     rows.extend([None, None]);
@@ -153,7 +158,9 @@ fn PolicyEditor(
                 let n = i + 1;
                 let f = |k: &str| format!("levels[{i}][{k}]");
                 let id = |k: &str| format!("level-{n}-{k}");
-                let (minutes, role, scope) = r.clone().unwrap_or((15, String::new(), "above".into()));
+                let (minutes, role, scope, email) = r
+                    .clone()
+                    .unwrap_or((15, String::new(), "above".into(), String::new()));
                 view! {
                     <fieldset class="fieldset step-fieldset">
                         <legend>{if r.is_some() { format!("Level {n}") } else { format!("New level ({n})") }}</legend>
@@ -167,6 +174,10 @@ fn PolicyEditor(
                         <div class="form-group">
                             <label for=id("scope")>"Where: here, above, or an ODS code"</label>
                             <input id=id("scope") name=f("scope") type="text" value=scope/>
+                        </div>
+                        <div class="form-group">
+                            <label for=id("person")>"And/or a named person (email)"</label>
+                            <input id=id("person") name=f("person_email") type="email" autocomplete="off" value=email/>
                         </div>
                         <div class="form-group">
                             <label for=id("minutes")>"Minutes to acknowledge"</label>

@@ -254,7 +254,7 @@ fn Commands(
                                 <th scope="row">{c.command.label()}</th>
                                 <td>
                                     {c.person.clone().unwrap_or_else(|| "Nobody yet".into())}
-                                    {(c.command == Command::Gold && c.person.is_some()).then(|| if c.acknowledged { " (acknowledged)" } else { " (not yet acknowledged)" })}
+                                    {(c.command == Command::Gold && c.person.is_some()).then_some(if c.acknowledged { " (acknowledged)" } else { " (not yet acknowledged)" })}
                                     {(c.command == Command::Gold && c.mine && !c.acknowledged).then(|| view! {
                                         <ActionForm action=ack attr:class="inline-form">
                                             <input type="hidden" name="reference" value=ack_ref.clone()/>
@@ -638,6 +638,7 @@ pub fn IncidentsPage() -> impl IntoView {
         <h1>"Incidents"</h1>
         <p><a class="button button--warning" href="/declare">"Declare an incident"</a></p>
         <p><a href="/runbooks">"Runbooks"</a>" · "<a href="/admin/timelines">"Check timeline integrity (admins)"</a></p>
+        <Flagged/>
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
@@ -655,6 +656,33 @@ pub fn IncidentsPage() -> impl IntoView {
                     }.into_any(),
                     Err(e) => view! { <p class="error-summary" role="alert">{e.to_string()}</p> }.into_any(),
                 }
+            })}
+        </Suspense>
+    }
+}
+
+/// What nobody acknowledged along the whole escalation path: shown to everyone who can see
+/// those organisations, national teams included.
+#[component]
+fn Flagged() -> impl IntoView {
+    let rows = Resource::new(|| (), |_| crate::api::escalation::flagged());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                rows.await.ok().filter(|r| !r.is_empty()).map(|r| view! {
+                    <section aria-labelledby="flagged-heading" class="do-now">
+                        <h2 id="flagged-heading">"Not acknowledged after the whole escalation path"</h2>
+                        <table class="table">
+                            <caption class="visually-hidden">"Unacknowledged nationally"</caption>
+                            <thead><tr><th scope="col">"Incident"</th><th scope="col">"What"</th><th scope="col">"Organisation"</th><th scope="col">"Since"</th></tr></thead>
+                            <tbody>
+                                {r.into_iter().map(|(reference, what, org, since)| view! {
+                                    <tr><th scope="row"><a href=format!("/incidents/{reference}")>{reference.clone()}</a></th><td>{what}</td><td>{org}</td><td>{since}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </section>
+                })
             })}
         </Suspense>
     }
