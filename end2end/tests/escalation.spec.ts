@@ -1,6 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { signInAndEnrol } from './helpers';
+import { signIn, signInAndEnrol } from './helpers';
 
 const DANA = 'dana.whitlock@demo.wardline.test';
 
@@ -43,4 +43,28 @@ test('an admin reads an escalation path in words, sets the practice its own, add
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   await page.reload();
   await expect(page.getByLabel('Also email me when a task is escalated to me')).not.toBeChecked();
+});
+
+test('the inbox count in the header rises by itself when a task arrives', async ({ browser }) => {
+  const tom = await (await browser.newContext()).newPage();
+  const helen = await (await browser.newContext()).newPage();
+  await signIn(tom, 'tom.okafor@demo.wardline.test', '/orgs');
+  const listening = tom.waitForRequest(/\/live\/tasks/);
+  await tom.goto('/orgs');
+  await listening;
+  const inbox = tom.getByRole('link', { name: /^Inbox/ });
+  await expect(inbox).toBeVisible();
+  const before = Number(((await inbox.textContent()) ?? '').match(/\((\d+) unread\)/)?.[1] ?? '0');
+
+  await signIn(helen, 'helen.marsh@demo.wardline.test', '/orgs');
+  await helen.goto('/declare');
+  await helen.getByLabel('A ransom message is on a screen, or files will not open').check();
+  await helen.getByLabel('Where is it happening?').fill('Pharmacy');
+  await helen.getByRole('button', { name: 'Declare incident' }).click();
+  await expect(helen.getByRole('heading', { level: 1 })).toContainText('Ransomware');
+
+  await expect(inbox).toHaveText(/Inbox \(\d+ unread\)/);
+  const after = Number(((await inbox.textContent()) ?? '').match(/\((\d+) unread\)/)![1]);
+  expect(after).toBeGreaterThan(before);
+  expect(tom.url()).toMatch(/\/orgs$/);
 });

@@ -167,14 +167,9 @@ mod tests {
     fn the_path_runs_level_by_level_then_repeats_then_flags() {
         let mut at = (0, 0);
         let mut seen = Vec::new();
-        loop {
-            match next(at.0, at.1, 3, 1) {
-                Next::Notify { level, round } => {
-                    seen.push((level, round));
-                    at = (level, round);
-                }
-                Next::Flag => break,
-            }
+        while let Next::Notify { level, round } = next(at.0, at.1, 3, 1) {
+            seen.push((level, round));
+            at = (level, round);
         }
         assert_eq!(seen, [(1, 0), (2, 0), (3, 0), (1, 1), (2, 1), (3, 1)]);
         assert_eq!(next(0, 0, 0, 5), Next::Flag, "no levels: flag at once");

@@ -291,6 +291,28 @@ async fn after_the_last_level_and_its_repeat_the_task_is_flagged_and_nothing_mor
             .iter()
             .any(|l| l.contains("flagged for national attention"))
     );
+    // Listed for everyone who can see the practice, national teams included; not for others.
+    let listed: serde_json::Value = app
+        .post_with(&nadia, "/api/escalation/flagged", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r[0] == reference.as_str() && r[1] == "Triage and declare the incident level")
+    );
+    let sam = signed_in(&app, "sam.whitfield@demo.wardline.test").await;
+    let elsewhere: serde_json::Value = app
+        .post_with(&sam, "/api/escalation/flagged", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(elsewhere.as_array().unwrap().is_empty());
     clock.advance(Duration::hours(10));
     assert_eq!(e.decide_due().await.unwrap(), 0);
 }
