@@ -99,20 +99,22 @@ fn Reminders() -> impl IntoView {
     }
 }
 
-/// "Inbox", with the unread count, kept live.
+/// "Inbox", with the unread count, kept live. The count is fetched in the browser only, so
+/// the server renders plain "Inbox" and hydration always matches.
 #[component]
 fn InboxLink() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     crate::ui::components::live::listen("/live/tasks".into(), tick);
-    let unread = Resource::new(move || tick.get(), |_| crate::api::escalation::unread());
+    let unread = LocalResource::new(move || {
+        tick.track();
+        crate::api::escalation::unread()
+    });
     view! {
-        <Transition fallback=|| view! { <A href="/inbox">"Inbox"</A> }>
-            {move || Suspend::new(async move {
-                match unread.await {
-                    Ok(n) if n > 0 => view! { <A href="/inbox">{format!("Inbox ({n} unread)")}</A> }.into_any(),
-                    _ => view! { <A href="/inbox">"Inbox"</A> }.into_any(),
-                }
-            })}
-        </Transition>
+        <A href="/inbox">
+            {move || match unread.get() {
+                Some(Ok(n)) if n > 0 => format!("Inbox ({n} unread)"),
+                _ => "Inbox".to_owned(),
+            }}
+        </A>
     }
 }
