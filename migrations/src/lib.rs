@@ -11,6 +11,7 @@ mod m20261128_000005_create_import_jobs;
 mod m20261128_000006_create_incidents;
 mod m20261128_000007_incident_command_and_reports;
 mod m20261128_000008_create_escalation;
+mod m20261128_000009_create_assets;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_create_incidents::Migration),
             Box::new(m20261128_000007_incident_command_and_reports::Migration),
             Box::new(m20261128_000008_create_escalation::Migration),
+            Box::new(m20261128_000009_create_assets::Migration),
         ]
     }
 }

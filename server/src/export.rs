@@ -105,6 +105,44 @@ pub async fn incident_json(
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub struct AssetsQuery {
+    org: String,
+}
+
+/// An organisation's asset catalogue as CSV, in the import's columns.
+pub async fn assets_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<AssetsQuery>,
+) -> Response {
+    let result = async {
+        let user = access::current_user(&state, &session)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        if user.must_enrol_mfa() {
+            return Err(AppError::Forbidden);
+        }
+        state.limits.action(user.person_id, "export")?;
+        app::backend::assets::export_csv(&state.db, &user, &q.org).await
+    }
+    .await;
+    match result {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    attachment(&q.org, "csv").replace("wardline-chart-", "wardline-assets-"),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => error(e),
+    }
+}
+
 fn attachment(code: &str, ext: &str) -> String {
     let safe: String = code
         .chars()

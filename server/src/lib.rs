@@ -131,6 +131,7 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/export/chart.csv", axum::routing::get(export::chart_csv))
         .route("/export/chart.json", axum::routing::get(export::chart_json))
+        .route("/export/assets.csv", axum::routing::get(export::assets_csv))
         .route(
             "/export/incident.json",
             axum::routing::get(export::incident_json),

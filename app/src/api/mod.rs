@@ -3,6 +3,7 @@
 
 pub mod accountability;
 pub mod admin;
+pub mod assets;
 pub mod auth;
 pub mod escalation;
 pub mod incidents;

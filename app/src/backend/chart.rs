@@ -357,7 +357,7 @@ pub async fn overview(
 }
 
 /// A spreadsheet cell that cannot be read as a formula.
-fn cell(s: &str) -> String {
+pub(crate) fn cell(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

@@ -1,6 +1,7 @@
 //! Types both sides use: DTOs, validated newtypes and pure rules. No I/O.
 
 pub mod accountability;
+pub mod assets;
 pub mod auth;
 pub mod dates;
 pub mod escalation;

@@ -2,6 +2,8 @@
 
 pub mod access_grant;
 pub mod account;
+pub mod asset;
+pub mod asset_dependency;
 pub mod assignment;
 pub mod audit_event;
 pub mod delivery_attempt;

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod account;
+pub mod assets;
 pub mod chart;
 pub mod escalation;
 pub mod import;

@@ -1,0 +1,31 @@
+//! The asset catalogue: read, and imported from CSV by the organisation's admins.
+
+use leptos::prelude::*;
+
+use crate::domain::assets::{AssetImportReport, Catalogue};
+use crate::error::AppError;
+
+#[server(endpoint = "assets/catalogue")]
+pub async fn get_catalogue(org_code: String) -> Result<Catalogue, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::assets::catalogue(&state.db, &user, &org_code).await
+        }
+        .await,
+    )
+}
+
+/// Imports CSV text (header row first) into an organisation's catalogue.
+#[server(endpoint = "manage/assets/import")]
+pub async fn import_assets(org_code: String, csv: String) -> Result<AssetImportReport, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::assets::import_csv(&state.db, &user, &org_code, &csv).await
+        }
+        .await,
+    )
+}

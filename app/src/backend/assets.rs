@@ -1,0 +1,427 @@
+//! The asset catalogue: read per organisation, imported and exported as CSV with a report of
+//! every line refused and why. Good rows are kept; a bad row changes nothing.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use time::OffsetDateTime;
+
+use super::access::{self, User};
+use super::assignments::in_force_at;
+use super::entity::{asset, asset_dependency, assignment, organisation, person};
+use super::{audit, orgs};
+use crate::domain::assets::{
+    AssetImportReport, AssetView, COLUMNS, Catalogue, KINDS, parse_row, support,
+};
+use crate::domain::org::OrgKind;
+use crate::error::AppError;
+
+async fn readable_org(
+    db: &impl ConnectionTrait,
+    user: &User,
+    org_code: &str,
+) -> Result<organisation::Model, AppError> {
+    let org = orgs::find_by_code(db, org_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !access::within(&access::readable_orgs(db, user).await?, org.id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(org)
+}
+
+fn date(d: time::Date) -> String {
+    d.format(time::macros::format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
+}
+
+/// An organisation's catalogue, with support flags as of today.
+pub async fn catalogue(
+    db: &impl ConnectionTrait,
+    user: &User,
+    org_code: &str,
+) -> Result<Catalogue, AppError> {
+    let org = readable_org(db, user, org_code).await?;
+    let assets = asset::Entity::find()
+        .filter(asset::Column::OrgId.eq(org.id))
+        .order_by_asc(asset::Column::Name)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = assets.iter().map(|a| a.id).collect();
+    let names: HashMap<i64, String> = assets.iter().map(|a| (a.id, a.name.clone())).collect();
+    let deps = asset_dependency::Entity::find()
+        .filter(asset_dependency::Column::AssetId.is_in(ids))
+        .all(db)
+        .await?;
+    let people: HashMap<i64, String> = person::Entity::find()
+        .filter(
+            person::Column::Id.is_in(assets.iter().filter_map(|a| a.owner_id).collect::<Vec<_>>()),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.display_name))
+        .collect();
+    let org_ids: Vec<i64> = assets
+        .iter()
+        .flat_map(|a| [a.supplier_id, a.site_id])
+        .flatten()
+        .collect();
+    let org_names: HashMap<i64, String> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(org_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let today = OffsetDateTime::now_utc().date();
+    let editable = !user.is_read_only_user()
+        && access::within(&access::administered_orgs(db, user).await?, org.id);
+    Ok(Catalogue {
+        org_code: org.code,
+        org_name: org.name,
+        editable,
+        assets: assets
+            .into_iter()
+            .map(|a| AssetView {
+                kind: KINDS
+                    .iter()
+                    .find(|k| k.0 == a.kind)
+                    .map(|k| k.1.to_owned())
+                    .unwrap_or(a.kind.clone()),
+                owner: a.owner_id.and_then(|p| people.get(&p).cloned()),
+                supplier: a.supplier_id.and_then(|s| org_names.get(&s).cloned()),
+                site: a.site_id.and_then(|s| org_names.get(&s).cloned()),
+                clinical_service: a.clinical_service.clone(),
+                patient_safety_critical: a.patient_safety_critical,
+                os: format!("{} {}", a.os, a.os_version).trim().to_owned(),
+                end_of_support: a.end_of_support.map(date),
+                support: support(a.end_of_support, today),
+                depends_on: deps
+                    .iter()
+                    .filter(|d| d.asset_id == a.id)
+                    .filter_map(|d| names.get(&d.depends_on_id).cloned())
+                    .collect(),
+                name: a.name,
+            })
+            .collect(),
+    })
+}
+
+/// Imports a CSV (with the header row) into an organisation's catalogue; its admins only.
+/// Rows are matched by name: new ones added, changed ones updated, the rest left alone.
+pub async fn import_csv(
+    db: &DatabaseConnection,
+    user: &User,
+    org_code: &str,
+    text: &str,
+) -> Result<AssetImportReport, AppError> {
+    let org = readable_org(db, user, org_code).await?;
+    if user.is_read_only_user()
+        || !access::within(&access::administered_orgs(db, user).await?, org.id)
+    {
+        return Err(AppError::Forbidden);
+    }
+    if text.len() > 5_000_000 {
+        return Err(AppError::Invalid("Keep an import to 5 MB.".into()));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|_| AppError::Invalid("The file is not CSV.".into()))?
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    if header != COLUMNS {
+        return Err(AppError::Invalid(format!(
+            "The first line must name the columns: {}.",
+            COLUMNS.join(",")
+        )));
+    }
+    let mut report = AssetImportReport::default();
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        match record {
+            Ok(r) => {
+                let fields: Vec<String> = r.iter().map(str::to_owned).collect();
+                match parse_row(&fields) {
+                    Ok(row) => rows.push((line, row)),
+                    Err(why) => report.rejected.push((line, why)),
+                }
+            }
+            Err(e) => report
+                .rejected
+                .push((line, format!("not readable as CSV: {e}"))),
+        }
+    }
+    // Who may own an asset: people holding a role at the organisation or above it.
+    let chain = orgs::chain(db, org.id).await?;
+    let holders: Vec<i64> = assignment::Entity::find()
+        .filter(assignment::Column::OrgId.is_in(chain.clone()))
+        .filter(in_force_at(OffsetDateTime::now_utc()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.person_id)
+        .collect();
+    let below = access::subtree(db, &[org.id]).await?;
+    let now = OffsetDateTime::now_utc();
+    let txn = db.begin().await?;
+    let mut stored: HashMap<String, i64> = asset::Entity::find()
+        .filter(asset::Column::OrgId.eq(org.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|a| (a.name.to_lowercase(), a.id))
+        .collect();
+    let mut wanted_deps = Vec::new();
+    for (line, row) in rows {
+        let owner = match &row.owner_email {
+            None => None,
+            Some(email) => match super::people::find_by_email(&txn, email).await? {
+                Some(p) if holders.contains(&p.id) => Some(p.id),
+                Some(_) => {
+                    report.rejected.push((
+                        line,
+                        format!(
+                            "owner_email: {email} holds no role at {} or above it",
+                            org.name
+                        ),
+                    ));
+                    continue;
+                }
+                None => {
+                    report
+                        .rejected
+                        .push((line, format!("owner_email: nobody has the email {email}")));
+                    continue;
+                }
+            },
+        };
+        let supplier = match &row.supplier_code {
+            None => None,
+            Some(code) => match orgs::find_by_code(&txn, code).await? {
+                Some(s) if s.summary().kind == OrgKind::Supplier => Some(s.id),
+                _ => {
+                    report
+                        .rejected
+                        .push((line, format!("supplier_code: {code} is not a supplier")));
+                    continue;
+                }
+            },
+        };
+        let site = match &row.site_code {
+            None => None,
+            Some(code) => match orgs::find_by_code(&txn, code).await? {
+                Some(s) if below.contains(&s.id) => Some(s.id),
+                _ => {
+                    report.rejected.push((
+                        line,
+                        format!("site_code: {code} is not a site of {}", org.name),
+                    ));
+                    continue;
+                }
+            },
+        };
+        let existing = match stored.get(&row.name.to_lowercase()) {
+            Some(id) => asset::Entity::find_by_id(*id).one(&txn).await?,
+            None => None,
+        };
+        let id = match existing {
+            Some(a) => {
+                let same = a.kind == row.kind
+                    && a.owner_id == owner
+                    && a.supplier_id == supplier
+                    && a.clinical_service == row.clinical_service
+                    && a.patient_safety_critical == row.patient_safety_critical
+                    && a.os == row.os
+                    && a.os_version == row.os_version
+                    && a.end_of_support == row.end_of_support
+                    && a.site_id == site;
+                let id = a.id;
+                if same {
+                    report.unchanged += 1;
+                } else {
+                    let mut m: asset::ActiveModel = a.into();
+                    m.kind = Set(row.kind.clone());
+                    m.owner_id = Set(owner);
+                    m.supplier_id = Set(supplier);
+                    m.clinical_service = Set(row.clinical_service.clone());
+                    m.patient_safety_critical = Set(row.patient_safety_critical);
+                    m.os = Set(row.os.clone());
+                    m.os_version = Set(row.os_version.clone());
+                    m.end_of_support = Set(row.end_of_support);
+                    m.site_id = Set(site);
+                    m.updated_at = Set(now);
+                    m.update(&txn).await?;
+                    report.updated += 1;
+                }
+                id
+            }
+            None => {
+                let a = asset::ActiveModel {
+                    org_id: Set(org.id),
+                    name: Set(row.name.clone()),
+                    kind: Set(row.kind.clone()),
+                    owner_id: Set(owner),
+                    supplier_id: Set(supplier),
+                    clinical_service: Set(row.clinical_service.clone()),
+                    patient_safety_critical: Set(row.patient_safety_critical),
+                    os: Set(row.os.clone()),
+                    os_version: Set(row.os_version.clone()),
+                    end_of_support: Set(row.end_of_support),
+                    site_id: Set(site),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+                stored.insert(row.name.to_lowercase(), a.id);
+                report.added += 1;
+                a.id
+            }
+        };
+        wanted_deps.push((line, id, row.name.clone(), row.depends_on));
+    }
+    // Dependencies last, so a row may name an asset further down the file.
+    for (line, id, name, deps) in wanted_deps {
+        asset_dependency::Entity::delete_many()
+            .filter(asset_dependency::Column::AssetId.eq(id))
+            .exec(&txn)
+            .await?;
+        for d in deps {
+            match stored.get(&d.to_lowercase()) {
+                Some(on) if *on != id => {
+                    asset_dependency::ActiveModel {
+                        asset_id: Set(id),
+                        depends_on_id: Set(*on),
+                        ..Default::default()
+                    }
+                    .insert(&txn)
+                    .await?;
+                }
+                Some(_) => report
+                    .rejected
+                    .push((line, format!("depends_on: {name} cannot depend on itself"))),
+                None => report.rejected.push((
+                    line,
+                    format!("depends_on: no asset called “{d}” (the rest of the row was kept)"),
+                )),
+            }
+        }
+    }
+    audit::record(
+        &txn,
+        audit::Event {
+            actor: Some(user.person_id),
+            action: "assets_imported",
+            org: Some(org.id),
+            subject: Some(org.code.clone()),
+            detail: Some(format!(
+                "{} added, {} updated, {} unchanged, {} lines refused",
+                report.added,
+                report.updated,
+                report.unchanged,
+                report.rejected.len()
+            )),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    report.rejected.sort();
+    Ok(report)
+}
+
+/// The catalogue as CSV, in the import's columns (so an export imports back unchanged).
+pub async fn export_csv(
+    db: &impl ConnectionTrait,
+    user: &User,
+    org_code: &str,
+) -> Result<String, AppError> {
+    let org = readable_org(db, user, org_code).await?;
+    let assets = asset::Entity::find()
+        .filter(asset::Column::OrgId.eq(org.id))
+        .order_by_asc(asset::Column::Name)
+        .all(db)
+        .await?;
+    let names: HashMap<i64, String> = assets.iter().map(|a| (a.id, a.name.clone())).collect();
+    let deps = asset_dependency::Entity::find()
+        .filter(
+            asset_dependency::Column::AssetId
+                .is_in(assets.iter().map(|a| a.id).collect::<Vec<_>>()),
+        )
+        .all(db)
+        .await?;
+    let emails: HashMap<i64, String> = person::Entity::find()
+        .filter(
+            person::Column::Id.is_in(assets.iter().filter_map(|a| a.owner_id).collect::<Vec<_>>()),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.email))
+        .collect();
+    let codes: HashMap<i64, String> = organisation::Entity::find()
+        .filter(
+            organisation::Column::Id.is_in(
+                assets
+                    .iter()
+                    .flat_map(|a| [a.supplier_id, a.site_id])
+                    .flatten()
+                    .collect::<Vec<_>>(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.code))
+        .collect();
+    let fail = |e: csv::Error| super::errors::internal("writing csv", &e);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(COLUMNS).map_err(fail)?;
+    for a in &assets {
+        let on: Vec<String> = deps
+            .iter()
+            .filter(|d| d.asset_id == a.id)
+            .filter_map(|d| names.get(&d.depends_on_id).cloned())
+            .collect();
+        let record = [
+            a.name.clone(),
+            a.kind.clone(),
+            a.owner_id
+                .and_then(|p| emails.get(&p).cloned())
+                .unwrap_or_default(),
+            a.supplier_id
+                .and_then(|s| codes.get(&s).cloned())
+                .unwrap_or_default(),
+            a.clinical_service.clone(),
+            if a.patient_safety_critical {
+                "yes"
+            } else {
+                "no"
+            }
+            .to_owned(),
+            a.os.clone(),
+            a.os_version.clone(),
+            a.end_of_support.map(date).unwrap_or_default(),
+            a.site_id
+                .and_then(|s| codes.get(&s).cloned())
+                .unwrap_or_default(),
+            on.join("; "),
+        ];
+        w.write_record(record.iter().map(|c| super::chart::cell(c)))
+            .map_err(fail)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| super::errors::internal("writing csv", &e))?;
+    String::from_utf8(bytes).map_err(|e| super::errors::internal("csv utf-8", &e))
+}
