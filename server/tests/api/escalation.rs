@@ -1014,3 +1014,54 @@ async fn a_webhook_that_never_answers_times_out_and_is_retried_later() {
             .any(|l| l.contains("did not answer within 5 seconds"))
     );
 }
+
+#[tokio::test]
+async fn a_level_can_name_a_person_who_is_then_told() {
+    let app = spawn_app().await.with_demo().await;
+    let gareth = app.enrolled(GARETH).await;
+    let form = [
+        ("org_code", "G85028"),
+        ("repeat_count", "0"),
+        ("levels[0][role]", ""),
+        ("levels[0][person_email]", "owen.fraser@demo.wardline.test"),
+        ("levels[0][timeout_minutes]", "5"),
+    ];
+    assert_eq!(
+        app.post_with(&gareth, "/api/manage/escalation", &form)
+            .await
+            .status(),
+        200
+    );
+    let nobody = [
+        ("org_code", "G85028"),
+        ("repeat_count", "0"),
+        ("levels[0][person_email]", "nobody@nowhere.test"),
+        ("levels[0][timeout_minutes]", "5"),
+    ];
+    assert_eq!(
+        app.post_with(&gareth, "/api/manage/escalation", &nobody)
+            .await
+            .status(),
+        422
+    );
+    let p = policy(&app, &gareth, "G85028").await;
+    assert_eq!(p["levels"][0]["targets"][0][0], "Owen Fraser");
+    assert_eq!(
+        p["levels"][0]["person_email"],
+        "owen.fraser@demo.wardline.test"
+    );
+    let nadia = signed_in(&app, NADIA).await;
+    let reference = declare(&app, &nadia).await;
+    let triage = first_task(&app, &reference).await;
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let e = engine(&app, clock.clone(), None).await;
+    clock.advance(Duration::minutes(6));
+    e.decide_due().await.unwrap();
+    let owen = app::backend::people::find_by_email(&app.db, "owen.fraser@demo.wardline.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let told = notes_for(&app, triage.id, 1).await;
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].person_id, Some(owen.id));
+}
