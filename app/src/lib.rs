@@ -18,4 +18,9 @@ pub use ui::{App, shell};
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);
+    // Marks the page interactive, for people's tools and for browser tests that must not
+    // click before the WebAssembly has taken over.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }

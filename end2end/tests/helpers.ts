@@ -35,6 +35,8 @@ export function totp(secretBase32: string, at = Date.now()): string {
 export async function signInAndEnrol(page: Page, email: string) {
   await signIn(page, email, '/orgs').catch(() => undefined);
   await page.goto('/account');
+  // The setup shows its secret through the interactive page: wait until it has hydrated.
+  await page.locator('body[data-hydrated]').waitFor({ state: 'attached' });
   await page.getByRole('button', { name: 'Start setting up' }).click();
   const secret = (await page.locator('code.secret').textContent())!.trim();
   await page.getByLabel('6-digit code from the app').fill(totp(secret));
