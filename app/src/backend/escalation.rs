@@ -26,6 +26,7 @@ use super::entity::{
     notification, notification_pref, person, setting, task, webhook,
 };
 use super::incidents::Router;
+use super::tokens::hex;
 use super::{orgs, timeline};
 use crate::domain::escalation::{
     LevelInput, LevelSpec, MAX_ATTEMPTS, Next, Target, backoff_seconds, next,
@@ -303,10 +304,6 @@ pub async fn signing_key(db: &impl ConnectionTrait) -> Result<Vec<u8>, AppError>
         .await?
         .ok_or_else(|| AppError::Internal("signing key".into()))?;
     hex_decode(&s.value).ok_or_else(|| AppError::Internal("signing key".into()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
@@ -1515,12 +1512,7 @@ pub async fn inbox(
             title: n.title,
             body: n.body,
             incident_reference: refs.get(&n.incident_id).cloned().unwrap_or_default(),
-            at: n
-                .created_at
-                .format(time::macros::format_description!(
-                    "[day padding:none] [month repr:short] [year] [hour]:[minute] UTC"
-                ))
-                .unwrap_or_default(),
+            at: crate::domain::dates::moment(n.created_at),
             read: n.read_at.is_some(),
         })
         .collect())
@@ -1716,33 +1708,48 @@ pub async fn flagged(
         .into_iter()
         .filter(|e| access::within(&scope, e.org_id))
         .collect::<Vec<_>>();
-    let mut out = Vec::new();
-    for e in rows {
-        let title = match e.subject.as_str() {
-            TASK => task::Entity::find_by_id(e.subject_id)
-                .one(db)
-                .await?
-                .map(|t| t.title)
-                .unwrap_or_default(),
-            _ => "Gold to acknowledge command".to_owned(),
-        };
-        let reference = incident::Entity::find_by_id(e.incident_id)
-            .one(db)
-            .await?
-            .map(|i| i.reference)
-            .unwrap_or_default();
-        let org = organisation::Entity::find_by_id(e.org_id)
-            .one(db)
-            .await?
-            .map(|o| o.name)
-            .unwrap_or_default();
-        let since = e
-            .updated_at
-            .format(time::macros::format_description!(
-                "[day padding:none] [month repr:short] [year] [hour]:[minute] UTC"
-            ))
-            .unwrap_or_default();
-        out.push((reference, title, org, since));
-    }
+    let tasks: HashMap<i64, String> = task::Entity::find()
+        .filter(
+            task::Column::Id.is_in(
+                rows.iter()
+                    .filter(|e| e.subject == TASK)
+                    .map(|e| e.subject_id)
+                    .collect::<Vec<_>>(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.title))
+        .collect();
+    let refs: HashMap<i64, String> = incident::Entity::find()
+        .filter(incident::Column::Id.is_in(rows.iter().map(|e| e.incident_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i.reference))
+        .collect();
+    let names: HashMap<i64, String> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(rows.iter().map(|e| e.org_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let out = rows
+        .into_iter()
+        .map(|e| {
+            let title = match e.subject.as_str() {
+                TASK => tasks.get(&e.subject_id).cloned().unwrap_or_default(),
+                _ => "Gold to acknowledge command".to_owned(),
+            };
+            (
+                refs.get(&e.incident_id).cloned().unwrap_or_default(),
+                title,
+                names.get(&e.org_id).cloned().unwrap_or_default(),
+                crate::domain::dates::moment(e.updated_at),
+            )
+        })
+        .collect();
     Ok(out)
 }

@@ -30,12 +30,7 @@ use crate::domain::incidents::{
 use crate::domain::org::OrgKind;
 use crate::error::AppError;
 
-fn fmt(t: OffsetDateTime) -> String {
-    t.format(time::macros::format_description!(
-        "[day padding:none] [month repr:short] [year] [hour]:[minute] UTC"
-    ))
-    .unwrap_or_default()
-}
+use crate::domain::dates::moment as fmt;
 
 /// Adds version 1 of the national default runbook for any kind that has none.
 pub async fn seed_runbooks(db: &impl ConnectionTrait) -> Result<usize, AppError> {

@@ -18,12 +18,7 @@ use crate::domain::incidents::{
 };
 use crate::error::AppError;
 
-fn fmt(t: OffsetDateTime) -> String {
-    t.format(time::macros::format_description!(
-        "[day padding:none] [month repr:short] [year] [hour]:[minute] UTC"
-    ))
-    .unwrap_or_default()
-}
+use crate::domain::dates::moment as fmt;
 
 /// The organisation a runbook request is about: the code given, else the caller's first.
 /// `None` means the national library (only when asked for with an empty code by a

@@ -13,6 +13,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result as StoreResult, SessionStore};
 
 use super::entity::session;
+use super::tokens::hex;
 use crate::error::AppError;
 
 /// The key under which a signed-in person's id sits in the session data.
@@ -20,10 +21,6 @@ pub const PERSON_KEY: &str = "person_id";
 
 pub fn key_of(id: &Id) -> String {
     hex(&Sha256::digest(id.to_string().as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[derive(Clone)]

@@ -40,7 +40,7 @@ pub fn hash(
         h.update([0x1f]);
     }
     h.update(detail.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    super::tokens::hex(&h.finalize())
 }
 
 /// Now, to the microsecond.

@@ -5,6 +5,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+/// Lower-case hexadecimal, as hashes and signatures are stored and compared.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// 256 random bits, URL-safe.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];

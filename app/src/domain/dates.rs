@@ -3,6 +3,14 @@
 use time::Date;
 use time::macros::format_description;
 
+/// "3 Jun 2024 09:00 UTC": a moment as pages, reports and exports print it.
+pub fn moment(t: time::OffsetDateTime) -> String {
+    t.format(format_description!(
+        "[day padding:none] [month repr:short] [year] [hour]:[minute] UTC"
+    ))
+    .unwrap_or_default()
+}
+
 /// "12 May 2017": the form NHS content uses.
 pub fn long(date: Date) -> String {
     date.format(format_description!(
