@@ -12,6 +12,7 @@ mod m20261128_000006_create_incidents;
 mod m20261128_000007_incident_command_and_reports;
 mod m20261128_000008_create_escalation;
 mod m20261128_000009_create_assets;
+mod m20261129_000010_change_generation;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_incident_command_and_reports::Migration),
             Box::new(m20261128_000008_create_escalation::Migration),
             Box::new(m20261128_000009_create_assets::Migration),
+            Box::new(m20261129_000010_change_generation::Migration),
         ]
     }
 }

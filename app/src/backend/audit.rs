@@ -18,6 +18,12 @@ pub struct Event<'a> {
 }
 
 pub async fn record(db: &impl ConnectionTrait, event: Event<'_>) -> Result<(), AppError> {
+    entry(event).insert(db).await?;
+    Ok(())
+}
+
+/// The row [`record`] writes, for callers inserting many at once.
+pub fn entry(event: Event<'_>) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
         at: Set(OffsetDateTime::now_utc()),
         actor_id: Set(event.actor),
@@ -28,7 +34,4 @@ pub async fn record(db: &impl ConnectionTrait, event: Event<'_>) -> Result<(), A
         client: Set(event.client),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }

@@ -4,11 +4,13 @@
 //! conditional updates, so two people acting at once get one outcome.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -16,13 +18,13 @@ use super::access::{self, User};
 use super::assignments::in_force_at;
 use tokio::sync::{mpsc, oneshot};
 
+use super::entity::notification;
 use super::entity::{
     assignment, incident, incident_command, incident_event, incident_org, incident_report,
     organisation, person, role, runbook, runbook_step, supplier_service, task,
 };
-use super::entity::{escalation as escalation_row, notification};
 use super::escalation;
-use super::{audit, orgs, timeline};
+use super::{audit, generation, orgs, timeline};
 use crate::domain::incidents::{
     Clock, Command, CommandView, IncidentKind, IncidentLevel, IncidentStatus, IncidentView,
     LinkedView, PatientsAffected, Phase, TaskState, TaskView, clocks, default_library, dspt_text,
@@ -125,12 +127,15 @@ pub async fn runbook_in_force_along(
 /// Routing for one organisation, loaded in a handful of queries: the organisation and its
 /// ancestors, the role catalogue, the holdings in force along that chain and who of those
 /// people can be reached. Routing each step is then done in memory.
+#[derive(Debug)]
 pub struct Router {
     chain: Vec<i64>,
     names: HashMap<i64, String>,
     roles: HashMap<String, (i64, String)>,
     holdings: HashMap<(i64, i64), (i64, Option<i64>)>,
     reachable: HashSet<i64>,
+    /// When a holding along the chain next starts or ends (the routing changes then).
+    valid_until: Option<OffsetDateTime>,
 }
 
 impl Router {
@@ -164,13 +169,30 @@ impl Router {
             .collect();
         let mut holdings = HashMap::new();
         let mut people = Vec::new();
+        let mut valid_until: Option<OffsetDateTime> = None;
         for h in assignment::Entity::find()
             .filter(assignment::Column::OrgId.is_in(chain.clone()))
-            .filter(in_force_at(at))
+            .filter(
+                Condition::any()
+                    .add(assignment::Column::EndsAt.is_null())
+                    .add(assignment::Column::EndsAt.gt(at)),
+            )
             .order_by_asc(assignment::Column::Id)
             .all(db)
             .await?
         {
+            // The routing read now stays true until the next holding starts or ends.
+            let boundary = if h.starts_at > at {
+                Some(h.starts_at)
+            } else {
+                h.ends_at
+            };
+            if let Some(b) = boundary {
+                valid_until = Some(valid_until.map_or(b, |v| v.min(b)));
+            }
+            if h.starts_at > at {
+                continue;
+            }
             people.push(h.person_id);
             people.extend(h.deputy_id);
             holdings
@@ -191,6 +213,7 @@ impl Router {
             roles,
             holdings,
             reachable,
+            valid_until,
         })
     }
 
@@ -274,6 +297,57 @@ fn bounded(raw: &str, what: &str, max: usize, required: bool) -> Result<String, 
     Ok(v.to_owned())
 }
 
+/// Everything a declaration at one organisation of one kind reads before it writes: the
+/// organisation and its ancestors, the runbook in force and its steps, who holds each role
+/// and the escalation policy. Tagged with the change generation read before it, and with
+/// when a holding along the chain next starts or ends: while both still hold, it is true.
+#[derive(Debug)]
+pub struct Plan {
+    generation: i64,
+    valid_until: Option<OffsetDateTime>,
+    org: organisation::Model,
+    chain: Vec<i64>,
+    runbook: runbook::Model,
+    steps: Vec<runbook_step::Model>,
+    router: Router,
+    policy: escalation::Policy,
+}
+
+impl Plan {
+    /// Reads the plan for a declaration of `kind` at `org` (whose chain is `chain`).
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        org: organisation::Model,
+        chain: Vec<i64>,
+        kind: IncidentKind,
+        at: OffsetDateTime,
+    ) -> Result<Plan, AppError> {
+        let generation = generation::read(db).await?;
+        let runbook = runbook_in_force_along(db, &chain, kind).await?;
+        let steps = runbook_step::Entity::find()
+            .filter(runbook_step::Column::RunbookId.eq(runbook.id))
+            .order_by_asc(runbook_step::Column::Position)
+            .all(db)
+            .await?;
+        let router = Router::along(db, chain.clone(), at).await?;
+        let policy = escalation::policy_along(db, &chain).await?;
+        Ok(Plan {
+            generation,
+            valid_until: router.valid_until,
+            org,
+            chain,
+            runbook,
+            steps,
+            router,
+            policy,
+        })
+    }
+
+    fn current(&self, generation: i64, at: OffsetDateTime) -> bool {
+        self.generation == generation && self.valid_until.is_none_or(|u| at < u)
+    }
+}
+
 /// A declaration read, checked and routed, ready to be written.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -287,6 +361,9 @@ pub struct Prepared {
     /// When each task (by position) and the Gold acknowledgement first escalate.
     task_deadlines: HashMap<i32, Option<OffsetDateTime>>,
     command_deadline: Option<OffsetDateTime>,
+    /// The generation and time limit of the plan it was routed by.
+    generation: i64,
+    valid_until: Option<OffsetDateTime>,
 }
 
 fn new_reference(now: OffsetDateTime) -> String {
@@ -300,13 +377,10 @@ fn new_reference(now: OffsetDateTime) -> String {
     )
 }
 
-/// Reads what a declaration needs (runbook in force, its steps, who holds each role) and
-/// builds the rows. Nothing is written.
-async fn prepare(
-    db: &impl ConnectionTrait,
+/// Builds a declaration's rows from its plan: checked and routed, nothing read or written.
+fn prepare(
     actor: &User,
-    org: &organisation::Model,
-    chain: &[i64],
+    plan: &Plan,
     input: &DeclareInput,
     parent: Option<i64>,
 ) -> Result<Prepared, AppError> {
@@ -317,36 +391,30 @@ async fn prepare(
     let personal_data = input
         .personal_data
         .unwrap_or(input.kind == IncidentKind::DataBreach);
-    let rb = runbook_in_force_along(db, chain, input.kind).await?;
-    let steps = runbook_step::Entity::find()
-        .filter(runbook_step::Column::RunbookId.eq(rb.id))
-        .order_by_asc(runbook_step::Column::Position)
-        .all(db)
-        .await?;
-    let router = Router::along(db, chain.to_vec(), now).await?;
-    let policy = escalation::policy_along(db, chain).await?;
-    let task_deadlines = steps
+    let task_deadlines = plan
+        .steps
         .iter()
         .map(|s| {
             let due = now + Duration::minutes(s.due_minutes.into());
             (
                 s.position,
-                escalation::first_deadline(&policy, now, Some(due)),
+                escalation::first_deadline(&plan.policy, now, Some(due)),
             )
         })
         .collect();
-    let command_deadline = escalation::first_deadline(&policy, now, None);
-    let tasks = steps
-        .into_iter()
+    let command_deadline = escalation::first_deadline(&plan.policy, now, None);
+    let tasks = plan
+        .steps
+        .iter()
         .map(|s| {
-            let (assignee, found_at, routing) = router.route(&s.owner_role);
+            let (assignee, found_at, routing) = plan.router.route(&s.owner_role);
             task::ActiveModel {
                 position: Set(s.position),
-                phase: Set(s.phase),
-                title: Set(s.title),
-                instructions: Set(s.instructions),
+                phase: Set(s.phase.clone()),
+                title: Set(s.title.clone()),
+                instructions: Set(s.instructions.clone()),
                 required: Set(s.required),
-                owner_role: Set(s.owner_role),
+                owner_role: Set(s.owner_role.clone()),
                 org_id: Set(found_at),
                 assignee_id: Set(assignee),
                 routing: Set(routing),
@@ -363,9 +431,10 @@ async fn prepare(
         .collect();
     let commands: Vec<(Command, i64)> = Command::ALL
         .iter()
-        .filter_map(|c| router.route(c.role_key()).0.map(|p| (*c, p)))
+        .filter_map(|c| plan.router.route(c.role_key()).0.map(|p| (*c, p)))
         .collect();
     let reference = new_reference(now);
+    let (org, rb) = (&plan.org, &plan.runbook);
     Ok(Prepared {
         detail: format!(
             "{} declared at {} using {} v{} ({})",
@@ -401,102 +470,159 @@ async fn prepare(
         commands,
         task_deadlines,
         command_deadline,
+        generation: plan.generation,
+        valid_until: plan.valid_until,
     })
 }
 
-/// Writes a prepared declaration: the incident, all its tasks, its command roles, the first
-/// timeline entry and the audit record. The caller owns the transaction.
-async fn write(db: &impl ConnectionTrait, p: Prepared) -> Result<(i64, String), AppError> {
-    // Seven statements, whatever the runbook's length: each insert takes all its rows.
-    let inc = p.incident.insert(db).await?;
-    let now = inc.declared_at;
-    let made = if p.tasks.is_empty() {
-        Vec::new()
-    } else {
-        task::Entity::insert_many(p.tasks.into_iter().map(|mut t| {
-            t.incident_id = Set(inc.id);
+/// Rows per insert statement: within SQLite's and PostgreSQL's limits on parameters for the
+/// widest table written here.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// Inserts rows, as few statements as the parameter limits allow, and returns them.
+async fn insert_returning<A>(
+    db: &impl ConnectionTrait,
+    rows: Vec<A>,
+) -> Result<Vec<<A::Entity as EntityTrait>::Model>, AppError>
+where
+    A: ActiveModelTrait + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    let mut out = Vec::with_capacity(rows.len());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        out.extend(
+            <A::Entity as EntityTrait>::insert_many(chunk)
+                .exec_with_returning(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// As [`insert_returning`], returning nothing.
+async fn insert_all<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), AppError>
+where
+    A: ActiveModelTrait + Send,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        <A::Entity as EntityTrait>::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes prepared declarations in the caller's transaction: for each, the incident, all
+/// its tasks, its command roles, escalation tracking for every task and the Gold
+/// acknowledgement, each assignee's inbox notice, the first timeline entry and the audit
+/// record. However many declarations and steps, it is one insert per table (chunked only
+/// past the parameter limits). Returns (id, reference) per declaration, in order.
+async fn write_all(
+    db: &impl ConnectionTrait,
+    ps: Vec<Prepared>,
+) -> Result<Vec<(i64, String)>, AppError> {
+    let made = insert_returning(db, ps.iter().map(|p| p.incident.clone()).collect()).await?;
+    let ids: HashMap<&str, (i64, OffsetDateTime)> = made
+        .iter()
+        .map(|i| (i.reference.as_str(), (i.id, i.declared_at)))
+        .collect();
+    let id_of = |p: &Prepared| {
+        ids.get(p.reference.as_str())
+            .copied()
+            .ok_or_else(|| super::errors::internal("declare", &"incident row not returned"))
+    };
+    let mut tasks = Vec::new();
+    let mut commands = Vec::new();
+    let mut events = Vec::new();
+    let mut audits = Vec::new();
+    let mut out = Vec::with_capacity(ps.len());
+    for p in &ps {
+        let (id, now) = id_of(p)?;
+        tasks.extend(p.tasks.iter().cloned().map(|mut t| {
+            t.incident_id = Set(id);
             t
-        }))
-        .exec_with_returning(db)
-        .await?
-    };
-    let commands = if p.commands.is_empty() {
-        Vec::new()
-    } else {
-        incident_command::Entity::insert_many(p.commands.iter().map(|(c, person)| {
-            incident_command::ActiveModel {
-                incident_id: Set(inc.id),
-                command: Set(c.as_str().to_owned()),
-                person_id: Set(*person),
-                assigned_at: Set(now),
-                assigned_by: Set(None),
-                ..Default::default()
-            }
-        }))
-        .exec_with_returning(db)
-        .await?
-    };
-    // Every task escalates from now on, and so does the Gold commander's acknowledgement.
-    let mut tracking: Vec<_> = made
-        .iter()
-        .map(|t| {
-            escalation::tracking(
-                escalation::TASK,
-                t.id,
-                inc.id,
-                p.org_id,
-                p.task_deadlines.get(&t.position).copied().flatten(),
-                now,
-            )
-        })
-        .collect();
-    if let Some(gold) = commands
-        .iter()
-        .find(|c| c.command == Command::Gold.as_str())
-    {
-        tracking.push(escalation::tracking(
-            escalation::COMMAND,
-            gold.id,
-            inc.id,
-            p.org_id,
-            p.command_deadline,
+        }));
+        commands.extend(
+            p.commands
+                .iter()
+                .map(|(c, person)| incident_command::ActiveModel {
+                    incident_id: Set(id),
+                    command: Set(c.as_str().to_owned()),
+                    person_id: Set(*person),
+                    assigned_at: Set(now),
+                    assigned_by: Set(None),
+                    ..Default::default()
+                }),
+        );
+        events.push(timeline::first_entry(
+            id,
             now,
+            Some(p.actor),
+            "declared",
+            p.detail.clone(),
         ));
-    }
-    if !tracking.is_empty() {
-        escalation_row::Entity::insert_many(tracking)
-            .exec_without_returning(db)
-            .await?;
-    }
-    // Each assignee finds the task in their inbox.
-    let told: Vec<_> = made
-        .iter()
-        .filter_map(|t| {
-            t.assignee_id
-                .map(|a| escalation::assigned(t, a, &p.reference, now))
-        })
-        .collect();
-    if !told.is_empty() {
-        notification::Entity::insert_many(told)
-            .exec_without_returning(db)
-            .await?;
-    }
-    timeline::append_first(db, inc.id, Some(p.actor), "declared", p.detail).await?;
-    audit::record(
-        db,
-        audit::Event {
+        audits.push(audit::entry(audit::Event {
             actor: Some(p.actor),
             action: "incident_declared",
             org: Some(p.org_id),
             subject: Some(p.reference.clone()),
             ..Default::default()
-        },
-    )
-    .await?;
-    Ok((inc.id, p.reference))
+        }));
+        out.push((id, p.reference.clone()));
+    }
+    let tasks = insert_returning(db, tasks).await?;
+    let commands = insert_returning(db, commands).await?;
+    let by_incident: HashMap<i64, &Prepared> = ps
+        .iter()
+        .filter_map(|p| id_of(p).ok().map(|(id, _)| (id, p)))
+        .collect();
+    // Every task escalates from now on, and so does each Gold commander's acknowledgement.
+    let mut tracking = Vec::with_capacity(tasks.len() + ps.len());
+    let mut told = Vec::with_capacity(tasks.len());
+    for t in &tasks {
+        let Some(p) = by_incident.get(&t.incident_id) else {
+            continue;
+        };
+        tracking.push(escalation::tracking(
+            escalation::TASK,
+            t.id,
+            t.incident_id,
+            p.org_id,
+            p.task_deadlines.get(&t.position).copied().flatten(),
+            t.updated_at,
+        ));
+        // Each assignee finds the task in their inbox.
+        if let Some(a) = t.assignee_id {
+            told.push(escalation::assigned(t, a, &p.reference, t.updated_at));
+        }
+    }
+    for gold in commands
+        .iter()
+        .filter(|c| c.command == Command::Gold.as_str())
+    {
+        if let Some(p) = by_incident.get(&gold.incident_id) {
+            tracking.push(escalation::tracking(
+                escalation::COMMAND,
+                gold.id,
+                gold.incident_id,
+                p.org_id,
+                p.command_deadline,
+                gold.assigned_at,
+            ));
+        }
+    }
+    insert_all(db, tracking).await?;
+    insert_all(db, told).await?;
+    insert_all(db, events).await?;
+    insert_all(db, audits).await?;
+    Ok(out)
 }
 
-/// Finds the organisation a declaration is for and checks the person may declare there.
+/// Finds the organisation a declaration is for; `NotFound` when there is none.
 async fn declaring_org(
     db: &impl ConnectionTrait,
     user: &User,
@@ -514,13 +640,31 @@ async fn declaring_org(
                 .ok_or(AppError::NotFound)?
         }
     };
-    // Readable when the person is a national admin or holds a grant at the organisation or
-    // any ancestor: the chain answers that without reading the whole tree.
     let chain = orgs::chain(db, org.id).await?;
-    if !user.is_national_admin() && !user.grants.iter().any(|(g, _)| chain.contains(g)) {
-        return Err(AppError::NotFound);
-    }
+    may_declare(user, &chain)?;
     Ok((org, chain))
+}
+
+/// A person may declare at an organisation when they are a national admin or hold a grant
+/// there or at any ancestor (the chain: the organisation first). Otherwise it is as if the
+/// organisation did not exist.
+fn may_declare(user: &User, chain: &[i64]) -> Result<(), AppError> {
+    if user.is_national_admin() || user.grants.iter().any(|(g, _)| chain.contains(g)) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// Reads the plan and prepares a declaration, every read on `db`.
+async fn plan_and_prepare(
+    db: &impl ConnectionTrait,
+    user: &User,
+    input: &DeclareInput,
+) -> Result<Prepared, AppError> {
+    let (org, chain) = declaring_org(db, user, input.org_code.as_deref()).await?;
+    let plan = Plan::load(db, org, chain, input.kind, timeline::now()).await?;
+    prepare(user, &plan, input, None)
 }
 
 /// Declares an incident and gives out its tasks, in one transaction. Returns the reference.
@@ -530,42 +674,64 @@ pub async fn declare(
     user: &User,
     input: DeclareInput,
 ) -> Result<String, AppError> {
-    let (org, chain) = declaring_org(db, user, input.org_code.as_deref()).await?;
-    let prepared = prepare(db, user, &org, &chain, &input, None).await?;
+    let prepared = plan_and_prepare(db, user, &input).await?;
     let txn = db.begin().await?;
-    let (_, reference) = write(&txn, prepared).await?;
+    let mut written = write_all(&txn, vec![prepared]).await?;
     txn.commit().await?;
-    Ok(reference)
+    written
+        .pop()
+        .map(|(_, reference)| reference)
+        .ok_or_else(|| super::errors::internal("declare", &"nothing written"))
 }
 
-type Job = (Prepared, oneshot::Sender<Result<String, AppError>>);
+/// A declaration waiting for the writer, with what is needed to route it again if what it
+/// was routed by has changed by then.
+struct Job {
+    prepared: Prepared,
+    user: User,
+    input: DeclareInput,
+    reply: oneshot::Sender<Result<String, AppError>>,
+}
+
+/// Plans kept in memory, per (organisation as asked for, kind).
+#[derive(Debug)]
+struct Plans {
+    /// The generation the writer last found in the database.
+    seen: AtomicI64,
+    map: Mutex<HashMap<(String, IncidentKind), Arc<Plan>>>,
+}
+
+/// Plans kept before the cache starts again (each is a few kilobytes).
+const PLANS_KEPT: usize = 4096;
 
 /// Writes declarations through one writer that commits whatever is waiting together (group
-/// commit): one durable commit for a burst of declarations instead of one each. Every
-/// declaration still goes in whole or not at all (each in its own savepoint), and its
-/// reference is returned only after the commit that holds it.
+/// commit): one durable commit and one insert per table for a burst of declarations
+/// instead of one each. Routing is read once per organisation and kind and kept while the
+/// database's change generation says it is still true; the writer checks that generation
+/// under its write lock and routes again any declaration whose plan went out of date. A
+/// declaration's reference is returned only after the commit that holds it.
 #[derive(Clone, Debug)]
 pub struct Declarations {
     tx: mpsc::Sender<Job>,
+    plans: Arc<Plans>,
 }
 
 impl Declarations {
     /// Starts the writer on the current Tokio runtime.
     pub fn start(db: DatabaseConnection) -> Declarations {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        let plans = Arc::new(Plans {
+            seen: AtomicI64::new(i64::MIN),
+            map: Mutex::new(HashMap::new()),
+        });
+        let writer_plans = plans.clone();
         tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < 128 {
-                    match rx.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                write_batch(&db, batch).await;
+            let mut batch = Vec::with_capacity(256);
+            while rx.recv_many(&mut batch, 256).await > 0 {
+                write_batch(&db, &writer_plans, std::mem::take(&mut batch)).await;
             }
         });
-        Declarations { tx }
+        Declarations { tx, plans }
     }
 
     /// Declares an incident: checked and routed on the caller's task, written by the writer.
@@ -576,47 +742,121 @@ impl Declarations {
         user: &User,
         input: DeclareInput,
     ) -> Result<String, AppError> {
-        let (org, chain) = declaring_org(db, user, input.org_code.as_deref()).await?;
-        let prepared = prepare(db, user, &org, &chain, &input, None).await?;
+        let plan = self.plan(db, user, &input).await?;
+        may_declare(user, &plan.chain)?;
+        let prepared = prepare(user, &plan, &input, None)?;
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send((prepared, reply))
+            .send(Job {
+                prepared,
+                user: user.clone(),
+                input,
+                reply,
+            })
             .await
             .map_err(|_| AppError::Unavailable)?;
         answer.await.map_err(|_| AppError::Unavailable)?
     }
+
+    /// The plan for this declaration: the one kept, while the writer has seen nothing
+    /// change since it was read, else read again.
+    async fn plan(
+        &self,
+        db: &DatabaseConnection,
+        user: &User,
+        input: &DeclareInput,
+    ) -> Result<Arc<Plan>, AppError> {
+        let asked = match input.org_code.as_deref().map(str::trim) {
+            Some(code) if !code.is_empty() => code.to_ascii_uppercase(),
+            _ => format!("#{}", user.grants.first().ok_or(AppError::Forbidden)?.0),
+        };
+        let key = (asked, input.kind);
+        let now = timeline::now();
+        let seen = self.plans.seen.load(Ordering::Acquire);
+        if let Some(plan) = self.plans.lock().get(&key).filter(|p| p.current(seen, now)) {
+            return Ok(plan.clone());
+        }
+        let (org, chain) = declaring_org(db, user, input.org_code.as_deref()).await?;
+        let plan = Arc::new(Plan::load(db, org, chain, input.kind, now).await?);
+        let mut map = self.plans.lock();
+        if map.len() >= PLANS_KEPT {
+            map.clear();
+        }
+        map.insert(key, plan.clone());
+        Ok(plan)
+    }
 }
 
-async fn write_batch(db: &DatabaseConnection, batch: Vec<Job>) {
+impl Plans {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, IncidentKind), Arc<Plan>>> {
+        // A panic while holding it leaves only a cache behind: keep using it.
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+async fn write_batch(db: &DatabaseConnection, plans: &Plans, batch: Vec<Job>) {
     // The common case: every declaration in one transaction, one durable commit.
-    let references: Vec<String> = batch.iter().map(|(p, _)| p.reference.clone()).collect();
-    let together = async {
-        let txn = db.begin().await?;
-        for (p, _) in &batch {
-            write(&txn, p.clone()).await?;
+    match commit_batch(db, &batch).await {
+        Ok((generation, outcomes)) => {
+            plans.seen.store(generation, Ordering::Release);
+            for (job, outcome) in batch.into_iter().zip(outcomes) {
+                let _ = job.reply.send(outcome);
+            }
         }
-        txn.commit().await?;
-        Ok::<(), AppError>(())
-    }
-    .await;
-    if together.is_ok() {
-        for ((_, reply), reference) in batch.into_iter().zip(references) {
-            let _ = reply.send(Ok(reference));
+        // Something in the batch failed (and the whole batch rolled back): write each
+        // alone, so one bad declaration cannot take the others with it.
+        Err(_) => {
+            for job in batch {
+                let one = commit_batch(db, std::slice::from_ref(&job)).await;
+                let outcome = match one {
+                    Ok((_, mut o)) => o.pop().unwrap_or(Err(AppError::Unavailable)),
+                    Err(e) => Err(e),
+                };
+                let _ = job.reply.send(outcome);
+            }
         }
-        return;
     }
-    // Something in the batch failed (and the whole batch rolled back): write each alone, so
-    // one bad declaration cannot take the others with it.
-    for (p, reply) in batch {
-        let one = async {
-            let txn = db.begin().await?;
-            let (_, reference) = write(&txn, p).await?;
-            txn.commit().await?;
-            Ok::<String, AppError>(reference)
+}
+
+/// Writes a batch in one transaction. Under the write lock it reads the change generation;
+/// a declaration routed by a plan that is no longer current is routed again there and
+/// then (and refused if its organisation or the person's right to declare there is gone).
+/// Returns the generation and each declaration's outcome, in order.
+async fn commit_batch(
+    db: &DatabaseConnection,
+    batch: &[Job],
+) -> Result<(i64, Vec<Result<String, AppError>>), AppError> {
+    let txn = db.begin().await?;
+    let generation = generation::read_for_write(&txn).await?;
+    let now = timeline::now();
+    let mut ready = Vec::with_capacity(batch.len());
+    let mut refused: HashMap<usize, AppError> = HashMap::new();
+    for (i, job) in batch.iter().enumerate() {
+        let p = &job.prepared;
+        if p.generation == generation && p.valid_until.is_none_or(|u| now < u) {
+            ready.push(p.clone());
+            continue;
         }
-        .await;
-        let _ = reply.send(one);
+        match plan_and_prepare(&txn, &job.user, &job.input).await {
+            Ok(again) => ready.push(again),
+            Err(e @ AppError::Internal(_)) => return Err(e),
+            Err(e) => {
+                refused.insert(i, e);
+            }
+        }
     }
+    let mut written = write_all(&txn, ready).await?.into_iter();
+    txn.commit().await?;
+    let outcomes = (0..batch.len())
+        .map(|i| match refused.remove(&i) {
+            Some(e) => Err(e),
+            None => written
+                .next()
+                .map(|(_, reference)| reference)
+                .ok_or_else(|| super::errors::internal("declare", &"batch miscounted")),
+        })
+        .collect();
+    Ok((generation, outcomes))
 }
 
 async fn event(
@@ -1786,7 +2026,8 @@ pub async fn open_linked(
             personal_data: Some(inc.personal_data),
         };
         let chain = orgs::chain(db, client.id).await?;
-        prepared.push(prepare(db, user, client, &chain, &input, Some(inc.id)).await?);
+        let plan = Plan::load(db, client.clone(), chain, input.kind, timeline::now()).await?;
+        prepared.push(prepare(user, &plan, &input, Some(inc.id))?);
     }
     let txn = db.begin().await?;
     touch(&txn, inc.id).await?;
@@ -1800,10 +2041,11 @@ pub async fn open_linked(
             "Linked incidents were opened just now. Reload to see them.".into(),
         ));
     }
-    let mut refs = Vec::new();
-    for p in prepared {
-        refs.push(write(&txn, p).await?.1);
-    }
+    let refs: Vec<String> = write_all(&txn, prepared)
+        .await?
+        .into_iter()
+        .map(|(_, reference)| reference)
+        .collect();
     let names: Vec<String> = clients.iter().map(|c| c.name.clone()).collect();
     let detail = format!(
         "Linked incidents opened at {} ({})",

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod entity;
 pub mod errors;
 pub mod escalation;
+pub mod generation;
 pub mod http;
 pub mod import;
 pub mod incidents;

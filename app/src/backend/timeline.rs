@@ -125,16 +125,15 @@ pub async fn append_many(
     Ok(())
 }
 
-/// Appends the first entry of a new incident's timeline (no read: its predecessor is the
-/// genesis). The unique index refuses it if the incident already has a first entry.
-pub async fn append_first(
-    db: &impl ConnectionTrait,
+/// The first entry of a new incident's timeline (its predecessor is the genesis), to be
+/// inserted with the incident. The unique index refuses it if the incident already has one.
+pub fn first_entry(
     incident_id: i64,
+    at: OffsetDateTime,
     actor: Option<i64>,
     kind: &str,
     detail: String,
-) -> Result<(), AppError> {
-    let at = now();
+) -> incident_event::ActiveModel {
     let hash = hash(GENESIS, incident_id, at, actor, kind, &detail);
     incident_event::ActiveModel {
         incident_id: Set(incident_id),
@@ -146,9 +145,6 @@ pub async fn append_first(
         hash: Set(Some(hash)),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// Checks one incident's chain. `Ok(entries)` when whole, else the first broken entry's

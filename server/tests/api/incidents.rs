@@ -360,3 +360,73 @@ async fn a_lead_changes_the_level_with_a_reason_and_staff_cannot() {
         "stood_down"
     );
 }
+
+/// Puts `email` in the practice's head-of-cyber seat from `starts_in` from now, written
+/// straight to the database as any other path (an import, a fix by hand) could.
+async fn seat_head_of_cyber_at_practice(app: &TestApp, email: &str, starts_in: time::Duration) {
+    use app::backend::entity::assignment;
+    use sea_orm::{ActiveModelTrait, Set};
+    let now = time::OffsetDateTime::now_utc();
+    let practice = app::backend::orgs::find_by_code(&app.db, "G85028")
+        .await
+        .unwrap()
+        .unwrap();
+    let role = app::backend::roles::find_by_key(&app.db, "head_of_cyber")
+        .await
+        .unwrap()
+        .unwrap();
+    let person = app::backend::people::find_by_email(&app.db, email)
+        .await
+        .unwrap()
+        .unwrap();
+    assignment::ActiveModel {
+        org_id: Set(practice.id),
+        role_id: Set(role.id),
+        person_id: Set(person.id),
+        starts_at: Set(now + starts_in),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_change_to_who_holds_a_role_routes_the_very_next_declaration() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.new_client();
+    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
+    let first = declare_ransomware(&app, &nadia).await;
+    assert_eq!(
+        incident(&app, &nadia, &first).await["tasks"][0]["assignee"],
+        "Gareth Lloyd"
+    );
+    // The declaration writer keeps what it read; a change made behind its back must still
+    // reach the next declaration.
+    seat_head_of_cyber_at_practice(&app, SAM, time::Duration::ZERO).await;
+    let second = declare_ransomware(&app, &nadia).await;
+    let task = &incident(&app, &nadia, &second).await["tasks"][0];
+    assert_eq!(task["assignee"], "Sam Whitfield", "{task}");
+}
+
+#[tokio::test]
+async fn a_holding_that_starts_later_takes_over_when_it_starts() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.new_client();
+    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
+    seat_head_of_cyber_at_practice(&app, SAM, time::Duration::seconds(2)).await;
+    let before = declare_ransomware(&app, &nadia).await;
+    assert_eq!(
+        incident(&app, &nadia, &before).await["tasks"][0]["assignee"],
+        "Gareth Lloyd",
+        "not yet in the seat"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2_200)).await;
+    let after = declare_ransomware(&app, &nadia).await;
+    assert_eq!(
+        incident(&app, &nadia, &after).await["tasks"][0]["assignee"],
+        "Sam Whitfield",
+        "in the seat from the moment the holding starts, with nothing else changed"
+    );
+}

@@ -1,0 +1,38 @@
+//! The change generation: a number the database's own triggers bump whenever the
+//! organisation tree, people, roles, holdings, runbooks or escalation policies change
+//! (migration 000010). What was read while it had one value is still true while it has it.
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::error::AppError;
+
+async fn one(db: &impl ConnectionTrait, sql: &str) -> Result<i64, AppError> {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?
+        .ok_or_else(|| super::errors::internal("generation", &"no change_generation row"))?;
+    Ok(row.try_get("", "value")?)
+}
+
+/// The generation now. Read it before reading what it guards, so that what is read is at
+/// least as new as the number it is tagged with.
+pub async fn read(db: &impl ConnectionTrait) -> Result<i64, AppError> {
+    one(db, "SELECT value FROM change_generation WHERE id = 1").await
+}
+
+/// The generation, read as the first statement of a writing transaction. On SQLite it is
+/// read by a write that changes nothing, so the transaction holds the write lock from its
+/// first statement: nothing can change the watched tables until it commits, and it never
+/// has to upgrade a read snapshot. PostgreSQL reads it plainly.
+pub async fn read_for_write(db: &impl ConnectionTrait) -> Result<i64, AppError> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            one(
+                db,
+                "UPDATE change_generation SET value = value WHERE id = 1 RETURNING value",
+            )
+            .await
+        }
+        _ => read(db).await,
+    }
+}
