@@ -205,6 +205,10 @@ async fn main() {
         100.0 * rate / raw
     );
 
+    // For profiling the writer alone: DECLARATIONS_ONLY=group skips the comparison.
+    if std::env::var("DECLARATIONS_ONLY").as_deref() == Ok("group") {
+        return;
+    }
     let (rate1, lat1) = load(&db, staff, None).await;
     println!(
         "one transaction per declaration: {rate1:.0}/s with {CLIENTS} clients; p50 {:.1} ms, p99 {:.1} ms; {:.0}% of the raw rate",

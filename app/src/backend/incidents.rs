@@ -355,12 +355,14 @@ pub struct Prepared {
     org_id: i64,
     actor: i64,
     incident: incident::ActiveModel,
-    tasks: Vec<task::ActiveModel>,
+    /// Its tasks, ids to be given when written.
+    tasks: Vec<task::Model>,
     commands: Vec<(Command, i64)>,
     detail: String,
     /// When each task (by position) and the Gold acknowledgement first escalate.
     task_deadlines: HashMap<i32, Option<OffsetDateTime>>,
     command_deadline: Option<OffsetDateTime>,
+    declared_at: OffsetDateTime,
     /// The generation and time limit of the plan it was routed by.
     generation: i64,
     valid_until: Option<OffsetDateTime>,
@@ -408,24 +410,25 @@ fn prepare(
         .iter()
         .map(|s| {
             let (assignee, found_at, routing) = plan.router.route(&s.owner_role);
-            task::ActiveModel {
-                position: Set(s.position),
-                phase: Set(s.phase.clone()),
-                title: Set(s.title.clone()),
-                instructions: Set(s.instructions.clone()),
-                required: Set(s.required),
-                owner_role: Set(s.owner_role.clone()),
-                org_id: Set(found_at),
-                assignee_id: Set(assignee),
-                routing: Set(routing),
-                state: Set(TaskState::Open.as_str().to_owned()),
-                due_at: Set(now + Duration::minutes(s.due_minutes.into())),
-                acknowledged_at: Set(None),
-                started_at: Set(None),
-                completed_at: Set(None),
-                note: Set(None),
-                updated_at: Set(now),
-                ..Default::default()
+            task::Model {
+                id: 0,
+                incident_id: 0,
+                position: s.position,
+                phase: s.phase.clone(),
+                title: s.title.clone(),
+                instructions: s.instructions.clone(),
+                required: s.required,
+                owner_role: s.owner_role.clone(),
+                org_id: found_at,
+                assignee_id: assignee,
+                routing,
+                state: TaskState::Open.as_str().to_owned(),
+                due_at: now + Duration::minutes(s.due_minutes.into()),
+                acknowledged_at: None,
+                started_at: None,
+                completed_at: None,
+                note: None,
+                updated_at: now,
             }
         })
         .collect();
@@ -470,6 +473,7 @@ fn prepare(
         commands,
         task_deadlines,
         command_deadline,
+        declared_at: now,
         generation: plan.generation,
         valid_until: plan.valid_until,
     })
@@ -479,29 +483,7 @@ fn prepare(
 /// widest table written here.
 const ROWS_PER_INSERT: usize = 1000;
 
-/// Inserts rows, as few statements as the parameter limits allow, and returns them.
-async fn insert_returning<A>(
-    db: &impl ConnectionTrait,
-    rows: Vec<A>,
-) -> Result<Vec<<A::Entity as EntityTrait>::Model>, AppError>
-where
-    A: ActiveModelTrait + Send,
-    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
-{
-    let mut out = Vec::with_capacity(rows.len());
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
-        out.extend(
-            <A::Entity as EntityTrait>::insert_many(chunk)
-                .exec_with_returning(db)
-                .await?,
-        );
-    }
-    Ok(out)
-}
-
-/// As [`insert_returning`], returning nothing.
+/// Inserts rows in as few statements as the parameter limits allow, reading nothing back.
 async fn insert_all<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), AppError>
 where
     A: ActiveModelTrait + Send,
@@ -516,54 +498,130 @@ where
     Ok(())
 }
 
-/// Writes prepared declarations in the caller's transaction: for each, the incident, all
-/// its tasks, its command roles, escalation tracking for every task and the Gold
-/// acknowledgement, each assignee's inbox notice, the first timeline entry and the audit
-/// record. However many declarations and steps, it is one insert per table (chunked only
-/// past the parameter limits). Returns (id, reference) per declaration, in order.
+/// Ids for `n` new rows of `table`, taken before they are inserted so that nothing has to be
+/// read back. On SQLite the caller's transaction already holds the write lock, so nobody
+/// else can insert before it commits: the ids follow the highest ever given (the table's
+/// AUTOINCREMENT counter, or its highest row). On PostgreSQL they come from the table's
+/// own sequence.
+async fn reserve_ids(
+    db: &impl ConnectionTrait,
+    table: &'static str,
+    n: usize,
+) -> Result<Vec<i64>, AppError> {
+    use sea_orm::{DbBackend, Statement};
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Postgres {
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!(
+                    "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS value \
+                     FROM generate_series(1, {n})"
+                ),
+            ))
+            .await?;
+        return rows
+            .into_iter()
+            .map(|r| r.try_get::<i64>("", "value").map_err(AppError::from))
+            .collect();
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            format!(
+                "SELECT MAX(COALESCE((SELECT MAX(id) FROM {table}), 0), \
+                 COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0)) AS value"
+            ),
+        ))
+        .await?
+        .ok_or_else(|| super::errors::internal("declare", &"no highest id"))?;
+    let highest: i64 = row.try_get("", "value")?;
+    Ok((1..=n as i64).map(|i| highest + i).collect())
+}
+
+/// Writes prepared declarations in the caller's transaction, which must already hold the
+/// write lock (its first statement was a write): for each, the incident, all its tasks,
+/// its command roles, escalation tracking for every task and the Gold acknowledgement,
+/// each assignee's inbox notice, the first timeline entry and the audit record. Ids are
+/// given up front, so however many declarations and steps it is one insert per table
+/// (chunked only past the parameter limits) and nothing is read back. Returns (id,
+/// reference) per declaration, in order.
 async fn write_all(
     db: &impl ConnectionTrait,
     ps: Vec<Prepared>,
 ) -> Result<Vec<(i64, String)>, AppError> {
-    let made = insert_returning(db, ps.iter().map(|p| p.incident.clone()).collect()).await?;
-    let ids: HashMap<&str, (i64, OffsetDateTime)> = made
-        .iter()
-        .map(|i| (i.reference.as_str(), (i.id, i.declared_at)))
-        .collect();
-    let id_of = |p: &Prepared| {
-        ids.get(p.reference.as_str())
-            .copied()
-            .ok_or_else(|| super::errors::internal("declare", &"incident row not returned"))
-    };
+    let incident_ids = reserve_ids(db, "incident", ps.len()).await?;
+    let task_ids = reserve_ids(db, "task", ps.iter().map(|p| p.tasks.len()).sum()).await?;
+    let command_ids = reserve_ids(
+        db,
+        "incident_command",
+        ps.iter().map(|p| p.commands.len()).sum(),
+    )
+    .await?;
+    let (mut task_ids, mut command_ids) = (task_ids.into_iter(), command_ids.into_iter());
+    let mut incidents = Vec::with_capacity(ps.len());
     let mut tasks = Vec::new();
     let mut commands = Vec::new();
-    let mut events = Vec::new();
-    let mut audits = Vec::new();
+    let mut tracking = Vec::new();
+    let mut told = Vec::new();
+    let mut events = Vec::with_capacity(ps.len());
+    let mut audits = Vec::with_capacity(ps.len());
     let mut out = Vec::with_capacity(ps.len());
-    for p in &ps {
-        let (id, now) = id_of(p)?;
-        tasks.extend(p.tasks.iter().cloned().map(|mut t| {
-            t.incident_id = Set(id);
-            t
-        }));
-        commands.extend(
-            p.commands
-                .iter()
-                .map(|(c, person)| incident_command::ActiveModel {
-                    incident_id: Set(id),
-                    command: Set(c.as_str().to_owned()),
-                    person_id: Set(*person),
-                    assigned_at: Set(now),
-                    assigned_by: Set(None),
-                    ..Default::default()
-                }),
-        );
+    let missing = || super::errors::internal("declare", &"ids miscounted");
+    for (p, id) in ps.into_iter().zip(incident_ids) {
+        let now = p.declared_at;
+        let mut incident = p.incident;
+        incident.id = Set(id);
+        incidents.push(incident);
+        // Every task escalates from now on, and each assignee finds it in their inbox.
+        for mut t in p.tasks {
+            t.id = task_ids.next().ok_or_else(missing)?;
+            t.incident_id = id;
+            tracking.push(escalation::tracking(
+                escalation::TASK,
+                t.id,
+                id,
+                p.org_id,
+                p.task_deadlines.get(&t.position).copied().flatten(),
+                now,
+            ));
+            if let Some(a) = t.assignee_id {
+                told.push(escalation::assigned(&t, a, &p.reference, now));
+            }
+            tasks.push(t.into_active_model());
+        }
+        for (c, person) in &p.commands {
+            let command_id = command_ids.next().ok_or_else(missing)?;
+            // So does the Gold commander's acknowledgement.
+            if *c == Command::Gold {
+                tracking.push(escalation::tracking(
+                    escalation::COMMAND,
+                    command_id,
+                    id,
+                    p.org_id,
+                    p.command_deadline,
+                    now,
+                ));
+            }
+            commands.push(incident_command::ActiveModel {
+                id: Set(command_id),
+                incident_id: Set(id),
+                command: Set(c.as_str().to_owned()),
+                person_id: Set(*person),
+                assigned_at: Set(now),
+                assigned_by: Set(None),
+                acknowledged_at: Set(None),
+            });
+        }
         events.push(timeline::first_entry(
             id,
             now,
             Some(p.actor),
             "declared",
-            p.detail.clone(),
+            p.detail,
         ));
         audits.push(audit::entry(audit::Event {
             actor: Some(p.actor),
@@ -572,49 +630,12 @@ async fn write_all(
             subject: Some(p.reference.clone()),
             ..Default::default()
         }));
-        out.push((id, p.reference.clone()));
+        out.push((id, p.reference));
     }
-    let tasks = insert_returning(db, tasks).await?;
-    let commands = insert_returning(db, commands).await?;
-    let by_incident: HashMap<i64, &Prepared> = ps
-        .iter()
-        .filter_map(|p| id_of(p).ok().map(|(id, _)| (id, p)))
-        .collect();
-    // Every task escalates from now on, and so does each Gold commander's acknowledgement.
-    let mut tracking = Vec::with_capacity(tasks.len() + ps.len());
-    let mut told = Vec::with_capacity(tasks.len());
-    for t in &tasks {
-        let Some(p) = by_incident.get(&t.incident_id) else {
-            continue;
-        };
-        tracking.push(escalation::tracking(
-            escalation::TASK,
-            t.id,
-            t.incident_id,
-            p.org_id,
-            p.task_deadlines.get(&t.position).copied().flatten(),
-            t.updated_at,
-        ));
-        // Each assignee finds the task in their inbox.
-        if let Some(a) = t.assignee_id {
-            told.push(escalation::assigned(t, a, &p.reference, t.updated_at));
-        }
-    }
-    for gold in commands
-        .iter()
-        .filter(|c| c.command == Command::Gold.as_str())
-    {
-        if let Some(p) = by_incident.get(&gold.incident_id) {
-            tracking.push(escalation::tracking(
-                escalation::COMMAND,
-                gold.id,
-                gold.incident_id,
-                p.org_id,
-                p.command_deadline,
-                gold.assigned_at,
-            ));
-        }
-    }
+    // Parents before children, for the foreign keys.
+    insert_all(db, incidents).await?;
+    insert_all(db, tasks).await?;
+    insert_all(db, commands).await?;
     insert_all(db, tracking).await?;
     insert_all(db, told).await?;
     insert_all(db, events).await?;
@@ -676,6 +697,7 @@ pub async fn declare(
 ) -> Result<String, AppError> {
     let prepared = plan_and_prepare(db, user, &input).await?;
     let txn = db.begin().await?;
+    generation::read_for_write(&txn).await?;
     let mut written = write_all(&txn, vec![prepared]).await?;
     txn.commit().await?;
     written
