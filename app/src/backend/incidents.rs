@@ -479,21 +479,67 @@ fn prepare(
     })
 }
 
-/// Rows per insert statement: within SQLite's and PostgreSQL's limits on parameters for the
-/// widest table written here.
-const ROWS_PER_INSERT: usize = 1000;
+/// Most rows in one insert statement (well within SQLite's and PostgreSQL's limits on
+/// parameters for the widest table written here).
+const ROWS_PER_INSERT: usize = 128;
 
-/// Inserts rows in as few statements as the parameter limits allow, reading nothing back.
+/// Inserts rows with plain parameterised SQL, reading nothing back. Rows go in runs of 128,
+/// then of the largest power of two left (64, 32, …, 1), so each table has a handful of
+/// statement shapes that the driver prepares once and reuses, however many rows a batch
+/// holds. Every row must set the same columns as the first.
 async fn insert_all<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), AppError>
 where
     A: ActiveModelTrait + Send,
 {
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
-        <A::Entity as EntityTrait>::insert_many(chunk)
-            .exec_without_returning(db)
+    use sea_orm::{DbBackend, EntityName, IdenStatic, Iterable, Statement};
+    use std::fmt::Write as _;
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter()
+        .filter(|c| first.get(*c).is_set())
+        .collect();
+    let backend = db.get_database_backend();
+    let names: Vec<String> = columns
+        .iter()
+        .map(|c| format!("\"{}\"", c.as_str()))
+        .collect();
+    let head = format!(
+        "INSERT INTO \"{}\" ({}) VALUES ",
+        A::Entity::default().table_name(),
+        names.join(", ")
+    );
+    let mut left = rows.len();
+    let mut rows = rows.into_iter();
+    while left > 0 {
+        let n = if left >= ROWS_PER_INSERT {
+            ROWS_PER_INSERT
+        } else {
+            1 << (usize::BITS - 1 - left.leading_zeros())
+        };
+        let mut sql = String::with_capacity(head.len() + n * (columns.len() * 5 + 4));
+        sql.push_str(&head);
+        let mut values = Vec::with_capacity(n * columns.len());
+        for (i, mut row) in rows.by_ref().take(n).enumerate() {
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for (j, c) in columns.iter().enumerate() {
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                if backend == DbBackend::Postgres {
+                    let _ = write!(sql, "${}", values.len() + 1);
+                } else {
+                    sql.push('?');
+                }
+                values.push(row.take(*c).into_value().ok_or_else(|| {
+                    super::errors::internal("insert", &"rows set different columns")
+                })?);
+            }
+            sql.push(')');
+        }
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?;
+        left -= n;
     }
     Ok(())
 }
