@@ -486,7 +486,7 @@ const ROWS_PER_INSERT: usize = 128;
 /// Inserts rows with plain parameterised SQL, reading nothing back. Rows go in runs of 128,
 /// then of the largest power of two left (64, 32, …, 1), so each table has a handful of
 /// statement shapes that the driver prepares once and reuses, however many rows a batch
-/// holds. Every row must set the same columns as the first.
+/// holds. Every row must have values for the same columns as the first.
 async fn insert_all<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), AppError>
 where
     A: ActiveModelTrait + Send,
@@ -497,7 +497,7 @@ where
         return Ok(());
     };
     let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter()
-        .filter(|c| first.get(*c).is_set())
+        .filter(|c| !matches!(first.get(*c), sea_orm::ActiveValue::NotSet))
         .collect();
     let backend = db.get_database_backend();
     let names: Vec<String> = columns
