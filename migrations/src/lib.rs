@@ -13,6 +13,7 @@ mod m20261128_000007_incident_command_and_reports;
 mod m20261128_000008_create_escalation;
 mod m20261128_000009_create_assets;
 mod m20261129_000010_change_generation;
+mod m20261129_000011_incident_assets;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_create_escalation::Migration),
             Box::new(m20261128_000009_create_assets::Migration),
             Box::new(m20261129_000010_change_generation::Migration),
+            Box::new(m20261129_000011_incident_assets::Migration),
         ]
     }
 }

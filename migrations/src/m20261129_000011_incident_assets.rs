@@ -52,7 +52,11 @@ impl MigrationTrait for Migration {
                             .big_integer()
                             .not_null(),
                     )
-                    .col(ColumnDef::new(IncidentAsset::AssetId).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(IncidentAsset::AssetId)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(IncidentAsset::AddedAt)
                             .timestamp_with_time_zone()

@@ -82,6 +82,7 @@ async fn load(
                     patients_affected: PatientsAffected::Unknown,
                     systems: "EMIS".into(),
                     personal_data: None,
+                    assets: Vec::new(),
                 };
                 let s = Instant::now();
                 match &writer {
@@ -185,6 +186,7 @@ async fn main() {
             patients_affected: PatientsAffected::Unknown,
             systems: String::new(),
             personal_data: None,
+            assets: Vec::new(),
         },
     )
     .await
@@ -210,6 +212,7 @@ async fn main() {
                     patients_affected: PatientsAffected::Unknown,
                     systems: String::new(),
                     personal_data: None,
+                    assets: Vec::new(),
                 };
                 writer.declare(&db, &staff, input).await.unwrap()
             })

@@ -43,6 +43,7 @@ async fn declare_many(db: &sea_orm::DatabaseConnection, staff: &User, n: usize) 
                             patients_affected: PatientsAffected::Unknown,
                             systems: String::new(),
                             personal_data: None,
+                            assets: Vec::new(),
                         },
                     )
                     .await

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::assets::{AssetImportReport, Catalogue};
+use crate::domain::assets::{AssetDetail, AssetImportReport, Catalogue};
 use crate::error::AppError;
 
 #[server(endpoint = "assets/catalogue")]
@@ -25,6 +25,19 @@ pub async fn import_assets(org_code: String, csv: String) -> Result<AssetImportR
             let state = crate::backend::state::current()?;
             let user = crate::backend::access::require_user(&state).await?;
             crate::backend::assets::import_csv(&state.db, &user, &org_code, &csv).await
+        }
+        .await,
+    )
+}
+
+/// One asset's page: what it depends on, what depends on it, the incidents it was in.
+#[server(endpoint = "assets/get")]
+pub async fn get_asset(id: i64) -> Result<AssetDetail, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::assets::detail(&state.db, &user, id).await
         }
         .await,
     )

@@ -15,6 +15,7 @@ pub async fn declare_incident(
     systems: Option<String>,
     personal_data: Option<String>,
     org_code: Option<String>,
+    assets: Option<Vec<i64>>,
 ) -> Result<String, AppError> {
     crate::backend::http::respond(
         async {
@@ -35,6 +36,7 @@ pub async fn declare_incident(
                 patients_affected: patients,
                 systems: systems.unwrap_or_default(),
                 personal_data: personal_data.map(|v| v == "yes" || v == "on"),
+                assets: assets.unwrap_or_default(),
             };
             let reference = state.declarations.declare(&state.db, &user, input).await?;
             state.publish(&reference).await;
@@ -264,6 +266,34 @@ pub async fn verify_timelines() -> Result<Vec<(String, bool, String)>, AppError>
                     })
                     .collect(),
             )
+        }
+        .await,
+    )
+}
+
+/// The declaring organisation's catalogued assets, for the declaration form.
+#[server(endpoint = "incidents/declare_options")]
+pub async fn declare_options() -> Result<crate::domain::assets::DeclareOptions, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::assets::declare_options(&state.db, &user).await
+        }
+        .await,
+    )
+}
+
+/// Links a catalogued asset to an incident (its leads).
+#[server(endpoint = "incidents/lead/asset")]
+pub async fn link_asset(reference: String, asset_id: i64) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::incidents::link_asset(&state.db, &user, &reference, asset_id).await?;
+            state.publish(&reference).await;
+            Ok(())
         }
         .await,
     )

@@ -11,11 +11,15 @@ use time::OffsetDateTime;
 
 use super::access::{self, User};
 use super::assignments::in_force_at;
-use super::entity::{asset, asset_dependency, assignment, organisation, person};
+use super::entity::{
+    asset, asset_dependency, assignment, incident, incident_asset, organisation, person,
+};
 use super::{audit, orgs};
 use crate::domain::assets::{
-    AssetImportReport, AssetView, COLUMNS, Catalogue, KINDS, parse_row, support,
+    AssetDetail, AssetImportReport, AssetIncident, AssetRef, AssetView, COLUMNS, Catalogue,
+    DeclareOptions, KINDS, parse_row, support,
 };
+use crate::domain::incidents::{IncidentKind, IncidentStatus};
 use crate::domain::org::OrgKind;
 use crate::error::AppError;
 
@@ -44,12 +48,25 @@ pub async fn catalogue(
     user: &User,
     org_code: &str,
 ) -> Result<Catalogue, AppError> {
-    let org = readable_org(db, user, org_code).await?;
-    let assets = asset::Entity::find()
-        .filter(asset::Column::OrgId.eq(org.id))
-        .order_by_asc(asset::Column::Name)
-        .all(db)
-        .await?;
+    let org = orgs::find_by_code(db, org_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let readable = access::readable_orgs(db, user).await?;
+    // A supplier's page is open to everyone signed in, for what depends on it within
+    // their own scope; its own catalogue only to those who may read the supplier.
+    let own = access::within(&readable, org.id);
+    if !own && org.summary().kind != OrgKind::Supplier {
+        return Err(AppError::NotFound);
+    }
+    let assets = if own {
+        asset::Entity::find()
+            .filter(asset::Column::OrgId.eq(org.id))
+            .order_by_asc(asset::Column::Name)
+            .all(db)
+            .await?
+    } else {
+        Vec::new()
+    };
     let ids: Vec<i64> = assets.iter().map(|a| a.id).collect();
     let names: HashMap<i64, String> = assets.iter().map(|a| (a.id, a.name.clone())).collect();
     let deps = asset_dependency::Entity::find()
@@ -78,15 +95,30 @@ pub async fn catalogue(
         .map(|o| (o.id, o.name))
         .collect();
     let today = OffsetDateTime::now_utc().date();
-    let editable = !user.is_read_only_user()
+    let editable = own
+        && !user.is_read_only_user()
         && access::within(&access::administered_orgs(db, user).await?, org.id);
+    let supplied = refs(
+        db,
+        asset::Entity::find()
+            .filter(asset::Column::SupplierId.eq(org.id))
+            .order_by_asc(asset::Column::Name)
+            .all(db)
+            .await?
+            .into_iter()
+            .filter(|a| access::within(&readable, a.org_id))
+            .collect(),
+    )
+    .await?;
     Ok(Catalogue {
+        supplied,
         org_code: org.code,
         org_name: org.name,
         editable,
         assets: assets
             .into_iter()
             .map(|a| AssetView {
+                id: a.id,
                 kind: KINDS
                     .iter()
                     .find(|k| k.0 == a.kind)
@@ -108,6 +140,187 @@ pub async fn catalogue(
                 name: a.name,
             })
             .collect(),
+    })
+}
+
+/// Names and flags for assets, with their organisations, in the order given.
+pub async fn refs(
+    db: &impl ConnectionTrait,
+    assets: Vec<asset::Model>,
+) -> Result<Vec<AssetRef>, AppError> {
+    let orgs: HashMap<i64, (String, String)> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(assets.iter().map(|a| a.org_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, (o.code, o.name)))
+        .collect();
+    let today = OffsetDateTime::now_utc().date();
+    Ok(assets
+        .into_iter()
+        .map(|a| {
+            let (org_code, org_name) = orgs.get(&a.org_id).cloned().unwrap_or_default();
+            AssetRef {
+                id: a.id,
+                support: support(a.end_of_support, today),
+                name: a.name,
+                org_code,
+                org_name,
+                patient_safety_critical: a.patient_safety_critical,
+            }
+        })
+        .collect())
+}
+
+/// The assets a declaration can name: the catalogue of the organisation a declaration by
+/// this person goes to when they do not choose one (their first grant).
+pub async fn declare_options(
+    db: &impl ConnectionTrait,
+    user: &User,
+) -> Result<DeclareOptions, AppError> {
+    let Some((org_id, _)) = user.grants.first() else {
+        return Ok(DeclareOptions::default());
+    };
+    let Some(org) = organisation::Entity::find_by_id(*org_id).one(db).await? else {
+        return Ok(DeclareOptions::default());
+    };
+    Ok(DeclareOptions {
+        org_name: org.name.clone(),
+        assets: of_orgs(db, &[org.id]).await?,
+    })
+}
+
+/// Every asset of these organisations, by name.
+pub async fn of_orgs(db: &impl ConnectionTrait, orgs: &[i64]) -> Result<Vec<AssetRef>, AppError> {
+    refs(
+        db,
+        asset::Entity::find()
+            .filter(asset::Column::OrgId.is_in(orgs.to_vec()))
+            .order_by_asc(asset::Column::Name)
+            .all(db)
+            .await?,
+    )
+    .await
+}
+
+/// The assets linked to an incident, by name.
+pub async fn of_incident(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+) -> Result<Vec<AssetRef>, AppError> {
+    let ids: Vec<i64> = incident_asset::Entity::find()
+        .filter(incident_asset::Column::IncidentId.eq(incident_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.asset_id)
+        .collect();
+    refs(
+        db,
+        asset::Entity::find()
+            .filter(asset::Column::Id.is_in(ids))
+            .order_by_asc(asset::Column::Name)
+            .all(db)
+            .await?,
+    )
+    .await
+}
+
+/// One asset's page, for anyone who may read its organisation.
+pub async fn detail(
+    db: &impl ConnectionTrait,
+    user: &User,
+    id: i64,
+) -> Result<AssetDetail, AppError> {
+    let a = asset::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let readable = access::readable_orgs(db, user).await?;
+    if !access::within(&readable, a.org_id) {
+        return Err(AppError::NotFound);
+    }
+    let org = organisation::Entity::find_by_id(a.org_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let view = catalogue(db, user, &org.code)
+        .await?
+        .assets
+        .into_iter()
+        .find(|v| v.id == id)
+        .ok_or(AppError::NotFound)?;
+    let deps = asset_dependency::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(asset_dependency::Column::AssetId.eq(id))
+                .add(asset_dependency::Column::DependsOnId.eq(id)),
+        )
+        .all(db)
+        .await?;
+    let pick = |ids: Vec<i64>| {
+        asset::Entity::find()
+            .filter(asset::Column::Id.is_in(ids))
+            .order_by_asc(asset::Column::Name)
+            .all(db)
+    };
+    let depends_on = refs(
+        db,
+        pick(
+            deps.iter()
+                .filter(|d| d.asset_id == id)
+                .map(|d| d.depends_on_id)
+                .collect(),
+        )
+        .await?,
+    )
+    .await?;
+    let needed_by = refs(
+        db,
+        pick(
+            deps.iter()
+                .filter(|d| d.depends_on_id == id)
+                .map(|d| d.asset_id)
+                .collect(),
+        )
+        .await?
+        .into_iter()
+        .filter(|n| access::within(&readable, n.org_id))
+        .collect(),
+    )
+    .await?;
+    let links: Vec<i64> = incident_asset::Entity::find()
+        .filter(incident_asset::Column::AssetId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.incident_id)
+        .collect();
+    let incidents = incident::Entity::find()
+        .filter(incident::Column::Id.is_in(links))
+        .order_by_desc(incident::Column::DeclaredAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|i| access::within(&readable, i.org_id))
+        .map(|i| AssetIncident {
+            kind: IncidentKind::parse(&i.kind)
+                .map(|k| k.title().to_owned())
+                .unwrap_or(i.kind.clone()),
+            status: IncidentStatus::parse(&i.status)
+                .map(|s| s.as_str().replace('_', " "))
+                .unwrap_or(i.status.clone()),
+            declared_at: crate::domain::dates::moment(i.declared_at),
+            reference: i.reference,
+        })
+        .collect();
+    Ok(AssetDetail {
+        org_code: org.code,
+        org_name: org.name,
+        asset: view,
+        depends_on,
+        needed_by,
+        incidents,
     })
 }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -20,8 +20,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::entity::notification;
 use super::entity::{
-    assignment, incident, incident_command, incident_event, incident_org, incident_report,
-    organisation, person, role, runbook, runbook_step, supplier_service, task,
+    asset, assignment, incident, incident_asset, incident_command, incident_event, incident_org,
+    incident_report, organisation, person, role, runbook, runbook_step, supplier_service, task,
 };
 use super::escalation;
 use super::{audit, generation, orgs, timeline};
@@ -282,6 +282,8 @@ pub struct DeclareInput {
     pub patients_affected: PatientsAffected,
     pub systems: String,
     pub personal_data: Option<bool>,
+    /// Catalogued assets of the declaring organisation that are affected.
+    pub assets: Vec<i64>,
 }
 
 fn bounded(raw: &str, what: &str, max: usize, required: bool) -> Result<String, AppError> {
@@ -363,6 +365,7 @@ pub struct Prepared {
     task_deadlines: HashMap<i32, Option<OffsetDateTime>>,
     command_deadline: Option<OffsetDateTime>,
     declared_at: OffsetDateTime,
+    assets: Vec<i64>,
     /// The generation and time limit of the plan it was routed by.
     generation: i64,
     valid_until: Option<OffsetDateTime>,
@@ -474,6 +477,12 @@ fn prepare(
         task_deadlines,
         command_deadline,
         declared_at: now,
+        assets: {
+            let mut a = input.assets.clone();
+            a.sort_unstable();
+            a.dedup();
+            a
+        },
         generation: plan.generation,
         valid_until: plan.valid_until,
     })
@@ -615,6 +624,7 @@ async fn write_all(
     let mut told = Vec::new();
     let mut events = Vec::with_capacity(ps.len());
     let mut audits = Vec::with_capacity(ps.len());
+    let mut affected = Vec::new();
     let mut out = Vec::with_capacity(ps.len());
     let missing = || super::errors::internal("declare", &"ids miscounted");
     for (p, id) in ps.into_iter().zip(incident_ids) {
@@ -662,6 +672,13 @@ async fn write_all(
                 acknowledged_at: Set(None),
             });
         }
+        affected.extend(p.assets.iter().map(|a| incident_asset::ActiveModel {
+            incident_id: Set(id),
+            asset_id: Set(*a),
+            added_at: Set(now),
+            added_by: Set(Some(p.actor)),
+            ..Default::default()
+        }));
         events.push(timeline::first_entry(
             id,
             now,
@@ -682,6 +699,7 @@ async fn write_all(
     insert_all(db, incidents).await?;
     insert_all(db, tasks).await?;
     insert_all(db, commands).await?;
+    insert_all(db, affected).await?;
     insert_all(db, tracking).await?;
     insert_all(db, told).await?;
     insert_all(db, events).await?;
@@ -723,6 +741,36 @@ fn may_declare(user: &User, chain: &[i64]) -> Result<(), AppError> {
     }
 }
 
+/// Refuses assets that are not in the declaring organisation's catalogue.
+async fn check_assets(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    assets: &[i64],
+) -> Result<(), AppError> {
+    if assets.is_empty() {
+        return Ok(());
+    }
+    if assets.len() > 100 {
+        return Err(AppError::Invalid(
+            "Choose at most 100 affected systems; describe the rest in words.".into(),
+        ));
+    }
+    let mut wanted = assets.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let found = asset::Entity::find()
+        .filter(asset::Column::OrgId.eq(org_id))
+        .filter(asset::Column::Id.is_in(wanted.clone()))
+        .count(db)
+        .await?;
+    if found as usize != wanted.len() {
+        return Err(AppError::Invalid(
+            "One of the systems chosen is not in this organisation's catalogue any more. Reload the page and choose again.".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Reads the plan and prepares a declaration, every read on `db`.
 async fn plan_and_prepare(
     db: &impl ConnectionTrait,
@@ -730,6 +778,7 @@ async fn plan_and_prepare(
     input: &DeclareInput,
 ) -> Result<Prepared, AppError> {
     let (org, chain) = declaring_org(db, user, input.org_code.as_deref()).await?;
+    check_assets(db, org.id, &input.assets).await?;
     let plan = Plan::load(db, org, chain, input.kind, timeline::now()).await?;
     prepare(user, &plan, input, None)
 }
@@ -812,6 +861,7 @@ impl Declarations {
     ) -> Result<String, AppError> {
         let plan = self.plan(db, user, &input).await?;
         may_declare(user, &plan.chain)?;
+        check_assets(db, plan.org.id, &input.assets).await?;
         let prepared = prepare(user, &plan, &input, None)?;
         let (reply, answer) = oneshot::channel();
         self.tx
@@ -1237,7 +1287,19 @@ pub async fn view(
     } else {
         Vec::new()
     };
+    let assets = super::assets::of_incident(db, inc.id).await?;
+    let asset_choices = if can_lead {
+        super::assets::of_orgs(db, &incident_orgs(db, &inc).await?)
+            .await?
+            .into_iter()
+            .filter(|a| !assets.iter().any(|l| l.id == a.id))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut v = IncidentView {
+        assets,
+        asset_choices,
         reference: inc.reference,
         org_code: org.code,
         org_name: org.name,
@@ -2036,6 +2098,51 @@ pub async fn add_affected(
     Ok(())
 }
 
+/// Links a catalogued asset of an organisation the incident affects; its leads only.
+pub async fn link_asset(
+    db: &DatabaseConnection,
+    user: &User,
+    reference: &str,
+    asset_id: i64,
+) -> Result<(), AppError> {
+    let inc = lead_incident(db, user, reference).await?;
+    let a = asset::Entity::find_by_id(asset_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Invalid("That asset is not in the catalogue.".into()))?;
+    let txn = db.begin().await?;
+    touch(&txn, inc.id).await?;
+    if !incident_orgs(&txn, &inc).await?.contains(&a.org_id) {
+        return Err(AppError::Invalid(
+            "That asset belongs to an organisation this incident does not affect. Add the organisation first.".into(),
+        ));
+    }
+    let already = incident_asset::Entity::find()
+        .filter(incident_asset::Column::IncidentId.eq(inc.id))
+        .filter(incident_asset::Column::AssetId.eq(a.id))
+        .one(&txn)
+        .await?;
+    if already.is_some() {
+        return Err(AppError::Invalid(format!(
+            "{} is already linked to this incident.",
+            a.name
+        )));
+    }
+    incident_asset::ActiveModel {
+        incident_id: Set(inc.id),
+        asset_id: Set(a.id),
+        added_at: Set(timeline::now()),
+        added_by: Set(Some(user.person_id)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let detail = format!("{} linked as affected ({})", a.name, user.name);
+    finish(&txn, user, &inc, "assets", "incident_asset", detail).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// From a supplier's incident, opens a linked incident at every organisation the supplier
 /// serves that has none yet, each with its own runbook tasks, all in one transaction.
 /// Returns the new references.
@@ -2092,6 +2199,7 @@ pub async fn open_linked(
             patients_affected: PatientsAffected::Unknown,
             systems: inc.systems.clone(),
             personal_data: Some(inc.personal_data),
+            assets: Vec::new(),
         };
         let chain = orgs::chain(db, client.id).await?;
         let plan = Plan::load(db, client.clone(), chain, input.kind, timeline::now()).await?;

@@ -148,9 +148,49 @@ pub fn parse_row(fields: &[String]) -> Result<AssetRow, String> {
     })
 }
 
+/// An asset as a link or a choice: enough to name it, say whose it is and flag it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetRef {
+    pub id: i64,
+    pub name: String,
+    pub org_code: String,
+    pub org_name: String,
+    pub patient_safety_critical: bool,
+    pub support: Support,
+}
+
+/// What the declaration form offers: the declaring organisation's catalogued assets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeclareOptions {
+    pub org_name: String,
+    pub assets: Vec<AssetRef>,
+}
+
+/// An incident that affected an asset, as the asset's page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetIncident {
+    pub reference: String,
+    pub kind: String,
+    pub status: String,
+    pub declared_at: String,
+}
+
+/// One asset's page: what it is, what it depends on and what depends on it, and the
+/// incidents that affected it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetDetail {
+    pub org_code: String,
+    pub org_name: String,
+    pub asset: AssetView,
+    pub depends_on: Vec<AssetRef>,
+    pub needed_by: Vec<AssetRef>,
+    pub incidents: Vec<AssetIncident>,
+}
+
 /// An asset as the catalogue page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetView {
+    pub id: i64,
     pub name: String,
     pub kind: String,
     pub owner: Option<String>,
@@ -171,6 +211,8 @@ pub struct Catalogue {
     pub org_name: String,
     pub assets: Vec<AssetView>,
     pub editable: bool,
+    /// For a supplier: assets elsewhere that it supplies (those the viewer may see).
+    pub supplied: Vec<AssetRef>,
 }
 
 /// What an import did: rows added or changed, unchanged, and each rejected line with why.

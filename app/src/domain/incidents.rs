@@ -409,6 +409,10 @@ pub struct IncidentView {
     pub dspt_text: String,
     /// When this view was read (for printed copies).
     pub generated_at: String,
+    /// Catalogued assets the incident affects.
+    pub assets: Vec<crate::domain::assets::AssetRef>,
+    /// For leads: the affected organisations' other assets, which may be linked.
+    pub asset_choices: Vec<crate::domain::assets::AssetRef>,
 }
 
 str_enum!(Command {
@@ -826,6 +830,8 @@ mod tests {
             can_link: false,
             dspt_text: String::new(),
             generated_at: String::new(),
+            assets: Vec::new(),
+            asset_choices: Vec::new(),
         };
         let text = dspt_text(&v);
         for want in [

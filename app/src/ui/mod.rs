@@ -12,7 +12,7 @@ use leptos_router::{SsrMode, path};
 use components::layout::Layout;
 use pages::{
     account::AccountPage,
-    assets::AssetsPage,
+    assets::{AssetPage, AssetsPage},
     chart::ChartPage,
     escalation::{AckPage, EscalationPage, InboxPage},
     import::{ImportPage, ImportProgressPage},
@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:code") view=OrgPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/chart") view=ChartPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/assets") view=AssetsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/assets/:id") view=AssetPage ssr=SsrMode::Async/>
                     <Route path=path!("/overview") view=OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/declare") view=DeclarePage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents") view=IncidentsPage ssr=SsrMode::Async/>

@@ -148,3 +148,198 @@ async fn a_csv_import_keeps_good_rows_reports_each_bad_one_and_flags_unsupported
         404
     );
 }
+
+const LINKED_CSV: &str = "name,kind,owner_email,supplier_code,clinical_service,patient_safety_critical,os,os_version,end_of_support,site_code,depends_on\r
+EMIS Web,software,owen.fraser@demo.wardline.test,,GP clinical record,yes,,,,,\r
+Reception PC 3,hardware,nadia.kowalski@demo.wardline.test,,Appointments,no,Windows,7,2020-01-14,,EMIS Web\r
+Pathology link,cloud,,SUP-SYNNOVIS,Blood results,yes,,,2099-01-01,,EMIS Web\r
+";
+
+async fn ids_by_name(
+    app: &crate::helpers::TestApp,
+    client: &reqwest::Client,
+) -> std::collections::HashMap<String, i64> {
+    let res = app
+        .post_with(client, "/api/incidents/declare_options", &[])
+        .await;
+    assert_eq!(res.status(), 200);
+    let o: serde_json::Value = res.json().await.unwrap();
+    o["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_owned(),
+                a["id"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn incident_assets(
+    app: &crate::helpers::TestApp,
+    client: &reqwest::Client,
+    reference: &str,
+) -> Vec<String> {
+    let i: serde_json::Value = app
+        .post_with(client, "/api/incidents/get", &[("reference", reference)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    i["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn incidents_name_the_assets_they_hit_and_assets_and_suppliers_show_them() {
+    let app = spawn_app().await.with_demo().await;
+    let gareth = app.enrolled(GARETH).await;
+    let nadia = app.new_client();
+    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
+    for (org, csv) in [
+        ("G85028", LINKED_CSV),
+        (
+            "QKK",
+            "name,kind,owner_email,supplier_code,clinical_service,patient_safety_critical,os,os_version,end_of_support,site_code,depends_on\r\nICB laptop 7,hardware,,,,no,,,,,\r\n",
+        ),
+    ] {
+        let res = app
+            .post_with(
+                &gareth,
+                "/api/manage/assets/import",
+                &[("org_code", org), ("csv", csv)],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{org}");
+    }
+    // The declaration form offers the practice's own catalogue, and only that.
+    let ids = ids_by_name(&app, &nadia).await;
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    let (emis, pc, pathology) = (
+        ids["EMIS Web"].to_string(),
+        ids["Reception PC 3"].to_string(),
+        ids["Pathology link"].to_string(),
+    );
+    let declare = |assets: Vec<(&'static str, String)>| {
+        let (app, nadia) = (&app, &nadia);
+        async move {
+            let mut form: Vec<(&str, &str)> = vec![
+                ("kind", "ransomware"),
+                ("location", "Reception"),
+                ("patients_affected", "unknown"),
+                ("systems", "The label printer"),
+            ];
+            form.extend(assets.iter().map(|(k, v)| (*k, v.as_str())));
+            app.post_with(nadia, "/api/incidents/declare", &form).await
+        }
+    };
+    // Checkboxes post only what is ticked: indices with gaps, as a browser sends them.
+    let res = declare(vec![("assets[0]", pc.clone()), ("assets[2]", emis.clone())]).await;
+    assert_eq!(res.status(), 200);
+    let reference: String = res.json().await.unwrap();
+    assert_eq!(
+        incident_assets(&app, &nadia, &reference).await,
+        ["EMIS Web", "Reception PC 3"]
+    );
+
+    // Someone else's asset is refused with a reason, and nothing is declared.
+    let laptop = {
+        let res = app
+            .post_with(&gareth, "/api/assets/catalogue", &[("org_code", "QKK")])
+            .await;
+        let c: serde_json::Value = res.json().await.unwrap();
+        c["assets"][0]["id"].as_i64().unwrap().to_string()
+    };
+    let before: Vec<serde_json::Value> = app
+        .post_with(&nadia, "/api/incidents/list", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = declare(vec![("assets[0]", laptop)]).await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("not in this organisation's catalogue")
+    );
+    let after: Vec<serde_json::Value> = app
+        .post_with(&nadia, "/api/incidents/list", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before.len(), after.len(), "nothing declared");
+
+    // Leads link more as they learn; staff cannot, and a second link is refused.
+    let link = [
+        ("reference", reference.as_str()),
+        ("asset_id", pathology.as_str()),
+    ];
+    assert_eq!(
+        app.post_with(&nadia, "/api/incidents/lead/asset", &link)
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.post_with(&gareth, "/api/incidents/lead/asset", &link)
+            .await
+            .status(),
+        200
+    );
+    let again = app
+        .post_with(&gareth, "/api/incidents/lead/asset", &link)
+        .await;
+    assert_eq!(again.status(), 422);
+    assert_eq!(incident_assets(&app, &nadia, &reference).await.len(), 3);
+
+    // The asset's page lists the incident and what needs it.
+    let detail: serde_json::Value = app
+        .post_with(&nadia, "/api/assets/get", &[("id", emis.as_str())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["incidents"][0]["reference"], reference.as_str());
+    let needed_by: Vec<&str> = detail["needed_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(needed_by, ["Pathology link", "Reception PC 3"]);
+
+    // The supplier's page lists every asset, and so every organisation, depending on it.
+    let synnovis: serde_json::Value = app
+        .post_with(
+            &gareth,
+            "/api/assets/catalogue",
+            &[("org_code", "SUP-SYNNOVIS")],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let supplied = synnovis["supplied"].as_array().unwrap();
+    assert_eq!(supplied.len(), 1, "{supplied:?}");
+    assert_eq!(supplied[0]["name"], "Pathology link");
+    assert_eq!(supplied[0]["org_code"], "G85028");
+    let page = gareth
+        .get(format!("{}/orgs/SUP-SYNNOVIS/assets", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Depending on"), "rendered on the server");
+    assert!(page.contains("Pathology link"));
+}

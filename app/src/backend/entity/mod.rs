@@ -12,6 +12,7 @@ pub mod escalation_level;
 pub mod escalation_policy;
 pub mod import_job;
 pub mod incident;
+pub mod incident_asset;
 pub mod incident_command;
 pub mod incident_event;
 pub mod incident_org;

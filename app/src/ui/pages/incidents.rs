@@ -8,9 +8,10 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::escalation::AcknowledgeCommand;
 use crate::api::incidents::{
-    ActOnTask, AddAffected, AssignCommand, ChangeIncident, DeclareIncident, OpenLinked,
-    RecordReport, get_incident, list_incidents, my_tasks, verify_timelines,
+    ActOnTask, AddAffected, AssignCommand, ChangeIncident, DeclareIncident, LinkAsset, OpenLinked,
+    RecordReport, declare_options, get_incident, list_incidents, my_tasks, verify_timelines,
 };
+use crate::domain::assets::Support;
 use crate::domain::incidents::{
     Command, IncidentKind, IncidentLevel, IncidentStatus, IncidentView, PatientsAffected,
     TaskState, TaskView,
@@ -21,6 +22,7 @@ use crate::ui::components::forms::ErrorSummary;
 #[component]
 pub fn DeclarePage() -> impl IntoView {
     let declare = ServerAction::<DeclareIncident>::new();
+    let options = Resource::new(|| (), |_| declare_options());
     let error = Signal::derive(move || {
         declare
             .value()
@@ -64,10 +66,28 @@ pub fn DeclarePage() -> impl IntoView {
                     }
                 }).collect_view()}
             </fieldset>
-            <div class="form-group">
-                <label for="systems">"Which systems? (optional)"</label>
-                <input id="systems" name="systems" type="text" autocomplete="off"/>
-            </div>
+            <Suspense fallback=|| view! { <SystemsText label="Which systems? (optional)"/> }>
+                {move || Suspend::new(async move {
+                    match options.await {
+                        Ok(o) if !o.assets.is_empty() => view! {
+                            <fieldset class="fieldset">
+                                <legend>{format!("Which of {}'s systems are affected? (optional)", o.org_name)}</legend>
+                                {o.assets.iter().enumerate().map(|(n, a)| {
+                                    let id = format!("asset-{}", a.id);
+                                    view! {
+                                        <div class="checkbox">
+                                            <input type="checkbox" id=id.clone() name=format!("assets[{n}]") value=a.id.to_string()/>
+                                            <label for=id>{a.name.clone()}{a.patient_safety_critical.then_some(" (patient safety critical)")}</label>
+                                        </div>
+                                    }
+                                }).collect_view()}
+                            </fieldset>
+                            <SystemsText label="Anything else affected? (optional)"/>
+                        }.into_any(),
+                        _ => view! { <SystemsText label="Which systems? (optional)"/> }.into_any(),
+                    }
+                })}
+            </Suspense>
             <div class="checkbox">
                 <input type="checkbox" id="personal-data" name="personal_data" value="yes"/>
                 <label for="personal-data">"Patient or staff personal data may be involved"</label>
@@ -81,6 +101,17 @@ pub fn DeclarePage() -> impl IntoView {
     }
 }
 
+/// The free-text field for affected systems.
+#[component]
+fn SystemsText(label: &'static str) -> impl IntoView {
+    view! {
+        <div class="form-group">
+            <label for="systems">{label}</label>
+            <input id="systems" name="systems" type="text" autocomplete="off"/>
+        </div>
+    }
+}
+
 /// Everything a lead can do on the incident page, so each refreshes the page when it lands.
 #[derive(Clone, Copy)]
 struct Actions {
@@ -91,6 +122,7 @@ struct Actions {
     affect: ServerAction<AddAffected>,
     link: ServerAction<OpenLinked>,
     ack: ServerAction<AcknowledgeCommand>,
+    asset: ServerAction<LinkAsset>,
 }
 
 impl Actions {
@@ -103,6 +135,7 @@ impl Actions {
             affect: ServerAction::new(),
             link: ServerAction::new(),
             ack: ServerAction::new(),
+            asset: ServerAction::new(),
         }
     }
 
@@ -114,6 +147,7 @@ impl Actions {
             + self.affect.version().get()
             + self.link.version().get()
             + self.ack.version().get()
+            + self.asset.version().get()
     }
 
     fn error(&self) -> Option<String> {
@@ -127,6 +161,7 @@ impl Actions {
             .or_else(|| err(self.affect.value().get()))
             .or_else(|| err(self.link.value().get()))
             .or_else(|| err(self.ack.value().get()))
+            .or_else(|| err(self.asset.value().get()))
     }
 }
 
@@ -189,6 +224,7 @@ fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
         <Summary i=i.clone()/>
         <Commands i=i.clone() action=actions.command ack=actions.ack/>
         <Affected i=i.clone() action=actions.affect/>
+        <AffectedAssets i=i.clone() action=actions.asset/>
         <Clocks i=i.clone() action=actions.report/>
         <Linked i=i.clone() action=actions.link/>
         <section aria-labelledby="tasks-heading">
@@ -308,6 +344,47 @@ fn Affected(i: IncidentView, action: ServerAction<AddAffected>) -> impl IntoView
             })}
         </section>
     }
+}
+
+#[component]
+fn AffectedAssets(i: IncidentView, action: ServerAction<LinkAsset>) -> impl IntoView {
+    if i.assets.is_empty() && i.asset_choices.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <section aria-labelledby="assets-heading">
+            <h2 id="assets-heading">"Systems affected"</h2>
+            {if i.assets.is_empty() {
+                view! { <p>"No catalogued system linked yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="plain-list" role="list">
+                        {i.assets.iter().map(|a| view! {
+                            <li>
+                                <a href=format!("/assets/{}", a.id)>{a.name.clone()}</a>
+                                {format!(" ({})", a.org_name)}
+                                {a.patient_safety_critical.then(|| view! { " " <span class="tag tag--gap">"patient safety critical"</span> })}
+                                {matches!(a.support, Support::Unsupported | Support::EndingSoon).then(|| view! { " " <span class="tag tag--gap">{a.support.label()}</span> })}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {(!i.asset_choices.is_empty()).then(|| view! {
+                <ActionForm action attr:class="form inline-fields">
+                    <input type="hidden" name="reference" value=i.reference.clone()/>
+                    <div class="form-group">
+                        <label for="link-asset">"Link an affected system"</label>
+                        <select id="link-asset" name="asset_id">
+                            {i.asset_choices.iter().map(|a| view! { <option value=a.id.to_string()>{format!("{} ({})", a.name, a.org_name)}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <button type="submit" class="button button--secondary">"Link system"</button>
+                </ActionForm>
+            })}
+        </section>
+    }
+    .into_any()
 }
 
 #[component]
