@@ -5,6 +5,7 @@ pub mod accountability;
 pub mod admin;
 pub mod assets;
 pub mod auth;
+pub mod breakglass;
 pub mod escalation;
 pub mod incidents;
 pub mod orgs;

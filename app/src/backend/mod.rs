@@ -5,6 +5,7 @@ pub mod assets;
 pub mod assignments;
 pub mod audit;
 pub mod auth;
+pub mod breakglass;
 pub mod chart;
 pub mod db;
 pub mod demo;

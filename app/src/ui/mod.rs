@@ -13,6 +13,7 @@ use components::layout::Layout;
 use pages::{
     account::AccountPage,
     assets::{AssetPage, AssetsPage},
+    breakglass::BreakGlassPage,
     chart::ChartPage,
     escalation::{AckPage, EscalationPage, InboxPage},
     import::{ImportPage, ImportProgressPage},
@@ -63,6 +64,7 @@ fn content_security_policy() {
     let policy = format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         worker-src 'self'; manifest-src 'self'; \
          object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
@@ -86,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:code") view=OrgPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/chart") view=ChartPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/assets") view=AssetsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs/:code/break-glass") view=BreakGlassPage ssr=SsrMode::Async/>
                     <Route path=path!("/assets/:id") view=AssetPage ssr=SsrMode::Async/>
                     <Route path=path!("/overview") view=OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/declare") view=DeclarePage ssr=SsrMode::Async/>

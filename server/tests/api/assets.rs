@@ -343,3 +343,63 @@ async fn incidents_name_the_assets_they_hit_and_assets_and_suppliers_show_them()
     assert!(page.contains("Depending on"), "rendered on the server");
     assert!(page.contains("Pathology link"));
 }
+
+#[tokio::test]
+async fn the_break_glass_pack_is_rendered_whole_for_its_organisation_and_no_one_else() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.new_client();
+    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
+    let html = nadia
+        .get(format!("{}/orgs/G85028/break-glass", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        "Break-glass pack: Stockwell Group Practice",
+        "Gareth Lloyd",
+        "If nobody answers",
+        "Ransomware",
+        "Do this now",
+        "/break-glass-sw.js",
+    ] {
+        assert!(html.contains(expected), "{expected} missing");
+    }
+    // The version is the data's change generation: a change makes the next pack newer.
+    let pack = |c: reqwest::Client| {
+        let app = &app;
+        async move {
+            let res = app
+                .post_with(&c, "/api/breakglass/pack", &[("org_code", "G85028")])
+                .await;
+            (
+                res.status().as_u16(),
+                res.json::<serde_json::Value>().await.ok(),
+            )
+        }
+    };
+    let (status, first) = pack(nadia.clone()).await;
+    assert_eq!(status, 200);
+    let first = first.unwrap();
+    assert!(first["contacts"].as_array().unwrap().len() > 3);
+    assert_eq!(
+        first["runbooks"].as_array().unwrap().len(),
+        app::domain::incidents::IncidentKind::ALL.len()
+    );
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        "UPDATE person SET display_name = display_name WHERE id = 1",
+    )
+    .await
+    .unwrap();
+    let (_, second) = pack(nadia.clone()).await;
+    assert!(second.unwrap()["version"].as_i64() > first["version"].as_i64());
+    // Someone at another trust cannot read it.
+    let tom = app.new_client();
+    app.sign_in_with(&tom, "tom.okafor@demo.wardline.test", DEMO_PASSWORD)
+        .await;
+    let (status, _) = pack(tom).await;
+    assert_eq!(status, 404);
+}

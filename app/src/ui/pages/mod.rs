@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod assets;
+pub mod breakglass;
 pub mod chart;
 pub mod escalation;
 pub mod import;
