@@ -3,7 +3,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signIn } from './helpers';
+import { signIn, signInAndEnrol } from './helpers';
 
 // This test runs its own server, so that it can stop it: the pack must still read after.
 const bin = process.env.WARDLINE_BIN ?? 'target/debug/wardline';
@@ -23,7 +23,7 @@ async function answering(url: string, within = 30_000): Promise<void> {
   throw new Error(`${url} did not answer`);
 }
 
-test.describe('break-glass pack', () => {
+test.describe('on a server of its own', () => {
   let dir: string;
   let server: ChildProcess | undefined;
 
@@ -43,6 +43,38 @@ test.describe('break-glass pack', () => {
   test.afterAll(() => {
     server?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  // First, while the server is up: an incident names the catalogued systems it hits.
+  test('staff tick the affected systems from the catalogue and the asset shows the incident', async ({ browser }) => {
+    const admin = await (await browser.newContext({ baseURL: base })).newPage();
+    await signInAndEnrol(admin, 'gareth.lloyd@demo.wardline.test');
+    await admin.goto('/orgs/G85028/assets');
+    await admin.locator('body[data-hydrated]').waitFor({ state: 'attached' });
+    await admin.getByLabel('CSV to import').fill(
+      'name,kind,owner_email,supplier_code,clinical_service,patient_safety_critical,os,os_version,end_of_support,site_code,depends_on\n' +
+        'EMIS Web,software,owen.fraser@demo.wardline.test,,GP clinical record,yes,,,,,\n' +
+        'Reception PC 3,hardware,nadia.kowalski@demo.wardline.test,,Appointments,no,Windows,7,2020-01-14,,EMIS Web\n',
+    );
+    await admin.getByRole('button', { name: 'Import assets' }).click();
+    await expect(admin.getByRole('status')).toContainText('2 added');
+
+    const staff = await (await browser.newContext({ baseURL: base })).newPage();
+    await signIn(staff);
+    await staff.goto('/declare');
+    await staff.getByLabel('A ransom message is on a screen, or files will not open').check();
+    await staff.getByLabel('Where is it happening?').fill('Reception');
+    await staff.getByRole('group', { name: /systems are affected/ }).getByLabel('Reception PC 3').check();
+    await staff.getByRole('button', { name: 'Declare incident' }).click();
+    await expect(staff.getByRole('heading', { level: 1 })).toContainText('Ransomware');
+    const reference = staff.url().split('/').pop()!;
+    const affected = staff.getByRole('region', { name: 'Systems affected' });
+    await expect(affected.getByRole('link', { name: 'Reception PC 3' })).toBeVisible();
+    await expect(affected).toContainText('Out of support');
+    await affected.getByRole('link', { name: 'Reception PC 3' }).click();
+    await expect(staff.getByRole('heading', { level: 1, name: 'Reception PC 3' })).toBeVisible();
+    await expect(staff.getByRole('link', { name: reference })).toBeVisible();
+    await expect(staff.getByRole('list', { name: 'Depends on' }).getByRole('link', { name: 'EMIS Web' })).toBeVisible();
   });
 
   test('prints contacts, escalation and runbooks, and still reads with the server stopped', async ({ browser }) => {

@@ -90,7 +90,16 @@ pub async fn same_origin(req: Request, next: Next) -> Response {
 /// nonce, from the shell; everything else gets a policy that allows nothing.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let is_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
+    // The break-glass service worker runs under its own script's policy: it may fetch from
+    // this origin (to keep the pack) and nothing else.
+    let is_worker = req.uri().path() == "/break-glass-sw.js";
     let mut res = next.run(req).await;
+    if is_worker && res.status().is_success() {
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; connect-src 'self'"),
+        );
+    }
     let h = res.headers_mut();
     h.insert(
         header::STRICT_TRANSPORT_SECURITY,
