@@ -14,6 +14,7 @@ mod m20261128_000008_create_escalation;
 mod m20261128_000009_create_assets;
 mod m20261129_000010_change_generation;
 mod m20261129_000011_incident_assets;
+mod m20261129_000012_exercises;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_create_assets::Migration),
             Box::new(m20261129_000010_change_generation::Migration),
             Box::new(m20261129_000011_incident_assets::Migration),
+            Box::new(m20261129_000012_exercises::Migration),
         ]
     }
 }

@@ -83,6 +83,7 @@ async fn load(
                     systems: "EMIS".into(),
                     personal_data: None,
                     assets: Vec::new(),
+                    exercise: None,
                 };
                 let s = Instant::now();
                 match &writer {
@@ -187,6 +188,7 @@ async fn main() {
             systems: String::new(),
             personal_data: None,
             assets: Vec::new(),
+            exercise: None,
         },
     )
     .await
@@ -213,6 +215,7 @@ async fn main() {
                     systems: String::new(),
                     personal_data: None,
                     assets: Vec::new(),
+                    exercise: None,
                 };
                 writer.declare(&db, &staff, input).await.unwrap()
             })

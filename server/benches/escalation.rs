@@ -44,6 +44,7 @@ async fn declare_many(db: &sea_orm::DatabaseConnection, staff: &User, n: usize) 
                             systems: String::new(),
                             personal_data: None,
                             assets: Vec::new(),
+                            exercise: None,
                         },
                     )
                     .await

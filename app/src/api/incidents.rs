@@ -1,5 +1,9 @@
 //! Declaring incidents and working their tasks.
 
+// A server function's arguments are the fields of its form, as a plain form post sends
+// them; the declaration form has eight, and the macro also generates the client side.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 
 use crate::domain::incidents::{IncidentView, TaskView};
@@ -37,6 +41,7 @@ pub async fn declare_incident(
                 systems: systems.unwrap_or_default(),
                 personal_data: personal_data.map(|v| v == "yes" || v == "on"),
                 assets: assets.unwrap_or_default(),
+                exercise: None,
             };
             let reference = state.declarations.declare(&state.db, &user, input).await?;
             state.publish(&reference).await;

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod breakglass;
 pub mod escalation;
+pub mod exercises;
 pub mod incidents;
 pub mod orgs;
 pub mod people;

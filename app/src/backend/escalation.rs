@@ -886,6 +886,24 @@ impl Engine {
             .into_iter()
             .map(|i| (i.id, i.reference))
             .collect();
+        let drills: HashSet<i64> = incident::Entity::find()
+            .filter(
+                incident::Column::Id.is_in(rows.iter().map(|e| e.incident_id).collect::<Vec<_>>()),
+            )
+            .filter(incident::Column::Exercise.is_not_null())
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        // An exercise's messages say so, wherever they are read.
+        let marked = |incident_id: i64, title: String| {
+            if drills.contains(&incident_id) {
+                format!("[EXERCISE] {title}")
+            } else {
+                title
+            }
+        };
         let mut out = HashMap::new();
         let task_ids: Vec<i64> = rows
             .iter()
@@ -900,7 +918,7 @@ impl Engine {
             out.insert(
                 (TASK.to_owned(), t.id),
                 About {
-                    title: t.title,
+                    title: marked(t.incident_id, t.title),
                     reference: refs.get(&t.incident_id).cloned().unwrap_or_default(),
                 },
             );
@@ -921,7 +939,7 @@ impl Engine {
             out.insert(
                 (COMMAND.to_owned(), c.id),
                 About {
-                    title: format!("{label} to acknowledge command"),
+                    title: marked(c.incident_id, format!("{label} to acknowledge command")),
                     reference: refs.get(&c.incident_id).cloned().unwrap_or_default(),
                 },
             );

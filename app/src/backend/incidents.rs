@@ -26,8 +26,9 @@ use super::entity::{
 use super::escalation;
 use super::{audit, generation, orgs, timeline};
 use crate::domain::incidents::{
-    Clock, Command, CommandView, IncidentKind, IncidentLevel, IncidentStatus, IncidentView,
-    LinkedView, PatientsAffected, Phase, TaskState, TaskView, clocks, default_library, dspt_text,
+    Clock, Command, CommandView, ExerciseKind, IncidentKind, IncidentLevel, IncidentStatus,
+    IncidentView, LinkedView, PatientsAffected, Phase, TaskState, TaskView, clocks,
+    default_library, dspt_text,
 };
 use crate::domain::org::OrgKind;
 use crate::error::AppError;
@@ -284,6 +285,8 @@ pub struct DeclareInput {
     pub personal_data: Option<bool>,
     /// Catalogued assets of the declaring organisation that are affected.
     pub assets: Vec<i64>,
+    /// Set when this is an exercise, not a real incident.
+    pub exercise: Option<ExerciseKind>,
 }
 
 fn bounded(raw: &str, what: &str, max: usize, required: bool) -> Result<String, AppError> {
@@ -366,6 +369,7 @@ pub struct Prepared {
     command_deadline: Option<OffsetDateTime>,
     declared_at: OffsetDateTime,
     assets: Vec<i64>,
+    exercise: bool,
     /// The generation and time limit of the plan it was routed by.
     generation: i64,
     valid_until: Option<OffsetDateTime>,
@@ -443,7 +447,11 @@ fn prepare(
     let (org, rb) = (&plan.org, &plan.runbook);
     Ok(Prepared {
         detail: format!(
-            "{} declared at {} using {} v{} ({})",
+            "{}{} declared at {} using {} v{} ({})",
+            input
+                .exercise
+                .map(|e| format!("EXERCISE ({}): ", e.label()))
+                .unwrap_or_default(),
             input.kind.title(),
             org.name,
             rb.title,
@@ -467,8 +475,10 @@ fn prepare(
             runbook_id: Set(rb.id),
             updated_at: Set(now),
             parent_id: Set(parent),
+            exercise: Set(input.exercise.map(|e| e.as_str().to_owned())),
             ..Default::default()
         },
+        exercise: input.exercise.is_some(),
         reference,
         org_id: org.id,
         actor: actor.person_id,
@@ -645,7 +655,17 @@ async fn write_all(
                 now,
             ));
             if let Some(a) = t.assignee_id {
-                told.push(escalation::assigned(&t, a, &p.reference, now));
+                let mut notice = escalation::assigned(&t, a, &p.reference, now);
+                if p.exercise {
+                    notice.title = Set(format!(
+                        "[EXERCISE] New task: “{}” ({})",
+                        t.title, p.reference
+                    )
+                    .chars()
+                    .take(300)
+                    .collect());
+                }
+                told.push(notice);
             }
             tasks.push(t.into_active_model());
         }
@@ -1017,7 +1037,11 @@ async fn incident_orgs(
 }
 
 /// Leads and admins over an incident's organisation (or a national admin) lead it.
-async fn may_lead(db: &impl ConnectionTrait, user: &User, org_id: i64) -> Result<bool, AppError> {
+pub(crate) async fn may_lead(
+    db: &impl ConnectionTrait,
+    user: &User,
+    org_id: i64,
+) -> Result<bool, AppError> {
     use crate::domain::auth::AccessRole;
     if user.is_read_only_user() {
         return Ok(false);
@@ -1034,7 +1058,7 @@ async fn may_lead(db: &impl ConnectionTrait, user: &User, org_id: i64) -> Result
     Ok(access::subtree(db, &leads).await?.contains(&org_id))
 }
 
-async fn find_readable(
+pub(crate) async fn find_readable(
     db: &impl ConnectionTrait,
     user: &User,
     reference: &str,
@@ -1152,8 +1176,11 @@ pub async fn view(
         .into_iter()
         .map(|r| (r.body.clone(), r))
         .collect();
+    let exercise = inc.exercise.as_deref().and_then(ExerciseKind::parse);
+    // An exercise reports to nobody: it runs no reporting clocks.
     let clocks = clocks(inc.aware_at, now, inc.personal_data, oes)
         .into_iter()
+        .filter(|_| exercise.is_none())
         .map(|(body, label, due, overdue)| {
             let report = reports.get(body);
             Clock {
@@ -1298,6 +1325,7 @@ pub async fn view(
         Vec::new()
     };
     let mut v = IncidentView {
+        exercise,
         assets,
         asset_choices,
         reference: inc.reference,
@@ -1655,9 +1683,13 @@ pub async fn list(
             let kind = IncidentKind::parse(&r.kind)
                 .map(|k| k.title())
                 .unwrap_or("Incident");
+            let kind = match r.exercise.as_deref().and_then(ExerciseKind::parse) {
+                Some(e) => format!("EXERCISE ({}): {kind}", e.label()),
+                None => kind.to_owned(),
+            };
             (
                 r.reference,
-                kind.to_owned(),
+                kind,
                 orgs.get(&r.org_id).cloned().unwrap_or_default(),
                 r.status,
                 fmt(r.declared_at),
@@ -2200,6 +2232,7 @@ pub async fn open_linked(
             systems: inc.systems.clone(),
             personal_data: Some(inc.personal_data),
             assets: Vec::new(),
+            exercise: inc.exercise.as_deref().and_then(ExerciseKind::parse),
         };
         let chain = orgs::chain(db, client.id).await?;
         let plan = Plan::load(db, client.clone(), chain, input.kind, timeline::now()).await?;

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod entity;
 pub mod errors;
 pub mod escalation;
+pub mod exercises;
 pub mod generation;
 pub mod http;
 pub mod import;

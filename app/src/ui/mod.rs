@@ -16,6 +16,7 @@ use pages::{
     breakglass::BreakGlassPage,
     chart::ChartPage,
     escalation::{AckPage, EscalationPage, InboxPage},
+    exercises::{ExerciseReportPage, ExercisesPage},
     import::{ImportPage, ImportProgressPage},
     incidents::{
         DeclarePage, IncidentPage, IncidentPrintPage, IncidentsPage, MyTasksPage, TimelinesPage,
@@ -89,6 +90,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:code/chart") view=ChartPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/assets") view=AssetsPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/break-glass") view=BreakGlassPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs/:code/exercises") view=ExercisesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/incidents/:reference/exercise-report") view=ExerciseReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/assets/:id") view=AssetPage ssr=SsrMode::Async/>
                     <Route path=path!("/overview") view=OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/declare") view=DeclarePage ssr=SsrMode::Async/>

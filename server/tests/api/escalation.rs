@@ -1065,3 +1065,149 @@ async fn a_level_can_name_a_person_who_is_then_told() {
     assert_eq!(told.len(), 1);
     assert_eq!(told[0].person_id, Some(owen.id));
 }
+
+#[tokio::test]
+async fn an_exercise_runs_for_real_is_marked_everywhere_and_reports_how_it_went() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let gareth = app.enrolled(GARETH).await;
+    let form = [
+        ("org_code", "G85028"),
+        ("kind", "ransomware"),
+        ("exercise", "tabletop"),
+        ("scenario", "Reception screens show a ransom note at 08:05."),
+    ];
+    assert_eq!(
+        app.post_with(&nadia, "/api/incidents/lead/exercise", &form)
+            .await
+            .status(),
+        403,
+        "staff do not start exercises"
+    );
+    let res = app
+        .post_with(&gareth, "/api/incidents/lead/exercise", &form)
+        .await;
+    assert_eq!(res.status(), 200);
+    let reference: String = res.json().await.unwrap();
+
+    // Marked on the incident, in the list and in every message; no reporting clocks.
+    let i: serde_json::Value = app
+        .post_with(&gareth, "/api/incidents/get", &[("reference", &reference)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(i["exercise"], "tabletop");
+    assert!(
+        i["clocks"].as_array().unwrap().is_empty(),
+        "{}",
+        i["clocks"]
+    );
+    let list: Vec<serde_json::Value> = app
+        .post_with(&gareth, "/api/incidents/list", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = list.iter().find(|r| r[0] == reference.as_str()).unwrap();
+    assert!(row[1].as_str().unwrap().starts_with("EXERCISE"), "{row}");
+    let triage = first_task(&app, &reference).await;
+    let told = notes_for(&app, triage.id, 0).await;
+    assert!(
+        told.iter().all(|n| n.title.starts_with("[EXERCISE]")),
+        "{told:?}"
+    );
+
+    // Its escalations are real, and say so.
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let e = engine(&app, clock.clone(), None).await;
+    clock.advance(Duration::minutes(16));
+    assert!(e.decide_due().await.unwrap() >= 1);
+    let level1 = notes_for(&app, triage.id, 1).await;
+    assert!(!level1.is_empty());
+    assert!(
+        level1.iter().all(|n| n.title.contains("[EXERCISE]")),
+        "{level1:?}"
+    );
+
+    // Someone acknowledges a later task; the report counts it and the escalation.
+    let second = task::Entity::find()
+        .filter(task::Column::IncidentId.eq(triage.incident_id))
+        .filter(task::Column::Position.eq(2))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let owner = app::backend::people::find_by_email(&app.db, GARETH)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.assignee_id, Some(owner.id), "{}", second.routing);
+    let ack = app
+        .post_with(
+            &gareth,
+            "/api/tasks/act",
+            &[
+                ("id", second.id.to_string().as_str()),
+                ("action", "acknowledge"),
+            ],
+        )
+        .await;
+    assert_eq!(ack.status(), 200, "{}", ack.text().await.unwrap());
+    let report: serde_json::Value = app
+        .post_with(
+            &nadia,
+            "/api/exercises/report",
+            &[("reference", &reference)],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tasks = report["tasks"].as_array().unwrap();
+    assert_eq!(tasks[0]["escalations"], 1, "{}", tasks[0]);
+    assert!(tasks[0]["minutes_to_acknowledge"].is_null());
+    assert_eq!(tasks[1]["minutes_to_acknowledge"], 0);
+    let per_task: i64 = tasks
+        .iter()
+        .map(|t| t["escalations"].as_i64().unwrap())
+        .sum();
+    assert_eq!(report["escalations"].as_i64().unwrap(), per_task);
+    assert!(
+        report["per_role"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r[1] == 1),
+        "{}",
+        report["per_role"]
+    );
+
+    // The cadence now counts the table-top; the others are overdue (never held).
+    let x: serde_json::Value = app
+        .post_with(&nadia, "/api/exercises/list", &[("org_code", "G85028")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cadence = x["cadence"].as_array().unwrap();
+    let tabletop = cadence.iter().find(|c| c["kind"] == "tabletop").unwrap();
+    assert_eq!(tabletop["overdue"], false);
+    assert_eq!(tabletop["last"][0], reference.as_str());
+    let comms = cadence
+        .iter()
+        .find(|c| c["kind"] == "communications")
+        .unwrap();
+    assert_eq!(comms["overdue"], true);
+    assert_eq!(
+        x["can_start"], false,
+        "staff see the cadence, cannot start one"
+    );
+
+    // A real incident has no exercise report.
+    let real = declare(&app, &nadia).await;
+    let res = app
+        .post_with(&nadia, "/api/exercises/report", &[("reference", &real)])
+        .await;
+    assert_eq!(res.status(), 422);
+}

@@ -25,6 +25,8 @@ pub struct Model {
     pub updated_at: TimeDateTimeWithTimeZone,
     /// The supplier's incident this one was opened from.
     pub parent_id: Option<i64>,
+    /// Set when this is an exercise: "communications", "tabletop" or "live".
+    pub exercise: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -195,11 +195,22 @@ pub fn IncidentPage() -> impl IntoView {
 
 #[component]
 fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
-    let title = format!("{}: {}", i.reference, i.kind.title());
+    let title = match i.exercise {
+        Some(e) => format!(
+            "EXERCISE {}: {} ({})",
+            i.reference,
+            i.kind.title(),
+            e.label()
+        ),
+        None => format!("{}: {}", i.reference, i.kind.title()),
+    };
     let reference = i.reference.clone();
     let can_lead = i.can_lead;
     view! {
         <Title text=title.clone()/>
+        {i.exercise.map(|_| view! {
+            <p class="exercise-banner" role="note">"EXERCISE: this is a drill, not a real incident. Its tasks and escalations are real; it starts no reporting clocks. "<a href=format!("/incidents/{}/exercise-report", i.reference)>"Exercise report"</a></p>
+        })}
         <h1>{title}</h1>
         <p class="lede">{format!("{} at {}. {}.", i.level.label(), i.org_name, status_label(i.status))}</p>
         {i.parent.clone().map(|(r, org)| view! {

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod breakglass;
 pub mod chart;
 pub mod escalation;
+pub mod exercises;
 pub mod import;
 pub mod incidents;
 pub mod invite;

@@ -1,0 +1,65 @@
+//! Exercises: starting one, an organisation's cadence, and the report afterwards.
+
+use leptos::prelude::*;
+
+use crate::domain::incidents::{ExerciseReport, Exercises};
+use crate::error::AppError;
+
+/// Starts an exercise (leads and admins). As a plain form post it lands on the exercise.
+#[server(endpoint = "incidents/lead/exercise")]
+pub async fn start_exercise(
+    org_code: String,
+    kind: String,
+    exercise: String,
+    scenario: Option<String>,
+) -> Result<String, AppError> {
+    crate::backend::http::respond(
+        async {
+            use crate::domain::incidents::{ExerciseKind, IncidentKind};
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            state.limits.action(user.person_id, "declare")?;
+            let kind = IncidentKind::parse(&kind)
+                .ok_or_else(|| AppError::Invalid("Choose which runbook to exercise.".into()))?;
+            let exercise = ExerciseKind::parse(&exercise)
+                .ok_or_else(|| AppError::Invalid("Choose the kind of exercise.".into()))?;
+            let reference = crate::backend::exercises::start(
+                &state.db,
+                &user,
+                &org_code,
+                kind,
+                exercise,
+                scenario.as_deref().unwrap_or_default(),
+            )
+            .await?;
+            state.publish(&reference).await;
+            leptos_axum::redirect(&format!("/incidents/{reference}"));
+            Ok(reference)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "exercises/list")]
+pub async fn get_exercises(org_code: String) -> Result<Exercises, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::exercises::overview(&state.db, &user, &org_code).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "exercises/report")]
+pub async fn get_exercise_report(reference: String) -> Result<ExerciseReport, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::exercises::report(&state.db, &user, &reference).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,292 @@
+//! Exercises: any runbook run as a drill at an organisation, for real (tasks, acknowledgements
+//! and escalations) but marked everywhere and kept out of reporting clocks and statistics;
+//! the EPRR cadence with overdue flags; and the report afterwards.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use super::access::{self, User};
+use super::entity::{incident, notification, person, role, task};
+use super::incidents::{self, DeclareInput};
+use super::{orgs, timeline};
+use crate::domain::dates::moment;
+use crate::domain::incidents::{
+    CadenceRow, ExerciseKind, ExerciseReport, ExerciseTask, Exercises, IncidentKind,
+    PatientsAffected, TaskState, next_due,
+};
+use crate::error::AppError;
+
+/// Starts an exercise of `kind` at an organisation: its leads and admins only. Returns the
+/// reference.
+pub async fn start(
+    db: &DatabaseConnection,
+    user: &User,
+    org_code: &str,
+    kind: IncidentKind,
+    exercise: ExerciseKind,
+    scenario: &str,
+) -> Result<String, AppError> {
+    let org = orgs::find_by_code(db, org_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !incidents::may_lead(db, user, org.id).await? {
+        return Err(AppError::Forbidden);
+    }
+    let scenario = scenario.trim();
+    incidents::declare(
+        db,
+        user,
+        DeclareInput {
+            org_code: Some(org.code),
+            kind,
+            summary: if scenario.is_empty() {
+                format!("{}: {}", exercise.label(), kind.title())
+            } else {
+                scenario.to_owned()
+            },
+            location: format!("{} (not a real incident)", exercise.label()),
+            patients_affected: PatientsAffected::No,
+            systems: String::new(),
+            personal_data: Some(false),
+            assets: Vec::new(),
+            exercise: Some(exercise),
+        },
+    )
+    .await
+}
+
+/// The last exercise of each kind at these organisations, by kind.
+pub async fn last_held(
+    db: &impl ConnectionTrait,
+    org_ids: &[i64],
+) -> Result<HashMap<(i64, ExerciseKind), incident::Model>, AppError> {
+    let mut last = HashMap::new();
+    for i in incident::Entity::find()
+        .filter(incident::Column::OrgId.is_in(org_ids.to_vec()))
+        .filter(incident::Column::Exercise.is_not_null())
+        .order_by_asc(incident::Column::DeclaredAt)
+        .all(db)
+        .await?
+    {
+        if let Some(k) = i.exercise.as_deref().and_then(ExerciseKind::parse) {
+            last.insert((i.org_id, k), i);
+        }
+    }
+    Ok(last)
+}
+
+/// The cadence rows for one organisation, from [`last_held`].
+pub fn cadence(
+    org_id: i64,
+    last: &HashMap<(i64, ExerciseKind), incident::Model>,
+    now: time::OffsetDateTime,
+) -> Vec<CadenceRow> {
+    ExerciseKind::ALL
+        .iter()
+        .map(|k| {
+            let held = last.get(&(org_id, *k));
+            let (due, overdue) = next_due(held.map(|i| i.declared_at), *k, now);
+            CadenceRow {
+                kind: *k,
+                every_months: k.every_months(),
+                last: held.map(|i| (i.reference.clone(), moment(i.declared_at))),
+                due: if held.is_none() {
+                    "now: never held".into()
+                } else {
+                    moment(due)
+                },
+                overdue,
+            }
+        })
+        .collect()
+}
+
+/// An organisation's exercises page.
+pub async fn overview(
+    db: &impl ConnectionTrait,
+    user: &User,
+    org_code: &str,
+) -> Result<Exercises, AppError> {
+    let org = orgs::find_by_code(db, org_code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !access::within(&access::readable_orgs(db, user).await?, org.id) {
+        return Err(AppError::NotFound);
+    }
+    let now = timeline::now();
+    let last = last_held(db, &[org.id]).await?;
+    let held = incident::Entity::find()
+        .filter(incident::Column::OrgId.eq(org.id))
+        .filter(incident::Column::Exercise.is_not_null())
+        .order_by_desc(incident::Column::DeclaredAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| {
+            (
+                i.reference,
+                i.exercise
+                    .as_deref()
+                    .and_then(ExerciseKind::parse)
+                    .map(|e| e.label())
+                    .unwrap_or("Exercise")
+                    .to_owned(),
+                IncidentKind::parse(&i.kind)
+                    .map(|k| k.title())
+                    .unwrap_or("Incident")
+                    .to_owned(),
+                moment(i.declared_at),
+                i.status.replace('_', " "),
+            )
+        })
+        .collect();
+    Ok(Exercises {
+        can_start: incidents::may_lead(db, user, org.id).await?,
+        cadence: cadence(org.id, &last, now),
+        org_code: org.code,
+        org_name: org.name,
+        held,
+    })
+}
+
+fn median(mut v: Vec<i64>) -> Option<i64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    Some(v[v.len() / 2])
+}
+
+/// The report on an exercise: time to acknowledge per task and role, what was missed, how
+/// many escalations fired, and the gaps it found.
+pub async fn report(
+    db: &impl ConnectionTrait,
+    user: &User,
+    reference: &str,
+) -> Result<ExerciseReport, AppError> {
+    let inc = incidents::find_readable(db, user, reference).await?;
+    let Some(exercise) = inc.exercise.as_deref().and_then(ExerciseKind::parse) else {
+        return Err(AppError::Invalid(
+            "That is a real incident, not an exercise: it has no exercise report.".into(),
+        ));
+    };
+    let now = timeline::now();
+    let tasks = task::Entity::find()
+        .filter(task::Column::IncidentId.eq(inc.id))
+        .order_by_asc(task::Column::Position)
+        .all(db)
+        .await?;
+    // Each escalation step writes notifications under its (level, round): count the steps.
+    let mut fired: HashMap<i64, i32> = HashMap::new();
+    let steps: std::collections::HashSet<(i64, i32, i32)> = notification::Entity::find()
+        .filter(notification::Column::IncidentId.eq(inc.id))
+        .filter(notification::Column::Subject.eq(super::escalation::TASK))
+        .filter(notification::Column::Level.gt(0))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| (n.subject_id, n.level, n.round))
+        .collect();
+    for (task_id, _, _) in steps {
+        *fired.entry(task_id).or_default() += 1;
+    }
+    let people: HashMap<i64, String> = person::Entity::find()
+        .filter(
+            person::Column::Id.is_in(
+                tasks
+                    .iter()
+                    .filter_map(|t| t.assignee_id)
+                    .collect::<Vec<_>>(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.display_name))
+        .collect();
+    let roles: HashMap<String, String> = role::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.key, r.name))
+        .collect();
+    let mut gaps = Vec::new();
+    let rows: Vec<ExerciseTask> = tasks
+        .iter()
+        .map(|t| {
+            let role = roles
+                .get(&t.owner_role)
+                .cloned()
+                .unwrap_or(t.owner_role.clone());
+            if t.assignee_id.is_none() {
+                gaps.push(format!(
+                    "Nobody holds {role} anywhere up the tree: “{}” had no owner.",
+                    t.title
+                ));
+            } else if t.routing.contains("no ") || t.routing.contains("cannot be reached") {
+                gaps.push(format!("“{}”: {}", t.title, t.routing));
+            }
+            let acked = t.acknowledged_at.or(t.started_at).or(t.completed_at);
+            let done =
+                t.state == TaskState::Done.as_str() || t.state == TaskState::NotApplicable.as_str();
+            ExerciseTask {
+                title: t.title.clone(),
+                role,
+                assignee: t.assignee_id.and_then(|a| people.get(&a).cloned()),
+                minutes_to_acknowledge: acked.map(|a| (a - inc.declared_at).whole_minutes()),
+                state: TaskState::parse(&t.state)
+                    .map(|s| s.label().to_owned())
+                    .unwrap_or(t.state.clone()),
+                missed: match acked {
+                    Some(a) => a > t.due_at,
+                    None => now > t.due_at,
+                } || (!done && now > t.due_at),
+                escalations: fired.get(&t.id).copied().unwrap_or(0),
+            }
+        })
+        .collect();
+    let mut by_role: Vec<(String, usize, usize, Option<i64>)> = Vec::new();
+    let mut keys: Vec<&String> = rows.iter().map(|r| &r.role).collect();
+    keys.sort();
+    keys.dedup();
+    for k in keys {
+        let mine: Vec<&ExerciseTask> = rows.iter().filter(|r| &r.role == k).collect();
+        let times: Vec<i64> = mine
+            .iter()
+            .filter_map(|r| r.minutes_to_acknowledge)
+            .collect();
+        by_role.push((k.clone(), times.len(), mine.len(), median(times)));
+    }
+    for r in rows
+        .iter()
+        .filter(|r| r.escalations > 0 && r.minutes_to_acknowledge.is_none())
+    {
+        gaps.push(format!(
+            "“{}” escalated {} times and nobody acknowledged it.",
+            r.title, r.escalations
+        ));
+    }
+    let org_name = super::entity::organisation::Entity::find_by_id(inc.org_id)
+        .one(db)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    Ok(ExerciseReport {
+        missed: rows.iter().filter(|r| r.missed).count(),
+        escalations: rows.iter().map(|r| r.escalations).sum(),
+        reference: inc.reference,
+        org_name,
+        exercise: exercise.label().to_owned(),
+        kind: IncidentKind::parse(&inc.kind)
+            .map(|k| k.title())
+            .unwrap_or("Incident")
+            .to_owned(),
+        started: moment(inc.declared_at),
+        tasks: rows,
+        per_role: by_role,
+        gaps,
+    })
+}
