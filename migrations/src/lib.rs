@@ -15,6 +15,7 @@ mod m20261128_000009_create_assets;
 mod m20261129_000010_change_generation;
 mod m20261129_000011_incident_assets;
 mod m20261129_000012_exercises;
+mod m20261129_000013_reviews;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_change_generation::Migration),
             Box::new(m20261129_000011_incident_assets::Migration),
             Box::new(m20261129_000012_exercises::Migration),
+            Box::new(m20261129_000013_reviews::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ pub mod exercises;
 pub mod incidents;
 pub mod orgs;
 pub mod people;
+pub mod reviews;
 pub mod runbooks;
 
 /// Endpoint prefixes whose functions change shared data. Regulators are refused by all of
@@ -25,4 +26,5 @@ pub const WRITE_AREAS: &[&str] = &[
     "/api/ack/confirm",
     "/api/inbox/take",
     "/api/tasks/act",
+    "/api/reviews/close",
 ];

@@ -1009,7 +1009,7 @@ async fn event(
 
 /// Takes the write lock for an incident's transaction before it reads anything, so SQLite
 /// never has to upgrade a read snapshot (which fails when another writer got in between).
-async fn touch(db: &impl ConnectionTrait, incident_id: i64) -> Result<(), AppError> {
+pub(crate) async fn touch(db: &impl ConnectionTrait, incident_id: i64) -> Result<(), AppError> {
     incident::Entity::update_many()
         .filter(incident::Column::Id.eq(incident_id))
         .col_expr(incident::Column::UpdatedAt, Expr::value(timeline::now()))
@@ -1056,6 +1056,19 @@ pub(crate) async fn may_lead(
         .map(|(o, _)| *o)
         .collect();
     Ok(access::subtree(db, &leads).await?.contains(&org_id))
+}
+
+/// As [`find_readable`], by the incident's id.
+pub(crate) async fn find_readable_by_id(
+    db: &impl ConnectionTrait,
+    user: &User,
+    id: i64,
+) -> Result<incident::Model, AppError> {
+    let inc = incident::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    find_readable(db, user, &inc.reference).await
 }
 
 pub(crate) async fn find_readable(
@@ -1368,7 +1381,7 @@ pub async fn view(
 
 /// People who may take a command role: holders of any role, in force now, at the incident's
 /// organisations and their ancestors. (person id, "name, role at organisation")
-async fn command_candidates(
+pub(crate) async fn command_candidates(
     db: &impl ConnectionTrait,
     inc: &incident::Model,
 ) -> Result<Vec<(i64, String)>, AppError> {
@@ -1762,7 +1775,7 @@ pub async fn change(
 }
 
 /// Writes the timeline entry and the audit record for a lead's change.
-async fn finish(
+pub(crate) async fn finish(
     txn: &impl ConnectionTrait,
     user: &User,
     inc: &incident::Model,

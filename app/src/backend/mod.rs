@@ -23,6 +23,7 @@ pub mod mfa;
 pub mod orgs;
 pub mod passwords;
 pub mod people;
+pub mod reviews;
 pub mod roles;
 pub mod runbooks;
 pub mod sessions;

@@ -10,5 +10,6 @@ pub mod gaps;
 pub mod imports;
 pub mod incidents;
 pub mod org;
+pub mod reviews;
 pub mod roles;
 pub mod tree;

@@ -26,6 +26,7 @@ use pages::{
     org_page::OrgPage,
     org_tree::OrgTreePage,
     overview::OverviewPage,
+    reviews::ReviewPage,
     runbooks::{RunbookPage, RunbooksPage},
     sign_in::SignInPage,
 };
@@ -92,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:code/break-glass") view=BreakGlassPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/exercises") view=ExercisesPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:reference/exercise-report") view=ExerciseReportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/incidents/:reference/review") view=ReviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/assets/:id") view=AssetPage ssr=SsrMode::Async/>
                     <Route path=path!("/overview") view=OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/declare") view=DeclarePage ssr=SsrMode::Async/>

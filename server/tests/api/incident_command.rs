@@ -570,3 +570,188 @@ async fn an_incident_exports_as_json_with_its_chain_and_other_organisations_get_
         .unwrap();
     assert_eq!(anon.status(), 401);
 }
+
+#[tokio::test]
+async fn a_review_records_lessons_and_follows_each_action_until_its_owner_closes_it() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.new_client();
+    app.sign_in_with(&nadia, "nadia.kowalski@demo.wardline.test", DEMO_PASSWORD)
+        .await;
+    let gareth = app.enrolled("gareth.lloyd@demo.wardline.test").await;
+    let reference: String = app
+        .post_with(
+            &nadia,
+            "/api/incidents/declare",
+            &[
+                ("kind", "ransomware"),
+                ("location", "Reception"),
+                ("patients_affected", "unknown"),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let text = [
+        ("reference", reference.as_str()),
+        (
+            "what_happened",
+            "Ransom note on two reception PCs at 08:05.",
+        ),
+        ("went_well", "Machines were unplugged within ten minutes."),
+        ("lessons", "Nobody knew the ICB's out-of-hours number."),
+    ];
+    assert_eq!(
+        app.post_with(&nadia, "/api/incidents/lead/review", &text)
+            .await
+            .status(),
+        403,
+        "staff read the review; leads write it"
+    );
+    assert_eq!(
+        app.post_with(&gareth, "/api/incidents/lead/review", &text)
+            .await
+            .status(),
+        200
+    );
+    let review = |c: reqwest::Client| {
+        let (app, reference) = (&app, reference.clone());
+        async move {
+            app.post_with(&c, "/api/reviews/get", &[("reference", &reference)])
+                .await
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let r = review(nadia.clone()).await;
+    assert_eq!(r["lessons"], "Nobody knew the ICB's out-of-hours number.");
+    assert_eq!(r["can_edit"], false);
+
+    // Actions: an owner from the role holders, a due date; bad input refused, nothing added.
+    let r = review(gareth.clone()).await;
+    let owners = r["owners"].as_array().unwrap();
+    let gareth_id = owners
+        .iter()
+        .find(|o| o[1].as_str().unwrap().starts_with("Gareth Lloyd"))
+        .unwrap()[0]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
+    for (title, owner, due_on, why) in [
+        (
+            "",
+            gareth_id.as_str(),
+            due.as_str(),
+            "Say what the action is",
+        ),
+        (
+            "Print contact cards",
+            gareth_id.as_str(),
+            "30/12/2026",
+            "as a date",
+        ),
+        (
+            "Print contact cards",
+            gareth_id.as_str(),
+            "2020-01-01",
+            "already passed",
+        ),
+        (
+            "Print contact cards",
+            "999999",
+            due.as_str(),
+            "Choose an owner",
+        ),
+    ] {
+        let res = app
+            .post_with(
+                &gareth,
+                "/api/incidents/lead/review_action",
+                &[
+                    ("reference", reference.as_str()),
+                    ("title", title),
+                    ("owner_id", owner),
+                    ("due_on", due_on),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.unwrap().contains(why), "{why}");
+    }
+    assert!(
+        review(gareth.clone()).await["actions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let res = app
+        .post_with(
+            &gareth,
+            "/api/incidents/lead/review_action",
+            &[
+                ("reference", reference.as_str()),
+                ("title", "Print the ICB's out-of-hours contact cards"),
+                ("owner_id", gareth_id.as_str()),
+                ("due_on", due.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    // The owner sees it among their open actions, and closes it once.
+    let mine: Vec<serde_json::Value> = app
+        .post_with(&gareth, "/api/reviews/mine", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    let id = mine[0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(
+        app.post_with(&nadia, "/api/reviews/close", &[("id", id.as_str())])
+            .await
+            .status(),
+        403,
+        "not hers to close"
+    );
+    let close = [("id", id.as_str()), ("note", "Cards printed and laminated")];
+    assert_eq!(
+        app.post_with(&gareth, "/api/reviews/close", &close)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.post_with(&gareth, "/api/reviews/close", &close)
+            .await
+            .status(),
+        409,
+        "closed once"
+    );
+    let r = review(nadia.clone()).await;
+    assert!(
+        r["actions"][0]["closed"]
+            .as_str()
+            .unwrap()
+            .contains("Cards printed and laminated")
+    );
+    let mine: Vec<serde_json::Value> = app
+        .post_with(&gareth, "/api/reviews/mine", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(mine.is_empty());
+    // Each step is on the incident's timeline.
+    let i: serde_json::Value = app
+        .post_with(&nadia, "/api/incidents/get", &[("reference", &reference)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let timeline = i["timeline"].to_string();
+    assert!(timeline.contains("Post-incident review saved"));
+    assert!(timeline.contains("closed"));
+}

@@ -24,6 +24,8 @@ pub mod org_link;
 pub mod organisation;
 pub mod person;
 pub mod recovery_code;
+pub mod review;
+pub mod review_action;
 pub mod role;
 pub mod runbook;
 pub mod runbook_step;

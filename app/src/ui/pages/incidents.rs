@@ -218,6 +218,7 @@ fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
         })}
         <p class="actions-row">
             <a href=format!("/incidents/{}/print", i.reference)>"Printable version"</a>
+            <a href=format!("/incidents/{}/review", i.reference)>"Post-incident review"</a>
             <a href=format!("/export/incident.json?reference={}", i.reference) rel="external" download="">"Download as JSON"</a>
         </p>
         <section aria-labelledby="now-heading" class="do-now">
@@ -697,6 +698,18 @@ pub fn MyTasksPage() -> impl IntoView {
             .and_then(|r| r.err())
             .map(|e| e.to_string())
     });
+    let close = ServerAction::<crate::api::reviews::CloseReviewAction>::new();
+    let actions = Resource::new(
+        move || close.version().get(),
+        |_| crate::api::reviews::my_review_actions(),
+    );
+    let close_error = Signal::derive(move || {
+        close
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
     view! {
         <Title text="My tasks"/>
         <h1>"My tasks"</h1>
@@ -711,6 +724,16 @@ pub fn MyTasksPage() -> impl IntoView {
                         </ul>
                         <TaskTable tasks=t act/>
                     }.into_any(),
+                    Err(e) => view! { <p class="error-summary" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <h2 id="review-actions-heading">"Actions from reviews"</h2>
+        <ErrorSummary error=close_error/>
+        <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match actions.await {
+                    Ok(a) => view! { <crate::ui::pages::reviews::Actions list=a close/> }.into_any(),
                     Err(e) => view! { <p class="error-summary" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}

@@ -13,5 +13,6 @@ pub mod not_found;
 pub mod org_page;
 pub mod org_tree;
 pub mod overview;
+pub mod reviews;
 pub mod runbooks;
 pub mod sign_in;
