@@ -19,7 +19,7 @@ for (const path of ['/sign-in', '/invite/not-a-real-token', '/no-such-page']) {
   });
 }
 
-const signedIn = ['/orgs', '/orgs/RJZ', '/orgs/G85028', '/orgs/SUP-SYNNOVIS', '/orgs/QKK', '/orgs/ZZZ99', '/account', '/orgs/G85028/assets', '/orgs/SUP-SYNNOVIS/assets', '/orgs/G85028/break-glass', '/orgs/G85028/exercises', '/tasks', '/declare', '/runbooks', '/inbox', '/escalation?org=G85028', '/incidents'];
+const signedIn = ['/orgs', '/orgs/RJZ', '/orgs/G85028', '/orgs/SUP-SYNNOVIS', '/orgs/QKK', '/orgs/ZZZ99', '/account', '/orgs/G85028/assets', '/orgs/SUP-SYNNOVIS/assets', '/orgs/G85028/break-glass', '/orgs/G85028/exercises', '/orgs/G85028/caf', '/tasks', '/declare', '/runbooks', '/inbox', '/escalation?org=G85028', '/incidents'];
 for (const path of signedIn) {
   test(`${path} has no serious or critical accessibility violations`, async ({ page }) => {
     await signIn(page);

@@ -195,3 +195,37 @@ pub async fn chart_json(
         Err(e) => error(e),
     }
 }
+
+/// CAF readiness for an organisation and everything below it, as CSV.
+pub async fn caf_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<AssetsQuery>,
+) -> Response {
+    let result = async {
+        let user = access::current_user(&state, &session)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        if user.must_enrol_mfa() {
+            return Err(AppError::Forbidden);
+        }
+        state.limits.action(user.person_id, "export")?;
+        let r = app::backend::caf::readiness(&state.db, &user, &q.org).await?;
+        app::backend::caf::to_csv(&r)
+    }
+    .await;
+    match result {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    attachment(&q.org, "csv").replace("wardline-chart-", "wardline-caf-"),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => error(e),
+    }
+}

@@ -132,6 +132,7 @@ fn router(state: AppState) -> Router {
         .route("/export/chart.csv", axum::routing::get(export::chart_csv))
         .route("/export/chart.json", axum::routing::get(export::chart_json))
         .route("/export/assets.csv", axum::routing::get(export::assets_csv))
+        .route("/export/caf.csv", axum::routing::get(export::caf_csv))
         .route(
             "/export/incident.json",
             axum::routing::get(export::incident_json),

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod breakglass;
+pub mod caf;
 pub mod escalation;
 pub mod exercises;
 pub mod incidents;

@@ -6,6 +6,7 @@ pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod breakglass;
+pub mod caf;
 pub mod chart;
 pub mod db;
 pub mod demo;

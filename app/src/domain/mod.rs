@@ -4,6 +4,7 @@ pub mod accountability;
 pub mod assets;
 pub mod auth;
 pub mod breakglass;
+pub mod caf;
 pub mod dates;
 pub mod escalation;
 pub mod gaps;

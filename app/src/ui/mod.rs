@@ -14,6 +14,7 @@ use pages::{
     account::AccountPage,
     assets::{AssetPage, AssetsPage},
     breakglass::BreakGlassPage,
+    caf::CafPage,
     chart::ChartPage,
     escalation::{AckPage, EscalationPage, InboxPage},
     exercises::{ExerciseReportPage, ExercisesPage},
@@ -92,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:code/assets") view=AssetsPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/break-glass") view=BreakGlassPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/exercises") view=ExercisesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs/:code/caf") view=CafPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:reference/exercise-report") view=ExerciseReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:reference/review") view=ReviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/assets/:id") view=AssetPage ssr=SsrMode::Async/>

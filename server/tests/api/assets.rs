@@ -403,3 +403,137 @@ async fn the_break_glass_pack_is_rendered_whole_for_its_organisation_and_no_one_
     let (status, _) = pack(tom).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn caf_readiness_is_judged_from_the_records_rolled_up_and_exported() {
+    let app = spawn_app().await.with_demo().await;
+    let gareth = app.enrolled(GARETH).await;
+    let readiness = |code: &'static str| {
+        let (app, gareth) = (&app, gareth.clone());
+        async move {
+            let res = app
+                .post_with(&gareth, "/api/caf/readiness", &[("org_code", code)])
+                .await;
+            assert_eq!(res.status(), 200);
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let outcome = |r: &serde_json::Value, org: usize, id: &str| -> serde_json::Value {
+        r["orgs"][org]["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let before = readiness("G85028").await;
+    assert_eq!(before["orgs"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        outcome(&before, 0, "A3.a")["status"],
+        "not",
+        "no catalogue yet"
+    );
+    assert_eq!(
+        outcome(&before, 0, "D1.c")["status"],
+        "not",
+        "no exercise yet"
+    );
+    assert_eq!(outcome(&before, 0, "D2")["status"], "not");
+    // Nobody in the demo tree holds the IG lead role, so one breach step reaches nobody.
+    let d1a = outcome(&before, 0, "D1.a");
+    assert_eq!(d1a["status"], "partially", "{d1a}");
+    assert!(
+        d1a["evidence"].to_string().contains("Personal data breach"),
+        "{d1a}"
+    );
+
+    // The catalogue, with an unsupported machine: partially.
+    let res = app
+        .post_with(
+            &gareth,
+            "/api/manage/assets/import",
+            &[("org_code", "G85028"), ("csv", LINKED_CSV)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // A communications test held now: in cadence for that kind, the others overdue.
+    let res = app
+        .post_with(
+            &gareth,
+            "/api/incidents/lead/exercise",
+            &[
+                ("org_code", "G85028"),
+                ("kind", "ransomware"),
+                ("exercise", "communications"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let reference: String = res.json().await.unwrap();
+    let res = app
+        .post_with(
+            &gareth,
+            "/api/incidents/lead/review",
+            &[
+                ("reference", reference.as_str()),
+                ("what_happened", "Call tree tested."),
+                ("went_well", "Everyone answered."),
+                ("lessons", "One number was out of date."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let after = readiness("G85028").await;
+    let a3a = outcome(&after, 0, "A3.a");
+    assert_eq!(a3a["status"], "partially");
+    assert!(
+        a3a["evidence"].to_string().contains("Reception PC 3"),
+        "{a3a}"
+    );
+    assert_eq!(outcome(&after, 0, "D1.c")["status"], "partially");
+    assert_eq!(
+        outcome(&after, 0, "D2")["status"],
+        "achieved",
+        "{}",
+        outcome(&after, 0, "D2")
+    );
+
+    // The ICB sees itself and the organisations below, rolled up.
+    let icb = readiness("QKK").await;
+    let orgs = icb["orgs"].as_array().unwrap();
+    assert!(orgs.len() > 1);
+    let rollup = icb["orgs"][0]["rollup"].as_array().unwrap();
+    let d2 = rollup.iter().find(|r| r[0] == "D2").unwrap();
+    let counted = d2[1].as_u64().unwrap() + d2[2].as_u64().unwrap() + d2[3].as_u64().unwrap();
+    assert_eq!(
+        counted as usize,
+        orgs.len(),
+        "every organisation counted once"
+    );
+    assert!(d2[3].as_u64().unwrap() >= 1, "the practice achieves D2");
+
+    // CSV: a line per organisation and outcome.
+    let csv = gareth
+        .get(format!("{}/export/caf.csv?org=QKK", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("org_code,org_name,outcome,title,status,reason,evidence,generated"));
+    assert_eq!(csv.lines().count(), 1 + orgs.len() * 5);
+    assert!(
+        csv.contains("G85028,Stockwell Group Practice,A3.a,Asset management,Partially achieved")
+    );
+
+    // Someone at another trust cannot read the practice's readiness.
+    let tom = app.new_client();
+    app.sign_in_with(&tom, "tom.okafor@demo.wardline.test", DEMO_PASSWORD)
+        .await;
+    let res = app
+        .post_with(&tom, "/api/caf/readiness", &[("org_code", "G85028")])
+        .await;
+    assert_eq!(res.status(), 404);
+}

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod assets;
 pub mod breakglass;
+pub mod caf;
 pub mod chart;
 pub mod escalation;
 pub mod exercises;

@@ -1,0 +1,18 @@
+//! CAF readiness.
+
+use leptos::prelude::*;
+
+use crate::domain::caf::Readiness;
+use crate::error::AppError;
+
+#[server(endpoint = "caf/readiness")]
+pub async fn get_readiness(org_code: String) -> Result<Readiness, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_user(&state).await?;
+            crate::backend::caf::readiness(&state.db, &user, &org_code).await
+        }
+        .await,
+    )
+}

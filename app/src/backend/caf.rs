@@ -1,0 +1,239 @@
+//! CAF readiness per organisation, computed from Wardline's own records: the chart (roles,
+//! deputies, confirmations), the asset catalogue, the runbooks in force and who they reach,
+//! the exercises held and the reviews with their actions. Rolled up over a subtree and
+//! exported as CSV.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::access::User;
+use super::entity::{
+    asset, incident, organisation, review, review_action, role, runbook, runbook_step,
+};
+use super::incidents::Router;
+use super::{chart, exercises, orgs, timeline};
+use crate::domain::accountability::ChartFilter;
+use crate::domain::assets::{Support, support};
+use crate::domain::caf::{Facts, OUTCOMES, OrgReadiness, Readiness, Status, judge};
+use crate::domain::gaps::GapKind;
+use crate::domain::incidents::{IncidentKind, IncidentStatus};
+use crate::error::AppError;
+
+/// Readiness for an organisation and everything below it that the person may read.
+pub async fn readiness(
+    db: &impl ConnectionTrait,
+    user: &User,
+    org_code: &str,
+) -> Result<Readiness, AppError> {
+    // The chart checks who may read what, and gives each organisation's role gaps.
+    let chart = chart::chart(db, user, org_code, None, &ChartFilter::default()).await?;
+    let now = timeline::now();
+    let today = now.date();
+    let codes: Vec<String> = chart.orgs.iter().map(|o| o.org.code.clone()).collect();
+    let ids: HashMap<String, i64> = organisation::Entity::find()
+        .filter(organisation::Column::Code.is_in(codes.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.code, o.id))
+        .collect();
+    let id_list: Vec<i64> = ids.values().copied().collect();
+
+    let assets = asset::Entity::find()
+        .filter(asset::Column::OrgId.is_in(id_list.clone()))
+        .all(db)
+        .await?;
+    let runbooks = runbook::Entity::find().all(db).await?;
+    let role_names: HashMap<String, String> = role::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.key, r.name))
+        .collect();
+    let steps = runbook_step::Entity::find().all(db).await?;
+    let last = exercises::last_held(db, &id_list).await?;
+    let incidents = incident::Entity::find()
+        .filter(incident::Column::OrgId.is_in(id_list.clone()))
+        .all(db)
+        .await?;
+    let incident_ids: Vec<i64> = incidents.iter().map(|i| i.id).collect();
+    let reviewed: HashSet<i64> = review::Entity::find()
+        .filter(review::Column::IncidentId.is_in(incident_ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.incident_id)
+        .collect();
+    let actions = review_action::Entity::find()
+        .filter(review_action::Column::IncidentId.is_in(incident_ids))
+        .all(db)
+        .await?;
+
+    let mut out: Vec<OrgReadiness> = Vec::with_capacity(chart.orgs.len());
+    for o in &chart.orgs {
+        let Some(&id) = ids.get(&o.org.code) else {
+            continue;
+        };
+        let mut f = Facts::default();
+        for r in o.rows.iter().filter(|r| r.mandatory) {
+            f.mandatory_roles += 1;
+            if r.gaps.contains(&GapKind::Vacant) {
+                f.vacant.push(r.role_name.clone());
+            }
+            if r.gaps.contains(&GapKind::NoDeputy) || r.gaps.contains(&GapKind::DeputyIsHolder) {
+                f.no_deputy.push(r.role_name.clone());
+            }
+            if r.gaps.contains(&GapKind::Unconfirmed) {
+                f.unconfirmed.push(r.role_name.clone());
+            }
+        }
+        for a in assets.iter().filter(|a| a.org_id == id) {
+            f.assets += 1;
+            if a.owner_id.is_none() {
+                f.unowned.push(a.name.clone());
+            }
+            if support(a.end_of_support, today) == Support::Unsupported {
+                f.unsupported.push(a.name.clone());
+            }
+        }
+        // Runbooks in force along the chain, and whether each step reaches someone.
+        let chain = orgs::chain(db, id).await?;
+        let router = Router::along(db, chain.clone(), now).await?;
+        f.kinds = IncidentKind::ALL.len();
+        for kind in IncidentKind::ALL {
+            let in_force = chain.iter().map(Some).chain([None]).find_map(|owner| {
+                runbooks
+                    .iter()
+                    .filter(|r| r.kind == kind.as_str() && r.org_id.as_ref() == owner)
+                    .max_by_key(|r| r.version)
+            });
+            let Some(rb) = in_force else {
+                f.kinds_without_runbook.push(kind.title().to_owned());
+                continue;
+            };
+            let mut roles: Vec<&str> = steps
+                .iter()
+                .filter(|s| s.runbook_id == rb.id)
+                .map(|s| s.owner_role.as_str())
+                .collect();
+            roles.sort_unstable();
+            roles.dedup();
+            for role in roles {
+                if router.route(role).0.is_none() {
+                    let name = role_names.get(role).map(String::as_str).unwrap_or(role);
+                    f.unrouted.push(format!("{}: {name}", kind.title()));
+                }
+            }
+        }
+        for row in exercises::cadence(id, &last, now) {
+            if row.overdue {
+                f.exercises_overdue.push(row.kind.label().to_owned());
+            } else {
+                f.exercises_in_cadence.push(row.kind.label().to_owned());
+            }
+        }
+        for i in incidents.iter().filter(|i| i.org_id == id) {
+            let finished = matches!(
+                IncidentStatus::parse(&i.status),
+                Some(
+                    IncidentStatus::Recovered | IncidentStatus::Closed | IncidentStatus::StoodDown
+                )
+            );
+            if finished {
+                f.finished += 1;
+            }
+            if reviewed.contains(&i.id) {
+                f.reviewed += 1;
+                if !finished {
+                    // Reviewed before finishing still counts as learning from it.
+                    f.finished += 1;
+                }
+            }
+            for a in actions.iter().filter(|a| a.incident_id == i.id) {
+                if a.closed_at.is_some() {
+                    f.actions_closed += 1;
+                } else {
+                    f.actions_open += 1;
+                    if a.due_on < today {
+                        f.actions_overdue
+                            .push(format!("{} ({})", a.title, i.reference));
+                    }
+                }
+            }
+        }
+        out.push(OrgReadiness {
+            code: o.org.code.clone(),
+            name: o.org.name.clone(),
+            depth: o.depth,
+            outcomes: judge(&f),
+            rollup: Vec::new(),
+        });
+    }
+    // Roll up: each organisation counts itself and everything listed below it (the chart
+    // lists a subtree depth-first, so "below" is the run of deeper entries that follows).
+    for i in 0..out.len() {
+        let depth = out[i].depth;
+        let end = out[i + 1..]
+            .iter()
+            .position(|o| o.depth <= depth)
+            .map_or(out.len(), |p| i + 1 + p);
+        out[i].rollup = OUTCOMES
+            .iter()
+            .enumerate()
+            .map(|(k, (id, _))| {
+                let mut n = (0, 0, 0);
+                for o in &out[i..end] {
+                    match o.outcomes[k].status {
+                        Status::Not => n.0 += 1,
+                        Status::Partially => n.1 += 1,
+                        Status::Achieved => n.2 += 1,
+                    }
+                }
+                ((*id).to_owned(), n.0, n.1, n.2)
+            })
+            .collect();
+    }
+    Ok(Readiness {
+        root_code: chart.root.code,
+        root_name: chart.root.name,
+        generated_at: crate::domain::dates::moment(now),
+        orgs: out,
+    })
+}
+
+/// Readiness as CSV: one line per organisation and outcome, with status, reason and evidence.
+pub fn to_csv(r: &Readiness) -> Result<String, AppError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| super::errors::internal("writing csv", &e);
+    w.write_record([
+        "org_code",
+        "org_name",
+        "outcome",
+        "title",
+        "status",
+        "reason",
+        "evidence",
+        "generated",
+    ])
+    .map_err(fail)?;
+    for o in &r.orgs {
+        for x in &o.outcomes {
+            w.write_record([
+                o.code.as_str(),
+                o.name.as_str(),
+                x.id.as_str(),
+                x.title.as_str(),
+                x.status.label(),
+                x.reason.as_str(),
+                x.evidence.join(" | ").as_str(),
+                r.generated_at.as_str(),
+            ])
+            .map_err(fail)?;
+        }
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| super::errors::internal("writing csv", &e))?;
+    String::from_utf8(bytes).map_err(|e| super::errors::internal("writing csv", &e))
+}
