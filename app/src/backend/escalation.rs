@@ -1740,12 +1740,13 @@ pub async fn flagged(
         .into_iter()
         .map(|t| (t.id, t.title))
         .collect();
-    let refs: HashMap<i64, String> = incident::Entity::find()
+    // An exercise's unacknowledged work is listed too (its escalations are real), marked.
+    let refs: HashMap<i64, (String, bool)> = incident::Entity::find()
         .filter(incident::Column::Id.is_in(rows.iter().map(|e| e.incident_id).collect::<Vec<_>>()))
         .all(db)
         .await?
         .into_iter()
-        .map(|i| (i.id, i.reference))
+        .map(|i| (i.id, (i.reference, i.exercise.is_some())))
         .collect();
     let names: HashMap<i64, String> = organisation::Entity::find()
         .filter(organisation::Column::Id.is_in(rows.iter().map(|e| e.org_id).collect::<Vec<_>>()))
@@ -1761,9 +1762,14 @@ pub async fn flagged(
                 TASK => tasks.get(&e.subject_id).cloned().unwrap_or_default(),
                 _ => "Gold to acknowledge command".to_owned(),
             };
+            let (reference, exercise) = refs.get(&e.incident_id).cloned().unwrap_or_default();
             (
-                refs.get(&e.incident_id).cloned().unwrap_or_default(),
-                title,
+                reference,
+                if exercise {
+                    format!("[EXERCISE] {title}")
+                } else {
+                    title
+                },
                 names.get(&e.org_id).cloned().unwrap_or_default(),
                 crate::domain::dates::moment(e.updated_at),
             )

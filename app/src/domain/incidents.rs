@@ -580,6 +580,14 @@ pub struct LinkedView {
 
 /// The report text for the DSPT incident reporting tool, from what Wardline holds.
 pub fn dspt_text(v: &IncidentView) -> String {
+    if let Some(e) = v.exercise {
+        return format!(
+            "{} {} is an exercise ({}), not a real incident: do not report it in the DSPT incident reporting tool.",
+            v.org_name,
+            v.reference,
+            e.label()
+        );
+    }
     let yes_no = |b: bool| if b { "Yes" } else { "No" };
     let mut out = vec![
         format!("Organisation: {} (ODS code {})", v.org_name, v.org_code),

@@ -1103,6 +1103,14 @@ async fn an_exercise_runs_for_real_is_marked_everywhere_and_reports_how_it_went(
         "{}",
         i["clocks"]
     );
+    assert!(
+        i["dspt_text"]
+            .as_str()
+            .unwrap()
+            .contains("do not report it"),
+        "{}",
+        i["dspt_text"]
+    );
     let list: Vec<serde_json::Value> = app
         .post_with(&gareth, "/api/incidents/list", &[])
         .await

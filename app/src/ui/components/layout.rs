@@ -111,7 +111,8 @@ fn InboxLink() -> impl IntoView {
     });
     view! {
         <A href="/inbox">
-            {move || match unread.get() {
+            // try_get: a request dropped mid-render disposes the resource; say "Inbox".
+            {move || match unread.try_get().flatten() {
                 Some(Ok(n)) if n > 0 => format!("Inbox ({n} unread)"),
                 _ => "Inbox".to_owned(),
             }}

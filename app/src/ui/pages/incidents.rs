@@ -605,7 +605,15 @@ pub fn IncidentPrintPage() -> impl IntoView {
 
 #[component]
 fn PrintedIncident(i: IncidentView) -> impl IntoView {
-    let title = format!("{}: {}", i.reference, i.kind.title());
+    let title = match i.exercise {
+        Some(e) => format!(
+            "EXERCISE {}: {} ({})",
+            i.reference,
+            i.kind.title(),
+            e.label()
+        ),
+        None => format!("{}: {}", i.reference, i.kind.title()),
+    };
     view! {
         <Title text=format!("{title} (printable)")/>
         <article class="printable">
