@@ -18,6 +18,37 @@ pub struct ExportQuery {
     as_at: Option<String>,
 }
 
+/// The signed-in person asking for an export: enrolled in MFA where their role needs it,
+/// and within the export rate limit.
+async fn exporting_user(
+    state: &AppState,
+    session: &Session,
+) -> Result<app::backend::access::User, AppError> {
+    let user = access::current_user(state, session)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if user.must_enrol_mfa() {
+        return Err(AppError::Forbidden);
+    }
+    state.limits.action(user.person_id, "export")?;
+    Ok(user)
+}
+
+/// A CSV file named for its kind and organisation.
+fn csv_file(body: String, kind: &str, code: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(code, "csv").replace("wardline-chart-", &format!("wardline-{kind}-")),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 fn error(err: AppError) -> Response {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, err.to_string()).into_response()
@@ -65,13 +96,7 @@ pub async fn incident_json(
     Query(q): Query<IncidentQuery>,
 ) -> Response {
     let result = async {
-        let user = access::current_user(&state, &session)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        if user.must_enrol_mfa() {
-            return Err(AppError::Forbidden);
-        }
-        state.limits.action(user.person_id, "export")?;
+        let user = exporting_user(&state, &session).await?;
         let body = app::backend::incidents::export(&state.db, &user, &q.reference).await?;
         audit::record(
             &state.db,
@@ -117,28 +142,12 @@ pub async fn assets_csv(
     Query(q): Query<AssetsQuery>,
 ) -> Response {
     let result = async {
-        let user = access::current_user(&state, &session)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        if user.must_enrol_mfa() {
-            return Err(AppError::Forbidden);
-        }
-        state.limits.action(user.person_id, "export")?;
+        let user = exporting_user(&state, &session).await?;
         app::backend::assets::export_csv(&state.db, &user, &q.org).await
     }
     .await;
     match result {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    attachment(&q.org, "csv").replace("wardline-chart-", "wardline-assets-"),
-                ),
-            ],
-            body,
-        )
-            .into_response(),
+        Ok(body) => csv_file(body, "assets", &q.org),
         Err(e) => error(e),
     }
 }
@@ -203,29 +212,13 @@ pub async fn caf_csv(
     Query(q): Query<AssetsQuery>,
 ) -> Response {
     let result = async {
-        let user = access::current_user(&state, &session)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        if user.must_enrol_mfa() {
-            return Err(AppError::Forbidden);
-        }
-        state.limits.action(user.person_id, "export")?;
+        let user = exporting_user(&state, &session).await?;
         let r = app::backend::caf::readiness(&state.db, &user, &q.org).await?;
         app::backend::caf::to_csv(&r)
     }
     .await;
     match result {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    attachment(&q.org, "csv").replace("wardline-chart-", "wardline-caf-"),
-                ),
-            ],
-            body,
-        )
-            .into_response(),
+        Ok(body) => csv_file(body, "caf", &q.org),
         Err(e) => error(e),
     }
 }

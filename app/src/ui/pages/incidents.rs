@@ -101,6 +101,19 @@ pub fn DeclarePage() -> impl IntoView {
     }
 }
 
+/// "WL-…: Ransomware", or marked as an exercise.
+fn incident_title(i: &IncidentView) -> String {
+    match i.exercise {
+        Some(e) => format!(
+            "EXERCISE {}: {} ({})",
+            i.reference,
+            i.kind.title(),
+            e.label()
+        ),
+        None => format!("{}: {}", i.reference, i.kind.title()),
+    }
+}
+
 /// The free-text field for affected systems.
 #[component]
 fn SystemsText(label: &'static str) -> impl IntoView {
@@ -195,15 +208,7 @@ pub fn IncidentPage() -> impl IntoView {
 
 #[component]
 fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
-    let title = match i.exercise {
-        Some(e) => format!(
-            "EXERCISE {}: {} ({})",
-            i.reference,
-            i.kind.title(),
-            e.label()
-        ),
-        None => format!("{}: {}", i.reference, i.kind.title()),
-    };
+    let title = incident_title(&i);
     let reference = i.reference.clone();
     let can_lead = i.can_lead;
     view! {
@@ -605,15 +610,7 @@ pub fn IncidentPrintPage() -> impl IntoView {
 
 #[component]
 fn PrintedIncident(i: IncidentView) -> impl IntoView {
-    let title = match i.exercise {
-        Some(e) => format!(
-            "EXERCISE {}: {} ({})",
-            i.reference,
-            i.kind.title(),
-            e.label()
-        ),
-        None => format!("{}: {}", i.reference, i.kind.title()),
-    };
+    let title = incident_title(&i);
     view! {
         <Title text=format!("{title} (printable)")/>
         <article class="printable">
