@@ -67,12 +67,50 @@ pub async fn catalogue(
     } else {
         Vec::new()
     };
-    let ids: Vec<i64> = assets.iter().map(|a| a.id).collect();
-    let names: HashMap<i64, String> = assets.iter().map(|a| (a.id, a.name.clone())).collect();
+    let editable = own
+        && !user.is_read_only_user()
+        && access::within(&access::administered_orgs(db, user).await?, org.id);
+    let supplied = refs(
+        db,
+        asset::Entity::find()
+            .filter(asset::Column::SupplierId.eq(org.id))
+            .order_by_asc(asset::Column::Name)
+            .all(db)
+            .await?
+            .into_iter()
+            .filter(|a| access::within(&readable, a.org_id))
+            .collect(),
+    )
+    .await?;
+    Ok(Catalogue {
+        supplied,
+        org_code: org.code,
+        org_name: org.name,
+        editable,
+        assets: views(db, assets).await?,
+    })
+}
+
+/// Assets as the catalogue shows them: owner, supplier and site by name, what each depends
+/// on, and support as of today. A few queries, however many assets.
+async fn views(
+    db: &impl ConnectionTrait,
+    assets: Vec<asset::Model>,
+) -> Result<Vec<AssetView>, AppError> {
     let deps = asset_dependency::Entity::find()
-        .filter(asset_dependency::Column::AssetId.is_in(ids))
+        .filter(
+            asset_dependency::Column::AssetId
+                .is_in(assets.iter().map(|a| a.id).collect::<Vec<_>>()),
+        )
         .all(db)
         .await?;
+    let names: HashMap<i64, String> = asset::Entity::find()
+        .filter(asset::Column::Id.is_in(deps.iter().map(|d| d.depends_on_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
     let people: HashMap<i64, String> = person::Entity::find()
         .filter(
             person::Column::Id.is_in(assets.iter().filter_map(|a| a.owner_id).collect::<Vec<_>>()),
@@ -95,52 +133,31 @@ pub async fn catalogue(
         .map(|o| (o.id, o.name))
         .collect();
     let today = OffsetDateTime::now_utc().date();
-    let editable = own
-        && !user.is_read_only_user()
-        && access::within(&access::administered_orgs(db, user).await?, org.id);
-    let supplied = refs(
-        db,
-        asset::Entity::find()
-            .filter(asset::Column::SupplierId.eq(org.id))
-            .order_by_asc(asset::Column::Name)
-            .all(db)
-            .await?
-            .into_iter()
-            .filter(|a| access::within(&readable, a.org_id))
-            .collect(),
-    )
-    .await?;
-    Ok(Catalogue {
-        supplied,
-        org_code: org.code,
-        org_name: org.name,
-        editable,
-        assets: assets
-            .into_iter()
-            .map(|a| AssetView {
-                id: a.id,
-                kind: KINDS
-                    .iter()
-                    .find(|k| k.0 == a.kind)
-                    .map(|k| k.1.to_owned())
-                    .unwrap_or(a.kind.clone()),
-                owner: a.owner_id.and_then(|p| people.get(&p).cloned()),
-                supplier: a.supplier_id.and_then(|s| org_names.get(&s).cloned()),
-                site: a.site_id.and_then(|s| org_names.get(&s).cloned()),
-                clinical_service: a.clinical_service.clone(),
-                patient_safety_critical: a.patient_safety_critical,
-                os: format!("{} {}", a.os, a.os_version).trim().to_owned(),
-                end_of_support: a.end_of_support.map(date),
-                support: support(a.end_of_support, today),
-                depends_on: deps
-                    .iter()
-                    .filter(|d| d.asset_id == a.id)
-                    .filter_map(|d| names.get(&d.depends_on_id).cloned())
-                    .collect(),
-                name: a.name,
-            })
-            .collect(),
-    })
+    Ok(assets
+        .into_iter()
+        .map(|a| AssetView {
+            id: a.id,
+            kind: KINDS
+                .iter()
+                .find(|k| k.0 == a.kind)
+                .map(|k| k.1.to_owned())
+                .unwrap_or(a.kind.clone()),
+            owner: a.owner_id.and_then(|p| people.get(&p).cloned()),
+            supplier: a.supplier_id.and_then(|s| org_names.get(&s).cloned()),
+            site: a.site_id.and_then(|s| org_names.get(&s).cloned()),
+            clinical_service: a.clinical_service.clone(),
+            patient_safety_critical: a.patient_safety_critical,
+            os: format!("{} {}", a.os, a.os_version).trim().to_owned(),
+            end_of_support: a.end_of_support.map(date),
+            support: support(a.end_of_support, today),
+            depends_on: deps
+                .iter()
+                .filter(|d| d.asset_id == a.id)
+                .filter_map(|d| names.get(&d.depends_on_id).cloned())
+                .collect(),
+            name: a.name,
+        })
+        .collect())
 }
 
 /// Names and flags for assets, with their organisations, in the order given.
@@ -244,11 +261,9 @@ pub async fn detail(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let view = catalogue(db, user, &org.code)
+    let view = views(db, vec![a.clone()])
         .await?
-        .assets
-        .into_iter()
-        .find(|v| v.id == id)
+        .pop()
         .ok_or(AppError::NotFound)?;
     let deps = asset_dependency::Entity::find()
         .filter(

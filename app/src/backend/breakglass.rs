@@ -10,7 +10,7 @@ use super::assignments::in_force_at;
 use super::entity::{assignment, organisation, person, role, runbook_step};
 use super::{escalation, generation, incidents, orgs, timeline};
 use crate::domain::breakglass::{BreakGlassPack, PackContact, PackRunbook, PackStep, due_in};
-use crate::domain::incidents::IncidentKind;
+use crate::domain::incidents::{IncidentKind, Phase};
 use crate::error::AppError;
 
 /// The pack for `org_code`, for anyone who may read the organisation.
@@ -136,7 +136,9 @@ pub async fn pack(
             steps: steps
                 .into_iter()
                 .map(|s| PackStep {
-                    phase: capitalised(&s.phase),
+                    phase: Phase::parse(&s.phase)
+                        .map(|p| p.label().to_owned())
+                        .unwrap_or(s.phase.clone()),
                     owner: role_name(&s.owner_role),
                     due: due_in(s.due_minutes),
                     title: s.title,
@@ -155,11 +157,4 @@ pub async fn pack(
         escalation_levels,
         runbooks,
     })
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }

@@ -52,11 +52,11 @@ pub async fn readiness(
         .map(|r| (r.key, r.name))
         .collect();
     let steps = runbook_step::Entity::find().all(db).await?;
-    let last = exercises::last_held(db, &id_list).await?;
     let incidents = incident::Entity::find()
         .filter(incident::Column::OrgId.is_in(id_list.clone()))
         .all(db)
         .await?;
+    let last = exercises::last_of(&incidents);
     let incident_ids: Vec<i64> = incidents.iter().map(|i| i.id).collect();
     let reviewed: HashSet<i64> = review::Entity::find()
         .filter(review::Column::IncidentId.is_in(incident_ids.clone()))

@@ -63,19 +63,28 @@ pub async fn last_held(
     db: &impl ConnectionTrait,
     org_ids: &[i64],
 ) -> Result<HashMap<(i64, ExerciseKind), incident::Model>, AppError> {
-    let mut last = HashMap::new();
-    for i in incident::Entity::find()
+    let held = incident::Entity::find()
         .filter(incident::Column::OrgId.is_in(org_ids.to_vec()))
         .filter(incident::Column::Exercise.is_not_null())
-        .order_by_asc(incident::Column::DeclaredAt)
         .all(db)
-        .await?
-    {
+        .await?;
+    Ok(last_of(&held))
+}
+
+/// As [`last_held`], from incidents already read (real ones are passed over).
+pub fn last_of(incidents: &[incident::Model]) -> HashMap<(i64, ExerciseKind), incident::Model> {
+    let mut last: HashMap<(i64, ExerciseKind), incident::Model> = HashMap::new();
+    for i in incidents {
         if let Some(k) = i.exercise.as_deref().and_then(ExerciseKind::parse) {
-            last.insert((i.org_id, k), i);
+            let newer = last
+                .get(&(i.org_id, k))
+                .is_none_or(|held| held.declared_at < i.declared_at);
+            if newer {
+                last.insert((i.org_id, k), i.clone());
+            }
         }
     }
-    Ok(last)
+    last
 }
 
 /// The cadence rows for one organisation, from [`last_held`].

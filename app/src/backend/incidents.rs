@@ -289,7 +289,13 @@ pub struct DeclareInput {
     pub exercise: Option<ExerciseKind>,
 }
 
-fn bounded(raw: &str, what: &str, max: usize, required: bool) -> Result<String, AppError> {
+/// Trimmed text, refused when required and empty or when longer than `max` characters.
+pub(crate) fn bounded(
+    raw: &str,
+    what: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, AppError> {
     let v = raw.trim();
     if required && v.is_empty() {
         return Err(AppError::Invalid(format!("Tell us {what}.")));
@@ -1329,7 +1335,7 @@ pub async fn view(
     };
     let assets = super::assets::of_incident(db, inc.id).await?;
     let asset_choices = if can_lead {
-        super::assets::of_orgs(db, &incident_orgs(db, &inc).await?)
+        super::assets::of_orgs(db, &all_orgs)
             .await?
             .into_iter()
             .filter(|a| !assets.iter().any(|l| l.id == a.id))

@@ -20,13 +20,7 @@ use crate::domain::reviews::{ActionView, MAX_TEXT, ReviewView, parse_due};
 use crate::error::AppError;
 
 fn text(raw: &str, what: &str) -> Result<String, AppError> {
-    let v = raw.trim();
-    if v.chars().count() > MAX_TEXT {
-        return Err(AppError::Invalid(format!(
-            "Keep {what} to {MAX_TEXT} characters."
-        )));
-    }
-    Ok(v.to_owned())
+    incidents::bounded(raw, what, MAX_TEXT, false)
 }
 
 /// Actions as shown, with who may close each.

@@ -265,6 +265,20 @@ str_enum!(Phase {
     Review => "review",
 });
 
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Detect => "Detect",
+            Phase::Triage => "Triage",
+            Phase::Contain => "Contain",
+            Phase::Notify => "Notify",
+            Phase::Continuity => "Continuity",
+            Phase::Recover => "Recover",
+            Phase::Review => "Review",
+        }
+    }
+}
+
 str_enum!(TaskState {
     Open => "open",
     Acknowledged => "acknowledged",

@@ -11,11 +11,6 @@ use crate::domain::incidents::{Phase, RunbookView, StepTemplate};
 use crate::domain::roles::RoleView;
 use crate::ui::components::forms::ErrorSummary;
 
-fn phase_label(p: Phase) -> String {
-    let s = p.as_str();
-    s[..1].to_uppercase() + &s[1..]
-}
-
 #[component]
 pub fn RunbooksPage() -> impl IntoView {
     let query = use_query_map();
@@ -137,7 +132,7 @@ fn Runbook(
                 <li>
                     <strong>{s.title.clone()}</strong>
                     <span class="hint">{format!(" — {}, {}, due {} min after declaration{}{}",
-                        phase_label(s.phase),
+                        s.phase.label(),
                         role_name(&s.owner_role),
                         s.due_minutes,
                         if s.required { "" } else { ", optional" },
@@ -206,7 +201,7 @@ fn Editor(rb: RunbookView, roles: Vec<RoleView>, save: ServerAction<SaveRunbook>
                         <div class="form-group">
                             <label for=id("phase")>"Phase"</label>
                             <select id=id("phase") name=f("phase")>
-                                {Phase::ALL.iter().map(|p| view! { <option value=p.as_str() selected=phase == Some(*p)>{phase_label(*p)}</option> }).collect_view()}
+                                {Phase::ALL.iter().map(|p| view! { <option value=p.as_str() selected=phase == Some(*p)>{p.label()}</option> }).collect_view()}
                             </select>
                         </div>
                         <div class="form-group">
