@@ -1176,6 +1176,15 @@ async fn an_exercise_runs_for_real_is_marked_everywhere_and_reports_how_it_went(
     assert_eq!(tasks[0]["escalations"], 1, "{}", tasks[0]);
     assert!(tasks[0]["minutes_to_acknowledge"].is_null());
     assert_eq!(tasks[1]["minutes_to_acknowledge"], 0);
+    // Gaps found: the practice has no head of cyber, so triage fell back to the ICB.
+    assert!(
+        report["gaps"].as_array().unwrap().iter().any(|g| g
+            .as_str()
+            .unwrap()
+            .contains("no Head of Cyber Security at Stockwell")),
+        "{}",
+        report["gaps"]
+    );
     let per_task: i64 = tasks
         .iter()
         .map(|t| t["escalations"].as_i64().unwrap())
