@@ -1201,6 +1201,48 @@ pub fn assigned(
     }
 }
 
+/// The one inbox notice telling `person` of every task a declaration gave them (`tasks`, in
+/// runbook order; the first is the notice's subject): one line per task, so a lead given
+/// five steps of one incident finds one notice, not five.
+pub fn assigned_all(
+    tasks: &[&task::Model],
+    person: i64,
+    reference: &str,
+    exercise: bool,
+    now: OffsetDateTime,
+) -> Option<notification::ActiveModel> {
+    let first = tasks.first()?;
+    let mut notice = assigned(first, person, reference, now);
+    let mark = if exercise { "[EXERCISE] " } else { "" };
+    if let [_, _, ..] = tasks {
+        notice.title = Set(format!(
+            "{mark}{} new tasks ({reference}), first: “{}”",
+            tasks.len(),
+            first.title
+        )
+        .chars()
+        .take(300)
+        .collect());
+        notice.body = Set(tasks
+            .iter()
+            .map(|t| {
+                format!(
+                    "• {} (due {})",
+                    t.title,
+                    crate::domain::dates::moment(t.due_at)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n"));
+    } else if exercise {
+        notice.title = Set(format!("{mark}New task: “{}” ({reference})", first.title)
+            .chars()
+            .take(300)
+            .collect());
+    }
+    Some(notice)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn outbox(
     e: &escalation::Model,

@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait, Value,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -359,23 +360,101 @@ impl Plan {
     }
 }
 
-/// A declaration read, checked and routed, ready to be written.
+/// One table's new rows, as values for the columns the first row sets (rows built by the
+/// same code set the same columns). Built on the declaring request's task, so the writer
+/// only fills in ids and sends them.
+#[derive(Debug, Clone, Default)]
+struct Rows {
+    table: &'static str,
+    columns: Vec<&'static str>,
+    values: Vec<Vec<Value>>,
+}
+
+impl Rows {
+    fn push<A: ActiveModelTrait>(&mut self, mut row: A) -> Result<(), AppError> {
+        use sea_orm::{EntityName, IdenStatic, Iterable};
+        let first = self.values.is_empty();
+        let mut values = Vec::with_capacity(self.columns.len());
+        for c in <A::Entity as EntityTrait>::Column::iter() {
+            if let Some(v) = row.take(c).into_value() {
+                if first {
+                    self.columns.push(c.as_str());
+                }
+                values.push(v);
+            }
+        }
+        if first {
+            self.table = A::Entity::default().table_name();
+        }
+        if values.len() != self.columns.len() {
+            return Err(super::errors::internal(
+                "declare",
+                &"rows set different columns",
+            ));
+        }
+        self.values.push(values);
+        Ok(())
+    }
+
+    /// Where `column` is in each row.
+    fn at(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|c| *c == column)
+    }
+
+    /// Moves `other`'s rows onto the end of these.
+    fn append(&mut self, other: Rows) {
+        if self.values.is_empty() {
+            self.table = other.table;
+            self.columns = other.columns;
+        }
+        self.values.extend(other.values);
+    }
+}
+
+/// Sets an id column (when the table has it) in every row to the id `id(row index)` gives.
+fn give_ids(
+    rows: &mut Rows,
+    column: &str,
+    mut id: impl FnMut(usize) -> Option<i64>,
+) -> Result<(), AppError> {
+    let Some(at) = rows.at(column) else {
+        return Ok(());
+    };
+    for (i, row) in rows.values.iter_mut().enumerate() {
+        let id = id(i).ok_or_else(|| super::errors::internal("declare", &"ids miscounted"))?;
+        row[at] = Value::BigInt(Some(id));
+    }
+    Ok(())
+}
+
+/// What an escalation-tracking row follows: a task or a command role, by position among
+/// the declaration's own.
+#[derive(Debug, Clone, Copy)]
+enum Subject {
+    Task(usize),
+    Command(usize),
+}
+
+/// A declaration read, checked, routed and built into rows, ready to be written: only its
+/// ids are still to be given.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     reference: String,
-    org_id: i64,
-    actor: i64,
-    incident: incident::ActiveModel,
-    /// Its tasks, ids to be given when written.
-    tasks: Vec<task::Model>,
-    commands: Vec<(Command, i64)>,
-    detail: String,
-    /// When each task (by position) and the Gold acknowledgement first escalate.
-    task_deadlines: HashMap<i32, Option<OffsetDateTime>>,
-    command_deadline: Option<OffsetDateTime>,
+    incident: Rows,
+    tasks: Rows,
+    commands: Rows,
+    /// Escalation tracking for every task and the Gold acknowledgement.
+    tracking: Rows,
+    tracking_of: Vec<Subject>,
+    /// Each assignee's inbox notice, by the position of its task.
+    told: Rows,
+    told_of: Vec<usize>,
+    affected: Rows,
+    audit: Rows,
+    /// The first timeline entry, hashed once the incident's id is known.
     declared_at: OffsetDateTime,
-    assets: Vec<i64>,
-    exercise: bool,
+    actor: i64,
+    detail: String,
     /// The generation and time limit of the plan it was routed by.
     generation: i64,
     valid_until: Option<OffsetDateTime>,
@@ -406,52 +485,9 @@ fn prepare(
     let personal_data = input
         .personal_data
         .unwrap_or(input.kind == IncidentKind::DataBreach);
-    let task_deadlines = plan
-        .steps
-        .iter()
-        .map(|s| {
-            let due = now + Duration::minutes(s.due_minutes.into());
-            (
-                s.position,
-                escalation::first_deadline(&plan.policy, now, Some(due)),
-            )
-        })
-        .collect();
-    let command_deadline = escalation::first_deadline(&plan.policy, now, None);
-    let tasks = plan
-        .steps
-        .iter()
-        .map(|s| {
-            let (assignee, found_at, routing) = plan.router.route(&s.owner_role);
-            task::Model {
-                id: 0,
-                incident_id: 0,
-                position: s.position,
-                phase: s.phase.clone(),
-                title: s.title.clone(),
-                instructions: s.instructions.clone(),
-                required: s.required,
-                owner_role: s.owner_role.clone(),
-                org_id: found_at,
-                assignee_id: assignee,
-                routing,
-                state: TaskState::Open.as_str().to_owned(),
-                due_at: now + Duration::minutes(s.due_minutes.into()),
-                acknowledged_at: None,
-                started_at: None,
-                completed_at: None,
-                note: None,
-                updated_at: now,
-            }
-        })
-        .collect();
-    let commands: Vec<(Command, i64)> = Command::ALL
-        .iter()
-        .filter_map(|c| plan.router.route(c.role_key()).0.map(|p| (*c, p)))
-        .collect();
     let reference = new_reference(now);
     let (org, rb) = (&plan.org, &plan.runbook);
-    Ok(Prepared {
+    let mut p = Prepared {
         detail: format!(
             "{}{} declared at {} using {} v{} ({})",
             input
@@ -464,107 +500,227 @@ fn prepare(
             rb.version,
             actor.name
         ),
-        incident: incident::ActiveModel {
-            reference: Set(reference.clone()),
-            org_id: Set(org.id),
-            kind: Set(input.kind.as_str().to_owned()),
-            level: Set(IncidentLevel::BusinessContinuity.as_str().to_owned()),
-            status: Set(IncidentStatus::Declared.as_str().to_owned()),
-            summary: Set(summary),
-            location: Set(location),
-            patients_affected: Set(input.patients_affected.as_str().to_owned()),
-            personal_data: Set(personal_data),
-            systems: Set(systems),
-            declared_by: Set(actor.person_id),
-            declared_at: Set(now),
-            aware_at: Set(now),
-            runbook_id: Set(rb.id),
-            updated_at: Set(now),
-            parent_id: Set(parent),
-            exercise: Set(input.exercise.map(|e| e.as_str().to_owned())),
-            ..Default::default()
-        },
-        exercise: input.exercise.is_some(),
-        reference,
-        org_id: org.id,
-        actor: actor.person_id,
-        tasks,
-        commands,
-        task_deadlines,
-        command_deadline,
+        reference: reference.clone(),
+        incident: Rows::default(),
+        tasks: Rows::default(),
+        commands: Rows::default(),
+        tracking: Rows::default(),
+        tracking_of: Vec::with_capacity(plan.steps.len() + 1),
+        told: Rows::default(),
+        told_of: Vec::with_capacity(plan.steps.len()),
+        affected: Rows::default(),
+        audit: Rows::default(),
         declared_at: now,
-        assets: {
-            let mut a = input.assets.clone();
-            a.sort_unstable();
-            a.dedup();
-            a
-        },
+        actor: actor.person_id,
         generation: plan.generation,
         valid_until: plan.valid_until,
-    })
+    };
+    p.incident.push(incident::ActiveModel {
+        id: Set(0),
+        reference: Set(reference.clone()),
+        org_id: Set(org.id),
+        kind: Set(input.kind.as_str().to_owned()),
+        level: Set(IncidentLevel::BusinessContinuity.as_str().to_owned()),
+        status: Set(IncidentStatus::Declared.as_str().to_owned()),
+        summary: Set(summary),
+        location: Set(location),
+        patients_affected: Set(input.patients_affected.as_str().to_owned()),
+        personal_data: Set(personal_data),
+        systems: Set(systems),
+        declared_by: Set(actor.person_id),
+        declared_at: Set(now),
+        aware_at: Set(now),
+        runbook_id: Set(rb.id),
+        updated_at: Set(now),
+        parent_id: Set(parent),
+        exercise: Set(input.exercise.map(|e| e.as_str().to_owned())),
+    })?;
+    // Every task escalates from now on.
+    let mut tasks = Vec::with_capacity(plan.steps.len());
+    for (k, s) in plan.steps.iter().enumerate() {
+        let (assignee, found_at, routing) = plan.router.route(&s.owner_role);
+        let due = now + Duration::minutes(s.due_minutes.into());
+        let t = task::Model {
+            id: 0,
+            incident_id: 0,
+            position: s.position,
+            phase: s.phase.clone(),
+            title: s.title.clone(),
+            instructions: s.instructions.clone(),
+            required: s.required,
+            owner_role: s.owner_role.clone(),
+            org_id: found_at,
+            assignee_id: assignee,
+            routing,
+            state: TaskState::Open.as_str().to_owned(),
+            due_at: due,
+            acknowledged_at: None,
+            started_at: None,
+            completed_at: None,
+            note: None,
+            updated_at: now,
+        };
+        p.tracking.push(escalation::tracking(
+            escalation::TASK,
+            0,
+            0,
+            org.id,
+            escalation::first_deadline(&plan.policy, now, Some(due)),
+            now,
+        ))?;
+        p.tracking_of.push(Subject::Task(k));
+        tasks.push(t);
+    }
+    // Each assignee finds their tasks in their inbox: one notice per person.
+    let mut told: Vec<(i64, Vec<usize>)> = Vec::new();
+    for (k, t) in tasks.iter().enumerate() {
+        let Some(a) = t.assignee_id else { continue };
+        match told.iter_mut().find(|(person, _)| *person == a) {
+            Some((_, ks)) => ks.push(k),
+            None => told.push((a, vec![k])),
+        }
+    }
+    for (a, ks) in told {
+        let theirs: Vec<&task::Model> = ks.iter().map(|k| &tasks[*k]).collect();
+        if let Some(notice) =
+            escalation::assigned_all(&theirs, a, &reference, input.exercise.is_some(), now)
+        {
+            p.told.push(notice)?;
+            p.told_of.push(ks[0]);
+        }
+    }
+    for t in tasks {
+        // Nothing has happened to a new task yet: those columns start empty (NULL) without
+        // being sent.
+        let mut t = t.into_active_model();
+        t.acknowledged_at = NotSet;
+        t.started_at = NotSet;
+        t.completed_at = NotSet;
+        t.note = NotSet;
+        p.tasks.push(t)?;
+    }
+    for (j, c) in Command::ALL
+        .iter()
+        .filter_map(|c| plan.router.route(c.role_key()).0.map(|person| (*c, person)))
+        .enumerate()
+    {
+        let (command, person) = c;
+        // So does the Gold commander's acknowledgement.
+        if command == Command::Gold {
+            p.tracking.push(escalation::tracking(
+                escalation::COMMAND,
+                0,
+                0,
+                org.id,
+                escalation::first_deadline(&plan.policy, now, None),
+                now,
+            ))?;
+            p.tracking_of.push(Subject::Command(j));
+        }
+        p.commands.push(incident_command::ActiveModel {
+            id: Set(0),
+            incident_id: Set(0),
+            command: Set(command.as_str().to_owned()),
+            person_id: Set(person),
+            assigned_at: Set(now),
+            assigned_by: NotSet,
+            acknowledged_at: NotSet,
+        })?;
+    }
+    let mut assets = input.assets.clone();
+    assets.sort_unstable();
+    assets.dedup();
+    for a in assets {
+        p.affected.push(incident_asset::ActiveModel {
+            incident_id: Set(0),
+            asset_id: Set(a),
+            added_at: Set(now),
+            added_by: Set(Some(actor.person_id)),
+            ..Default::default()
+        })?;
+    }
+    p.audit.push(audit::entry(audit::Event {
+        actor: Some(actor.person_id),
+        action: "incident_declared",
+        org: Some(org.id),
+        subject: Some(reference),
+        ..Default::default()
+    }))?;
+    Ok(p)
 }
 
 /// Most rows in one insert statement (well within SQLite's and PostgreSQL's limits on
 /// parameters for the widest table written here).
 const ROWS_PER_INSERT: usize = 128;
 
-/// Inserts rows with plain parameterised SQL, reading nothing back. Rows go in runs of 128,
-/// then of the largest power of two left (64, 32, …, 1), so each table has a handful of
-/// statement shapes that the driver prepares once and reuses, however many rows a batch
-/// holds. Every row must have values for the same columns as the first.
-async fn insert_all<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), AppError>
-where
-    A: ActiveModelTrait + Send,
-{
-    use sea_orm::{DbBackend, EntityName, IdenStatic, Iterable, Statement};
+/// Insert statements for `tables`, made one at a time as they are asked for: rows go in runs
+/// of 128, then of the largest power of two left (64, 32, …, 1), so each table has a
+/// handful of statement shapes that the driver prepares once and reuses, however many rows
+/// a batch holds.
+fn inserts(
+    backend: sea_orm::DbBackend,
+    tables: Vec<Rows>,
+) -> impl Iterator<Item = sea_orm::Statement> {
     use std::fmt::Write as _;
-    let Some(first) = rows.first() else {
-        return Ok(());
-    };
-    let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter()
-        .filter(|c| !matches!(first.get(*c), sea_orm::ActiveValue::NotSet))
-        .collect();
-    let backend = db.get_database_backend();
-    let names: Vec<String> = columns
-        .iter()
-        .map(|c| format!("\"{}\"", c.as_str()))
-        .collect();
-    let head = format!(
-        "INSERT INTO \"{}\" ({}) VALUES ",
-        A::Entity::default().table_name(),
-        names.join(", ")
-    );
-    let mut left = rows.len();
-    let mut rows = rows.into_iter();
-    while left > 0 {
-        let n = if left >= ROWS_PER_INSERT {
-            ROWS_PER_INSERT
-        } else {
-            1 << (usize::BITS - 1 - left.leading_zeros())
-        };
-        let mut sql = String::with_capacity(head.len() + n * (columns.len() * 5 + 4));
-        sql.push_str(&head);
-        let mut values = Vec::with_capacity(n * columns.len());
-        for (i, mut row) in rows.by_ref().take(n).enumerate() {
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for (j, c) in columns.iter().enumerate() {
-                if j > 0 {
-                    sql.push_str(", ");
-                }
-                if backend == DbBackend::Postgres {
-                    let _ = write!(sql, "${}", values.len() + 1);
-                } else {
-                    sql.push('?');
-                }
-                values.push(row.take(*c).into_value().ok_or_else(|| {
-                    super::errors::internal("insert", &"rows set different columns")
-                })?);
+    tables.into_iter().flat_map(move |t| {
+        let head = format!(
+            "INSERT INTO \"{}\" ({}) VALUES ",
+            t.table,
+            t.columns
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let width = t.columns.len();
+        let mut left = t.values.len();
+        let mut rows = t.values.into_iter();
+        std::iter::from_fn(move || {
+            if left == 0 {
+                return None;
             }
-            sql.push(')');
-        }
-        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await?;
-        left -= n;
+            let n = if left >= ROWS_PER_INSERT {
+                ROWS_PER_INSERT
+            } else {
+                1 << (usize::BITS - 1 - left.leading_zeros())
+            };
+            left -= n;
+            let mut sql = String::with_capacity(head.len() + n * (width * 5 + 4));
+            sql.push_str(&head);
+            let mut values = Vec::with_capacity(n * width);
+            for (i, row) in rows.by_ref().take(n).enumerate() {
+                sql.push_str(if i == 0 { "(" } else { ", (" });
+                for j in 0..width {
+                    if j > 0 {
+                        sql.push_str(", ");
+                    }
+                    if backend == sea_orm::DbBackend::Postgres {
+                        let _ = write!(sql, "${}", values.len() + j + 1);
+                    } else {
+                        sql.push('?');
+                    }
+                }
+                values.extend(row);
+                sql.push(')');
+            }
+            Some(sea_orm::Statement::from_sql_and_values(
+                backend, sql, values,
+            ))
+        })
+    })
+}
+
+/// Executes statements one after another, making each next one while the database runs
+/// the one before (so building and executing overlap instead of taking turns).
+async fn execute_overlapped(
+    db: &impl ConnectionTrait,
+    mut statements: impl Iterator<Item = sea_orm::Statement>,
+) -> Result<(), AppError> {
+    let mut current = statements.next();
+    while let Some(statement) = current {
+        let (done, next) = tokio::join!(db.execute_raw(statement), async { statements.next() });
+        done?;
+        current = next;
     }
     Ok(())
 }
@@ -600,137 +756,177 @@ async fn reserve_ids(
             .collect();
     }
     let row = db
-        .query_one_raw(Statement::from_string(
-            backend,
-            format!(
-                "SELECT MAX(COALESCE((SELECT MAX(id) FROM {table}), 0), \
-                 COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0)) AS value"
-            ),
-        ))
+        .query_one_raw(Statement::from_string(backend, sqlite_highest_id(table)))
         .await?
         .ok_or_else(|| super::errors::internal("declare", &"no highest id"))?;
     let highest: i64 = row.try_get("", "value")?;
     Ok((1..=n as i64).map(|i| highest + i).collect())
 }
 
-/// Writes prepared declarations in the caller's transaction, which must already hold the
-/// write lock (its first statement was a write): for each, the incident, all its tasks,
-/// its command roles, escalation tracking for every task and the Gold acknowledgement,
-/// each assignee's inbox notice, the first timeline entry and the audit record. Ids are
-/// given up front, so however many declarations and steps it is one insert per table
-/// (chunked only past the parameter limits) and nothing is read back. Returns (id,
+/// Gives prepared declarations their ids (`incident_ids` one each, `task_ids` and
+/// `command_ids` in order) and gathers their rows table by table, parents before children
+/// for the foreign keys: the incident, its tasks, its command roles, the affected assets,
+/// escalation tracking for every task and the Gold acknowledgement, each assignee's inbox
+/// notice, the first timeline entry and the audit record. Returns the tables and (id,
 /// reference) per declaration, in order.
+fn with_ids(
+    ps: Vec<Prepared>,
+    incident_ids: &[i64],
+    task_ids: &[i64],
+    command_ids: &[i64],
+) -> Result<(Vec<Rows>, Written), AppError> {
+    let miscounted = || super::errors::internal("declare", &"ids miscounted");
+    if incident_ids.len() != ps.len() {
+        return Err(miscounted());
+    }
+    let mut tables: [Rows; 8] = Default::default();
+    let mut out = Vec::with_capacity(ps.len());
+    let (mut first_task, mut first_command) = (0, 0);
+    for (mut p, &id) in ps.into_iter().zip(incident_ids) {
+        let tasks = task_ids.get(first_task..first_task + p.tasks.values.len());
+        let commands = command_ids.get(first_command..first_command + p.commands.values.len());
+        let (tasks, commands) = tasks.zip(commands).ok_or_else(miscounted)?;
+        first_task += tasks.len();
+        first_command += commands.len();
+        give_ids(&mut p.incident, "id", |_| Some(id))?;
+        give_ids(&mut p.tasks, "id", |i| tasks.get(i).copied())?;
+        give_ids(&mut p.commands, "id", |i| commands.get(i).copied())?;
+        give_ids(&mut p.tracking, "subject_id", |i| {
+            match p.tracking_of.get(i)? {
+                Subject::Task(k) => tasks.get(*k).copied(),
+                Subject::Command(j) => commands.get(*j).copied(),
+            }
+        })?;
+        give_ids(&mut p.told, "subject_id", |i| {
+            tasks.get(*p.told_of.get(i)?).copied()
+        })?;
+        for rows in [
+            &mut p.tasks,
+            &mut p.commands,
+            &mut p.tracking,
+            &mut p.told,
+            &mut p.affected,
+        ] {
+            give_ids(rows, "incident_id", |_| Some(id))?;
+        }
+        let mut event = Rows::default();
+        event.push(timeline::first_entry(
+            id,
+            p.declared_at,
+            Some(p.actor),
+            "declared",
+            p.detail,
+        ))?;
+        let rows = [
+            p.incident, p.tasks, p.commands, p.affected, p.tracking, p.told, event, p.audit,
+        ];
+        for (table, rows) in tables.iter_mut().zip(rows) {
+            table.append(rows);
+        }
+        out.push((id, p.reference));
+    }
+    Ok((tables.into(), out))
+}
+
+/// (id, reference) of each declaration written, in order.
+type Written = Vec<(i64, String)>;
+
+/// How many ids of each kind a batch needs: incidents, tasks, command roles.
+fn id_counts(ps: &[Prepared]) -> [usize; 3] {
+    [
+        ps.len(),
+        ps.iter().map(|p| p.tasks.values.len()).sum(),
+        ps.iter().map(|p| p.commands.values.len()).sum(),
+    ]
+}
+
+/// Writes prepared declarations in the caller's transaction, which must already hold the
+/// write lock (its first statement was a write). Ids are given up front, so however many
+/// declarations and steps it is one insert per table (chunked only past the parameter
+/// limits) and nothing is read back. Returns (id, reference) per declaration, in order.
 async fn write_all(
     db: &impl ConnectionTrait,
     ps: Vec<Prepared>,
 ) -> Result<Vec<(i64, String)>, AppError> {
-    let incident_ids = reserve_ids(db, "incident", ps.len()).await?;
-    let task_ids = reserve_ids(db, "task", ps.iter().map(|p| p.tasks.len()).sum()).await?;
-    let command_ids = reserve_ids(
-        db,
-        "incident_command",
-        ps.iter().map(|p| p.commands.len()).sum(),
-    )
-    .await?;
-    let (mut task_ids, mut command_ids) = (task_ids.into_iter(), command_ids.into_iter());
-    let mut incidents = Vec::with_capacity(ps.len());
-    let mut tasks = Vec::new();
-    let mut commands = Vec::new();
-    let mut tracking = Vec::new();
-    let mut told = Vec::new();
-    let mut events = Vec::with_capacity(ps.len());
-    let mut audits = Vec::with_capacity(ps.len());
-    let mut affected = Vec::new();
-    let mut out = Vec::with_capacity(ps.len());
-    let missing = || super::errors::internal("declare", &"ids miscounted");
-    for (p, id) in ps.into_iter().zip(incident_ids) {
-        let now = p.declared_at;
-        let mut incident = p.incident;
-        incident.id = Set(id);
-        incidents.push(incident);
-        // Every task escalates from now on, and each assignee finds it in their inbox.
-        for mut t in p.tasks {
-            t.id = task_ids.next().ok_or_else(missing)?;
-            t.incident_id = id;
-            tracking.push(escalation::tracking(
-                escalation::TASK,
-                t.id,
-                id,
-                p.org_id,
-                p.task_deadlines.get(&t.position).copied().flatten(),
-                now,
-            ));
-            if let Some(a) = t.assignee_id {
-                let mut notice = escalation::assigned(&t, a, &p.reference, now);
-                if p.exercise {
-                    notice.title = Set(format!(
-                        "[EXERCISE] New task: “{}” ({})",
-                        t.title, p.reference
-                    )
-                    .chars()
-                    .take(300)
-                    .collect());
-                }
-                told.push(notice);
-            }
-            tasks.push(t.into_active_model());
-        }
-        for (c, person) in &p.commands {
-            let command_id = command_ids.next().ok_or_else(missing)?;
-            // So does the Gold commander's acknowledgement.
-            if *c == Command::Gold {
-                tracking.push(escalation::tracking(
-                    escalation::COMMAND,
-                    command_id,
-                    id,
-                    p.org_id,
-                    p.command_deadline,
-                    now,
-                ));
-            }
-            commands.push(incident_command::ActiveModel {
-                id: Set(command_id),
-                incident_id: Set(id),
-                command: Set(c.as_str().to_owned()),
-                person_id: Set(*person),
-                assigned_at: Set(now),
-                assigned_by: Set(None),
-                acknowledged_at: Set(None),
-            });
-        }
-        affected.extend(p.assets.iter().map(|a| incident_asset::ActiveModel {
-            incident_id: Set(id),
-            asset_id: Set(*a),
-            added_at: Set(now),
-            added_by: Set(Some(p.actor)),
-            ..Default::default()
-        }));
-        events.push(timeline::first_entry(
-            id,
-            now,
-            Some(p.actor),
-            "declared",
-            p.detail,
-        ));
-        audits.push(audit::entry(audit::Event {
-            actor: Some(p.actor),
-            action: "incident_declared",
-            org: Some(p.org_id),
-            subject: Some(p.reference.clone()),
-            ..Default::default()
-        }));
-        out.push((id, p.reference));
-    }
-    // Parents before children, for the foreign keys.
-    insert_all(db, incidents).await?;
-    insert_all(db, tasks).await?;
-    insert_all(db, commands).await?;
-    insert_all(db, affected).await?;
-    insert_all(db, tracking).await?;
-    insert_all(db, told).await?;
-    insert_all(db, events).await?;
-    insert_all(db, audits).await?;
+    let [incidents, tasks, commands] = id_counts(&ps);
+    let incident_ids = reserve_ids(db, "incident", incidents).await?;
+    let task_ids = reserve_ids(db, "task", tasks).await?;
+    let command_ids = reserve_ids(db, "incident_command", commands).await?;
+    let (tables, out) = with_ids(ps, &incident_ids, &task_ids, &command_ids)?;
+    execute_overlapped(db, inserts(db.get_database_backend(), tables)).await?;
     Ok(out)
+}
+
+/// The batch writer's path on SQLite: straight through the driver on one pooled connection,
+/// in a transaction that takes the write lock as it begins, each statement's arguments made
+/// while the one before runs (through SeaORM they would be copied and converted in turn
+/// with the driver's thread waiting). Returns `None`, having written nothing, when a
+/// declaration in the batch was routed by a plan that is no longer current, or was already
+/// taken: the general path routes it again.
+async fn commit_batch_sqlite(
+    pool: &sea_orm::sqlx::SqlitePool,
+    batch: &mut [Job],
+) -> Result<Option<(i64, Vec<Result<String, AppError>>)>, AppError> {
+    use sea_orm::sqlx::{self, AssertSqlSafe, IntoArguments};
+    let failed = |e: sqlx::Error| super::errors::internal("declare", &e);
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(failed)?;
+    let generation: i64 = sqlx::query_scalar("SELECT value FROM change_generation WHERE id = 1")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(failed)?;
+    let now = timeline::now();
+    let current = |j: &Job| {
+        j.prepared
+            .as_ref()
+            .is_some_and(|p| p.generation == generation && p.valid_until.is_none_or(|u| now < u))
+    };
+    if !batch.iter().all(current) {
+        return Ok(None);
+    }
+    let ps: Vec<Prepared> = batch.iter_mut().filter_map(|j| j.prepared.take()).collect();
+    let mut ids = Vec::with_capacity(3);
+    for (table, n) in ["incident", "task", "incident_command"]
+        .into_iter()
+        .zip(id_counts(&ps))
+    {
+        let highest: i64 = sqlx::query_scalar(AssertSqlSafe(sqlite_highest_id(table)))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(failed)?;
+        ids.push((1..=n as i64).map(|i| highest + i).collect::<Vec<_>>());
+    }
+    let (tables, out) = with_ids(ps, &ids[0], &ids[1], &ids[2])?;
+    let mut statements = inserts(sea_orm::DbBackend::Sqlite, tables).map(|s| {
+        let values = s.values.unwrap_or(sea_orm::Values(Vec::new()));
+        let arguments: sqlx::sqlite::SqliteArguments =
+            IntoArguments::<sqlx::Sqlite>::into_arguments(sea_query_sqlx::SqlxValues(values));
+        (s.sql, arguments)
+    });
+    let mut current = statements.next();
+    while let Some((sql, arguments)) = current {
+        let (done, next) = tokio::join!(
+            sqlx::query_with(AssertSqlSafe(sql), arguments).execute(&mut *tx),
+            async { statements.next() }
+        );
+        done.map_err(failed)?;
+        current = next;
+    }
+    tx.commit().await.map_err(failed)?;
+    Ok(Some((
+        generation,
+        out.into_iter()
+            .map(|(_, reference)| Ok(reference))
+            .collect(),
+    )))
+}
+
+/// The highest id `table` has ever given on SQLite (its AUTOINCREMENT counter, or its
+/// highest row): the next ids follow it while the caller holds the write lock.
+fn sqlite_highest_id(table: &str) -> String {
+    format!(
+        "SELECT MAX(COALESCE((SELECT MAX(id) FROM {table}), 0), \
+         COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0)) AS value"
+    )
 }
 
 /// Finds the organisation a declaration is for; `NotFound` when there is none.
@@ -830,7 +1026,8 @@ pub async fn declare(
 /// A declaration waiting for the writer, with what is needed to route it again if what it
 /// was routed by has changed by then.
 struct Job {
-    prepared: Prepared,
+    /// Taken by the writer when it writes it; routed again if it has to write it again.
+    prepared: Option<Prepared>,
     user: User,
     input: DeclareInput,
     reply: oneshot::Sender<Result<String, AppError>>,
@@ -892,7 +1089,7 @@ impl Declarations {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job {
-                prepared,
+                prepared: Some(prepared),
                 user: user.clone(),
                 input,
                 reply,
@@ -938,9 +1135,9 @@ impl Plans {
     }
 }
 
-async fn write_batch(db: &DatabaseConnection, plans: &Plans, batch: Vec<Job>) {
+async fn write_batch(db: &DatabaseConnection, plans: &Plans, mut batch: Vec<Job>) {
     // The common case: every declaration in one transaction, one durable commit.
-    match commit_batch(db, &batch).await {
+    match commit_batch(db, &mut batch).await {
         Ok((generation, outcomes)) => {
             plans.seen.store(generation, Ordering::Release);
             for (job, outcome) in batch.into_iter().zip(outcomes) {
@@ -948,10 +1145,10 @@ async fn write_batch(db: &DatabaseConnection, plans: &Plans, batch: Vec<Job>) {
             }
         }
         // Something in the batch failed (and the whole batch rolled back): write each
-        // alone, so one bad declaration cannot take the others with it.
+        // alone, routed again, so one bad declaration cannot take the others with it.
         Err(_) => {
-            for job in batch {
-                let one = commit_batch(db, std::slice::from_ref(&job)).await;
+            for mut job in batch {
+                let one = commit_batch(db, std::slice::from_mut(&mut job)).await;
                 let outcome = match one {
                     Ok((_, mut o)) => o.pop().unwrap_or(Err(AppError::Unavailable)),
                     Err(e) => Err(e),
@@ -968,17 +1165,24 @@ async fn write_batch(db: &DatabaseConnection, plans: &Plans, batch: Vec<Job>) {
 /// Returns the generation and each declaration's outcome, in order.
 async fn commit_batch(
     db: &DatabaseConnection,
-    batch: &[Job],
+    batch: &mut [Job],
 ) -> Result<(i64, Vec<Result<String, AppError>>), AppError> {
+    if db.get_database_backend() == sea_orm::DbBackend::Sqlite
+        && let Some(done) = commit_batch_sqlite(db.get_sqlite_connection_pool(), batch).await?
+    {
+        return Ok(done);
+    }
     let txn = db.begin().await?;
     let generation = generation::read_for_write(&txn).await?;
     let now = timeline::now();
     let mut ready = Vec::with_capacity(batch.len());
     let mut refused: HashMap<usize, AppError> = HashMap::new();
-    for (i, job) in batch.iter().enumerate() {
-        let p = &job.prepared;
-        if p.generation == generation && p.valid_until.is_none_or(|u| now < u) {
-            ready.push(p.clone());
+    for (i, job) in batch.iter_mut().enumerate() {
+        if let Some(p) = job
+            .prepared
+            .take_if(|p| p.generation == generation && p.valid_until.is_none_or(|u| now < u))
+        {
+            ready.push(p);
             continue;
         }
         match plan_and_prepare(&txn, &job.user, &job.input).await {

@@ -430,3 +430,46 @@ async fn a_holding_that_starts_later_takes_over_when_it_starts() {
         "in the seat from the moment the holding starts, with nothing else changed"
     );
 }
+
+#[tokio::test]
+async fn each_assignee_finds_one_inbox_notice_naming_all_their_tasks() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.new_client();
+    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
+    let reference = declare_ransomware(&app, &nadia).await;
+    let i = incident(&app, &nadia, &reference).await;
+    let his: Vec<String> = i["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["assignee"] == "Gareth Lloyd")
+        .map(|t| t["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(his.len() > 1, "the ICB's head of cyber holds several steps");
+
+    // Leads sign in with a second factor.
+    let gareth = app.enrolled(GARETH).await;
+    let inbox: serde_json::Value = app
+        .post_with(&gareth, "/api/inbox/list", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let notices: Vec<_> = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["incident_reference"] == reference.as_str())
+        .collect();
+    assert_eq!(notices.len(), 1, "one notice for the incident: {notices:?}");
+    let title = notices[0]["title"].as_str().unwrap();
+    assert!(
+        title.starts_with(&format!("{} new tasks ({reference})", his.len())),
+        "{title}"
+    );
+    let body = notices[0]["body"].as_str().unwrap();
+    assert_eq!(body.lines().count(), his.len(), "{body}");
+    for (line, task) in body.lines().zip(&his) {
+        assert!(line.starts_with(&format!("• {task} (due ")), "{line}");
+    }
+}

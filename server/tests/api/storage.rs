@@ -49,3 +49,46 @@ async fn migrations_ran_at_start_up_and_foreign_keys_are_enforced() {
     );
     assert!(app.database_url.starts_with("sqlite://"));
 }
+
+#[tokio::test]
+async fn the_write_ahead_log_is_copied_into_the_database_in_the_background() {
+    let app = spawn_app().await;
+    assert_eq!(
+        pragma(&app.db, "wal_autocheckpoint").await,
+        "0",
+        "no commit stops to checkpoint"
+    );
+    let file = std::path::PathBuf::from(app.database_url.trim_start_matches("sqlite://"));
+    let before = std::fs::metadata(&file).unwrap().len();
+    // About 4 MB committed: it lands in the log first, and in the file only when checkpointed.
+    app.db
+        .execute_unprepared(
+            "CREATE TABLE bulk (v TEXT NOT NULL); \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) \
+             INSERT INTO bulk (v) SELECT printf('%.1000c', 'x') FROM n;",
+        )
+        .await
+        .unwrap();
+    let mut after = before;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        after = std::fs::metadata(&file).unwrap().len();
+        if after >= before + 4_000_000 {
+            break;
+        }
+    }
+    assert!(
+        after >= before + 4_000_000,
+        "the database file grew from {before} to {after} bytes only"
+    );
+    let rows = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM bulk",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rows.try_get::<i64>("", "n").unwrap(), 4000);
+}

@@ -232,7 +232,7 @@ pub fn InboxPage() -> impl IntoView {
                                     <li class:unread=!n.read>
                                         <h2 class="inbox-title">{n.title.clone()}{(!n.read).then_some(" (new)")}</h2>
                                         <p class="hint">{n.at.clone()}" · "<a href=format!("/incidents/{}", n.incident_reference)>{n.incident_reference.clone()}</a></p>
-                                        <p>{n.body.clone()}</p>
+                                        <p class="inbox-body">{n.body.clone()}</p>
                                         {escalated.then(|| view! {
                                             <ActionForm action=take attr:class="inline-form">
                                                 <input type="hidden" name="id" value=n.id.to_string()/>
