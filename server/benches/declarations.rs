@@ -8,6 +8,9 @@
 //! 3. for comparison, the same load with one transaction per declaration.
 //!
 //! Rates, p50/p99 latency and the ratio to the raw rate are printed.
+//! `DECLARATIONS_ONLY=group` skips the third; `DECLARATIONS_TRACE=FILE` writes each
+//! group-committed declaration's start (ms into the run) and latency, to see when slow
+//! ones happen.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -90,7 +93,7 @@ async fn load(
                     Some(w) => w.declare(&db, &staff, input).await.unwrap(),
                     None => incidents::declare(&db, &staff, input).await.unwrap(),
                 };
-                lat.push(s.elapsed());
+                lat.push((s.duration_since(t), s.elapsed()));
             }
             lat
         }));
@@ -99,6 +102,20 @@ async fn load(
     for h in handles {
         all.extend(h.await.unwrap());
     }
+    if let Ok(path) = std::env::var("DECLARATIONS_TRACE") {
+        let lines: Vec<String> = all
+            .iter()
+            .map(|(at, l)| {
+                format!(
+                    "{:.3} {:.3}",
+                    at.as_secs_f64() * 1000.0,
+                    l.as_secs_f64() * 1000.0
+                )
+            })
+            .collect();
+        std::fs::write(path, lines.join("\n")).unwrap();
+    }
+    let mut all: Vec<Duration> = all.into_iter().map(|(_, l)| l).collect();
     let rate = all.len() as f64 / t.elapsed().as_secs_f64();
     all.sort();
     (rate, all)

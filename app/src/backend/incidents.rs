@@ -1041,6 +1041,12 @@ struct Plans {
     map: Mutex<HashMap<(String, IncidentKind), Arc<Plan>>>,
 }
 
+/// Most declarations written in one transaction.
+const BATCH_MOST: usize = 256;
+
+/// How many times the writer lets waiting requests run before it writes a batch.
+const GATHER_ROUNDS: usize = 8;
+
 /// Plans kept before the cache starts again (each is a few kilobytes).
 const PLANS_KEPT: usize = 4096;
 
@@ -1066,8 +1072,24 @@ impl Declarations {
         });
         let writer_plans = plans.clone();
         tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(256);
-            while rx.recv_many(&mut batch, 256).await > 0 {
+            let mut batch = Vec::with_capacity(BATCH_MOST);
+            while rx.recv_many(&mut batch, BATCH_MOST).await > 0 {
+                // Declarations being prepared at this moment join this batch instead of
+                // waiting for it to commit: let them run, and take what they sent, for as
+                // long as more keep coming (a few rounds at most, no timer involved).
+                for _ in 0..GATHER_ROUNDS {
+                    tokio::task::yield_now().await;
+                    let before = batch.len();
+                    while batch.len() < BATCH_MOST {
+                        match rx.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    if batch.len() == before {
+                        break;
+                    }
+                }
                 write_batch(&db, &writer_plans, std::mem::take(&mut batch)).await;
             }
         });
