@@ -1187,10 +1187,10 @@ pub fn assigned(
         recipient_key: Set(format!("person:{person}")),
         person_id: Set(Some(person)),
         channel: Set("inbox".into()),
-        title: Set(format!("New task: “{}” ({reference})", t.title)
-            .chars()
-            .take(300)
-            .collect()),
+        title: Set(notice_title(format!(
+            "New task: “{}” ({reference})",
+            t.title
+        ))),
         body: Set(t.instructions.clone()),
         status: Set("sent".into()),
         attempts: Set(0),
@@ -1199,6 +1199,11 @@ pub fn assigned(
         delivered_at: Set(Some(now)),
         ..Default::default()
     }
+}
+
+/// A notice's title, cut to what its column holds (300 characters).
+fn notice_title(title: String) -> String {
+    title.chars().take(300).collect()
 }
 
 /// The one inbox notice telling `person` of every task a declaration gave them (`tasks`, in
@@ -1215,14 +1220,11 @@ pub fn assigned_all(
     let mut notice = assigned(first, person, reference, now);
     let mark = if exercise { "[EXERCISE] " } else { "" };
     if let [_, _, ..] = tasks {
-        notice.title = Set(format!(
+        notice.title = Set(notice_title(format!(
             "{mark}{} new tasks ({reference}), first: “{}”",
             tasks.len(),
             first.title
-        )
-        .chars()
-        .take(300)
-        .collect());
+        )));
         notice.body = Set(tasks
             .iter()
             .map(|t| {
@@ -1235,10 +1237,10 @@ pub fn assigned_all(
             .collect::<Vec<_>>()
             .join("\n"));
     } else if exercise {
-        notice.title = Set(format!("{mark}New task: “{}” ({reference})", first.title)
-            .chars()
-            .take(300)
-            .collect());
+        notice.title = Set(notice_title(format!(
+            "{mark}New task: “{}” ({reference})",
+            first.title
+        )));
     }
     Some(notice)
 }
@@ -1265,7 +1267,7 @@ fn outbox(
         recipient_key: Set(key.to_owned()),
         person_id: Set(person),
         channel: Set(channel.to_owned()),
-        title: Set(title.chars().take(300).collect()),
+        title: Set(notice_title(title.to_owned())),
         body: Set(body.to_owned()),
         status: Set(status.to_owned()),
         attempts: Set(0),

@@ -14,10 +14,13 @@ async fn one(db: &impl ConnectionTrait, sql: &str) -> Result<i64, AppError> {
     Ok(row.try_get("", "value")?)
 }
 
+/// The query that reads the generation (as `value`).
+pub const READ: &str = "SELECT value FROM change_generation WHERE id = 1";
+
 /// The generation now. Read it before reading what it guards, so that what is read is at
 /// least as new as the number it is tagged with.
 pub async fn read(db: &impl ConnectionTrait) -> Result<i64, AppError> {
-    one(db, "SELECT value FROM change_generation WHERE id = 1").await
+    one(db, READ).await
 }
 
 /// The generation, read as the first statement of a writing transaction. On SQLite it is

@@ -309,14 +309,27 @@ pub(crate) fn bounded(
     Ok(v.to_owned())
 }
 
-/// Everything a declaration at one organisation of one kind reads before it writes: the
-/// organisation and its ancestors, the runbook in force and its steps, who holds each role
-/// and the escalation policy. Tagged with the change generation read before it, and with
-/// when a holding along the chain next starts or ends: while both still hold, it is true.
-#[derive(Debug)]
-pub struct Plan {
+/// What a plan, and every declaration routed by it, was read under: the change generation
+/// read before it, and when a holding along the chain next starts or ends. While both still
+/// hold, the plan is true.
+#[derive(Debug, Clone, Copy)]
+struct Routed {
     generation: i64,
     valid_until: Option<OffsetDateTime>,
+}
+
+impl Routed {
+    fn current(&self, generation: i64, at: OffsetDateTime) -> bool {
+        self.generation == generation && self.valid_until.is_none_or(|u| at < u)
+    }
+}
+
+/// Everything a declaration at one organisation of one kind reads before it writes: the
+/// organisation and its ancestors, the runbook in force and its steps, who holds each role
+/// and the escalation policy, with what it was read under.
+#[derive(Debug)]
+pub struct Plan {
+    routed: Routed,
     org: organisation::Model,
     chain: Vec<i64>,
     runbook: runbook::Model,
@@ -344,8 +357,10 @@ impl Plan {
         let router = Router::along(db, chain.clone(), at).await?;
         let policy = escalation::policy_along(db, &chain).await?;
         Ok(Plan {
-            generation,
-            valid_until: router.valid_until,
+            routed: Routed {
+                generation,
+                valid_until: router.valid_until,
+            },
             org,
             chain,
             runbook,
@@ -354,16 +369,12 @@ impl Plan {
             policy,
         })
     }
-
-    fn current(&self, generation: i64, at: OffsetDateTime) -> bool {
-        self.generation == generation && self.valid_until.is_none_or(|u| at < u)
-    }
 }
 
 /// One table's new rows, as values for the columns the first row sets (rows built by the
 /// same code set the same columns). Built on the declaring request's task, so the writer
 /// only fills in ids and sends them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct Rows {
     table: &'static str,
     columns: Vec<&'static str>,
@@ -437,7 +448,7 @@ enum Subject {
 
 /// A declaration read, checked, routed and built into rows, ready to be written: only its
 /// ids are still to be given.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Prepared {
     reference: String,
     incident: Rows,
@@ -455,9 +466,8 @@ pub struct Prepared {
     declared_at: OffsetDateTime,
     actor: i64,
     detail: String,
-    /// The generation and time limit of the plan it was routed by.
-    generation: i64,
-    valid_until: Option<OffsetDateTime>,
+    /// What the plan it was routed by was read under.
+    routed: Routed,
 }
 
 fn new_reference(now: OffsetDateTime) -> String {
@@ -512,8 +522,7 @@ fn prepare(
         audit: Rows::default(),
         declared_at: now,
         actor: actor.person_id,
-        generation: plan.generation,
-        valid_until: plan.valid_until,
+        routed: plan.routed,
     };
     p.incident.push(incident::ActiveModel {
         id: Set(0),
@@ -711,7 +720,8 @@ fn inserts(
 }
 
 /// Executes statements one after another, making each next one while the database runs
-/// the one before (so building and executing overlap instead of taking turns).
+/// the one before (so building and executing overlap instead of taking turns). The direct
+/// SQLite path has the same loop over the driver's own statements.
 async fn execute_overlapped(
     db: &impl ConnectionTrait,
     mut statements: impl Iterator<Item = sea_orm::Statement>,
@@ -759,8 +769,7 @@ async fn reserve_ids(
         .query_one_raw(Statement::from_string(backend, sqlite_highest_id(table)))
         .await?
         .ok_or_else(|| super::errors::internal("declare", &"no highest id"))?;
-    let highest: i64 = row.try_get("", "value")?;
-    Ok((1..=n as i64).map(|i| highest + i).collect())
+    Ok(ids_after(row.try_get("", "value")?, n))
 }
 
 /// Gives prepared declarations their ids (`incident_ids` one each, `task_ids` and
@@ -870,7 +879,7 @@ async fn commit_batch_sqlite(
     use sea_orm::sqlx::{self, AssertSqlSafe, IntoArguments};
     let failed = |e: sqlx::Error| super::errors::internal("declare", &e);
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(failed)?;
-    let generation: i64 = sqlx::query_scalar("SELECT value FROM change_generation WHERE id = 1")
+    let generation: i64 = sqlx::query_scalar(generation::READ)
         .fetch_one(&mut *tx)
         .await
         .map_err(failed)?;
@@ -878,7 +887,7 @@ async fn commit_batch_sqlite(
     let current = |j: &Job| {
         j.prepared
             .as_ref()
-            .is_some_and(|p| p.generation == generation && p.valid_until.is_none_or(|u| now < u))
+            .is_some_and(|p| p.routed.current(generation, now))
     };
     if !batch.iter().all(current) {
         return Ok(None);
@@ -893,7 +902,7 @@ async fn commit_batch_sqlite(
             .fetch_one(&mut *tx)
             .await
             .map_err(failed)?;
-        ids.push((1..=n as i64).map(|i| highest + i).collect::<Vec<_>>());
+        ids.push(ids_after(highest, n));
     }
     let (tables, out) = with_ids(ps, &ids[0], &ids[1], &ids[2])?;
     let mut statements = inserts(sea_orm::DbBackend::Sqlite, tables).map(|s| {
@@ -918,6 +927,11 @@ async fn commit_batch_sqlite(
             .map(|(_, reference)| Ok(reference))
             .collect(),
     )))
+}
+
+/// The `n` ids that follow `highest`.
+fn ids_after(highest: i64, n: usize) -> Vec<i64> {
+    (1..=n as i64).map(|i| highest + i).collect()
 }
 
 /// The highest id `table` has ever given on SQLite (its AUTOINCREMENT counter, or its
@@ -1136,7 +1150,12 @@ impl Declarations {
         let key = (asked, input.kind);
         let now = timeline::now();
         let seen = self.plans.seen.load(Ordering::Acquire);
-        if let Some(plan) = self.plans.lock().get(&key).filter(|p| p.current(seen, now)) {
+        if let Some(plan) = self
+            .plans
+            .lock()
+            .get(&key)
+            .filter(|p| p.routed.current(seen, now))
+        {
             return Ok(plan.clone());
         }
         let (org, chain) = declaring_org(db, user, input.org_code.as_deref()).await?;
@@ -1200,10 +1219,7 @@ async fn commit_batch(
     let mut ready = Vec::with_capacity(batch.len());
     let mut refused: HashMap<usize, AppError> = HashMap::new();
     for (i, job) in batch.iter_mut().enumerate() {
-        if let Some(p) = job
-            .prepared
-            .take_if(|p| p.generation == generation && p.valid_until.is_none_or(|u| now < u))
-        {
+        if let Some(p) = job.prepared.take_if(|p| p.routed.current(generation, now)) {
             ready.push(p);
             continue;
         }
