@@ -42,6 +42,7 @@ async fn user(db: &DatabaseConnection, email: &str, grant: (i64, AccessRole)) ->
         email: email.into(),
         grants: vec![grant],
         mfa_enabled: true,
+        second_factor: true,
     }
 }
 

@@ -81,6 +81,7 @@ async fn main() {
         email: "nadia.kowalski@demo.wardline.test".into(),
         grants: vec![(practice.id, AccessRole::Staff)],
         mfa_enabled: false,
+        second_factor: false,
     };
     let delivery = || Delivery::new(&MailSettings::default(), "http://127.0.0.1:3000").unwrap();
 

@@ -126,6 +126,7 @@ async fn main() {
         email: "dana.whitlock@demo.wardline.test".into(),
         grants: vec![(1, app::domain::auth::AccessRole::NationalAdmin)],
         mfa_enabled: true,
+        second_factor: true,
     };
     let mut times = Vec::new();
     let mut size = 0;

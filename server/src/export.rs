@@ -1,7 +1,10 @@
 //! Downloads: the responsibility chart as CSV or JSON. Plain GET links (they change
-//! nothing), signed in, scoped like the chart itself, rate limited and audited.
+//! nothing), signed in, scoped like the chart itself, rate limited and audited: every
+//! export a signed-in person asks for leaves a row with who, from where and how it ended.
 
-use axum::extract::{Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -18,20 +21,71 @@ pub struct ExportQuery {
     as_at: Option<String>,
 }
 
-/// The signed-in person asking for an export: enrolled in MFA where their role needs it,
-/// and within the export rate limit.
+/// What is being exported, for the audit trail.
+struct Export<'a> {
+    action: &'static str,
+    subject: &'a str,
+    detail: String,
+    client: SocketAddr,
+}
+
+/// The signed-in person asking for an export: on a session that passed a second factor
+/// where their role needs one, and within the export rate limit. Refusals of a signed-in
+/// person are audited.
 async fn exporting_user(
     state: &AppState,
     session: &Session,
+    what: &Export<'_>,
 ) -> Result<app::backend::access::User, AppError> {
     let user = access::current_user(state, session)
         .await?
         .ok_or(AppError::Unauthorized)?;
-    if user.must_enrol_mfa() {
-        return Err(AppError::Forbidden);
+    let allowed = if user.needs_second_factor() {
+        Err(AppError::Forbidden)
+    } else {
+        state.limits.action(user.person_id, "export")
+    };
+    if let Err(e) = allowed {
+        record(state, &user, what, &Err(e.clone())).await?;
+        return Err(e);
     }
-    state.limits.action(user.person_id, "export")?;
     Ok(user)
+}
+
+/// Writes the audit row of an export attempt and hands its result back.
+async fn audited<T>(
+    state: &AppState,
+    user: &app::backend::access::User,
+    what: &Export<'_>,
+    result: Result<T, AppError>,
+) -> Result<T, AppError> {
+    let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
+    record(state, user, what, &outcome).await?;
+    result
+}
+
+async fn record(
+    state: &AppState,
+    user: &app::backend::access::User,
+    what: &Export<'_>,
+    outcome: &Result<(), AppError>,
+) -> Result<(), AppError> {
+    audit::record(
+        &state.db,
+        audit::Event {
+            actor: Some(user.person_id),
+            action: what.action,
+            subject: Some(what.subject.to_owned()),
+            detail: Some(what.detail.clone()),
+            client: Some(what.client.ip().to_string()),
+            outcome: Some(match outcome {
+                Ok(()) => audit::SUCCESS,
+                Err(e) => audit::outcome_of(e),
+            }),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// A CSV file named for its kind and organisation.
@@ -57,31 +111,27 @@ fn error(err: AppError) -> Response {
 async fn load(
     state: &AppState,
     session: &Session,
+    client: SocketAddr,
     q: &ExportQuery,
     format: &str,
 ) -> Result<Chart, AppError> {
-    let user = access::current_user(state, session)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    if user.must_enrol_mfa() {
-        return Err(AppError::Forbidden);
+    let mut what = Export {
+        action: "chart_exported",
+        subject: &q.org,
+        detail: format!("{format} as at {}", q.as_at.as_deref().unwrap_or("now")),
+        client,
+    };
+    let user = exporting_user(state, session, &what).await?;
+    let result = async {
+        let at = app::domain::dates::parse_moment(q.as_at.as_deref().unwrap_or(""))
+            .map_err(AppError::Invalid)?;
+        chart::chart(&state.db, &user, &q.org, at, &ChartFilter::default()).await
     }
-    state.limits.action(user.person_id, "export")?;
-    let at = app::domain::dates::parse_moment(q.as_at.as_deref().unwrap_or(""))
-        .map_err(AppError::Invalid)?;
-    let c = chart::chart(&state.db, &user, &q.org, at, &ChartFilter::default()).await?;
-    audit::record(
-        &state.db,
-        audit::Event {
-            actor: Some(user.person_id),
-            action: "chart_exported",
-            subject: Some(c.root.code.clone()),
-            detail: Some(format!("{format} as at {}", c.as_at)),
-            ..Default::default()
-        },
-    )
-    .await?;
-    Ok(c)
+    .await;
+    if let Ok(c) = &result {
+        what.detail = format!("{format} as at {}", c.as_at);
+    }
+    audited(state, &user, &what, result).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,25 +142,25 @@ pub struct IncidentQuery {
 /// One incident as JSON: what its page shows, with the hash-chained timeline.
 pub async fn incident_json(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     session: Session,
     Query(q): Query<IncidentQuery>,
 ) -> Response {
+    let what = Export {
+        action: "incident_exported",
+        subject: &q.reference,
+        detail: "json".into(),
+        client,
+    };
     let result = async {
-        let user = exporting_user(&state, &session).await?;
-        let body = app::backend::incidents::export(&state.db, &user, &q.reference).await?;
-        audit::record(
-            &state.db,
-            audit::Event {
-                actor: Some(user.person_id),
-                action: "incident_exported",
-                subject: Some(q.reference.clone()),
-                detail: Some("json".into()),
-                ..Default::default()
-            },
-        )
-        .await?;
-        serde_json::to_string_pretty(&body)
-            .map_err(|e| app::backend::errors::internal("incident json", &e))
+        let user = exporting_user(&state, &session, &what).await?;
+        let body = async {
+            let body = app::backend::incidents::export(&state.db, &user, &q.reference).await?;
+            serde_json::to_string_pretty(&body)
+                .map_err(|e| app::backend::errors::internal("incident json", &e))
+        }
+        .await;
+        audited(&state, &user, &what, body).await
     }
     .await;
     match result {
@@ -138,12 +188,20 @@ pub struct AssetsQuery {
 /// An organisation's asset catalogue as CSV, in the import's columns.
 pub async fn assets_csv(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     session: Session,
     Query(q): Query<AssetsQuery>,
 ) -> Response {
+    let what = Export {
+        action: "assets_exported",
+        subject: &q.org,
+        detail: "csv".into(),
+        client,
+    };
     let result = async {
-        let user = exporting_user(&state, &session).await?;
-        app::backend::assets::export_csv(&state.db, &user, &q.org).await
+        let user = exporting_user(&state, &session, &what).await?;
+        let body = app::backend::assets::export_csv(&state.db, &user, &q.org).await;
+        audited(&state, &user, &what, body).await
     }
     .await;
     match result {
@@ -162,10 +220,11 @@ fn attachment(code: &str, ext: &str) -> String {
 
 pub async fn chart_csv(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     session: Session,
     Query(q): Query<ExportQuery>,
 ) -> Response {
-    match load(&state, &session, &q, "csv")
+    match load(&state, &session, client, &q, "csv")
         .await
         .and_then(|c| Ok((chart::to_csv(&c)?, c.root.code)))
     {
@@ -183,10 +242,11 @@ pub async fn chart_csv(
 
 pub async fn chart_json(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     session: Session,
     Query(q): Query<ExportQuery>,
 ) -> Response {
-    match load(&state, &session, &q, "json").await {
+    match load(&state, &session, client, &q, "json").await {
         Ok(c) => {
             let code = c.root.code.clone();
             match serde_json::to_string_pretty(&c) {
@@ -208,13 +268,24 @@ pub async fn chart_json(
 /// CAF readiness for an organisation and everything below it, as CSV.
 pub async fn caf_csv(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     session: Session,
     Query(q): Query<AssetsQuery>,
 ) -> Response {
+    let what = Export {
+        action: "caf_exported",
+        subject: &q.org,
+        detail: "csv".into(),
+        client,
+    };
     let result = async {
-        let user = exporting_user(&state, &session).await?;
-        let r = app::backend::caf::readiness(&state.db, &user, &q.org).await?;
-        app::backend::caf::to_csv(&r)
+        let user = exporting_user(&state, &session, &what).await?;
+        let body = async {
+            let r = app::backend::caf::readiness(&state.db, &user, &q.org).await?;
+            app::backend::caf::to_csv(&r)
+        }
+        .await;
+        audited(&state, &user, &what, body).await
     }
     .await;
     match result {

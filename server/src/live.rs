@@ -26,7 +26,7 @@ fn refuse(err: AppError) -> Response {
 
 async fn user(state: &AppState, session: &Session) -> Result<User, AppError> {
     match access::current_user(state, session).await? {
-        Some(u) if !u.must_enrol_mfa() => Ok(u),
+        Some(u) if !u.needs_second_factor() => Ok(u),
         Some(_) => Err(AppError::Forbidden),
         None => Err(AppError::Unauthorized),
     }

@@ -18,7 +18,7 @@ fn refuse(err: AppError) -> Response {
 
 pub async fn ods(State(state): State<AppState>, session: Session, mut form: Multipart) -> Response {
     let user = match access::current_user(&state, &session).await {
-        Ok(Some(u)) if !u.must_enrol_mfa() => u,
+        Ok(Some(u)) if !u.needs_second_factor() => u,
         Ok(Some(_)) => return refuse(AppError::Forbidden),
         Ok(None) => return refuse(AppError::Unauthorized),
         Err(e) => return refuse(e),

@@ -18,7 +18,9 @@ pub async fn invite_person(
         async {
             let state = crate::backend::state::current()?;
             let user = crate::backend::access::require_writer(&state).await?;
-            crate::backend::invites::create(&state, &user, &email, &name, &org_code, role).await
+            let client = crate::backend::access::client_ip().await?.to_string();
+            crate::backend::invites::create(&state, &user, &email, &name, &org_code, role, Some(client))
+                .await
         }
         .await,
     )
@@ -29,19 +31,9 @@ pub async fn invite_person(
 pub async fn set_person_disabled(email: String, disabled: bool) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            use crate::backend::{access, auth};
             let state = crate::backend::state::current()?;
-            let user = access::require_writer(&state).await?;
-            let person = crate::backend::people::find_by_email(&state.db, &email)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let scope = access::administered_orgs(&state.db, &user).await?;
-            if !person.org_id.is_some_and(|o| access::within(&scope, o))
-                || person.id == user.person_id
-            {
-                return Err(AppError::NotFound);
-            }
-            auth::set_disabled(&state.db, Some(user.person_id), person.id, disabled).await
+            let user = crate::backend::access::require_writer(&state).await?;
+            crate::backend::people::set_disabled(&state.db, &user, &email, disabled).await
         }
         .await,
     )

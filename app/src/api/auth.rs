@@ -3,7 +3,9 @@
 
 use leptos::prelude::*;
 
-use crate::domain::auth::{AuthStatus, MfaEnrolment, SessionView, SignInOutcome};
+use crate::domain::auth::{
+    AuthStatus, GrantRequestView, MfaEnrolment, SessionView, SignInOutcome,
+};
 use crate::error::AppError;
 
 /// Where the caller stands. Public: answers `Anonymous` to anyone not signed in.
@@ -131,7 +133,9 @@ pub async fn mfa_confirm(code: String) -> Result<Vec<String>, AppError> {
         async {
             let state = crate::backend::state::current()?;
             let user = crate::backend::access::require_signed_in(&state).await?;
-            crate::backend::mfa::confirm(&state.db, &user, &code).await
+            let session = crate::backend::access::session().await?;
+            let client = crate::backend::access::client_ip().await?;
+            crate::backend::auth::confirm_mfa(&state, &session, &user, client, &code).await
         }
         .await,
     )
@@ -145,11 +149,58 @@ pub async fn accept_invite(token: String, password: String) -> Result<(), AppErr
             let state = crate::backend::state::current()?;
             let client = crate::backend::access::client_ip().await?;
             state.limits.sign_in_allowed("invite", client)?;
-            let result = crate::backend::invites::accept(&state, &token, password).await;
+            let result = crate::backend::invites::accept(
+                &state,
+                &token,
+                password,
+                Some(client.to_string()),
+            )
+            .await;
             if result.is_err() {
                 state.limits.sign_in_failed("invite", client);
             }
             result
+        }
+        .await,
+    )
+}
+
+/// Invitations made to the caller's existing account, waiting for an answer.
+#[server(endpoint = "auth/grant_requests")]
+pub async fn my_grant_requests() -> Result<Vec<GrantRequestView>, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_signed_in(&state).await?;
+            crate::backend::invites::pending_for(&state.db, &user).await
+        }
+        .await,
+    )
+}
+
+/// Accepts an invitation made to the caller's account: the role is theirs, and their other
+/// sessions end.
+#[server(endpoint = "auth/accept_grant_request")]
+pub async fn accept_grant_request(id: i64) -> Result<(), AppError> {
+    answer_grant_request(id, true).await
+}
+
+/// Refuses an invitation made to the caller's account.
+#[server(endpoint = "auth/refuse_grant_request")]
+pub async fn refuse_grant_request(id: i64) -> Result<(), AppError> {
+    answer_grant_request(id, false).await
+}
+
+#[cfg(feature = "ssr")]
+async fn answer_grant_request(id: i64, accept: bool) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_signed_in(&state).await?;
+            let session = crate::backend::access::session().await?;
+            let client = crate::backend::access::client_ip().await?.to_string();
+            crate::backend::invites::answer(&state, &session, &user, id, accept, Some(client))
+                .await
         }
         .await,
     )

@@ -1,5 +1,6 @@
-//! Reading people. A person is visible to those whose grants cover the person's
-//! organisation; to anyone else they do not exist (404, never 403, so ids leak nothing).
+//! Reading people, and an admin's reset of a person's two-step verification. A person is
+//! visible to those whose grants cover the person's organisation; to anyone else they do
+//! not exist (404, never 403, so ids leak nothing).
 
 use leptos::prelude::*;
 
@@ -25,6 +26,21 @@ pub async fn get_person(email: String) -> Result<PersonView, AppError> {
             let state = crate::backend::state::current()?;
             let user = crate::backend::access::require_user(&state).await?;
             crate::backend::people::get_visible(&state.db, &user, &email).await
+        }
+        .await,
+    )
+}
+
+/// Resets the two-step verification of a person in the caller's admin subtree (a lost
+/// phone): they are signed out everywhere and must enrol again. Anyone else is not found.
+#[server(endpoint = "people/reset_mfa")]
+pub async fn reset_person_mfa(email: String) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            let user = crate::backend::access::require_writer(&state).await?;
+            let client = crate::backend::access::client_ip().await?.to_string();
+            crate::backend::people::reset_mfa(&state.db, &user, &email, Some(client)).await
         }
         .await,
     )

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use tower_sessions::Session;
 
 use super::entity::{access_grant, account, org_link, organisation, person};
-use super::sessions::PERSON_KEY;
+use super::sessions::{PERSON_KEY, SECOND_FACTOR_KEY};
 use super::state::AppState;
 use crate::domain::auth::{AccessRole, GrantView, Me};
 use crate::error::AppError;
@@ -25,6 +25,8 @@ pub struct User {
     pub email: String,
     pub grants: Vec<(i64, AccessRole)>,
     pub mfa_enabled: bool,
+    /// This session passed a second factor (at sign-in, or by confirming enrolment).
+    pub second_factor: bool,
 }
 
 impl User {
@@ -36,6 +38,13 @@ impl User {
 
     pub fn must_enrol_mfa(&self) -> bool {
         !self.mfa_enabled && self.grants.iter().any(|(_, r)| r.requires_mfa())
+    }
+
+    /// Holds a role that needs MFA but this session has not passed a second factor (not
+    /// enrolled yet, or a session from before enrolment): only enrolment is open to it.
+    pub fn needs_second_factor(&self) -> bool {
+        self.must_enrol_mfa()
+            || (!self.second_factor && self.grants.iter().any(|(_, r)| r.requires_mfa()))
     }
 
     /// Only regulators: they read, never write.
@@ -71,6 +80,11 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
         .await
         .map_err(session_err)?
         .unwrap_or(0);
+    let second_factor = session
+        .get::<bool>(SECOND_FACTOR_KEY)
+        .await
+        .map_err(session_err)?
+        .unwrap_or(false);
     let age = OffsetDateTime::now_utc().unix_timestamp() - signed_in_at;
     let person = person::Entity::find_by_id(person_id).one(&state.db).await?;
     let person = match person {
@@ -97,6 +111,8 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
         email: person.email,
         grants,
         mfa_enabled,
+        // A factor passed before MFA was reset counts for nothing.
+        second_factor: second_factor && mfa_enabled,
     }))
 }
 
@@ -104,10 +120,11 @@ fn session_err(e: tower_sessions::session::Error) -> AppError {
     super::errors::internal("session store", &e)
 }
 
-/// The caller, who must be signed in and, if their role needs it, enrolled in MFA.
+/// The caller, who must be signed in and, if their role needs MFA, on a session that passed
+/// a second factor.
 pub async fn require_user(state: &AppState) -> Result<User, AppError> {
     let user = require_signed_in(state).await?;
-    if user.must_enrol_mfa() {
+    if user.needs_second_factor() {
         return Err(AppError::Forbidden);
     }
     Ok(user)

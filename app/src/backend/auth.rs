@@ -12,7 +12,7 @@ use super::access::{SIGNED_IN_AT_KEY, User};
 use super::audit::{self, Event};
 use super::entity::{account, person};
 use super::passwords::{self, Verified};
-use super::sessions::{self, PERSON_KEY};
+use super::sessions::{self, PERSON_KEY, SECOND_FACTOR_KEY};
 use super::state::AppState;
 use super::{mfa, tokens};
 use crate::domain::auth::{Email, SessionView, SignInOutcome};
@@ -72,6 +72,7 @@ pub async fn sign_in(
                 actor: found.as_ref().map(|p| p.id),
                 action: "sign_in_failed",
                 client: Some(client.to_string()),
+                outcome: Some(audit::FAILURE),
                 ..Default::default()
             },
         )
@@ -85,6 +86,16 @@ pub async fn sign_in(
     }
     // A fresh id at every change of privilege: a planted session id is worthless.
     session.cycle_id().await.map_err(session_err)?;
+    // Whoever this session held before, nothing of them (or their second factor) carries
+    // over to the person signing in now.
+    session
+        .remove_value(PERSON_KEY)
+        .await
+        .map_err(session_err)?;
+    session
+        .remove_value(SECOND_FACTOR_KEY)
+        .await
+        .map_err(session_err)?;
     if acct.totp_enabled_at.is_some() {
         session
             .insert(PENDING_KEY, person.id)
@@ -96,11 +107,13 @@ pub async fn sign_in(
             .map_err(session_err)?;
         return Ok(SignInOutcome::NeedsSecondFactor);
     }
-    complete(state, session, person.id, client).await?;
+    complete(state, session, person.id, client, None).await?;
     Ok(SignInOutcome::SignedIn)
 }
 
-/// The second step: a current TOTP code or an unused recovery code.
+/// The second step: a current TOTP code or an unused recovery code. Wrong codes are limited
+/// per account (at most 100 an hour, wherever they come from) besides the sign-in limits,
+/// and each one is audited, as is every use of a recovery code.
 #[tracing::instrument(skip_all, err)]
 pub async fn second_factor(
     state: &AppState,
@@ -125,11 +138,40 @@ pub async fn second_factor(
     }
     let key = format!("mfa:{person_id}");
     state.limits.sign_in_allowed(&key, client)?;
-    if !mfa::check_code(&state.db, person_id, code).await? {
+    state.limits.second_factor_allowed(person_id)?;
+    let Some(factor) = mfa::check_code(&state.db, person_id, code).await? else {
         state.limits.sign_in_failed(&key, client);
+        state.limits.second_factor_failed(person_id);
+        audit::record(
+            &state.db,
+            Event {
+                actor: Some(person_id),
+                action: "second_factor_failed",
+                client: Some(client.to_string()),
+                outcome: Some(audit::FAILURE),
+                ..Default::default()
+            },
+        )
+        .await?;
         return Err(AppError::Invalid(
             "That code is not right. Try the newest code from your app.".into(),
         ));
+    };
+    if factor == mfa::Factor::RecoveryCode {
+        audit::record(
+            &state.db,
+            Event {
+                actor: Some(person_id),
+                action: "recovery_code_used",
+                client: Some(client.to_string()),
+                detail: Some(format!(
+                    "{} recovery codes left",
+                    mfa::recovery_codes_left(&state.db, person_id).await?
+                )),
+                ..Default::default()
+            },
+        )
+        .await?;
     }
     session
         .remove_value(PENDING_KEY)
@@ -140,17 +182,23 @@ pub async fn second_factor(
         .await
         .map_err(session_err)?;
     session.cycle_id().await.map_err(session_err)?;
-    complete(state, session, person_id, client).await
+    complete(state, session, person_id, client, Some(factor)).await
 }
 
+/// Signs the session in; `factor` is the second factor it passed, if any.
 async fn complete(
     state: &AppState,
     session: &Session,
     person_id: i64,
     client: IpAddr,
+    factor: Option<mfa::Factor>,
 ) -> Result<(), AppError> {
     session
         .insert(PERSON_KEY, person_id)
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(SECOND_FACTOR_KEY, factor.is_some())
         .await
         .map_err(session_err)?;
     session
@@ -173,6 +221,14 @@ async fn complete(
             actor: Some(person_id),
             action: "sign_in",
             client: Some(client.to_string()),
+            detail: Some(
+                match factor {
+                    None => "password",
+                    Some(mfa::Factor::Totp) => "password and authenticator code",
+                    Some(mfa::Factor::RecoveryCode) => "password and recovery code",
+                }
+                .into(),
+            ),
             ..Default::default()
         },
     )
@@ -245,6 +301,55 @@ pub async fn sign_out_everywhere(
     )
     .await?;
     Ok(ended)
+}
+
+/// Confirms the caller's MFA enrolment with a code from their app. This session passed that
+/// factor, so it keeps admin powers; every other session of the person ends. Wrong codes
+/// count against the same per-account limit as the second step of signing in, and are
+/// audited.
+pub async fn confirm_mfa(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    client: IpAddr,
+    code: &str,
+) -> Result<Vec<String>, AppError> {
+    state.limits.second_factor_allowed(user.person_id)?;
+    session.cycle_id().await.map_err(session_err)?;
+    session.save().await.map_err(session_err)?;
+    let keep = current_key(session);
+    let result = mfa::confirm(
+        &state.db,
+        user,
+        code,
+        keep.as_deref(),
+        Some(client.to_string()),
+    )
+    .await;
+    match &result {
+        Ok(_) => {
+            session
+                .insert(SECOND_FACTOR_KEY, true)
+                .await
+                .map_err(session_err)?;
+        }
+        Err(AppError::Invalid(_)) => {
+            state.limits.second_factor_failed(user.person_id);
+            audit::record(
+                &state.db,
+                Event {
+                    actor: Some(user.person_id),
+                    action: "mfa_enrol_failed",
+                    client: Some(client.to_string()),
+                    outcome: Some(audit::FAILURE),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        Err(_) => {}
+    }
+    result
 }
 
 /// Changes the caller's password after checking the current one; ends their other sessions.

@@ -1,19 +1,40 @@
 //! Invitations: the only way in besides the first national admin. A link is random,
-//! stored as a hash, works once and expires. Nobody sets another person's password.
+//! stored as a hash, works once and expires. Nobody sets another person's password: a link
+//! only ever creates a new account. An invitation naming the email of an existing person is
+//! a grant request instead, which that person accepts or refuses on their account page while
+//! signed in as themselves; the admin who made it sees the same answer either way.
+
+use std::collections::HashMap;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use time::OffsetDateTime;
+use tower_sessions::Session;
 
 use super::access::{self, User};
 use super::audit::{self, Event};
-use super::entity::{access_grant, invite, person};
+use super::entity::{access_grant, invite, organisation, person};
 use super::state::AppState;
-use super::{auth, orgs, passwords, tokens};
-use crate::domain::auth::{AccessRole, Email};
+use super::{auth, orgs, passwords, sessions, tokens};
+use crate::domain::auth::{AccessRole, Email, GrantRequestView};
 use crate::error::AppError;
 
-/// Creates an invitation and returns its link (to be sent to the person).
+/// The one answer to a link that cannot be used, whatever the reason: expired, used, unknown,
+/// or naming an account that already exists (which must be accepted while signed in).
+fn gone() -> AppError {
+    AppError::Invalid(
+        "This invitation link has expired or has already been used. If you already have a \
+         Wardline account, sign in and accept the invitation on your account page; otherwise \
+         ask for a new link."
+            .into(),
+    )
+}
+
+/// Creates an invitation and returns its link (to be sent to the person). For an existing
+/// person it is a grant request they answer on their account page; the answer here is the
+/// same, so it does not tell the admin whether the email has an account.
 pub async fn create(
     state: &AppState,
     actor: &User,
@@ -21,6 +42,7 @@ pub async fn create(
     name: &str,
     org_code: &str,
     role: AccessRole,
+    client: Option<String>,
 ) -> Result<String, AppError> {
     let email = Email::parse(email).map_err(AppError::Invalid)?;
     let name = name.trim();
@@ -43,6 +65,10 @@ pub async fn create(
     {
         return Err(AppError::Forbidden);
     }
+    let existing = person::Entity::find()
+        .filter(person::Column::Email.eq(email.as_str()))
+        .one(&state.db)
+        .await?;
     let token = tokens::new_token();
     let now = OffsetDateTime::now_utc();
     let txn = state.db.begin().await?;
@@ -56,6 +82,7 @@ pub async fn create(
         created_at: Set(now),
         expires_at: Set(now + state.auth.invite_ttl),
         used_at: Set(None),
+        refused_at: Set(None),
         ..Default::default()
     }
     .insert(&txn)
@@ -67,7 +94,11 @@ pub async fn create(
             action: "invite_created",
             org: Some(org.id),
             subject: Some(email.as_str().to_owned()),
-            detail: Some(role.as_str().to_owned()),
+            detail: Some(match existing {
+                Some(_) => format!("{}; grant request to an existing account", role.as_str()),
+                None => role.as_str().to_owned(),
+            }),
+            client,
             ..Default::default()
         },
     )
@@ -79,22 +110,44 @@ pub async fn create(
     ))
 }
 
-/// Accepts an invitation: sets the person's own password and grants the role. The token is
-/// consumed by a conditional update, so two uses at once get one outcome.
-pub async fn accept(state: &AppState, token: &str, password: String) -> Result<(), AppError> {
-    let gone = || {
-        AppError::Invalid(
-            "This invitation link has expired or has already been used. Ask for a new one.".into(),
-        )
+/// Accepts an invitation by its link: creates the person's account with their own password
+/// and grants the role. A link never touches an existing account. The token is consumed by
+/// a conditional update, so two uses at once get one outcome. Refusals are audited.
+pub async fn accept(
+    state: &AppState,
+    token: &str,
+    password: String,
+    client: Option<String>,
+) -> Result<(), AppError> {
+    let refused = |inv: Option<&invite::Model>, why: &str| Event {
+        actor: None,
+        action: "invite_accepted",
+        org: inv.map(|i| i.org_id),
+        subject: inv.map(|i| i.email.clone()),
+        detail: Some(why.to_owned()),
+        client: client.clone(),
+        outcome: Some(audit::REFUSED),
     };
     let hash = tokens::digest(token);
-    let inv = invite::Entity::find()
+    let Some(inv) = invite::Entity::find()
         .filter(invite::Column::TokenHash.eq(hash))
         .one(&state.db)
         .await?
-        .ok_or_else(gone)?;
+    else {
+        audit::record(&state.db, refused(None, "unknown link")).await?;
+        return Err(gone());
+    };
     let now = OffsetDateTime::now_utc();
     if inv.used_at.is_some() || inv.expires_at <= now {
+        audit::record(&state.db, refused(Some(&inv), "expired or used")).await?;
+        return Err(gone());
+    }
+    if has_account(&state.db, &inv.email).await? {
+        audit::record(
+            &state.db,
+            refused(Some(&inv), "existing account: the link never sets its password"),
+        )
+        .await?;
         return Err(gone());
     }
     passwords::check_new(&password, &inv.email)?;
@@ -106,32 +159,25 @@ pub async fn accept(state: &AppState, token: &str, password: String) -> Result<(
         .filter(invite::Column::UsedAt.is_null())
         .exec(&txn)
         .await?;
-    if claimed.rows_affected != 1 {
+    // Checked again inside the transaction: an account made meanwhile is still never touched.
+    if claimed.rows_affected != 1 || has_account(&txn, &inv.email).await? {
         return Err(gone());
     }
-    let existing = person::Entity::find()
-        .filter(person::Column::Email.eq(&inv.email))
-        .one(&txn)
-        .await?;
-    let person_id = match existing {
-        Some(p) => p.id,
-        None => {
-            person::ActiveModel {
-                display_name: Set(inv.display_name.clone()),
-                email: Set(inv.email.clone()),
-                job_title: Set(None),
-                org_id: Set(Some(inv.org_id)),
-                disabled: Set(false),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?
-            .id
-        }
-    };
+    let person_id = person::ActiveModel {
+        display_name: Set(inv.display_name.clone()),
+        email: Set(inv.email.clone()),
+        job_title: Set(None),
+        org_id: Set(Some(inv.org_id)),
+        disabled: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?
+    .id;
     auth::set_password(&txn, person_id, &inv.email, password).await?;
     grant(&txn, person_id, inv.org_id, role).await?;
+    sessions::end_all(&txn, person_id, None).await?;
     audit::record(
         &txn,
         Event {
@@ -140,6 +186,136 @@ pub async fn accept(state: &AppState, token: &str, password: String) -> Result<(
             org: Some(inv.org_id),
             subject: Some(inv.email.clone()),
             detail: Some(role.as_str().to_owned()),
+            client: client.clone(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn has_account(db: &impl sea_orm::ConnectionTrait, email: &str) -> Result<bool, AppError> {
+    Ok(person::Entity::find()
+        .filter(person::Column::Email.eq(email))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// The open grant requests (invitations naming the caller's email), oldest first.
+pub async fn pending_for(
+    db: &impl sea_orm::ConnectionTrait,
+    user: &User,
+) -> Result<Vec<GrantRequestView>, AppError> {
+    let rows = invite::Entity::find()
+        .filter(invite::Column::Email.eq(user.email.as_str()))
+        .filter(invite::Column::UsedAt.is_null())
+        .filter(invite::Column::ExpiresAt.gt(OffsetDateTime::now_utc()))
+        .order_by_asc(invite::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let orgs: HashMap<i64, organisation::Model> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(rows.iter().map(|r| r.org_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let inviters: HashMap<i64, String> = person::Entity::find()
+        .filter(person::Column::Id.is_in(rows.iter().filter_map(|r| r.invited_by)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.display_name))
+        .collect();
+    let fmt = |t: OffsetDateTime| {
+        t.format(time::macros::format_description!(
+            "[day] [month repr:short] [year]"
+        ))
+        .unwrap_or_default()
+    };
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let org = orgs.get(&r.org_id)?;
+            Some(GrantRequestView {
+                id: r.id,
+                org_code: org.code.clone(),
+                org_name: org.name.clone(),
+                role: AccessRole::parse(&r.role)?,
+                invited_by: r.invited_by.and_then(|i| inviters.get(&i).cloned()),
+                expires: fmt(r.expires_at),
+            })
+        })
+        .collect())
+}
+
+/// The signed-in person answers a grant request made to their email. Accepting grants the
+/// role and, as a change of privilege, ends their other sessions; refusing closes it. Each
+/// request is answered once (a conditional update).
+pub async fn answer(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    id: i64,
+    accept: bool,
+    client: Option<String>,
+) -> Result<(), AppError> {
+    let inv = invite::Entity::find_by_id(id)
+        .filter(invite::Column::Email.eq(user.email.as_str()))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let closed = || AppError::Conflict("This invitation has expired or was already answered.".into());
+    let now = OffsetDateTime::now_utc();
+    if inv.used_at.is_some() || inv.expires_at <= now {
+        return Err(closed());
+    }
+    let role = AccessRole::parse(&inv.role).ok_or(AppError::NotFound)?;
+    let keep = if accept {
+        session
+            .cycle_id()
+            .await
+            .map_err(|e| super::errors::internal("session store", &e))?;
+        session
+            .save()
+            .await
+            .map_err(|e| super::errors::internal("session store", &e))?;
+        auth::current_key(session)
+    } else {
+        None
+    };
+    let txn = state.db.begin().await?;
+    let mut claim = invite::Entity::update_many()
+        .col_expr(invite::Column::UsedAt, Expr::value(now))
+        .filter(invite::Column::Id.eq(inv.id))
+        .filter(invite::Column::UsedAt.is_null());
+    if !accept {
+        claim = claim.col_expr(invite::Column::RefusedAt, Expr::value(now));
+    }
+    if claim.exec(&txn).await?.rows_affected != 1 {
+        return Err(closed());
+    }
+    let mut detail = role.as_str().to_owned();
+    if accept {
+        grant(&txn, user.person_id, inv.org_id, role).await?;
+        let ended = sessions::end_all(&txn, user.person_id, keep.as_deref()).await?;
+        detail = format!("{detail}; {ended} other sessions ended");
+    }
+    audit::record(
+        &txn,
+        Event {
+            actor: Some(user.person_id),
+            action: if accept {
+                "grant_request_accepted"
+            } else {
+                "grant_request_refused"
+            },
+            org: Some(inv.org_id),
+            subject: Some(inv.email.clone()),
+            detail: Some(detail),
+            client,
             ..Default::default()
         },
     )

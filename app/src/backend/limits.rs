@@ -63,6 +63,7 @@ pub struct Limits {
     by_account_and_client: FailureLimit<(String, IpAddr)>,
     by_account: FailureLimit<String>,
     actions_by_person: DefaultKeyedRateLimiter<(i64, &'static str)>,
+    second_factor_by_person: FailureLimit<i64>,
 }
 
 fn quota(every: Duration, burst: u32) -> Quota {
@@ -79,6 +80,9 @@ impl Default for Limits {
             by_account_and_client: FailureLimit::new(quota(Duration::from_secs(20), 5)),
             by_account: FailureLimit::new(quota(Duration::from_secs(6), 30)),
             actions_by_person: RateLimiter::keyed(quota(Duration::from_secs(2), 30)),
+            // GCRA lets through at most burst + window / period in any window: 50 + 3600 / 72
+            // = 100 wrong second factors per account in any hour, from wherever they come.
+            second_factor_by_person: FailureLimit::new(quota(Duration::from_secs(72), 50)),
         }
     }
 }
@@ -111,6 +115,21 @@ impl Limits {
         self.by_account.fail(&account);
     }
 
+    /// Whether a second-factor attempt for a person may proceed: a per-account cap on top of
+    /// [`Limits::sign_in_allowed`], whatever address the attempts come from.
+    pub fn second_factor_allowed(&self, person: i64) -> Result<(), AppError> {
+        if self.second_factor_by_person.is_blocked(&person) {
+            Err(AppError::TooManyRequests)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Records a wrong second factor for a person.
+    pub fn second_factor_failed(&self, person: i64) {
+        self.second_factor_by_person.fail(&person);
+    }
+
     /// A costly or abusable action (declaring an incident, an export) by a person.
     pub fn action(&self, person: i64, kind: &'static str) -> Result<(), AppError> {
         self.actions_by_person
@@ -124,6 +143,7 @@ impl Limits {
         self.by_account_and_client.tidy();
         self.by_account.tidy();
         self.actions_by_person.retain_recent();
+        self.second_factor_by_person.tidy();
     }
 }
 
@@ -141,6 +161,24 @@ mod tests {
                 ok
             })
             .count()
+    }
+
+    #[test]
+    fn second_factor_failures_are_capped_per_account_within_100_an_hour() {
+        let limits = Limits::default();
+        // Keyed by the person alone: no address appears, so changing it cannot help.
+        let refused_at = (0..200u32)
+            .find(|_| {
+                if limits.second_factor_allowed(7).is_err() {
+                    return true;
+                }
+                limits.second_factor_failed(7);
+                false
+            })
+            .expect("refused within 200 attempts");
+        assert!(refused_at <= 100, "refused only after {refused_at}");
+        assert!(refused_at >= 50, "a person mistyping is not locked out early");
+        assert!(limits.second_factor_allowed(8).is_ok(), "other accounts unaffected");
     }
 
     #[test]

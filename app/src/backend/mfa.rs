@@ -11,8 +11,8 @@ use totp_rs::{Builder, Secret, Totp};
 
 use super::access::User;
 use super::audit::{self, Event};
-use super::entity::{account, recovery_code};
-use super::tokens;
+use super::entity::{account, person, recovery_code};
+use super::{sessions, tokens};
 use crate::domain::auth::MfaEnrolment;
 use crate::error::AppError;
 
@@ -64,11 +64,21 @@ pub async fn begin(db: &impl ConnectionTrait, user: &User) -> Result<MfaEnrolmen
     })
 }
 
-/// Confirms enrolment with a code; returns the recovery codes, shown once.
+/// Which second factor a code turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Factor {
+    Totp,
+    RecoveryCode,
+}
+
+/// Confirms enrolment with a code; returns the recovery codes, shown once. Every session of
+/// the person except `keep` (the enrolling one) ends: none of them passed this factor.
 pub async fn confirm(
     db: &sea_orm::DatabaseConnection,
     user: &User,
     code: &str,
+    keep: Option<&str>,
+    client: Option<String>,
 ) -> Result<Vec<String>, AppError> {
     let txn = db.begin().await?;
     let acct = account::Entity::find_by_id(user.person_id)
@@ -111,11 +121,15 @@ pub async fn confirm(
         .insert(&txn)
         .await?;
     }
+    let ended = sessions::end_all(&txn, user.person_id, keep).await?;
     audit::record(
         &txn,
         Event {
             actor: Some(user.person_id),
             action: "mfa_enrolled",
+            subject: Some(user.email.clone()),
+            detail: Some(format!("{ended} other sessions ended")),
+            client,
             ..Default::default()
         },
     )
@@ -124,19 +138,62 @@ pub async fn confirm(
     Ok(codes)
 }
 
-/// Checks a TOTP code or a recovery code, consuming it.
+/// Turns a person's two-step verification off (an admin's reset, for a lost phone): the
+/// secret and recovery codes go, every session of the person ends, and they must enrol
+/// again at their next sign-in. The caller checks that the actor may do this.
+pub async fn reset(
+    db: &sea_orm::DatabaseConnection,
+    actor: i64,
+    person_id: i64,
+    client: Option<String>,
+) -> Result<(), AppError> {
+    let txn = db.begin().await?;
+    let p = person::Entity::find_by_id(person_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let Some(acct) = account::Entity::find_by_id(person_id).one(&txn).await? {
+        let mut row: account::ActiveModel = acct.into();
+        row.totp_secret = Set(None);
+        row.totp_enabled_at = Set(None);
+        row.totp_last_step = Set(None);
+        row.update(&txn).await?;
+    }
+    recovery_code::Entity::delete_many()
+        .filter(recovery_code::Column::PersonId.eq(person_id))
+        .exec(&txn)
+        .await?;
+    let ended = sessions::end_all(&txn, person_id, None).await?;
+    audit::record(
+        &txn,
+        Event {
+            actor: Some(actor),
+            action: "mfa_reset",
+            org: p.org_id,
+            subject: Some(p.email),
+            detail: Some(format!("{ended} sessions ended")),
+            client,
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Checks a TOTP code or a recovery code, consuming it; `None` if it is not right.
 pub async fn check_code(
     db: &impl ConnectionTrait,
     person_id: i64,
     code: &str,
-) -> Result<bool, AppError> {
+) -> Result<Option<Factor>, AppError> {
     let code = code.trim().to_lowercase();
     let acct = account::Entity::find_by_id(person_id)
         .one(db)
         .await?
         .ok_or(AppError::Unauthorized)?;
     let (Some(secret), Some(_)) = (acct.totp_secret.clone(), acct.totp_enabled_at) else {
-        return Ok(false);
+        return Ok(None);
     };
     if code.len() == 11 && code.as_bytes()[5] == b'-' {
         // Used once: the update only succeeds while the code is still unused.
@@ -150,10 +207,10 @@ pub async fn check_code(
             .filter(recovery_code::Column::UsedAt.is_null())
             .exec(db)
             .await?;
-        return Ok(used.rows_affected == 1);
+        return Ok((used.rows_affected == 1).then_some(Factor::RecoveryCode));
     }
     let Some(step) = totp(&secret, "x")?.check_current(&code) else {
-        return Ok(false);
+        return Ok(None);
     };
     let step = step as i64;
     let accepted = account::Entity::update_many()
@@ -166,7 +223,17 @@ pub async fn check_code(
         )
         .exec(db)
         .await?;
-    Ok(accepted.rows_affected == 1)
+    Ok((accepted.rows_affected == 1).then_some(Factor::Totp))
+}
+
+/// How many unused recovery codes a person has left.
+pub async fn recovery_codes_left(db: &impl ConnectionTrait, person_id: i64) -> Result<u64, AppError> {
+    use sea_orm::PaginatorTrait;
+    Ok(recovery_code::Entity::find()
+        .filter(recovery_code::Column::PersonId.eq(person_id))
+        .filter(recovery_code::Column::UsedAt.is_null())
+        .count(db)
+        .await?)
 }
 
 /// The current code for a base32 secret: for tests and the demo's documentation.

@@ -1,10 +1,11 @@
-//! People: lookups, and the reads that respect who may see whom.
+//! People: lookups, the reads that respect who may see whom, and the admin changes to a
+//! person, each allowed only to admins whose subtree holds the person's home organisation.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::access::{self, User};
 use super::entity::{organisation, person};
-use super::orgs;
+use super::{auth, mfa, orgs};
 use crate::domain::auth::{Email, PersonView};
 use crate::error::AppError;
 
@@ -69,4 +70,43 @@ pub async fn get_visible(
     }
     let org = organisation::Entity::find_by_id(org_id).one(db).await?;
     Ok(view(p, org.as_ref()))
+}
+
+/// A person the actor administers: their home organisation lies in the actor's admin
+/// subtree (anywhere, for national admins). Anyone else, and the actor themselves, is
+/// `NotFound`, so an admin learns nothing about people beyond their reach.
+pub async fn administered_person(
+    db: &impl ConnectionTrait,
+    actor: &User,
+    email: &str,
+) -> Result<person::Model, AppError> {
+    let p = find_by_email(db, email).await?.ok_or(AppError::NotFound)?;
+    let scope = access::administered_orgs(db, actor).await?;
+    if p.id == actor.person_id || !p.org_id.is_some_and(|o| access::within(&scope, o)) {
+        return Err(AppError::NotFound);
+    }
+    Ok(p)
+}
+
+/// Disables (or re-enables) a person the actor administers; disabling ends their sessions.
+pub async fn set_disabled(
+    db: &sea_orm::DatabaseConnection,
+    actor: &User,
+    email: &str,
+    disabled: bool,
+) -> Result<(), AppError> {
+    let p = administered_person(db, actor, email).await?;
+    auth::set_disabled(db, Some(actor.person_id), p.id, disabled).await
+}
+
+/// Resets the two-step verification of a person the actor administers (a lost phone): they
+/// are signed out everywhere and enrol again at their next sign-in.
+pub async fn reset_mfa(
+    db: &sea_orm::DatabaseConnection,
+    actor: &User,
+    email: &str,
+    client: Option<String>,
+) -> Result<(), AppError> {
+    let p = administered_person(db, actor, email).await?;
+    mfa::reset(db, actor.person_id, p.id, client).await
 }

@@ -18,6 +18,9 @@ use crate::error::AppError;
 
 /// The key under which a signed-in person's id sits in the session data.
 pub const PERSON_KEY: &str = "person_id";
+/// Set (true) once this session has passed a second factor; admin and regulator powers
+/// need it.
+pub const SECOND_FACTOR_KEY: &str = "second_factor";
 
 pub fn key_of(id: &Id) -> String {
     hex(&Sha256::digest(id.to_string().as_bytes()))

@@ -130,6 +130,18 @@ pub struct SessionView {
     pub current: bool,
 }
 
+/// An invitation to an existing account: a role the person may accept or refuse while
+/// signed in as themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRequestView {
+    pub id: i64,
+    pub org_code: String,
+    pub org_name: String,
+    pub role: AccessRole,
+    pub invited_by: Option<String>,
+    pub expires: String,
+}
+
 /// What a person needs to add Wardline to an authenticator app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MfaEnrolment {

@@ -332,6 +332,7 @@ async fn an_invitation_works_once_and_the_invitee_sets_their_own_password() {
             app::domain::auth::AccessRole::OrgAdmin,
         )],
         mfa_enabled: true,
+        second_factor: true,
     };
     let link = app::backend::invites::create(
         &state,
@@ -340,6 +341,7 @@ async fn an_invitation_works_once_and_the_invitee_sets_their_own_password() {
         "New Nurse",
         "RJ1",
         app::domain::auth::AccessRole::Staff,
+        None,
     )
     .await
     .unwrap();
@@ -352,6 +354,7 @@ async fn an_invitation_works_once_and_the_invitee_sets_their_own_password() {
         "X",
         "RJZ",
         app::domain::auth::AccessRole::Staff,
+        None,
     )
     .await;
     assert_eq!(outside.unwrap_err(), app::error::AppError::NotFound);
@@ -495,6 +498,7 @@ async fn an_expired_invitation_is_refused() {
             app::domain::auth::AccessRole::OrgAdmin,
         )],
         mfa_enabled: true,
+        second_factor: true,
     };
     let link = app::backend::invites::create(
         &app.state(),
@@ -503,6 +507,7 @@ async fn an_expired_invitation_is_refused() {
         "Late",
         "RJ1",
         app::domain::auth::AccessRole::Staff,
+        None,
     )
     .await
     .unwrap();

@@ -14,6 +14,7 @@ pub struct Model {
     pub subject: Option<String>,
     pub detail: Option<String>,
     pub client: Option<String>,
+    pub outcome: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

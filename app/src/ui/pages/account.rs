@@ -1,5 +1,6 @@
-//! The account page: who you are and what you may do, two-step verification, your password,
-//! your sessions, and (for admins) invitations.
+//! The account page: who you are and what you may do, invitations to your account waiting
+//! for your answer, two-step verification, your password, your sessions, and (for admins)
+//! invitations and resetting someone's two-step verification.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -7,7 +8,11 @@ use leptos_router::components::Redirect;
 
 use crate::api::accountability::{ConfirmRole, my_holdings};
 use crate::api::admin::InvitePerson;
-use crate::api::auth::{ChangePassword, MfaBegin, MfaConfirm, SignOutEverywhere, my_sessions};
+use crate::api::auth::{
+    AcceptGrantRequest, ChangePassword, MfaBegin, MfaConfirm, RefuseGrantRequest,
+    SignOutEverywhere, my_grant_requests, my_sessions,
+};
+use crate::api::people::ResetPersonMfa;
 use crate::domain::auth::{AccessRole, AuthStatus, Me};
 use crate::ui::auth::use_auth;
 use crate::ui::components::forms::{ErrorSummary, Notice};
@@ -59,12 +64,110 @@ fn Account(me: Me) -> impl IntoView {
             </dd></div>
             <div><dt>"Two-step verification"</dt><dd>{if me.mfa_enabled { "On" } else { "Off" }}</dd></div>
         </dl>
+        <GrantRequests/>
         <MyRoles/>
         {(!me.mfa_enabled).then(|| view! { <MfaSetup/> })}
         <Notifications/>
         <PasswordChange/>
         <Sessions/>
-        {is_admin.then(|| view! { <InviteForm orgs=admin_orgs/> })}
+        {is_admin.then(|| view! { <InviteForm orgs=admin_orgs/> <ResetMfaForm/> })}
+    }
+}
+
+/// Invitations to this account: each is accepted or refused here, signed in, never through
+/// a link that could set a password.
+#[component]
+fn GrantRequests() -> impl IntoView {
+    let accept = ServerAction::<AcceptGrantRequest>::new();
+    let refuse = ServerAction::<RefuseGrantRequest>::new();
+    let auth = use_auth();
+    let requests = Resource::new(
+        move || (accept.version().get(), refuse.version().get()),
+        |_| my_grant_requests(),
+    );
+    Effect::new(move |_| {
+        if matches!(accept.value().get(), Some(Ok(()))) {
+            auth.refresh();
+        }
+    });
+    let error = Signal::derive(move || {
+        accept
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| refuse.value().get().and_then(|r| r.err()))
+            .map(|e| e.to_string())
+    });
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let rows = requests.await.unwrap_or_default();
+                (!rows.is_empty()).then(|| view! {
+                    <section aria-labelledby="grant-requests-heading">
+                        <h2 id="grant-requests-heading">"Invitations to your account"</h2>
+                        <ErrorSummary error/>
+                        <ul class="plain-list" role="list">
+                            {rows.into_iter().map(|r| {
+                                let what = format!("{} at {}", r.role.label(), r.org_name);
+                                let accept_label = format!("Accept {what}");
+                                let refuse_label = format!("Refuse {what}");
+                                view! {
+                                    <li>
+                                        <p>
+                                            <strong>{what}</strong>
+                                            {r.invited_by.map(|n| format!(", offered by {n}"))}
+                                            <span class="hint">{format!(" (until {})", r.expires)}</span>
+                                        </p>
+                                        <ActionForm action=accept attr:class="inline-form">
+                                            <input type="hidden" name="id" value=r.id.to_string()/>
+                                            <button type="submit" class="button">{accept_label}</button>
+                                        </ActionForm>
+                                        <ActionForm action=refuse attr:class="inline-form">
+                                            <input type="hidden" name="id" value=r.id.to_string()/>
+                                            <button type="submit" class="button button--secondary">{refuse_label}</button>
+                                        </ActionForm>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// For admins: turns off someone's two-step verification (a lost phone) and signs them out
+/// everywhere, for people whose organisation lies within the admin's reach.
+#[component]
+fn ResetMfaForm() -> impl IntoView {
+    let reset = ServerAction::<ResetPersonMfa>::new();
+    let error = Signal::derive(move || {
+        reset
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    let done = Signal::derive(move || {
+        matches!(reset.value().get(), Some(Ok(()))).then(|| {
+            "Two-step verification is off for that person and they have been signed out. They set it up again when they next sign in.".to_string()
+        })
+    });
+    view! {
+        <section aria-labelledby="reset-mfa-heading">
+            <h2 id="reset-mfa-heading">"Reset someone's two-step verification"</h2>
+            <p>"If someone has lost their phone and their recovery codes, this turns two-step verification off for them and signs them out everywhere."</p>
+            <ErrorSummary error/>
+            <Notice message=done/>
+            <ActionForm action=reset attr:class="form">
+                <div class="form-group">
+                    <label for="reset-mfa-email">"Their email address"</label>
+                    <input id="reset-mfa-email" name="email" type="email" autocomplete="off" spellcheck="false" required/>
+                </div>
+                <button type="submit" class="button button--warning">"Reset two-step verification"</button>
+            </ActionForm>
+        </section>
     }
 }
 
