@@ -535,3 +535,315 @@ async fn an_expired_invitation_is_refused() {
             .is_none()
     );
 }
+
+const TOM: &str = "tom.okafor@demo.wardline.test";
+
+fn token_of(link: &str) -> String {
+    link.rsplit('/').next().unwrap().to_owned()
+}
+
+async fn grant_requests(
+    app: &crate::helpers::TestApp,
+    client: &reqwest::Client,
+) -> Vec<serde_json::Value> {
+    let res = app
+        .post_with(client, "/api/auth/grant_requests", &[])
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn roles_of(app: &crate::helpers::TestApp, client: &reqwest::Client) -> Vec<String> {
+    let status: serde_json::Value = app
+        .post_with(client, "/api/auth/status", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    status["SignedIn"]["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| format!("{} {}", g["role"].as_str().unwrap(), g["org_code"].as_str().unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn invitation_to_an_existing_person_never_sets_their_password() {
+    let app = spawn_app().await.with_demo().await;
+    let priya = app.enrolled(PRIYA).await;
+    let fresh = app
+        .invite(&priya, "new.nurse@demo.wardline.test", "RJ1", "staff")
+        .await;
+    let existing = app.invite(&priya, TOM, "RJ1", "staff").await;
+    // The admin cannot tell an existing account from a new one by the answer.
+    assert_eq!(
+        fresh.rsplit_once('/').unwrap().0,
+        existing.rsplit_once('/').unwrap().0
+    );
+    assert_eq!(token_of(&fresh).len(), token_of(&existing).len());
+
+    let hijack = app
+        .post_form(
+            "/api/auth/accept_invite",
+            &[
+                ("token", &token_of(&existing)),
+                ("password", "the admin chose this one"),
+            ],
+        )
+        .await;
+    assert_eq!(hijack.status(), 422);
+    assert!(hijack.text().await.unwrap().contains("account page"));
+    assert_eq!(
+        app.sign_in_with(&app.new_client(), TOM, "the admin chose this one")
+            .await
+            .status(),
+        401,
+        "the link set no password"
+    );
+
+    // Tom answers it himself, signed in as himself.
+    let tom = app.new_client();
+    assert_eq!(app.sign_in_with(&tom, TOM, DEMO_PASSWORD).await.status(), 200);
+    let pending = grant_requests(&app, &tom).await;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0]["role"], "staff");
+    assert_eq!(pending[0]["org_code"], "RJ1");
+    assert!(!roles_of(&app, &tom).await.contains(&"staff RJ1".to_owned()));
+    let id = pending[0]["id"].to_string();
+    assert_eq!(
+        app.post_with(&tom, "/api/auth/accept_grant_request", &[("id", &id)])
+            .await
+            .status(),
+        200
+    );
+    assert!(roles_of(&app, &tom).await.contains(&"staff RJ1".to_owned()));
+    assert!(grant_requests(&app, &tom).await.is_empty());
+    assert_eq!(
+        app.post_with(&tom, "/api/auth/accept_grant_request", &[("id", &id)])
+            .await
+            .status(),
+        409,
+        "answered once"
+    );
+    // Nobody else can answer a request made to Tom.
+    let other = app.invite(&priya, TOM, "RJ1", "lead").await;
+    drop(other);
+    let nadia = app.new_client();
+    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
+    let toms = grant_requests(&app, &tom).await;
+    assert_eq!(
+        app.post_with(
+            &nadia,
+            "/api/auth/accept_grant_request",
+            &[("id", &toms[0]["id"].to_string())]
+        )
+        .await
+        .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn accepting_an_invitation_ends_other_sessions() {
+    let app = spawn_app().await.with_demo().await;
+    let priya = app.enrolled(PRIYA).await;
+    app.invite(&priya, TOM, "RJ1", "staff").await;
+    let laptop = app.new_client();
+    let phone = app.new_client();
+    for c in [&laptop, &phone] {
+        assert_eq!(app.sign_in_with(c, TOM, DEMO_PASSWORD).await.status(), 200);
+    }
+    let id = grant_requests(&app, &laptop).await[0]["id"].to_string();
+    assert_eq!(
+        app.post_with(&laptop, "/api/auth/accept_grant_request", &[("id", &id)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.post_with(&laptop, "/api/orgs/tree", &[]).await.status(),
+        200,
+        "this session stays"
+    );
+    assert_eq!(
+        app.post_with(&phone, "/api/orgs/tree", &[]).await.status(),
+        401,
+        "others end"
+    );
+}
+
+#[tokio::test]
+async fn enrolling_mfa_ends_other_sessions() {
+    let app = spawn_app().await.with_demo().await;
+    let laptop = app.new_client();
+    let phone = app.new_client();
+    for c in [&laptop, &phone] {
+        assert_eq!(
+            app.sign_in_with(c, NADIA, DEMO_PASSWORD).await.status(),
+            200
+        );
+    }
+    app.enrol_on(&laptop).await;
+    assert_eq!(
+        app.post_with(&laptop, "/api/orgs/tree", &[]).await.status(),
+        200
+    );
+    assert_eq!(
+        app.post_with(&phone, "/api/orgs/tree", &[]).await.status(),
+        401,
+        "a session that never passed the new factor ends"
+    );
+}
+
+#[tokio::test]
+async fn admin_powers_need_a_session_that_passed_a_second_factor() {
+    use app::backend::entity::session;
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let app = spawn_app().await.with_demo().await;
+    let laptop = app.new_client();
+    app.sign_in_with(&laptop, PRIYA, DEMO_PASSWORD).await;
+    let (_, codes) = app.enrol_on(&laptop).await;
+    assert_eq!(
+        app.post_with(&laptop, "/api/orgs/tree", &[]).await.status(),
+        200
+    );
+    // A session of Priya's that signed in with the password alone (as sessions from before
+    // enrolment, or from before this rule, did): the same data, without the passed factor.
+    let id = app.person_id(PRIYA).await;
+    let row = session::Entity::find()
+        .filter(session::Column::PersonId.eq(id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut data: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&row.data).unwrap();
+    assert_eq!(data.remove("second_factor"), Some(serde_json::json!(true)));
+    let sid = tower_sessions::session::Id::default();
+    session::ActiveModel {
+        id: Set(app::backend::sessions::key_of(&sid)),
+        person_id: Set(Some(id)),
+        data: Set(serde_json::to_string(&data).unwrap()),
+        expires_at: Set(row.expires_at),
+        created_at: Set(time::OffsetDateTime::now_utc()),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let old = reqwest::Client::new();
+    let cookie = format!("wardline_session={sid}");
+    let call = |path: &str, form: &[(&str, &str)]| {
+        old.post(format!("{}{path}", app.address))
+            .header("Accept", "application/json")
+            .header("Cookie", cookie.clone())
+            .form(form)
+            .send()
+    };
+    assert_eq!(
+        call("/api/auth/sessions", &[]).await.unwrap().status(),
+        200,
+        "the session itself is live"
+    );
+    assert_eq!(
+        call("/api/orgs/tree", &[]).await.unwrap().status(),
+        403,
+        "MFA is on, but this session never passed it"
+    );
+    assert_eq!(
+        call(
+            "/api/admin/invite",
+            &[
+                ("email", "x@demo.wardline.test"),
+                ("name", "X"),
+                ("org_code", "RJ1"),
+                ("role", "staff")
+            ]
+        )
+        .await
+        .unwrap()
+        .status(),
+        403
+    );
+    let export = old
+        .get(format!("{}/export/chart.csv?org=RJ1", app.address))
+        .header("Cookie", cookie.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 403, "exports too");
+
+    // Signing in again with a second factor gives the powers back.
+    let fresh = app.new_client();
+    app.sign_in_with(&fresh, PRIYA, DEMO_PASSWORD).await;
+    assert_eq!(
+        app.post_with(&fresh, "/api/auth/second_factor", &[("code", &codes[0])])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.post_with(&fresh, "/api/orgs/tree", &[]).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn second_factor_failures_are_limited_per_account_and_audited() {
+    let app = spawn_app().await.with_demo().await;
+    app.enrolled(PRIYA).await;
+    let phone = app.new_client();
+    app.sign_in_with(&phone, PRIYA, DEMO_PASSWORD).await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(
+            app.post_with(&phone, "/api/auth/second_factor", &[("code", "000000")])
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(&statuses[..5], &[422; 5]);
+    assert_eq!(statuses[6], 429);
+    let wrong = statuses.iter().filter(|s| **s == 422).count();
+    let rows = app.audit_rows("second_factor_failed").await;
+    assert_eq!(rows.len(), wrong, "every wrong code, and only those");
+    let priya = app.person_id(PRIYA).await;
+    for r in &rows {
+        assert_eq!(r.actor_id, Some(priya));
+        assert_eq!(r.client.as_deref(), Some("127.0.0.1"));
+        assert_eq!(r.outcome, "failure");
+    }
+    // The limit follows the account into a fresh session.
+    let tablet = app.new_client();
+    app.sign_in_with(&tablet, PRIYA, DEMO_PASSWORD).await;
+    assert_eq!(
+        app.post_with(&tablet, "/api/auth/second_factor", &[("code", "000000")])
+            .await
+            .status(),
+        429
+    );
+}
+
+#[tokio::test]
+async fn recovery_code_use_is_audited() {
+    let app = spawn_app().await.with_demo().await;
+    let laptop = app.new_client();
+    app.sign_in_with(&laptop, PRIYA, DEMO_PASSWORD).await;
+    let (_, codes) = app.enrol_on(&laptop).await;
+    let phone = app.new_client();
+    app.sign_in_with(&phone, PRIYA, DEMO_PASSWORD).await;
+    assert!(app.audit_rows("recovery_code_used").await.is_empty());
+    assert_eq!(
+        app.post_with(&phone, "/api/auth/second_factor", &[("code", &codes[3])])
+            .await
+            .status(),
+        200
+    );
+    let rows = app.audit_rows("recovery_code_used").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].actor_id, Some(app.person_id(PRIYA).await));
+    assert_eq!(rows[0].client.as_deref(), Some("127.0.0.1"));
+    assert_eq!(rows[0].outcome, "success");
+    assert_eq!(rows[0].detail.as_deref(), Some("9 recovery codes left"));
+}

@@ -165,3 +165,67 @@ impl TestApp {
             .expect("request")
     }
 }
+
+impl TestApp {
+    /// The audit rows of one action, oldest first.
+    pub async fn audit_rows(&self, action: &str) -> Vec<app::backend::entity::audit_event::Model> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        use app::backend::entity::audit_event;
+        audit_event::Entity::find()
+            .filter(audit_event::Column::Action.eq(action))
+            .order_by_asc(audit_event::Column::Id)
+            .all(&self.db)
+            .await
+            .unwrap()
+    }
+
+    pub async fn person_id(&self, email: &str) -> i64 {
+        app::backend::people::find_by_email(&self.db, email)
+            .await
+            .unwrap()
+            .expect("a person with that email")
+            .id
+    }
+
+    /// Turns on two-step verification for the person signed in on `client`; returns the
+    /// secret and the recovery codes.
+    pub async fn enrol_on(&self, client: &reqwest::Client) -> (String, Vec<String>) {
+        let enrol: serde_json::Value = self
+            .post_with(client, "/api/auth/mfa_begin", &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let secret = enrol["secret"].as_str().unwrap().to_owned();
+        let code = app::backend::mfa::code_now(&secret).unwrap();
+        let res = self
+            .post_with(client, "/api/auth/mfa_confirm", &[("code", &code)])
+            .await;
+        assert_eq!(res.status(), 200);
+        (secret, res.json().await.unwrap())
+    }
+
+    /// An invitation made over HTTP by the admin signed in on `admin`; returns the link.
+    pub async fn invite(
+        &self,
+        admin: &reqwest::Client,
+        email: &str,
+        org_code: &str,
+        role: &str,
+    ) -> String {
+        let res = self
+            .post_with(
+                admin,
+                "/api/admin/invite",
+                &[
+                    ("email", email),
+                    ("name", "Invited Person"),
+                    ("org_code", org_code),
+                    ("role", role),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "invite {email}");
+        res.json().await.unwrap()
+    }
+}

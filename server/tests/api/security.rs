@@ -265,3 +265,247 @@ async fn an_org_admin_cannot_reach_people_outside_their_subtree() {
         "RRU sits under the region, not the ICB"
     );
 }
+
+const PRIYA: &str = "priya.raman@demo.wardline.test";
+const TOM: &str = "tom.okafor@demo.wardline.test";
+const SAM: &str = "sam.whitfield@demo.wardline.test";
+
+#[tokio::test]
+async fn org_admin_cannot_change_a_person_outside_their_subtree() {
+    let app = spawn_app().await.with_demo().await;
+    // Priya administers RJ1; Sam's home is RJZ, a sibling trust.
+    let priya = app.enrolled(PRIYA).await;
+    let sam = app.enrolled(SAM).await;
+    // An invitation naming Sam, to Priya's own trust, cannot take over his account.
+    let link = app.invite(&priya, SAM, "RJ1", "staff").await;
+    let token = link.rsplit('/').next().unwrap();
+    let taken = app
+        .post_form(
+            "/api/auth/accept_invite",
+            &[("token", token), ("password", "priya picked this one")],
+        )
+        .await;
+    assert_eq!(taken.status(), 422);
+    assert_eq!(
+        app.sign_in_with(&app.new_client(), SAM, "priya picked this one")
+            .await
+            .status(),
+        401
+    );
+    for (path, form) in [
+        ("/api/people/reset_mfa", vec![("email", SAM)]),
+        (
+            "/api/admin/set_disabled",
+            vec![("email", SAM), ("disabled", "true")],
+        ),
+    ] {
+        assert_eq!(
+            app.post_with(&priya, path, &form).await.status(),
+            404,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        app.post_with(&sam, "/api/orgs/tree", &[]).await.status(),
+        200,
+        "Sam's session is untouched"
+    );
+
+    // Inside her subtree the reset works: Tom is signed out everywhere and must enrol again.
+    let tom = app.enrolled(TOM).await;
+    assert_eq!(
+        app.post_with(&priya, "/api/people/reset_mfa", &[("email", TOM)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.post_with(&tom, "/api/orgs/tree", &[]).await.status(),
+        401
+    );
+    let again = app.new_client();
+    let outcome: serde_json::Value = app
+        .sign_in_with(&again, TOM, DEMO_PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(outcome, "SignedIn", "no second factor is asked for any more");
+    let rows = app.audit_rows("mfa_reset").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].subject.as_deref(), Some(TOM));
+}
+
+/// Walks every sensitive action once and reads the audit trail back: each row names the
+/// actor, the client's address and how the attempt ended.
+#[tokio::test]
+async fn every_sensitive_action_is_audited_with_actor_client_and_outcome() {
+    let app = spawn_app().await.with_demo().await;
+    let priya_id = app.person_id(PRIYA).await;
+    let tom_id = app.person_id(TOM).await;
+    let nadia = "nadia.kowalski@demo.wardline.test";
+    let nadia_id = app.person_id(nadia).await;
+
+    // MFA enrolment, a wrong second factor, a recovery code.
+    let priya = app.new_client();
+    app.sign_in_with(&priya, PRIYA, DEMO_PASSWORD).await;
+    let (_, codes) = app.enrol_on(&priya).await;
+    let phone = app.new_client();
+    app.sign_in_with(&phone, PRIYA, DEMO_PASSWORD).await;
+    assert_eq!(
+        app.post_with(&phone, "/api/auth/second_factor", &[("code", "000000")])
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        app.post_with(&phone, "/api/auth/second_factor", &[("code", &codes[0])])
+            .await
+            .status(),
+        200
+    );
+
+    // Invitations: to a new person (accepted by link), to existing people (a link refused,
+    // one grant request accepted, one refused).
+    let fresh = app
+        .invite(&priya, "new.nurse@demo.wardline.test", "RJ1", "staff")
+        .await;
+    let fresh_token = fresh.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(
+        app.post_form(
+            "/api/auth/accept_invite",
+            &[("token", &fresh_token), ("password", "night shift on ward 7")]
+        )
+        .await
+        .status(),
+        200
+    );
+    let new_id = app.person_id("new.nurse@demo.wardline.test").await;
+    let to_tom = app.invite(&priya, TOM, "RJ1", "staff").await;
+    assert_eq!(
+        app.post_form(
+            "/api/auth/accept_invite",
+            &[
+                ("token", to_tom.rsplit('/').next().unwrap()),
+                ("password", "not toms choice at all")
+            ]
+        )
+        .await
+        .status(),
+        422
+    );
+    app.invite(&priya, TOM, "RJ1", "lead").await;
+    let tom = app.new_client();
+    app.sign_in_with(&tom, TOM, DEMO_PASSWORD).await;
+    let pending: Vec<serde_json::Value> = app
+        .post_with(&tom, "/api/auth/grant_requests", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 2);
+    for (req, path) in pending.iter().zip([
+        "/api/auth/accept_grant_request",
+        "/api/auth/refuse_grant_request",
+    ]) {
+        assert_eq!(
+            app.post_with(&tom, path, &[("id", &req["id"].to_string())])
+                .await
+                .status(),
+            200,
+            "{path}"
+        );
+    }
+
+    // An admin's reset of someone's two-step verification.
+    let nadia_client = app.enrolled(nadia).await;
+    drop(nadia_client);
+    assert_eq!(
+        app.post_with(&priya, "/api/people/reset_mfa", &[("email", nadia)])
+            .await
+            .status(),
+        404,
+        "Nadia is outside Priya's trust"
+    );
+    let gareth = app.enrolled("gareth.lloyd@demo.wardline.test").await;
+    let gareth_id = app.person_id("gareth.lloyd@demo.wardline.test").await;
+    assert_eq!(
+        app.post_with(&gareth, "/api/people/reset_mfa", &[("email", nadia)])
+            .await
+            .status(),
+        200
+    );
+
+    // Every export, one of them refused.
+    let reference: String = app
+        .post_with(
+            &gareth,
+            "/api/incidents/declare",
+            &[
+                ("kind", "ransomware"),
+                ("location", "Reception PC"),
+                ("patients_affected", "unknown"),
+                ("systems", "EMIS"),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/export/chart.csv?org=QKK".to_owned(),
+        "/export/chart.json?org=QKK".to_owned(),
+        "/export/assets.csv?org=QKK".to_owned(),
+        "/export/caf.csv?org=QKK".to_owned(),
+        format!("/export/incident.json?reference={reference}"),
+    ] {
+        let res = gareth
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+    }
+    let refused = priya
+        .get(format!("{}/export/chart.csv?org=RJZ", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 404, "outside Priya's reach");
+
+    let expect: &[(&str, Option<i64>, &str)] = &[
+        ("mfa_enrolled", Some(priya_id), "success"),
+        ("second_factor_failed", Some(priya_id), "failure"),
+        ("recovery_code_used", Some(priya_id), "success"),
+        ("invite_created", Some(priya_id), "success"),
+        ("invite_accepted", Some(new_id), "success"),
+        ("invite_accepted", None, "refused"),
+        ("grant_request_accepted", Some(tom_id), "success"),
+        ("grant_request_refused", Some(tom_id), "success"),
+        ("mfa_reset", Some(gareth_id), "success"),
+        ("chart_exported", Some(gareth_id), "success"),
+        ("chart_exported", Some(priya_id), "refused"),
+        ("assets_exported", Some(gareth_id), "success"),
+        ("caf_exported", Some(gareth_id), "success"),
+        ("incident_exported", Some(gareth_id), "success"),
+    ];
+    for (action, actor, outcome) in expect {
+        let rows = app.audit_rows(action).await;
+        let row = rows
+            .iter()
+            .find(|r| r.actor_id == *actor && r.outcome == *outcome)
+            .unwrap_or_else(|| panic!("{action} by {actor:?} ({outcome}): {rows:#?}"));
+        assert_eq!(row.client.as_deref(), Some("127.0.0.1"), "{action}");
+    }
+    assert_eq!(app.audit_rows("invite_created").await.len(), 3);
+    assert_eq!(
+        app.audit_rows("chart_exported")
+            .await
+            .iter()
+            .filter(|r| r.actor_id == Some(gareth_id))
+            .count(),
+        2,
+        "csv and json"
+    );
+    let _ = nadia_id;
+}
