@@ -19,8 +19,16 @@ pub async fn invite_person(
             let state = crate::backend::state::current()?;
             let user = crate::backend::access::require_writer(&state).await?;
             let client = crate::backend::access::client_ip().await?.to_string();
-            crate::backend::invites::create(&state, &user, &email, &name, &org_code, role, Some(client))
-                .await
+            crate::backend::invites::create(
+                &state,
+                &user,
+                &email,
+                &name,
+                &org_code,
+                role,
+                Some(client),
+            )
+            .await
         }
         .await,
     )

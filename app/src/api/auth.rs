@@ -3,9 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::auth::{
-    AuthStatus, GrantRequestView, MfaEnrolment, SessionView, SignInOutcome,
-};
+use crate::domain::auth::{AuthStatus, GrantRequestView, MfaEnrolment, SessionView, SignInOutcome};
 use crate::error::AppError;
 
 /// Where the caller stands. Public: answers `Anonymous` to anyone not signed in.
@@ -149,13 +147,9 @@ pub async fn accept_invite(token: String, password: String) -> Result<(), AppErr
             let state = crate::backend::state::current()?;
             let client = crate::backend::access::client_ip().await?;
             state.limits.sign_in_allowed("invite", client)?;
-            let result = crate::backend::invites::accept(
-                &state,
-                &token,
-                password,
-                Some(client.to_string()),
-            )
-            .await;
+            let result =
+                crate::backend::invites::accept(&state, &token, password, Some(client.to_string()))
+                    .await;
             if result.is_err() {
                 state.limits.sign_in_failed("invite", client);
             }
@@ -199,8 +193,7 @@ async fn answer_grant_request(id: i64, accept: bool) -> Result<(), AppError> {
             let user = crate::backend::access::require_signed_in(&state).await?;
             let session = crate::backend::access::session().await?;
             let client = crate::backend::access::client_ip().await?.to_string();
-            crate::backend::invites::answer(&state, &session, &user, id, accept, Some(client))
-                .await
+            crate::backend::invites::answer(&state, &session, &user, id, accept, Some(client)).await
         }
         .await,
     )

@@ -145,7 +145,10 @@ pub async fn accept(
     if has_account(&state.db, &inv.email).await? {
         audit::record(
             &state.db,
-            refused(Some(&inv), "existing account: the link never sets its password"),
+            refused(
+                Some(&inv),
+                "existing account: the link never sets its password",
+            ),
         )
         .await?;
         return Err(gone());
@@ -267,7 +270,8 @@ pub async fn answer(
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let closed = || AppError::Conflict("This invitation has expired or was already answered.".into());
+    let closed =
+        || AppError::Conflict("This invitation has expired or was already answered.".into());
     let now = OffsetDateTime::now_utc();
     if inv.used_at.is_some() || inv.expires_at <= now {
         return Err(closed());

@@ -177,8 +177,14 @@ mod tests {
             })
             .expect("refused within 200 attempts");
         assert!(refused_at <= 100, "refused only after {refused_at}");
-        assert!(refused_at >= 50, "a person mistyping is not locked out early");
-        assert!(limits.second_factor_allowed(8).is_ok(), "other accounts unaffected");
+        assert!(
+            refused_at >= 50,
+            "a person mistyping is not locked out early"
+        );
+        assert!(
+            limits.second_factor_allowed(8).is_ok(),
+            "other accounts unaffected"
+        );
     }
 
     #[test]

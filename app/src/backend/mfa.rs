@@ -227,7 +227,10 @@ pub async fn check_code(
 }
 
 /// How many unused recovery codes a person has left.
-pub async fn recovery_codes_left(db: &impl ConnectionTrait, person_id: i64) -> Result<u64, AppError> {
+pub async fn recovery_codes_left(
+    db: &impl ConnectionTrait,
+    person_id: i64,
+) -> Result<u64, AppError> {
     use sea_orm::PaginatorTrait;
     Ok(recovery_code::Entity::find()
         .filter(recovery_code::Column::PersonId.eq(person_id))

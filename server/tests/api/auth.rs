@@ -546,9 +546,7 @@ async fn grant_requests(
     app: &crate::helpers::TestApp,
     client: &reqwest::Client,
 ) -> Vec<serde_json::Value> {
-    let res = app
-        .post_with(client, "/api/auth/grant_requests", &[])
-        .await;
+    let res = app.post_with(client, "/api/auth/grant_requests", &[]).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -564,7 +562,13 @@ async fn roles_of(app: &crate::helpers::TestApp, client: &reqwest::Client) -> Ve
         .as_array()
         .unwrap()
         .iter()
-        .map(|g| format!("{} {}", g["role"].as_str().unwrap(), g["org_code"].as_str().unwrap()))
+        .map(|g| {
+            format!(
+                "{} {}",
+                g["role"].as_str().unwrap(),
+                g["org_code"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -604,7 +608,10 @@ async fn invitation_to_an_existing_person_never_sets_their_password() {
 
     // Tom answers it himself, signed in as himself.
     let tom = app.new_client();
-    assert_eq!(app.sign_in_with(&tom, TOM, DEMO_PASSWORD).await.status(), 200);
+    assert_eq!(
+        app.sign_in_with(&tom, TOM, DEMO_PASSWORD).await.status(),
+        200
+    );
     let pending = grant_requests(&app, &tom).await;
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0]["role"], "staff");

@@ -169,8 +169,8 @@ impl TestApp {
 impl TestApp {
     /// The audit rows of one action, oldest first.
     pub async fn audit_rows(&self, action: &str) -> Vec<app::backend::entity::audit_event::Model> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
         use app::backend::entity::audit_event;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
         audit_event::Entity::find()
             .filter(audit_event::Column::Action.eq(action))
             .order_by_asc(audit_event::Column::Id)

@@ -330,7 +330,10 @@ async fn org_admin_cannot_change_a_person_outside_their_subtree() {
         .json()
         .await
         .unwrap();
-    assert_eq!(outcome, "SignedIn", "no second factor is asked for any more");
+    assert_eq!(
+        outcome, "SignedIn",
+        "no second factor is asked for any more"
+    );
     let rows = app.audit_rows("mfa_reset").await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].subject.as_deref(), Some(TOM));
@@ -374,7 +377,10 @@ async fn every_sensitive_action_is_audited_with_actor_client_and_outcome() {
     assert_eq!(
         app.post_form(
             "/api/auth/accept_invite",
-            &[("token", &fresh_token), ("password", "night shift on ward 7")]
+            &[
+                ("token", &fresh_token),
+                ("password", "night shift on ward 7")
+            ]
         )
         .await
         .status(),
