@@ -27,6 +27,7 @@ pub fn InvitePage() -> impl IntoView {
             fallback=move || view! {
                 <ErrorSummary error/>
                 <p>"Choose a password to finish setting up your account."</p>
+                <p class="hint">"Already have a Wardline account? Sign in instead: the invitation waits for you on your account page."</p>
                 <ActionForm action=accept attr:class="form">
                     <input type="hidden" name="token" value=token/>
                     <div class="form-group">
