@@ -16,6 +16,7 @@ mod m20261129_000010_change_generation;
 mod m20261129_000011_incident_assets;
 mod m20261129_000012_exercises;
 mod m20261129_000013_reviews;
+mod m20261129_000401_sign_timelines;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_incident_assets::Migration),
             Box::new(m20261129_000012_exercises::Migration),
             Box::new(m20261129_000013_reviews::Migration),
+            Box::new(m20261129_000401_sign_timelines::Migration),
         ]
     }
 }

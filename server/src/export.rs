@@ -97,7 +97,11 @@ pub async fn incident_json(
 ) -> Response {
     let result = async {
         let user = exporting_user(&state, &session).await?;
-        let body = app::backend::incidents::export(&state.db, &user, &q.reference).await?;
+        let mut body = app::backend::incidents::export(&state.db, &user, &q.reference).await?;
+        body["signed_head"] =
+            app::backend::timeline::head_json(&state.db, &q.reference)
+                .await?
+                .unwrap_or_default();
         audit::record(
             &state.db,
             audit::Event {
