@@ -691,6 +691,9 @@ mod tests {
             hash(GENESIS, 7, at, Some(3), "task", "done."),
             // Moving text between fields must not produce the same hash.
             hash(GENESIS, 7, at, Some(3), "taskd", "one"),
+            // Recorded facts are covered, and which facts they are.
+            entry_hash(GENESIS, 7, at, Some(3), "task", "done", Some("{}")),
+            entry_hash(GENESIS, 7, at, Some(3), "task", "done", Some("")),
         ] {
             assert_ne!(base, other);
         }
