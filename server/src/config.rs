@@ -142,9 +142,8 @@ impl Settings {
     /// Reads the key file, making it (mode 0600) when missing, and gives its keys to the
     /// backend. True when it was made now.
     pub fn load_secret_key(&self) -> anyhow::Result<bool> {
-        let (ring, made) =
-            app::backend::secrets::Keyring::load_or_create(&self.secret_key_file)
-                .map_err(anyhow::Error::msg)?;
+        let (ring, made) = app::backend::secrets::Keyring::load_or_create(&self.secret_key_file)
+            .map_err(anyhow::Error::msg)?;
         if made {
             tracing::warn!(
                 path = %self.secret_key_file.display(),

@@ -98,10 +98,9 @@ pub async fn incident_json(
     let result = async {
         let user = exporting_user(&state, &session).await?;
         let mut body = app::backend::incidents::export(&state.db, &user, &q.reference).await?;
-        body["signed_head"] =
-            app::backend::timeline::head_json(&state.db, &q.reference)
-                .await?
-                .unwrap_or_default();
+        body["signed_head"] = app::backend::timeline::head_json(&state.db, &q.reference)
+            .await?
+            .unwrap_or_default();
         audit::record(
             &state.db,
             audit::Event {

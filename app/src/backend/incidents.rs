@@ -842,8 +842,7 @@ fn with_ids(
         event.push(first)?;
         head.push(signed)?;
         let rows = [
-            p.incident, p.tasks, p.commands, p.affected, p.tracking, p.told, event, head,
-            p.audit,
+            p.incident, p.tasks, p.commands, p.affected, p.tracking, p.told, event, head, p.audit,
         ];
         for (table, rows) in tables.iter_mut().zip(rows) {
             table.append(rows);

@@ -6,8 +6,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
     TransactionTrait,
 };
-use time::OffsetDateTime;
 use secrecy::ExposeSecret;
+use time::OffsetDateTime;
 use totp_rs::{Builder, Secret, Totp};
 
 use super::access::User;
@@ -76,7 +76,12 @@ pub async fn confirm(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let Some(secret) = acct.totp_secret.as_deref().map(super::secrets::open).transpose()? else {
+    let Some(secret) = acct
+        .totp_secret
+        .as_deref()
+        .map(super::secrets::open)
+        .transpose()?
+    else {
         return Err(AppError::Invalid(
             "Start setting up two-step verification first.".into(),
         ));

@@ -24,8 +24,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::Mac;
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
@@ -229,11 +228,7 @@ pub fn install(ring: &Keyring) {
 /// A fresh key for service tests, which have no key file.
 #[cfg(test)]
 pub fn install_for_tests() {
-    if REGISTRY
-        .read()
-        .map(|r| r.primary.is_none())
-        .unwrap_or(true)
-    {
+    if REGISTRY.read().map(|r| r.primary.is_none()).unwrap_or(true) {
         install(&Keyring::generate());
     }
 }
@@ -460,7 +455,8 @@ mod tests {
 
     #[test]
     fn a_key_file_round_trips_and_keeps_old_keys_in_rotation() {
-        let dir = std::env::temp_dir().join(format!("wl-keys-{}", super::super::tokens::new_token()));
+        let dir =
+            std::env::temp_dir().join(format!("wl-keys-{}", super::super::tokens::new_token()));
         let path = dir.join("secret.key");
         let (ring, made) = Keyring::load_or_create(&path).unwrap();
         assert!(made);

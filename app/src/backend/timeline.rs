@@ -126,7 +126,10 @@ pub fn declared_facts(
         ("declared_at".to_owned(), micros(declared_at)),
         ("aware_at".to_owned(), micros(aware_at)),
         ("personal_data".to_owned(), personal_data.to_string()),
-        ("exercise".to_owned(), exercise.unwrap_or_default().to_owned()),
+        (
+            "exercise".to_owned(),
+            exercise.unwrap_or_default().to_owned(),
+        ),
     ])
 }
 
@@ -237,12 +240,17 @@ pub async fn append_many(
         .limit(1)
         .one(db)
         .await?;
-    let head = timeline_head::Entity::find_by_id(incident_id).one(db).await?;
+    let head = timeline_head::Entity::find_by_id(incident_id)
+        .one(db)
+        .await?;
     let mut prev = last
         .as_ref()
         .and_then(|e| e.hash.clone())
         .unwrap_or_else(|| GENESIS.to_owned());
-    let facts = if entries.iter().any(|(_, k, _)| FACT_KINDS.contains(&k.as_str())) {
+    let facts = if entries
+        .iter()
+        .any(|(_, k, _)| FACT_KINDS.contains(&k.as_str()))
+    {
         current_facts(db, incident_id).await?
     } else {
         None
@@ -251,7 +259,9 @@ pub async fn append_many(
     // empty chain): a tampered chain keeps the head that shows it.
     let extends = match (&head, &last) {
         (None, None) => Some(0),
-        (Some(h), Some(e)) if head_genuine(h) == Some(true) && e.hash.as_ref() == Some(&h.head_hash) => {
+        (Some(h), Some(e))
+            if head_genuine(h) == Some(true) && e.hash.as_ref() == Some(&h.head_hash) =>
+        {
             Some(h.entries)
         }
         _ => None,
@@ -261,7 +271,9 @@ pub async fn append_many(
     let rows: Vec<incident_event::ActiveModel> = entries
         .into_iter()
         .map(|(actor, kind, detail)| {
-            let f = facts.clone().filter(|_| FACT_KINDS.contains(&kind.as_str()));
+            let f = facts
+                .clone()
+                .filter(|_| FACT_KINDS.contains(&kind.as_str()));
             let h = entry_hash(&prev, incident_id, at, actor, &kind, &detail, f.as_deref());
             incident_event::ActiveModel {
                 incident_id: Set(incident_id),
@@ -439,7 +451,9 @@ pub async fn inspect(db: &impl ConnectionTrait, incident_id: i64) -> Result<Find
         .order_by_asc(incident_event::Column::Id)
         .all(db)
         .await?;
-    let head = timeline_head::Entity::find_by_id(incident_id).one(db).await?;
+    let head = timeline_head::Entity::find_by_id(incident_id)
+        .one(db)
+        .await?;
     let Some(head) = head else {
         return Ok(Finding::NoSignedHead {
             hashes_cleared: events.iter().any(|e| e.hash.is_none()),

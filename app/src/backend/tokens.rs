@@ -103,13 +103,20 @@ mod tests {
         assert!(a.starts_with("$argon2id$v=19$m=4096,t=3,p=1$"), "{a}");
         assert_ne!(a, b, "each code has its own salt");
         assert!(!a.contains(&digest(&code)));
-        let stored = vec![(1, hash_recovery_code(new_recovery_code()).await.unwrap()), (2, a)];
+        let stored = vec![
+            (1, hash_recovery_code(new_recovery_code()).await.unwrap()),
+            (2, a),
+        ];
         assert_eq!(
-            match_recovery_code(code.to_uppercase(), stored.clone()).await.unwrap(),
+            match_recovery_code(code.to_uppercase(), stored.clone())
+                .await
+                .unwrap(),
             Some(2)
         );
         assert_eq!(
-            match_recovery_code(new_recovery_code(), stored).await.unwrap(),
+            match_recovery_code(new_recovery_code(), stored)
+                .await
+                .unwrap(),
             None
         );
     }

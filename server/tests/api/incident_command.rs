@@ -776,13 +776,21 @@ async fn finding(app: &TestApp, reference: &str) -> app::backend::timeline::Find
 }
 
 /// A declared incident whose first task was acknowledged and started: three entries.
-async fn worked_incident(app: &TestApp, nadia: &reqwest::Client, gareth: &reqwest::Client) -> String {
+async fn worked_incident(
+    app: &TestApp,
+    nadia: &reqwest::Client,
+    gareth: &reqwest::Client,
+) -> String {
     let reference = declare(app, nadia, "ransomware").await;
     let i = incident(app, gareth, &reference).await;
     let task = i["tasks"][0]["id"].to_string();
     for action in ["acknowledge", "start"] {
         let res = app
-            .post_with(gareth, "/api/tasks/act", &[("id", task.as_str()), ("action", action)])
+            .post_with(
+                gareth,
+                "/api/tasks/act",
+                &[("id", task.as_str()), ("action", action)],
+            )
             .await;
         assert_eq!(res.status(), 200);
     }
@@ -802,7 +810,12 @@ async fn editing_an_incident_fact_breaks_its_chain() {
         ("level", "critical"),
         ("reason", "Three practices affected"),
     ];
-    assert_eq!(app.post_with(&gareth, "/api/incidents/change", &change).await.status(), 200);
+    assert_eq!(
+        app.post_with(&gareth, "/api/incidents/change", &change)
+            .await
+            .status(),
+        200
+    );
     let report = [
         ("reference", reference.as_str()),
         ("body", "csoc"),
@@ -810,10 +823,15 @@ async fn editing_an_incident_fact_breaks_its_chain() {
         ("their_reference", "CSOC-1"),
     ];
     assert_eq!(
-        app.post_with(&gareth, "/api/incidents/lead/report", &report).await.status(),
+        app.post_with(&gareth, "/api/incidents/lead/report", &report)
+            .await
+            .status(),
         200
     );
-    assert_eq!(finding(&app, &reference).await, Finding::Whole { entries: 5 });
+    assert_eq!(
+        finding(&app, &reference).await,
+        Finding::Whole { entries: 5 }
+    );
 
     // Someone with database access lowers the level so fewer obligations apply.
     let id = incident_id(&app, &reference).await;
@@ -825,13 +843,20 @@ async fn editing_an_incident_fact_breaks_its_chain() {
         .unwrap();
     assert_eq!(
         finding(&app, &reference).await,
-        Finding::FactsEdited { fields: vec!["level".into()] }
+        Finding::FactsEdited {
+            fields: vec!["level".into()]
+        }
     );
     app.db
-        .execute_unprepared(&format!("UPDATE incident SET level = 'critical' WHERE id = {id}"))
+        .execute_unprepared(&format!(
+            "UPDATE incident SET level = 'critical' WHERE id = {id}"
+        ))
         .await
         .unwrap();
-    assert_eq!(finding(&app, &reference).await, Finding::Whole { entries: 5 });
+    assert_eq!(
+        finding(&app, &reference).await,
+        Finding::Whole { entries: 5 }
+    );
 
     // Moving the awareness time or a report's time changes the clocks: found too.
     app.db
@@ -842,7 +867,9 @@ async fn editing_an_incident_fact_breaks_its_chain() {
         .unwrap();
     assert_eq!(
         finding(&app, &reference).await,
-        Finding::FactsEdited { fields: vec!["report.csoc".into()] }
+        Finding::FactsEdited {
+            fields: vec!["report.csoc".into()]
+        }
     );
 }
 
@@ -864,7 +891,10 @@ async fn truncating_a_timeline_is_detected_by_its_signed_head() {
         .unwrap();
     assert_eq!(
         finding(&app, &reference).await,
-        Finding::Truncated { signed: 3, found: 2 }
+        Finding::Truncated {
+            signed: 3,
+            found: 2
+        }
     );
     // Work carrying on does not sign the cut-short chain afresh.
     let change = [
@@ -872,9 +902,20 @@ async fn truncating_a_timeline_is_detected_by_its_signed_head() {
         ("level", "critical"),
         ("reason", "Spreading"),
     ];
-    assert_eq!(app.post_with(&gareth, "/api/incidents/change", &change).await.status(), 200);
-    assert_ne!(finding(&app, &reference).await, Finding::Whole { entries: 3 });
-    assert!(!matches!(finding(&app, &reference).await, Finding::Whole { .. }));
+    assert_eq!(
+        app.post_with(&gareth, "/api/incidents/change", &change)
+            .await
+            .status(),
+        200
+    );
+    assert_ne!(
+        finding(&app, &reference).await,
+        Finding::Whole { entries: 3 }
+    );
+    assert!(!matches!(
+        finding(&app, &reference).await,
+        Finding::Whole { .. }
+    ));
 }
 
 #[tokio::test]
@@ -896,9 +937,19 @@ async fn recomputed_hashes_fail_the_signature() {
         .unwrap();
     let mut prev = GENESIS.to_owned();
     for (i, e) in entries.into_iter().enumerate() {
-        let detail = if i == 1 { "Nothing happened".to_owned() } else { e.detail.clone() };
+        let detail = if i == 1 {
+            "Nothing happened".to_owned()
+        } else {
+            e.detail.clone()
+        };
         let h = timeline::entry_hash(
-            &prev, e.incident_id, e.at, e.actor_id, &e.kind, &detail, e.facts.as_deref(),
+            &prev,
+            e.incident_id,
+            e.at,
+            e.actor_id,
+            &e.kind,
+            &detail,
+            e.facts.as_deref(),
         );
         let mut m: incident_event::ActiveModel = e.into();
         m.detail = Set(detail);
@@ -939,17 +990,24 @@ async fn nulled_hashes_are_not_resealed() {
     let mut settings = server::config::Settings::for_tests(&app.database_url);
     settings.secret_key_file = app.key_file.clone();
     server::open_database(&settings).await.unwrap();
-    assert_eq!(finding(&app, &reference).await, Finding::HashesNulled { entry: 1 });
+    assert_eq!(
+        finding(&app, &reference).await,
+        Finding::HashesNulled { entry: 1 }
+    );
 
     // Removing the head as well: still not re-sealed, and said so.
     app.db
-        .execute_unprepared(&format!("DELETE FROM timeline_head WHERE incident_id = {id}"))
+        .execute_unprepared(&format!(
+            "DELETE FROM timeline_head WHERE incident_id = {id}"
+        ))
         .await
         .unwrap();
     server::open_database(&settings).await.unwrap();
     assert_eq!(
         finding(&app, &reference).await,
-        Finding::NoSignedHead { hashes_cleared: true }
+        Finding::NoSignedHead {
+            hashes_cleared: true
+        }
     );
 }
 
@@ -968,7 +1026,10 @@ async fn verify_timeline_names_what_happened() {
         ids.push(incident_id(&app, r).await);
     }
     for sql in [
-        format!("UPDATE incident SET status = 'closed' WHERE id = {}", ids[0]),
+        format!(
+            "UPDATE incident SET status = 'closed' WHERE id = {}",
+            ids[0]
+        ),
         format!(
             "DELETE FROM incident_event WHERE id = (SELECT MAX(id) FROM incident_event \
              WHERE incident_id = {})",
@@ -996,12 +1057,24 @@ async fn verify_timeline_names_what_happened() {
             .unwrap_or_default()
             .to_owned()
     };
-    assert!(line(&refs[0]).contains("BROKEN [facts-edited]: The incident's status"), "{stdout}");
+    assert!(
+        line(&refs[0]).contains("BROKEN [facts-edited]: The incident's status"),
+        "{stdout}"
+    );
     assert!(line(&refs[1]).contains("BROKEN [truncated]"), "{stdout}");
-    assert!(line(&refs[2]).contains("BROKEN [hashes-nulled]"), "{stdout}");
-    assert!(line(&refs[3]).contains("BROKEN [no-signed-head]"), "{stdout}");
+    assert!(
+        line(&refs[2]).contains("BROKEN [hashes-nulled]"),
+        "{stdout}"
+    );
+    assert!(
+        line(&refs[3]).contains("BROKEN [no-signed-head]"),
+        "{stdout}"
+    );
     assert!(line(&whole).contains("whole (3 entries)"), "{stdout}");
-    assert!(stdout.contains("5 timeline(s) checked, 4 broken."), "{stdout}");
+    assert!(
+        stdout.contains("5 timeline(s) checked, 4 broken."),
+        "{stdout}"
+    );
 }
 
 #[tokio::test]
@@ -1010,7 +1083,10 @@ async fn an_exported_incident_carries_its_signed_head() {
     let nadia = signed_in(&app, NADIA).await;
     let reference = declare(&app, &nadia, "ransomware").await;
     let body: serde_json::Value = nadia
-        .get(format!("{}/export/incident.json?reference={reference}", app.address))
+        .get(format!(
+            "{}/export/incident.json?reference={reference}",
+            app.address
+        ))
         .send()
         .await
         .unwrap()

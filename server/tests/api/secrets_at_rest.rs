@@ -23,7 +23,12 @@ async fn person_id(app: &TestApp, email: &str) -> i64 {
 /// Enrols a demo person in two-step verification: (their client, TOTP secret, recovery codes).
 async fn enrol(app: &TestApp, email: &str) -> (reqwest::Client, String, Vec<String>) {
     let client = app.new_client();
-    assert_eq!(app.sign_in_with(&client, email, DEMO_PASSWORD).await.status(), 200);
+    assert_eq!(
+        app.sign_in_with(&client, email, DEMO_PASSWORD)
+            .await
+            .status(),
+        200
+    );
     let enrol: serde_json::Value = app
         .post_with(&client, "/api/auth/mfa_begin", &[])
         .await
@@ -100,7 +105,9 @@ async fn totp_and_webhook_secrets_are_encrypted_at_rest() {
     assert!(secrets::is_sealed(&hooks[0]));
     assert_eq!(opened(&hooks[0]).len(), 43, "a 256-bit token inside");
 
-    let key = app::backend::escalation::signing_key(&app.db).await.unwrap();
+    let key = app::backend::escalation::signing_key(&app.db)
+        .await
+        .unwrap();
     assert!(secrets::is_sealed(&stored_link_key(&app).await));
     assert_eq!(key.len(), 86);
 
@@ -137,7 +144,11 @@ async fn totp_and_webhook_secrets_are_encrypted_at_rest() {
     assert!(hooks.iter().all(|h| secrets::is_sealed(h)), "{hooks:?}");
     assert!(hooks.iter().any(|h| opened(h) == "plaintext-from-before"));
     server::open_database(&settings).await.unwrap();
-    assert_eq!(stored_totp(&app, GARETH).await, sealed_totp, "sealing again changes nothing");
+    assert_eq!(
+        stored_totp(&app, GARETH).await,
+        sealed_totp,
+        "sealing again changes nothing"
+    );
     assert_eq!(
         app::backend::secrets::seal_stored(&app.db).await.unwrap(),
         0
@@ -193,7 +204,9 @@ async fn rotating_the_key_keeps_every_secret_readable() {
     .insert(&app.db)
     .await
     .unwrap();
-    let link_key = app::backend::escalation::signing_key(&app.db).await.unwrap();
+    let link_key = app::backend::escalation::signing_key(&app.db)
+        .await
+        .unwrap();
     let old = key_ids(&app.key_file);
     assert_eq!(old.len(), 1);
 
@@ -211,7 +224,11 @@ async fn rotating_the_key_keeps_every_secret_readable() {
         .await
         .unwrap();
     let now = key_ids(&app.key_file);
-    assert_eq!(now, vec![rotated.new_key.clone()], "only the new key is kept");
+    assert_eq!(
+        now,
+        vec![rotated.new_key.clone()],
+        "only the new key is kept"
+    );
     assert!(!old.contains(&rotated.new_key));
     assert_eq!(rotated.secrets, 3, "TOTP, webhook and link key");
     assert_eq!(rotated.heads, 1);
@@ -224,7 +241,9 @@ async fn rotating_the_key_keeps_every_secret_readable() {
     assert_eq!(opened(&hooks[0]), "hook-secret");
     assert!(stored_link_key(&app).await.starts_with(&prefix));
     assert_eq!(
-        app::backend::escalation::signing_key(&app.db).await.unwrap(),
+        app::backend::escalation::signing_key(&app.db)
+            .await
+            .unwrap(),
         link_key
     );
     // A fresh process holding only the new key verifies the re-signed timeline.
@@ -247,13 +266,31 @@ async fn recovery_codes_are_stored_with_a_slow_salted_hash_and_work_once() {
         .map(|r| r.code_hash)
         .collect();
     assert_eq!(stored.len(), codes.len());
-    let salts: std::collections::HashSet<&str> =
-        stored.iter().map(|h| h.split('$').nth(4).unwrap()).collect();
+    let salts: std::collections::HashSet<&str> = stored
+        .iter()
+        .map(|h| h.split('$').nth(4).unwrap())
+        .collect();
     assert_eq!(salts.len(), stored.len(), "each code its own salt");
-    assert!(stored.iter().all(|h| h.starts_with("$argon2id$v=19$m=4096,t=3,p=1$")));
-    assert!(app::backend::mfa::check_code(&app.db, pid, &codes[3]).await.unwrap());
-    assert!(!app::backend::mfa::check_code(&app.db, pid, &codes[3]).await.unwrap());
-    assert!(!app::backend::mfa::check_code(&app.db, pid, "abcde-fghjk").await.unwrap());
+    assert!(
+        stored
+            .iter()
+            .all(|h| h.starts_with("$argon2id$v=19$m=4096,t=3,p=1$"))
+    );
+    assert!(
+        app::backend::mfa::check_code(&app.db, pid, &codes[3])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !app::backend::mfa::check_code(&app.db, pid, &codes[3])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !app::backend::mfa::check_code(&app.db, pid, "abcde-fghjk")
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test]
