@@ -17,6 +17,7 @@ mod m20261129_000011_incident_assets;
 mod m20261129_000012_exercises;
 mod m20261129_000013_reviews;
 mod m20261129_000101_audit_outcome_and_grant_requests;
+mod m20261129_000401_sign_timelines;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_exercises::Migration),
             Box::new(m20261129_000013_reviews::Migration),
             Box::new(m20261129_000101_audit_outcome_and_grant_requests::Migration),
+            Box::new(m20261129_000401_sign_timelines::Migration),
         ]
     }
 }

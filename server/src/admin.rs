@@ -122,14 +122,32 @@ pub async fn verify_timelines(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut broken = 0;
     for c in &checks {
-        match &c.result {
-            Ok(n) => println!("{}: whole ({n} entries)", c.reference),
-            Err((n, why)) => {
-                broken += 1;
-                println!("{}: BROKEN: entry {n} {why}", c.reference);
-            }
+        println!("{}", timeline_line(c));
+        if c.result.is_err() {
+            broken += 1;
         }
     }
     println!("{} timeline(s) checked, {broken} broken.", checks.len());
     Ok(broken)
+}
+
+/// One incident's line in `wardline verify-timeline`: whole, or BROKEN with what happened
+/// (its kind first, so scripts can pick it out).
+pub fn timeline_line(c: &app::backend::timeline::Check) -> String {
+    match &c.finding {
+        app::backend::timeline::Finding::Whole { entries } => {
+            format!("{}: whole ({entries} entries)", c.reference)
+        }
+        f => format!("{}: BROKEN [{}]: {}", c.reference, f.name(), f.describe()),
+    }
+}
+
+/// Rotates the secret key in `path`: see `secrets::rotate`.
+pub async fn rotate_keys(
+    db: &DatabaseConnection,
+    path: &std::path::Path,
+) -> anyhow::Result<app::backend::secrets::Rotated> {
+    app::backend::secrets::rotate(db, path)
+        .await
+        .map_err(|e| anyhow::anyhow!("rotating the key: {e}"))
 }

@@ -18,6 +18,7 @@ pub enum Command {
     /// Run database migrations only.
     Migrate,
     /// Load the demo data (South East London and fictional people); safe to run again.
+    /// Refuses a database holding anything but demo data.
     Demo,
     /// Administration from the server's own shell.
     #[command(subcommand)]
@@ -25,12 +26,24 @@ pub enum Command {
     /// Import organisations from outside.
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Check every incident timeline's hash chain (or one incident's). Exits non-zero if
-    /// any entry was altered or removed.
+    /// Check every incident timeline's hash chain and signed head (or one incident's), and
+    /// say for each broken one what happened: an entry altered or removed, the timeline
+    /// truncated, its hashes recomputed or cleared, its head removed or forged, or the
+    /// incident's facts edited outside it. Exits non-zero if any is broken.
     VerifyTimeline {
         /// An incident reference, such as WL-20261128-AB12CD34.
         reference: Option<String>,
     },
+    /// The secret key (WARDLINE_SECRET_KEY_FILE).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new key, re-encrypt every stored secret and re-sign every timeline head under
+    /// it in one transaction, then drop the old key from the file. Back the file up after.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +90,8 @@ mod tests {
             "WARDLINE_DATABASE_URL",
             "WARDLINE_ADDR",
             "WARDLINE_COOKIE_SECURE",
+            "WARDLINE_SECRET_KEY_FILE",
+            "keys",
         ] {
             assert!(help.contains(word), "--help lacks {word}");
         }
@@ -86,6 +101,7 @@ mod tests {
     fn the_subcommands_parse() {
         use clap::Parser;
         assert!(Cli::try_parse_from(["wardline", "serve"]).is_ok());
+        assert!(Cli::try_parse_from(["wardline", "keys", "rotate"]).is_ok());
         assert!(
             Cli::try_parse_from([
                 "wardline",

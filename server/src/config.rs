@@ -18,6 +18,9 @@ Environment variables:
   WARDLINE_DATABASE_URL  database to use; sqlite://PATH or postgres://… [default: sqlite://data/wardline.db]
   WARDLINE_ADDR          address to serve on [default: 127.0.0.1:3000, or LEPTOS_SITE_ADDR]
   WARDLINE_PUBLIC_URL    address people reach Wardline at, for invitation links [default: http://WARDLINE_ADDR]
+  WARDLINE_SECRET_KEY_FILE  key that encrypts stored secrets and signs timelines; made on
+                         first start if missing: keep it safe and backed up, apart from the
+                         database [default: secret.key beside the SQLite file, else data/secret.key]
   WARDLINE_COOKIE_SECURE mark the session cookie Secure (HTTPS only); set to false only for
                          plain-http local use [default: true]
   WARDLINE_SMTP_HOST     mail server for escalation emails; email is off when unset
@@ -40,6 +43,9 @@ pub struct Settings {
     pub abort_after_decision: bool,
     /// Run the escalation engine in this process (tests drive their own, with a moved clock).
     pub run_engine: bool,
+    /// The key file (`secrets::Keyring`): the key itself is read by `open_database` into
+    /// `SecretBox`es and never printed.
+    pub secret_key_file: std::path::PathBuf,
 }
 
 impl Settings {
@@ -95,7 +101,13 @@ impl Settings {
         };
         let abort_after_decision = cfg!(debug_assertions)
             && std::env::var("WARDLINE_FAULT").as_deref() == Ok("abort-after-escalation-decision");
+        let secret_key_file = std::env::var("WARDLINE_SECRET_KEY_FILE")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .map(Into::into)
+            .unwrap_or_else(|| default_key_file(&database_url));
         Ok(Settings {
+            secret_key_file,
             database_url: database_url.into(),
             addr,
             leptos,
@@ -113,6 +125,7 @@ impl Settings {
             .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
             .build();
         Settings {
+            secret_key_file: default_key_file(database_url),
             database_url: database_url.to_owned().into(),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             leptos,
@@ -124,6 +137,23 @@ impl Settings {
             abort_after_decision: false,
             run_engine: false,
         }
+    }
+
+    /// Reads the key file, making it (mode 0600) when missing, and gives its keys to the
+    /// backend. True when it was made now.
+    pub fn load_secret_key(&self) -> anyhow::Result<bool> {
+        let (ring, made) = app::backend::secrets::Keyring::load_or_create(&self.secret_key_file)
+            .map_err(anyhow::Error::msg)?;
+        if made {
+            tracing::warn!(
+                path = %self.secret_key_file.display(),
+                "made a new secret key: keep this file safe and back it up apart from the database; \
+                 without it two-step verification and webhook secrets cannot be read and \
+                 timelines cannot be verified"
+            );
+        }
+        app::backend::secrets::install(&ring);
+        Ok(made)
     }
 
     /// Creates the folder of a SQLite database file, so a fresh clone just works.
@@ -145,5 +175,18 @@ impl Settings {
             }
         }
         Ok(())
+    }
+}
+
+/// `secret.key` beside a SQLite database file, else `data/secret.key`.
+fn default_key_file(database_url: &str) -> std::path::PathBuf {
+    let file = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|p| p.split('?').next().unwrap_or_default())
+        .filter(|p| !p.is_empty() && !p.contains(":memory:"));
+    match file.and_then(|p| std::path::Path::new(p).parent()) {
+        Some(dir) => dir.join("secret.key"),
+        None => std::path::PathBuf::from("data/secret.key"),
     }
 }

@@ -155,7 +155,10 @@ pub async fn incident_json(
     let result = async {
         let user = exporting_user(&state, &session, &what).await?;
         let body = async {
-            let body = app::backend::incidents::export(&state.db, &user, &q.reference).await?;
+            let mut body = app::backend::incidents::export(&state.db, &user, &q.reference).await?;
+            body["signed_head"] = app::backend::timeline::head_json(&state.db, &q.reference)
+                .await?
+                .unwrap_or_default();
             serde_json::to_string_pretty(&body)
                 .map_err(|e| app::backend::errors::internal("incident json", &e))
         }

@@ -30,6 +30,7 @@ use crate::config::Settings;
 /// Opens the database and brings its schema up to date.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     settings.prepare_storage()?;
+    let key_made = settings.load_secret_key()?;
     let db = app::backend::db::connect(settings.database_url.expose_secret())
         .await
         .context("opening the database")?;
@@ -45,7 +46,13 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
     app::backend::escalation::seed_policy(&db)
         .await
         .context("seeding the national escalation policy")?;
-    let sealed = app::backend::timeline::seal_legacy(&db)
+    let secrets = app::backend::secrets::seal_stored(&db)
+        .await
+        .context("encrypting stored secrets")?;
+    if secrets > 0 {
+        tracing::info!(secrets, "encrypted stored secrets under the current key");
+    }
+    let sealed = app::backend::timeline::seal_legacy(&db, key_made)
         .await
         .context("sealing timelines written before the hash chain")?;
     if sealed > 0 {

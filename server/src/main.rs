@@ -1,5 +1,5 @@
 use clap::Parser;
-use server::cli::{AdminCommand, Cli, Command, ImportCommand};
+use server::cli::{AdminCommand, Cli, Command, ImportCommand, KeysCommand};
 use server::config::Settings;
 use server::{Application, open_database};
 
@@ -64,6 +64,20 @@ async fn main() -> anyhow::Result<()> {
             if broken > 0 {
                 anyhow::bail!("{broken} timeline(s) failed verification");
             }
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            let db = open_database(&settings).await?;
+            let r = server::admin::rotate_keys(&db, &settings.secret_key_file).await?;
+            println!(
+                "Key {} replaces {}: {} secrets re-encrypted, {} timeline heads signed again.\n\
+                 Back up {} now; the old key is gone from it.",
+                r.new_key,
+                r.old_keys.join(", "),
+                r.secrets,
+                r.heads,
+                settings.secret_key_file.display()
+            );
             Ok(())
         }
         Command::Admin(AdminCommand::CreateUser { email, name, org }) => {

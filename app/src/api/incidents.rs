@@ -267,7 +267,7 @@ pub async fn verify_timelines() -> Result<Vec<(String, bool, String)>, AppError>
                     .into_iter()
                     .map(|c| match c.result {
                         Ok(n) => (c.reference, true, format!("{n} entries, chain whole")),
-                        Err((n, why)) => (c.reference, false, format!("Entry {n} {why}")),
+                        Err(_) => (c.reference, false, c.finding.describe()),
                     })
                     .collect(),
             )

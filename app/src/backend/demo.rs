@@ -2,8 +2,8 @@
 //! people. Loading it twice changes nothing.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
 use time::OffsetDateTime;
 use time::macros::date;
@@ -365,9 +365,39 @@ pub struct DemoReport {
     pub holdings_created: usize,
 }
 
+/// The domain every demo person's email is in.
+pub const DEMO_DOMAIN: &str = "@demo.wardline.test";
+
+/// Refuses a database that holds anything the demo would not have made: a person outside
+/// the demo domain, or an organisation not in the demo's list (and so no incident or
+/// holding anywhere real). The demo's people share a published password, so it must never
+/// reach a real deployment.
+pub async fn refuse_real_data(db: &impl ConnectionTrait) -> Result<(), AppError> {
+    use super::entity::organisation;
+    let real_people = person::Entity::find()
+        .filter(person::Column::Email.not_like(format!("%{DEMO_DOMAIN}")))
+        .count(db)
+        .await?;
+    let real_orgs = organisation::Entity::find()
+        .filter(organisation::Column::Code.is_not_in(ORGS.iter().map(|o| o.0)))
+        .count(db)
+        .await?;
+    if real_people > 0 || real_orgs > 0 {
+        return Err(AppError::Conflict(format!(
+            "This database holds real data ({real_people} people outside {}, {real_orgs} \
+             organisations the demo does not make). The demo gives everyone a published \
+             password, so it only loads into an empty database or one holding only demo data. \
+             Point WARDLINE_DATABASE_URL at a new database to try the demo.",
+            DEMO_DOMAIN.trim_start_matches('@')
+        )));
+    }
+    Ok(())
+}
+
 #[tracing::instrument(skip_all, err)]
 pub async fn load(db: &DatabaseConnection) -> Result<DemoReport, AppError> {
     let txn = db.begin().await?;
+    refuse_real_data(&txn).await?;
     let mut report = DemoReport::default();
     let since = date!(2022 - 07 - 01);
     for (code, name, kind, _) in ORGS {
@@ -516,5 +546,54 @@ mod tests {
         let kings = orgs::detail(&conn, "RJZ").await.unwrap();
         assert_eq!(kings.children[0].code, "RJZ30");
         assert_eq!(kings.suppliers[0].org.name, "Synnovis");
+    }
+
+    #[tokio::test]
+    async fn demo_refuses_a_database_with_real_data() {
+        let conn = db::connect("sqlite::memory:").await.unwrap();
+        Migrator::up(&conn, None).await.unwrap();
+        load(&conn).await.unwrap();
+        // A real person in a demo organisation.
+        person::ActiveModel {
+            display_name: Set("Real Person".into()),
+            email: Set("real.person@nhs.net".into()),
+            disabled: Set(false),
+            created_at: Set(OffsetDateTime::now_utc()),
+            ..Default::default()
+        }
+        .insert(&conn)
+        .await
+        .unwrap();
+        let err = load(&conn).await.unwrap_err();
+        assert!(
+            matches!(&err, AppError::Conflict(m) if m.contains("real data")),
+            "{err:?}"
+        );
+        person::Entity::delete_many()
+            .filter(person::Column::Email.eq("real.person@nhs.net"))
+            .exec(&conn)
+            .await
+            .unwrap();
+        assert_eq!(load(&conn).await.unwrap(), DemoReport::default());
+
+        // A real organisation, as an ODS import would bring.
+        let fresh = db::connect("sqlite::memory:").await.unwrap();
+        Migrator::up(&fresh, None).await.unwrap();
+        let input = OrgInput {
+            code: OdsCode::parse(OrgKind::Trust, "RAX").unwrap(),
+            name: "Kingston Hospital NHS Foundation Trust".into(),
+            kind: OrgKind::Trust,
+            status: OrgStatus::Active,
+            opened_on: None,
+            closed_on: None,
+            postcode: None,
+        };
+        orgs::upsert(&fresh, &input).await.unwrap();
+        assert!(matches!(load(&fresh).await, Err(AppError::Conflict(_))));
+        assert_eq!(
+            person::Entity::find().count(&fresh).await.unwrap(),
+            0,
+            "nothing was loaded"
+        );
     }
 }

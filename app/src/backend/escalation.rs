@@ -284,17 +284,22 @@ pub async fn restart(
     Ok(())
 }
 
-/// The key that signs acknowledgement links, made once and kept in the database so every
-/// server instance shares it.
+/// The key that signs acknowledgement links, made once and kept in the database (sealed
+/// under the secret key, `secrets`) so every server instance shares it.
 pub async fn signing_key(db: &impl ConnectionTrait) -> Result<Vec<u8>, AppError> {
-    const KEY: &str = "signing_key";
+    const KEY: &str = super::secrets::LINK_KEY_SETTING;
+    let unseal = |stored: &str| {
+        use secrecy::ExposeSecret;
+        hex_decode(super::secrets::open(stored)?.expose_secret())
+            .ok_or_else(|| AppError::Internal("signing key".into()))
+    };
     if let Some(s) = setting::Entity::find_by_id(KEY.to_owned()).one(db).await? {
-        return hex_decode(&s.value).ok_or_else(|| AppError::Internal("signing key".into()));
+        return unseal(&s.value);
     }
     let fresh = super::tokens::new_token() + &super::tokens::new_token();
     let _ = setting::Entity::insert(setting::ActiveModel {
         key: Set(KEY.to_owned()),
-        value: Set(hex(fresh.as_bytes())),
+        value: Set(super::secrets::seal(&hex(fresh.as_bytes()))?),
     })
     .on_conflict_do_nothing()
     .exec_without_returning(db)
@@ -303,7 +308,7 @@ pub async fn signing_key(db: &impl ConnectionTrait) -> Result<Vec<u8>, AppError>
         .one(db)
         .await?
         .ok_or_else(|| AppError::Internal("signing key".into()))?;
-    hex_decode(&s.value).ok_or_else(|| AppError::Internal("signing key".into()))
+    unseal(&s.value)
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
@@ -450,7 +455,11 @@ impl Delivery {
     ) -> Result<String, String> {
         let body = payload.to_string();
         let ts = OffsetDateTime::now_utc().unix_timestamp();
-        let signature = mac(hook.secret.as_bytes(), &format!("{ts}.{body}"));
+        let secret = super::secrets::open(&hook.secret).map_err(|e| e.to_string())?;
+        let signature = {
+            use secrecy::ExposeSecret;
+            mac(secret.expose_secret().as_bytes(), &format!("{ts}.{body}"))
+        };
         let res = self
             .http
             .post(&hook.url)
@@ -1446,7 +1455,12 @@ pub async fn policy_view(
             .filter(webhook::Column::OrgId.eq(org.id))
             .one(db)
             .await?
-            .map(|w| (w.url, w.secret, w.enabled))
+            .map(|w| {
+                use secrecy::ExposeSecret;
+                super::secrets::open(&w.secret)
+                    .map(|s| (w.url, s.expose_secret().to_owned(), w.enabled))
+            })
+            .transpose()?
     } else {
         None
     };
@@ -1722,7 +1736,7 @@ pub async fn set_webhook(
             webhook::ActiveModel {
                 org_id: Set(org.id),
                 url: Set(url.to_owned()),
-                secret: Set(super::tokens::new_token()),
+                secret: Set(super::secrets::seal(&super::tokens::new_token())?),
                 enabled: Set(enabled),
                 updated_at: Set(now),
                 ..Default::default()

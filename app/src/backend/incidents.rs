@@ -466,6 +466,8 @@ pub struct Prepared {
     declared_at: OffsetDateTime,
     actor: i64,
     detail: String,
+    /// The incident's facts, recorded by the first entry.
+    facts: String,
     /// What the plan it was routed by was read under.
     routed: Routed,
 }
@@ -522,6 +524,16 @@ fn prepare(
         audit: Rows::default(),
         declared_at: now,
         actor: actor.person_id,
+        facts: timeline::facts_text(&timeline::declared_facts(
+            org.id,
+            input.kind.as_str(),
+            IncidentLevel::BusinessContinuity.as_str(),
+            IncidentStatus::Declared.as_str(),
+            now,
+            now,
+            personal_data,
+            input.exercise.map(|e| e.as_str()),
+        )),
         routed: plan.routed,
     };
     p.incident.push(incident::ActiveModel {
@@ -788,7 +800,7 @@ fn with_ids(
     if incident_ids.len() != ps.len() {
         return Err(miscounted());
     }
-    let mut tables: [Rows; 8] = Default::default();
+    let mut tables: [Rows; 9] = Default::default();
     let mut out = Vec::with_capacity(ps.len());
     let (mut first_task, mut first_command) = (0, 0);
     for (mut p, &id) in ps.into_iter().zip(incident_ids) {
@@ -818,16 +830,19 @@ fn with_ids(
         ] {
             give_ids(rows, "incident_id", |_| Some(id))?;
         }
-        let mut event = Rows::default();
-        event.push(timeline::first_entry(
+        let (mut event, mut head) = (Rows::default(), Rows::default());
+        let (first, signed) = timeline::first_entry(
             id,
             p.declared_at,
             Some(p.actor),
             "declared",
             p.detail,
-        ))?;
+            p.facts,
+        )?;
+        event.push(first)?;
+        head.push(signed)?;
         let rows = [
-            p.incident, p.tasks, p.commands, p.affected, p.tracking, p.told, event, p.audit,
+            p.incident, p.tasks, p.commands, p.affected, p.tracking, p.told, event, head, p.audit,
         ];
         for (table, rows) in tables.iter_mut().zip(rows) {
             table.append(rows);

@@ -6,6 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
     TransactionTrait,
 };
+use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 use totp_rs::{Builder, Secret, Totp};
 
@@ -54,7 +55,7 @@ pub async fn begin(db: &impl ConnectionTrait, user: &User) -> Result<MfaEnrolmen
         .quiet_zone(true)
         .build();
     let mut row: account::ActiveModel = acct.into();
-    row.totp_secret = Set(Some(secret.clone()));
+    row.totp_secret = Set(Some(super::secrets::seal(&secret)?));
     row.totp_last_step = Set(None);
     row.update(db).await?;
     Ok(MfaEnrolment {
@@ -85,7 +86,12 @@ pub async fn confirm(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let Some(secret) = acct.totp_secret.clone() else {
+    let Some(secret) = acct
+        .totp_secret
+        .as_deref()
+        .map(super::secrets::open)
+        .transpose()?
+    else {
         return Err(AppError::Invalid(
             "Start setting up two-step verification first.".into(),
         ));
@@ -95,7 +101,7 @@ pub async fn confirm(
             "Two-step verification is already set up.".into(),
         ));
     }
-    let Some(step) = totp(&secret, &user.email)?.check_current(code.trim()) else {
+    let Some(step) = totp(secret.expose_secret(), &user.email)?.check_current(code.trim()) else {
         return Err(AppError::Invalid(
             "That code is not right. Try the newest code from your app.".into(),
         ));
@@ -114,7 +120,7 @@ pub async fn confirm(
     for c in &codes {
         recovery_code::ActiveModel {
             person_id: Set(user.person_id),
-            code_hash: Set(tokens::digest(c)),
+            code_hash: Set(tokens::hash_recovery_code(c.clone()).await?),
             used_at: Set(None),
             ..Default::default()
         }
@@ -196,20 +202,32 @@ pub async fn check_code(
         return Ok(None);
     };
     if code.len() == 11 && code.as_bytes()[5] == b'-' {
+        // Each code has its own salt: compare against the person's unused codes.
+        let unused = recovery_code::Entity::find()
+            .filter(recovery_code::Column::PersonId.eq(person_id))
+            .filter(recovery_code::Column::UsedAt.is_null())
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.code_hash))
+            .collect();
+        let Some(id) = tokens::match_recovery_code(code, unused).await? else {
+            return Ok(None);
+        };
         // Used once: the update only succeeds while the code is still unused.
         let used = recovery_code::Entity::update_many()
             .col_expr(
                 recovery_code::Column::UsedAt,
                 Expr::value(OffsetDateTime::now_utc()),
             )
-            .filter(recovery_code::Column::PersonId.eq(person_id))
-            .filter(recovery_code::Column::CodeHash.eq(tokens::digest(&code)))
+            .filter(recovery_code::Column::Id.eq(id))
             .filter(recovery_code::Column::UsedAt.is_null())
             .exec(db)
             .await?;
         return Ok((used.rows_affected == 1).then_some(Factor::RecoveryCode));
     }
-    let Some(step) = totp(&secret, "x")?.check_current(&code) else {
+    let secret = super::secrets::open(&secret)?;
+    let Some(step) = totp(secret.expose_secret(), "x")?.check_current(&code) else {
         return Ok(None);
     };
     let step = step as i64;

@@ -27,6 +27,7 @@ pub mod people;
 pub mod reviews;
 pub mod roles;
 pub mod runbooks;
+pub mod secrets;
 pub mod sessions;
 pub mod settings;
 pub mod state;

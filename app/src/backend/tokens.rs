@@ -27,6 +27,51 @@ pub fn new_recovery_code() -> String {
     format!("{}-{}", &code[..5], &code[5..])
 }
 
+/// How recovery codes are stored: argon2id (4 MiB, three passes) with a salt of its own, as a
+/// PHC string. A code has only ~49 bits, so a fast digest of it could be reversed by trying
+/// them all.
+pub async fn hash_recovery_code(code: String) -> Result<String, crate::error::AppError> {
+    use argon2::PasswordHasher;
+    let code = code.trim().to_lowercase();
+    tokio::task::spawn_blocking(move || {
+        recovery_hasher()
+            .hash_password(code.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| super::errors::internal("hashing a recovery code", &e))
+    })
+    .await
+    .map_err(|e| super::errors::internal("hashing task", &e))?
+}
+
+/// Which of `stored` (recovery code hashes, by id) `code` matches. Hashes stored before
+/// argon2 (a bare SHA-256) are still recognised.
+pub async fn match_recovery_code(
+    code: String,
+    stored: Vec<(i64, String)>,
+) -> Result<Option<i64>, crate::error::AppError> {
+    use argon2::{PasswordHash, PasswordVerifier};
+    let code = code.trim().to_lowercase();
+    tokio::task::spawn_blocking(move || {
+        let legacy = digest(&code);
+        stored.into_iter().find_map(|(id, h)| {
+            let hit = match PasswordHash::new(&h) {
+                Ok(parsed) => recovery_hasher()
+                    .verify_password(code.as_bytes(), &parsed)
+                    .is_ok(),
+                Err(_) => h == legacy,
+            };
+            hit.then_some(id)
+        })
+    })
+    .await
+    .map_err(|e| super::errors::internal("hashing task", &e))
+}
+
+fn recovery_hasher() -> argon2::Argon2<'static> {
+    let params = argon2::Params::new(4096, 3, 1, None).expect("valid argon2 parameters");
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
 /// How tokens are stored: a SHA-256 (the tokens are random, so no salt or slow hash is needed).
 pub fn digest(token: &str) -> String {
     Sha256::digest(token.trim().as_bytes())
@@ -46,6 +91,34 @@ mod tests {
         assert_eq!(a.len(), 43);
         assert_eq!(digest(&a).len(), 64);
         assert_eq!(digest(&a), digest(&format!(" {a} ")));
+    }
+
+    #[tokio::test]
+    async fn recovery_codes_are_stored_with_a_slow_salted_hash() {
+        let code = new_recovery_code();
+        let (a, b) = (
+            hash_recovery_code(code.clone()).await.unwrap(),
+            hash_recovery_code(code.clone()).await.unwrap(),
+        );
+        assert!(a.starts_with("$argon2id$v=19$m=4096,t=3,p=1$"), "{a}");
+        assert_ne!(a, b, "each code has its own salt");
+        assert!(!a.contains(&digest(&code)));
+        let stored = vec![
+            (1, hash_recovery_code(new_recovery_code()).await.unwrap()),
+            (2, a),
+        ];
+        assert_eq!(
+            match_recovery_code(code.to_uppercase(), stored.clone())
+                .await
+                .unwrap(),
+            Some(2)
+        );
+        assert_eq!(
+            match_recovery_code(new_recovery_code(), stored)
+                .await
+                .unwrap(),
+            None
+        );
     }
 
     #[test]

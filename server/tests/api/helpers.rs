@@ -9,6 +9,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub database_url: String,
+    /// This app's own secret key file (beside its database).
+    pub key_file: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -27,6 +29,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database_url = format!("sqlite://{}", dir.path().join("wardline.db").display());
     let mut settings = Settings::for_tests(&database_url);
     adjust(&mut settings);
+    let key_file = settings.secret_key_file.clone();
     let app = Application::build(settings).await.expect("app builds");
     let address = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped());
@@ -43,6 +46,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         client,
         db,
         database_url,
+        key_file,
         _dir: dir,
     }
 }

@@ -502,7 +502,7 @@ async fn the_timeline_is_hash_chained_and_an_altered_row_is_found() {
     );
     let out = cli(&reference);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("BROKEN: entry 2"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("BROKEN [entry-altered]: Entry 2"));
 
     // Removing an entry from the middle breaks the chain too.
     app.db
@@ -514,7 +514,7 @@ async fn the_timeline_is_hash_chained_and_an_altered_row_is_found() {
     let out = cli(&reference);
     assert!(!out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("entry 2 does not follow"),
+        String::from_utf8_lossy(&out.stdout).contains("Entry 2 does not follow"),
         "{out:?}"
     );
     let nadia_checks = app.post_with(&nadia, "/api/incidents/verify", &[]).await;
@@ -754,4 +754,348 @@ async fn a_review_records_lessons_and_follows_each_action_until_its_owner_closes
     let timeline = i["timeline"].to_string();
     assert!(timeline.contains("Post-incident review saved"));
     assert!(timeline.contains("closed"));
+}
+
+/// The incident's id, for reaching into its rows as someone with database access would.
+async fn incident_id(app: &TestApp, reference: &str) -> i64 {
+    use app::backend::entity::incident;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    incident::Entity::find()
+        .filter(incident::Column::Reference.eq(reference))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+async fn finding(app: &TestApp, reference: &str) -> app::backend::timeline::Finding {
+    app::backend::timeline::inspect(&app.db, incident_id(app, reference).await)
+        .await
+        .unwrap()
+}
+
+/// A declared incident whose first task was acknowledged and started: three entries.
+async fn worked_incident(
+    app: &TestApp,
+    nadia: &reqwest::Client,
+    gareth: &reqwest::Client,
+) -> String {
+    let reference = declare(app, nadia, "ransomware").await;
+    let i = incident(app, gareth, &reference).await;
+    let task = i["tasks"][0]["id"].to_string();
+    for action in ["acknowledge", "start"] {
+        let res = app
+            .post_with(
+                gareth,
+                "/api/tasks/act",
+                &[("id", task.as_str()), ("action", action)],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    reference
+}
+
+#[tokio::test]
+async fn editing_an_incident_fact_breaks_its_chain() {
+    use app::backend::timeline::Finding;
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let gareth = app.enrolled(GARETH).await;
+    let reference = worked_incident(&app, &nadia, &gareth).await;
+    // Changes made through Wardline are on the chain, facts and all.
+    let change = [
+        ("reference", reference.as_str()),
+        ("level", "critical"),
+        ("reason", "Three practices affected"),
+    ];
+    assert_eq!(
+        app.post_with(&gareth, "/api/incidents/change", &change)
+            .await
+            .status(),
+        200
+    );
+    let report = [
+        ("reference", reference.as_str()),
+        ("body", "csoc"),
+        ("reported_at", ""),
+        ("their_reference", "CSOC-1"),
+    ];
+    assert_eq!(
+        app.post_with(&gareth, "/api/incidents/lead/report", &report)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        finding(&app, &reference).await,
+        Finding::Whole { entries: 5 }
+    );
+
+    // Someone with database access lowers the level so fewer obligations apply.
+    let id = incident_id(&app, &reference).await;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE incident SET level = 'business_continuity' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        finding(&app, &reference).await,
+        Finding::FactsEdited {
+            fields: vec!["level".into()]
+        }
+    );
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE incident SET level = 'critical' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        finding(&app, &reference).await,
+        Finding::Whole { entries: 5 }
+    );
+
+    // Moving the awareness time or a report's time changes the clocks: found too.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE incident_report SET reference = 'CSOC-2' WHERE incident_id = {id}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        finding(&app, &reference).await,
+        Finding::FactsEdited {
+            fields: vec!["report.csoc".into()]
+        }
+    );
+}
+
+#[tokio::test]
+async fn truncating_a_timeline_is_detected_by_its_signed_head() {
+    use app::backend::timeline::Finding;
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let gareth = app.enrolled(GARETH).await;
+    let reference = worked_incident(&app, &nadia, &gareth).await;
+    let id = incident_id(&app, &reference).await;
+    // The last entry goes: what is left still chains, but the signed head counted three.
+    app.db
+        .execute_unprepared(&format!(
+            "DELETE FROM incident_event WHERE id = (SELECT MAX(id) FROM incident_event \
+             WHERE incident_id = {id})"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        finding(&app, &reference).await,
+        Finding::Truncated {
+            signed: 3,
+            found: 2
+        }
+    );
+    // Work carrying on does not sign the cut-short chain afresh.
+    let change = [
+        ("reference", reference.as_str()),
+        ("level", "critical"),
+        ("reason", "Spreading"),
+    ];
+    assert_eq!(
+        app.post_with(&gareth, "/api/incidents/change", &change)
+            .await
+            .status(),
+        200
+    );
+    assert_ne!(
+        finding(&app, &reference).await,
+        Finding::Whole { entries: 3 }
+    );
+    assert!(!matches!(
+        finding(&app, &reference).await,
+        Finding::Whole { .. }
+    ));
+}
+
+#[tokio::test]
+async fn recomputed_hashes_fail_the_signature() {
+    use app::backend::entity::incident_event;
+    use app::backend::timeline::{self, Finding, GENESIS};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let gareth = app.enrolled(GARETH).await;
+    let reference = worked_incident(&app, &nadia, &gareth).await;
+    let id = incident_id(&app, &reference).await;
+    // Rewrite an entry, then work every hash out again so the chain holds together.
+    let entries = incident_event::Entity::find()
+        .filter(incident_event::Column::IncidentId.eq(id))
+        .order_by_asc(incident_event::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let mut prev = GENESIS.to_owned();
+    for (i, e) in entries.into_iter().enumerate() {
+        let detail = if i == 1 {
+            "Nothing happened".to_owned()
+        } else {
+            e.detail.clone()
+        };
+        let h = timeline::entry_hash(
+            &prev,
+            e.incident_id,
+            e.at,
+            e.actor_id,
+            &e.kind,
+            &detail,
+            e.facts.as_deref(),
+        );
+        let mut m: incident_event::ActiveModel = e.into();
+        m.detail = Set(detail);
+        m.prev_hash = Set(Some(prev.clone()));
+        m.hash = Set(Some(h.clone()));
+        m.update(&app.db).await.unwrap();
+        prev = h;
+    }
+    assert_eq!(finding(&app, &reference).await, Finding::Recomputed);
+    // Pointing the head at the new hash does not help without the key.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE timeline_head SET head_hash = '{prev}' WHERE incident_id = {id}"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(finding(&app, &reference).await, Finding::HeadForged);
+}
+
+#[tokio::test]
+async fn nulled_hashes_are_not_resealed() {
+    use app::backend::timeline::{self, Finding};
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let gareth = app.enrolled(GARETH).await;
+    let reference = worked_incident(&app, &nadia, &gareth).await;
+    let id = incident_id(&app, &reference).await;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE incident_event SET detail = 'Nothing happened', hash = NULL, \
+             prev_hash = NULL WHERE incident_id = {id}"
+        ))
+        .await
+        .unwrap();
+    // Start-up's legacy sealing (even allowed to adopt) leaves a signed incident alone, and
+    // so does opening the database again.
+    assert_eq!(timeline::seal_legacy(&app.db, true).await.unwrap(), 0);
+    let mut settings = server::config::Settings::for_tests(&app.database_url);
+    settings.secret_key_file = app.key_file.clone();
+    server::open_database(&settings).await.unwrap();
+    assert_eq!(
+        finding(&app, &reference).await,
+        Finding::HashesNulled { entry: 1 }
+    );
+
+    // Removing the head as well: still not re-sealed, and said so.
+    app.db
+        .execute_unprepared(&format!(
+            "DELETE FROM timeline_head WHERE incident_id = {id}"
+        ))
+        .await
+        .unwrap();
+    server::open_database(&settings).await.unwrap();
+    assert_eq!(
+        finding(&app, &reference).await,
+        Finding::NoSignedHead {
+            hashes_cleared: true
+        }
+    );
+}
+
+#[tokio::test]
+async fn verify_timeline_names_what_happened() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let gareth = app.enrolled(GARETH).await;
+    let mut refs = Vec::new();
+    for _ in 0..4 {
+        refs.push(worked_incident(&app, &nadia, &gareth).await);
+    }
+    let whole = worked_incident(&app, &nadia, &gareth).await;
+    let mut ids = Vec::new();
+    for r in &refs {
+        ids.push(incident_id(&app, r).await);
+    }
+    for sql in [
+        format!(
+            "UPDATE incident SET status = 'closed' WHERE id = {}",
+            ids[0]
+        ),
+        format!(
+            "DELETE FROM incident_event WHERE id = (SELECT MAX(id) FROM incident_event \
+             WHERE incident_id = {})",
+            ids[1]
+        ),
+        format!(
+            "UPDATE incident_event SET hash = NULL, prev_hash = NULL WHERE incident_id = {}",
+            ids[2]
+        ),
+        format!("DELETE FROM timeline_head WHERE incident_id = {}", ids[3]),
+    ] {
+        app.db.execute_unprepared(&sql).await.unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wardline"))
+        .arg("verify-timeline")
+        .env("WARDLINE_DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = |r: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(r))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        line(&refs[0]).contains("BROKEN [facts-edited]: The incident's status"),
+        "{stdout}"
+    );
+    assert!(line(&refs[1]).contains("BROKEN [truncated]"), "{stdout}");
+    assert!(
+        line(&refs[2]).contains("BROKEN [hashes-nulled]"),
+        "{stdout}"
+    );
+    assert!(
+        line(&refs[3]).contains("BROKEN [no-signed-head]"),
+        "{stdout}"
+    );
+    assert!(line(&whole).contains("whole (3 entries)"), "{stdout}");
+    assert!(
+        stdout.contains("5 timeline(s) checked, 4 broken."),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn an_exported_incident_carries_its_signed_head() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = signed_in(&app, NADIA).await;
+    let reference = declare(&app, &nadia, "ransomware").await;
+    let body: serde_json::Value = nadia
+        .get(format!(
+            "{}/export/incident.json?reference={reference}",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let head = &body["signed_head"];
+    assert_eq!(head["entries"], 1, "{body}");
+    assert_eq!(head["head_hash"], body["timeline"][0]["hash"]);
+    assert_eq!(head["algorithm"], "HMAC-SHA256");
+    assert_eq!(head["signature"].as_str().unwrap().len(), 64);
 }

@@ -10,5 +10,6 @@ mod imports;
 mod incident_command;
 mod incidents;
 mod orgs;
+mod secrets_at_rest;
 mod security;
 mod storage;

@@ -15,6 +15,9 @@ pub struct Model {
     /// The hash of the entry before (64 zeros for the first); NULL only before sealing.
     pub prev_hash: Option<String>,
     pub hash: Option<String>,
+    /// The incident's facts after the change this entry records (only on entries that
+    /// change them, and the first); covered by the hash.
+    pub facts: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

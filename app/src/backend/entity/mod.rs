@@ -33,4 +33,5 @@ pub mod session;
 pub mod setting;
 pub mod supplier_service;
 pub mod task;
+pub mod timeline_head;
 pub mod webhook;
