@@ -1,5 +1,6 @@
 //! Password hashing with argon2id, the common-password list, and the dummy hash that makes
-//! an unknown email cost the same time as a wrong password.
+//! an unknown email cost the same time as a wrong password. At most one hash per core runs at
+//! once: each takes 19 MiB, so a flood of sign-ins queues here instead of exhausting memory.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -42,16 +43,36 @@ pub fn check_new(password: &str, email: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Hashes on a blocking thread: argon2 is deliberately slow and would stall the runtime.
+/// Permits for argon2 work: one per core. More at once would not finish sooner (the work is
+/// CPU-bound) and each one in flight holds its 19 MiB.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
+/// Runs argon2 work on a blocking thread (it is deliberately slow and would stall the
+/// runtime), once a permit is free.
+async fn bounded<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| super::errors::internal("hashing permits", &e))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| super::errors::internal(what, &e))
+}
+
+/// Hashes a new password.
 pub async fn hash(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
+    bounded("hashing task", move || {
         hasher()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| super::errors::internal("hashing a password", &e))
     })
-    .await
-    .map_err(|e| super::errors::internal("hashing task", &e))?
+    .await?
 }
 
 /// The outcome of checking a password against a stored hash.
@@ -66,7 +87,7 @@ pub enum Verified {
 /// Checks a password. With no stored hash (unknown person, or no password set yet) it still
 /// spends the same effort on a dummy hash, so timing tells nothing.
 pub async fn verify(password: String, stored: Option<String>) -> Result<Verified, AppError> {
-    tokio::task::spawn_blocking(move || {
+    bounded("verifying task", move || {
         let target = stored.unwrap_or_else(|| DUMMY.clone());
         let Ok(parsed) = PasswordHash::new(&target) else {
             return Verified::No;
@@ -84,7 +105,6 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<Verified
         }
     })
     .await
-    .map_err(|e| super::errors::internal("verifying task", &e))
 }
 
 fn stored_is_weaker(hash: &PasswordHash) -> bool {
