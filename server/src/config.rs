@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use app::backend::escalation::MailSettings;
 use app::backend::client_addr::TrustedProxies;
+use app::backend::escalation::MailSettings;
 use app::backend::state::AuthSettings;
 use leptos::prelude::LeptosOptions;
 use secrecy::{ExposeSecret, SecretString};
@@ -69,10 +69,9 @@ impl Settings {
         };
         let public_url =
             std::env::var("WARDLINE_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
-        let trusted_proxies = TrustedProxies::parse(
-            &std::env::var("WARDLINE_TRUSTED_PROXIES").unwrap_or_default(),
-        )
-        .map_err(|e| anyhow::anyhow!("WARDLINE_TRUSTED_PROXIES: {e}"))?;
+        let trusted_proxies =
+            TrustedProxies::parse(&std::env::var("WARDLINE_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|e| anyhow::anyhow!("WARDLINE_TRUSTED_PROXIES: {e}"))?;
         let allow_private_webhooks =
             match std::env::var("WARDLINE_WEBHOOK_ALLOW_PRIVATE").as_deref() {
                 Err(_) | Ok("false") | Ok("0") | Ok("") => false,

@@ -65,11 +65,7 @@ struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut open = self
-            .streams
-            .open
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut open = self.streams.open.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(n) = open.get_mut(&self.person) {
             *n -= 1;
             if *n == 0 {

@@ -131,7 +131,11 @@ mod tests {
             "all proxies: the furthest one"
         );
         assert_eq!(
-            resolve(ip("10.0.0.1"), &headers(&["198.51.100.7, garbage"]), &trusted),
+            resolve(
+                ip("10.0.0.1"),
+                &headers(&["198.51.100.7, garbage"]),
+                &trusted
+            ),
             ip("10.0.0.1"),
             "an unreadable hop stops the walk"
         );
@@ -140,7 +144,11 @@ mod tests {
             ip("10.0.0.1")
         );
         assert_eq!(
-            resolve(ip("::ffff:10.0.0.1"), &headers(&["198.51.100.7:4711"]), &trusted),
+            resolve(
+                ip("::ffff:10.0.0.1"),
+                &headers(&["198.51.100.7:4711"]),
+                &trusted
+            ),
             ip("198.51.100.7"),
             "mapped peers and hops with ports"
         );

@@ -500,7 +500,9 @@ fn webhook_client(allow_private: bool) -> Result<reqwest::Client, AppError> {
         .timeout(StdDuration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .dns_resolver(Arc::new(super::webhook_target::CheckedResolver { allow_private }))
+        .dns_resolver(Arc::new(super::webhook_target::CheckedResolver {
+            allow_private,
+        }))
         .build()
         .map_err(|e| super::errors::internal("http client", &e))
 }
@@ -1731,7 +1733,8 @@ pub async fn set_webhook(
         AppError::Invalid("Give the full webhook address, starting https://".into())
     })?;
     let host = parsed.host_str().unwrap_or_default().to_owned();
-    let local = super::webhook_target::literal(&host).is_some_and(|ip| !super::webhook_target::is_public(ip))
+    let local = super::webhook_target::literal(&host)
+        .is_some_and(|ip| !super::webhook_target::is_public(ip))
         || host == "localhost";
     let plain_ok = allow_private && local && parsed.scheme() == "http";
     if url.len() > 500 || host.is_empty() || !(parsed.scheme() == "https" || plain_ok) {

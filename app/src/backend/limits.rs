@@ -69,9 +69,7 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from_bits(
-                v6.to_bits() & !((1u128 << 64) - 1),
-            )),
+            None => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !((1u128 << 64) - 1))),
         },
     }
 }
@@ -96,10 +94,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             attempts_by_client: RateLimiter::keyed(quota(Duration::from_millis(500), 100)),
-            attempts_by_account_and_client: RateLimiter::keyed(quota(
-                Duration::from_secs(3),
-                10,
-            )),
+            attempts_by_account_and_client: RateLimiter::keyed(quota(Duration::from_secs(3), 10)),
             by_client: FailureLimit::new(quota(Duration::from_secs(3), 20)),
             by_account_and_client: FailureLimit::new(quota(Duration::from_secs(20), 5)),
             by_account: FailureLimit::new(quota(Duration::from_secs(6), 30)),
@@ -213,7 +208,11 @@ mod tests {
             assert!(limits.sign_in_allowed(&nurse, ward_pc).is_ok(), "{i}");
         }
         for _ in 0..10 {
-            assert!(limits.sign_in_allowed("nadia@nhs.net", "10.1.2.4".parse().unwrap()).is_ok());
+            assert!(
+                limits
+                    .sign_in_allowed("nadia@nhs.net", "10.1.2.4".parse().unwrap())
+                    .is_ok()
+            );
         }
     }
 

@@ -47,10 +47,7 @@ async fn last_failed_sign_in_client(app: &TestApp) -> Option<String> {
 async fn forwarded_client_is_used_only_from_trusted_proxies() {
     let app = behind_proxy().await;
     // The rightmost hop that is not a trusted proxy; a spoofed hop further left is ignored.
-    assert_eq!(
-        sign_in_via(&app, "1.2.3.4, 198.51.100.7", NADIA).await,
-        401
-    );
+    assert_eq!(sign_in_via(&app, "1.2.3.4, 198.51.100.7", NADIA).await, 401);
     assert_eq!(
         last_failed_sign_in_client(&app).await.as_deref(),
         Some("198.51.100.7"),
@@ -122,7 +119,10 @@ async fn one_attacker_cannot_block_every_invitation() {
                 .post(url)
                 .header("Accept", "application/json")
                 .header("X-Forwarded-For", forwarded)
-                .form(&[("token", token.as_str()), ("password", "night shift on ward 7")])
+                .form(&[
+                    ("token", token.as_str()),
+                    ("password", "night shift on ward 7"),
+                ])
                 .send()
                 .await
                 .unwrap()

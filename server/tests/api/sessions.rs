@@ -35,7 +35,10 @@ async fn live_app() -> TestApp {
 
 async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
     let c = app.new_client();
-    assert_eq!(app.sign_in_with(&c, email, DEMO_PASSWORD).await.status(), 200);
+    assert_eq!(
+        app.sign_in_with(&c, email, DEMO_PASSWORD).await.status(),
+        200
+    );
     c
 }
 
@@ -69,9 +72,20 @@ async fn live_stream_closes_when_the_session_ends() {
     let nadia = signed_in(&app, NADIA).await;
     let mut stream = open_stream(&app, &nadia).await;
     assert_eq!(stream.status(), 200);
-    assert!(!ends_within(&mut stream, Duration::from_millis(700)).await, "open while signed in");
-    assert_eq!(app.post_with(&nadia, "/api/auth/sign_out", &[]).await.status(), 200);
-    assert!(ends_within(&mut stream, Duration::from_secs(3)).await, "ends on sign-out");
+    assert!(
+        !ends_within(&mut stream, Duration::from_millis(700)).await,
+        "open while signed in"
+    );
+    assert_eq!(
+        app.post_with(&nadia, "/api/auth/sign_out", &[])
+            .await
+            .status(),
+        200
+    );
+    assert!(
+        ends_within(&mut stream, Duration::from_secs(3)).await,
+        "ends on sign-out"
+    );
 
     // Signing out everywhere, from another browser.
     let here = signed_in(&app, NADIA).await;
@@ -85,7 +99,10 @@ async fn live_stream_closes_when_the_session_ends() {
             .status(),
         200
     );
-    assert!(ends_within(&mut stream, Duration::from_secs(3)).await, "ends everywhere");
+    assert!(
+        ends_within(&mut stream, Duration::from_secs(3)).await,
+        "ends everywhere"
+    );
 
     // Being disabled.
     let nadia = signed_in(&app, NADIA).await;
@@ -94,7 +111,10 @@ async fn live_stream_closes_when_the_session_ends() {
     app::backend::auth::set_disabled(&app.db, None, person, true)
         .await
         .unwrap();
-    assert!(ends_within(&mut stream, Duration::from_secs(3)).await, "ends when disabled");
+    assert!(
+        ends_within(&mut stream, Duration::from_secs(3)).await,
+        "ends when disabled"
+    );
 }
 
 #[tokio::test]
@@ -125,7 +145,11 @@ async fn a_person_has_at_most_a_few_open_streams() {
     }
     assert_eq!(open_stream(&app, &nadia).await.status(), 429, "the seventh");
     let aisha = signed_in(&app, AISHA).await;
-    assert_eq!(open_stream(&app, &aisha).await.status(), 200, "others are not held up");
+    assert_eq!(
+        open_stream(&app, &aisha).await.status(),
+        200,
+        "others are not held up"
+    );
     // A closed tab gives its stream back.
     drop(open.pop());
     let mut status = 0;
