@@ -1,6 +1,9 @@
 // Wardline's break-glass service worker: keeps the last copy of each break-glass pack this
 // browser opened (and the style sheet) so the pack can be read when Wardline or the network
-// is down. Everything else goes to the network untouched. Signing out forgets the copies.
+// is down. Everything else goes to the network untouched. The copies are forgotten whenever
+// the session is seen to have ended: signing out, the server sending the pack's request to
+// sign in (timed out, signed out elsewhere, disabled), or a page finding itself signed out
+// (it deletes the same cache, or posts 'forget' here).
 'use strict';
 
 const CACHE = 'wardline-break-glass-v1';
@@ -8,6 +11,17 @@ const PACK = /^\/orgs\/[^/]+\/break-glass$/;
 
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+self.addEventListener('message', (event) => {
+  if (event.data === 'forget') event.waitUntil(caches.delete(CACHE));
+});
+
+// The server answered, and not with the pack: whoever asked is no longer signed in.
+function signedOut(response) {
+  if (response.status === 401) return true;
+  if (response.type === 'opaqueredirect') return true;
+  return response.redirected && new URL(response.url).pathname === '/sign-in';
+}
 
 self.addEventListener('fetch', (event) => {
   const request = event.request;
@@ -29,6 +43,10 @@ async function networkThenCopy(request) {
   const cache = await caches.open(CACHE);
   try {
     const response = await fetch(request);
+    if (signedOut(response)) {
+      await caches.delete(CACHE);
+      return response;
+    }
     if (response.ok && !response.redirected) {
       await cache.put(request, response.clone());
       return response;

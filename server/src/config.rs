@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use app::backend::client_addr::TrustedProxies;
 use app::backend::escalation::MailSettings;
 use app::backend::state::AuthSettings;
 use leptos::prelude::LeptosOptions;
@@ -23,6 +24,10 @@ Environment variables:
                          database [default: secret.key beside the SQLite file, else data/secret.key]
   WARDLINE_COOKIE_SECURE mark the session cookie Secure (HTTPS only); set to false only for
                          plain-http local use [default: true]
+  WARDLINE_TRUSTED_PROXIES  comma-separated CIDRs of reverse proxies whose X-Forwarded-For
+                         names the client [default: none]
+  WARDLINE_WEBHOOK_ALLOW_PRIVATE  let webhooks reach loopback and private addresses, for
+                         local development only [default: false]
   WARDLINE_SMTP_HOST     mail server for escalation emails; email is off when unset
   WARDLINE_SMTP_PORT     its port [default: 587 with starttls, 465 with tls, else 25]
   WARDLINE_SMTP_SECURITY none, starttls or tls [default: starttls]
@@ -46,6 +51,8 @@ pub struct Settings {
     /// The key file (`secrets::Keyring`): the key itself is read by `open_database` into
     /// `SecretBox`es and never printed.
     pub secret_key_file: std::path::PathBuf,
+    /// How often an open live-update stream checks that its session and access still hold.
+    pub live_recheck: std::time::Duration,
 }
 
 impl Settings {
@@ -68,9 +75,22 @@ impl Settings {
         };
         let public_url =
             std::env::var("WARDLINE_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
+        let trusted_proxies =
+            TrustedProxies::parse(&std::env::var("WARDLINE_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|e| anyhow::anyhow!("WARDLINE_TRUSTED_PROXIES: {e}"))?;
+        let allow_private_webhooks =
+            match std::env::var("WARDLINE_WEBHOOK_ALLOW_PRIVATE").as_deref() {
+                Err(_) | Ok("false") | Ok("0") | Ok("") => false,
+                Ok("true") | Ok("1") => true,
+                Ok(other) => {
+                    anyhow::bail!("WARDLINE_WEBHOOK_ALLOW_PRIVATE={other}: use true or false")
+                }
+            };
         let auth = AuthSettings {
             secure_cookies,
             public_url,
+            trusted_proxies,
+            allow_private_webhooks,
             ..AuthSettings::default()
         };
         let security =
@@ -115,6 +135,7 @@ impl Settings {
             mail,
             abort_after_decision,
             run_engine: true,
+            live_recheck: std::time::Duration::from_secs(20),
         })
     }
 
@@ -136,6 +157,7 @@ impl Settings {
             mail: MailSettings::default(),
             abort_after_decision: false,
             run_engine: false,
+            live_recheck: std::time::Duration::from_secs(20),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod config;
 mod export;
 mod live;
 mod middleware;
+mod session_touch;
 mod upload;
 
 use std::net::SocketAddr;
@@ -80,6 +81,7 @@ impl Application {
         let declarations = app::backend::incidents::Declarations::start(db.clone());
         let delivery =
             app::backend::escalation::Delivery::new(&settings.mail, &settings.auth.public_url)
+                .and_then(|d| d.allowing_private_webhooks(settings.auth.allow_private_webhooks))
                 .map_err(|e| anyhow::anyhow!("setting up delivery: {e}"))?;
         let engine = app::backend::escalation::Engine::new(
             db.clone(),
@@ -102,7 +104,7 @@ impl Application {
         }
         Ok(Application {
             listener,
-            router: router(state),
+            router: router(state, live::Streams::new(settings.live_recheck)),
         })
     }
 
@@ -124,7 +126,7 @@ impl Application {
     }
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, streams: Arc<live::Streams>) -> Router {
     let routes = generate_route_list(App);
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name("wardline_session")
@@ -149,6 +151,7 @@ fn router(state: AppState) -> Router {
             axum::routing::get(live::incident),
         )
         .route("/live/tasks", axum::routing::get(live::tasks))
+        .layer(axum::Extension(streams))
         .route(
             "/admin/import/ods",
             axum::routing::post(upload::ods).layer(axum::extract::DefaultBodyLimit::max(
@@ -164,6 +167,10 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::api_floor,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session_touch::touch,
         ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::same_origin))

@@ -146,12 +146,15 @@ pub async fn accept_invite(token: String, password: String) -> Result<(), AppErr
         async {
             let state = crate::backend::state::current()?;
             let client = crate::backend::access::client_ip().await?;
-            state.limits.sign_in_allowed("invite", client)?;
+            // Keyed by the token and the client: guessing is slowed per address, while one
+            // address's failures never hold up anybody else's invitation.
+            let key = crate::backend::limits::invitation_key(&token);
+            state.limits.sign_in_allowed(&key, client)?;
             let result =
                 crate::backend::invites::accept(&state, &token, password, Some(client.to_string()))
                     .await;
             if result.is_err() {
-                state.limits.sign_in_failed("invite", client);
+                state.limits.sign_in_failed(&key, client);
             }
             result
         }

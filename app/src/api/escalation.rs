@@ -207,6 +207,7 @@ pub async fn set_webhook(
                 &org_code,
                 &url,
                 enabled.is_some(),
+                state.auth.allow_private_webhooks,
             )
             .await
         }

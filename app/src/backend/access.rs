@@ -60,13 +60,22 @@ pub async fn session() -> Result<Session, AppError> {
         .map_err(|e| super::errors::internal("session", &e))
 }
 
-/// The address of the client, for rate limits and the audit trail.
+/// The address of the client, for rate limits and the audit trail: the TCP peer, or behind a
+/// trusted reverse proxy the client it forwarded for (see `client_addr`).
 pub async fn client_ip() -> Result<std::net::IpAddr, AppError> {
     let axum::extract::ConnectInfo(addr) =
         leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .await
             .map_err(|e| super::errors::internal("client address", &e))?;
-    Ok(addr.ip())
+    let headers = leptos_axum::extract::<http::HeaderMap>()
+        .await
+        .map_err(|e| super::errors::internal("request headers", &e))?;
+    let state = super::state::current()?;
+    Ok(super::client_addr::resolve(
+        addr.ip(),
+        &headers,
+        &state.auth.trusted_proxies,
+    ))
 }
 
 /// The signed-in person, if any, ending the session if it outlived its absolute limit or the

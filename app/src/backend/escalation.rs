@@ -382,6 +382,7 @@ pub struct Delivery {
     from: String,
     http: reqwest::Client,
     public_url: String,
+    allow_private_webhooks: bool,
 }
 
 impl Delivery {
@@ -409,17 +410,20 @@ impl Delivery {
                 Some(b.build())
             }
         };
-        let http = reqwest::Client::builder()
-            .timeout(StdDuration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| super::errors::internal("http client", &e))?;
         Ok(Delivery {
             mail: transport,
             from: mail.from.clone(),
-            http,
+            http: webhook_client(false)?,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            allow_private_webhooks: false,
         })
+    }
+
+    /// Lets webhooks reach loopback and private addresses: local development only.
+    pub fn allowing_private_webhooks(mut self, allow: bool) -> Result<Delivery, AppError> {
+        self.http = webhook_client(allow)?;
+        self.allow_private_webhooks = allow;
+        Ok(self)
     }
 
     pub fn email_enabled(&self) -> bool {
@@ -448,11 +452,22 @@ impl Delivery {
             .map_err(|e| format!("mail server refused or unreachable: {e}"))
     }
 
+    /// Posts to a webhook. What comes back is only a status class: the remote's answer is
+    /// never written on the timeline.
     async fn post(
         &self,
         hook: &webhook::Model,
         payload: &serde_json::Value,
     ) -> Result<String, String> {
+        use super::webhook_target::{self as target, Refused};
+        let url = reqwest::Url::parse(&hook.url).map_err(|_| "refused: not a URL".to_owned())?;
+        // A literal address never reaches the resolver, so it is checked here.
+        if let Some(ip) = url.host_str().and_then(target::literal)
+            && !self.allow_private_webhooks
+            && !target::is_public(ip)
+        {
+            return Err(Refused::PrivateAddress.to_string());
+        }
         let body = payload.to_string();
         let ts = OffsetDateTime::now_utc().unix_timestamp();
         let secret = super::secrets::open(&hook.secret).map_err(|e| e.to_string())?;
@@ -462,7 +477,7 @@ impl Delivery {
         };
         let res = self
             .http
-            .post(&hook.url)
+            .post(url)
             .header("Content-Type", "application/json")
             .header("X-Wardline-Timestamp", ts.to_string())
             .header("X-Wardline-Signature", format!("sha256={signature}"))
@@ -470,18 +485,35 @@ impl Delivery {
             .send()
             .await
             .map_err(|e| {
-                if e.is_timeout() {
-                    "the webhook did not answer within 5 seconds".to_owned()
+                if let Some(refused) = target::refusal_in(&e) {
+                    refused.to_string()
+                } else if e.is_timeout() {
+                    "the webhook timed out: no answer within 5 seconds".to_owned()
                 } else {
                     "the webhook could not be reached".to_owned()
                 }
             })?;
+        let class = format!("webhook answered {}xx", res.status().as_u16() / 100);
         if res.status().is_success() {
-            Ok(format!("webhook answered {}", res.status().as_u16()))
+            Ok(class)
         } else {
-            Err(format!("webhook answered {}", res.status().as_u16()))
+            Err(class)
         }
     }
+}
+
+/// The client webhooks are posted with: no redirects, no proxy from the environment, and a
+/// resolver that connects only to addresses it has checked.
+fn webhook_client(allow_private: bool) -> Result<reqwest::Client, AppError> {
+    reqwest::Client::builder()
+        .timeout(StdDuration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(super::webhook_target::CheckedResolver {
+            allow_private,
+        }))
+        .build()
+        .map_err(|e| super::errors::internal("http client", &e))
 }
 
 /// Signs a webhook body as a receiver would check it.
@@ -1687,14 +1719,16 @@ pub async fn link_info(
     })
 }
 
-/// Sets an organisation's channel webhook (its admins). The URL must be https, except to this
-/// machine for local testing. A signing secret is made the first time and kept.
+/// Sets an organisation's channel webhook (its admins). The URL must be https to a public
+/// address; `allow_private` (local development) also lets it reach this machine and private
+/// networks, over http too. A signing secret is made the first time and kept.
 pub async fn set_webhook(
     db: &DatabaseConnection,
     user: &super::access::User,
     org_code: &str,
     url: &str,
     enabled: bool,
+    allow_private: bool,
 ) -> Result<(), AppError> {
     use super::access;
     let org = orgs::find_by_code(db, org_code)
@@ -1712,10 +1746,24 @@ pub async fn set_webhook(
     let parsed = reqwest::Url::parse(url).map_err(|_| {
         AppError::Invalid("Give the full webhook address, starting https://".into())
     })?;
-    let local = matches!(parsed.host_str(), Some("127.0.0.1") | Some("localhost"));
-    if url.len() > 500 || !(parsed.scheme() == "https" || (parsed.scheme() == "http" && local)) {
+    let host = parsed.host_str().unwrap_or_default().to_owned();
+    let local = super::webhook_target::literal(&host)
+        .is_some_and(|ip| !super::webhook_target::is_public(ip))
+        || host == "localhost";
+    let plain_ok = allow_private && local && parsed.scheme() == "http";
+    if url.len() > 500 || host.is_empty() || !(parsed.scheme() == "https" || plain_ok) {
         return Err(AppError::Invalid(
             "A webhook address must start https:// (Teams and Slack give one).".into(),
+        ));
+    }
+    // A name that cannot be resolved now is kept: it is checked again at every send.
+    if super::webhook_target::check_host(&host, allow_private).await
+        == Err(super::webhook_target::Refused::PrivateAddress)
+    {
+        return Err(AppError::Invalid(
+            "A webhook must reach an address on the public internet, not this server or a \
+             private network. Use the address Teams or Slack gives you."
+                .into(),
         ));
     }
     let now = timeline::now();

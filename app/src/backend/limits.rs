@@ -1,15 +1,19 @@
 //! Rate limits (governor's GCRA, in memory per instance).
 //!
-//! Sign-in counts failures only, so a busy shared ward computer is never slowed by people
-//! signing in successfully. Failures are limited per client address and per
+//! Sign-in is limited twice. Every attempt takes allowance before its password is checked
+//! (per client address and per account-and-address, with bursts generous enough for a busy
+//! shared ward computer), so a flood of concurrent attempts is refused before it reaches the
+//! costly hash. Failures are limited more tightly, per client address and per
 //! account-and-address: guessing is slow everywhere, while an attacker elsewhere cannot lock
 //! a real person out, because the person's own address keeps its allowance. A looser
 //! per-account limit caps spraying one account from many addresses. Once a limiter refuses,
 //! the key is blocked until governor says a new attempt would be allowed.
+//!
+//! Clients are keyed by address, IPv6 clients by their /64 (one subscriber's whole network).
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -58,7 +62,21 @@ impl<K: Hash + Eq + Clone> FailureLimit<K> {
     }
 }
 
+/// The key a client is limited by: an IPv4 address (also when written as IPv4-mapped IPv6),
+/// or the /64 an IPv6 address belongs to, since one subscriber holds a whole /64.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !((1u128 << 64) - 1))),
+        },
+    }
+}
+
 pub struct Limits {
+    attempts_by_client: DefaultKeyedRateLimiter<IpAddr>,
+    attempts_by_account_and_client: DefaultKeyedRateLimiter<(String, IpAddr)>,
     by_client: FailureLimit<IpAddr>,
     by_account_and_client: FailureLimit<(String, IpAddr)>,
     by_account: FailureLimit<String>,
@@ -76,6 +94,8 @@ fn quota(every: Duration, burst: u32) -> Quota {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
+            attempts_by_client: RateLimiter::keyed(quota(Duration::from_millis(500), 100)),
+            attempts_by_account_and_client: RateLimiter::keyed(quota(Duration::from_secs(3), 10)),
             by_client: FailureLimit::new(quota(Duration::from_secs(3), 20)),
             by_account_and_client: FailureLimit::new(quota(Duration::from_secs(20), 5)),
             by_account: FailureLimit::new(quota(Duration::from_secs(6), 30)),
@@ -87,29 +107,43 @@ impl Default for Limits {
     }
 }
 
+/// The account key for accepting an invitation: its token, hashed (the token is a
+/// credential, and is not kept in memory longer than the request).
+pub fn invitation_key(token: &str) -> String {
+    format!("invite:{}", super::tokens::digest(token))
+}
+
 fn normal(account: &str) -> String {
     account.trim().to_lowercase()
 }
 
 impl Limits {
-    /// Whether a sign-in (or second-factor) attempt for `account` from `client` may proceed.
+    /// Whether a sign-in (or second-factor, or invitation) attempt for `account` from
+    /// `client` may proceed. Called before the password is checked; the attempt takes
+    /// allowance whatever its outcome.
     pub fn sign_in_allowed(&self, account: &str, client: IpAddr) -> Result<(), AppError> {
         let account = normal(account);
+        let client = client_key(client);
         let blocked = self.by_client.is_blocked(&client)
             || self
                 .by_account_and_client
                 .is_blocked(&(account.clone(), client))
             || self.by_account.is_blocked(&account);
         if blocked {
-            Err(AppError::TooManyRequests)
-        } else {
-            Ok(())
+            return Err(AppError::TooManyRequests);
         }
+        // The narrower key first, so one account's attempts do not also use up the
+        // address's allowance once they are refused.
+        self.attempts_by_account_and_client
+            .check_key(&(account, client))
+            .and_then(|()| self.attempts_by_client.check_key(&client))
+            .map_err(|_| AppError::TooManyRequests)
     }
 
     /// Records a failed attempt.
     pub fn sign_in_failed(&self, account: &str, client: IpAddr) {
         let account = normal(account);
+        let client = client_key(client);
         self.by_client.fail(&client);
         self.by_account_and_client.fail(&(account.clone(), client));
         self.by_account.fail(&account);
@@ -139,6 +173,8 @@ impl Limits {
 
     /// Forgets keys whose allowance has refilled, keeping memory bounded.
     pub fn tidy(&self) {
+        self.attempts_by_client.retain_recent();
+        self.attempts_by_account_and_client.retain_recent();
         self.by_client.tidy();
         self.by_account_and_client.tidy();
         self.by_account.tidy();
@@ -208,12 +244,65 @@ mod tests {
     }
 
     #[test]
-    fn successful_sign_ins_are_never_slowed() {
+    fn a_ward_pc_where_many_people_sign_in_is_not_slowed() {
         let limits = Limits::default();
         let ward_pc: IpAddr = "10.1.2.3".parse().unwrap();
-        for _ in 0..100 {
-            assert!(limits.sign_in_allowed("nadia@nhs.net", ward_pc).is_ok());
+        for i in 0..100 {
+            let nurse = format!("nurse{i}@nhs.net");
+            assert!(limits.sign_in_allowed(&nurse, ward_pc).is_ok(), "{i}");
         }
+        for _ in 0..10 {
+            assert!(
+                limits
+                    .sign_in_allowed("nadia@nhs.net", "10.1.2.4".parse().unwrap())
+                    .is_ok()
+            );
+        }
+    }
+
+    #[test]
+    fn sign_in_attempts_take_allowance_before_the_password_is_checked() {
+        let limits = Limits::default();
+        let attacker: IpAddr = "203.0.113.9".parse().unwrap();
+        // Hundreds in flight at once: none has failed yet, so only attempts can refuse them.
+        let one_account = (0..300)
+            .filter(|_| limits.sign_in_allowed("priya@nhs.net", attacker).is_ok())
+            .count();
+        assert_eq!(one_account, 10);
+        let many_accounts = (0..300)
+            .filter(|i| {
+                limits
+                    .sign_in_allowed(&format!("user{i}@nhs.net"), attacker)
+                    .is_ok()
+            })
+            .count();
+        assert!(many_accounts <= 100, "{many_accounts}");
+        assert!(
+            limits
+                .sign_in_allowed("priya@nhs.net", "198.51.100.1".parse().unwrap())
+                .is_ok(),
+            "another address keeps its allowance"
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_share_a_limit_per_64() {
+        let limits = Limits::default();
+        let first: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        assert_eq!(fail_n(&limits, "priya@nhs.net", first, 10), 6);
+        let same_64: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:fffe".parse().unwrap();
+        assert_eq!(
+            limits.sign_in_allowed("priya@nhs.net", same_64),
+            Err(AppError::TooManyRequests),
+            "another address in the same /64 is the same client"
+        );
+        let next_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(limits.sign_in_allowed("priya@nhs.net", next_64).is_ok());
+        assert_eq!(
+            client_key("::ffff:203.0.113.9".parse().unwrap()),
+            "203.0.113.9".parse::<IpAddr>().unwrap(),
+            "an IPv4-mapped address is its IPv4 address"
+        );
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! Password hashing with argon2id, the common-password list, and the dummy hash that makes
-//! an unknown email cost the same time as a wrong password.
+//! an unknown email cost the same time as a wrong password. At most one hash per core runs at
+//! once: each takes 19 MiB, so a flood of sign-ins queues here instead of exhausting memory.
+//! Checking a password works in 19 MiB kept for each permit and reused, rather than memory
+//! allocated afresh each time, which the allocator would keep on every thread that used it.
 
 use std::collections::HashSet;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use argon2::{
+    Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
+};
 
 use crate::domain::auth::check_password_shape;
 use crate::error::AppError;
@@ -42,16 +47,94 @@ pub fn check_new(password: &str, email: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Hashes on a blocking thread: argon2 is deliberately slow and would stall the runtime.
+/// Permits for argon2 work: one per core. More at once would not finish sooner (the work is
+/// CPU-bound) and each one in flight holds its 19 MiB.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
+/// Runs argon2 work on a blocking thread (it is deliberately slow and would stall the
+/// runtime), once a permit is free.
+async fn bounded<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| super::errors::internal("hashing permits", &e))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| super::errors::internal(what, &e))
+}
+
+/// Argon2 working memory, at most one per permit, made once and reused.
+static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
+/// Runs `work` with a permit and a working memory of today's size.
+async fn with_memory<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce(&mut [Block]) -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| super::errors::internal("hashing permits", &e))?;
+    let taken = MEMORY.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    let (out, memory) = tokio::task::spawn_blocking(move || {
+        let mut memory = taken.unwrap_or_else(|| vec![Block::default(); M_COST as usize]);
+        (work(&mut memory), memory)
+    })
+    .await
+    .map_err(|e| super::errors::internal(what, &e))?;
+    MEMORY
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(memory);
+    Ok(out)
+}
+
+/// Checks `password` against a parsed hash, in `memory` when it is big enough.
+fn matches(password: &[u8], hash: &PasswordHash, memory: &mut [Block]) -> bool {
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        Algorithm::try_from(hash.algorithm.as_str()),
+        Params::try_from(hash),
+    ) else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::V0x13,
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let Some(memory) = memory.get_mut(..params.block_count()) else {
+        // Stronger than today's parameters: more memory than is kept, so made for this once.
+        return argon.verify_password(password, hash).is_ok();
+    };
+    let mut out = vec![0u8; expected.len()];
+    argon
+        .hash_password_into_with_memory(password, salt, &mut out, memory)
+        .is_ok()
+        && out
+            .iter()
+            .zip(expected.as_bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// Hashes a new password.
 pub async fn hash(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
+    bounded("hashing task", move || {
         hasher()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| super::errors::internal("hashing a password", &e))
     })
-    .await
-    .map_err(|e| super::errors::internal("hashing task", &e))?
+    .await?
 }
 
 /// The outcome of checking a password against a stored hash.
@@ -66,15 +149,12 @@ pub enum Verified {
 /// Checks a password. With no stored hash (unknown person, or no password set yet) it still
 /// spends the same effort on a dummy hash, so timing tells nothing.
 pub async fn verify(password: String, stored: Option<String>) -> Result<Verified, AppError> {
-    tokio::task::spawn_blocking(move || {
+    with_memory("verifying task", move |memory| {
         let target = stored.unwrap_or_else(|| DUMMY.clone());
         let Ok(parsed) = PasswordHash::new(&target) else {
             return Verified::No;
         };
-        if hasher()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_err()
-        {
+        if !matches(password.as_bytes(), &parsed, memory) {
             return Verified::No;
         }
         if stored_is_weaker(&parsed) {
@@ -84,7 +164,6 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<Verified
         }
     })
     .await
-    .map_err(|e| super::errors::internal("verifying task", &e))
 }
 
 fn stored_is_weaker(hash: &PasswordHash) -> bool {
@@ -142,6 +221,30 @@ mod tests {
                 .await
                 .unwrap(),
             Verified::YesRehash
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hash_with_stronger_parameters_than_today_still_verifies() {
+        let strong = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(M_COST * 2, 2, 1, None).unwrap(),
+        )
+        .hash_password(b"correct horse battery")
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            verify("correct horse battery".into(), Some(strong.clone()))
+                .await
+                .unwrap(),
+            Verified::Yes
+        );
+        assert_eq!(
+            verify("wrong horse battery".into(), Some(strong))
+                .await
+                .unwrap(),
+            Verified::No
         );
     }
 

@@ -10,7 +10,7 @@ use sea_orm::DatabaseConnection;
 use super::limits::Limits;
 use crate::error::AppError;
 
-/// Session and sign-in settings.
+/// Session, sign-in and request-safety settings.
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     /// Mark the session cookie Secure. Off only by an explicit setting, for plain-http local use.
@@ -23,6 +23,10 @@ pub struct AuthSettings {
     pub invite_ttl: Duration,
     /// The address people reach Wardline at, for links in invitations.
     pub public_url: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client. Empty: none.
+    pub trusted_proxies: super::client_addr::TrustedProxies,
+    /// Let webhooks reach loopback and private addresses (local development only).
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for AuthSettings {
@@ -33,6 +37,8 @@ impl Default for AuthSettings {
             absolute_timeout: Duration::from_secs(12 * 60 * 60),
             invite_ttl: Duration::from_secs(7 * 24 * 60 * 60),
             public_url: "http://127.0.0.1:3000".into(),
+            trusted_proxies: Default::default(),
+            allow_private_webhooks: false,
         }
     }
 }

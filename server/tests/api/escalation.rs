@@ -87,6 +87,10 @@ fn delivery(smtp_port: Option<u16>, public_url: &str) -> Delivery {
         public_url,
     )
     .unwrap()
+    // The webhook receivers here listen on loopback: these tests opt in, as local
+    // development does with WARDLINE_WEBHOOK_ALLOW_PRIVATE.
+    .allowing_private_webhooks(true)
+    .unwrap()
 }
 
 async fn engine(app: &TestApp, clock: Arc<ManualClock>, smtp: Option<u16>) -> Engine {
@@ -506,7 +510,7 @@ async fn a_webhook_is_signed_retried_with_back_off_and_every_attempt_is_on_the_t
     }
     let lines = timeline(&app, &reference).await;
     assert!(lines.iter().any(|l| l.contains(
-        "Webhook to the organisation's channel failed (attempt 1): webhook answered 500"
+        "Webhook to the organisation's channel failed (attempt 1): webhook answered 5xx"
     )));
     assert!(
         lines
@@ -1011,7 +1015,7 @@ async fn a_webhook_that_never_answers_times_out_and_is_retried_later() {
         timeline(&app, &reference)
             .await
             .iter()
-            .any(|l| l.contains("did not answer within 5 seconds"))
+            .any(|l| l.contains("timed out"))
     );
 }
 
@@ -1227,4 +1231,163 @@ async fn an_exercise_runs_for_real_is_marked_everywhere_and_reports_how_it_went(
         .post_with(&nadia, "/api/exercises/report", &[("reference", &real)])
         .await;
     assert_eq!(res.status(), 422);
+}
+
+/// A webhook receiver on loopback that answers every POST with `status` and a body a
+/// receiver might leak; counts what it got.
+async fn answering_receiver(status: u16) -> (u16, Arc<Mutex<usize>>) {
+    use axum::routing::post;
+    let got = Arc::new(Mutex::new(0usize));
+    let kept = got.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        post(move || {
+            let kept = kept.clone();
+            async move {
+                *kept.lock().unwrap() += 1;
+                (
+                    http::StatusCode::from_u16(status).unwrap(),
+                    "internal detail: db=10.0.0.7 token=abc",
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (port, got)
+}
+
+/// Points the practice's channel webhook at `url`, straight in the database (as a row saved
+/// before the rule, or a name that resolved elsewhere when it was saved).
+async fn practice_hook(app: &TestApp, url: &str) {
+    let practice = app::backend::orgs::find_by_code(&app.db, "G85028")
+        .await
+        .unwrap()
+        .unwrap();
+    if let Some(existing) = webhook::Entity::find()
+        .filter(webhook::Column::OrgId.eq(practice.id))
+        .one(&app.db)
+        .await
+        .unwrap()
+    {
+        let mut row: webhook::ActiveModel = existing.into();
+        row.url = Set(url.to_owned());
+        row.update(&app.db).await.unwrap();
+        return;
+    }
+    webhook::ActiveModel {
+        org_id: Set(practice.id),
+        url: Set(url.to_owned()),
+        secret: Set("secret".into()),
+        enabled: Set(true),
+        updated_at: Set(OffsetDateTime::now_utc()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+}
+
+/// Declares an incident at the practice and runs an engine (with the given delivery) past
+/// the first time-out, so the channel webhook is posted.
+async fn escalate_to_the_channel(app: &TestApp, delivery: Delivery) -> String {
+    let nadia = signed_in(app, NADIA).await;
+    let reference = declare(app, &nadia).await;
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let db = app::backend::db::connect(&app.database_url).await.unwrap();
+    let e = Engine::new(db, clock.clone(), delivery, false);
+    clock.advance(Duration::minutes(16));
+    e.decide_due().await.unwrap();
+    e.deliver_due().await.unwrap();
+    reference
+}
+
+fn webhook_lines(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| l.starts_with("Webhook"))
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn webhook_to_a_private_address_is_refused_at_save_and_at_send() {
+    let app = spawn_app().await.with_demo().await;
+    let gareth = app.enrolled(GARETH).await;
+    let (port, got) = answering_receiver(200).await;
+    // At save: a clear message, for literal addresses in every spelling and for a name
+    // that resolves to this machine.
+    for url in [
+        format!("https://127.0.0.1:{port}/hook"),
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("https://localhost:{port}/hook"),
+        "https://[::1]/hook".to_owned(),
+        "https://[::ffff:127.0.0.1]/hook".to_owned(),
+        "https://169.254.169.254/latest/meta-data".to_owned(),
+        "https://[fd00:ec2::254]/".to_owned(),
+        "https://10.0.0.7/hook".to_owned(),
+        "https://100.64.0.1/hook".to_owned(),
+    ] {
+        let res = app
+            .post_with(
+                &gareth,
+                "/api/manage/webhook",
+                &[("org_code", "G85028"), ("url", &url), ("enabled", "on")],
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{url}");
+        let text = res.text().await.unwrap();
+        assert!(
+            text.contains("public internet") || text.contains("https://"),
+            "{url}: {text}"
+        );
+    }
+    let saved = webhook::Entity::find().count(&app.db).await.unwrap();
+    assert_eq!(saved, 0, "nothing was saved");
+
+    // At send: a literal loopback address, then a name resolving to loopback.
+    let refusing = Delivery::new(&MailSettings::default(), &app.address).unwrap();
+    practice_hook(&app, &format!("http://127.0.0.1:{port}/hook")).await;
+    let first = escalate_to_the_channel(&app, refusing.clone()).await;
+    practice_hook(&app, &format!("http://localhost:{port}/hook")).await;
+    let second = escalate_to_the_channel(&app, refusing).await;
+    assert_eq!(*got.lock().unwrap(), 0, "nothing reached the receiver");
+    for reference in [first, second] {
+        let lines = webhook_lines(&timeline(&app, &reference).await);
+        assert!(!lines.is_empty(), "{reference}: an attempt is recorded");
+        assert!(
+            lines.iter().all(|l| l.contains("refused: private address")),
+            "{lines:?}"
+        );
+    }
+
+    // Local development opts in explicitly; then loopback is allowed, at save and at send.
+    let dev = crate::helpers::spawn_app_with(|s| s.auth.allow_private_webhooks = true)
+        .await
+        .with_demo()
+        .await;
+    let gareth = dev.enrolled(GARETH).await;
+    assert_eq!(
+        hook(&dev, &gareth, &format!("http://localhost:{port}/hook")).await,
+        200
+    );
+    escalate_to_the_channel(&dev, delivery(None, &dev.address)).await;
+    assert!(*got.lock().unwrap() >= 1, "the opted-in send arrived");
+}
+
+#[tokio::test]
+async fn webhook_result_on_the_timeline_shows_only_a_status_class() {
+    let app = spawn_app().await.with_demo().await;
+    let (port, got) = answering_receiver(418).await;
+    practice_hook(&app, &format!("http://127.0.0.1:{port}/hook")).await;
+    let reference = escalate_to_the_channel(&app, delivery(None, &app.address)).await;
+    assert!(*got.lock().unwrap() >= 1);
+    let lines = webhook_lines(&timeline(&app, &reference).await);
+    assert!(!lines.is_empty());
+    for line in &lines {
+        assert!(line.contains("webhook answered 4xx"), "{line}");
+        assert!(!line.contains("418"), "{line}");
+        assert!(!line.contains("internal detail"), "{line}");
+    }
 }
