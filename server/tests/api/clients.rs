@@ -97,6 +97,7 @@ async fn one_attacker_cannot_block_every_invitation() {
         email: PRIYA.into(),
         grants: vec![(rj1.id, app::domain::auth::AccessRole::OrgAdmin)],
         mfa_enabled: true,
+        second_factor: true,
     };
     let link = app::backend::invites::create(
         &app.state(),
@@ -105,6 +106,7 @@ async fn one_attacker_cannot_block_every_invitation() {
         "New Nurse",
         "RJ1",
         app::domain::auth::AccessRole::Staff,
+        None,
     )
     .await
     .unwrap();
