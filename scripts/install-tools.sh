@@ -14,6 +14,12 @@ if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos 0.3.10" ]; then
   cargo install cargo-leptos@0.3.10 --locked --features no_downloads
 fi
 
+# `cargo audit --version` prints "cargo-audit-audit 0.22.2": compare the number only.
+if [ "$(cargo audit --version 2>/dev/null | awk '{print $2}')" != "0.22.2" ]; then
+  step "Installing cargo-audit 0.22.2 (dependency audit against RustSec, about 8 minutes, once)"
+  cargo install cargo-audit@0.22.2 --locked
+fi
+
 # wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock exactly.
 want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then

@@ -16,6 +16,20 @@ step "Clippy: wasm build"
 cargo clippy --locked -p app --lib --no-default-features --features hydrate \
   --target wasm32-unknown-unknown -- -D warnings
 
+step "Dependency audit (RustSec advisories, offline)"
+# The advisory database is a local snapshot (these machines cannot fetch it): the one beside
+# the clone, or WARDLINE_ADVISORY_DB. Without one the audit cannot run, and says so.
+ADVISORY_DB="${WARDLINE_ADVISORY_DB:-}"
+for candidate in "$ROOT/../shared/advisory-db" /work/shared/advisory-db; do
+  [ -z "$ADVISORY_DB" ] && [ -d "$candidate/crates" ] && ADVISORY_DB="$candidate"
+done
+if [ -n "$ADVISORY_DB" ]; then
+  cargo audit --db "$ADVISORY_DB" --no-fetch --deny warnings \
+    --ignore RUSTSEC-2024-0436 # paste: unmaintained, no fix; a build-time macro under leptos
+else
+  echo "No RustSec advisory database found (set WARDLINE_ADVISORY_DB): audit not run."
+fi
+
 step "Unit, service, HTTP and migration tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --workspace --no-fail-fast
