@@ -1,6 +1,7 @@
 //! Downloads: the responsibility chart as CSV or JSON. Plain GET links (they change
 //! nothing), signed in, scoped like the chart itself, rate limited and audited.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -49,6 +50,11 @@ fn csv_file(body: String, kind: &str, code: &str) -> Response {
         .into_response()
 }
 
+/// A query string that does not fit: said plainly, without the decoder's own words.
+fn not_understood() -> Response {
+    error(AppError::Invalid("The request was not understood.".into()))
+}
+
 fn error(err: AppError) -> Response {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, err.to_string()).into_response()
@@ -93,8 +99,11 @@ pub struct IncidentQuery {
 pub async fn incident_json(
     State(state): State<AppState>,
     session: Session,
-    Query(q): Query<IncidentQuery>,
+    q: Result<Query<IncidentQuery>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(q)) = q else {
+        return not_understood();
+    };
     let result = async {
         let user = exporting_user(&state, &session).await?;
         let body = app::backend::incidents::export(&state.db, &user, &q.reference).await?;
@@ -139,8 +148,11 @@ pub struct AssetsQuery {
 pub async fn assets_csv(
     State(state): State<AppState>,
     session: Session,
-    Query(q): Query<AssetsQuery>,
+    q: Result<Query<AssetsQuery>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(q)) = q else {
+        return not_understood();
+    };
     let result = async {
         let user = exporting_user(&state, &session).await?;
         app::backend::assets::export_csv(&state.db, &user, &q.org).await
@@ -163,8 +175,11 @@ fn attachment(code: &str, ext: &str) -> String {
 pub async fn chart_csv(
     State(state): State<AppState>,
     session: Session,
-    Query(q): Query<ExportQuery>,
+    q: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(q)) = q else {
+        return not_understood();
+    };
     match load(&state, &session, &q, "csv")
         .await
         .and_then(|c| Ok((chart::to_csv(&c)?, c.root.code)))
@@ -184,8 +199,11 @@ pub async fn chart_csv(
 pub async fn chart_json(
     State(state): State<AppState>,
     session: Session,
-    Query(q): Query<ExportQuery>,
+    q: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(q)) = q else {
+        return not_understood();
+    };
     match load(&state, &session, &q, "json").await {
         Ok(c) => {
             let code = c.root.code.clone();
@@ -209,8 +227,11 @@ pub async fn chart_json(
 pub async fn caf_csv(
     State(state): State<AppState>,
     session: Session,
-    Query(q): Query<AssetsQuery>,
+    q: Result<Query<AssetsQuery>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(q)) = q else {
+        return not_understood();
+    };
     let result = async {
         let user = exporting_user(&state, &session).await?;
         let r = app::backend::caf::readiness(&state.db, &user, &q.org).await?;

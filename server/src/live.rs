@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -59,8 +60,11 @@ fn changes(
 pub async fn incident(
     State(state): State<AppState>,
     session: Session,
-    Path(reference): Path<String>,
+    reference: Result<Path<String>, PathRejection>,
 ) -> Response {
+    let Ok(Path(reference)) = reference else {
+        return refuse(AppError::Invalid("The request was not understood.".into()));
+    };
     let user = match user(&state, &session).await {
         Ok(u) => u,
         Err(e) => return refuse(e),

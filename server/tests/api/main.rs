@@ -6,6 +6,7 @@ mod auth;
 mod authz;
 mod escalation;
 mod helpers;
+mod hostile_input;
 mod imports;
 mod incident_command;
 mod incidents;
