@@ -20,7 +20,10 @@ const LARGER: &[(&str, usize)] = &[
     // A runbook: up to 60 steps of up to 4,000 characters of instructions each.
     ("/api/runbooks/save", 4 * 1024 * 1024),
     // The ODS file upload (multipart, not encoded).
-    ("/admin/import/ods", app::backend::import::jobs::MAX_BYTES + 64 * 1024),
+    (
+        "/admin/import/ods",
+        app::backend::import::jobs::MAX_BYTES + 64 * 1024,
+    ),
 ];
 
 fn limit_for(path: &str) -> usize {

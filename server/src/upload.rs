@@ -39,29 +39,27 @@ pub async fn ods(
     let (mut kind, mut file_name, mut bytes) = (String::new(), String::new(), Vec::new());
     loop {
         match form.next_field().await {
-            Ok(Some(field)) => {
-                match field.name() {
-                    Some("kind") => match field.text().await {
-                        Ok(text) => kind = text,
+            Ok(Some(field)) => match field.name() {
+                Some("kind") => match field.text().await {
+                    Ok(text) => kind = text,
+                    Err(_) => {
+                        return refuse(AppError::Invalid("The upload was not understood.".into()));
+                    }
+                },
+                Some("file") => {
+                    file_name = field.file_name().unwrap_or("upload.csv").to_owned();
+                    match field.bytes().await {
+                        Ok(b) => bytes = b.to_vec(),
                         Err(_) => {
                             return refuse(AppError::Invalid(
-                                "The upload was not understood.".into(),
-                            ));
-                        }
-                    },
-                    Some("file") => {
-                        file_name = field.file_name().unwrap_or("upload.csv").to_owned();
-                        match field.bytes().await {
-                            Ok(b) => bytes = b.to_vec(),
-                            Err(_) => return refuse(AppError::Invalid(
                                 "The file could not be read; it may be too large (50 MB at most)."
                                     .into(),
-                            )),
+                            ));
                         }
                     }
-                    _ => {}
                 }
-            }
+                _ => {}
+            },
             Ok(None) => break,
             Err(_) => return refuse(AppError::Invalid("The upload was not understood.".into())),
         }

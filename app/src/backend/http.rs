@@ -33,7 +33,9 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
             .and_then(|p| p.uri.query())
             .map(|q| format!("?{q}"))
             .unwrap_or_default();
-        redirect(&crate::domain::redirect::sign_in_then(&format!("{path}{query}")));
+        redirect(&crate::domain::redirect::sign_in_then(&format!(
+            "{path}{query}"
+        )));
         return result;
     }
     if let Ok(status) = http::StatusCode::from_u16(err.status()) {

@@ -114,7 +114,11 @@ async fn signing_in_without_script_never_lands_off_site() {
                 .send()
                 .await
                 .unwrap_or_else(|e| panic!("{next}: no answer at {to} ({e})"));
-            assert!(res.status().as_u16() < 500, "{next} at {to}: {}", res.status());
+            assert!(
+                res.status().as_u16() < 500,
+                "{next} at {to}: {}",
+                res.status()
+            );
             match location(&res) {
                 Some(next_hop) => to = next_hop,
                 None => break,
@@ -200,7 +204,9 @@ fn decode(s: &str) -> String {
             "gt" => Some('>'),
             "quot" => Some('"'),
             "apos" => Some('\''),
-            n if n.starts_with("#x") => u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32),
+            n if n.starts_with("#x") => u32::from_str_radix(&n[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
             n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -254,7 +260,10 @@ fn assert_text_stays_text(html: &str, path: &str) {
     // tag per start tag.
     for tag in ["textarea", "title", "noscript", "style"] {
         let lower = html.to_ascii_lowercase();
-        let (open, close) = (lower.matches(&format!("<{tag}")).count(), lower.matches(&format!("</{tag}")).count());
+        let (open, close) = (
+            lower.matches(&format!("<{tag}")).count(),
+            lower.matches(&format!("</{tag}")).count(),
+        );
         assert_eq!(open, close, "{path}: <{tag}> ended early by typed text");
     }
 }
@@ -308,7 +317,10 @@ async fn hostile_declaration_text_stays_text_on_every_page() {
     let mut runbook: Vec<(String, String)> = vec![
         ("kind".into(), "ransomware".into()),
         ("org_code".into(), "QKK".into()),
-        ("title".into(), "Plan </title><script>alert(1)</script>".into()),
+        (
+            "title".into(),
+            "Plan </title><script>alert(1)</script>".into(),
+        ),
     ];
     for (k, v) in [
         ("phase", "contain"),
@@ -348,8 +360,11 @@ async fn hostile_declaration_text_stays_text_on_every_page() {
         .json()
         .await
         .unwrap();
-    let asset_id = find_id_named(&catalogue, "</title><script>alert(1)</script> & </textarea><b>x</b>")
-        .expect("the asset is listed");
+    let asset_id = find_id_named(
+        &catalogue,
+        "</title><script>alert(1)</script> & </textarea><b>x</b>",
+    )
+    .expect("the asset is listed");
 
     // The incident page: the DSPT text holds the declaration's words exactly.
     let path = format!("/incidents/{reference}");
@@ -357,7 +372,10 @@ async fn hostile_declaration_text_stays_text_on_every_page() {
     assert_text_stays_text(&html, &path);
     let areas = raw_text_elements(&html, "textarea");
     let dspt = textarea(&areas, "dspt-text");
-    assert!(dspt.contains(HOSTILE_TEXT), "the DSPT text keeps the words: {dspt}");
+    assert!(
+        dspt.contains(HOSTILE_TEXT),
+        "the DSPT text keeps the words: {dspt}"
+    );
 
     let path = format!("/incidents/{reference}/review");
     let html = page(&gareth, &app, &path).await;
@@ -374,7 +392,9 @@ async fn hostile_declaration_text_stays_text_on_every_page() {
     assert_eq!(textarea(&areas, "step-1-instructions"), HOSTILE_TEXT);
     let titles = raw_text_elements(&html, "title");
     assert!(
-        titles[0].1.contains("Plan </title><script>alert(1)</script>"),
+        titles[0]
+            .1
+            .contains("Plan </title><script>alert(1)</script>"),
         "the title shows the runbook's title as text: {}",
         titles[0].1
     );

@@ -52,6 +52,9 @@ mod tests {
             "&lt;/textarea&gt;&lt;img src=x onerror=alert(1)&gt;"
         );
         // A literal reference stays literal text once the parser decodes it.
-        assert_eq!(as_raw_text("&lt;b&gt; \"q\" 'q'"), "&amp;lt;b&amp;gt; \"q\" 'q'");
+        assert_eq!(
+            as_raw_text("&lt;b&gt; \"q\" 'q'"),
+            "&amp;lt;b&amp;gt; \"q\" 'q'"
+        );
     }
 }
