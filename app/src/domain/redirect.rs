@@ -16,6 +16,11 @@ const BASE: &str = "https://wardline.invalid/";
 /// the parsed URL re-serialised: ASCII only, percent-encoded, no control characters, so it is
 /// always a valid `Location` header value and always means the same thing to every browser.
 pub fn safe_next(target: &str) -> Option<String> {
+    // Anything with a scheme of its own (`https:evil.example`, `javascript:…`) is absolute:
+    // what it means depends on the page's own scheme, and a return address never needs one.
+    if Url::parse(target).is_ok() {
+        return None;
+    }
     let base = Url::parse(BASE).ok()?;
     let url = base.join(target).ok()?;
     if url.origin() != base.origin() || url.username() != "" || url.password().is_some() {
