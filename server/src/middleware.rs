@@ -43,23 +43,23 @@ fn authority(url: &str) -> Option<&str> {
     Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
 }
 
-/// A `Location` as a path on this site: an absolute URL on this host keeps its path; then
-/// the one rule for return addresses decides.
+/// A `Location` that stays on this site, in its normal form (an absolute URL on this host
+/// stays absolute), or `None`; the one rule for return addresses decides.
 fn local_location(location: &str, host: Option<&str>) -> Option<String> {
-    let path = match authority(location) {
+    match authority(location) {
         Some(authority) if Some(authority) == host => {
             let start = location.find(authority)? + authority.len();
-            let rest = &location[start..];
-            if rest.starts_with('/') {
+            let (origin, rest) = location.split_at(start);
+            let path = if rest.starts_with('/') {
                 rest.to_owned()
             } else {
                 format!("/{rest}")
-            }
+            };
+            app::domain::redirect::safe_next(&path).map(|path| format!("{origin}{path}"))
         }
-        Some(_) => return None,
-        None => location.to_owned(),
-    };
-    app::domain::redirect::safe_next(&path)
+        Some(_) => None,
+        None => app::domain::redirect::safe_next(location),
+    }
 }
 
 /// Refuses state-changing requests from other sites: any non-GET/HEAD/OPTIONS request whose
@@ -200,9 +200,12 @@ mod tests {
         assert_eq!(kept("/orgs/RJ1").as_deref(), Some("/orgs/RJ1"));
         assert_eq!(
             kept("http://127.0.0.1:3000/orgs?x=1").as_deref(),
-            Some("/orgs?x=1")
+            Some("http://127.0.0.1:3000/orgs?x=1")
         );
-        assert_eq!(kept("http://127.0.0.1:3000?x=1").as_deref(), Some("/?x=1"));
+        assert_eq!(
+            kept("http://127.0.0.1:3000?x=1").as_deref(),
+            Some("http://127.0.0.1:3000/?x=1")
+        );
         for hostile in [
             "//evil.example",
             "/\\evil.example",
