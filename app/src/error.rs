@@ -20,6 +20,8 @@ pub enum AppError {
     Forbidden,
     #[error("{0}")]
     Conflict(String),
+    #[error("That is too much to send at once. Please make it shorter and try again.")]
+    TooLarge,
     #[error("Too many attempts. Please wait a moment and try again.")]
     TooManyRequests,
     #[error("Wardline could not be reached. Check your connection and try again.")]
@@ -37,12 +39,16 @@ impl AppError {
             AppError::Unauthorized | AppError::SignInFailed => 401,
             AppError::Forbidden => 403,
             AppError::Conflict(_) => 409,
+            AppError::TooLarge => 413,
             AppError::TooManyRequests => 429,
             AppError::Unavailable => 503,
             AppError::Internal(_) => 500,
         }
     }
 }
+
+/// What a caller whose request could not be decoded is told: nothing about why, in detail.
+const NOT_UNDERSTOOD: &str = "The request was not understood.";
 
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
@@ -51,8 +57,13 @@ impl FromServerFnError for AppError {
         match value {
             // A request the server could not decode is the caller's mistake.
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
-                AppError::Invalid("The request was not understood.".into())
+                AppError::Invalid(NOT_UNDERSTOOD.into())
             }
+            // On the server this is a request body that could not be read as text: not UTF-8,
+            // or cut off at its size limit. (In the browser it is a reply that did not decode,
+            // which is ours.)
+            #[cfg(not(feature = "hydrate"))]
+            ServerFnErrorErr::Deserialization(_) => AppError::Invalid(NOT_UNDERSTOOD.into()),
             ServerFnErrorErr::Request(_) => AppError::Unavailable,
             _ => AppError::Internal("unexpected".into()),
         }
@@ -70,6 +81,20 @@ mod tests {
         assert_eq!(AppError::Unauthorized.status(), 401);
         assert_eq!(AppError::Forbidden.status(), 403);
         assert_eq!(AppError::Internal("r".into()).status(), 500);
+        assert_eq!(AppError::TooLarge.status(), 413);
+    }
+
+    #[test]
+    fn a_request_the_server_cannot_decode_is_the_callers_mistake() {
+        for err in [
+            ServerFnErrorErr::Args("invalid digit found in string at i32".into()),
+            ServerFnErrorErr::MissingArg("org_code".into()),
+            ServerFnErrorErr::Deserialization("invalid utf-8 sequence of 1 bytes".into()),
+        ] {
+            let mapped = AppError::from_server_fn_error(err);
+            assert_eq!(mapped.status(), 422);
+            assert_eq!(mapped.to_string(), NOT_UNDERSTOOD);
+        }
     }
 
     #[test]

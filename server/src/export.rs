@@ -2,15 +2,18 @@
 //! nothing), signed in, scoped like the chart itself, rate limited and audited: every
 //! export a signed-in person asks for leaves a row with who, from where and how it ended.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use app::backend::state::AppState;
+
+use crate::client::ClientAddr;
 use app::backend::{access, audit, chart};
 use app::domain::accountability::{Chart, ChartFilter};
 use app::error::AppError;
@@ -26,7 +29,7 @@ struct Export<'a> {
     action: &'static str,
     subject: &'a str,
     detail: String,
-    client: SocketAddr,
+    client: IpAddr,
 }
 
 /// The signed-in person asking for an export: on a session that passed a second factor
@@ -77,7 +80,7 @@ async fn record(
             action: what.action,
             subject: Some(what.subject.to_owned()),
             detail: Some(what.detail.clone()),
-            client: Some(what.client.ip().to_string()),
+            client: Some(what.client.to_string()),
             outcome: Some(match outcome {
                 Ok(()) => audit::SUCCESS,
                 Err(e) => audit::outcome_of(e),
@@ -103,6 +106,11 @@ fn csv_file(body: String, kind: &str, code: &str) -> Response {
         .into_response()
 }
 
+/// A query string that does not fit: said plainly, without the decoder's own words.
+fn not_understood() -> Response {
+    error(AppError::Invalid("The request was not understood.".into()))
+}
+
 fn error(err: AppError) -> Response {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, err.to_string()).into_response()
@@ -111,7 +119,7 @@ fn error(err: AppError) -> Response {
 async fn load(
     state: &AppState,
     session: &Session,
-    client: SocketAddr,
+    client: IpAddr,
     q: &ExportQuery,
     format: &str,
 ) -> Result<Chart, AppError> {
@@ -142,10 +150,13 @@ pub struct IncidentQuery {
 /// One incident as JSON: what its page shows, with the hash-chained timeline.
 pub async fn incident_json(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     session: Session,
-    Query(q): Query<IncidentQuery>,
+    q: Result<Query<IncidentQuery>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(q)) = q else {
+        return not_understood();
+    };
     let what = Export {
         action: "incident_exported",
         subject: &q.reference,
@@ -191,10 +202,13 @@ pub struct AssetsQuery {
 /// An organisation's asset catalogue as CSV, in the import's columns.
 pub async fn assets_csv(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     session: Session,
-    Query(q): Query<AssetsQuery>,
+    q: Result<Query<AssetsQuery>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(q)) = q else {
+        return not_understood();
+    };
     let what = Export {
         action: "assets_exported",
         subject: &q.org,
@@ -223,10 +237,13 @@ fn attachment(code: &str, ext: &str) -> String {
 
 pub async fn chart_csv(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     session: Session,
-    Query(q): Query<ExportQuery>,
+    q: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(q)) = q else {
+        return not_understood();
+    };
     match load(&state, &session, client, &q, "csv")
         .await
         .and_then(|c| Ok((chart::to_csv(&c)?, c.root.code)))
@@ -245,10 +262,13 @@ pub async fn chart_csv(
 
 pub async fn chart_json(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     session: Session,
-    Query(q): Query<ExportQuery>,
+    q: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(q)) = q else {
+        return not_understood();
+    };
     match load(&state, &session, client, &q, "json").await {
         Ok(c) => {
             let code = c.root.code.clone();
@@ -271,10 +291,13 @@ pub async fn chart_json(
 /// CAF readiness for an organisation and everything below it, as CSV.
 pub async fn caf_csv(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     session: Session,
-    Query(q): Query<AssetsQuery>,
+    q: Result<Query<AssetsQuery>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(q)) = q else {
+        return not_understood();
+    };
     let what = Export {
         action: "caf_exported",
         subject: &q.org,

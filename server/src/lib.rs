@@ -1,7 +1,9 @@
 //! The Wardline server: builds the application from settings and runs it.
 
 pub mod admin;
+mod body_limit;
 pub mod cli;
+mod client;
 pub mod config;
 mod export;
 mod live;
@@ -163,6 +165,9 @@ fn router(state: AppState, streams: Arc<live::Streams>) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Bodies are limited by path in `body_limit`, in place of axum's one 2 MB default.
+        .layer(axum::middleware::from_fn(body_limit::limit))
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(middleware::error_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Extension;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -159,8 +160,11 @@ pub async fn incident(
     State(state): State<AppState>,
     Extension(streams): Extension<Arc<Streams>>,
     session: Session,
-    Path(reference): Path<String>,
+    reference: Result<Path<String>, PathRejection>,
 ) -> Response {
+    let Ok(Path(reference)) = reference else {
+        return refuse(AppError::Invalid("The request was not understood.".into()));
+    };
     let user = match user(&state, &session).await {
         Ok(u) => u,
         Err(e) => return refuse(e),

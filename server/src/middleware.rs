@@ -43,6 +43,25 @@ fn authority(url: &str) -> Option<&str> {
     Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
 }
 
+/// A `Location` that stays on this site, in its normal form (an absolute URL on this host
+/// stays absolute), or `None`; the one rule for return addresses decides.
+fn local_location(location: &str, host: Option<&str>) -> Option<String> {
+    match authority(location) {
+        Some(authority) if Some(authority) == host => {
+            let start = location.find(authority)? + authority.len();
+            let (origin, rest) = location.split_at(start);
+            let path = if rest.starts_with('/') {
+                rest.to_owned()
+            } else {
+                format!("/{rest}")
+            };
+            app::domain::redirect::safe_next(&path).map(|path| format!("{origin}{path}"))
+        }
+        Some(_) => None,
+        None => app::domain::redirect::safe_next(location),
+    }
+}
+
 /// Refuses state-changing requests from other sites: any non-GET/HEAD/OPTIONS request whose
 /// `Origin` is not this host, or that the browser marks `Sec-Fetch-Site: cross-site`. Plain
 /// HTML form posts carry both headers, so they are covered without a custom header.
@@ -69,19 +88,15 @@ pub async fn same_origin(req: Request, next: Next) -> Response {
     let host = host(req.headers()).map(str::to_owned);
     let mut res = next.run(req).await;
     // The no-script form fallback redirects to the Referer: never let that leave the site.
-    if let Some(location) = res
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-    {
-        let local_path = location.starts_with('/')
-            && !location.starts_with("//")
-            && !location.starts_with("/\\");
-        let same_host = authority(location).is_some() && authority(location) == host.as_deref();
-        if !local_path && !same_host {
-            res.headers_mut()
-                .insert(header::LOCATION, HeaderValue::from_static("/"));
-        }
+    // The same rule as every redirect the app makes (`domain::redirect::safe_next`).
+    if let Some(location) = res.headers().get(header::LOCATION) {
+        let kept = location
+            .to_str()
+            .ok()
+            .and_then(|l| local_location(l, host.as_deref()))
+            .and_then(|path| HeaderValue::from_str(&path).ok())
+            .unwrap_or(HeaderValue::from_static("/"));
+        res.headers_mut().insert(header::LOCATION, kept);
     }
     res
 }
@@ -176,7 +191,35 @@ fn refuse(err: AppError) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::authority;
+    use super::{authority, local_location};
+
+    #[test]
+    fn a_location_stays_on_this_host() {
+        let host = Some("127.0.0.1:3000");
+        let kept = |l: &str| local_location(l, host);
+        assert_eq!(kept("/orgs/RJ1").as_deref(), Some("/orgs/RJ1"));
+        assert_eq!(
+            kept("http://127.0.0.1:3000/orgs?x=1").as_deref(),
+            Some("http://127.0.0.1:3000/orgs?x=1")
+        );
+        assert_eq!(
+            kept("http://127.0.0.1:3000?x=1").as_deref(),
+            Some("http://127.0.0.1:3000/?x=1")
+        );
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "https:evil.example",
+            "HTTPS://evil.example",
+            "https://evil.example/orgs",
+            "http://127.0.0.1:3000//evil.example",
+            "http://127.0.0.1:3000@evil.example/",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(kept(hostile), None, "{hostile}");
+        }
+    }
 
     #[test]
     fn authority_is_the_host_and_port_only() {

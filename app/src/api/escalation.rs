@@ -163,7 +163,7 @@ pub async fn confirm_link(token: String) -> Result<String, AppError> {
             )?;
             let (taken, reference) = take_escalated(&state.db, &user, id, true).await?;
             state.publish(&reference).await;
-            leptos_axum::redirect(&format!("/incidents/{reference}"));
+            crate::backend::http::redirect(&format!("/incidents/{reference}"));
             match taken {
                 Taken::Taken => Ok(reference),
                 Taken::AlreadyAcknowledged => Err(AppError::Conflict(

@@ -33,7 +33,7 @@ pub async fn start_exercise(
             )
             .await?;
             state.publish(&reference).await;
-            leptos_axum::redirect(&format!("/incidents/{reference}"));
+            crate::backend::http::redirect(&format!("/incidents/{reference}"));
             Ok(reference)
         }
         .await,

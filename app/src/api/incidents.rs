@@ -45,7 +45,7 @@ pub async fn declare_incident(
             };
             let reference = state.declarations.declare(&state.db, &user, input).await?;
             state.publish(&reference).await;
-            leptos_axum::redirect(&format!("/incidents/{reference}"));
+            crate::backend::http::redirect(&format!("/incidents/{reference}"));
             Ok(reference)
         }
         .await,

@@ -69,7 +69,7 @@ pub async fn save_runbook(
                 Some(code) => format!("/runbooks/{}?org={code}&saved={version}", kind.as_str()),
                 None => format!("/runbooks/{}?org=national&saved={version}", kind.as_str()),
             };
-            leptos_axum::redirect(&back);
+            crate::backend::http::redirect(&back);
             Ok(version)
         }
         .await,

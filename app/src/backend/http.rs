@@ -33,8 +33,9 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
             .and_then(|p| p.uri.query())
             .map(|q| format!("?{q}"))
             .unwrap_or_default();
-        let next = format!("{path}{query}");
-        leptos_axum::redirect(&format!("/sign-in?next={}", urlencode(&next)));
+        redirect(&crate::domain::redirect::sign_in_then(&format!(
+            "{path}{query}"
+        )));
         return result;
     }
     if let Ok(status) = http::StatusCode::from_u16(err.status()) {
@@ -43,6 +44,11 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     result
 }
 
-fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+/// Redirects this response to `target` if it is a path on this site, else to the home page.
+/// Every redirect the app makes goes through here (and `<Redirect/>` too, see `ui::App`):
+/// `leptos_axum::redirect` panics on a value that is not a valid header, and a target built
+/// from what a visitor sent must never panic the server or send them off-site.
+pub fn redirect(target: &str) {
+    let target = crate::domain::redirect::safe_next(target).unwrap_or_else(|| "/".to_owned());
+    leptos_axum::redirect(&target);
 }

@@ -11,6 +11,7 @@ pub mod gaps;
 pub mod imports;
 pub mod incidents;
 pub mod org;
+pub mod redirect;
 pub mod reviews;
 pub mod roles;
 pub mod tree;

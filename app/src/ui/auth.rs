@@ -45,25 +45,3 @@ fn forget_break_glass_copy() {
 pub fn use_auth() -> Auth {
     expect_context::<Auth>()
 }
-
-/// A `next` path from a query string, only if it stays on this site.
-pub fn safe_next(next: Option<String>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
-        _ => "/orgs".to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn next_never_leaves_the_site() {
-        assert_eq!(safe_next(Some("/orgs/RJ1".into())), "/orgs/RJ1");
-        assert_eq!(safe_next(Some("//evil.example".into())), "/orgs");
-        assert_eq!(safe_next(Some("https://evil.example".into())), "/orgs");
-        assert_eq!(safe_next(Some("/\\evil.example".into())), "/orgs");
-        assert_eq!(safe_next(None), "/orgs");
-    }
-}

@@ -79,9 +79,14 @@ fn content_security_policy() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     auth::provide_auth();
+    // `<Redirect/>` on the server goes through the one safe redirect, like every other.
+    #[cfg(feature = "ssr")]
+    leptos_router::components::provide_server_redirect(crate::backend::http::redirect);
     view! {
         <Stylesheet id="wardline" href="/pkg/wardline.css"/>
-        <Title formatter=|page: String| format!("{page} – Wardline")/>
+        // Every page title passes through here, and may hold what people typed (an asset's name,
+        // a runbook's title): written as raw text so it cannot close the `<title>`.
+        <Title formatter=|page: String| components::raw_text::as_raw_text(&format!("{page} – Wardline"))/>
         <Router>
             <Layout>
                 // Async: pages arrive whole, so they read fully with JavaScript off.

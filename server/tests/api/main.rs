@@ -7,6 +7,7 @@ mod authz;
 mod clients;
 mod escalation;
 mod helpers;
+mod hostile_input;
 mod imports;
 mod incident_command;
 mod incidents;

@@ -4,4 +4,5 @@ pub mod forms;
 pub mod layout;
 pub mod live;
 pub mod org_tree;
+pub mod raw_text;
 pub mod tags;

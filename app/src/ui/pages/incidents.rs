@@ -18,6 +18,7 @@ use crate::domain::incidents::{
 };
 use crate::error::AppError;
 use crate::ui::components::forms::ErrorSummary;
+use crate::ui::components::raw_text::TextArea;
 
 #[component]
 pub fn DeclarePage() -> impl IntoView {
@@ -461,7 +462,7 @@ fn Clocks(i: IncidentView, action: ServerAction<RecordReport>) -> impl IntoView 
             <details class="task-detail">
                 <summary>"Report text for the DSPT incident reporting tool"</summary>
                 <label for="dspt-text">"Copy this into the tool"</label>
-                <textarea id="dspt-text" readonly rows="14" class="dspt-text">{i.dspt_text.clone()}</textarea>
+                <TextArea text=i.dspt_text.clone() attr:id="dspt-text" attr:readonly=true attr:rows="14" attr:class="dspt-text"/>
             </details>
         </section>
     }

@@ -24,7 +24,7 @@ pub fn OrgPage() -> impl IntoView {
                 match detail.await {
                     Ok(d) => view! { <Detail d/> }.into_any(),
                     Err(AppError::Unauthorized) => view! {
-                        <Redirect path=format!("/sign-in?next=/orgs/{}", code())/>
+                        <Redirect path=crate::domain::redirect::sign_in_then(&format!("/orgs/{}", code()))/>
                     }.into_any(),
                     Err(AppError::NotFound) => view! {
                         <Title text="Organisation not found"/>

@@ -9,6 +9,7 @@ use crate::api::reviews::{AddReviewAction, CloseReviewAction, SaveReview, get_re
 use crate::domain::reviews::ActionView;
 use crate::error::AppError;
 use crate::ui::components::forms::ErrorSummary;
+use crate::ui::components::raw_text::TextArea;
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {
@@ -52,15 +53,15 @@ pub fn ReviewPage() -> impl IntoView {
                                     <input type="hidden" name="reference" value=r1/>
                                     <div class="form-group">
                                         <label for="what-happened">"What happened"</label>
-                                        <textarea id="what-happened" name="what_happened" rows="5">{r.what_happened.clone()}</textarea>
+                                        <TextArea text=r.what_happened.clone() attr:id="what-happened" attr:name="what_happened" attr:rows="5"/>
                                     </div>
                                     <div class="form-group">
                                         <label for="went-well">"What went well"</label>
-                                        <textarea id="went-well" name="went_well" rows="4">{r.went_well.clone()}</textarea>
+                                        <TextArea text=r.went_well.clone() attr:id="went-well" attr:name="went_well" attr:rows="4"/>
                                     </div>
                                     <div class="form-group">
                                         <label for="lessons">"Lessons"</label>
-                                        <textarea id="lessons" name="lessons" rows="4">{r.lessons.clone()}</textarea>
+                                        <TextArea text=r.lessons.clone() attr:id="lessons" attr:name="lessons" attr:rows="4"/>
                                     </div>
                                     <button type="submit" class="button">"Save the review"</button>
                                 </ActionForm>

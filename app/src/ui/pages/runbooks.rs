@@ -10,6 +10,7 @@ use crate::api::runbooks::{SaveRunbook, get_runbook, list_runbooks};
 use crate::domain::incidents::{Phase, RunbookView, StepTemplate};
 use crate::domain::roles::RoleView;
 use crate::ui::components::forms::ErrorSummary;
+use crate::ui::components::raw_text::TextArea;
 
 #[component]
 pub fn RunbooksPage() -> impl IntoView {
@@ -216,7 +217,7 @@ fn Editor(rb: RunbookView, roles: Vec<RoleView>, save: ServerAction<SaveRunbook>
                         </div>
                         <div class="form-group">
                             <label for=id("instructions")>"Instructions"</label>
-                            <textarea id=id("instructions") name=f("instructions") rows="3">{v(|s| s.instructions.clone())}</textarea>
+                            <TextArea text=v(|s| s.instructions.clone()) attr:id=id("instructions") attr:name=f("instructions") attr:rows="3"/>
                         </div>
                         <div class="form-group">
                             <label for=id("depends")>"Waits for steps (numbers, like 1, 2)"</label>

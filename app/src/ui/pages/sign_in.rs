@@ -7,14 +7,15 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::auth::{SecondFactor, SignIn};
 use crate::domain::auth::{AuthStatus, SignInOutcome};
-use crate::ui::auth::{safe_next, use_auth};
+use crate::domain::redirect::after_sign_in;
+use crate::ui::auth::use_auth;
 use crate::ui::components::forms::ErrorSummary;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let auth = use_auth();
     let query = use_query_map();
-    let next = move || safe_next(query.read().get("next"));
+    let next = move || after_sign_in(query.read().get("next").as_deref());
     let sign_in = ServerAction::<SignIn>::new();
     let second = ServerAction::<SecondFactor>::new();
     let navigate = use_navigate();
@@ -42,7 +43,7 @@ pub fn SignInPage() -> impl IntoView {
                 match status {
                     AuthStatus::SignedIn(me) => {
                         #[cfg(feature = "ssr")]
-                        leptos_axum::redirect(&next());
+                        crate::backend::http::redirect(&next());
                         view! {
                             <h1>"You are signed in"</h1>
                             <p>{format!("Signed in as {}. ", me.name)}<a href=next()>"Continue"</a></p>
