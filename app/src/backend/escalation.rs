@@ -1471,19 +1471,9 @@ pub async fn save_policy_for(
     repeat_count: &str,
     input: &[LevelInput],
 ) -> Result<(), AppError> {
-    use super::access;
+    use super::access::{self, Action};
     use super::entity::role;
-    let org = orgs::find_by_code(db, org_code)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !access::within(&access::readable_orgs(db, user).await?, org.id) {
-        return Err(AppError::NotFound);
-    }
-    if user.is_read_only_user()
-        || !access::within(&access::administered_orgs(db, user).await?, org.id)
-    {
-        return Err(AppError::Forbidden);
-    }
+    let org = access::org_in_reach(db, user, org_code, Action::Administer).await?;
     let repeat: i32 = repeat_count
         .trim()
         .parse()
@@ -1509,12 +1499,7 @@ pub async fn save_policy_for(
         if email.is_empty() {
             continue;
         }
-        let p = super::people::find_by_email(db, email)
-            .await?
-            .filter(|p| !p.disabled)
-            .ok_or_else(|| {
-                AppError::Invalid(format!("Nobody with the email {email} can be told."))
-            })?;
+        let p = access::person_in_reach(db, user, email, Action::Administer).await?;
         level.targets.push(Target::Person { id: p.id });
     }
     for l in &levels {
@@ -1522,11 +1507,8 @@ pub async fn save_policy_for(
             if let Target::Role {
                 org: Some(code), ..
             } = t
-                && orgs::find_by_code(db, code).await?.is_none()
             {
-                return Err(AppError::Invalid(format!(
-                    "No organisation has the ODS code {code}."
-                )));
+                access::org_in_reach(db, user, code, Action::Administer).await?;
             }
         }
     }
