@@ -505,3 +505,12 @@ pub fn reaches_along(user: &User, chain: &[i64], action: Action) -> Result<(), A
         Err(AppError::NotFound)
     }
 }
+
+/// For a request naming several things: if any is out of reach the whole answer is
+/// `NotFound`, before any `Forbidden` another one earned, so refusals never tell what exists.
+pub fn absent_first(checks: &[Option<&AppError>]) -> Result<(), AppError> {
+    if checks.iter().flatten().any(|e| **e == AppError::NotFound) {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}

@@ -87,7 +87,24 @@ pub async fn assign(
     actor: &User,
     input: AssignInput,
 ) -> Result<i64, AppError> {
-    let org = access::org_in_reach(db, actor, &input.org_code, Action::Administer).await?;
+    // Holder and deputy are people the admin keeps; anyone else does not exist for them.
+    let org = access::org_in_reach(db, actor, &input.org_code, Action::Administer).await;
+    let holder = access::person_in_reach(db, actor, &input.holder_email, Action::Administer).await;
+    let deputy = match input
+        .deputy_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        Some(e) => Some(access::person_in_reach(db, actor, e, Action::Administer).await),
+        None => None,
+    };
+    access::absent_first(&[
+        org.as_ref().err(),
+        holder.as_ref().err(),
+        deputy.as_ref().and_then(|d| d.as_ref().err()),
+    ])?;
+    let (org, holder, deputy) = (org?, holder?, deputy.transpose()?);
     let role = roles::find_by_key(db, &input.role_key)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -99,18 +116,6 @@ pub async fn assign(
             kind.label().to_lowercase()
         )));
     }
-    // Holder and deputy are people the admin keeps; anyone else does not exist for them.
-    let holder =
-        access::person_in_reach(db, actor, &input.holder_email, Action::Administer).await?;
-    let deputy = match input
-        .deputy_email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        Some(e) => Some(access::person_in_reach(db, actor, e, Action::Administer).await?),
-        None => None,
-    };
     let contact_email = match input
         .contact_email
         .as_deref()

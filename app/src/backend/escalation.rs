@@ -1473,7 +1473,28 @@ pub async fn save_policy_for(
 ) -> Result<(), AppError> {
     use super::access::{self, Action};
     use super::entity::role;
-    let org = access::org_in_reach(db, user, org_code, Action::Administer).await?;
+    // Everyone and everywhere the levels name is checked first, so one out of reach answers
+    // as absent whatever else is wrong with the request.
+    let mut refused = Vec::new();
+    for l in input.iter().filter(|l| l.remove.is_none()) {
+        if !l.person_email.trim().is_empty() {
+            let p = access::person_in_reach(db, user, &l.person_email, Action::Administer).await;
+            refused.extend(p.err());
+        }
+        let scope = l.scope.trim();
+        if !l.role.trim().is_empty() && !matches!(scope, "" | "here" | "above") {
+            let o = access::org_in_reach(db, user, scope, Action::Administer).await;
+            refused.extend(o.err());
+        }
+    }
+    let org = access::org_in_reach(db, user, org_code, Action::Administer).await;
+    let mut checks: Vec<Option<&AppError>> = refused.iter().map(Some).collect();
+    checks.push(org.as_ref().err());
+    access::absent_first(&checks)?;
+    if let Some(err) = refused.into_iter().next() {
+        return Err(err);
+    }
+    let org = org?;
     let repeat: i32 = repeat_count
         .trim()
         .parse()

@@ -2308,8 +2308,10 @@ pub async fn add_affected(
     reference: &str,
     org_code: &str,
 ) -> Result<(), AppError> {
-    let inc = lead_incident(db, user, reference).await?;
+    // What the request names is checked first: out of reach, it answers as absent whatever
+    // else is wrong with the request.
     let org = access::org_in_reach(db, user, org_code, access::Action::Lead).await?;
+    let inc = lead_incident(db, user, reference).await?;
     let now = timeline::now();
     let (assignee, found_at, routing) = route(db, org.id, "head_of_cyber", now).await?;
     let txn = db.begin().await?;
@@ -2374,8 +2376,8 @@ pub async fn link_asset(
     reference: &str,
     asset_id: i64,
 ) -> Result<(), AppError> {
-    let inc = lead_incident(db, user, reference).await?;
     let a = access::asset_in_reach(db, user, asset_id, access::Action::Lead).await?;
+    let inc = lead_incident(db, user, reference).await?;
     let txn = db.begin().await?;
     touch(&txn, inc.id).await?;
     if !incident_orgs(&txn, &inc).await?.contains(&a.org_id) {
