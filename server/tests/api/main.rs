@@ -10,5 +10,6 @@ mod imports;
 mod incident_command;
 mod incidents;
 mod orgs;
+mod reach;
 mod security;
 mod storage;
