@@ -396,15 +396,21 @@ pub async fn scope_then_and_now(
     let Some(roots) = roots(user, action)? else {
         return Ok(Scope(None));
     };
-    let links = org_link::Entity::find()
-        .filter(org_link::Column::ValidFrom.lte(date))
-        .filter(
-            sea_orm::Condition::any()
-                .add(org_link::Column::ValidTo.is_null())
-                .add(org_link::Column::ValidTo.gt(date)),
-        )
-        .all(db)
-        .await?;
+    // Where each organisation sat then; one whose recorded history starts later is taken to
+    // have sat where that history starts (a missing record is not a move).
+    let mut then_links: HashMap<i64, org_link::Model> = HashMap::new();
+    for l in org_link::Entity::find().all(db).await? {
+        let in_force = l.valid_from <= date && l.valid_to.is_none_or(|to| to > date);
+        match then_links.get(&l.child_id) {
+            Some(kept) if kept.valid_from <= date => {}
+            Some(kept) if !in_force && kept.valid_from <= l.valid_from => {}
+            _ if in_force || l.valid_from > date => {
+                then_links.insert(l.child_id, l);
+            }
+            _ => {}
+        }
+    }
+    let links: Vec<org_link::Model> = then_links.into_values().collect();
     let then = below(&children_of(&links), &roots);
     let now = below(&current_children(db).await?, &roots);
     Ok(Scope(Some(then)).and(Scope(Some(now))))
