@@ -257,13 +257,17 @@ fn write_form<'a>(
             ],
             person_org,
         ),
-        "/api/incidents/lead/asset" => {
-            (vec![("reference", mine), ("asset_id", t.asset.as_str())], org)
-        }
+        "/api/incidents/lead/asset" => (
+            vec![("reference", mine), ("asset_id", t.asset.as_str())],
+            org,
+        ),
         "/api/manage/assets/import" => (
             vec![
                 ("org_code", org),
-                ("csv", "name,kind,owner_email,supplier_code,clinical_service,patient_safety_critical,os,os_version,end_of_support,site_code,depends_on\n"),
+                (
+                    "csv",
+                    "name,kind,owner_email,supplier_code,clinical_service,patient_safety_critical,os,os_version,end_of_support,site_code,depends_on\n",
+                ),
             ],
             org,
         ),
@@ -520,10 +524,13 @@ async fn every_write_refuses_random_callers_outside_the_organisation() {
             WRITES[write]
         );
         if role == AccessRole::Regulator || !inside {
-            let expect = if role == AccessRole::Regulator { 403 } else { 404 };
+            let expect = if role == AccessRole::Regulator {
+                403
+            } else {
+                404
+            };
             assert_eq!(
-                status,
-                expect,
+                status, expect,
                 "{me} ({role:?} at {own_org}) on {} naming {named}",
                 WRITES[write]
             );

@@ -79,7 +79,10 @@ async fn adding_an_affected_organisation_outside_reach_is_not_found() {
     )
     .await;
     assert_eq!(outside.0, 404);
-    assert_eq!(outside, unknown, "an organisation out of reach looks absent");
+    assert_eq!(
+        outside, unknown,
+        "an organisation out of reach looks absent"
+    );
     let added = incident_org::Entity::find()
         .filter(incident_org::Column::IncidentId.eq(inc.id))
         .count(&app.db)
