@@ -2,7 +2,9 @@
 //! refusal, safe redirects and security headers.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -154,33 +156,60 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 /// Deny by default: a server function outside the public allow-list answers 401 to anyone
 /// not signed in, before its arguments are even read. Each function still checks its own
 /// permissions; this is the floor under them. Read-only people (regulators) are refused
-/// every function that changes shared data in the same way.
+/// every function not declared as reading or as their own account's (`app::api::is_write`).
+/// Every refusal of a write (403 or 404, here or from the function's own scope checks) is
+/// audited with the caller and their address.
 pub async fn api_floor(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    if path.starts_with("/api/") && !app::api::auth::PUBLIC_ENDPOINTS.contains(&path) {
-        let person = match req.extensions().get::<tower_sessions::Session>() {
-            Some(session) => session
-                .get::<i64>(app::backend::sessions::PERSON_KEY)
-                .await
-                .ok()
-                .flatten(),
-            None => None,
+    let path = req.uri().path().to_owned();
+    if !path.starts_with("/api/") || app::api::auth::PUBLIC_ENDPOINTS.contains(&path.as_str()) {
+        return next.run(req).await;
+    }
+    let person = match req.extensions().get::<tower_sessions::Session>() {
+        Some(session) => session
+            .get::<i64>(app::backend::sessions::PERSON_KEY)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let Some(person) = person else {
+        return refuse(AppError::Unauthorized);
+    };
+    if !app::api::is_write(&path) {
+        return next.run(req).await;
+    }
+    // The same rule as everywhere else: a trusted proxy's forwarded address, or the peer.
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| {
+            app::backend::client_addr::resolve(
+                addr.ip(),
+                req.headers(),
+                &state.auth.trusted_proxies,
+            )
+            .to_string()
+        });
+    let res = match app::backend::access::is_read_only(&state.db, person).await {
+        Ok(false) => next.run(req).await,
+        Ok(true) => refuse(AppError::Forbidden),
+        Err(err) => refuse(err),
+    };
+    if matches!(res.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {
+        let event = app::backend::audit::Event {
+            actor: Some(person),
+            action: "write_refused",
+            subject: Some(path.clone()),
+            detail: Some(res.status().as_u16().to_string()),
+            client,
+            outcome: Some(app::backend::audit::REFUSED),
+            ..Default::default()
         };
-        let Some(person) = person else {
-            return refuse(AppError::Unauthorized);
-        };
-        if app::api::WRITE_AREAS
-            .iter()
-            .any(|area| path.starts_with(area))
-        {
-            match app::backend::access::is_read_only(&state.db, person).await {
-                Ok(false) => {}
-                Ok(true) => return refuse(AppError::Forbidden),
-                Err(err) => return refuse(err),
-            }
+        if let Err(err) = app::backend::audit::record(&state.db, event).await {
+            tracing::warn!(?err, %path, "auditing a refused write");
         }
     }
-    next.run(req).await
+    res
 }
 
 fn refuse(err: AppError) -> Response {

@@ -347,12 +347,7 @@ pub async fn import_csv(
     org_code: &str,
     text: &str,
 ) -> Result<AssetImportReport, AppError> {
-    let org = readable_org(db, user, org_code).await?;
-    if user.is_read_only_user()
-        || !access::within(&access::administered_orgs(db, user).await?, org.id)
-    {
-        return Err(AppError::Forbidden);
-    }
+    let org = access::org_in_reach(db, user, org_code, access::Action::Administer).await?;
     if text.len() > 5_000_000 {
         return Err(AppError::Invalid("Keep an import to 5 MB.".into()));
     }
@@ -415,20 +410,15 @@ pub async fn import_csv(
             None => None,
             Some(email) => match super::people::find_by_email(&txn, email).await? {
                 Some(p) if holders.contains(&p.id) => Some(p.id),
-                Some(_) => {
+                // One answer whether or not the address exists: it tells nothing about people.
+                _ => {
                     report.rejected.push((
                         line,
                         format!(
-                            "owner_email: {email} holds no role at {} or above it",
+                            "owner_email: {email} is not someone holding a role at {} or above it",
                             org.name
                         ),
                     ));
-                    continue;
-                }
-                None => {
-                    report
-                        .rejected
-                        .push((line, format!("owner_email: nobody has the email {email}")));
                     continue;
                 }
             },

@@ -9,10 +9,10 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 
-use super::access::{self, User};
+use super::access::{self, Action, User};
 use super::audit::{self, Event};
 use super::entity::{assignment, person};
-use super::{orgs, people, roles};
+use super::{orgs, roles};
 use crate::domain::auth::MyHolding;
 use crate::domain::gaps::{HoldingFact, Rules, is_stale};
 use crate::domain::roles::parse_kinds;
@@ -87,12 +87,24 @@ pub async fn assign(
     actor: &User,
     input: AssignInput,
 ) -> Result<i64, AppError> {
-    let org = orgs::find_by_code(db, &input.org_code)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !access::within(&access::administered_orgs(db, actor).await?, org.id) {
-        return Err(AppError::NotFound);
-    }
+    // Holder and deputy are people the admin keeps; anyone else does not exist for them.
+    let org = access::org_in_reach(db, actor, &input.org_code, Action::Administer).await;
+    let holder = access::person_in_reach(db, actor, &input.holder_email, Action::Administer).await;
+    let deputy = match input
+        .deputy_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        Some(e) => Some(access::person_in_reach(db, actor, e, Action::Administer).await),
+        None => None,
+    };
+    access::absent_first(&[
+        org.as_ref().err(),
+        holder.as_ref().err(),
+        deputy.as_ref().and_then(|d| d.as_ref().err()),
+    ])?;
+    let (org, holder, deputy) = (org?, holder?, deputy.transpose()?);
     let role = roles::find_by_key(db, &input.role_key)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -104,26 +116,6 @@ pub async fn assign(
             kind.label().to_lowercase()
         )));
     }
-    let holder = people::find_by_email(db, &input.holder_email)
-        .await?
-        .ok_or_else(|| {
-            AppError::Invalid(format!(
-                "Nobody with the email {} is known. Invite them first.",
-                input.holder_email.trim()
-            ))
-        })?;
-    let deputy =
-        match input
-            .deputy_email
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-        {
-            Some(e) => Some(people::find_by_email(db, e).await?.ok_or_else(|| {
-                AppError::Invalid(format!("Nobody with the email {e} is known."))
-            })?),
-            None => None,
-        };
     let contact_email = match input
         .contact_email
         .as_deref()
@@ -198,9 +190,7 @@ pub async fn end(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !access::within(&access::administered_orgs(db, actor).await?, a.org_id) {
-        return Err(AppError::NotFound);
-    }
+    access::org_id_in_reach(db, actor, a.org_id, Action::Administer).await?;
     let txn = db.begin().await?;
     let ended = assignment::Entity::update_many()
         .col_expr(

@@ -175,7 +175,9 @@ pub async fn chart(
     let root = orgs::find_by_code(db, org_code)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !access::within(&access::readable_orgs(db, user).await?, root.id) {
+    // Only what the caller reaches both over the tree of that moment and over today's.
+    let scope = access::scope_then_and_now(db, user, access::Action::Read, at.date()).await?;
+    if !scope.contains(root.id) {
         return Err(AppError::NotFound);
     }
     // The subtree as it stood at that moment.
@@ -193,7 +195,9 @@ pub async fn chart(
         }
         order.push((id, depth));
         for c in children.get(&id).into_iter().flatten() {
-            stack.push((*c, depth + 1));
+            if scope.contains(*c) {
+                stack.push((*c, depth + 1));
+            }
         }
     }
     let s = snapshot(db, at, Some(&seen)).await?;

@@ -1517,19 +1517,30 @@ pub async fn save_policy_for(
     repeat_count: &str,
     input: &[LevelInput],
 ) -> Result<(), AppError> {
-    use super::access;
+    use super::access::{self, Action};
     use super::entity::role;
-    let org = orgs::find_by_code(db, org_code)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !access::within(&access::readable_orgs(db, user).await?, org.id) {
-        return Err(AppError::NotFound);
+    // Everyone and everywhere the levels name is checked first, so one out of reach answers
+    // as absent whatever else is wrong with the request.
+    let mut refused = Vec::new();
+    for l in input.iter().filter(|l| l.remove.is_none()) {
+        if !l.person_email.trim().is_empty() {
+            let p = access::person_in_reach(db, user, &l.person_email, Action::Administer).await;
+            refused.extend(p.err());
+        }
+        let scope = l.scope.trim();
+        if !l.role.trim().is_empty() && !matches!(scope, "" | "here" | "above") {
+            let o = access::org_in_reach(db, user, scope, Action::Administer).await;
+            refused.extend(o.err());
+        }
     }
-    if user.is_read_only_user()
-        || !access::within(&access::administered_orgs(db, user).await?, org.id)
-    {
-        return Err(AppError::Forbidden);
+    let org = access::org_in_reach(db, user, org_code, Action::Administer).await;
+    let mut checks: Vec<Option<&AppError>> = refused.iter().map(Some).collect();
+    checks.push(org.as_ref().err());
+    access::absent_first(&checks)?;
+    if let Some(err) = refused.into_iter().next() {
+        return Err(err);
     }
+    let org = org?;
     let repeat: i32 = repeat_count
         .trim()
         .parse()
@@ -1555,12 +1566,7 @@ pub async fn save_policy_for(
         if email.is_empty() {
             continue;
         }
-        let p = super::people::find_by_email(db, email)
-            .await?
-            .filter(|p| !p.disabled)
-            .ok_or_else(|| {
-                AppError::Invalid(format!("Nobody with the email {email} can be told."))
-            })?;
+        let p = access::person_in_reach(db, user, email, Action::Administer).await?;
         level.targets.push(Target::Person { id: p.id });
     }
     for l in &levels {
@@ -1568,11 +1574,8 @@ pub async fn save_policy_for(
             if let Target::Role {
                 org: Some(code), ..
             } = t
-                && orgs::find_by_code(db, code).await?.is_none()
             {
-                return Err(AppError::Invalid(format!(
-                    "No organisation has the ODS code {code}."
-                )));
+                access::org_in_reach(db, user, code, Action::Administer).await?;
             }
         }
     }

@@ -29,12 +29,7 @@ pub async fn start(
     exercise: ExerciseKind,
     scenario: &str,
 ) -> Result<String, AppError> {
-    let org = orgs::find_by_code(db, org_code)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !incidents::may_lead(db, user, org.id).await? {
-        return Err(AppError::Forbidden);
-    }
+    let org = access::org_in_reach(db, user, org_code, access::Action::Lead).await?;
     let scenario = scenario.trim();
     incidents::declare(
         db,

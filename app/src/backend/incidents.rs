@@ -981,15 +981,10 @@ async fn declaring_org(
     Ok((org, chain))
 }
 
-/// A person may declare at an organisation when they are a national admin or hold a grant
-/// there or at any ancestor (the chain: the organisation first). Otherwise it is as if the
-/// organisation did not exist.
+/// A person may declare at an organisation their grants reach (the chain: the organisation
+/// first). Otherwise it is as if the organisation did not exist.
 fn may_declare(user: &User, chain: &[i64]) -> Result<(), AppError> {
-    if user.is_national_admin() || user.grants.iter().any(|(g, _)| chain.contains(g)) {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
+    access::reaches_along(user, chain, access::Action::Act)
 }
 
 /// Refuses assets that are not in the declaring organisation's catalogue.
@@ -1014,10 +1009,9 @@ async fn check_assets(
         .filter(asset::Column::Id.is_in(wanted.clone()))
         .count(db)
         .await?;
+    // An asset of another organisation is as if it did not exist.
     if found as usize != wanted.len() {
-        return Err(AppError::Invalid(
-            "One of the systems chosen is not in this organisation's catalogue any more. Reload the page and choose again.".into(),
-        ));
+        return Err(AppError::NotFound);
     }
     Ok(())
 }
@@ -1305,20 +1299,12 @@ pub(crate) async fn may_lead(
     user: &User,
     org_id: i64,
 ) -> Result<bool, AppError> {
-    use crate::domain::auth::AccessRole;
     if user.is_read_only_user() {
         return Ok(false);
     }
-    if user.is_national_admin() {
-        return Ok(true);
-    }
-    let leads: Vec<i64> = user
-        .grants
-        .iter()
-        .filter(|(_, r)| matches!(r, AccessRole::Lead | AccessRole::OrgAdmin))
-        .map(|(o, _)| *o)
-        .collect();
-    Ok(access::subtree(db, &leads).await?.contains(&org_id))
+    Ok(access::scope(db, user, access::Action::Lead)
+        .await?
+        .contains(org_id))
 }
 
 /// As [`find_readable`], by the incident's id.
@@ -1827,12 +1813,7 @@ pub async fn act(
         }
         TaskAction::Reassign { to_email, reason } => {
             let reason = bounded(reason, "why it is reassigned", 1000, true)?;
-            let to = super::people::find_by_email(db, to_email)
-                .await?
-                .filter(|p| !p.disabled)
-                .ok_or_else(|| {
-                    AppError::Invalid("Nobody with that email can take the task.".into())
-                })?;
+            let to = access::person_in_reach(db, user, to_email, access::Action::Act).await?;
             q = q
                 .col_expr(task::Column::AssigneeId, Expr::value(to.id))
                 .col_expr(task::Column::State, Expr::value(Open.as_str()))
@@ -2150,11 +2131,8 @@ pub async fn assign_command(
                 .await?
                 .into_iter()
                 .find(|(id, _)| *id == p)
-                .ok_or_else(|| {
-                    AppError::Invalid(
-                        "Choose someone who holds a role at the affected organisations.".into(),
-                    )
-                })?
+                // Only the people the incident's page offers; anyone else does not exist.
+                .ok_or(AppError::NotFound)?
                 .1,
         ),
         None => None,
@@ -2345,10 +2323,10 @@ pub async fn add_affected(
     reference: &str,
     org_code: &str,
 ) -> Result<(), AppError> {
+    // What the request names is checked first: out of reach, it answers as absent whatever
+    // else is wrong with the request.
+    let org = access::org_in_reach(db, user, org_code, access::Action::Lead).await?;
     let inc = lead_incident(db, user, reference).await?;
-    let org = orgs::find_by_code(db, org_code.trim())
-        .await?
-        .ok_or_else(|| AppError::Invalid("No organisation has that ODS code.".into()))?;
     let now = timeline::now();
     let (assignee, found_at, routing) = route(db, org.id, "head_of_cyber", now).await?;
     let txn = db.begin().await?;
@@ -2413,11 +2391,8 @@ pub async fn link_asset(
     reference: &str,
     asset_id: i64,
 ) -> Result<(), AppError> {
+    let a = access::asset_in_reach(db, user, asset_id, access::Action::Lead).await?;
     let inc = lead_incident(db, user, reference).await?;
-    let a = asset::Entity::find_by_id(asset_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::Invalid("That asset is not in the catalogue.".into()))?;
     let txn = db.begin().await?;
     touch(&txn, inc.id).await?;
     if !incident_orgs(&txn, &inc).await?.contains(&a.org_id) {

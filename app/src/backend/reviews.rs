@@ -206,10 +206,9 @@ pub async fn add_action(
         return Err(AppError::Invalid("The due date has already passed.".into()));
     }
     let owners = command_candidates(db, &inc).await?;
+    // Only the people the review offers as owners; anyone else does not exist.
     let Some((_, owner)) = owners.iter().find(|(id, _)| *id == owner_id) else {
-        return Err(AppError::Invalid(
-            "Choose an owner who holds a role at the organisations this incident affects.".into(),
-        ));
+        return Err(AppError::NotFound);
     };
     let now = timeline::now();
     let txn = db.begin().await?;

@@ -204,6 +204,9 @@ pub async fn save(
     steps: &[StepInput],
 ) -> Result<i32, AppError> {
     let org = org_for(db, user, org_code).await?;
+    if let Some(o) = &org {
+        access::org_id_in_reach(db, user, o.id, access::Action::Administer).await?;
+    }
     if !may_edit(db, user, org.as_ref()).await? {
         return Err(AppError::Forbidden);
     }

@@ -771,7 +771,8 @@ async fn a_policy_reads_as_a_path_and_its_admins_set_their_own() {
         )
         .await
         .status(),
-        403
+        404,
+        "QKK, above the practice, is beyond what Nadia may act on"
     );
     let gareth = app.enrolled(GARETH).await;
     assert_eq!(
@@ -1046,7 +1047,8 @@ async fn a_level_can_name_a_person_who_is_then_told() {
         app.post_with(&gareth, "/api/manage/escalation", &nobody)
             .await
             .status(),
-        422
+        404,
+        "nobody with that email: as absent as someone out of reach"
     );
     let p = policy(&app, &gareth, "G85028").await;
     assert_eq!(p["levels"][0]["targets"][0][0], "Owen Fraser");

@@ -232,4 +232,50 @@ impl TestApp {
         assert_eq!(res.status(), 200, "invite {email}");
         res.json().await.unwrap()
     }
+
+    /// Every row of every table but the audit trail and the session store (which any
+    /// request touches), for asserting that a refused request changed nothing.
+    pub async fn fingerprint(&self) -> Vec<(String, Option<String>)> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let backend = self.db.get_database_backend();
+        let raw = |sql: String| Statement::from_string(backend, sql);
+        let tables = self
+            .db
+            .query_all_raw(raw("SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                .into()))
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for t in tables {
+            let name: String = t.try_get("", "name").unwrap();
+            if matches!(name.as_str(), "audit_event" | "session") {
+                continue;
+            }
+            let columns: Vec<String> = self
+                .db
+                .query_all_raw(raw(format!("SELECT name FROM pragma_table_info('{name}')")))
+                .await
+                .unwrap()
+                .iter()
+                .map(|c| c.try_get::<String>("", "name").unwrap())
+                .collect();
+            let row = columns
+                .iter()
+                .map(|c| format!("quote(\"{c}\")"))
+                .collect::<Vec<_>>()
+                .join(" || '|' || ");
+            let all = self
+                .db
+                .query_one_raw(raw(format!(
+                    "SELECT group_concat(r, ';') AS v FROM \
+                     (SELECT {row} AS r FROM \"{name}\" ORDER BY rowid)"
+                )))
+                .await
+                .unwrap()
+                .unwrap();
+            out.push((name, all.try_get::<Option<String>>("", "v").unwrap()));
+        }
+        out
+    }
 }

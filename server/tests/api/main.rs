@@ -12,6 +12,7 @@ mod imports;
 mod incident_command;
 mod incidents;
 mod orgs;
+mod reach;
 mod secrets_at_rest;
 mod security;
 mod sessions;
