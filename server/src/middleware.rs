@@ -178,8 +178,7 @@ fn is_content_hashed(name: &str) -> bool {
         && parts.len() >= 3
         && parts[1..parts.len() - 1].iter().any(|p| {
             p.len() == 22
-                && p
-                    .bytes()
+                && p.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
 }

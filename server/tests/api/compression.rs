@@ -8,23 +8,33 @@ use crate::helpers::{TestApp, spawn_app_with};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
+/// The built front end: extension, content hash, and a line its (compressible) body repeats.
+const FILES: [(&str, &str, &str); 3] = [
+    (
+        "js",
+        "Js0123456789abcdefghij",
+        "export function hydrate() {}\n",
+    ),
+    (
+        "wasm",
+        "Wa0123456789abcdefgh-_",
+        "\0asm wardline front end\n",
+    ),
+    (
+        "css",
+        "Cs0123456789abcdefghij",
+        "body { margin: 0; padding: 0 }\n",
+    ),
+];
+
 /// A site as `cargo leptos build` with `hash-files = true` leaves it: hashed names under
 /// `pkg/` and the hash file listing them.
 fn built_site(root: &Path) -> std::path::PathBuf {
     let pkg = root.join("pkg");
     std::fs::create_dir_all(&pkg).unwrap();
-    let files = [
-        ("js", "Js0123456789abcdefghij", "export function hydrate() {}\n"),
-        ("wasm", "Wa0123456789abcdefgh-_", "\0asm wardline front end\n"),
-        ("css", "Cs0123456789abcdefghij", "body { margin: 0; padding: 0 }\n"),
-    ];
     let mut hashes = String::new();
-    for (ext, hash, line) in files {
-        std::fs::write(
-            pkg.join(format!("wardline.{hash}.{ext}")),
-            line.repeat(200),
-        )
-        .unwrap();
+    for (ext, hash, line) in FILES {
+        std::fs::write(pkg.join(format!("wardline.{hash}.{ext}")), line.repeat(200)).unwrap();
         hashes.push_str(&format!("{ext}: {hash}\n"));
     }
     let hash_file = root.join("hash.txt");
@@ -81,12 +91,8 @@ async fn pages_are_compressed_and_never_stored_while_hashed_pkg_files_are_cached
     assert_eq!(header(&plain, "content-encoding"), None);
     let html = plain.text().await.unwrap();
     let urls = pkg_urls(&html);
-    for ext in ["js", "wasm", "css"] {
-        let wanted = format!("/pkg/wardline.{}.{ext}", match ext {
-            "js" => "Js0123456789abcdefghij",
-            "wasm" => "Wa0123456789abcdefgh-_",
-            _ => "Cs0123456789abcdefghij",
-        });
+    for (ext, hash, _) in FILES {
+        let wanted = format!("/pkg/wardline.{hash}.{ext}");
         assert!(urls.contains(&wanted), "{wanted} not among {urls:?}");
     }
 
@@ -113,7 +119,11 @@ async fn files_without_a_hash_in_their_name_are_never_cached_for_good() {
     let site = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(site.path().join("pkg")).unwrap();
     std::fs::write(site.path().join("pkg/wardline.css"), "body {}\n".repeat(50)).unwrap();
-    std::fs::write(site.path().join("break-glass-sw.js"), "self.x = 1;\n".repeat(50)).unwrap();
+    std::fs::write(
+        site.path().join("break-glass-sw.js"),
+        "self.x = 1;\n".repeat(50),
+    )
+    .unwrap();
     let root = site.path().to_str().unwrap().to_owned();
     let app = spawn_app_with(move |s| s.leptos.site_root = root.into()).await;
 
