@@ -6,7 +6,9 @@ source "$(dirname "$0")/env.sh"
 "$ROOT/scripts/install-tools.sh"
 
 step "Building Wardline (release)"
-cargo leptos build --release
+# `--precompress` writes brotli and gzip copies of the site beside each file, served as they
+# are; without it the server compresses them on every request.
+cargo leptos build --release --precompress
 
 BIN="$CARGO_TARGET_DIR/release/wardline"
 # This local run serves plain http, so the session cookie's Secure flag is switched off

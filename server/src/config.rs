@@ -34,6 +34,8 @@ Environment variables:
   WARDLINE_SMTP_USER, WARDLINE_SMTP_PASSWORD  credentials, if the server wants them
   WARDLINE_SMTP_FROM     sender address [default: wardline@localhost]
   LEPTOS_SITE_ROOT       folder holding the built site [default: target/site]
+  LEPTOS_HASH_FILES      whether /pkg file names carry content hashes, listed in the
+                         hash file beside the binary [default: true when that file is there]
   RUST_LOG               log filter [default: info]";
 
 pub struct Settings {
@@ -57,9 +59,17 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_env() -> anyhow::Result<Settings> {
-        let leptos = leptos::prelude::get_configuration(None)
+        let mut leptos = leptos::prelude::get_configuration(None)
             .context("reading the Leptos settings")?
             .leptos_options;
+        // cargo-leptos writes the hashed `/pkg` names beside the binary it builds; a binary
+        // started directly (not by `cargo leptos`) finds them there without being told.
+        if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+            leptos.hash_files = std::env::current_exe()
+                .ok()
+                .and_then(|exe| Some(exe.parent()?.join(leptos.hash_file.as_ref())))
+                .is_some_and(|file| file.is_file());
+        }
         let addr = match std::env::var("WARDLINE_ADDR") {
             Ok(raw) => raw
                 .parse()

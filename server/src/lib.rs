@@ -180,6 +180,11 @@ fn router(state: AppState, streams: Arc<live::Streams>) -> Router {
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::same_origin))
         .layer(axum::middleware::from_fn(middleware::security_headers))
+        // Brotli or gzip, as the browser asks, for pages and for `/pkg` files that have no
+        // precompressed copy beside them (debug builds; release builds made with
+        // `--precompress` get theirs from `ServeDir`, already encoded, which this leaves
+        // alone). The default predicate leaves `text/event-stream` (`/live`) unbuffered.
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 

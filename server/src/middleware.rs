@@ -107,6 +107,11 @@ pub async fn same_origin(req: Request, next: Next) -> Response {
 /// nonce, from the shell; everything else gets a policy that allows nothing.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let is_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
+    let is_hashed = req
+        .uri()
+        .path()
+        .strip_prefix("/pkg/")
+        .is_some_and(is_content_hashed);
     // The break-glass service worker runs under its own script's policy: it may fetch from
     // this origin (to keep the pack) and nothing else.
     let is_worker = req.uri().path() == "/break-glass-sw.js";
@@ -117,6 +122,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
             HeaderValue::from_static("default-src 'none'; connect-src 'self'"),
         );
     }
+    let status = res.status();
     let h = res.headers_mut();
     h.insert(
         header::STRICT_TRANSPORT_SECURITY,
@@ -149,8 +155,32 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     }
     if !is_asset {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else if is_hashed && status.is_success() {
+        // The name changes whenever the content does, so a copy never goes stale.
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    } else if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        // Same name, new content on the next build: check before using a kept copy.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    } else {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
+}
+
+/// A file name as cargo-leptos's `hash-files` writes it: `name.HASH.ext`, HASH being the
+/// file's MD5 in unpadded URL-safe base64 (22 characters).
+fn is_content_hashed(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    !name.contains('/')
+        && parts.len() >= 3
+        && parts[1..parts.len() - 1].iter().any(|p| {
+            p.len() == 22
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 /// Deny by default: a server function outside the public allow-list answers 401 to anyone
@@ -220,7 +250,23 @@ fn refuse(err: AppError) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::{authority, local_location};
+    use super::{authority, is_content_hashed, local_location};
+
+    #[test]
+    fn only_cargo_leptos_hashed_names_count_as_content_hashed() {
+        assert!(is_content_hashed("wardline.Xp3w0vYtq1Ck-rn_9fZ2Aw.wasm"));
+        assert!(is_content_hashed("__wasm_split.Xp3w0vYtq1Ck-rn_9fZ2Aw.js"));
+        for plain in [
+            "wardline.wasm",
+            "wardline.css",
+            "wardline.Xp3w0vYtq1Ck-rn_9fZ2A.wasm",
+            "Xp3w0vYtq1Ck-rn_9fZ2Aw.wasm",
+            "wardline.Xp3w0vYtq1Ck+rn/9fZ2Aw.wasm",
+            "x/wardline.Xp3w0vYtq1Ck-rn_9fZ2Aw.wasm",
+        ] {
+            assert!(!is_content_hashed(plain), "{plain}");
+        }
+    }
 
     #[test]
     fn a_location_stays_on_this_host() {

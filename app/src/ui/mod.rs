@@ -5,7 +5,7 @@ pub mod components;
 pub mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -44,6 +44,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // Under its content-hashed name when the build hashes files (cached for good).
+                <HashedStylesheet id="wardline" options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -83,7 +85,6 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "ssr")]
     leptos_router::components::provide_server_redirect(crate::backend::http::redirect);
     view! {
-        <Stylesheet id="wardline" href="/pkg/wardline.css"/>
         // Every page title passes through here, and may hold what people typed (an asset's name,
         // a runbook's title): written as raw text so it cannot close the `<title>`.
         <Title formatter=|page: String| components::raw_text::as_raw_text(&format!("{page} – Wardline"))/>

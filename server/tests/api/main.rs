@@ -5,6 +5,7 @@ mod assets;
 mod auth;
 mod authz;
 mod clients;
+mod compression;
 mod escalation;
 mod helpers;
 mod hostile_input;
