@@ -30,6 +30,16 @@ test.describe('without JavaScript', () => {
     await signIn(page, NADIA, '/orgs');
     await expect(page.getByRole('heading', { level: 1, name: 'Organisations' })).toBeVisible();
   });
+
+  test('a refused plain form post keeps the email typed, never the password', async ({ page }) => {
+    await page.goto('/sign-in');
+    await page.getByLabel('Email address').fill(NADIA);
+    await page.getByLabel('Password').fill('not my password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert')).toContainText('do not match an account');
+    await expect(page.getByLabel('Email address')).toHaveValue(NADIA);
+    await expect(page.getByLabel('Password')).toHaveValue('');
+  });
 });
 
 test('the account page lists your access and your sessions', async ({ page }) => {

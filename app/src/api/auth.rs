@@ -39,7 +39,19 @@ pub async fn sign_in(email: String, password: String) -> Result<SignInOutcome, A
             let state = crate::backend::state::current()?;
             let session = crate::backend::access::session().await?;
             let client = crate::backend::access::client_ip().await?;
-            crate::backend::auth::sign_in(&state, &session, client, &email, password).await
+            let outcome =
+                crate::backend::auth::sign_in(&state, &session, client, &email, password).await;
+            // Refused before the page's script loaded: the form comes back with the email
+            // still in it (never the password).
+            if outcome.is_err() && crate::backend::http::is_plain_form_post() {
+                crate::backend::http::keep_typed(
+                    "email",
+                    "/sign-in",
+                    &email,
+                    state.auth.secure_cookies,
+                );
+            }
+            outcome
         }
         .await,
     )

@@ -52,3 +52,58 @@ pub fn redirect(target: &str) {
     let target = crate::domain::redirect::safe_next(target).unwrap_or_else(|| "/".to_owned());
     leptos_axum::redirect(&target);
 }
+
+/// Whether this call is a plain form post (the page's script has not loaded): such a call is
+/// redirected back to its page with the error, and whatever the person typed would be lost
+/// with it unless kept with [`keep_typed`].
+pub fn is_plain_form_post() -> bool {
+    let parts = leptos::prelude::use_context::<http::request::Parts>();
+    parts.as_ref().is_some_and(|p| {
+        p.uri.path().starts_with("/api/")
+            && p.headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
+/// Keeps a value a person typed (never a secret) for the page at `page` to show again after
+/// a plain form post is refused: a cookie only that page receives, for two minutes, unreadable
+/// by script. [`typed`] reads it back while the page renders.
+pub fn keep_typed(name: &str, page: &str, value: &str, secure: bool) {
+    use base64::Engine;
+    let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.as_bytes());
+    let secure = if secure { "; Secure" } else { "" };
+    let cookie = format!(
+        "wardline_typed_{name}={encoded}; Path={page}; Max-Age=120; HttpOnly; SameSite=Strict{secure}"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+        options.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+/// A value kept by [`keep_typed`] for the page being rendered, if any (at most 320 bytes of
+/// text; anything else is ignored).
+pub fn typed(name: &str) -> Option<String> {
+    use base64::Engine;
+    let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+    let wanted = format!("wardline_typed_{name}");
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == wanted)
+        .and_then(|(_, value)| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(value)
+                .ok()
+        })
+        .filter(|bytes| bytes.len() <= 320)
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+}

@@ -70,13 +70,19 @@ fn PasswordForm(action: ServerAction<SignIn>) -> impl IntoView {
             .and_then(|r| r.err())
             .map(|e| e.to_string())
     });
+    // After a refusal that came back without script, the email typed is kept (the cookie is
+    // read while the page renders on the server; the browser keeps it through hydration).
+    #[cfg(feature = "ssr")]
+    let typed_email = crate::backend::http::typed("email").unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    let typed_email = String::new();
     view! {
         <h1>"Sign in"</h1>
         <ErrorSummary error/>
         <ActionForm action attr:class="form" attr:novalidate="">
             <div class="form-group">
                 <label for="email">"Email address"</label>
-                <input id="email" name="email" type="email" autocomplete="username" spellcheck="false" required/>
+                <input id="email" name="email" type="email" autocomplete="username" spellcheck="false" required value=typed_email/>
             </div>
             <div class="form-group">
                 <label for="password">"Password"</label>
