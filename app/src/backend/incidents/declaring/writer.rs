@@ -1,0 +1,247 @@
+//! The group-commit writer: declarations waiting together are committed together.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use crate::backend::access::User;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::backend::{generation, timeline};
+use crate::domain::incidents::IncidentKind;
+use crate::error::AppError;
+
+use crate::backend::incidents::declaring::DeclareInput;
+use crate::backend::incidents::declaring::plan::{
+    Plan, check_assets, declaring_org, may_declare, plan_and_prepare,
+};
+use crate::backend::incidents::declaring::prepare::{Prepared, prepare};
+use crate::backend::incidents::declaring::write::{commit_batch_sqlite, write_all};
+
+/// Declares an incident and gives out its tasks, in one transaction. Returns the reference.
+#[tracing::instrument(skip_all, err)]
+pub async fn declare(
+    db: &DatabaseConnection,
+    user: &User,
+    input: DeclareInput,
+) -> Result<String, AppError> {
+    let prepared = plan_and_prepare(db, user, &input).await?;
+    let txn = db.begin().await?;
+    generation::read_for_write(&txn).await?;
+    let mut written = write_all(&txn, vec![prepared]).await?;
+    txn.commit().await?;
+    written
+        .pop()
+        .map(|(_, reference)| reference)
+        .ok_or_else(|| crate::backend::errors::internal("declare", &"nothing written"))
+}
+
+/// A declaration waiting for the writer, with what is needed to route it again if what it
+/// was routed by has changed by then.
+pub(crate) struct Job {
+    /// Taken by the writer when it writes it; routed again if it has to write it again.
+    pub(crate) prepared: Option<Prepared>,
+    pub(crate) user: User,
+    pub(crate) input: DeclareInput,
+    pub(crate) reply: oneshot::Sender<Result<String, AppError>>,
+}
+
+/// Plans kept in memory, per (organisation as asked for, kind).
+#[derive(Debug)]
+pub(crate) struct Plans {
+    /// The generation the writer last found in the database.
+    seen: AtomicI64,
+    map: Mutex<HashMap<(String, IncidentKind), Arc<Plan>>>,
+}
+
+/// Most declarations written in one transaction.
+pub(crate) const BATCH_MOST: usize = 256;
+
+/// How many times the writer lets waiting requests run before it writes a batch.
+pub(crate) const GATHER_ROUNDS: usize = 8;
+
+/// Plans kept before the cache starts again (each is a few kilobytes).
+pub(crate) const PLANS_KEPT: usize = 4096;
+
+/// Writes declarations through one writer that commits whatever is waiting together (group
+/// commit): one durable commit and one insert per table for a burst of declarations
+/// instead of one each. Routing is read once per organisation and kind and kept while the
+/// database's change generation says it is still true; the writer checks that generation
+/// under its write lock and routes again any declaration whose plan went out of date. A
+/// declaration's reference is returned only after the commit that holds it.
+#[derive(Clone, Debug)]
+pub struct Declarations {
+    tx: mpsc::Sender<Job>,
+    plans: Arc<Plans>,
+}
+
+impl Declarations {
+    /// Starts the writer on the current Tokio runtime.
+    pub fn start(db: DatabaseConnection) -> Declarations {
+        let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        let plans = Arc::new(Plans {
+            seen: AtomicI64::new(i64::MIN),
+            map: Mutex::new(HashMap::new()),
+        });
+        let writer_plans = plans.clone();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH_MOST);
+            while rx.recv_many(&mut batch, BATCH_MOST).await > 0 {
+                // Declarations being prepared at this moment join this batch instead of
+                // waiting for it to commit: let them run, and take what they sent, for as
+                // long as more keep coming (a few rounds at most, no timer involved).
+                for _ in 0..GATHER_ROUNDS {
+                    tokio::task::yield_now().await;
+                    let before = batch.len();
+                    while batch.len() < BATCH_MOST {
+                        match rx.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    if batch.len() == before {
+                        break;
+                    }
+                }
+                write_batch(&db, &writer_plans, std::mem::take(&mut batch)).await;
+            }
+        });
+        Declarations { tx, plans }
+    }
+
+    /// Declares an incident: checked and routed on the caller's task, written by the writer.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn declare(
+        &self,
+        db: &DatabaseConnection,
+        user: &User,
+        input: DeclareInput,
+    ) -> Result<String, AppError> {
+        let plan = self.plan(db, user, &input).await?;
+        may_declare(user, &plan.chain)?;
+        check_assets(db, plan.org.id, &input.assets).await?;
+        let prepared = prepare(user, &plan, &input, None)?;
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job {
+                prepared: Some(prepared),
+                user: user.clone(),
+                input,
+                reply,
+            })
+            .await
+            .map_err(|_| AppError::Unavailable)?;
+        answer.await.map_err(|_| AppError::Unavailable)?
+    }
+
+    /// The plan for this declaration: the one kept, while the writer has seen nothing
+    /// change since it was read, else read again.
+    async fn plan(
+        &self,
+        db: &DatabaseConnection,
+        user: &User,
+        input: &DeclareInput,
+    ) -> Result<Arc<Plan>, AppError> {
+        let asked = match input.org_code.as_deref().map(str::trim) {
+            Some(code) if !code.is_empty() => code.to_ascii_uppercase(),
+            _ => format!("#{}", user.grants.first().ok_or(AppError::Forbidden)?.0),
+        };
+        let key = (asked, input.kind);
+        let now = timeline::now();
+        let seen = self.plans.seen.load(Ordering::Acquire);
+        if let Some(plan) = self
+            .plans
+            .lock()
+            .get(&key)
+            .filter(|p| p.routed.current(seen, now))
+        {
+            return Ok(plan.clone());
+        }
+        let (org, chain) = declaring_org(db, user, input.org_code.as_deref()).await?;
+        let plan = Arc::new(Plan::load(db, org, chain, input.kind, now).await?);
+        let mut map = self.plans.lock();
+        if map.len() >= PLANS_KEPT {
+            map.clear();
+        }
+        map.insert(key, plan.clone());
+        Ok(plan)
+    }
+}
+
+impl Plans {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, IncidentKind), Arc<Plan>>> {
+        // A panic while holding it leaves only a cache behind: keep using it.
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub(crate) async fn write_batch(db: &DatabaseConnection, plans: &Plans, mut batch: Vec<Job>) {
+    // The common case: every declaration in one transaction, one durable commit.
+    match commit_batch(db, &mut batch).await {
+        Ok((generation, outcomes)) => {
+            plans.seen.store(generation, Ordering::Release);
+            for (job, outcome) in batch.into_iter().zip(outcomes) {
+                let _ = job.reply.send(outcome);
+            }
+        }
+        // Something in the batch failed (and the whole batch rolled back): write each
+        // alone, routed again, so one bad declaration cannot take the others with it.
+        Err(_) => {
+            for mut job in batch {
+                let one = commit_batch(db, std::slice::from_mut(&mut job)).await;
+                let outcome = match one {
+                    Ok((_, mut o)) => o.pop().unwrap_or(Err(AppError::Unavailable)),
+                    Err(e) => Err(e),
+                };
+                let _ = job.reply.send(outcome);
+            }
+        }
+    }
+}
+
+/// Writes a batch in one transaction. Under the write lock it reads the change generation;
+/// a declaration routed by a plan that is no longer current is routed again there and
+/// then (and refused if its organisation or the person's right to declare there is gone).
+/// Returns the generation and each declaration's outcome, in order.
+pub(crate) async fn commit_batch(
+    db: &DatabaseConnection,
+    batch: &mut [Job],
+) -> Result<(i64, Vec<Result<String, AppError>>), AppError> {
+    if db.get_database_backend() == sea_orm::DbBackend::Sqlite
+        && let Some(done) = commit_batch_sqlite(db.get_sqlite_connection_pool(), batch).await?
+    {
+        return Ok(done);
+    }
+    let txn = db.begin().await?;
+    let generation = generation::read_for_write(&txn).await?;
+    let now = timeline::now();
+    let mut ready = Vec::with_capacity(batch.len());
+    let mut refused: HashMap<usize, AppError> = HashMap::new();
+    for (i, job) in batch.iter_mut().enumerate() {
+        if let Some(p) = job.prepared.take_if(|p| p.routed.current(generation, now)) {
+            ready.push(p);
+            continue;
+        }
+        match plan_and_prepare(&txn, &job.user, &job.input).await {
+            Ok(again) => ready.push(again),
+            Err(e @ AppError::Internal(_)) => return Err(e),
+            Err(e) => {
+                refused.insert(i, e);
+            }
+        }
+    }
+    let mut written = write_all(&txn, ready).await?.into_iter();
+    txn.commit().await?;
+    let outcomes = (0..batch.len())
+        .map(|i| match refused.remove(&i) {
+            Some(e) => Err(e),
+            None => written
+                .next()
+                .map(|(_, reference)| reference)
+                .ok_or_else(|| crate::backend::errors::internal("declare", &"batch miscounted")),
+        })
+        .collect();
+    Ok((generation, outcomes))
+}

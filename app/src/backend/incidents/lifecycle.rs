@@ -1,0 +1,296 @@
+//! An incident's life after declaring: level and status changes, reports against the
+//! clocks, and the command roles.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+use time::Duration;
+
+use crate::backend::access::User;
+
+use crate::backend::entity::{incident, incident_command, incident_report};
+use crate::backend::escalation;
+use crate::backend::{audit, timeline};
+use crate::domain::incidents::{Command, IncidentLevel, IncidentStatus};
+use crate::error::AppError;
+
+use crate::domain::dates::moment as fmt;
+
+use crate::backend::incidents::access::{event, find_readable, may_lead, touch};
+use crate::backend::incidents::declaring::bounded;
+use crate::backend::incidents::view::command_candidates;
+
+/// A lead's change to an incident, checked and ready to find the incident.
+pub(crate) async fn lead_incident(
+    db: &impl ConnectionTrait,
+    user: &User,
+    reference: &str,
+) -> Result<incident::Model, AppError> {
+    let inc = find_readable(db, user, reference).await?;
+    if !may_lead(db, user, inc.org_id).await? {
+        return Err(AppError::Forbidden);
+    }
+    Ok(inc)
+}
+
+/// Changes an incident's level and/or status, with a reason on the timeline. Leads and
+/// admins over the incident's organisation may; staff and regulators may not.
+pub async fn change(
+    db: &DatabaseConnection,
+    user: &User,
+    reference: &str,
+    level: Option<IncidentLevel>,
+    status: Option<IncidentStatus>,
+    reason: &str,
+) -> Result<(), AppError> {
+    let reason = bounded(reason, "why it changes", 1000, true)?;
+    let inc = lead_incident(db, user, reference).await?;
+    if level.is_none() && status.is_none() {
+        return Err(AppError::Invalid("Choose a new level or status.".into()));
+    }
+    let mut detail = Vec::new();
+    let mut q = incident::Entity::update_many()
+        .filter(incident::Column::Id.eq(inc.id))
+        // Only from what the person saw: a change made meanwhile by someone else wins.
+        .filter(incident::Column::Level.eq(inc.level.clone()))
+        .filter(incident::Column::Status.eq(inc.status.clone()))
+        .col_expr(incident::Column::UpdatedAt, Expr::value(timeline::now()));
+    if let Some(l) = level {
+        q = q.col_expr(incident::Column::Level, Expr::value(l.as_str()));
+        detail.push(format!(
+            "level {} → {}",
+            inc.level.replace('_', " "),
+            l.as_str().replace('_', " ")
+        ));
+    }
+    if let Some(s) = status {
+        q = q.col_expr(incident::Column::Status, Expr::value(s.as_str()));
+        detail.push(format!(
+            "status {} → {}",
+            inc.status.replace('_', " "),
+            s.as_str().replace('_', " ")
+        ));
+    }
+    let txn = db.begin().await?;
+    if q.exec(&txn).await?.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "Someone else changed this incident just now. Reload to see it.".into(),
+        ));
+    }
+    let detail = format!("{}: {reason} ({})", detail.join(", "), user.name);
+    finish(&txn, user, &inc, "changed", "incident_changed", detail).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Writes the timeline entry and the audit record for a lead's change.
+pub(crate) async fn finish(
+    txn: &impl ConnectionTrait,
+    user: &User,
+    inc: &incident::Model,
+    kind: &str,
+    action: &str,
+    detail: String,
+) -> Result<(), AppError> {
+    event(txn, inc.id, Some(user.person_id), kind, detail.clone()).await?;
+    audit::record(
+        txn,
+        audit::Event {
+            actor: Some(user.person_id),
+            action,
+            org: Some(inc.org_id),
+            subject: Some(inc.reference.clone()),
+            detail: Some(detail),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Records that a report was made against a clock (csoc, ico or nis): when, and the
+/// reference the receiving body gave. Recording again corrects it; both stay on the timeline.
+pub async fn record_report(
+    db: &DatabaseConnection,
+    user: &User,
+    reference: &str,
+    body: &str,
+    reported_at: Option<&str>,
+    their_reference: &str,
+) -> Result<(), AppError> {
+    let label = match body {
+        "csoc" => "NHS England CSOC",
+        "ico" => "the ICO",
+        "nis" => "DHSC (NIS)",
+        _ => return Err(AppError::Invalid("Choose who the report went to.".into())),
+    };
+    let their_reference = bounded(their_reference, "the reference you were given", 100, true)?;
+    let now = timeline::now();
+    let at = crate::domain::dates::parse_moment(reported_at.unwrap_or_default())
+        .map_err(AppError::Invalid)?
+        .unwrap_or(now);
+    if at > now + Duration::minutes(5) {
+        return Err(AppError::Invalid(
+            "A report cannot be made in the future.".into(),
+        ));
+    }
+    let inc = lead_incident(db, user, reference).await?;
+    let txn = db.begin().await?;
+    touch(&txn, inc.id).await?;
+    let existing = incident_report::Entity::find()
+        .filter(incident_report::Column::IncidentId.eq(inc.id))
+        .filter(incident_report::Column::Body.eq(body))
+        .one(&txn)
+        .await?;
+    let corrected = existing.is_some();
+    match existing {
+        Some(r) => {
+            let mut m: incident_report::ActiveModel = r.into();
+            m.reported_at = Set(at);
+            m.reference = Set(their_reference.clone());
+            m.recorded_by = Set(user.person_id);
+            m.recorded_at = Set(now);
+            m.update(&txn).await?;
+        }
+        None => {
+            incident_report::ActiveModel {
+                incident_id: Set(inc.id),
+                body: Set(body.to_owned()),
+                reported_at: Set(at),
+                reference: Set(their_reference.clone()),
+                recorded_by: Set(user.person_id),
+                recorded_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    let detail = format!(
+        "{} to {label} at {}, reference {their_reference} ({})",
+        if corrected {
+            "Report corrected: made"
+        } else {
+            "Reported"
+        },
+        fmt(at),
+        user.name
+    );
+    finish(&txn, user, &inc, "report", "incident_reported", detail).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Gives a command role to one of the people holding a role around the incident, or
+/// clears it (`person` None).
+pub async fn assign_command(
+    db: &DatabaseConnection,
+    user: &User,
+    reference: &str,
+    command: Command,
+    person: Option<i64>,
+) -> Result<(), AppError> {
+    let inc = lead_incident(db, user, reference).await?;
+    let name = match person {
+        Some(p) => Some(
+            command_candidates(db, &inc)
+                .await?
+                .into_iter()
+                .find(|(id, _)| *id == p)
+                // Only the people the incident's page offers; anyone else does not exist.
+                .ok_or(AppError::NotFound)?
+                .1,
+        ),
+        None => None,
+    };
+    let policy = escalation::policy_for(db, inc.org_id).await?;
+    let now = timeline::now();
+    let txn = db.begin().await?;
+    touch(&txn, inc.id).await?;
+    let old = incident_command::Entity::find()
+        .filter(incident_command::Column::IncidentId.eq(inc.id))
+        .filter(incident_command::Column::Command.eq(command.as_str()))
+        .one(&txn)
+        .await?;
+    incident_command::Entity::delete_many()
+        .filter(incident_command::Column::IncidentId.eq(inc.id))
+        .filter(incident_command::Column::Command.eq(command.as_str()))
+        .exec(&txn)
+        .await?;
+    let new = match person {
+        Some(p) => Some(
+            incident_command::ActiveModel {
+                incident_id: Set(inc.id),
+                command: Set(command.as_str().to_owned()),
+                person_id: Set(p),
+                assigned_at: Set(now),
+                assigned_by: Set(Some(user.person_id)),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?,
+        ),
+        None => None,
+    };
+    if command == Command::Gold {
+        // The old commander's acknowledgement no longer matters; the new one's does.
+        if let Some(o) = old {
+            escalation::acknowledge(&txn, escalation::COMMAND, o.id, now).await?;
+        }
+        if let Some(n) = new {
+            escalation::tracking(
+                escalation::COMMAND,
+                n.id,
+                inc.id,
+                inc.org_id,
+                escalation::first_deadline(&policy, now, None),
+                now,
+            )
+            .insert(&txn)
+            .await?;
+        }
+    }
+    let detail = match name {
+        Some(n) => format!("{}: {n} (given by {})", command.label(), user.name),
+        None => format!("{}: nobody now (cleared by {})", command.label(), user.name),
+    };
+    finish(&txn, user, &inc, "command", "incident_command", detail).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The Gold commander acknowledges taking command, which stops that escalation.
+pub async fn acknowledge_command(
+    db: &DatabaseConnection,
+    user: &User,
+    reference: &str,
+) -> Result<(), AppError> {
+    let inc = find_readable(db, user, reference).await?;
+    let now = timeline::now();
+    let txn = db.begin().await?;
+    let changed = incident_command::Entity::update_many()
+        .filter(incident_command::Column::IncidentId.eq(inc.id))
+        .filter(incident_command::Column::Command.eq(Command::Gold.as_str()))
+        .filter(incident_command::Column::PersonId.eq(user.person_id))
+        .filter(incident_command::Column::AcknowledgedAt.is_null())
+        .col_expr(incident_command::Column::AcknowledgedAt, Expr::value(now))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "You do not hold Gold on this incident, or it is already acknowledged.".into(),
+        ));
+    }
+    let gold = incident_command::Entity::find()
+        .filter(incident_command::Column::IncidentId.eq(inc.id))
+        .filter(incident_command::Column::Command.eq(Command::Gold.as_str()))
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    escalation::acknowledge(&txn, escalation::COMMAND, gold.id, now).await?;
+    let detail = format!("Gold command acknowledged by {}", user.name);
+    finish(&txn, user, &inc, "command", "command_acknowledged", detail).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! Incidents: declaring one instantiates the runbook version in force into tasks, in one
+//! transaction; each task goes to the current holder of its role in the organisation, else
+//! the deputy, else up the tree, and every fallback is written down. Task changes are
+//! conditional updates, so two people acting at once get one outcome.
+//!
+//! - `declaring/`: plan, prepare and write a declaration (the group-commit writer);
+//! - `routing`: which person a step goes to;
+//! - `view`: the incident page, the list, a person's tasks;
+//! - `tasks`: the task state machine;
+//! - `lifecycle`: level and status, reports, command roles;
+//! - `linked`: affected organisations, linked assets, supplier-linked incidents;
+//! - `access`: who may read or lead an incident;
+//! - `runbook_seed`, `export`: the runbook in force, and the timeline for export.
+
+mod access;
+pub(crate) mod declaring;
+mod export;
+mod lifecycle;
+mod linked;
+mod routing;
+mod runbook_seed;
+mod tasks;
+mod view;
+
+pub use declaring::{Declarations, DeclareInput, declare};
+pub use export::{export, verify_timelines};
+pub use lifecycle::{acknowledge_command, assign_command, change, record_report};
+pub use linked::{add_affected, link_asset, open_linked};
+pub use routing::{Router, route};
+pub use runbook_seed::{runbook_in_force, runbook_in_force_along, seed_runbooks};
+pub use tasks::{Taken, TaskAction, act, take_escalated};
+pub use view::{list, my_tasks, view};
+
+pub(crate) use access::{find_readable, find_readable_by_id, may_lead, people_of, touch};
+pub(crate) use declaring::bounded;
+pub(crate) use lifecycle::finish;
+pub(crate) use view::command_candidates;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::orgs;
+    use crate::backend::{db, demo};
+    use crate::domain::incidents::IncidentKind;
+    use migrations::{Migrator, MigratorTrait};
+
+    #[tokio::test]
+    async fn the_national_library_is_seeded_once_and_found_for_any_organisation() {
+        let conn = db::connect("sqlite::memory:").await.unwrap();
+        Migrator::up(&conn, None).await.unwrap();
+        demo::load(&conn).await.unwrap();
+        assert_eq!(seed_runbooks(&conn).await.unwrap(), IncidentKind::ALL.len());
+        assert_eq!(seed_runbooks(&conn).await.unwrap(), 0);
+        let practice = orgs::find_by_code(&conn, "G85028").await.unwrap().unwrap();
+        let rb = runbook_in_force(&conn, practice.id, IncidentKind::Ransomware)
+            .await
+            .unwrap();
+        assert_eq!((rb.org_id, rb.version), (None, 1));
+    }
+}

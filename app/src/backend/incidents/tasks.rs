@@ -1,0 +1,280 @@
+//! Tasks and their state machine: every change is one conditional update, so of two people
+//! acting at once one wins and the other is told it has moved on.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
+use time::OffsetDateTime;
+
+use crate::backend::access::{self, User};
+
+use crate::backend::entity::notification;
+use crate::backend::entity::{incident, task};
+use crate::backend::escalation;
+use crate::backend::{audit, timeline};
+use crate::domain::incidents::TaskState;
+use crate::error::AppError;
+
+use crate::backend::incidents::access::{event, find_readable};
+use crate::backend::incidents::declaring::bounded;
+use crate::backend::incidents::lifecycle::finish;
+
+/// What can be done to a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskAction {
+    Acknowledge,
+    Start,
+    Complete { note: String },
+    NotApplicable { reason: String },
+    Reassign { to_email: String, reason: String },
+}
+
+/// Acts on a task. The change is one conditional update: it only happens if the task is
+/// still in a state the action applies to, so of two people acting at once one wins and
+/// the other is told it has moved on.
+#[tracing::instrument(skip_all, err)]
+pub async fn act(
+    db: &DatabaseConnection,
+    user: &User,
+    task_id: i64,
+    action: TaskAction,
+) -> Result<String, AppError> {
+    let t = task::Entity::find_by_id(task_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let inc = incident::Entity::find_by_id(t.incident_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let inc = find_readable(db, user, &inc.reference).await?;
+    let admin = access::within(&access::administered_orgs(db, user).await?, inc.org_id);
+    if t.assignee_id != Some(user.person_id) && !admin {
+        return Err(AppError::Forbidden);
+    }
+    if user.is_read_only_user() {
+        return Err(AppError::Forbidden);
+    }
+    let now = timeline::now();
+    use TaskState::*;
+    let live = [Open.as_str(), Acknowledged.as_str(), InProgress.as_str()];
+    let mut q = task::Entity::update_many()
+        .filter(task::Column::Id.eq(t.id))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now));
+    let (from, detail): (Vec<&str>, String) = match &action {
+        TaskAction::Acknowledge => {
+            q = q
+                .col_expr(task::Column::State, Expr::value(Acknowledged.as_str()))
+                .col_expr(task::Column::AcknowledgedAt, Expr::value(now));
+            (vec![Open.as_str()], format!("“{}” acknowledged", t.title))
+        }
+        TaskAction::Start => {
+            q = q
+                .col_expr(task::Column::State, Expr::value(InProgress.as_str()))
+                .col_expr(task::Column::StartedAt, Expr::value(now));
+            if t.acknowledged_at.is_none() {
+                q = q.col_expr(task::Column::AcknowledgedAt, Expr::value(now));
+            }
+            (
+                vec![Open.as_str(), Acknowledged.as_str()],
+                format!("“{}” started", t.title),
+            )
+        }
+        TaskAction::Complete { note } => {
+            let note = bounded(note, "what was done", 4000, true)?;
+            q = q
+                .col_expr(task::Column::State, Expr::value(Done.as_str()))
+                .col_expr(task::Column::CompletedAt, Expr::value(now))
+                .col_expr(task::Column::Note, Expr::value(note.clone()));
+            (live.to_vec(), format!("“{}” done: {note}", t.title))
+        }
+        TaskAction::NotApplicable { reason } => {
+            let reason = bounded(reason, "why it does not apply", 1000, true)?;
+            q = q
+                .col_expr(task::Column::State, Expr::value(NotApplicable.as_str()))
+                .col_expr(task::Column::Note, Expr::value(reason.clone()));
+            (
+                live.to_vec(),
+                format!("“{}” marked not applicable: {reason}", t.title),
+            )
+        }
+        TaskAction::Reassign { to_email, reason } => {
+            let reason = bounded(reason, "why it is reassigned", 1000, true)?;
+            let to = access::person_in_reach(db, user, to_email, access::Action::Act).await?;
+            q = q
+                .col_expr(task::Column::AssigneeId, Expr::value(to.id))
+                .col_expr(task::Column::State, Expr::value(Open.as_str()))
+                .col_expr(
+                    task::Column::AcknowledgedAt,
+                    Expr::value(Option::<OffsetDateTime>::None),
+                )
+                .col_expr(
+                    task::Column::Routing,
+                    Expr::value(format!(
+                        "reassigned to {} by {}: {reason}",
+                        to.display_name, user.name
+                    )),
+                );
+            (
+                live.to_vec(),
+                format!("“{}” reassigned to {}: {reason}", t.title, to.display_name),
+            )
+        }
+    };
+    let restart_at = match &action {
+        TaskAction::Reassign { .. } => {
+            let policy = escalation::policy_for(db, inc.org_id).await?;
+            Some(escalation::first_deadline(&policy, now, Some(t.due_at)))
+        }
+        _ => None,
+    };
+    let txn = db.begin().await?;
+    let changed = q
+        .filter(task::Column::State.is_in(from))
+        .filter(match t.assignee_id {
+            Some(a) => Condition::all().add(task::Column::AssigneeId.eq(a)),
+            None => Condition::all().add(task::Column::AssigneeId.is_null()),
+        })
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "Someone else has already moved this task on. Reload to see where it stands.".into(),
+        ));
+    }
+    // In the same transaction: acknowledging stops the escalation; reassigning starts it
+    // again for the new assignee, who is told in their inbox.
+    match restart_at {
+        Some(fires_at) => {
+            escalation::restart(&txn, escalation::TASK, t.id, fires_at, now).await?;
+            let moved = task::Entity::find_by_id(t.id)
+                .one(&txn)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if let Some(a) = moved.assignee_id {
+                notification::Entity::insert(escalation::assigned(&moved, a, &inc.reference, now))
+                    .on_conflict_do_nothing_on([
+                        notification::Column::Subject,
+                        notification::Column::SubjectId,
+                        notification::Column::Level,
+                        notification::Column::Round,
+                        notification::Column::RecipientKey,
+                        notification::Column::Channel,
+                    ])
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
+        }
+        None => escalation::acknowledge(&txn, escalation::TASK, t.id, now).await?,
+    }
+    event(
+        &txn,
+        inc.id,
+        Some(user.person_id),
+        "task",
+        format!("{detail} ({})", user.name),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        audit::Event {
+            actor: Some(user.person_id),
+            action: "task_changed",
+            org: Some(inc.org_id),
+            subject: Some(inc.reference.clone()),
+            detail: Some(detail),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(inc.reference)
+}
+
+/// How taking an escalated task went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    /// The caller acknowledged it and now holds it.
+    Taken,
+    /// Someone acknowledged it first; nothing changed.
+    AlreadyAcknowledged,
+}
+
+/// Someone an escalation reached acknowledges the task and takes it on. With `spend_link`,
+/// the signed email link is used up in the same transaction (it works once).
+pub async fn take_escalated(
+    db: &DatabaseConnection,
+    user: &User,
+    notification_id: i64,
+    spend_link: bool,
+) -> Result<(Taken, String), AppError> {
+    let n = notification::Entity::find_by_id(notification_id)
+        .one(db)
+        .await?
+        .filter(|n| n.person_id == Some(user.person_id) && n.subject == escalation::TASK)
+        .ok_or(AppError::NotFound)?;
+    if user.is_read_only_user() {
+        return Err(AppError::Forbidden);
+    }
+    let t = task::Entity::find_by_id(n.subject_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let inc = incident::Entity::find_by_id(t.incident_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = timeline::now();
+    let txn = db.begin().await?;
+    if spend_link {
+        let spent = notification::Entity::update_many()
+            .filter(notification::Column::Id.eq(n.id))
+            .filter(notification::Column::LinkUsedAt.is_null())
+            .col_expr(notification::Column::LinkUsedAt, Expr::value(now))
+            .exec(&txn)
+            .await?;
+        if spent.rows_affected != 1 {
+            return Err(AppError::Conflict(
+                "This link has already been used. Open the incident in Wardline instead.".into(),
+            ));
+        }
+    }
+    let taken = task::Entity::update_many()
+        .filter(task::Column::Id.eq(t.id))
+        .filter(task::Column::State.eq(TaskState::Open.as_str()))
+        .col_expr(
+            task::Column::State,
+            Expr::value(TaskState::Acknowledged.as_str()),
+        )
+        .col_expr(task::Column::AcknowledgedAt, Expr::value(now))
+        .col_expr(task::Column::AssigneeId, Expr::value(user.person_id))
+        .col_expr(
+            task::Column::Routing,
+            Expr::value(format!(
+                "{}; taken on escalation (level {}) by {}",
+                t.routing, n.level, user.name
+            )),
+        )
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .exec(&txn)
+        .await?;
+    if taken.rows_affected != 1 {
+        txn.commit().await?;
+        return Ok((Taken::AlreadyAcknowledged, inc.reference));
+    }
+    escalation::acknowledge(&txn, escalation::TASK, t.id, now).await?;
+    let detail = format!(
+        "“{}” acknowledged on escalation and taken by {}{}",
+        t.title,
+        user.name,
+        if spend_link {
+            " (from the email link)"
+        } else {
+            ""
+        }
+    );
+    finish(&txn, user, &inc, "task", "task_taken", detail).await?;
+    txn.commit().await?;
+    Ok((Taken::Taken, inc.reference))
+}

@@ -1,0 +1,502 @@
+//! Reading incidents: the incident page's view, the list, and a person's open tasks.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use time::OffsetDateTime;
+
+use crate::backend::access::{self, User};
+use crate::backend::assignments::in_force_at;
+
+use crate::backend::entity::{
+    assignment, incident, incident_command, incident_event, incident_org, incident_report,
+    organisation, person, role, runbook, supplier_service, task,
+};
+use crate::backend::orgs;
+use crate::domain::incidents::{
+    Clock, Command, CommandView, ExerciseKind, IncidentKind, IncidentLevel, IncidentStatus,
+    IncidentView, LinkedView, PatientsAffected, Phase, TaskState, TaskView, clocks, dspt_text,
+};
+use crate::domain::org::OrgKind;
+use crate::error::AppError;
+
+use crate::domain::dates::moment as fmt;
+
+use crate::backend::incidents::access::{find_readable, incident_orgs, may_lead};
+
+pub(crate) async fn task_views(
+    db: &impl ConnectionTrait,
+    user: &User,
+    tasks: Vec<task::Model>,
+    refs: &HashMap<i64, String>,
+    admin_over: &HashSet<i64>,
+) -> Result<Vec<TaskView>, AppError> {
+    let ids: Vec<i64> = tasks.iter().filter_map(|t| t.assignee_id).collect();
+    let people: HashMap<i64, String> = person::Entity::find()
+        .filter(person::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.display_name))
+        .collect();
+    let now = OffsetDateTime::now_utc();
+    let writer = !user.is_read_only_user();
+    Ok(tasks
+        .into_iter()
+        .map(|t| {
+            let state = TaskState::parse(&t.state).unwrap_or(TaskState::Open);
+            let mine = t.assignee_id == Some(user.person_id);
+            let live = matches!(
+                state,
+                TaskState::Open | TaskState::Acknowledged | TaskState::InProgress
+            );
+            TaskView {
+                id: t.id,
+                incident_reference: refs.get(&t.incident_id).cloned().unwrap_or_default(),
+                position: t.position,
+                phase: Phase::parse(&t.phase).unwrap_or(Phase::Triage),
+                title: t.title,
+                instructions: t.instructions,
+                required: t.required,
+                owner_role: t.owner_role,
+                assignee: t.assignee_id.and_then(|a| people.get(&a).cloned()),
+                routing: t.routing,
+                overdue: live && now > t.due_at,
+                state,
+                due_at: fmt(t.due_at),
+                note: t.note,
+                mine,
+                can_act: writer && live && (mine || admin_over.contains(&t.incident_id)),
+            }
+        })
+        .collect())
+}
+
+pub async fn view(
+    db: &impl ConnectionTrait,
+    user: &User,
+    reference: &str,
+) -> Result<IncidentView, AppError> {
+    let inc = find_readable(db, user, reference).await?;
+    let org = organisation::Entity::find_by_id(inc.org_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let all_orgs = incident_orgs(db, &inc).await?;
+    let admin = access::administered_orgs(db, user).await?;
+    let admin_over: HashSet<i64> =
+        if !user.is_read_only_user() && access::within(&admin, inc.org_id) {
+            HashSet::from([inc.id])
+        } else {
+            HashSet::new()
+        };
+    let tasks = task::Entity::find()
+        .filter(task::Column::IncidentId.eq(inc.id))
+        .order_by_asc(task::Column::Position)
+        .all(db)
+        .await?;
+    let refs = HashMap::from([(inc.id, inc.reference.clone())]);
+    let tasks = task_views(db, user, tasks, &refs, &admin_over).await?;
+    let mut told: Vec<String> = tasks.iter().filter_map(|t| t.assignee.clone()).collect();
+    told.sort();
+    told.dedup();
+    let declared_by = person::Entity::find_by_id(inc.declared_by)
+        .one(db)
+        .await?
+        .map(|p| p.display_name)
+        .unwrap_or_default();
+    let rb = runbook::Entity::find_by_id(inc.runbook_id).one(db).await?;
+    let kind = IncidentKind::parse(&inc.kind).unwrap_or(IncidentKind::SystemDown);
+    let now = OffsetDateTime::now_utc();
+    let org_kind = org.summary().kind;
+    let oes = matches!(org_kind, OrgKind::Trust | OrgKind::Icb);
+    let exercise = inc.exercise.as_deref().and_then(ExerciseKind::parse);
+    let clocks = clocks_of(db, &inc, oes, exercise.is_some(), now).await?;
+    let timeline = incident_event::Entity::find()
+        .filter(incident_event::Column::IncidentId.eq(inc.id))
+        .order_by_asc(incident_event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (fmt(e.at), e.detail))
+        .collect();
+    let names: HashMap<i64, (String, String)> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(all_orgs.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, (o.code, o.name)))
+        .collect();
+    let affected = all_orgs[1..]
+        .iter()
+        .filter_map(|o| names.get(o).cloned())
+        .collect();
+    let commands = commands_of(db, &inc, user).await?;
+    let can_lead = may_lead(db, user, inc.org_id).await?;
+    let candidates = if can_lead {
+        command_candidates(db, &inc).await?
+    } else {
+        Vec::new()
+    };
+    let parent = parent_of(db, &inc).await?;
+    let (linked, unlinked_clients) = linked_of(db, &inc, org_kind).await?;
+    let assets = crate::backend::assets::of_incident(db, inc.id).await?;
+    let asset_choices = if can_lead {
+        crate::backend::assets::of_orgs(db, &all_orgs)
+            .await?
+            .into_iter()
+            .filter(|a| !assets.iter().any(|l| l.id == a.id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut v = IncidentView {
+        exercise,
+        assets,
+        asset_choices,
+        reference: inc.reference,
+        org_code: org.code,
+        org_name: org.name,
+        kind,
+        level: IncidentLevel::parse(&inc.level).unwrap_or(IncidentLevel::BusinessContinuity),
+        status: IncidentStatus::parse(&inc.status).unwrap_or(IncidentStatus::Declared),
+        summary: inc.summary,
+        location: inc.location,
+        patients_affected: PatientsAffected::parse(&inc.patients_affected)
+            .unwrap_or(PatientsAffected::Unknown),
+        personal_data: inc.personal_data,
+        systems: inc.systems,
+        declared_by,
+        declared_at: fmt(inc.declared_at),
+        aware_at: fmt(inc.aware_at),
+        runbook: rb
+            .map(|r| format!("{} (version {})", r.title, r.version))
+            .unwrap_or_default(),
+        tasks,
+        first_steps: kind.first_steps().iter().map(|s| (*s).to_owned()).collect(),
+        told,
+        clocks,
+        timeline,
+        affected,
+        commands,
+        candidates,
+        can_lead,
+        parent,
+        linked,
+        unlinked_clients,
+        can_link: can_lead || (inc.declared_by == user.person_id && !user.is_read_only_user()),
+        dspt_text: String::new(),
+        generated_at: fmt(now),
+    };
+    v.dspt_text = dspt_text(&v);
+    Ok(v)
+}
+
+/// The reporting clocks (CSOC, ICO, NIS) and what has been reported against each. An exercise
+/// reports to nobody: it runs no clocks.
+async fn clocks_of(
+    db: &impl ConnectionTrait,
+    inc: &incident::Model,
+    oes: bool,
+    exercise: bool,
+    now: OffsetDateTime,
+) -> Result<Vec<Clock>, AppError> {
+    let reports: HashMap<String, incident_report::Model> = incident_report::Entity::find()
+        .filter(incident_report::Column::IncidentId.eq(inc.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.body.clone(), r))
+        .collect();
+    Ok(clocks(inc.aware_at, now, inc.personal_data, oes)
+        .into_iter()
+        .filter(|_| !exercise)
+        .map(|(body, label, due, overdue)| {
+            let report = reports.get(body);
+            Clock {
+                body: body.into(),
+                label: label.into(),
+                due_at: fmt(due),
+                applies: body == "csoc"
+                    || (body == "ico" && inc.personal_data)
+                    || (body == "nis" && oes),
+                overdue: overdue && report.is_none(),
+                minutes_left: (due - now).whole_minutes(),
+                reported_at: report.map(|r| fmt(r.reported_at)),
+                report_reference: report.map(|r| r.reference.clone()),
+            }
+        })
+        .collect())
+}
+
+/// The command roles (Gold, Silver, Bronze), who holds each and whether they acknowledged.
+async fn commands_of(
+    db: &impl ConnectionTrait,
+    inc: &incident::Model,
+    user: &User,
+) -> Result<Vec<CommandView>, AppError> {
+    let held: HashMap<String, (i64, bool)> = incident_command::Entity::find()
+        .filter(incident_command::Column::IncidentId.eq(inc.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.command, (c.person_id, c.acknowledged_at.is_some())))
+        .collect();
+    let commanders: HashMap<i64, String> = person::Entity::find()
+        .filter(person::Column::Id.is_in(held.values().map(|h| h.0).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.display_name))
+        .collect();
+    Ok(Command::ALL
+        .iter()
+        .map(|c| {
+            let h = held.get(c.as_str()).copied();
+            let person_id = h.map(|h| h.0);
+            CommandView {
+                command: *c,
+                person: person_id.and_then(|p| commanders.get(&p).cloned()),
+                person_id,
+                acknowledged: h.is_some_and(|h| h.1),
+                mine: person_id == Some(user.person_id),
+            }
+        })
+        .collect())
+}
+
+/// The incident this one was opened from, as (reference, organisation name).
+async fn parent_of(
+    db: &impl ConnectionTrait,
+    inc: &incident::Model,
+) -> Result<Option<(String, String)>, AppError> {
+    Ok(match inc.parent_id {
+        Some(pid) => match incident::Entity::find_by_id(pid).one(db).await? {
+            Some(p) => {
+                let name = organisation::Entity::find_by_id(p.org_id)
+                    .one(db)
+                    .await?
+                    .map(|o| o.name)
+                    .unwrap_or_default();
+                Some((p.reference, name))
+            }
+            None => None,
+        },
+        None => None,
+    })
+}
+
+/// The incidents opened from this one (a supplier's, at its clients) with their progress,
+/// and, for a supplier, the clients that have none yet.
+async fn linked_of(
+    db: &impl ConnectionTrait,
+    inc: &incident::Model,
+    org_kind: OrgKind,
+) -> Result<(Vec<LinkedView>, Vec<String>), AppError> {
+    let children = incident::Entity::find()
+        .filter(incident::Column::ParentId.eq(inc.id))
+        .order_by_asc(incident::Column::Id)
+        .all(db)
+        .await?;
+    let child_tasks = task::Entity::find()
+        .filter(task::Column::IncidentId.is_in(children.iter().map(|c| c.id).collect::<Vec<_>>()))
+        .all(db)
+        .await?;
+    let child_orgs: HashMap<i64, String> = organisation::Entity::find()
+        .filter(
+            organisation::Column::Id.is_in(children.iter().map(|c| c.org_id).collect::<Vec<_>>()),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let linked = children
+        .iter()
+        .map(|c| {
+            let mine: Vec<&task::Model> = child_tasks
+                .iter()
+                .filter(|t| t.incident_id == c.id)
+                .collect();
+            LinkedView {
+                reference: c.reference.clone(),
+                org_name: child_orgs.get(&c.org_id).cloned().unwrap_or_default(),
+                status: IncidentStatus::parse(&c.status).unwrap_or(IncidentStatus::Declared),
+                tasks_done: mine
+                    .iter()
+                    .filter(|t| {
+                        t.state == TaskState::Done.as_str()
+                            || t.state == TaskState::NotApplicable.as_str()
+                    })
+                    .count(),
+                tasks_total: mine.len(),
+            }
+        })
+        .collect();
+    let unlinked_clients = if org_kind == OrgKind::Supplier {
+        let linked_orgs: HashSet<i64> = children.iter().map(|c| c.org_id).collect();
+        unlinked_clients(db, inc.org_id, &linked_orgs)
+            .await?
+            .into_iter()
+            .map(|o| o.name)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok((linked, unlinked_clients))
+}
+
+/// People who may take a command role: holders of any role, in force now, at the incident's
+/// organisations and their ancestors. (person id, "name, role at organisation")
+pub(crate) async fn command_candidates(
+    db: &impl ConnectionTrait,
+    inc: &incident::Model,
+) -> Result<Vec<(i64, String)>, AppError> {
+    let mut orgs_in = Vec::new();
+    for o in incident_orgs(db, inc).await? {
+        orgs_in.push(o);
+        orgs_in.extend(orgs::ancestors(db, o).await?);
+    }
+    let holdings = assignment::Entity::find()
+        .filter(assignment::Column::OrgId.is_in(orgs_in.clone()))
+        .filter(in_force_at(OffsetDateTime::now_utc()))
+        .all(db)
+        .await?;
+    let people: HashMap<i64, person::Model> = person::Entity::find()
+        .filter(person::Column::Id.is_in(holdings.iter().map(|h| h.person_id).collect::<Vec<_>>()))
+        .filter(person::Column::Disabled.eq(false))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let roles: HashMap<i64, String> = role::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let names: HashMap<i64, String> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(orgs_in))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let mut out: Vec<(i64, String)> = Vec::new();
+    for h in holdings {
+        let Some(p) = people.get(&h.person_id) else {
+            continue;
+        };
+        if out.iter().any(|(id, _)| *id == p.id) {
+            continue;
+        }
+        out.push((
+            p.id,
+            format!(
+                "{}, {} at {}",
+                p.display_name,
+                roles.get(&h.role_id).cloned().unwrap_or_default(),
+                names.get(&h.org_id).cloned().unwrap_or_default()
+            ),
+        ));
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
+/// The organisations a supplier serves now that have no incident linked to `linked_orgs`.
+pub(crate) async fn unlinked_clients(
+    db: &impl ConnectionTrait,
+    supplier_id: i64,
+    linked_orgs: &HashSet<i64>,
+) -> Result<Vec<organisation::Model>, AppError> {
+    let clients: Vec<i64> = supplier_service::Entity::find()
+        .filter(supplier_service::Column::SupplierId.eq(supplier_id))
+        .filter(supplier_service::Column::ValidTo.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.client_id)
+        .filter(|c| !linked_orgs.contains(c))
+        .collect();
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(clients))
+        .order_by_asc(organisation::Column::Name)
+        .all(db)
+        .await?)
+}
+
+/// The caller's open tasks across incidents.
+pub async fn my_tasks(db: &impl ConnectionTrait, user: &User) -> Result<Vec<TaskView>, AppError> {
+    let tasks = task::Entity::find()
+        .filter(task::Column::AssigneeId.eq(user.person_id))
+        .filter(task::Column::State.is_in([
+            TaskState::Open.as_str(),
+            TaskState::Acknowledged.as_str(),
+            TaskState::InProgress.as_str(),
+        ]))
+        .order_by_asc(task::Column::DueAt)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = tasks.iter().map(|t| t.incident_id).collect();
+    let refs: HashMap<i64, String> = incident::Entity::find()
+        .filter(incident::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i.reference))
+        .collect();
+    task_views(db, user, tasks, &refs, &HashSet::new()).await
+}
+
+/// Incidents the caller may see, newest first: (reference, title, organisation, status, declared).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    user: &User,
+) -> Result<Vec<(String, String, String, String, String)>, AppError> {
+    let scope = access::readable_orgs(db, user).await?;
+    let mut q = incident::Entity::find().order_by_desc(incident::Column::DeclaredAt);
+    if let Some(ids) = &scope {
+        let ids: Vec<i64> = ids.iter().copied().collect();
+        let also: Vec<i64> = incident_org::Entity::find()
+            .filter(incident_org::Column::OrgId.is_in(ids.clone()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| o.incident_id)
+            .collect();
+        q = q.filter(
+            Condition::any()
+                .add(incident::Column::OrgId.is_in(ids))
+                .add(incident::Column::Id.is_in(also)),
+        );
+    }
+    let rows = q.all(db).await?;
+    let orgs: HashMap<i64, String> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(rows.iter().map(|r| r.org_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let kind = IncidentKind::parse(&r.kind)
+                .map(|k| k.title())
+                .unwrap_or("Incident");
+            let kind = match r.exercise.as_deref().and_then(ExerciseKind::parse) {
+                Some(e) => format!("EXERCISE ({}): {kind}", e.label()),
+                None => kind.to_owned(),
+            };
+            (
+                r.reference,
+                kind,
+                orgs.get(&r.org_id).cloned().unwrap_or_default(),
+                r.status,
+                fmt(r.declared_at),
+            )
+        })
+        .collect())
+}
