@@ -159,6 +159,180 @@ pub struct AckLink {
     pub already: bool,
 }
 
+/// How a notification travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// The in-app inbox: written already delivered.
+    Inbox,
+    Email,
+    /// The organisation's channel webhook (Teams, Slack).
+    Webhook,
+}
+
+impl Channel {
+    /// As stored in `notification.channel`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Inbox => "inbox",
+            Channel::Email => "email",
+            Channel::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        [Channel::Inbox, Channel::Email, Channel::Webhook]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+/// What the engine read about one due escalation, for [`decide`].
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    /// Where the escalation stands: the level last told (0: none yet) and the round.
+    pub level: i32,
+    pub round: i32,
+    /// The policy in force.
+    pub levels: &'a [LevelSpec],
+    pub repeat_count: i32,
+    /// What is not acknowledged (marked when it is an exercise), and its incident.
+    pub title: &'a str,
+    pub reference: &'a str,
+    /// The channel webhook of the incident's organisation, if it has one switched on.
+    pub webhook: Option<i64>,
+    /// Whether email can be sent at all.
+    pub email_on: bool,
+    /// Where Wardline is reached, for links in messages.
+    pub public_url: &'a str,
+}
+
+/// One notification to write to the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// Whom it is for, in the outbox's uniqueness key: `person:<id>` or `webhook:<id>`.
+    pub recipient_key: String,
+    pub person: Option<i64>,
+    pub channel: Channel,
+    pub title: String,
+    pub body: String,
+}
+
+/// What to do with one due escalation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Tell a level: move to it, due again after its time-out.
+    Notify {
+        level: i32,
+        round: i32,
+        fires_in_seconds: i32,
+        /// Everyone told, once each, in the level's order.
+        told: Vec<i64>,
+        outbox: Vec<Outgoing>,
+        /// The incident timeline's line.
+        line: String,
+    },
+    /// Nobody acknowledged along the whole path: flag it for national attention.
+    Flag { line: String },
+}
+
+impl Decision {
+    /// The step taken, as [`next`] names it.
+    pub fn step(&self) -> Next {
+        match self {
+            Decision::Notify { level, round, .. } => Next::Notify {
+                level: *level,
+                round: *round,
+            },
+            Decision::Flag { .. } => Next::Flag,
+        }
+    }
+}
+
+/// Decides one due escalation from what was read: which step comes next, whom its level
+/// reaches (`reach`: a target's person and how they were found or named, `None` when nobody
+/// holds it), and what each of them and the organisation's channel are sent (`takes_email`:
+/// whether a person takes escalation email).
+pub fn decide(
+    r: &Reading<'_>,
+    reach: impl Fn(&Target) -> Option<(i64, String)>,
+    takes_email: impl Fn(i64) -> bool,
+) -> Decision {
+    let (title, reference) = (r.title, r.reference);
+    let (level, round) = match next(r.level, r.round, r.levels.len(), r.repeat_count) {
+        Next::Flag => {
+            return Decision::Flag {
+                line: format!(
+                    "“{title}” is still not acknowledged after the whole escalation path: flagged for national attention"
+                ),
+            };
+        }
+        Next::Notify { level, round } => (level, round),
+    };
+    let spec = &r.levels[(level - 1) as usize];
+    let mut told: Vec<(i64, String)> = Vec::new();
+    for found in spec.targets.iter().filter_map(&reach) {
+        if !told.iter().any(|(id, _)| *id == found.0) {
+            told.push(found);
+        }
+    }
+    let msg_title = format!("Escalated to you: “{title}” ({reference}) is not acknowledged");
+    let mut outbox = Vec::new();
+    for (pid, how) in &told {
+        let body = format!(
+            "“{title}” in incident {reference} has not been acknowledged in time. You are at level {level} of the escalation path ({how}). Open {}/incidents/{reference} to act.",
+            r.public_url
+        );
+        let to = |channel| Outgoing {
+            recipient_key: format!("person:{pid}"),
+            person: Some(*pid),
+            channel,
+            title: msg_title.clone(),
+            body: body.clone(),
+        };
+        outbox.push(to(Channel::Inbox));
+        if r.email_on && takes_email(*pid) {
+            outbox.push(to(Channel::Email));
+        }
+    }
+    let names: Vec<String> = told.iter().map(|t| t.1.clone()).collect();
+    if let Some(hook) = r.webhook {
+        let body = serde_json::json!({
+            "text": format!("Wardline: “{title}” in {reference} is not acknowledged; escalated to level {level}: {}", names.join("; ")),
+            "incident": reference,
+            "level": level,
+            "round": round,
+        })
+        .to_string();
+        outbox.push(Outgoing {
+            recipient_key: format!("webhook:{hook}"),
+            person: None,
+            channel: Channel::Webhook,
+            title: msg_title.clone(),
+            body,
+        });
+    }
+    let names = if told.is_empty() {
+        "nobody could be found for this level".to_owned()
+    } else {
+        names.join("; ")
+    };
+    let repeat = if round > 0 {
+        format!(" (repeat {round})")
+    } else {
+        String::new()
+    };
+    Decision::Notify {
+        level,
+        round,
+        fires_in_seconds: spec.timeout_seconds,
+        told: told.iter().map(|t| t.0).collect(),
+        outbox,
+        line: format!(
+            "“{title}” not acknowledged in time: escalated to level {level}{repeat}: {names}"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +367,205 @@ mod tests {
         );
         let back: Vec<Target> = serde_json::from_str(&json).unwrap();
         assert_eq!(back, levels[0].targets);
+    }
+
+    fn role(key: &str) -> Target {
+        Target::Role {
+            key: key.into(),
+            above: false,
+            org: None,
+        }
+    }
+
+    fn two_levels() -> Vec<LevelSpec> {
+        vec![
+            LevelSpec {
+                timeout_seconds: 600,
+                targets: vec![role("lead"), Target::Person { id: 7 }],
+            },
+            LevelSpec {
+                timeout_seconds: 900,
+                targets: vec![role("head")],
+            },
+        ]
+    }
+
+    fn reading(levels: &[LevelSpec], level: i32, round: i32) -> Reading<'_> {
+        Reading {
+            level,
+            round,
+            levels,
+            repeat_count: 1,
+            title: "Isolate the server",
+            reference: "INC-1",
+            webhook: None,
+            email_on: true,
+            public_url: "https://wardline.test",
+        }
+    }
+
+    /// lead → person 3 by route, person 7 by name; head → nobody.
+    fn reach(t: &Target) -> Option<(i64, String)> {
+        match t {
+            Target::Role { key, .. } if key == "lead" => Some((3, "holder at Trust".into())),
+            Target::Person { id } => Some((*id, "Ann".into())),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_due_escalation_tells_the_next_level_in_the_inbox_and_by_email() {
+        let levels = two_levels();
+        let d = decide(&reading(&levels, 0, 0), reach, |_| true);
+        let Decision::Notify {
+            level,
+            round,
+            fires_in_seconds,
+            told,
+            outbox,
+            line,
+        } = d
+        else {
+            panic!("expected a notification, got {d:?}");
+        };
+        assert_eq!((level, round, fires_in_seconds), (1, 0, 600));
+        assert_eq!(told, [3, 7]);
+        let sent: Vec<(&str, Channel)> = outbox
+            .iter()
+            .map(|o| (o.recipient_key.as_str(), o.channel))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                ("person:3", Channel::Inbox),
+                ("person:3", Channel::Email),
+                ("person:7", Channel::Inbox),
+                ("person:7", Channel::Email),
+            ]
+        );
+        assert_eq!(
+            outbox[0].title,
+            "Escalated to you: “Isolate the server” (INC-1) is not acknowledged"
+        );
+        assert!(
+            outbox[0]
+                .body
+                .contains("level 1 of the escalation path (holder at Trust)")
+                && outbox[0]
+                    .body
+                    .contains("https://wardline.test/incidents/INC-1"),
+            "{}",
+            outbox[0].body
+        );
+        assert_eq!(
+            line,
+            "“Isolate the server” not acknowledged in time: escalated to level 1: holder at Trust; Ann"
+        );
+    }
+
+    #[test]
+    fn a_person_reached_twice_in_one_level_is_told_once() {
+        let levels = vec![LevelSpec {
+            timeout_seconds: 60,
+            targets: vec![
+                Target::Person { id: 7 },
+                role("lead"),
+                Target::Person { id: 7 },
+            ],
+        }];
+        let d = decide(&reading(&levels, 0, 0), reach, |_| false);
+        let Decision::Notify { told, outbox, .. } = d else {
+            panic!("expected a notification");
+        };
+        assert_eq!(told, [7, 3]);
+        assert_eq!(outbox.len(), 2, "inbox only, once each: {outbox:?}");
+    }
+
+    #[test]
+    fn email_goes_only_when_it_is_on_and_the_person_takes_it() {
+        let levels = two_levels();
+        let emails = |d: Decision| match d {
+            Decision::Notify { outbox, .. } => outbox
+                .into_iter()
+                .filter(|o| o.channel == Channel::Email)
+                .filter_map(|o| o.person)
+                .collect::<Vec<_>>(),
+            Decision::Flag { .. } => panic!("expected a notification"),
+        };
+        assert_eq!(
+            emails(decide(&reading(&levels, 0, 0), reach, |p| p == 7)),
+            [7]
+        );
+        let off = Reading {
+            email_on: false,
+            ..reading(&levels, 0, 0)
+        };
+        assert!(emails(decide(&off, reach, |_| true)).is_empty());
+    }
+
+    #[test]
+    fn a_level_nobody_holds_is_written_down_and_still_moves_on() {
+        let levels = two_levels();
+        let d = decide(&reading(&levels, 1, 0), reach, |_| true);
+        assert_eq!(
+            d,
+            Decision::Notify {
+                level: 2,
+                round: 0,
+                fires_in_seconds: 900,
+                told: vec![],
+                outbox: vec![],
+                line: "“Isolate the server” not acknowledged in time: escalated to level 2: nobody could be found for this level".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn the_organisations_webhook_hears_every_step_with_the_names_told() {
+        let levels = two_levels();
+        let r = Reading {
+            webhook: Some(42),
+            ..reading(&levels, 2, 0)
+        };
+        let Decision::Notify { outbox, line, .. } = decide(&r, reach, |_| true) else {
+            panic!("expected a notification");
+        };
+        let hook = outbox.last().expect("a webhook row");
+        assert_eq!(
+            (hook.recipient_key.as_str(), hook.person, hook.channel),
+            ("webhook:42", None, Channel::Webhook)
+        );
+        let body: serde_json::Value = serde_json::from_str(&hook.body).unwrap();
+        assert_eq!(body["incident"], "INC-1");
+        assert_eq!(
+            (body["level"].as_i64(), body["round"].as_i64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(
+            body["text"],
+            "Wardline: “Isolate the server” in INC-1 is not acknowledged; escalated to level 1: holder at Trust; Ann"
+        );
+        assert!(line.contains("escalated to level 1 (repeat 1):"), "{line}");
+    }
+
+    #[test]
+    fn after_the_last_repeat_the_escalation_is_flagged() {
+        let levels = two_levels();
+        let d = decide(&reading(&levels, 2, 1), reach, |_| true);
+        assert_eq!(d.step(), Next::Flag);
+        assert_eq!(
+            d,
+            Decision::Flag {
+                line: "“Isolate the server” is still not acknowledged after the whole escalation path: flagged for national attention".into()
+            }
+        );
+    }
+
+    #[test]
+    fn channels_read_back_as_stored() {
+        for c in [Channel::Inbox, Channel::Email, Channel::Webhook] {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(Channel::parse("sms"), None);
     }
 }

@@ -1,0 +1,230 @@
+//! The engine's delivery half: claim each waiting outbox row (so two instances never send
+//! it at once), address it, hand it to the transport for its channel, and record the
+//! attempt (a `delivery_attempt` row and a line on the incident timeline), retrying with
+//! back-off until `MAX_ATTEMPTS`.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
+};
+use time::{Duration, OffsetDateTime};
+
+use super::engine::Engine;
+use super::links::{sign_link, signing_key};
+use super::tracking::TASK;
+use super::transport::{Address, Message, Transport};
+use crate::backend::entity::{delivery_attempt, notification, person, webhook};
+use crate::backend::timeline;
+use crate::domain::escalation::{Channel, MAX_ATTEMPTS, backoff_seconds};
+use crate::error::AppError;
+
+impl Engine {
+    /// Delivers every email and webhook due now. Returns how many were attempted.
+    pub async fn deliver_due(&self) -> Result<usize, AppError> {
+        let now = self.clock.now();
+        let waiting = notification::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(notification::Column::Status.eq("pending"))
+                    .add(
+                        Condition::all()
+                            .add(notification::Column::Status.eq("sending"))
+                            .add(notification::Column::ClaimedUntil.lt(now)),
+                    ),
+            )
+            .filter(notification::Column::NextAttemptAt.lte(now))
+            .order_by_asc(notification::Column::NextAttemptAt)
+            .limit(200)
+            .all(&self.db)
+            .await?;
+        // Up to 16 at once, so one slow mail server or webhook does not hold up the rest.
+        use futures::StreamExt;
+        let results: Vec<Result<bool, AppError>> = futures::stream::iter(waiting)
+            .map(|n| self.deliver_one(n, now))
+            .buffer_unordered(16)
+            .collect()
+            .await;
+        let mut attempted = 0;
+        for r in results {
+            if r? {
+                attempted += 1;
+            }
+        }
+        Ok(attempted)
+    }
+
+    /// Claims one notification and tries to deliver it; false when another instance has it.
+    async fn deliver_one(
+        &self,
+        n: notification::Model,
+        now: OffsetDateTime,
+    ) -> Result<bool, AppError> {
+        // Claim it, so another instance does not send it at the same time.
+        let claimed = notification::Entity::update_many()
+            .filter(notification::Column::Id.eq(n.id))
+            .filter(notification::Column::Status.eq(n.status.clone()))
+            .filter(notification::Column::Attempts.eq(n.attempts))
+            .col_expr(notification::Column::Status, Expr::value("sending"))
+            .col_expr(
+                notification::Column::ClaimedUntil,
+                Expr::value(now + Duration::minutes(2)),
+            )
+            .exec(&self.db)
+            .await?
+            .rows_affected;
+        if claimed != 1 {
+            return Ok(false);
+        }
+        let outcome = match self.addressed(&n, now).await? {
+            Ok((transport, message)) => transport.send(&message).await,
+            Err(why) => Err(why),
+        };
+        self.record(&n, outcome).await?;
+        Ok(true)
+    }
+
+    /// An outbox row addressed for its channel's transport; `Err` says why it cannot be sent
+    /// (the attempt fails and is recorded).
+    async fn addressed(
+        &self,
+        n: &notification::Model,
+        now: OffsetDateTime,
+    ) -> Result<Result<(&dyn Transport, Message), String>, AppError> {
+        let channel = Channel::parse(&n.channel);
+        let Some((channel, transport)) =
+            channel.and_then(|c| Some((c, self.delivery.transport(c)?)))
+        else {
+            return Ok(Err(format!("unknown channel {}", n.channel)));
+        };
+        let mut body = n.body.clone();
+        let to = match channel {
+            Channel::Email => {
+                let to = match n.person_id {
+                    Some(p) => person::Entity::find_by_id(p)
+                        .one(&self.db)
+                        .await?
+                        .map(|p| p.email),
+                    None => None,
+                };
+                let Some(to) = to else {
+                    return Ok(Err("the person has no email address".into()));
+                };
+                if n.subject == TASK {
+                    let key = signing_key(&self.db).await?;
+                    let token = sign_link(&key, n.id, now + Duration::hours(24));
+                    body.push_str(&format!(
+                        "\n\nAcknowledge from here (you will be asked to confirm): {}/ack/{token}\nThe link works once and for 24 hours.",
+                        self.delivery.public_url()
+                    ));
+                }
+                Address::Email(to)
+            }
+            Channel::Webhook => {
+                let id: i64 = n
+                    .recipient_key
+                    .trim_start_matches("webhook:")
+                    .parse()
+                    .unwrap_or(0);
+                match webhook::Entity::find_by_id(id).one(&self.db).await? {
+                    Some(h) => Address::Webhook {
+                        url: h.url,
+                        sealed_secret: h.secret,
+                    },
+                    None => return Ok(Err("the webhook was removed".into())),
+                }
+            }
+            Channel::Inbox => return Ok(Err(format!("unknown channel {}", n.channel))),
+        };
+        let message = Message {
+            to,
+            title: n.title.clone(),
+            body,
+        };
+        Ok(Ok((transport, message)))
+    }
+
+    /// Records an attempt. Two attempts on one incident at once may race for the next place
+    /// on its timeline (the unique index lets one win), so the loser tries again.
+    async fn record(
+        &self,
+        n: &notification::Model,
+        outcome: Result<String, String>,
+    ) -> Result<(), AppError> {
+        let mut tries = 0;
+        loop {
+            match self.record_once(n, outcome.clone()).await {
+                Err(AppError::Conflict(_)) if tries < 5 => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn record_once(
+        &self,
+        n: &notification::Model,
+        outcome: Result<String, String>,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let attempts = n.attempts + 1;
+        let who = match n.person_id {
+            Some(p) => person::Entity::find_by_id(p)
+                .one(&self.db)
+                .await?
+                .map(|p| p.display_name)
+                .unwrap_or_default(),
+            None => "the organisation's channel".into(),
+        };
+        let txn = self.db.begin().await?;
+        let (status, detail) = match &outcome {
+            Ok(d) => ("sent", d.clone()),
+            Err(d) if attempts >= MAX_ATTEMPTS => ("failed", d.clone()),
+            Err(d) => ("pending", d.clone()),
+        };
+        let mut q = notification::Entity::update_many()
+            .filter(notification::Column::Id.eq(n.id))
+            .col_expr(notification::Column::Status, Expr::value(status))
+            .col_expr(notification::Column::Attempts, Expr::value(attempts))
+            .col_expr(
+                notification::Column::ClaimedUntil,
+                Expr::value(Option::<OffsetDateTime>::None),
+            );
+        q = match &outcome {
+            Ok(_) => q.col_expr(notification::Column::DeliveredAt, Expr::value(now)),
+            Err(e) => q
+                .col_expr(notification::Column::LastError, Expr::value(e.clone()))
+                .col_expr(
+                    notification::Column::NextAttemptAt,
+                    Expr::value(now + Duration::seconds(backoff_seconds(attempts))),
+                ),
+        };
+        q.exec(&txn).await?;
+        delivery_attempt::ActiveModel {
+            notification_id: Set(n.id),
+            at: Set(now),
+            ok: Set(outcome.is_ok()),
+            detail: Set(detail.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let channel = if n.channel == "email" {
+            "Email"
+        } else {
+            "Webhook"
+        };
+        let line = match status {
+            "sent" => format!("{channel} to {who} delivered (attempt {attempts}): {detail}"),
+            "failed" => {
+                format!("{channel} to {who} failed for good after {attempts} attempts: {detail}")
+            }
+            _ => format!(
+                "{channel} to {who} failed (attempt {attempts}): {detail}; retrying in {} s",
+                backoff_seconds(attempts)
+            ),
+        };
+        timeline::append(&txn, n.incident_id, None, "delivery", line).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

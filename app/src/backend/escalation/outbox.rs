@@ -1,0 +1,145 @@
+//! The outbox: every notification Wardline sends (inbox notices, emails, webhook posts) is
+//! first a `notification` row, unique by (subject, level, round, recipient, channel). Rows
+//! are built here and written through [`insert`], which skips any already there, so a
+//! decision taken twice (two engines, a restart) tells nobody twice.
+
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use time::OffsetDateTime;
+
+use super::tracking::TASK;
+use crate::backend::entity::{escalation, notification, task};
+use crate::domain::escalation::{Channel, Outgoing};
+use crate::error::AppError;
+
+/// Writes outbox rows in the caller's transaction, skipping any whose key is already there.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    rows: Vec<notification::ActiveModel>,
+) -> Result<(), AppError> {
+    for part in rows.chunks(500) {
+        notification::Entity::insert_many(part.to_vec())
+            .on_conflict_do_nothing_on([
+                notification::Column::Subject,
+                notification::Column::SubjectId,
+                notification::Column::Level,
+                notification::Column::Round,
+                notification::Column::RecipientKey,
+                notification::Column::Channel,
+            ])
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The in-app note telling an assignee about a new task (level 0: before any escalation).
+pub fn assigned(
+    t: &task::Model,
+    person: i64,
+    reference: &str,
+    now: OffsetDateTime,
+) -> notification::ActiveModel {
+    notification::ActiveModel {
+        subject: Set(TASK.to_owned()),
+        subject_id: Set(t.id),
+        incident_id: Set(t.incident_id),
+        level: Set(0),
+        round: Set(0),
+        recipient_key: Set(format!("person:{person}")),
+        person_id: Set(Some(person)),
+        channel: Set("inbox".into()),
+        title: Set(notice_title(format!(
+            "New task: “{}” ({reference})",
+            t.title
+        ))),
+        body: Set(t.instructions.clone()),
+        status: Set("sent".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        delivered_at: Set(Some(now)),
+        ..Default::default()
+    }
+}
+
+/// A notice's title, cut to what its column holds (300 characters).
+fn notice_title(title: String) -> String {
+    title.chars().take(300).collect()
+}
+
+/// The one inbox notice telling `person` of every task a declaration gave them (`tasks`, in
+/// runbook order; the first is the notice's subject): one line per task, so a lead given
+/// five steps of one incident finds one notice, not five.
+pub fn assigned_all(
+    tasks: &[&task::Model],
+    person: i64,
+    reference: &str,
+    exercise: bool,
+    now: OffsetDateTime,
+) -> Option<notification::ActiveModel> {
+    let first = tasks.first()?;
+    let mut notice = assigned(first, person, reference, now);
+    let mark = if exercise { "[EXERCISE] " } else { "" };
+    if let [_, _, ..] = tasks {
+        notice.title = Set(notice_title(format!(
+            "{mark}{} new tasks ({reference}), first: “{}”",
+            tasks.len(),
+            first.title
+        )));
+        notice.body = Set(tasks
+            .iter()
+            .map(|t| {
+                format!(
+                    "• {} (due {})",
+                    t.title,
+                    crate::domain::dates::moment(t.due_at)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n"));
+    } else if exercise {
+        notice.title = Set(notice_title(format!(
+            "{mark}New task: “{}” ({reference})",
+            first.title
+        )));
+    }
+    Some(notice)
+}
+
+/// The outbox row for one notification a decision on `e` sends: the inbox's is written
+/// already delivered, the others wait for a transport.
+pub fn row(
+    e: &escalation::Model,
+    level: i32,
+    round: i32,
+    o: &Outgoing,
+    now: OffsetDateTime,
+) -> notification::ActiveModel {
+    let status = if o.channel == Channel::Inbox {
+        "sent"
+    } else {
+        "pending"
+    };
+    notification::ActiveModel {
+        subject: Set(e.subject.clone()),
+        subject_id: Set(e.subject_id),
+        incident_id: Set(e.incident_id),
+        level: Set(level),
+        round: Set(round),
+        recipient_key: Set(o.recipient_key.clone()),
+        person_id: Set(o.person),
+        channel: Set(o.channel.as_str().to_owned()),
+        title: Set(notice_title(o.title.clone())),
+        body: Set(o.body.clone()),
+        status: Set(status.to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        claimed_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        delivered_at: Set(if status == "sent" { Some(now) } else { None }),
+        read_at: Set(None),
+        link_used_at: Set(None),
+        ..Default::default()
+    }
+}
