@@ -23,7 +23,8 @@ use tower_sessions::session::Id;
 
 use app::backend::access::{self, User};
 use app::backend::sessions::DbSessionStore;
-use app::backend::state::{AppState, LiveEvent};
+use app::backend::live::LiveEvent;
+use app::backend::state::AppState;
 use app::error::AppError;
 
 use crate::signed_in::{Refused, SignedIn};
