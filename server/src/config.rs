@@ -258,11 +258,14 @@ mod tests {
             Settings::for_tests("postgres://wardline:db-pass-4711@db.example/wardline");
         settings.mail.host = Some("smtp.example".into());
         settings.mail.username = Some("mailer".into());
-        settings.mail.password = Some(String::from("smtp-pass-0815").into());
+        settings.mail.password = Some("smtp-pass-0815".into());
         for shown in [format!("{settings:?}"), format!("{settings:#?}")] {
             assert!(!shown.contains("smtp-pass-0815"), "{shown}");
             assert!(!shown.contains("db-pass-4711"), "{shown}");
-            assert!(shown.contains("smtp.example"), "the rest still shows: {shown}");
+            assert!(
+                shown.contains("smtp.example"),
+                "the rest still shows: {shown}"
+            );
             assert!(shown.contains("mailer"), "{shown}");
         }
     }

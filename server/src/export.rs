@@ -240,7 +240,10 @@ pub async fn chart_csv(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, attachment(&chart.root.code, "csv")),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&chart.root.code, "csv"),
+            ),
         ],
         body,
     )
@@ -262,7 +265,10 @@ pub async fn chart_json(
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_owned()),
-            (header::CONTENT_DISPOSITION, attachment(&chart.root.code, "json")),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&chart.root.code, "json"),
+            ),
         ],
         body,
     )

@@ -22,8 +22,8 @@ use tower_sessions::Session;
 use tower_sessions::session::Id;
 
 use app::backend::access::{self, User};
-use app::backend::sessions::DbSessionStore;
 use app::backend::live::LiveEvent;
+use app::backend::sessions::DbSessionStore;
 use app::backend::state::AppState;
 use app::error::AppError;
 

@@ -95,7 +95,10 @@ mod tests {
     async fn a_server_function_caller_gets_the_error_it_can_decode() {
         let res = ForServerFn(AppError::Unauthorized).into_response();
         assert_eq!(res.status(), 401);
-        assert_eq!(res.headers()[http::header::CONTENT_TYPE], "application/json");
+        assert_eq!(
+            res.headers()[http::header::CONTENT_TYPE],
+            "application/json"
+        );
         let decoded: AppError = serde_json::from_str(&body(res).await).expect("an AppError");
         assert_eq!(decoded, AppError::Unauthorized);
     }

@@ -78,9 +78,19 @@ async fn a_session_that_passed_the_password_but_not_the_second_factor_is_refused
     );
     for route in &ROUTES {
         let res = route.send(&app, &password_only).await;
-        assert_eq!(res.status(), 403, "{} before the second factor", route.name());
+        assert_eq!(
+            res.status(),
+            403,
+            "{} before the second factor",
+            route.name()
+        );
         let body = res.text().await.unwrap();
-        assert_eq!(body, "You do not have permission to do that.", "{}", route.name());
+        assert_eq!(
+            body,
+            "You do not have permission to do that.",
+            "{}",
+            route.name()
+        );
     }
     let refused = app.audit_rows("chart_exported").await;
     assert!(
@@ -112,6 +122,11 @@ async fn a_session_that_passed_the_password_but_not_the_second_factor_is_refused
     );
     for route in &ROUTES {
         let res = route.send(&app, &second).await;
-        assert_eq!(res.status(), 401, "{} with the password alone", route.name());
+        assert_eq!(
+            res.status(),
+            401,
+            "{} with the password alone",
+            route.name()
+        );
     }
 }
