@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -54,15 +54,9 @@ pub async fn limit(req: Request, next: Next) -> Response {
 fn too_large(is_call: bool) -> Response {
     let err = AppError::TooLarge;
     if is_call {
-        let body = serde_json::to_string(&err).unwrap_or_default();
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response()
+        app::backend::errors::ForServerFn(err).into_response()
     } else {
-        (StatusCode::PAYLOAD_TOO_LARGE, err.to_string()).into_response()
+        err.into_response()
     }
 }
 

@@ -4,16 +4,16 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 
 use app::backend::state::AppState;
+use app::error::AppError;
 
 /// The resolved client address of this request.
 pub struct ClientAddr(pub IpAddr);
 
 impl FromRequestParts<AppState> for ClientAddr {
-    type Rejection = StatusCode;
+    type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -23,7 +23,7 @@ impl FromRequestParts<AppState> for ClientAddr {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .copied()
-            .ok_or(StatusCode::INTERNAL_SERVER_ERROR)?;
+            .ok_or_else(|| app::backend::errors::internal("client address", &"no peer address"))?;
         Ok(ClientAddr(app::backend::client_addr::resolve(
             peer.ip(),
             &parts.headers,

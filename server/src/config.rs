@@ -57,6 +57,31 @@ pub struct Settings {
     pub live_recheck: std::time::Duration,
 }
 
+/// Written out by hand: the database URL and the SMTP password never show, whatever the
+/// types that hold them print.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const HIDDEN: &str = "[REDACTED]";
+        let mail = &self.mail;
+        f.debug_struct("Settings")
+            .field("database_url", &HIDDEN)
+            .field("addr", &self.addr)
+            .field("leptos", &self.leptos)
+            .field("auth", &self.auth)
+            .field("mail.host", &mail.host)
+            .field("mail.port", &mail.port)
+            .field("mail.from", &mail.from)
+            .field("mail.security", &mail.security)
+            .field("mail.username", &mail.username)
+            .field("mail.password", &mail.password.as_ref().map(|_| HIDDEN))
+            .field("abort_after_decision", &self.abort_after_decision)
+            .field("run_engine", &self.run_engine)
+            .field("secret_key_file", &self.secret_key_file)
+            .field("live_recheck", &self.live_recheck)
+            .finish()
+    }
+}
+
 impl Settings {
     pub fn from_env() -> anyhow::Result<Settings> {
         let mut leptos = leptos::prelude::get_configuration(None)
@@ -220,5 +245,28 @@ fn default_key_file(database_url: &str) -> std::path::PathBuf {
     match file.and_then(|p| std::path::Path::new(p).parent()) {
         Some(dir) => dir.join("secret.key"),
         None => std::path::PathBuf::from("data/secret.key"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settings_never_print_a_secret() {
+        let mut settings =
+            Settings::for_tests("postgres://wardline:db-pass-4711@db.example/wardline");
+        settings.mail.host = Some("smtp.example".into());
+        settings.mail.username = Some("mailer".into());
+        settings.mail.password = Some("smtp-pass-0815".into());
+        for shown in [format!("{settings:?}"), format!("{settings:#?}")] {
+            assert!(!shown.contains("smtp-pass-0815"), "{shown}");
+            assert!(!shown.contains("db-pass-4711"), "{shown}");
+            assert!(
+                shown.contains("smtp.example"),
+                "the rest still shows: {shown}"
+            );
+            assert!(shown.contains("mailer"), "{shown}");
+        }
     }
 }

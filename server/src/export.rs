@@ -6,14 +6,14 @@ use std::net::IpAddr;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tower_sessions::Session;
 
 use app::backend::state::AppState;
 
 use crate::client::ClientAddr;
+use crate::signed_in::{Refused, SignedIn};
 use app::backend::{access, audit, chart};
 use app::domain::accountability::{Chart, ChartFilter};
 use app::error::AppError;
@@ -33,20 +33,23 @@ struct Export<'a> {
 }
 
 /// The signed-in person asking for an export: on a session that passed a second factor
-/// where their role needs one, and within the export rate limit. Refusals of a signed-in
-/// person are audited.
+/// where their role needs one (`SignedIn`), and within the export rate limit. Refusals of a
+/// signed-in person are audited.
 async fn exporting_user(
     state: &AppState,
-    session: &Session,
+    caller: Result<SignedIn, Refused>,
     what: &Export<'_>,
-) -> Result<app::backend::access::User, AppError> {
-    let user = access::current_user(state, session)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    let allowed = if user.needs_second_factor() {
-        Err(AppError::Forbidden)
-    } else {
-        state.limits.action(user.person_id, "export")
+) -> Result<access::User, AppError> {
+    let (user, allowed) = match caller {
+        Ok(SignedIn(user)) => {
+            let allowed = state.limits.action(user.person_id, "export");
+            (user, allowed)
+        }
+        Err(Refused {
+            error,
+            user: Some(user),
+        }) => (user, Err(error)),
+        Err(Refused { error, user: None }) => return Err(error),
     };
     if let Err(e) = allowed {
         record(state, &user, what, &Err(e.clone())).await?;
@@ -107,18 +110,13 @@ fn csv_file(body: String, kind: &str, code: &str) -> Response {
 }
 
 /// A query string that does not fit: said plainly, without the decoder's own words.
-fn not_understood() -> Response {
-    error(AppError::Invalid("The request was not understood.".into()))
-}
-
-fn error(err: AppError) -> Response {
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, err.to_string()).into_response()
+fn not_understood() -> AppError {
+    AppError::Invalid("The request was not understood.".into())
 }
 
 async fn load(
     state: &AppState,
-    session: &Session,
+    caller: Result<SignedIn, Refused>,
     client: IpAddr,
     q: &ExportQuery,
     format: &str,
@@ -129,7 +127,7 @@ async fn load(
         detail: format!("{format} as at {}", q.as_at.as_deref().unwrap_or("now")),
         client,
     };
-    let user = exporting_user(state, session, &what).await?;
+    let user = exporting_user(state, caller, &what).await?;
     let result = async {
         let at = app::domain::dates::parse_moment(q.as_at.as_deref().unwrap_or(""))
             .map_err(AppError::Invalid)?;
@@ -151,11 +149,11 @@ pub struct IncidentQuery {
 pub async fn incident_json(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    session: Session,
+    caller: Result<SignedIn, Refused>,
     q: Result<Query<IncidentQuery>, QueryRejection>,
-) -> Response {
+) -> Result<Response, AppError> {
     let Ok(Query(q)) = q else {
-        return not_understood();
+        return Err(not_understood());
     };
     let what = Export {
         action: "incident_exported",
@@ -164,7 +162,7 @@ pub async fn incident_json(
         client,
     };
     let result = async {
-        let user = exporting_user(&state, &session, &what).await?;
+        let user = exporting_user(&state, caller, &what).await?;
         let body = async {
             let mut body = app::backend::incidents::export(&state.db, &user, &q.reference).await?;
             body["signed_head"] = app::backend::timeline::head_json(&state.db, &q.reference)
@@ -176,22 +174,18 @@ pub async fn incident_json(
         .await;
         audited(&state, &user, &what, body).await
     }
-    .await;
-    match result {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, "application/json".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    attachment(&q.reference, "json")
-                        .replace("wardline-chart-", "wardline-incident-"),
-                ),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(e) => error(e),
-    }
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&q.reference, "json").replace("wardline-chart-", "wardline-incident-"),
+            ),
+        ],
+        result,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,11 +197,11 @@ pub struct AssetsQuery {
 pub async fn assets_csv(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    session: Session,
+    caller: Result<SignedIn, Refused>,
     q: Result<Query<AssetsQuery>, QueryRejection>,
-) -> Response {
+) -> Result<Response, AppError> {
     let Ok(Query(q)) = q else {
-        return not_understood();
+        return Err(not_understood());
     };
     let what = Export {
         action: "assets_exported",
@@ -216,15 +210,12 @@ pub async fn assets_csv(
         client,
     };
     let result = async {
-        let user = exporting_user(&state, &session, &what).await?;
+        let user = exporting_user(&state, caller, &what).await?;
         let body = app::backend::assets::export_csv(&state.db, &user, &q.org).await;
         audited(&state, &user, &what, body).await
     }
-    .await;
-    match result {
-        Ok(body) => csv_file(body, "assets", &q.org),
-        Err(e) => error(e),
-    }
+    .await?;
+    Ok(csv_file(result, "assets", &q.org))
 }
 
 fn attachment(code: &str, ext: &str) -> String {
@@ -238,65 +229,61 @@ fn attachment(code: &str, ext: &str) -> String {
 pub async fn chart_csv(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    session: Session,
+    caller: Result<SignedIn, Refused>,
     q: Result<Query<ExportQuery>, QueryRejection>,
-) -> Response {
+) -> Result<Response, AppError> {
     let Ok(Query(q)) = q else {
-        return not_understood();
+        return Err(not_understood());
     };
-    match load(&state, &session, client, &q, "csv")
-        .await
-        .and_then(|c| Ok((chart::to_csv(&c)?, c.root.code)))
-    {
-        Ok((body, code)) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (header::CONTENT_DISPOSITION, attachment(&code, "csv")),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(e) => error(e),
-    }
+    let chart = load(&state, caller, client, &q, "csv").await?;
+    let body = chart::to_csv(&chart)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&chart.root.code, "csv"),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 pub async fn chart_json(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    session: Session,
+    caller: Result<SignedIn, Refused>,
     q: Result<Query<ExportQuery>, QueryRejection>,
-) -> Response {
+) -> Result<Response, AppError> {
     let Ok(Query(q)) = q else {
-        return not_understood();
+        return Err(not_understood());
     };
-    match load(&state, &session, client, &q, "json").await {
-        Ok(c) => {
-            let code = c.root.code.clone();
-            match serde_json::to_string_pretty(&c) {
-                Ok(body) => (
-                    [
-                        (header::CONTENT_TYPE, "application/json".to_owned()),
-                        (header::CONTENT_DISPOSITION, attachment(&code, "json")),
-                    ],
-                    body,
-                )
-                    .into_response(),
-                Err(e) => error(app::backend::errors::internal("json export", &e)),
-            }
-        }
-        Err(e) => error(e),
-    }
+    let chart = load(&state, caller, client, &q, "json").await?;
+    let body = serde_json::to_string_pretty(&chart)
+        .map_err(|e| app::backend::errors::internal("json export", &e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&chart.root.code, "json"),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// CAF readiness for an organisation and everything below it, as CSV.
 pub async fn caf_csv(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
-    session: Session,
+    caller: Result<SignedIn, Refused>,
     q: Result<Query<AssetsQuery>, QueryRejection>,
-) -> Response {
+) -> Result<Response, AppError> {
     let Ok(Query(q)) = q else {
-        return not_understood();
+        return Err(not_understood());
     };
     let what = Export {
         action: "caf_exported",
@@ -305,7 +292,7 @@ pub async fn caf_csv(
         client,
     };
     let result = async {
-        let user = exporting_user(&state, &session, &what).await?;
+        let user = exporting_user(&state, caller, &what).await?;
         let body = async {
             let r = app::backend::caf::readiness(&state.db, &user, &q.org).await?;
             app::backend::caf::to_csv(&r)
@@ -313,9 +300,6 @@ pub async fn caf_csv(
         .await;
         audited(&state, &user, &what, body).await
     }
-    .await;
-    match result {
-        Ok(body) => csv_file(body, "caf", &q.org),
-        Err(e) => error(e),
-    }
+    .await?;
+    Ok(csv_file(result, "caf", &q.org))
 }

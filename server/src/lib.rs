@@ -9,6 +9,7 @@ mod export;
 mod live;
 mod middleware;
 mod session_touch;
+mod signed_in;
 mod upload;
 
 use std::net::SocketAddr;

@@ -14,7 +14,6 @@ use std::time::Duration;
 use axum::Extension;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::stream::{self, Stream};
@@ -23,9 +22,12 @@ use tower_sessions::Session;
 use tower_sessions::session::Id;
 
 use app::backend::access::{self, User};
+use app::backend::live::LiveEvent;
 use app::backend::sessions::DbSessionStore;
-use app::backend::state::{AppState, LiveEvent};
+use app::backend::state::AppState;
 use app::error::AppError;
+
+use crate::signed_in::{Refused, SignedIn};
 
 /// Each open page holds up to two (the inbox count and an incident), so this is three tabs.
 pub const MAX_STREAMS_PER_PERSON: usize = 6;
@@ -73,22 +75,6 @@ impl Drop for Slot {
                 open.remove(&self.person);
             }
         }
-    }
-}
-
-fn refuse(err: AppError) -> Response {
-    (
-        StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        err.to_string(),
-    )
-        .into_response()
-}
-
-async fn user(state: &AppState, session: &Session) -> Result<User, AppError> {
-    match access::current_user(state, session).await? {
-        Some(u) if !u.needs_second_factor() => Ok(u),
-        Some(_) => Err(AppError::Forbidden),
-        None => Err(AppError::Unauthorized),
     }
 }
 
@@ -160,22 +146,18 @@ pub async fn incident(
     State(state): State<AppState>,
     Extension(streams): Extension<Arc<Streams>>,
     session: Session,
+    caller: Result<SignedIn, Refused>,
     reference: Result<Path<String>, PathRejection>,
-) -> Response {
+) -> Result<Response, AppError> {
     let Ok(Path(reference)) = reference else {
-        return refuse(AppError::Invalid("The request was not understood.".into()));
+        return Err(AppError::Invalid("The request was not understood.".into()));
     };
-    let user = match user(&state, &session).await {
-        Ok(u) => u,
-        Err(e) => return refuse(e),
-    };
+    let SignedIn(user) = caller?;
     // Only for incidents the person may read.
-    if let Err(e) = app::backend::incidents::view(&state.db, &user, &reference).await {
-        return refuse(e);
-    }
-    let Some(slot) = streams.claim(user.person_id) else {
-        return refuse(AppError::TooManyRequests);
-    };
+    app::backend::incidents::view(&state.db, &user, &reference).await?;
+    let slot = streams
+        .claim(user.person_id)
+        .ok_or(AppError::TooManyRequests)?;
     let rx = state.live.subscribe();
     let (id, person, wanted) = (session.id(), user.person_id, reference.clone());
     let still_allowed = move || {
@@ -196,21 +178,18 @@ pub async fn incident(
         streams.recheck,
         slot,
     );
-    sse(stream, streams.recheck)
+    Ok(sse(stream, streams.recheck))
 }
 
 pub async fn tasks(
     State(state): State<AppState>,
     Extension(streams): Extension<Arc<Streams>>,
     session: Session,
-) -> Response {
-    let user = match user(&state, &session).await {
-        Ok(u) => u,
-        Err(e) => return refuse(e),
-    };
-    let Some(slot) = streams.claim(user.person_id) else {
-        return refuse(AppError::TooManyRequests);
-    };
+    SignedIn(user): SignedIn,
+) -> Result<Response, AppError> {
+    let slot = streams
+        .claim(user.person_id)
+        .ok_or(AppError::TooManyRequests)?;
     let rx = state.live.subscribe();
     let (id, me) = (session.id(), user.person_id);
     let still_allowed = move || {
@@ -224,5 +203,5 @@ pub async fn tasks(
         streams.recheck,
         slot,
     );
-    sse(stream, streams.recheck)
+    Ok(sse(stream, streams.recheck))
 }

@@ -242,10 +242,9 @@ pub async fn api_floor(State(state): State<AppState>, req: Request, next: Next) 
     res
 }
 
+/// Server functions' callers decode the error themselves.
 fn refuse(err: AppError) -> Response {
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_string(&err).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    app::backend::errors::ForServerFn(err).into_response()
 }
 
 #[cfg(test)]

@@ -16,8 +16,7 @@ pub async fn invite_person(
 ) -> Result<String, AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_writer(&state).await?;
+            let (state, user) = crate::backend::access::writer().await?;
             let client = crate::backend::access::client_ip().await?.to_string();
             crate::backend::invites::create(
                 &state,
@@ -39,8 +38,7 @@ pub async fn invite_person(
 pub async fn set_person_disabled(email: String, disabled: bool) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_writer(&state).await?;
+            let (state, user) = crate::backend::access::writer().await?;
             crate::backend::people::set_disabled(&state.db, &user, &email, disabled).await
         }
         .await,
@@ -52,8 +50,7 @@ pub async fn set_person_disabled(email: String, disabled: bool) -> Result<(), Ap
 pub async fn import_status(id: i64) -> Result<crate::domain::imports::ImportView, AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_user(&state).await?;
+            let (state, user) = crate::backend::access::caller().await?;
             crate::backend::import::jobs::view(&state, &user, id).await
         }
         .await,

@@ -9,8 +9,7 @@ use crate::error::AppError;
 pub async fn get_catalogue(org_code: String) -> Result<Catalogue, AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_user(&state).await?;
+            let (state, user) = crate::backend::access::caller().await?;
             crate::backend::assets::catalogue(&state.db, &user, &org_code).await
         }
         .await,
@@ -22,8 +21,7 @@ pub async fn get_catalogue(org_code: String) -> Result<Catalogue, AppError> {
 pub async fn import_assets(org_code: String, csv: String) -> Result<AssetImportReport, AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_user(&state).await?;
+            let (state, user) = crate::backend::access::caller().await?;
             crate::backend::assets::import_csv(&state.db, &user, &org_code, &csv).await
         }
         .await,
@@ -35,8 +33,7 @@ pub async fn import_assets(org_code: String, csv: String) -> Result<AssetImportR
 pub async fn get_asset(id: i64) -> Result<AssetDetail, AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_user(&state).await?;
+            let (state, user) = crate::backend::access::caller().await?;
             crate::backend::assets::detail(&state.db, &user, id).await
         }
         .await,

@@ -88,8 +88,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_signed_in(&state).await?;
+            let (state, user) = crate::backend::access::signed_in().await?;
             let session = crate::backend::access::session().await?;
             let client = crate::backend::access::client_ip().await?;
             crate::backend::auth::change_password(&state, &session, &user, client, current, new)
@@ -103,8 +102,7 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
 pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_signed_in(&state).await?;
+            let (state, user) = crate::backend::access::signed_in().await?;
             let session = crate::backend::access::session().await?;
             crate::backend::auth::list_sessions(&state, &session, &user).await
         }
@@ -116,8 +114,7 @@ pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
 pub async fn sign_out_everywhere() -> Result<u64, AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_signed_in(&state).await?;
+            let (state, user) = crate::backend::access::signed_in().await?;
             let session = crate::backend::access::session().await?;
             crate::backend::auth::sign_out_everywhere(&state, &session, &user).await
         }
@@ -129,8 +126,7 @@ pub async fn sign_out_everywhere() -> Result<u64, AppError> {
 pub async fn mfa_begin() -> Result<MfaEnrolment, AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_signed_in(&state).await?;
+            let (state, user) = crate::backend::access::signed_in().await?;
             crate::backend::mfa::begin(&state.db, &user).await
         }
         .await,
@@ -141,8 +137,7 @@ pub async fn mfa_begin() -> Result<MfaEnrolment, AppError> {
 pub async fn mfa_confirm(code: String) -> Result<Vec<String>, AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_signed_in(&state).await?;
+            let (state, user) = crate::backend::access::signed_in().await?;
             let session = crate::backend::access::session().await?;
             let client = crate::backend::access::client_ip().await?;
             crate::backend::auth::confirm_mfa(&state, &session, &user, client, &code).await
@@ -179,8 +174,7 @@ pub async fn accept_invite(token: String, password: String) -> Result<(), AppErr
 pub async fn my_grant_requests() -> Result<Vec<GrantRequestView>, AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_signed_in(&state).await?;
+            let (state, user) = crate::backend::access::signed_in().await?;
             crate::backend::invites::pending_for(&state.db, &user).await
         }
         .await,
@@ -204,8 +198,7 @@ pub async fn refuse_grant_request(id: i64) -> Result<(), AppError> {
 async fn answer_grant_request(id: i64, accept: bool) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_signed_in(&state).await?;
+            let (state, user) = crate::backend::access::signed_in().await?;
             let session = crate::backend::access::session().await?;
             let client = crate::backend::access::client_ip().await?.to_string();
             crate::backend::invites::answer(&state, &session, &user, id, accept, Some(client)).await

@@ -9,8 +9,7 @@ use crate::error::AppError;
 pub async fn get_readiness(org_code: String) -> Result<Readiness, AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_user(&state).await?;
+            let (state, user) = crate::backend::access::caller().await?;
             crate::backend::caf::readiness(&state.db, &user, &org_code).await
         }
         .await,

@@ -10,8 +10,7 @@ use crate::error::AppError;
 #[server(endpoint = "orgs/tree")]
 pub async fn get_org_tree() -> Result<OrgTree, AppError> {
     let result = async {
-        let state = crate::backend::state::current()?;
-        crate::backend::access::require_user(&state).await?;
+        let (state, _) = crate::backend::access::caller().await?;
         crate::backend::orgs::tree(&state.db).await
     }
     .await;
@@ -25,8 +24,7 @@ pub async fn get_org_detail(code: String) -> Result<OrgDetail, AppError> {
         if code.len() > 16 {
             return Err(AppError::NotFound);
         }
-        let state = crate::backend::state::current()?;
-        crate::backend::access::require_user(&state).await?;
+        let (state, _) = crate::backend::access::caller().await?;
         crate::backend::orgs::detail(&state.db, &code).await
     }
     .await;

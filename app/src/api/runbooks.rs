@@ -14,8 +14,7 @@ pub async fn list_runbooks(
 ) -> Result<(Option<String>, RunbookIndex), AppError> {
     crate::backend::http::respond(
         async {
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_user(&state).await?;
+            let (state, user) = crate::backend::access::caller().await?;
             crate::backend::runbooks::index(&state.db, &user, org_code.as_deref()).await
         }
         .await,
@@ -31,8 +30,7 @@ pub async fn get_runbook(
     crate::backend::http::respond(
         async {
             use crate::domain::incidents::IncidentKind;
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_user(&state).await?;
+            let (state, user) = crate::backend::access::caller().await?;
             let kind = IncidentKind::parse(&kind).ok_or(AppError::NotFound)?;
             crate::backend::runbooks::view(&state.db, &user, kind, org_code.as_deref(), version)
                 .await
@@ -53,8 +51,7 @@ pub async fn save_runbook(
     crate::backend::http::respond(
         async {
             use crate::domain::incidents::IncidentKind;
-            let state = crate::backend::state::current()?;
-            let user = crate::backend::access::require_user(&state).await?;
+            let (state, user) = crate::backend::access::caller().await?;
             let kind = IncidentKind::parse(&kind).ok_or(AppError::NotFound)?;
             let version = crate::backend::runbooks::save(
                 &state.db,

@@ -156,6 +156,29 @@ pub async fn require_writer(state: &AppState) -> Result<User, AppError> {
     Ok(user)
 }
 
+/// A server function's state and caller, checked as `require_user` checks: the first line
+/// of most server functions.
+pub async fn caller() -> Result<(AppState, User), AppError> {
+    let state = super::state::current()?;
+    let user = require_user(&state).await?;
+    Ok((state, user))
+}
+
+/// A server function's state and caller, checked as `require_writer` checks.
+pub async fn writer() -> Result<(AppState, User), AppError> {
+    let state = super::state::current()?;
+    let user = require_writer(&state).await?;
+    Ok((state, user))
+}
+
+/// A server function's state and caller, checked as `require_signed_in` checks (for
+/// enrolling in a second factor and the caller's own account).
+pub async fn signed_in() -> Result<(AppState, User), AppError> {
+    let state = super::state::current()?;
+    let user = require_signed_in(&state).await?;
+    Ok((state, user))
+}
+
 /// Whether a person holds only read-only (regulator) grants.
 pub async fn is_read_only(db: &impl ConnectionTrait, person_id: i64) -> Result<bool, AppError> {
     let roles: Vec<String> = access_grant::Entity::find()

@@ -602,9 +602,7 @@ pub async fn export_csv(
         .into_iter()
         .map(|o| (o.id, o.code))
         .collect();
-    let fail = |e: csv::Error| super::errors::internal("writing csv", &e);
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS).map_err(fail)?;
+    let mut sheet = super::csv::Sheet::new(COLUMNS)?;
     for a in &assets {
         let on: Vec<String> = deps
             .iter()
@@ -635,11 +633,7 @@ pub async fn export_csv(
                 .unwrap_or_default(),
             on.join("; "),
         ];
-        w.write_record(record.iter().map(|c| super::chart::cell(c)))
-            .map_err(fail)?;
+        sheet.safe_row(&record)?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| super::errors::internal("writing csv", &e))?;
-    String::from_utf8(bytes).map_err(|e| super::errors::internal("csv utf-8", &e))
+    sheet.finish()
 }

@@ -204,9 +204,7 @@ pub async fn readiness(
 
 /// Readiness as CSV: one line per organisation and outcome, with status, reason and evidence.
 pub fn to_csv(r: &Readiness) -> Result<String, AppError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| super::errors::internal("writing csv", &e);
-    w.write_record([
+    let mut sheet = super::csv::Sheet::new([
         "org_code",
         "org_name",
         "outcome",
@@ -215,11 +213,10 @@ pub fn to_csv(r: &Readiness) -> Result<String, AppError> {
         "reason",
         "evidence",
         "generated",
-    ])
-    .map_err(fail)?;
+    ])?;
     for o in &r.orgs {
         for x in &o.outcomes {
-            w.write_record([
+            sheet.row([
                 o.code.as_str(),
                 o.name.as_str(),
                 x.id.as_str(),
@@ -228,12 +225,8 @@ pub fn to_csv(r: &Readiness) -> Result<String, AppError> {
                 x.reason.as_str(),
                 x.evidence.join(" | ").as_str(),
                 r.generated_at.as_str(),
-            ])
-            .map_err(fail)?;
+            ])?;
         }
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| super::errors::internal("writing csv", &e))?;
-    String::from_utf8(bytes).map_err(|e| super::errors::internal("writing csv", &e))
+    sheet.finish()
 }

@@ -360,18 +360,8 @@ pub async fn overview(
     Ok(lines)
 }
 
-/// A spreadsheet cell that cannot be read as a formula.
-pub(crate) fn cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    }
-}
-
 /// The chart as CSV, one line per organisation and role.
 pub fn to_csv(chart: &Chart) -> Result<String, AppError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
         "org_code",
         "org_name",
@@ -390,8 +380,7 @@ pub fn to_csv(chart: &Chart) -> Result<String, AppError> {
         "gaps",
         "as_at",
     ];
-    let fail = |e: csv::Error| super::errors::internal("writing csv", &e);
-    w.write_record(header).map_err(fail)?;
+    let mut sheet = super::csv::Sheet::new(header)?;
     for o in &chart.orgs {
         for r in &o.rows {
             let h = r.holding.as_ref();
@@ -415,24 +404,8 @@ pub fn to_csv(chart: &Chart) -> Result<String, AppError> {
                 gaps.join(" "),
                 chart.as_at.clone(),
             ];
-            w.write_record(record.iter().map(|c| cell(c)))
-                .map_err(fail)?;
+            sheet.safe_row(&record)?;
         }
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| super::errors::internal("writing csv", &e))?;
-    String::from_utf8(bytes).map_err(|e| super::errors::internal("csv utf-8", &e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cell;
-
-    #[test]
-    fn cells_that_look_like_formulas_are_defused() {
-        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(cell("+44 20"), "'+44 20");
-        assert_eq!(cell("Priya Raman"), "Priya Raman");
-    }
+    sheet.finish()
 }

@@ -10,6 +10,9 @@ use sea_orm::DatabaseConnection;
 use super::limits::Limits;
 use crate::error::AppError;
 
+/// Defined in the leaf `live`; named here too, where it was first.
+pub use super::live::LiveEvent;
+
 /// Session, sign-in and request-safety settings.
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
@@ -43,22 +46,14 @@ impl Default for AuthSettings {
     }
 }
 
-/// Something changed on an incident: its page and the task lists of these people refresh.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LiveEvent {
-    pub reference: String,
-    pub people: Vec<i64>,
-}
-
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: DatabaseConnection,
     pub auth: Arc<AuthSettings>,
     pub limits: Arc<Limits>,
-    /// Live updates within this process. (Several instances would relay these through
-    /// PostgreSQL LISTEN/NOTIFY; not built yet.)
-    pub live: tokio::sync::broadcast::Sender<LiveEvent>,
+    /// Live updates within this process.
+    pub live: super::live::Sender,
     /// The declaration writer (group commit).
     pub declarations: super::incidents::Declarations,
 }
