@@ -1,71 +1,86 @@
 //! Named accountability over HTTP: the chart, its history, gaps, exports, the overview,
 //! assignments and attestation.
 
-use app::domain::auth::AccessRole;
+use app::domain::accountability::{Chart, ChartRow, OverviewLine};
+use app::domain::auth::{AccessRole, AuthStatus};
+use app::domain::gaps::GapKind;
+use app::domain::org::{OrgDetail, OrgKind};
+use app::domain::roles::RoleView;
 
-use crate::helpers::{DEMO_PASSWORD, TestApp, spawn_app};
+use crate::helpers::people::{DANA, GARETH, NADIA, RUTH};
+use crate::helpers::{TestApp, spawn_app};
 
-const NADIA: &str = "nadia.kowalski@demo.wardline.test";
-const GARETH: &str = "gareth.lloyd@demo.wardline.test";
-const RUTH: &str = "ruth.adeyemi@demo.wardline.test";
-const DANA: &str = "dana.whitlock@demo.wardline.test";
-
+/// The chart as the person signed in on `client` asks for it: the status, and the chart
+/// when there is one.
 async fn chart(
     app: &TestApp,
     client: &reqwest::Client,
     form: &[(&str, &str)],
-) -> (u16, serde_json::Value) {
+) -> (u16, Option<Chart>) {
     let res = app.post_with(client, "/api/chart/get", form).await;
     let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    let chart = if status == 200 {
+        Some(res.json().await.unwrap())
+    } else {
+        None
+    };
+    (status, chart)
 }
 
-fn row<'a>(chart: &'a serde_json::Value, org: &str, role: &str) -> &'a serde_json::Value {
-    chart["orgs"]
-        .as_array()
-        .unwrap()
+/// The chart, which must answer.
+async fn chart_of(app: &TestApp, client: &reqwest::Client, form: &[(&str, &str)]) -> Chart {
+    let (status, chart) = chart(app, client, form).await;
+    assert_eq!(status, 200, "{form:?}");
+    chart.unwrap()
+}
+
+fn row<'a>(chart: &'a Chart, org: &str, role: &str) -> &'a ChartRow {
+    chart
+        .orgs
         .iter()
-        .find(|o| o["org"]["code"] == org)
-        .unwrap_or_else(|| panic!("{org} in chart"))["rows"]
-        .as_array()
-        .unwrap()
+        .find(|o| o.org.code == org)
+        .unwrap_or_else(|| panic!("{org} in chart"))
+        .rows
         .iter()
-        .find(|r| r["role_key"] == role)
+        .find(|r| r.role_key == role)
         .unwrap_or_else(|| panic!("{role} at {org}"))
+}
+
+fn holder<'a>(chart: &'a Chart, org: &str, role: &str) -> Option<&'a str> {
+    row(chart, org, role)
+        .holding
+        .as_ref()
+        .map(|h| h.holder_name.as_str())
+}
+
+fn codes_in(chart: &Chart) -> Vec<&str> {
+    chart.orgs.iter().map(|o| o.org.code.as_str()).collect()
 }
 
 #[tokio::test]
 async fn the_chart_shows_holders_deputies_and_gaps_for_a_subtree() {
     let app = spawn_app().await.with_demo().await;
     let gareth = app.enrolled(GARETH).await;
-    let (status, c) = chart(&app, &gareth, &[("org_code", "QKK")]).await;
-    assert_eq!(status, 200, "{c}");
-    let codes: Vec<&str> = c["orgs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["org"]["code"].as_str().unwrap())
-        .collect();
+    let c = chart_of(&app, &gareth, &[("org_code", "QKK")]).await;
+    let codes = codes_in(&c);
     assert_eq!(codes[0], "QKK");
     assert!(
         codes.contains(&"G85028") && codes.contains(&"RJZ30") && !codes.contains(&"RRU"),
         "{codes:?}"
     );
     let siro = row(&c, "RJ1", "siro");
-    assert_eq!(siro["holding"]["holder_name"], "Tom Okafor");
-    assert_eq!(siro["holding"]["deputy_name"], "Priya Raman");
-    assert!(siro["gaps"].as_array().unwrap().is_empty());
-    assert_eq!(row(&c, "RJ1", "dpo")["gaps"][0], "no_deputy");
-    assert_eq!(row(&c, "RJZ", "caldicott_guardian")["gaps"][0], "vacant");
-    assert!(
-        c["totals"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|g| g[0] == "vacant")
+    let holding = siro.holding.as_ref().unwrap();
+    assert_eq!(holding.holder_name, "Tom Okafor");
+    assert_eq!(holding.deputy_name.as_deref(), Some("Priya Raman"));
+    assert!(siro.gaps.is_empty());
+    assert_eq!(row(&c, "RJ1", "dpo").gaps[0], GapKind::NoDeputy);
+    assert_eq!(
+        row(&c, "RJZ", "caldicott_guardian").gaps[0],
+        GapKind::Vacant
     );
+    assert!(c.totals.0.iter().any(|(kind, _)| *kind == GapKind::Vacant));
 
-    let (_, only) = chart(
+    let only = chart_of(
         &app,
         &gareth,
         &[
@@ -75,14 +90,9 @@ async fn the_chart_shows_holders_deputies_and_gaps_for_a_subtree() {
         ],
     )
     .await;
-    let kinds: Vec<&str> = only["orgs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["org"]["kind"].as_str().unwrap())
-        .collect();
+    let kinds: Vec<OrgKind> = only.orgs.iter().map(|o| o.org.kind).collect();
     assert!(
-        !kinds.is_empty() && kinds.iter().all(|k| *k == "gp_practice"),
+        !kinds.is_empty() && kinds.iter().all(|k| *k == OrgKind::GpPractice),
         "{kinds:?}"
     );
 }
@@ -104,30 +114,25 @@ async fn the_chart_answers_who_held_a_role_at_a_past_moment() {
         )
         .await;
     assert_eq!(assigned.status(), 200);
-    let (_, now) = chart(&app, &gareth, &[("org_code", "RJ1")]).await;
-    assert_eq!(
-        row(&now, "RJ1", "siro")["holding"]["holder_name"],
-        "Helen Marsh"
-    );
-    let (_, before) = chart(
+    let now = chart_of(&app, &gareth, &[("org_code", "RJ1")]).await;
+    assert_eq!(holder(&now, "RJ1", "siro"), Some("Helen Marsh"));
+    let before = chart_of(
         &app,
         &gareth,
         &[("org_code", "RJ1"), ("as_at", "2024-05-12T14:00")],
     )
     .await;
-    assert_eq!(
-        row(&before, "RJ1", "siro")["holding"]["holder_name"],
-        "Tom Okafor"
-    );
-    assert_eq!(before["is_now"], false);
-    let (_, long_ago) = chart(
+    assert_eq!(holder(&before, "RJ1", "siro"), Some("Tom Okafor"));
+    assert!(!before.is_now);
+    let long_ago = chart_of(
         &app,
         &gareth,
         &[("org_code", "RJ1"), ("as_at", "2017-05-12T14:00")],
     )
     .await;
-    assert!(
-        row(&long_ago, "RJ1", "siro")["holding"].is_null(),
+    assert_eq!(
+        holder(&long_ago, "RJ1", "siro"),
+        None,
         "nobody was recorded in 2017"
     );
     let (status, _) = chart(
@@ -152,9 +157,8 @@ async fn the_chart_answers_who_held_a_role_at_a_past_moment() {
 async fn staff_see_their_own_organisation_and_nothing_above_it() {
     let app = spawn_app().await.with_demo().await;
     app.sign_in(NADIA).await;
-    let (status, c) = chart(&app, &app.client, &[("org_code", "G85028")]).await;
-    assert_eq!(status, 200);
-    assert_eq!(c["orgs"].as_array().unwrap().len(), 1);
+    let c = chart_of(&app, &app.client, &[("org_code", "G85028")]).await;
+    assert_eq!(c.orgs.len(), 1);
     let (status, _) = chart(&app, &app.client, &[("org_code", "QKK")]).await;
     assert_eq!(status, 404);
     let assign = app
@@ -178,18 +182,18 @@ async fn a_holder_confirms_their_details_and_the_gap_clears() {
         .await
         .unwrap();
     app.sign_in(NADIA).await;
-    let (_, c) = chart(&app, &app.client, &[("org_code", "G85028")]).await;
+    let c = chart_of(&app, &app.client, &[("org_code", "G85028")]).await;
     let lead = row(&c, "G85028", "data_security_lead");
-    assert!(
-        lead["gaps"]
-            .as_array()
-            .unwrap()
-            .contains(&"unconfirmed".into()),
-        "{lead}"
-    );
-    assert_eq!(lead["holding"]["stale"], true);
-    let id = lead["holding"]["id"].to_string();
-    let other = row(&c, "G85028", "caldicott_guardian")["holding"]["id"].to_string();
+    assert!(lead.gaps.contains(&GapKind::Unconfirmed), "{lead:?}");
+    let holding = lead.holding.as_ref().unwrap();
+    assert!(holding.stale);
+    let id = holding.id.to_string();
+    let other = row(&c, "G85028", "caldicott_guardian")
+        .holding
+        .as_ref()
+        .unwrap()
+        .id
+        .to_string();
     assert_eq!(
         app.post_form("/api/me/confirm_role", &[("id", &other)])
             .await
@@ -203,20 +207,18 @@ async fn a_holder_confirms_their_details_and_the_gap_clears() {
             .status(),
         200
     );
-    let (_, c) = chart(&app, &app.client, &[("org_code", "G85028")]).await;
-    assert!(
-        row(&c, "G85028", "data_security_lead")["gaps"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
-    let status: serde_json::Value = app
+    let c = chart_of(&app, &app.client, &[("org_code", "G85028")]).await;
+    assert!(row(&c, "G85028", "data_security_lead").gaps.is_empty());
+    let status: AuthStatus = app
         .post_form("/api/auth/status", &[])
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(status["SignedIn"]["roles_to_confirm"], 0);
+    let AuthStatus::SignedIn(me) = status else {
+        panic!("still signed in: {status:?}")
+    };
+    assert_eq!(me.roles_to_confirm, 0);
 }
 
 #[tokio::test]
@@ -239,7 +241,7 @@ async fn exports_follow_the_same_access_as_the_chart() {
     let mut lines = body.lines();
     assert!(lines.next().unwrap().starts_with("org_code,org_name,kind"));
     assert!(body.contains("Tom Okafor") && body.contains("vacant"));
-    let json: serde_json::Value = ruth
+    let json: Chart = ruth
         .get(format!("{}/export/chart.json?org=QKK", app.address))
         .send()
         .await
@@ -247,10 +249,9 @@ async fn exports_follow_the_same_access_as_the_chart() {
         .json()
         .await
         .unwrap();
-    assert_eq!(json["root"]["code"], "QKK");
+    assert_eq!(json.root.code, "QKK");
 
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let refused = nadia
         .get(format!("{}/export/chart.csv?org=QKK", app.address))
         .send()
@@ -270,29 +271,18 @@ async fn exports_follow_the_same_access_as_the_chart() {
 async fn the_overview_counts_gaps_by_region_and_icb_for_what_a_regulator_may_see() {
     let app = spawn_app().await.with_demo().await;
     let ruth = app.enrolled(RUTH).await;
-    let lines: serde_json::Value = app
+    let lines: Vec<OverviewLine> = app
         .post_with(&ruth, "/api/chart/overview", &[])
         .await
         .json()
         .await
         .unwrap();
-    let lines = lines.as_array().unwrap();
-    let codes: Vec<&str> = lines
-        .iter()
-        .map(|l| l["org"]["code"].as_str().unwrap())
-        .collect();
+    let codes: Vec<&str> = lines.iter().map(|l| l.org.code.as_str()).collect();
     assert_eq!(codes, ["Y56", "QKK"]);
-    let total = |l: &serde_json::Value| {
-        l["gaps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g[1].as_u64().unwrap())
-            .sum::<u64>()
-    };
+    let total = |l: &OverviewLine| l.gaps.total();
     assert!(total(&lines[0]) >= total(&lines[1]) && total(&lines[1]) > 0);
     assert_eq!(
-        lines[1]["organisations"], 12,
+        lines[1].organisations, 12,
         "72Q, five practices, five trusts and one site sit under the ICB"
     );
 }
@@ -322,20 +312,15 @@ async fn only_national_admins_extend_the_catalogue() {
             .status(),
         409
     );
-    let roles: serde_json::Value = app
+    let roles: Vec<RoleView> = app
         .post_with(&dana, "/api/roles/list", &[])
         .await
         .json()
         .await
         .unwrap();
-    let added = roles
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["key"] == "backup_lead")
-        .unwrap();
-    assert_eq!(added["mandatory"], true);
-    assert_eq!(added["applies_to"][0], "trust");
+    let added = roles.iter().find(|r| r.key == "backup_lead").unwrap();
+    assert!(added.mandatory);
+    assert_eq!(added.applies_to[0], OrgKind::Trust);
     let _ = AccessRole::NationalAdmin;
 }
 
@@ -375,12 +360,8 @@ async fn bad_assignment_input_is_refused_and_changes_nothing() {
         let expect = if why == "unknown holder" { 404 } else { 422 };
         assert_eq!(res.status(), expect, "{why}");
     }
-    let (_, c) = chart(&app, &gareth, &[("org_code", "G85028")]).await;
-    assert_eq!(
-        row(&c, "G85028", "dpo")["holding"]["holder_name"],
-        "Meera Shah",
-        "untouched"
-    );
+    let c = chart_of(&app, &gareth, &[("org_code", "G85028")]).await;
+    assert_eq!(holder(&c, "G85028", "dpo"), Some("Meera Shah"), "untouched");
 }
 
 #[tokio::test]
@@ -448,37 +429,24 @@ async fn merging_icbs_moves_their_organisations_and_keeps_history() {
     let moved: usize = ok.json().await.unwrap();
     assert_eq!(moved, 6, "72Q and five trusts");
 
-    let (_, now) = chart(&app, &dana, &[("org_code", "QKA")]).await;
-    let codes: Vec<&str> = now["orgs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["org"]["code"].as_str().unwrap())
-        .collect();
+    let now = chart_of(&app, &dana, &[("org_code", "QKA")]).await;
+    let codes = codes_in(&now);
     assert!(
         codes.contains(&"RJ1") && codes.contains(&"G85028"),
         "{codes:?}"
     );
-    let (_, before) = chart(&app, &dana, &[("org_code", "QKK"), ("as_at", "2025-06-01")]).await;
-    let then: Vec<&str> = before["orgs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["org"]["code"].as_str().unwrap())
-        .collect();
+    let before = chart_of(&app, &dana, &[("org_code", "QKK"), ("as_at", "2025-06-01")]).await;
+    let then = codes_in(&before);
     assert!(
         then.contains(&"RJ1"),
         "before the merge RJ1 sat under QKK: {then:?}"
     );
-    assert_eq!(
-        row(&before, "QKK", "siro")["holding"]["holder_name"],
-        "Meera Shah"
-    );
-    let detail: serde_json::Value = app
+    assert_eq!(holder(&before, "QKK", "siro"), Some("Meera Shah"));
+    let detail: OrgDetail = app
         .post_with(&dana, "/api/orgs/detail", &[("code", "QKK")])
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(detail["org"]["status"], "closed");
+    assert_eq!(detail.org.status, OrgStatus::Closed);
 }

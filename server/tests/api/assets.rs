@@ -1,11 +1,14 @@
 //! The asset catalogue: CSV import with a report of every refused line, support flags, the
 //! export that imports back unchanged, and who may do what.
 
-use crate::helpers::{DEMO_PASSWORD, spawn_app};
+use std::collections::HashMap;
 
-const GARETH: &str = "gareth.lloyd@demo.wardline.test";
-const NADIA: &str = "nadia.kowalski@demo.wardline.test";
-const SAM: &str = "sam.whitfield@demo.wardline.test";
+use app::domain::assets::{AssetDetail, AssetImportReport, Catalogue, DeclareOptions, Support};
+use app::domain::breakglass::BreakGlassPack;
+use app::domain::caf::{Outcome, Readiness, Status};
+
+use crate::helpers::people::{GARETH, NADIA, SAM, TOM};
+use crate::helpers::{TestApp, spawn_app};
 
 const CSV: &str = "name,kind,owner_email,supplier_code,clinical_service,patient_safety_critical,os,os_version,end_of_support,site_code,depends_on\r
 Reception PC 3,hardware,nadia.kowalski@demo.wardline.test,,Appointments,no,Windows,7,2020-01-14,,EMIS Web\r
@@ -20,8 +23,7 @@ Fridge monitor,medical_device,,RJ1,Vaccines,yes,,,,,\r
 async fn a_csv_import_keeps_good_rows_reports_each_bad_one_and_flags_unsupported_systems() {
     let app = spawn_app().await.with_demo().await;
     let gareth = app.enrolled(GARETH).await;
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let form = [("org_code", "G85028"), ("csv", CSV)];
     assert_eq!(
         app.post_with(&nadia, "/api/manage/assets/import", &form)
@@ -34,14 +36,9 @@ async fn a_csv_import_keeps_good_rows_reports_each_bad_one_and_flags_unsupported
         .post_with(&gareth, "/api/manage/assets/import", &form)
         .await;
     assert_eq!(res.status(), 200);
-    let report: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(report["added"], 3);
-    let rejected: Vec<(u64, String)> = report["rejected"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r[0].as_u64().unwrap(), r[1].as_str().unwrap().to_owned()))
-        .collect();
+    let report: AssetImportReport = res.json().await.unwrap();
+    assert_eq!(report.added, 3);
+    let rejected = &report.rejected;
     assert!(
         rejected
             .iter()
@@ -64,34 +61,20 @@ async fn a_csv_import_keeps_good_rows_reports_each_bad_one_and_flags_unsupported
             .any(|(l, w)| *l == 7 && w.contains("RJ1 is not a supplier"))
     );
 
-    let c: serde_json::Value = app
-        .post_with(&nadia, "/api/assets/catalogue", &[("org_code", "G85028")])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let assets = c["assets"].as_array().unwrap();
+    let c = catalogue(&app, &nadia, "G85028").await;
+    let assets = &c.assets;
     assert_eq!(assets.len(), 3);
-    let pc = assets
-        .iter()
-        .find(|a| a["name"] == "Reception PC 3")
-        .unwrap();
+    let pc = assets.iter().find(|a| a.name == "Reception PC 3").unwrap();
     assert_eq!(
-        pc["support"], "unsupported",
+        pc.support,
+        Support::Unsupported,
         "Windows 7 out of support since 2020"
     );
-    assert_eq!(pc["depends_on"][0], "EMIS Web");
-    assert_eq!(pc["owner"], "Nadia Kowalski");
-    let link = assets
-        .iter()
-        .find(|a| a["name"] == "Pathology link")
-        .unwrap();
-    assert_eq!(link["supplier"], "Synnovis");
-    assert_eq!(
-        link["depends_on"].as_array().unwrap().len(),
-        1,
-        "the unknown one left out"
-    );
+    assert_eq!(pc.depends_on[0], "EMIS Web");
+    assert_eq!(pc.owner.as_deref(), Some("Nadia Kowalski"));
+    let link = assets.iter().find(|a| a.name == "Pathology link").unwrap();
+    assert_eq!(link.supplier.as_deref(), Some("Synnovis"));
+    assert_eq!(link.depends_on.len(), 1, "the unknown one left out");
 
     // The export imports back with nothing to change.
     let exported = nadia
@@ -103,7 +86,7 @@ async fn a_csv_import_keeps_good_rows_reports_each_bad_one_and_flags_unsupported
         .await
         .unwrap();
     assert!(exported.starts_with("name,kind,owner_email"));
-    let again: serde_json::Value = app
+    let again: AssetImportReport = app
         .post_with(
             &gareth,
             "/api/manage/assets/import",
@@ -113,14 +96,8 @@ async fn a_csv_import_keeps_good_rows_reports_each_bad_one_and_flags_unsupported
         .json()
         .await
         .unwrap();
-    assert_eq!(
-        (
-            again["added"].as_u64(),
-            again["updated"].as_u64(),
-            again["unchanged"].as_u64()
-        ),
-        (Some(0), Some(0), Some(3))
-    );
+    assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 3));
+    assert!(again.rejected.is_empty());
 
     // A wrong header changes nothing; another organisation sees nothing.
     let bad = app
@@ -131,8 +108,7 @@ async fn a_csv_import_keeps_good_rows_reports_each_bad_one_and_flags_unsupported
         )
         .await;
     assert_eq!(bad.status(), 422);
-    let sam = app.new_client();
-    app.sign_in_with(&sam, SAM, DEMO_PASSWORD).await;
+    let sam = app.signed_in_as(SAM).await;
     assert_eq!(
         app.post_with(&sam, "/api/assets/catalogue", &[("org_code", "G85028")])
             .await
@@ -155,44 +131,31 @@ Reception PC 3,hardware,nadia.kowalski@demo.wardline.test,,Appointments,no,Windo
 Pathology link,cloud,,SUP-SYNNOVIS,Blood results,yes,,,2099-01-01,,EMIS Web\r
 ";
 
-async fn ids_by_name(
-    app: &crate::helpers::TestApp,
-    client: &reqwest::Client,
-) -> std::collections::HashMap<String, i64> {
+/// The catalogue of `org_code` as the person signed in on `client` sees it.
+async fn catalogue(app: &TestApp, client: &reqwest::Client, org_code: &str) -> Catalogue {
+    let res = app
+        .post_with(client, "/api/assets/catalogue", &[("org_code", org_code)])
+        .await;
+    assert_eq!(res.status(), 200, "{org_code}");
+    res.json().await.unwrap()
+}
+
+/// The assets the declaration form offers, by name.
+async fn ids_by_name(app: &TestApp, client: &reqwest::Client) -> HashMap<String, i64> {
     let res = app
         .post_with(client, "/api/incidents/declare_options", &[])
         .await;
     assert_eq!(res.status(), 200);
-    let o: serde_json::Value = res.json().await.unwrap();
-    o["assets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["name"].as_str().unwrap().to_owned(),
-                a["id"].as_i64().unwrap(),
-            )
-        })
-        .collect()
+    let o: DeclareOptions = res.json().await.unwrap();
+    o.assets.into_iter().map(|a| (a.name, a.id)).collect()
 }
 
-async fn incident_assets(
-    app: &crate::helpers::TestApp,
-    client: &reqwest::Client,
-    reference: &str,
-) -> Vec<String> {
-    let i: serde_json::Value = app
-        .post_with(client, "/api/incidents/get", &[("reference", reference)])
+async fn incident_assets(app: &TestApp, client: &reqwest::Client, reference: &str) -> Vec<String> {
+    app.incident(client, reference)
         .await
-        .json()
-        .await
-        .unwrap();
-    i["assets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap().to_owned())
+        .assets
+        .into_iter()
+        .map(|a| a.name)
         .collect()
 }
 
@@ -200,8 +163,7 @@ async fn incident_assets(
 async fn incidents_name_the_assets_they_hit_and_assets_and_suppliers_show_them() {
     let app = spawn_app().await.with_demo().await;
     let gareth = app.enrolled(GARETH).await;
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
+    let nadia = app.signed_in_as(NADIA).await;
     for (org, csv) in [
         ("G85028", LINKED_CSV),
         (
@@ -249,28 +211,14 @@ async fn incidents_name_the_assets_they_hit_and_assets_and_suppliers_show_them()
     );
 
     // Someone else's asset is refused with a reason, and nothing is declared.
-    let laptop = {
-        let res = app
-            .post_with(&gareth, "/api/assets/catalogue", &[("org_code", "QKK")])
-            .await;
-        let c: serde_json::Value = res.json().await.unwrap();
-        c["assets"][0]["id"].as_i64().unwrap().to_string()
-    };
-    let before: Vec<serde_json::Value> = app
-        .post_with(&nadia, "/api/incidents/list", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let laptop = catalogue(&app, &gareth, "QKK").await.assets[0]
+        .id
+        .to_string();
+    let before = app.incident_list(&nadia).await;
     let res = declare(vec![("assets[0]", laptop)]).await;
     // An asset of another organisation is as if it did not exist.
     assert_eq!(res.status(), 404);
-    let after: Vec<serde_json::Value> = app
-        .post_with(&nadia, "/api/incidents/list", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after = app.incident_list(&nadia).await;
     assert_eq!(before.len(), after.len(), "nothing declared");
 
     // Leads link more as they learn; staff cannot, and a second link is refused.
@@ -297,36 +245,22 @@ async fn incidents_name_the_assets_they_hit_and_assets_and_suppliers_show_them()
     assert_eq!(incident_assets(&app, &nadia, &reference).await.len(), 3);
 
     // The asset's page lists the incident and what needs it.
-    let detail: serde_json::Value = app
+    let detail: AssetDetail = app
         .post_with(&nadia, "/api/assets/get", &[("id", emis.as_str())])
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(detail["incidents"][0]["reference"], reference.as_str());
-    let needed_by: Vec<&str> = detail["needed_by"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    assert_eq!(detail.incidents[0].reference, reference);
+    let needed_by: Vec<&str> = detail.needed_by.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(needed_by, ["Pathology link", "Reception PC 3"]);
 
     // The supplier's page lists every asset, and so every organisation, depending on it.
-    let synnovis: serde_json::Value = app
-        .post_with(
-            &gareth,
-            "/api/assets/catalogue",
-            &[("org_code", "SUP-SYNNOVIS")],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let supplied = synnovis["supplied"].as_array().unwrap();
+    let synnovis = catalogue(&app, &gareth, "SUP-SYNNOVIS").await;
+    let supplied = &synnovis.supplied;
     assert_eq!(supplied.len(), 1, "{supplied:?}");
-    assert_eq!(supplied[0]["name"], "Pathology link");
-    assert_eq!(supplied[0]["org_code"], "G85028");
+    assert_eq!(supplied[0].name, "Pathology link");
+    assert_eq!(supplied[0].org_code, "G85028");
     let page = gareth
         .get(format!("{}/orgs/SUP-SYNNOVIS/assets", app.address))
         .send()
@@ -342,8 +276,7 @@ async fn incidents_name_the_assets_they_hit_and_assets_and_suppliers_show_them()
 #[tokio::test]
 async fn the_break_glass_pack_is_rendered_whole_for_its_organisation_and_no_one_else() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let html = nadia
         .get(format!("{}/orgs/G85028/break-glass", app.address))
         .send()
@@ -371,16 +304,16 @@ async fn the_break_glass_pack_is_rendered_whole_for_its_organisation_and_no_one_
                 .await;
             (
                 res.status().as_u16(),
-                res.json::<serde_json::Value>().await.ok(),
+                res.json::<BreakGlassPack>().await.ok(),
             )
         }
     };
     let (status, first) = pack(nadia.clone()).await;
     assert_eq!(status, 200);
     let first = first.unwrap();
-    assert!(first["contacts"].as_array().unwrap().len() > 3);
+    assert!(first.contacts.len() > 3);
     assert_eq!(
-        first["runbooks"].as_array().unwrap().len(),
+        first.runbooks.len(),
         app::domain::incidents::IncidentKind::ALL.len()
     );
     sea_orm::ConnectionTrait::execute_unprepared(
@@ -390,11 +323,9 @@ async fn the_break_glass_pack_is_rendered_whole_for_its_organisation_and_no_one_
     .await
     .unwrap();
     let (_, second) = pack(nadia.clone()).await;
-    assert!(second.unwrap()["version"].as_i64() > first["version"].as_i64());
+    assert!(second.unwrap().version > first.version);
     // Someone at another trust cannot read it.
-    let tom = app.new_client();
-    app.sign_in_with(&tom, "tom.okafor@demo.wardline.test", DEMO_PASSWORD)
-        .await;
+    let tom = app.signed_in_as(TOM).await;
     let (status, _) = pack(tom).await;
     assert_eq!(status, 404);
 }
@@ -410,37 +341,38 @@ async fn caf_readiness_is_judged_from_the_records_rolled_up_and_exported() {
                 .post_with(&gareth, "/api/caf/readiness", &[("org_code", code)])
                 .await;
             assert_eq!(res.status(), 200);
-            res.json::<serde_json::Value>().await.unwrap()
+            res.json::<Readiness>().await.unwrap()
         }
     };
-    let outcome = |r: &serde_json::Value, org: usize, id: &str| -> serde_json::Value {
-        r["orgs"][org]["outcomes"]
-            .as_array()
-            .unwrap()
+    let outcome = |r: &Readiness, org: usize, id: &str| -> Outcome {
+        r.orgs[org]
+            .outcomes
             .iter()
-            .find(|o| o["id"] == id)
+            .find(|o| o.id == id)
             .unwrap()
             .clone()
     };
     let before = readiness("G85028").await;
-    assert_eq!(before["orgs"].as_array().unwrap().len(), 1);
+    assert_eq!(before.orgs.len(), 1);
     assert_eq!(
-        outcome(&before, 0, "A3.a")["status"],
-        "not",
+        outcome(&before, 0, "A3.a").status,
+        Status::Not,
         "no catalogue yet"
     );
     assert_eq!(
-        outcome(&before, 0, "D1.c")["status"],
-        "not",
+        outcome(&before, 0, "D1.c").status,
+        Status::Not,
         "no exercise yet"
     );
-    assert_eq!(outcome(&before, 0, "D2")["status"], "not");
+    assert_eq!(outcome(&before, 0, "D2").status, Status::Not);
     // Nobody in the demo tree holds the IG lead role, so one breach step reaches nobody.
     let d1a = outcome(&before, 0, "D1.a");
-    assert_eq!(d1a["status"], "partially", "{d1a}");
+    assert_eq!(d1a.status, Status::Partially, "{d1a:?}");
     assert!(
-        d1a["evidence"].to_string().contains("Personal data breach"),
-        "{d1a}"
+        d1a.evidence
+            .iter()
+            .any(|e| e.contains("Personal data breach")),
+        "{d1a:?}"
     );
 
     // The catalogue, with an unsupported machine: partially.
@@ -481,32 +413,30 @@ async fn caf_readiness_is_judged_from_the_records_rolled_up_and_exported() {
     assert_eq!(res.status(), 200);
     let after = readiness("G85028").await;
     let a3a = outcome(&after, 0, "A3.a");
-    assert_eq!(a3a["status"], "partially");
+    assert_eq!(a3a.status, Status::Partially);
     assert!(
-        a3a["evidence"].to_string().contains("Reception PC 3"),
-        "{a3a}"
+        a3a.evidence.iter().any(|e| e.contains("Reception PC 3")),
+        "{a3a:?}"
     );
-    assert_eq!(outcome(&after, 0, "D1.c")["status"], "partially");
+    assert_eq!(outcome(&after, 0, "D1.c").status, Status::Partially);
     assert_eq!(
-        outcome(&after, 0, "D2")["status"],
-        "achieved",
-        "{}",
+        outcome(&after, 0, "D2").status,
+        Status::Achieved,
+        "{:?}",
         outcome(&after, 0, "D2")
     );
 
     // The ICB sees itself and the organisations below, rolled up.
     let icb = readiness("QKK").await;
-    let orgs = icb["orgs"].as_array().unwrap();
+    let orgs = &icb.orgs;
     assert!(orgs.len() > 1);
-    let rollup = icb["orgs"][0]["rollup"].as_array().unwrap();
-    let d2 = rollup.iter().find(|r| r[0] == "D2").unwrap();
-    let counted = d2[1].as_u64().unwrap() + d2[2].as_u64().unwrap() + d2[3].as_u64().unwrap();
+    let d2 = orgs[0].rollup.iter().find(|r| r.0 == "D2").unwrap();
     assert_eq!(
-        counted as usize,
+        d2.1 + d2.2 + d2.3,
         orgs.len(),
         "every organisation counted once"
     );
-    assert!(d2[3].as_u64().unwrap() >= 1, "the practice achieves D2");
+    assert!(d2.3 >= 1, "the practice achieves D2");
 
     // CSV: a line per organisation and outcome.
     let csv = gareth
@@ -524,9 +454,7 @@ async fn caf_readiness_is_judged_from_the_records_rolled_up_and_exported() {
     );
 
     // Someone at another trust cannot read the practice's readiness.
-    let tom = app.new_client();
-    app.sign_in_with(&tom, "tom.okafor@demo.wardline.test", DEMO_PASSWORD)
-        .await;
+    let tom = app.signed_in_as(TOM).await;
     let res = app
         .post_with(&tom, "/api/caf/readiness", &[("org_code", "G85028")])
         .await;

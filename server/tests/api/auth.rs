@@ -1,10 +1,12 @@
 //! Accounts and sessions over HTTP: sign-in, cookies, time-outs, sign-out, password changes,
 //! MFA, invitations and rate limits.
 
-use crate::helpers::{DEMO_PASSWORD, spawn_app};
+use app::domain::auth::{
+    AccessRole, AuthStatus, GrantRequestView, MfaEnrolment, SessionView, SignInOutcome,
+};
 
-const NADIA: &str = "nadia.kowalski@demo.wardline.test";
-const PRIYA: &str = "priya.raman@demo.wardline.test";
+use crate::helpers::people::{NADIA, PRIYA, TOM};
+use crate::helpers::{DEMO_PASSWORD, TestApp, spawn_app};
 
 fn session_cookie(res: &reqwest::Response) -> Option<String> {
     res.headers()
@@ -201,15 +203,14 @@ async fn a_person_sees_their_sessions_and_can_sign_out_everywhere_else() {
             .status(),
         200
     );
-    let list: serde_json::Value = app
+    let list: Vec<SessionView> = app
         .post_form("/api/auth/sessions", &[])
         .await
         .json()
         .await
         .unwrap();
-    let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
-    assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
+    assert_eq!(list.iter().filter(|s| s.current).count(), 1);
     let ended: u64 = app
         .post_form("/api/auth/sign_out_everywhere", &[])
         .await
@@ -246,20 +247,15 @@ async fn an_admin_must_enrol_in_mfa_and_then_signs_in_with_a_code() {
     app.sign_in(PRIYA).await;
     // Until enrolled, an org admin can reach nothing but enrolment.
     assert_eq!(app.post_form("/api/orgs/tree", &[]).await.status(), 403);
-    let enrol: serde_json::Value = app
+    let enrol: MfaEnrolment = app
         .post_form("/api/auth/mfa_begin", &[])
         .await
         .json()
         .await
         .unwrap();
-    let secret = enrol["secret"].as_str().unwrap().to_owned();
-    assert!(
-        enrol["otpauth_url"]
-            .as_str()
-            .unwrap()
-            .starts_with("otpauth://totp/")
-    );
-    assert!(enrol["qr_svg"].as_str().unwrap().contains("<svg"));
+    let secret = enrol.secret.clone();
+    assert!(enrol.otpauth_url.starts_with("otpauth://totp/"));
+    assert!(enrol.qr_svg.contains("<svg"));
     let bad = app
         .post_form("/api/auth/mfa_confirm", &[("code", "000000")])
         .await;
@@ -276,13 +272,13 @@ async fn an_admin_must_enrol_in_mfa_and_then_signs_in_with_a_code() {
 
     // A new sign-in now needs the second factor; the same code cannot be used twice.
     let phone = app.new_client();
-    let step1: serde_json::Value = app
+    let step1: SignInOutcome = app
         .sign_in_with(&phone, PRIYA, DEMO_PASSWORD)
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(step1, "NeedsSecondFactor");
+    assert_eq!(step1, SignInOutcome::NeedsSecondFactor);
     assert_eq!(
         app.post_with(&phone, "/api/orgs/tree", &[]).await.status(),
         401
@@ -461,14 +457,17 @@ async fn the_first_national_admin_comes_from_the_cli_and_must_enrol_mfa() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    let status: serde_json::Value = app
+    let status: AuthStatus = app
         .post_form("/api/auth/status", &[])
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(status["SignedIn"]["must_enrol_mfa"], true);
-    assert_eq!(status["SignedIn"]["grants"][0]["role"], "national_admin");
+    let AuthStatus::SignedIn(me) = status else {
+        panic!("signed in: {status:?}")
+    };
+    assert!(me.must_enrol_mfa);
+    assert_eq!(me.grants[0].role, AccessRole::NationalAdmin);
     assert_eq!(
         app.post_form("/api/orgs/tree", &[]).await.status(),
         403,
@@ -536,39 +535,30 @@ async fn an_expired_invitation_is_refused() {
     );
 }
 
-const TOM: &str = "tom.okafor@demo.wardline.test";
-
 fn token_of(link: &str) -> String {
     link.rsplit('/').next().unwrap().to_owned()
 }
 
-async fn grant_requests(
-    app: &crate::helpers::TestApp,
-    client: &reqwest::Client,
-) -> Vec<serde_json::Value> {
+async fn grant_requests(app: &TestApp, client: &reqwest::Client) -> Vec<GrantRequestView> {
     let res = app.post_with(client, "/api/auth/grant_requests", &[]).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
 
-async fn roles_of(app: &crate::helpers::TestApp, client: &reqwest::Client) -> Vec<String> {
-    let status: serde_json::Value = app
+/// The signed-in person's roles, as "role org_code".
+async fn roles_of(app: &TestApp, client: &reqwest::Client) -> Vec<String> {
+    let status: AuthStatus = app
         .post_with(client, "/api/auth/status", &[])
         .await
         .json()
         .await
         .unwrap();
-    status["SignedIn"]["grants"]
-        .as_array()
-        .unwrap()
+    let AuthStatus::SignedIn(me) = status else {
+        panic!("signed in: {status:?}")
+    };
+    me.grants
         .iter()
-        .map(|g| {
-            format!(
-                "{} {}",
-                g["role"].as_str().unwrap(),
-                g["org_code"].as_str().unwrap()
-            )
-        })
+        .map(|g| format!("{} {}", g.role.as_str(), g.org_code))
         .collect()
 }
 
@@ -614,10 +604,10 @@ async fn invitation_to_an_existing_person_never_sets_their_password() {
     );
     let pending = grant_requests(&app, &tom).await;
     assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0]["role"], "staff");
-    assert_eq!(pending[0]["org_code"], "RJ1");
+    assert_eq!(pending[0].role, AccessRole::Staff);
+    assert_eq!(pending[0].org_code, "RJ1");
     assert!(!roles_of(&app, &tom).await.contains(&"staff RJ1".to_owned()));
-    let id = pending[0]["id"].to_string();
+    let id = pending[0].id.to_string();
     assert_eq!(
         app.post_with(&tom, "/api/auth/accept_grant_request", &[("id", &id)])
             .await
@@ -636,14 +626,13 @@ async fn invitation_to_an_existing_person_never_sets_their_password() {
     // Nobody else can answer a request made to Tom.
     let other = app.invite(&priya, TOM, "RJ1", "lead").await;
     drop(other);
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let toms = grant_requests(&app, &tom).await;
     assert_eq!(
         app.post_with(
             &nadia,
             "/api/auth/accept_grant_request",
-            &[("id", &toms[0]["id"].to_string())]
+            &[("id", &toms[0].id.to_string())]
         )
         .await
         .status(),
@@ -661,7 +650,7 @@ async fn accepting_an_invitation_ends_other_sessions() {
     for c in [&laptop, &phone] {
         assert_eq!(app.sign_in_with(c, TOM, DEMO_PASSWORD).await.status(), 200);
     }
-    let id = grant_requests(&app, &laptop).await[0]["id"].to_string();
+    let id = grant_requests(&app, &laptop).await[0].id.to_string();
     assert_eq!(
         app.post_with(&laptop, "/api/auth/accept_grant_request", &[("id", &id)])
             .await

@@ -11,7 +11,7 @@ use leptos::server_fn::axum::server_fn_paths;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 
-use crate::helpers::{DEMO_PASSWORD, TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app};
 
 /// Whether `actor_org` (with `role`) may read records of `target_org`.
 fn oracle(actor_org: &str, role: AccessRole, target_org: &str) -> bool {
@@ -34,29 +34,11 @@ fn oracle(actor_org: &str, role: AccessRole, target_org: &str) -> bool {
 
 /// Signs a demo person in on their own client, enrolling MFA first where their role needs it.
 async fn signed_in_client(app: &TestApp, email: &str, role: AccessRole) -> reqwest::Client {
-    let client = app.new_client();
-    assert_eq!(
-        app.sign_in_with(&client, email, DEMO_PASSWORD)
-            .await
-            .status(),
-        200
-    );
     if role.requires_mfa() {
-        let enrol: serde_json::Value = app
-            .post_with(&client, "/api/auth/mfa_begin", &[])
-            .await
-            .json()
-            .await
-            .unwrap();
-        let code = app::backend::mfa::code_now(enrol["secret"].as_str().unwrap()).unwrap();
-        assert_eq!(
-            app.post_with(&client, "/api/auth/mfa_confirm", &[("code", &code)])
-                .await
-                .status(),
-            200
-        );
+        app.enrolled(email).await
+    } else {
+        app.signed_in_as(email).await
     }
-    client
 }
 
 #[tokio::test]
@@ -376,30 +358,11 @@ async fn org_id(app: &TestApp, code: &str) -> i64 {
 /// Declares an incident at `org` as the national admin; returns its reference and its
 /// first task.
 async fn incident_at(app: &TestApp, admin: &reqwest::Client, org: &str) -> (String, i64) {
-    use app::backend::entity::{incident, task};
+    use app::backend::entity::task;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-    let res = app
-        .post_with(
-            admin,
-            "/api/incidents/declare",
-            &[
-                ("kind", "ransomware"),
-                ("location", "Server room"),
-                ("patients_affected", "unknown"),
-                ("org_code", org),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200, "declaring at {org}");
-    let reference: String = res.json().await.unwrap();
-    let inc = incident::Entity::find()
-        .filter(incident::Column::Reference.eq(reference.as_str()))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let reference = app.declare_at(admin, "ransomware", org).await;
     let t = task::Entity::find()
-        .filter(task::Column::IncidentId.eq(inc.id))
+        .filter(task::Column::IncidentId.eq(app.incident_id(&reference).await))
         .order_by_asc(task::Column::Id)
         .one(&app.db)
         .await

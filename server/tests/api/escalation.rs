@@ -10,10 +10,14 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use time::{Duration, OffsetDateTime};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::helpers::{DEMO_PASSWORD, TestApp, spawn_app};
+use app::domain::escalation::{AckLink, InboxItem, PolicyView};
+use app::domain::incidents::{ExerciseKind, ExerciseReport, Exercises};
 
-const NADIA: &str = "nadia.kowalski@demo.wardline.test";
-const GARETH: &str = "gareth.lloyd@demo.wardline.test";
+use crate::helpers::people::{GARETH, NADIA, OWEN, SAM};
+use crate::helpers::{TestApp, spawn_app};
+
+/// Meera Shah, the ICB's Senior Information Risk Owner and Gold on call.
+const MEERA: &str = "meera.shah@demo.wardline.test";
 
 /// A real SMTP listener on loopback that accepts everything and keeps each message.
 pub struct SmtpSink {
@@ -98,43 +102,15 @@ async fn engine(app: &TestApp, clock: Arc<ManualClock>, smtp: Option<u16>) -> En
     Engine::new(db, clock, delivery(smtp, &app.address), false)
 }
 
+/// A ransomware incident declared by the person signed in on `client`.
 async fn declare(app: &TestApp, client: &reqwest::Client) -> String {
-    let res = app
-        .post_with(
-            client,
-            "/api/incidents/declare",
-            &[
-                ("kind", "ransomware"),
-                ("location", "Reception PC"),
-                ("patients_affected", "unknown"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
-}
-
-async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
-    let c = app.new_client();
-    app.sign_in_with(&c, email, DEMO_PASSWORD).await;
-    c
-}
-
-async fn incident_id(app: &TestApp, reference: &str) -> i64 {
-    use app::backend::entity::incident;
-    incident::Entity::find()
-        .filter(incident::Column::Reference.eq(reference))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    app.declare(client, "ransomware").await
 }
 
 async fn first_task(app: &TestApp, reference: &str) -> task::Model {
     use sea_orm::QueryOrder;
     task::Entity::find()
-        .filter(task::Column::IncidentId.eq(incident_id(app, reference).await))
+        .filter(task::Column::IncidentId.eq(app.incident_id(reference).await))
         .order_by_asc(task::Column::Position)
         .one(&app.db)
         .await
@@ -165,7 +141,7 @@ async fn notes_for(app: &TestApp, task_id: i64, level: i32) -> Vec<notification:
 async fn timeline(app: &TestApp, reference: &str) -> Vec<String> {
     use app::backend::entity::incident_event;
     incident_event::Entity::find()
-        .filter(incident_event::Column::IncidentId.eq(incident_id(app, reference).await))
+        .filter(incident_event::Column::IncidentId.eq(app.incident_id(reference).await))
         .all(&app.db)
         .await
         .unwrap()
@@ -178,7 +154,7 @@ async fn timeline(app: &TestApp, reference: &str) -> Vec<String> {
 async fn an_unacknowledged_task_escalates_level_by_level_once_each_and_stops_when_acknowledged() {
     let app = spawn_app().await.with_demo().await;
     let sink = smtp_sink().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let reference = declare(&app, &nadia).await;
     let triage = first_task(&app, &reference).await;
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
@@ -239,16 +215,7 @@ async fn an_unacknowledged_task_escalates_level_by_level_once_each_and_stops_whe
 
     // Acknowledged now: no level 3, however long we wait.
     let gareth = app.enrolled(GARETH).await;
-    let ack = app
-        .post_with(
-            &gareth,
-            "/api/tasks/act",
-            &[
-                ("id", triage.id.to_string().as_str()),
-                ("action", "acknowledge"),
-            ],
-        )
-        .await;
+    let ack = app.act_on_task(&gareth, triage.id, "acknowledge").await;
     assert_eq!(ack.status(), 200);
     clock.advance(Duration::hours(3));
     e.decide_due().await.unwrap();
@@ -259,7 +226,7 @@ async fn an_unacknowledged_task_escalates_level_by_level_once_each_and_stops_whe
 #[tokio::test]
 async fn after_the_last_level_and_its_repeat_the_task_is_flagged_and_nothing_more_fires() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let reference = declare(&app, &nadia).await;
     let triage = first_task(&app, &reference).await;
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
@@ -296,27 +263,14 @@ async fn after_the_last_level_and_its_repeat_the_task_is_flagged_and_nothing_mor
             .any(|l| l.contains("flagged for national attention"))
     );
     // Listed for everyone who can see the practice, national teams included; not for others.
-    let listed: serde_json::Value = app
-        .post_with(&nadia, "/api/escalation/flagged", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
     assert!(
-        listed
-            .as_array()
-            .unwrap()
+        flagged(&app, &nadia)
+            .await
             .iter()
-            .any(|r| r[0] == reference.as_str() && r[1] == "Triage and declare the incident level")
+            .any(|r| r.0 == reference && r.1 == "Triage and declare the incident level")
     );
-    let sam = signed_in(&app, "sam.whitfield@demo.wardline.test").await;
-    let elsewhere: serde_json::Value = app
-        .post_with(&sam, "/api/escalation/flagged", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(elsewhere.as_array().unwrap().is_empty());
+    let sam = app.signed_in_as(SAM).await;
+    assert!(flagged(&app, &sam).await.is_empty());
     clock.advance(Duration::hours(10));
     assert_eq!(e.decide_due().await.unwrap(), 0);
 }
@@ -324,7 +278,7 @@ async fn after_the_last_level_and_its_repeat_the_task_is_flagged_and_nothing_mor
 #[tokio::test]
 async fn two_engines_on_one_database_fire_each_step_exactly_once() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let mut refs = Vec::new();
     for _ in 0..4 {
         refs.push(declare(&app, &nadia).await);
@@ -375,7 +329,7 @@ async fn two_engines_on_one_database_fire_each_step_exactly_once() {
 #[tokio::test]
 async fn acknowledgement_racing_escalation_has_one_consistent_outcome() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let gareth = app.enrolled(GARETH).await;
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
     let e = engine(&app, clock.clone(), None).await;
@@ -473,7 +427,7 @@ async fn a_webhook_is_signed_retried_with_back_off_and_every_attempt_is_on_the_t
     .insert(&app.db)
     .await
     .unwrap();
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let reference = declare(&app, &nadia).await;
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
     let e = engine(&app, clock.clone(), None).await;
@@ -523,7 +477,7 @@ async fn a_webhook_is_signed_retried_with_back_off_and_every_attempt_is_on_the_t
 async fn an_email_link_acknowledges_only_when_its_recipient_confirms_and_only_once() {
     let app = spawn_app().await.with_demo().await;
     let sink = smtp_sink().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let reference = declare(&app, &nadia).await;
     let triage = first_task(&app, &reference).await;
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
@@ -566,13 +520,14 @@ async fn an_email_link_acknowledges_only_when_its_recipient_confirms_and_only_on
             .state,
         "open"
     );
-    let info: serde_json::Value = app
+    let info: AckLink = app
         .post_with(&gareth, "/api/ack/info", &[("token", token.as_str())])
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(info["already"], false);
+    assert!(!info.already);
+    assert_eq!(info.incident_reference, reference);
 
     // Someone else cannot use it; a tampered one is refused.
     let nadia_try = app
@@ -634,7 +589,7 @@ async fn an_email_link_acknowledges_only_when_its_recipient_confirms_and_only_on
 async fn a_crash_between_decision_and_delivery_loses_nothing_and_doubles_nothing() {
     let app = spawn_app().await.with_demo().await;
     let sink = smtp_sink().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let mut tasks = Vec::new();
     for _ in 0..2 {
         let r = declare(&app, &nadia).await;
@@ -720,7 +675,14 @@ async fn a_crash_between_decision_and_delivery_loses_nothing_and_doubles_nothing
     }
 }
 
-async fn policy(app: &TestApp, client: &reqwest::Client, code: &str) -> serde_json::Value {
+/// The flagged tasks the person signed in on `client` may see: (reference, task, …).
+async fn flagged(app: &TestApp, client: &reqwest::Client) -> Vec<(String, String, String, String)> {
+    let res = app.post_with(client, "/api/escalation/flagged", &[]).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn policy(app: &TestApp, client: &reqwest::Client, code: &str) -> PolicyView {
     let res = app
         .post_with(client, "/api/escalation/policy", &[("org_code", code)])
         .await;
@@ -741,15 +703,15 @@ async fn hook(app: &TestApp, client: &reqwest::Client, url: &str) -> reqwest::St
 #[tokio::test]
 async fn a_policy_reads_as_a_path_and_its_admins_set_their_own() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let p = policy(&app, &nadia, "G85028").await;
     assert_eq!(
-        p["path"],
+        p.path,
         "Stockwell Group Practice → NHS South East London Integrated Care Board → London → NHS England → then flagged for national attention"
     );
-    assert_eq!(p["source"], "The national default");
-    assert_eq!(p["editable"], false);
-    assert!(p["webhook"].is_null());
+    assert_eq!(p.source, "The national default");
+    assert!(!p.editable);
+    assert!(p.webhook.is_none());
 
     let form = |role: &'static str, minutes: &'static str| {
         vec![
@@ -806,11 +768,11 @@ async fn a_policy_reads_as_a_path_and_its_admins_set_their_own() {
         200
     );
     let p = policy(&app, &gareth, "G85028").await;
-    assert_eq!(p["source"], "This organisation's own policy");
-    assert_eq!(p["levels"].as_array().unwrap().len(), 2);
-    assert_eq!(p["levels"][0]["timeout_minutes"], 5);
+    assert_eq!(p.source, "This organisation's own policy");
+    assert_eq!(p.levels.len(), 2);
+    assert_eq!(p.levels[0].timeout_minutes, 5);
     assert_eq!(
-        p["levels"][1]["targets"][0][1],
+        p.levels[1].targets[0].1,
         "Meera Shah at NHS South East London Integrated Care Board"
     );
 
@@ -832,19 +794,16 @@ async fn a_policy_reads_as_a_path_and_its_admins_set_their_own() {
         hook(&app, &gareth, "https://hooks.example.test/services/abc").await,
         200
     );
-    let admin_view = policy(&app, &gareth, "G85028").await;
-    assert_eq!(
-        admin_view["webhook"][0],
-        "https://hooks.example.test/services/abc"
-    );
-    assert!(admin_view["webhook"][1].as_str().unwrap().len() >= 20);
-    assert!(policy(&app, &nadia, "G85028").await["webhook"].is_null());
+    let (url, secret, _) = policy(&app, &gareth, "G85028").await.webhook.unwrap();
+    assert_eq!(url, "https://hooks.example.test/services/abc");
+    assert!(secret.len() >= 20);
+    assert!(policy(&app, &nadia, "G85028").await.webhook.is_none());
 }
 
 #[tokio::test]
 async fn the_gold_commander_acknowledges_or_is_escalated_past() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let first = declare(&app, &nadia).await;
     let second = declare(&app, &nadia).await;
     let gold_state = |reference: String| {
@@ -852,7 +811,7 @@ async fn the_gold_commander_acknowledges_or_is_escalated_past() {
         async move {
             escalation::Entity::find()
                 .filter(escalation::Column::Subject.eq("command"))
-                .filter(escalation::Column::IncidentId.eq(incident_id(app, &reference).await))
+                .filter(escalation::Column::IncidentId.eq(app.incident_id(&reference).await))
                 .one(&app.db)
                 .await
                 .unwrap()
@@ -871,7 +830,7 @@ async fn the_gold_commander_acknowledges_or_is_escalated_past() {
         409,
         "only the Gold commander acknowledges command"
     );
-    let meera = signed_in(&app, "meera.shah@demo.wardline.test").await;
+    let meera = app.signed_in_as(MEERA).await;
     assert_eq!(
         app.post_with(
             &meera,
@@ -920,7 +879,7 @@ async fn a_person_who_turned_email_off_gets_the_inbox_only() {
         .await
         .unwrap();
     assert!(!prefs);
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let reference = declare(&app, &nadia).await;
     let triage = first_task(&app, &reference).await;
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
@@ -938,7 +897,7 @@ async fn a_person_who_turned_email_off_gets_the_inbox_only() {
         .await
         .unwrap();
     assert!(unread >= 1);
-    let items: serde_json::Value = app
+    let items: Vec<InboxItem> = app
         .post_with(&gareth, "/api/inbox/list", &[])
         .await
         .json()
@@ -946,10 +905,8 @@ async fn a_person_who_turned_email_off_gets_the_inbox_only() {
         .unwrap();
     assert!(
         items
-            .as_array()
-            .unwrap()
             .iter()
-            .any(|i| i["title"].as_str().unwrap().starts_with("Escalated to you"))
+            .any(|i| i.title.starts_with("Escalated to you") && !i.read)
     );
     assert_eq!(
         app.post_with(&gareth, "/api/inbox/read", &[])
@@ -993,7 +950,7 @@ async fn a_webhook_that_never_answers_times_out_and_is_retried_later() {
     .insert(&app.db)
     .await
     .unwrap();
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let reference = declare(&app, &nadia).await;
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
     let e = engine(&app, clock.clone(), None).await;
@@ -1028,7 +985,7 @@ async fn a_level_can_name_a_person_who_is_then_told() {
         ("org_code", "G85028"),
         ("repeat_count", "0"),
         ("levels[0][role]", ""),
-        ("levels[0][person_email]", "owen.fraser@demo.wardline.test"),
+        ("levels[0][person_email]", OWEN),
         ("levels[0][timeout_minutes]", "5"),
     ];
     assert_eq!(
@@ -1051,31 +1008,24 @@ async fn a_level_can_name_a_person_who_is_then_told() {
         "nobody with that email: as absent as someone out of reach"
     );
     let p = policy(&app, &gareth, "G85028").await;
-    assert_eq!(p["levels"][0]["targets"][0][0], "Owen Fraser");
-    assert_eq!(
-        p["levels"][0]["person_email"],
-        "owen.fraser@demo.wardline.test"
-    );
-    let nadia = signed_in(&app, NADIA).await;
+    assert_eq!(p.levels[0].targets[0].0, "Owen Fraser");
+    assert_eq!(p.levels[0].person_email.as_deref(), Some(OWEN));
+    let nadia = app.signed_in_as(NADIA).await;
     let reference = declare(&app, &nadia).await;
     let triage = first_task(&app, &reference).await;
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
     let e = engine(&app, clock.clone(), None).await;
     clock.advance(Duration::minutes(6));
     e.decide_due().await.unwrap();
-    let owen = app::backend::people::find_by_email(&app.db, "owen.fraser@demo.wardline.test")
-        .await
-        .unwrap()
-        .unwrap();
     let told = notes_for(&app, triage.id, 1).await;
     assert_eq!(told.len(), 1);
-    assert_eq!(told[0].person_id, Some(owen.id));
+    assert_eq!(told[0].person_id, Some(app.person_id(OWEN).await));
 }
 
 #[tokio::test]
 async fn an_exercise_runs_for_real_is_marked_everywhere_and_reports_how_it_went() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let gareth = app.enrolled(GARETH).await;
     let form = [
         ("org_code", "G85028"),
@@ -1097,34 +1047,13 @@ async fn an_exercise_runs_for_real_is_marked_everywhere_and_reports_how_it_went(
     let reference: String = res.json().await.unwrap();
 
     // Marked on the incident, in the list and in every message; no reporting clocks.
-    let i: serde_json::Value = app
-        .post_with(&gareth, "/api/incidents/get", &[("reference", &reference)])
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(i["exercise"], "tabletop");
-    assert!(
-        i["clocks"].as_array().unwrap().is_empty(),
-        "{}",
-        i["clocks"]
-    );
-    assert!(
-        i["dspt_text"]
-            .as_str()
-            .unwrap()
-            .contains("do not report it"),
-        "{}",
-        i["dspt_text"]
-    );
-    let list: Vec<serde_json::Value> = app
-        .post_with(&gareth, "/api/incidents/list", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let row = list.iter().find(|r| r[0] == reference.as_str()).unwrap();
-    assert!(row[1].as_str().unwrap().starts_with("EXERCISE"), "{row}");
+    let i = app.incident(&gareth, &reference).await;
+    assert_eq!(i.exercise, Some(ExerciseKind::Tabletop));
+    assert!(i.clocks.is_empty(), "{:?}", i.clocks);
+    assert!(i.dspt_text.contains("do not report it"), "{}", i.dspt_text);
+    let list = app.incident_list(&gareth).await;
+    let row = list.iter().find(|r| r.0 == reference).unwrap();
+    assert!(row.1.starts_with("EXERCISE"), "{row:?}");
     let triage = first_task(&app, &reference).await;
     let told = notes_for(&app, triage.id, 0).await;
     assert!(
@@ -1152,23 +1081,15 @@ async fn an_exercise_runs_for_real_is_marked_everywhere_and_reports_how_it_went(
         .await
         .unwrap()
         .unwrap();
-    let owner = app::backend::people::find_by_email(&app.db, GARETH)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(second.assignee_id, Some(owner.id), "{}", second.routing);
-    let ack = app
-        .post_with(
-            &gareth,
-            "/api/tasks/act",
-            &[
-                ("id", second.id.to_string().as_str()),
-                ("action", "acknowledge"),
-            ],
-        )
-        .await;
+    assert_eq!(
+        second.assignee_id,
+        Some(app.person_id(GARETH).await),
+        "{}",
+        second.routing
+    );
+    let ack = app.act_on_task(&gareth, second.id, "acknowledge").await;
     assert_eq!(ack.status(), 200, "{}", ack.text().await.unwrap());
-    let report: serde_json::Value = app
+    let report: ExerciseReport = app
         .post_with(
             &nadia,
             "/api/exercises/report",
@@ -1178,54 +1099,40 @@ async fn an_exercise_runs_for_real_is_marked_everywhere_and_reports_how_it_went(
         .json()
         .await
         .unwrap();
-    let tasks = report["tasks"].as_array().unwrap();
-    assert_eq!(tasks[0]["escalations"], 1, "{}", tasks[0]);
-    assert!(tasks[0]["minutes_to_acknowledge"].is_null());
-    assert_eq!(tasks[1]["minutes_to_acknowledge"], 0);
+    let tasks = &report.tasks;
+    assert_eq!(tasks[0].escalations, 1, "{:?}", tasks[0]);
+    assert_eq!(tasks[0].minutes_to_acknowledge, None);
+    assert_eq!(tasks[1].minutes_to_acknowledge, Some(0));
     // Gaps found: the practice has no head of cyber, so triage fell back to the ICB.
     assert!(
-        report["gaps"].as_array().unwrap().iter().any(|g| g
-            .as_str()
-            .unwrap()
-            .contains("no Head of Cyber Security at Stockwell")),
-        "{}",
-        report["gaps"]
-    );
-    let per_task: i64 = tasks
-        .iter()
-        .map(|t| t["escalations"].as_i64().unwrap())
-        .sum();
-    assert_eq!(report["escalations"].as_i64().unwrap(), per_task);
-    assert!(
-        report["per_role"]
-            .as_array()
-            .unwrap()
+        report
+            .gaps
             .iter()
-            .any(|r| r[1] == 1),
-        "{}",
-        report["per_role"]
+            .any(|g| g.contains("no Head of Cyber Security at Stockwell")),
+        "{:?}",
+        report.gaps
+    );
+    let per_task: i32 = tasks.iter().map(|t| t.escalations).sum();
+    assert_eq!(report.escalations, per_task);
+    assert!(
+        report.per_role.iter().any(|r| r.1 == 1),
+        "{:?}",
+        report.per_role
     );
 
     // The cadence now counts the table-top; the others are overdue (never held).
-    let x: serde_json::Value = app
+    let x: Exercises = app
         .post_with(&nadia, "/api/exercises/list", &[("org_code", "G85028")])
         .await
         .json()
         .await
         .unwrap();
-    let cadence = x["cadence"].as_array().unwrap();
-    let tabletop = cadence.iter().find(|c| c["kind"] == "tabletop").unwrap();
-    assert_eq!(tabletop["overdue"], false);
-    assert_eq!(tabletop["last"][0], reference.as_str());
-    let comms = cadence
-        .iter()
-        .find(|c| c["kind"] == "communications")
-        .unwrap();
-    assert_eq!(comms["overdue"], true);
-    assert_eq!(
-        x["can_start"], false,
-        "staff see the cadence, cannot start one"
-    );
+    let of_kind = |kind: ExerciseKind| x.cadence.iter().find(|c| c.kind == kind).unwrap();
+    let tabletop = of_kind(ExerciseKind::Tabletop);
+    assert!(!tabletop.overdue);
+    assert_eq!(tabletop.last.as_ref().unwrap().0, reference);
+    assert!(of_kind(ExerciseKind::Communications).overdue);
+    assert!(!x.can_start, "staff see the cadence, cannot start one");
 
     // A real incident has no exercise report.
     let real = declare(&app, &nadia).await;
@@ -1294,7 +1201,7 @@ async fn practice_hook(app: &TestApp, url: &str) {
 /// Declares an incident at the practice and runs an engine (with the given delivery) past
 /// the first time-out, so the channel webhook is posted.
 async fn escalate_to_the_channel(app: &TestApp, delivery: Delivery) -> String {
-    let nadia = signed_in(app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let reference = declare(app, &nadia).await;
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
     let db = app::backend::db::connect(&app.database_url).await.unwrap();

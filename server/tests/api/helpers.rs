@@ -1,5 +1,7 @@
 //! `spawn_app`: the real application, on a temp-file database and a free port.
 
+use app::domain::auth::MfaEnrolment;
+use app::domain::incidents::{IncidentView, TaskView};
 use sea_orm::DatabaseConnection;
 use server::Application;
 use server::config::Settings;
@@ -105,27 +107,25 @@ impl TestApp {
         );
     }
 
+    /// A browser of its own in which the demo person `email` has signed in with the demo
+    /// password (no second step: people who need one are `enrolled`).
+    pub async fn signed_in_as(&self, email: &str) -> reqwest::Client {
+        let client = self.new_client();
+        let res = self.sign_in_with(&client, email, DEMO_PASSWORD).await;
+        assert_eq!(
+            res.status(),
+            200,
+            "sign in as {email}: {}",
+            res.text().await.unwrap_or_default()
+        );
+        client
+    }
+
     /// Signs a demo person in on a client of their own and turns on their two-step
     /// verification, as admins and regulators must before anything else answers.
     pub async fn enrolled(&self, email: &str) -> reqwest::Client {
-        let client = self.new_client();
-        assert_eq!(
-            self.sign_in_with(&client, email, DEMO_PASSWORD)
-                .await
-                .status(),
-            200
-        );
-        let enrol: serde_json::Value = self
-            .post_with(&client, "/api/auth/mfa_begin", &[])
-            .await
-            .json()
-            .await
-            .unwrap();
-        let code = app::backend::mfa::code_now(enrol["secret"].as_str().unwrap()).unwrap();
-        let confirmed = self
-            .post_with(&client, "/api/auth/mfa_confirm", &[("code", &code)])
-            .await;
-        assert_eq!(confirmed.status(), 200);
+        let client = self.signed_in_as(email).await;
+        self.enrol_on(&client).await;
         client
     }
 
@@ -194,19 +194,18 @@ impl TestApp {
     /// Turns on two-step verification for the person signed in on `client`; returns the
     /// secret and the recovery codes.
     pub async fn enrol_on(&self, client: &reqwest::Client) -> (String, Vec<String>) {
-        let enrol: serde_json::Value = self
+        let enrolment: MfaEnrolment = self
             .post_with(client, "/api/auth/mfa_begin", &[])
             .await
             .json()
             .await
             .unwrap();
-        let secret = enrol["secret"].as_str().unwrap().to_owned();
-        let code = app::backend::mfa::code_now(&secret).unwrap();
+        let code = app::backend::mfa::code_now(&enrolment.secret).unwrap();
         let res = self
             .post_with(client, "/api/auth/mfa_confirm", &[("code", &code)])
             .await;
         assert_eq!(res.status(), 200);
-        (secret, res.json().await.unwrap())
+        (enrolment.secret, res.json().await.unwrap())
     }
 
     /// An invitation made over HTTP by the admin signed in on `admin`; returns the link.
@@ -277,5 +276,130 @@ impl TestApp {
             out.push((name, all.try_get::<Option<String>>("", "v").unwrap()));
         }
         out
+    }
+}
+
+/// The demo people the tests act as (see `backend::demo`).
+pub mod people {
+    /// Practice Manager (staff) at Stockwell Group Practice, G85028.
+    pub const NADIA: &str = "nadia.kowalski@demo.wardline.test";
+    /// GP Partner (lead) at Stockwell Group Practice.
+    pub const OWEN: &str = "owen.fraser@demo.wardline.test";
+    /// ICB cyber security lead (org admin) at South East London ICB, QKK.
+    pub const GARETH: &str = "gareth.lloyd@demo.wardline.test";
+    /// Head of Cyber Security (org admin) at Guy's and St Thomas', RJ1.
+    pub const PRIYA: &str = "priya.raman@demo.wardline.test";
+    /// Chief Digital Information Officer (lead) at Guy's and St Thomas'.
+    pub const TOM: &str = "tom.okafor@demo.wardline.test";
+    /// Head of Cyber Security (lead) at King's, RJZ.
+    pub const SAM: &str = "sam.whitfield@demo.wardline.test";
+    /// Ward Sister (staff) at King's.
+    pub const AISHA: &str = "aisha.bello@demo.wardline.test";
+    /// Information Security Manager (staff) at a supplier, SUP-SYNNOVIS.
+    pub const CHRIS: &str = "chris.doyle@demo.wardline.test";
+    /// National Wardline administrator.
+    pub const DANA: &str = "dana.whitlock@demo.wardline.test";
+    /// Regional cyber assurance lead (regulator).
+    pub const RUTH: &str = "ruth.adeyemi@demo.wardline.test";
+}
+
+/// Incidents and their tasks, as people work them over HTTP.
+impl TestApp {
+    /// Declares an incident of `kind` at the organisation of the person signed in on
+    /// `client`, from the reception PC; returns its reference.
+    pub async fn declare(&self, client: &reqwest::Client, kind: &str) -> String {
+        self.declare_form(client, &[("kind", kind)]).await
+    }
+
+    /// Declares an incident of `kind` at `org_code` (someone with reach over several
+    /// organisations chooses one); returns its reference.
+    pub async fn declare_at(&self, client: &reqwest::Client, kind: &str, org_code: &str) -> String {
+        self.declare_form(client, &[("kind", kind), ("org_code", org_code)])
+            .await
+    }
+
+    async fn declare_form(&self, client: &reqwest::Client, fields: &[(&str, &str)]) -> String {
+        let mut form = vec![
+            ("location", "Reception PC"),
+            ("patients_affected", "unknown"),
+            ("systems", "EMIS"),
+            ("summary", "Ransom note on screen"),
+        ];
+        form.extend_from_slice(fields);
+        let res = self
+            .post_with(client, "/api/incidents/declare", &form)
+            .await;
+        assert_eq!(
+            res.status(),
+            200,
+            "declare {fields:?}: {}",
+            res.text().await.unwrap_or_default()
+        );
+        res.json().await.unwrap()
+    }
+
+    /// The incident as the person signed in on `client` sees it.
+    pub async fn incident(&self, client: &reqwest::Client, reference: &str) -> IncidentView {
+        let res = self
+            .post_with(client, "/api/incidents/get", &[("reference", reference)])
+            .await;
+        assert_eq!(
+            res.status(),
+            200,
+            "{reference}: {}",
+            res.text().await.unwrap_or_default()
+        );
+        res.json().await.unwrap()
+    }
+
+    /// The incidents the person signed in on `client` may see: (reference, kind,
+    /// organisation, status, declared).
+    pub async fn incident_list(
+        &self,
+        client: &reqwest::Client,
+    ) -> Vec<(String, String, String, String, String)> {
+        let res = self.post_with(client, "/api/incidents/list", &[]).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    /// The tasks assigned to the person signed in on `client`.
+    pub async fn my_tasks(&self, client: &reqwest::Client) -> Vec<TaskView> {
+        let res = self.post_with(client, "/api/tasks/mine", &[]).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    /// Presses `action` (acknowledge, start, complete …) on task `id`; the answer is the
+    /// test's to judge.
+    pub async fn act_on_task(
+        &self,
+        client: &reqwest::Client,
+        id: i64,
+        action: &str,
+    ) -> reqwest::Response {
+        let id = id.to_string();
+        self.post_with(
+            client,
+            "/api/tasks/act",
+            &[("id", id.as_str()), ("action", action)],
+        )
+        .await
+    }
+
+    /// The incident's row, for reaching into it as someone with database access would.
+    pub async fn incident_row(&self, reference: &str) -> app::backend::entity::incident::Model {
+        use app::backend::entity::incident;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        incident::Entity::find()
+            .filter(incident::Column::Reference.eq(reference))
+            .one(&self.db)
+            .await
+            .unwrap()
+            .expect("an incident with that reference")
+    }
+
+    pub async fn incident_id(&self, reference: &str) -> i64 {
+        self.incident_row(reference).await.id
     }
 }

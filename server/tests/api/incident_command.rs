@@ -1,129 +1,43 @@
 //! Running an incident: command roles, reports against the clocks, more affected
 //! organisations, supplier-linked incidents, edited runbooks and the hash-chained timeline.
 
+use app::domain::incidents::{
+    Command, CommandView, IncidentKind, IncidentStatus, IncidentView, RunbookView,
+};
+use app::domain::reviews::{ActionView, ReviewView};
 use sea_orm::ConnectionTrait;
 
-use crate::helpers::{DEMO_PASSWORD, TestApp, spawn_app};
+use crate::helpers::people::{CHRIS, DANA, GARETH, NADIA, OWEN, PRIYA, SAM};
+use crate::helpers::{TestApp, spawn_app};
 
-const NADIA: &str = "nadia.kowalski@demo.wardline.test";
-const GARETH: &str = "gareth.lloyd@demo.wardline.test";
-const OWEN: &str = "owen.fraser@demo.wardline.test";
-const PRIYA: &str = "priya.raman@demo.wardline.test";
-const SAM: &str = "sam.whitfield@demo.wardline.test";
-const CHRIS: &str = "chris.doyle@demo.wardline.test";
-const DANA: &str = "dana.whitlock@demo.wardline.test";
-
-async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
-    let c = app.new_client();
-    app.sign_in_with(&c, email, DEMO_PASSWORD).await;
-    c
+fn command(i: &IncidentView, which: Command) -> &CommandView {
+    i.commands.iter().find(|c| c.command == which).unwrap()
 }
 
-async fn declare(app: &TestApp, client: &reqwest::Client, kind: &str) -> String {
-    let res = app
-        .post_with(
-            client,
-            "/api/incidents/declare",
-            &[
-                ("kind", kind),
-                ("location", "Reception PC"),
-                ("patients_affected", "unknown"),
-                ("systems", "EMIS"),
-                ("summary", "Ransom note on screen"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
+/// The holder of one command role, by name.
+fn holder(i: &IncidentView, which: Command) -> Option<&str> {
+    command(i, which).person.as_deref()
 }
 
-async fn incident(app: &TestApp, client: &reqwest::Client, reference: &str) -> serde_json::Value {
-    let res = app
-        .post_with(client, "/api/incidents/get", &[("reference", reference)])
-        .await;
-    assert_eq!(
-        res.status(),
-        200,
-        "{reference}: {}",
-        res.text().await.unwrap()
-    );
-    let res = app
-        .post_with(client, "/api/incidents/get", &[("reference", reference)])
-        .await;
-    res.json().await.unwrap()
-}
-
-fn command<'a>(i: &'a serde_json::Value, which: &str) -> &'a serde_json::Value {
-    i["commands"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["command"] == which)
-        .unwrap()
-}
-
-fn last_entry(i: &serde_json::Value) -> String {
-    i["timeline"].as_array().unwrap().last().unwrap()[1]
-        .as_str()
-        .unwrap()
-        .to_owned()
+fn last_entry(i: &IncidentView) -> String {
+    i.timeline.last().unwrap().1.clone()
 }
 
 #[tokio::test]
-async fn command_roles_start_from_the_on_call_holders_and_go_only_to_role_holders() {
+async fn command_roles_start_from_the_on_call_holders_and_staff_do_not_lead() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
-    let reference = declare(&app, &nadia, "ransomware").await;
-    let i = incident(&app, &nadia, &reference).await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
+    let i = app.incident(&nadia, &reference).await;
     assert_eq!(
-        command(&i, "gold")["person"],
-        "Meera Shah",
+        holder(&i, Command::Gold),
+        Some("Meera Shah"),
         "the ICB's Gold on call"
     );
-    assert_eq!(command(&i, "silver")["person"], "Gareth Lloyd");
-    assert!(command(&i, "loggist")["person"].is_null());
-    assert_eq!(i["can_lead"], false, "staff do not lead");
-    assert!(i["candidates"].as_array().unwrap().is_empty());
-
-    let gareth = app.enrolled(GARETH).await;
-    let i = incident(&app, &gareth, &reference).await;
-    assert_eq!(i["can_lead"], true);
-    let owen = i["candidates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c[1].as_str().unwrap().starts_with("Owen Fraser"))
-        .unwrap()[0]
-        .to_string();
-    let give = |person: String| {
-        let reference = reference.clone();
-        let app = &app;
-        let gareth = &gareth;
-        async move {
-            app.post_with(
-                gareth,
-                "/api/incidents/lead/command",
-                &[
-                    ("reference", reference.as_str()),
-                    ("command", "loggist"),
-                    ("person", person.as_str()),
-                ],
-            )
-            .await
-            .status()
-        }
-    };
-    // Sam holds roles only at another trust: not a holder around this incident.
-    let sam_id = app::backend::people::find_by_email(&app.db, SAM)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    assert_eq!(give(sam_id.to_string()).await, 404);
-    assert_eq!(give(owen).await, 200);
-    let i = incident(&app, &gareth, &reference).await;
-    assert_eq!(command(&i, "loggist")["person"], "Owen Fraser");
-    assert!(last_entry(&i).contains("Loggist: Owen Fraser"));
+    assert_eq!(holder(&i, Command::Silver), Some("Gareth Lloyd"));
+    assert_eq!(holder(&i, Command::Loggist), None);
+    assert!(!i.can_lead, "staff do not lead");
+    assert!(i.candidates.is_empty());
     assert_eq!(
         app.post_with(
             &nadia,
@@ -141,10 +55,50 @@ async fn command_roles_start_from_the_on_call_holders_and_go_only_to_role_holder
 }
 
 #[tokio::test]
+async fn a_lead_gives_a_command_role_only_to_a_role_holder_around_the_incident() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
+    let gareth = app.enrolled(GARETH).await;
+    let i = app.incident(&gareth, &reference).await;
+    assert!(i.can_lead);
+    let owen = i
+        .candidates
+        .iter()
+        .find(|(_, name)| name.starts_with("Owen Fraser"))
+        .unwrap()
+        .0;
+    let give = |person: i64| {
+        let reference = reference.clone();
+        let app = &app;
+        let gareth = &gareth;
+        async move {
+            app.post_with(
+                gareth,
+                "/api/incidents/lead/command",
+                &[
+                    ("reference", reference.as_str()),
+                    ("command", "loggist"),
+                    ("person", person.to_string().as_str()),
+                ],
+            )
+            .await
+            .status()
+        }
+    };
+    // Sam holds roles only at another trust: not a holder around this incident.
+    assert_eq!(give(app.person_id(SAM).await).await, 404);
+    assert_eq!(give(owen).await, 200);
+    let i = app.incident(&gareth, &reference).await;
+    assert_eq!(holder(&i, Command::Loggist), Some("Owen Fraser"));
+    assert!(last_entry(&i).contains("Loggist: Owen Fraser"));
+}
+
+#[tokio::test]
 async fn a_report_is_recorded_with_its_reference_and_the_dspt_text_is_filled_in() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
-    let reference = declare(&app, &nadia, "data_breach").await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "data_breach").await;
     let gareth = app.enrolled(GARETH).await;
     let report = |at: &'static str, theirs: &'static str| {
         let reference = reference.clone();
@@ -172,35 +126,30 @@ async fn a_report_is_recorded_with_its_reference_and_the_dspt_text_is_filled_in(
         "not in the future"
     );
     assert_eq!(report("yesterday", "X").await, 422);
-    let before = incident(&app, &gareth, &reference).await;
-    assert_eq!(before["timeline"].as_array().unwrap().len(), 1);
+    let before = app.incident(&gareth, &reference).await;
+    assert_eq!(before.timeline.len(), 1);
     assert_eq!(report("", "DSPT-0042").await, 200);
-    let i = incident(&app, &gareth, &reference).await;
-    let ico = i["clocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["body"] == "ico")
-        .unwrap();
-    assert_eq!(ico["report_reference"], "DSPT-0042");
-    assert!(ico["reported_at"].is_string());
+    let i = app.incident(&gareth, &reference).await;
+    let ico = i.clocks.iter().find(|c| c.body == "ico").unwrap();
+    assert_eq!(ico.report_reference.as_deref(), Some("DSPT-0042"));
+    assert!(ico.reported_at.is_some());
     assert!(last_entry(&i).contains("Reported to the ICO"));
-    let text = i["dspt_text"].as_str().unwrap();
+    let text = &i.dspt_text;
     assert!(text.contains("ODS code G85028"), "{text}");
     assert!(text.contains("Personal data involved: Yes"), "{text}");
     assert!(text.contains("reference DSPT-0042"), "{text}");
     assert!(text.contains("Gold (strategic): Meera Shah"), "{text}");
     // Correcting it keeps one report and says so on the timeline.
     assert_eq!(report("", "DSPT-0043").await, 200);
-    let i = incident(&app, &gareth, &reference).await;
+    let i = app.incident(&gareth, &reference).await;
     assert!(last_entry(&i).contains("Report corrected"));
 }
 
 #[tokio::test]
 async fn another_affected_organisation_sees_the_incident_and_gets_a_task() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
-    let reference = declare(&app, &nadia, "ransomware").await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
     let priya = app.enrolled(PRIYA).await;
     assert_eq!(
         app.post_with(&priya, "/api/incidents/get", &[("reference", &reference)])
@@ -227,30 +176,14 @@ async fn another_affected_organisation_sees_the_incident_and_gets_a_task() {
     assert_eq!(add("NOPE1").await, 404);
     assert_eq!(add("RJ1").await, 200);
     assert_eq!(add("RJ1").await, 422, "already on it");
-    let i = incident(&app, &priya, &reference).await;
-    assert_eq!(i["affected"][0][0], "RJ1");
-    let task = i["tasks"].as_array().unwrap().last().unwrap().clone();
-    assert!(
-        task["title"]
-            .as_str()
-            .unwrap()
-            .starts_with("Assess the impact at")
-    );
-    assert_eq!(task["assignee"], "Priya Raman");
-    let listed: serde_json::Value = app
-        .post_with(&priya, "/api/incidents/list", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r[0] == reference.as_str())
-    );
-    let sam = signed_in(&app, SAM).await;
+    let i = app.incident(&priya, &reference).await;
+    assert_eq!(i.affected[0].0, "RJ1");
+    let task = i.tasks.last().unwrap();
+    assert!(task.title.starts_with("Assess the impact at"));
+    assert_eq!(task.assignee.as_deref(), Some("Priya Raman"));
+    let listed = app.incident_list(&priya).await;
+    assert!(listed.iter().any(|r| r.0 == reference));
+    let sam = app.signed_in_as(SAM).await;
     assert_eq!(
         app.post_with(&sam, "/api/incidents/get", &[("reference", &reference)])
             .await
@@ -262,10 +195,10 @@ async fn another_affected_organisation_sees_the_incident_and_gets_a_task() {
 #[tokio::test]
 async fn a_supplier_incident_opens_linked_incidents_at_every_organisation_it_serves() {
     let app = spawn_app().await.with_demo().await;
-    let chris = signed_in(&app, CHRIS).await;
-    let reference = declare(&app, &chris, "supplier_compromise").await;
-    let i = incident(&app, &chris, &reference).await;
-    assert_eq!(i["unlinked_clients"].as_array().unwrap().len(), 2);
+    let chris = app.signed_in_as(CHRIS).await;
+    let reference = app.declare(&chris, "supplier_compromise").await;
+    let i = app.incident(&chris, &reference).await;
+    assert_eq!(i.unlinked_clients.len(), 2);
     let res = app
         .post_with(
             &chris,
@@ -287,13 +220,15 @@ async fn a_supplier_incident_opens_linked_incidents_at_every_organisation_it_ser
         422,
         "nobody is left to link"
     );
-    let i = incident(&app, &chris, &reference).await;
-    let linked = i["linked"].as_array().unwrap();
+    let i = app.incident(&chris, &reference).await;
+    let linked = &i.linked;
     assert_eq!(linked.len(), 2);
-    assert!(linked.iter().all(|l| l["status"] == "declared"
-        && l["tasks_total"].as_u64().unwrap() > 0
-        && l["tasks_done"] == 0));
-    assert!(i["unlinked_clients"].as_array().unwrap().is_empty());
+    assert!(
+        linked.iter().all(|l| l.status == IncidentStatus::Declared
+            && l.tasks_total > 0
+            && l.tasks_done == 0)
+    );
+    assert!(i.unlinked_clients.is_empty());
 
     // King's sees its own linked incident, with its own tasks and the supplier's as parent.
     let priya = app.enrolled(PRIYA).await;
@@ -301,18 +236,21 @@ async fn a_supplier_incident_opens_linked_incidents_at_every_organisation_it_ser
         .iter()
         .find(|r| {
             linked.iter().any(|l| {
-                l["reference"] == r.as_str()
-                    && l["org_name"] == "Guy's and St Thomas' NHS Foundation Trust"
+                l.reference == **r && l.org_name == "Guy's and St Thomas' NHS Foundation Trust"
             })
         })
         .unwrap();
-    let k = incident(&app, &priya, kings).await;
-    assert_eq!(k["parent"][0], reference.as_str());
-    assert_eq!(k["kind"], "supplier_compromise");
-    assert_eq!(k["tasks"][0]["assignee"], "Priya Raman");
-    // A practice's incident is not a supplier's: nothing to link.
-    let nadia = signed_in(&app, NADIA).await;
-    let own = declare(&app, &nadia, "ransomware").await;
+    let k = app.incident(&priya, kings).await;
+    assert_eq!(k.parent.as_ref().unwrap().0, reference);
+    assert_eq!(k.kind, IncidentKind::SupplierCompromise);
+    assert_eq!(k.tasks[0].assignee.as_deref(), Some("Priya Raman"));
+}
+
+#[tokio::test]
+async fn a_practice_incident_has_nobody_to_link() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let own = app.declare(&nadia, "ransomware").await;
     assert_eq!(
         app.post_with(&nadia, "/api/incidents/lead/link", &[("reference", &own)])
             .await
@@ -350,49 +288,69 @@ fn step_form<'a>(
     form
 }
 
-#[tokio::test]
-async fn an_edited_runbook_is_a_new_version_and_running_incidents_keep_their_tasks() {
-    let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
-    let running = declare(&app, &nadia, "ransomware").await;
-    let before = incident(&app, &nadia, &running).await;
-    let tasks_before = before["tasks"].as_array().unwrap().len();
-    assert!(tasks_before > 2);
+/// Saves a runbook as the person signed in on `client`; the answer's status.
+async fn save_runbook(
+    app: &TestApp,
+    client: &reqwest::Client,
+    form: Vec<(String, String)>,
+) -> reqwest::StatusCode {
+    client
+        .post(format!("{}/api/runbooks/save", app.address))
+        .header("Origin", app.address.clone())
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
 
-    let gareth = app.enrolled(GARETH).await;
-    let save = |client: &reqwest::Client, form: Vec<(String, String)>| {
-        let req = client
-            .post(format!("{}/api/runbooks/save", app.address))
-            .header("Origin", app.address.clone())
-            .form(&form);
-        async move { req.send().await.unwrap().status() }
-    };
-    let good = step_form(
+fn icb_plan() -> Vec<(String, String)> {
+    step_form(
         "ransomware",
         "QKK",
         &[
             ("Isolate affected machines", "head_of_cyber", "15"),
             ("Call the SIRO", "siro", "30"),
         ],
-    );
-    let owen = signed_in(&app, OWEN).await;
+    )
+}
+
+#[tokio::test]
+async fn leads_do_not_edit_runbooks_nor_see_organisations_above_their_own() {
+    let app = spawn_app().await.with_demo().await;
+    let owen = app.signed_in_as(OWEN).await;
     let own = step_form(
         "ransomware",
         "G85028",
         &[("Isolate", "head_of_cyber", "15")],
     );
-    assert_eq!(save(&owen, own).await, 403, "leads do not edit runbooks");
     assert_eq!(
-        save(&owen, good.clone()).await,
+        save_runbook(&app, &owen, own).await,
+        403,
+        "leads do not edit runbooks"
+    );
+    assert_eq!(
+        save_runbook(&app, &owen, icb_plan()).await,
         404,
         "nor see organisations above their own"
     );
-    let bad = step_form("ransomware", "QKK", &[("Isolate", "no_such_role", "15")]);
-    assert_eq!(save(&gareth, bad).await, 422);
-    assert_eq!(save(&gareth, good.clone()).await, 200);
-    assert_eq!(save(&gareth, good).await, 200);
+}
 
-    let rb: serde_json::Value = app
+#[tokio::test]
+async fn an_edited_runbook_is_a_new_version_and_running_incidents_keep_their_tasks() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let running = app.declare(&nadia, "ransomware").await;
+    let before = app.incident(&nadia, &running).await;
+    assert!(before.tasks.len() > 2);
+
+    let gareth = app.enrolled(GARETH).await;
+    let bad = step_form("ransomware", "QKK", &[("Isolate", "no_such_role", "15")]);
+    assert_eq!(save_runbook(&app, &gareth, bad).await, 422);
+    assert_eq!(save_runbook(&app, &gareth, icb_plan()).await, 200);
+    assert_eq!(save_runbook(&app, &gareth, icb_plan()).await, 200);
+
+    let rb: RunbookView = app
         .post_with(
             &gareth,
             "/api/runbooks/get",
@@ -403,62 +361,44 @@ async fn an_edited_runbook_is_a_new_version_and_running_incidents_keep_their_tas
         .await
         .unwrap();
     assert_eq!(
-        rb["version"], 2,
+        rb.version, 2,
         "two saves, two versions; the bad one made none"
     );
     assert_eq!(
-        rb["owner_code"], "QKK",
+        rb.owner_code.as_deref(),
+        Some("QKK"),
         "the ICB's version is in force below it"
     );
-    assert_eq!(rb["steps"].as_array().unwrap().len(), 2);
+    assert_eq!(rb.steps.len(), 2);
 
-    let after = incident(&app, &nadia, &running).await;
+    let after = app.incident(&nadia, &running).await;
     assert_eq!(
-        after["tasks"], before["tasks"],
+        after.tasks, before.tasks,
         "the running incident is unchanged"
     );
-    assert_eq!(after["runbook"], before["runbook"]);
-    let fresh = declare(&app, &nadia, "ransomware").await;
-    let f = incident(&app, &nadia, &fresh).await;
-    let titles: Vec<&str> = f["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].as_str().unwrap())
-        .collect();
+    assert_eq!(after.runbook, before.runbook);
+    let fresh = app.declare(&nadia, "ransomware").await;
+    let f = app.incident(&nadia, &fresh).await;
+    let titles: Vec<&str> = f.tasks.iter().map(|t| t.title.as_str()).collect();
     assert_eq!(titles, ["Isolate affected machines", "Call the SIRO"]);
-    assert!(f["runbook"].as_str().unwrap().contains("version 2"));
+    assert!(f.runbook.contains("version 2"));
     // Other kinds still use the national library.
-    let phishing = declare(&app, &nadia, "phishing").await;
-    let p = incident(&app, &nadia, &phishing).await;
-    assert!(p["runbook"].as_str().unwrap().contains("national default"));
+    let phishing = app.declare(&nadia, "phishing").await;
+    let p = app.incident(&nadia, &phishing).await;
+    assert!(p.runbook.contains("national default"));
 }
 
 #[tokio::test]
 async fn the_timeline_is_hash_chained_and_an_altered_row_is_found() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
-    let reference = declare(&app, &nadia, "ransomware").await;
+    let nadia = app.signed_in_as(NADIA).await;
     let gareth = app.enrolled(GARETH).await;
-    let i = incident(&app, &gareth, &reference).await;
-    let task = i["tasks"][0]["id"].to_string();
-    for action in ["acknowledge", "start"] {
-        assert_eq!(
-            app.post_with(
-                &gareth,
-                "/api/tasks/act",
-                &[("id", task.as_str()), ("action", action)]
-            )
-            .await
-            .status(),
-            200
-        );
-    }
+    let reference = worked_incident(&app, &nadia, &gareth).await;
     let dana = app.enrolled(DANA).await;
     let checks = |client: reqwest::Client| {
         let app = &app;
         async move {
-            let v: serde_json::Value = app
+            let v: Vec<(String, bool, String)> = app
                 .post_with(&client, "/api/incidents/verify", &[])
                 .await
                 .json()
@@ -468,8 +408,8 @@ async fn the_timeline_is_hash_chained_and_an_altered_row_is_found() {
         }
     };
     let ok = checks(dana.clone()).await;
-    assert_eq!(ok[0][0], reference.as_str());
-    assert_eq!(ok[0][1], true, "{ok}");
+    assert_eq!(ok[0].0, reference);
+    assert!(ok[0].1, "{ok:?}");
 
     let cli = |reference: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_wardline"))
@@ -492,14 +432,8 @@ async fn the_timeline_is_hash_chained_and_an_altered_row_is_found() {
         .await
         .unwrap();
     let broken = checks(dana).await;
-    assert_eq!(broken[0][1], false);
-    assert!(
-        broken[0][2]
-            .as_str()
-            .unwrap()
-            .contains("Entry 2 was altered"),
-        "{broken}"
-    );
+    assert!(!broken[0].1);
+    assert!(broken[0].2.contains("Entry 2 was altered"), "{broken:?}");
     let out = cli(&reference);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("BROKEN [entry-altered]: Entry 2"));
@@ -524,8 +458,8 @@ async fn the_timeline_is_hash_chained_and_an_altered_row_is_found() {
 #[tokio::test]
 async fn an_incident_exports_as_json_with_its_chain_and_other_organisations_get_404() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
-    let reference = declare(&app, &nadia, "ransomware").await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
     let res = nadia
         .get(format!(
             "{}/export/incident.json?reference={reference}",
@@ -549,7 +483,7 @@ async fn an_incident_exports_as_json_with_its_chain_and_other_organisations_get_
         app::backend::timeline::GENESIS
     );
     assert_eq!(body["timeline"][0]["hash"].as_str().unwrap().len(), 64);
-    let sam = signed_in(&app, SAM).await;
+    let sam = app.signed_in_as(SAM).await;
     let res = sam
         .get(format!(
             "{}/export/incident.json?reference={reference}",
@@ -574,24 +508,9 @@ async fn an_incident_exports_as_json_with_its_chain_and_other_organisations_get_
 #[tokio::test]
 async fn a_review_records_lessons_and_follows_each_action_until_its_owner_closes_it() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, "nadia.kowalski@demo.wardline.test", DEMO_PASSWORD)
-        .await;
-    let gareth = app.enrolled("gareth.lloyd@demo.wardline.test").await;
-    let reference: String = app
-        .post_with(
-            &nadia,
-            "/api/incidents/declare",
-            &[
-                ("kind", "ransomware"),
-                ("location", "Reception"),
-                ("patients_affected", "unknown"),
-            ],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let nadia = app.signed_in_as(NADIA).await;
+    let gareth = app.enrolled(GARETH).await;
+    let reference = app.declare(&nadia, "ransomware").await;
     let text = [
         ("reference", reference.as_str()),
         (
@@ -619,24 +538,23 @@ async fn a_review_records_lessons_and_follows_each_action_until_its_owner_closes
         async move {
             app.post_with(&c, "/api/reviews/get", &[("reference", &reference)])
                 .await
-                .json::<serde_json::Value>()
+                .json::<ReviewView>()
                 .await
                 .unwrap()
         }
     };
     let r = review(nadia.clone()).await;
-    assert_eq!(r["lessons"], "Nobody knew the ICB's out-of-hours number.");
-    assert_eq!(r["can_edit"], false);
+    assert_eq!(r.lessons, "Nobody knew the ICB's out-of-hours number.");
+    assert!(!r.can_edit);
 
     // Actions: an owner from the role holders, a due date; bad input refused, nothing added.
     let r = review(gareth.clone()).await;
-    let owners = r["owners"].as_array().unwrap();
-    let gareth_id = owners
+    let gareth_id = r
+        .owners
         .iter()
-        .find(|o| o[1].as_str().unwrap().starts_with("Gareth Lloyd"))
-        .unwrap()[0]
-        .as_i64()
+        .find(|(_, name)| name.starts_with("Gareth Lloyd"))
         .unwrap()
+        .0
         .to_string();
     let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
     for (title, owner, due_on, why) in [
@@ -674,12 +592,7 @@ async fn a_review_records_lessons_and_follows_each_action_until_its_owner_closes
         assert_eq!(res.status(), 422);
         assert!(res.text().await.unwrap().contains(why), "{why}");
     }
-    assert!(
-        review(gareth.clone()).await["actions"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert!(review(gareth.clone()).await.actions.is_empty());
     // An owner the review does not offer is as if they did not exist.
     let res = app
         .post_with(
@@ -709,14 +622,14 @@ async fn a_review_records_lessons_and_follows_each_action_until_its_owner_closes
     assert_eq!(res.status(), 200);
 
     // The owner sees it among their open actions, and closes it once.
-    let mine: Vec<serde_json::Value> = app
+    let mine: Vec<ActionView> = app
         .post_with(&gareth, "/api/reviews/mine", &[])
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(mine.len(), 1);
-    let id = mine[0]["id"].as_i64().unwrap().to_string();
+    let id = mine[0].id.to_string();
     assert_eq!(
         app.post_with(&nadia, "/api/reviews/close", &[("id", id.as_str())])
             .await
@@ -740,12 +653,13 @@ async fn a_review_records_lessons_and_follows_each_action_until_its_owner_closes
     );
     let r = review(nadia.clone()).await;
     assert!(
-        r["actions"][0]["closed"]
-            .as_str()
+        r.actions[0]
+            .closed
+            .as_deref()
             .unwrap()
             .contains("Cards printed and laminated")
     );
-    let mine: Vec<serde_json::Value> = app
+    let mine: Vec<ActionView> = app
         .post_with(&gareth, "/api/reviews/mine", &[])
         .await
         .json()
@@ -753,32 +667,17 @@ async fn a_review_records_lessons_and_follows_each_action_until_its_owner_closes
         .unwrap();
     assert!(mine.is_empty());
     // Each step is on the incident's timeline.
-    let i: serde_json::Value = app
-        .post_with(&nadia, "/api/incidents/get", &[("reference", &reference)])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let timeline = i["timeline"].to_string();
-    assert!(timeline.contains("Post-incident review saved"));
-    assert!(timeline.contains("closed"));
-}
-
-/// The incident's id, for reaching into its rows as someone with database access would.
-async fn incident_id(app: &TestApp, reference: &str) -> i64 {
-    use app::backend::entity::incident;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    incident::Entity::find()
-        .filter(incident::Column::Reference.eq(reference))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    let i = app.incident(&nadia, &reference).await;
+    assert!(
+        i.timeline
+            .iter()
+            .any(|(_, e)| e.contains("Post-incident review saved"))
+    );
+    assert!(i.timeline.iter().any(|(_, e)| e.contains("closed")));
 }
 
 async fn finding(app: &TestApp, reference: &str) -> app::backend::timeline::Finding {
-    app::backend::timeline::inspect(&app.db, incident_id(app, reference).await)
+    app::backend::timeline::inspect(&app.db, app.incident_id(reference).await)
         .await
         .unwrap()
 }
@@ -789,18 +688,10 @@ async fn worked_incident(
     nadia: &reqwest::Client,
     gareth: &reqwest::Client,
 ) -> String {
-    let reference = declare(app, nadia, "ransomware").await;
-    let i = incident(app, gareth, &reference).await;
-    let task = i["tasks"][0]["id"].to_string();
+    let reference = app.declare(nadia, "ransomware").await;
+    let task = app.incident(gareth, &reference).await.tasks[0].id;
     for action in ["acknowledge", "start"] {
-        let res = app
-            .post_with(
-                gareth,
-                "/api/tasks/act",
-                &[("id", task.as_str()), ("action", action)],
-            )
-            .await;
-        assert_eq!(res.status(), 200);
+        assert_eq!(app.act_on_task(gareth, task, action).await.status(), 200);
     }
     reference
 }
@@ -809,7 +700,7 @@ async fn worked_incident(
 async fn editing_an_incident_fact_breaks_its_chain() {
     use app::backend::timeline::Finding;
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let gareth = app.enrolled(GARETH).await;
     let reference = worked_incident(&app, &nadia, &gareth).await;
     // Changes made through Wardline are on the chain, facts and all.
@@ -842,7 +733,7 @@ async fn editing_an_incident_fact_breaks_its_chain() {
     );
 
     // Someone with database access lowers the level so fewer obligations apply.
-    let id = incident_id(&app, &reference).await;
+    let id = app.incident_id(&reference).await;
     app.db
         .execute_unprepared(&format!(
             "UPDATE incident SET level = 'business_continuity' WHERE id = {id}"
@@ -885,10 +776,10 @@ async fn editing_an_incident_fact_breaks_its_chain() {
 async fn truncating_a_timeline_is_detected_by_its_signed_head() {
     use app::backend::timeline::Finding;
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let gareth = app.enrolled(GARETH).await;
     let reference = worked_incident(&app, &nadia, &gareth).await;
-    let id = incident_id(&app, &reference).await;
+    let id = app.incident_id(&reference).await;
     // The last entry goes: what is left still chains, but the signed head counted three.
     app.db
         .execute_unprepared(&format!(
@@ -932,10 +823,10 @@ async fn recomputed_hashes_fail_the_signature() {
     use app::backend::timeline::{self, Finding, GENESIS};
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let gareth = app.enrolled(GARETH).await;
     let reference = worked_incident(&app, &nadia, &gareth).await;
-    let id = incident_id(&app, &reference).await;
+    let id = app.incident_id(&reference).await;
     // Rewrite an entry, then work every hash out again so the chain holds together.
     let entries = incident_event::Entity::find()
         .filter(incident_event::Column::IncidentId.eq(id))
@@ -981,10 +872,10 @@ async fn recomputed_hashes_fail_the_signature() {
 async fn nulled_hashes_are_not_resealed() {
     use app::backend::timeline::{self, Finding};
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let gareth = app.enrolled(GARETH).await;
     let reference = worked_incident(&app, &nadia, &gareth).await;
-    let id = incident_id(&app, &reference).await;
+    let id = app.incident_id(&reference).await;
     app.db
         .execute_unprepared(&format!(
             "UPDATE incident_event SET detail = 'Nothing happened', hash = NULL, \
@@ -1022,7 +913,7 @@ async fn nulled_hashes_are_not_resealed() {
 #[tokio::test]
 async fn verify_timeline_names_what_happened() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
+    let nadia = app.signed_in_as(NADIA).await;
     let gareth = app.enrolled(GARETH).await;
     let mut refs = Vec::new();
     for _ in 0..4 {
@@ -1031,7 +922,7 @@ async fn verify_timeline_names_what_happened() {
     let whole = worked_incident(&app, &nadia, &gareth).await;
     let mut ids = Vec::new();
     for r in &refs {
-        ids.push(incident_id(&app, r).await);
+        ids.push(app.incident_id(r).await);
     }
     for sql in [
         format!(
@@ -1088,8 +979,8 @@ async fn verify_timeline_names_what_happened() {
 #[tokio::test]
 async fn an_exported_incident_carries_its_signed_head() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = signed_in(&app, NADIA).await;
-    let reference = declare(&app, &nadia, "ransomware").await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
     let body: serde_json::Value = nadia
         .get(format!(
             "{}/export/incident.json?reference={reference}",

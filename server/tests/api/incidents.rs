@@ -1,51 +1,20 @@
 //! Declaring incidents and working their tasks over HTTP.
 
-use crate::helpers::{DEMO_PASSWORD, TestApp, spawn_app};
+use app::domain::escalation::InboxItem;
+use app::domain::incidents::{IncidentLevel, IncidentStatus, TaskState, TaskView};
 
-const NADIA: &str = "nadia.kowalski@demo.wardline.test";
-const GARETH: &str = "gareth.lloyd@demo.wardline.test";
-const SAM: &str = "sam.whitfield@demo.wardline.test";
-
-async fn declare_ransomware(app: &TestApp, client: &reqwest::Client) -> String {
-    let res = app
-        .post_with(
-            client,
-            "/api/incidents/declare",
-            &[
-                ("kind", "ransomware"),
-                ("location", "Reception PC"),
-                ("patients_affected", "unknown"),
-                ("systems", "EMIS"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
-}
-
-async fn incident(app: &TestApp, client: &reqwest::Client, reference: &str) -> serde_json::Value {
-    let res = app
-        .post_with(client, "/api/incidents/get", &[("reference", reference)])
-        .await;
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
-}
+use crate::helpers::people::{GARETH, NADIA, SAM};
+use crate::helpers::{TestApp, spawn_app};
 
 #[tokio::test]
 async fn declaring_gives_first_steps_and_tasks_to_named_people_with_fallbacks_recorded() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
-    let reference = declare_ransomware(&app, &nadia).await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
     assert!(reference.starts_with("WL-"));
-    let i = incident(&app, &nadia, &reference).await;
-    assert!(
-        i["first_steps"][0]
-            .as_str()
-            .unwrap()
-            .contains("Unplug the network")
-    );
-    let tasks = i["tasks"].as_array().unwrap();
+    let i = app.incident(&nadia, &reference).await;
+    assert!(i.first_steps[0].contains("Unplug the network"));
+    let tasks = &i.tasks;
     let steps = app::domain::incidents::default_library()
         .into_iter()
         .find(|(k, _)| *k == app::domain::incidents::IncidentKind::Ransomware)
@@ -54,27 +23,21 @@ async fn declaring_gives_first_steps_and_tasks_to_named_people_with_fallbacks_re
     assert_eq!(tasks.len(), steps.len(), "every runbook step became a task");
     let triage = &tasks[0];
     assert_eq!(
-        triage["assignee"], "Gareth Lloyd",
+        triage.assignee.as_deref(),
+        Some("Gareth Lloyd"),
         "a practice has no head of cyber: the ICB's gets it"
     );
-    let routing = triage["routing"].as_str().unwrap();
+    let routing = &triage.routing;
     assert!(
         routing.contains("no Head of Cyber Security at Stockwell Group Practice"),
         "{routing}"
     );
+    assert!(i.told.contains(&"Gareth Lloyd".to_owned()));
     assert!(
-        i["told"]
-            .as_array()
-            .unwrap()
-            .contains(&"Gareth Lloyd".into())
-    );
-    let clocks = i["clocks"].as_array().unwrap();
-    assert_eq!(
-        clocks.iter().find(|c| c["body"] == "nis").unwrap()["applies"],
-        false,
+        !i.clocks.iter().find(|c| c.body == "nis").unwrap().applies,
         "a practice is not an operator of essential services"
     );
-    assert_eq!(i["timeline"].as_array().unwrap().len(), 1);
+    assert_eq!(i.timeline.len(), 1);
 }
 
 #[tokio::test]
@@ -165,76 +128,83 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
 #[tokio::test]
 async fn two_people_acting_on_one_task_at_once_get_one_outcome() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
-    let reference = declare_ransomware(&app, &nadia).await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
     let gareth_laptop = app.enrolled(GARETH).await;
-    let i = incident(&app, &gareth_laptop, &reference).await;
-    let task = i["tasks"][0]["id"].to_string();
+    let task = app.incident(&gareth_laptop, &reference).await.tasks[0].id;
     // The lead presses acknowledge twice at the same moment (two tabs).
-    let form = [("id", task.as_str()), ("action", "acknowledge")];
     let (a, b) = tokio::join!(
-        app.post_with(&gareth_laptop, "/api/tasks/act", &form),
-        app.post_with(&gareth_laptop, "/api/tasks/act", &form)
+        app.act_on_task(&gareth_laptop, task, "acknowledge"),
+        app.act_on_task(&gareth_laptop, task, "acknowledge")
     );
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort();
     assert_eq!(statuses, [200, 409]);
-    let i = incident(&app, &gareth_laptop, &reference).await;
-    assert_eq!(i["tasks"][0]["state"], "acknowledged");
-    let acks = i["timeline"]
-        .as_array()
-        .unwrap()
+    let i = app.incident(&gareth_laptop, &reference).await;
+    assert_eq!(i.tasks[0].state, TaskState::Acknowledged);
+    let acks = i
+        .timeline
         .iter()
-        .filter(|e| e[1].as_str().unwrap().contains("acknowledged"))
+        .filter(|(_, entry)| entry.contains("acknowledged"))
         .count();
     assert_eq!(acks, 1, "one outcome, one timeline line");
+}
 
+#[tokio::test]
+async fn a_completed_task_cannot_be_acknowledged_again() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
+    let gareth = app.enrolled(GARETH).await;
+    let task = app.incident(&gareth, &reference).await.tasks[0].id;
+    assert_eq!(
+        app.act_on_task(&gareth, task, "acknowledge").await.status(),
+        200
+    );
     let done = app
         .post_with(
-            &gareth_laptop,
+            &gareth,
             "/api/tasks/act",
             &[
-                ("id", task.as_str()),
+                ("id", task.to_string().as_str()),
                 ("action", "complete"),
                 ("note", "Isolated the reception VLAN"),
             ],
         )
         .await;
     assert_eq!(done.status(), 200);
-    let again = app
-        .post_with(
-            &gareth_laptop,
-            "/api/tasks/act",
-            &[("id", task.as_str()), ("action", "acknowledge")],
-        )
-        .await;
-    assert_eq!(again.status(), 409);
+    let i = app.incident(&gareth, &reference).await;
+    assert_eq!(i.tasks[0].state, TaskState::Done);
+    assert_eq!(
+        i.tasks[0].note.as_deref(),
+        Some("Isolated the reception VLAN")
+    );
+    assert_eq!(
+        app.act_on_task(&gareth, task, "acknowledge").await.status(),
+        409
+    );
 }
 
 #[tokio::test]
-async fn only_the_assignee_or_an_admin_acts_and_other_organisations_see_nothing() {
+async fn staff_see_their_incident_but_cannot_act_on_another_persons_task() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
-    let reference = declare_ransomware(&app, &nadia).await;
-    let i = incident(&app, &nadia, &reference).await;
-    let task = i["tasks"][0]["id"].to_string();
-    let not_mine = app
-        .post_with(
-            &nadia,
-            "/api/tasks/act",
-            &[("id", task.as_str()), ("action", "acknowledge")],
-        )
-        .await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
+    let task = app.incident(&nadia, &reference).await.tasks[0].id;
     assert_eq!(
-        not_mine.status(),
+        app.act_on_task(&nadia, task, "acknowledge").await.status(),
         403,
         "staff can see their incident but not take the ICB's task"
     );
+}
 
-    let sam = app.new_client();
-    app.sign_in_with(&sam, SAM, DEMO_PASSWORD).await;
+#[tokio::test]
+async fn other_organisations_neither_see_an_incident_nor_act_on_its_tasks() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
+    let task = app.incident(&nadia, &reference).await.tasks[0].id;
+    let sam = app.signed_in_as(SAM).await;
     assert_eq!(
         app.post_with(&sam, "/api/incidents/get", &[("reference", &reference)])
             .await
@@ -242,67 +212,31 @@ async fn only_the_assignee_or_an_admin_acts_and_other_organisations_see_nothing(
         404
     );
     assert_eq!(
-        app.post_with(
-            &sam,
-            "/api/tasks/act",
-            &[("id", task.as_str()), ("action", "acknowledge")]
-        )
-        .await
-        .status(),
+        app.act_on_task(&sam, task, "acknowledge").await.status(),
         404
     );
-    let listed: serde_json::Value = app
-        .post_with(&sam, "/api/incidents/list", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(listed.as_array().unwrap().is_empty());
+    assert!(app.incident_list(&sam).await.is_empty());
 }
 
 #[tokio::test]
 async fn my_tasks_lists_what_a_lead_must_do() {
     let app = spawn_app().await.with_demo().await;
-    let sam = app.new_client();
-    app.sign_in_with(&sam, SAM, DEMO_PASSWORD).await;
-    let res = app
-        .post_with(
-            &sam,
-            "/api/incidents/declare",
-            &[
-                ("kind", "phishing"),
-                ("location", "ED"),
-                ("patients_affected", "no"),
-                ("org_code", "RJZ"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let mine: serde_json::Value = app
-        .post_with(&sam, "/api/tasks/mine", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let titles: Vec<&str> = mine
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].as_str().unwrap())
-        .collect();
+    let sam = app.signed_in_as(SAM).await;
+    app.declare_at(&sam, "phishing", "RJZ").await;
+    let mine: Vec<TaskView> = app.my_tasks(&sam).await;
+    let titles: Vec<&str> = mine.iter().map(|t| t.title.as_str()).collect();
     assert!(
         titles.contains(&"Triage and declare the incident level"),
         "{titles:?}"
     );
-    assert!(mine.as_array().unwrap().iter().all(|t| t["mine"] == true));
+    assert!(mine.iter().all(|t| t.mine));
 }
 
 #[tokio::test]
 async fn a_lead_changes_the_level_with_a_reason_and_staff_cannot() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
-    let reference = declare_ransomware(&app, &nadia).await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
     let raise = [
         ("reference", reference.as_str()),
         ("level", "critical"),
@@ -333,17 +267,22 @@ async fn a_lead_changes_the_level_with_a_reason_and_staff_cannot() {
             .status(),
         200
     );
-    let i = incident(&app, &gareth, &reference).await;
-    assert_eq!(i["level"], "critical");
-    let last = i["timeline"].as_array().unwrap().last().unwrap()[1]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let i = app.incident(&gareth, &reference).await;
+    assert_eq!(i.level, IncidentLevel::Critical);
+    let last = &i.timeline.last().unwrap().1;
     assert!(
         last.contains("business continuity → critical")
             && last.contains("Three practices affected"),
         "{last}"
     );
+}
+
+#[tokio::test]
+async fn a_lead_stands_an_incident_down_with_a_reason() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
+    let gareth = app.enrolled(GARETH).await;
     let stand_down = [
         ("reference", reference.as_str()),
         ("status", "stood_down"),
@@ -356,8 +295,8 @@ async fn a_lead_changes_the_level_with_a_reason_and_staff_cannot() {
         200
     );
     assert_eq!(
-        incident(&app, &gareth, &reference).await["status"],
-        "stood_down"
+        app.incident(&gareth, &reference).await.status,
+        IncidentStatus::StoodDown
     );
 }
 
@@ -392,41 +331,50 @@ async fn seat_head_of_cyber_at_practice(app: &TestApp, email: &str, starts_in: t
     .unwrap();
 }
 
+/// Who the first task of a fresh ransomware declaration by `client` goes to.
+async fn first_task_of_a_fresh_declaration(app: &TestApp, client: &reqwest::Client) -> TaskView {
+    let reference = app.declare(client, "ransomware").await;
+    app.incident(client, &reference).await.tasks.remove(0)
+}
+
 #[tokio::test]
 async fn a_change_to_who_holds_a_role_routes_the_very_next_declaration() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
-    let first = declare_ransomware(&app, &nadia).await;
+    let nadia = app.signed_in_as(NADIA).await;
     assert_eq!(
-        incident(&app, &nadia, &first).await["tasks"][0]["assignee"],
-        "Gareth Lloyd"
+        first_task_of_a_fresh_declaration(&app, &nadia)
+            .await
+            .assignee
+            .as_deref(),
+        Some("Gareth Lloyd")
     );
     // The declaration writer keeps what it read; a change made behind its back must still
     // reach the next declaration.
     seat_head_of_cyber_at_practice(&app, SAM, time::Duration::ZERO).await;
-    let second = declare_ransomware(&app, &nadia).await;
-    let task = &incident(&app, &nadia, &second).await["tasks"][0];
-    assert_eq!(task["assignee"], "Sam Whitfield", "{task}");
+    let task = first_task_of_a_fresh_declaration(&app, &nadia).await;
+    assert_eq!(task.assignee.as_deref(), Some("Sam Whitfield"), "{task:?}");
 }
 
 #[tokio::test]
 async fn a_holding_that_starts_later_takes_over_when_it_starts() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
+    let nadia = app.signed_in_as(NADIA).await;
     seat_head_of_cyber_at_practice(&app, SAM, time::Duration::seconds(2)).await;
-    let before = declare_ransomware(&app, &nadia).await;
     assert_eq!(
-        incident(&app, &nadia, &before).await["tasks"][0]["assignee"],
-        "Gareth Lloyd",
+        first_task_of_a_fresh_declaration(&app, &nadia)
+            .await
+            .assignee
+            .as_deref(),
+        Some("Gareth Lloyd"),
         "not yet in the seat"
     );
     tokio::time::sleep(std::time::Duration::from_millis(2_200)).await;
-    let after = declare_ransomware(&app, &nadia).await;
     assert_eq!(
-        incident(&app, &nadia, &after).await["tasks"][0]["assignee"],
-        "Sam Whitfield",
+        first_task_of_a_fresh_declaration(&app, &nadia)
+            .await
+            .assignee
+            .as_deref(),
+        Some("Sam Whitfield"),
         "in the seat from the moment the holding starts, with nothing else changed"
     );
 }
@@ -434,40 +382,36 @@ async fn a_holding_that_starts_later_takes_over_when_it_starts() {
 #[tokio::test]
 async fn each_assignee_finds_one_inbox_notice_naming_all_their_tasks() {
     let app = spawn_app().await.with_demo().await;
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, NADIA, DEMO_PASSWORD).await;
-    let reference = declare_ransomware(&app, &nadia).await;
-    let i = incident(&app, &nadia, &reference).await;
-    let his: Vec<String> = i["tasks"]
-        .as_array()
-        .unwrap()
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
+    let i = app.incident(&nadia, &reference).await;
+    let his: Vec<String> = i
+        .tasks
         .iter()
-        .filter(|t| t["assignee"] == "Gareth Lloyd")
-        .map(|t| t["title"].as_str().unwrap().to_owned())
+        .filter(|t| t.assignee.as_deref() == Some("Gareth Lloyd"))
+        .map(|t| t.title.clone())
         .collect();
     assert!(his.len() > 1, "the ICB's head of cyber holds several steps");
 
     // Leads sign in with a second factor.
     let gareth = app.enrolled(GARETH).await;
-    let inbox: serde_json::Value = app
+    let inbox: Vec<InboxItem> = app
         .post_with(&gareth, "/api/inbox/list", &[])
         .await
         .json()
         .await
         .unwrap();
     let notices: Vec<_> = inbox
-        .as_array()
-        .unwrap()
         .iter()
-        .filter(|n| n["incident_reference"] == reference.as_str())
+        .filter(|n| n.incident_reference == reference)
         .collect();
     assert_eq!(notices.len(), 1, "one notice for the incident: {notices:?}");
-    let title = notices[0]["title"].as_str().unwrap();
+    let title = &notices[0].title;
     assert!(
         title.starts_with(&format!("{} new tasks ({reference})", his.len())),
         "{title}"
     );
-    let body = notices[0]["body"].as_str().unwrap();
+    let body = &notices[0].body;
     assert_eq!(body.lines().count(), his.len(), "{body}");
     for (line, task) in body.lines().zip(&his) {
         assert!(line.starts_with(&format!("• {task} (due ")), "{line}");

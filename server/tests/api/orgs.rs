@@ -86,9 +86,9 @@ async fn the_detail_function_answers_404_with_a_plain_error() {
         .post_form("/api/orgs/detail", &[("code", "g85028")])
         .await;
     assert_eq!(ok.status(), 200);
-    let detail: serde_json::Value = ok.json().await.unwrap();
-    assert_eq!(detail["org"]["code"], "G85028");
-    assert_eq!(detail["parent"]["code"], "72Q");
+    let detail: app::domain::org::OrgDetail = ok.json().await.unwrap();
+    assert_eq!(detail.org.code, "G85028");
+    assert_eq!(detail.parent.unwrap().code, "72Q");
 }
 
 #[tokio::test]

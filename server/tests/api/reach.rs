@@ -3,41 +3,18 @@
 //! refused write is audited with who asked and from where.
 
 use app::backend::entity::{asset, audit_event, incident, incident_asset, incident_org, task};
+use app::domain::accountability::Chart;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
+// Priya is an org admin at RJ1; Aisha (staff) and Sam (lead) are at RJZ, outside her reach.
+use crate::helpers::people::{AISHA, PRIYA, RUTH, SAM};
 use crate::helpers::{TestApp, spawn_app};
 
-/// Org admin at RJ1 (Guy's and St Thomas').
-const PRIYA: &str = "priya.raman@demo.wardline.test";
-/// Staff at RJZ (King's), outside Priya's reach.
-const AISHA: &str = "aisha.bello@demo.wardline.test";
-/// Lead at RJZ.
-const SAM: &str = "sam.whitfield@demo.wardline.test";
-const RUTH: &str = "ruth.adeyemi@demo.wardline.test";
-
 async fn declare_at(app: &TestApp, client: &reqwest::Client, org: &str) -> incident::Model {
-    let res = app
-        .post_with(
-            client,
-            "/api/incidents/declare",
-            &[
-                ("kind", "ransomware"),
-                ("location", "Server room"),
-                ("patients_affected", "unknown"),
-                ("org_code", org),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let reference: String = res.json().await.unwrap();
-    incident::Entity::find()
-        .filter(incident::Column::Reference.eq(reference))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
+    let reference = app.declare_at(client, "ransomware", org).await;
+    app.incident_row(&reference).await
 }
 
 async fn org_id(app: &TestApp, code: &str) -> i64 {
@@ -165,13 +142,13 @@ async fn escalation_level_naming_a_person_outside_reach_is_not_found() {
     )
     .await;
     assert_eq!(fixed, unknown);
-    let policy: serde_json::Value = app
+    let policy: app::domain::escalation::PolicyView = app
         .post_with(&priya, "/api/escalation/policy", &[("org_code", "RJ1")])
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(policy["source"], "The national default", "nothing saved");
+    assert_eq!(policy.source, "The national default", "nothing saved");
 }
 
 #[tokio::test]
@@ -249,14 +226,8 @@ async fn chart_as_at_uses_the_narrower_scope_of_then_and_now() {
         .await
         .unwrap()
     );
-    let codes = |chart: &serde_json::Value| -> Vec<String> {
-        chart["orgs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o["org"]["code"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let codes =
+        |chart: &Chart| -> Vec<String> { chart.orgs.iter().map(|o| o.org.code.clone()).collect() };
     // King's lead: the site was theirs then, but is not now.
     let sam = app.enrolled(SAM).await;
     let then = app
@@ -267,7 +238,7 @@ async fn chart_as_at_uses_the_narrower_scope_of_then_and_now() {
         )
         .await;
     assert_eq!(then.status(), 200);
-    let then: serde_json::Value = then.json().await.unwrap();
+    let then: Chart = then.json().await.unwrap();
     assert_eq!(codes(&then), vec!["RJZ".to_owned()], "the site moved away");
     let (status, _) = post(
         &app,

@@ -7,46 +7,18 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
-use crate::helpers::{DEMO_PASSWORD, TestApp, spawn_app};
-
-const GARETH: &str = "gareth.lloyd@demo.wardline.test";
-const DANA: &str = "dana.whitlock@demo.wardline.test";
-
-async fn person_id(app: &TestApp, email: &str) -> i64 {
-    app::backend::people::find_by_email(&app.db, email)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
+use crate::helpers::people::{DANA, GARETH, NADIA};
+use crate::helpers::{TestApp, spawn_app};
 
 /// Enrols a demo person in two-step verification: (their client, TOTP secret, recovery codes).
 async fn enrol(app: &TestApp, email: &str) -> (reqwest::Client, String, Vec<String>) {
-    let client = app.new_client();
-    assert_eq!(
-        app.sign_in_with(&client, email, DEMO_PASSWORD)
-            .await
-            .status(),
-        200
-    );
-    let enrol: serde_json::Value = app
-        .post_with(&client, "/api/auth/mfa_begin", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let secret = enrol["secret"].as_str().unwrap().to_owned();
-    let code = app::backend::mfa::code_now(&secret).unwrap();
-    let res = app
-        .post_with(&client, "/api/auth/mfa_confirm", &[("code", &code)])
-        .await;
-    assert_eq!(res.status(), 200);
-    let codes: Vec<String> = res.json().await.unwrap();
+    let client = app.signed_in_as(email).await;
+    let (secret, codes) = app.enrol_on(&client).await;
     (client, secret, codes)
 }
 
 async fn stored_totp(app: &TestApp, email: &str) -> String {
-    account::Entity::find_by_id(person_id(app, email).await)
+    account::Entity::find_by_id(app.person_id(email).await)
         .one(&app.db)
         .await
         .unwrap()
@@ -127,7 +99,7 @@ async fn totp_and_webhook_secrets_are_encrypted_at_rest() {
     .insert(&app.db)
     .await
     .unwrap();
-    let mut acct: account::ActiveModel = account::Entity::find_by_id(person_id(&app, GARETH).await)
+    let mut acct: account::ActiveModel = account::Entity::find_by_id(app.person_id(GARETH).await)
         .one(&app.db)
         .await
         .unwrap()
@@ -172,23 +144,8 @@ fn verify_cli(app: &TestApp) -> std::process::Output {
 async fn rotating_the_key_keeps_every_secret_readable() {
     let app = spawn_app().await.with_demo().await;
     let (_, secret, _) = enrol(&app, GARETH).await;
-    let nadia = app.new_client();
-    app.sign_in_with(&nadia, "nadia.kowalski@demo.wardline.test", DEMO_PASSWORD)
-        .await;
-    let res = app
-        .post_with(
-            &nadia,
-            "/api/incidents/declare",
-            &[
-                ("kind", "ransomware"),
-                ("location", "Reception PC"),
-                ("patients_affected", "unknown"),
-                ("summary", "Files encrypted"),
-                ("systems", "EMIS"),
-            ],
-        )
-        .await;
-    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let nadia = app.signed_in_as(NADIA).await;
+    app.declare(&nadia, "ransomware").await;
     let practice = app::backend::orgs::find_by_code(&app.db, "G85028")
         .await
         .unwrap()
@@ -256,7 +213,7 @@ async fn rotating_the_key_keeps_every_secret_readable() {
 async fn recovery_codes_are_stored_with_a_slow_salted_hash_and_work_once() {
     let app = spawn_app().await.with_demo().await;
     let (_, _, codes) = enrol(&app, GARETH).await;
-    let pid = person_id(&app, GARETH).await;
+    let pid = app.person_id(GARETH).await;
     let stored: Vec<String> = recovery_code::Entity::find()
         .filter(recovery_code::Column::PersonId.eq(pid))
         .all(&app.db)
