@@ -142,12 +142,12 @@ pub fn timeline_line(c: &app::backend::timeline::Check) -> String {
     }
 }
 
-/// Rotates the secret key in `path`: see `secrets::rotate`.
+/// Rotates the secret key in `path`: see `key_rotation::rotate`.
 pub async fn rotate_keys(
     db: &DatabaseConnection,
     path: &std::path::Path,
-) -> anyhow::Result<app::backend::secrets::Rotated> {
-    app::backend::secrets::rotate(db, path)
+) -> anyhow::Result<app::backend::key_rotation::Rotated> {
+    app::backend::key_rotation::rotate(db, path)
         .await
         .map_err(|e| anyhow::anyhow!("rotating the key: {e}"))
 }

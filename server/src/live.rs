@@ -21,7 +21,8 @@ use tokio::sync::broadcast::error::RecvError;
 use tower_sessions::Session;
 use tower_sessions::session::Id;
 
-use app::backend::access::{self, User};
+use app::backend::access::User;
+use app::backend::caller;
 use app::backend::live::LiveEvent;
 use app::backend::sessions::DbSessionStore;
 use app::backend::state::AppState;
@@ -83,7 +84,7 @@ impl Drop for Slot {
 async fn still_signed_in(state: &AppState, id: Option<Id>, person: i64) -> Option<User> {
     let store = Arc::new(DbSessionStore::new(state.db.clone()));
     let session = Session::new(Some(id?), store, None);
-    match access::current_user(state, &session).await {
+    match caller::current_user(state, &session).await {
         Ok(Some(u)) if u.person_id == person && !u.must_enrol_mfa() => Some(u),
         _ => None,
     }

@@ -1,13 +1,14 @@
 //! Who is calling, for routes outside Leptos (exports, live streams, the upload): signed in,
 //! and past the second factor where their role needs one. The same rule as
-//! `access::require_user` gives server functions, written once for these routes.
+//! `caller::require_user` gives server functions, written once for these routes.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use app::backend::access::{self, User};
+use app::backend::access::User;
+use app::backend::caller;
 use app::backend::state::AppState;
 use app::error::AppError;
 
@@ -47,7 +48,7 @@ impl FromRequestParts<AppState> for SignedIn {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, why)| app::backend::errors::internal("session", &why))?;
-        match access::current_user(state, &session).await? {
+        match caller::current_user(state, &session).await? {
             None => Err(AppError::Unauthorized.into()),
             Some(user) if user.needs_second_factor() => Err(Refused {
                 error: AppError::Forbidden,

@@ -19,7 +19,7 @@ pub async fn get_chart(
     crate::backend::http::respond(
         async {
             use crate::domain::accountability::ChartFilter;
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             let at = crate::domain::dates::parse_moment(as_at.as_deref().unwrap_or(""))
                 .map_err(AppError::Invalid)?;
             let filter = ChartFilter {
@@ -52,7 +52,7 @@ pub async fn get_chart(
 pub async fn get_overview() -> Result<Vec<OverviewLine>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::chart::overview(&state.db, &user).await
         }
         .await,
@@ -63,7 +63,7 @@ pub async fn get_overview() -> Result<Vec<OverviewLine>, AppError> {
 pub async fn list_roles() -> Result<Vec<RoleView>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, _) = crate::backend::access::caller().await?;
+            let (state, _) = crate::backend::caller::caller().await?;
             Ok(crate::backend::roles::all(&state.db)
                 .await?
                 .iter()
@@ -85,7 +85,7 @@ pub async fn add_role(
 ) -> Result<RoleView, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::writer().await?;
+            let (state, user) = crate::backend::caller::writer().await?;
             if !user.is_national_admin() {
                 return Err(AppError::Forbidden);
             }
@@ -132,7 +132,7 @@ pub async fn assign_role(
 ) -> Result<i64, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::writer().await?;
+            let (state, user) = crate::backend::caller::writer().await?;
             let input = crate::backend::assignments::AssignInput {
                 org_code,
                 role_key,
@@ -154,7 +154,7 @@ pub async fn assign_role(
 pub async fn end_assignment(id: i64) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::writer().await?;
+            let (state, user) = crate::backend::caller::writer().await?;
             crate::backend::assignments::end(&state.db, &user, id).await
         }
         .await,
@@ -166,7 +166,7 @@ pub async fn end_assignment(id: i64) -> Result<(), AppError> {
 pub async fn set_attestation_days(days: i64) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::writer().await?;
+            let (state, user) = crate::backend::caller::writer().await?;
             if !user.is_national_admin() {
                 return Err(AppError::Forbidden);
             }
@@ -199,7 +199,7 @@ pub async fn set_attestation_days(days: i64) -> Result<(), AppError> {
 pub async fn confirm_role(id: i64) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::assignments::confirm(&state.db, &user, id).await
         }
         .await,
@@ -211,7 +211,7 @@ pub async fn confirm_role(id: i64) -> Result<(), AppError> {
 pub async fn my_holdings() -> Result<Vec<crate::domain::auth::MyHolding>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::assignments::mine(&state.db, user.person_id).await
         }
         .await,
@@ -227,7 +227,7 @@ pub async fn merge_org(
 ) -> Result<usize, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::writer().await?;
+            let (state, user) = crate::backend::caller::writer().await?;
             if !user.is_national_admin() {
                 return Err(AppError::Forbidden);
             }

@@ -16,8 +16,8 @@ pub async fn invite_person(
 ) -> Result<String, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::writer().await?;
-            let client = crate::backend::access::client_ip().await?.to_string();
+            let (state, user) = crate::backend::caller::writer().await?;
+            let client = crate::backend::caller::client_ip().await?.to_string();
             crate::backend::invites::create(
                 &state,
                 &user,
@@ -38,7 +38,7 @@ pub async fn invite_person(
 pub async fn set_person_disabled(email: String, disabled: bool) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::writer().await?;
+            let (state, user) = crate::backend::caller::writer().await?;
             crate::backend::people::set_disabled(&state.db, &user, &email, disabled).await
         }
         .await,
@@ -50,7 +50,7 @@ pub async fn set_person_disabled(email: String, disabled: bool) -> Result<(), Ap
 pub async fn import_status(id: i64) -> Result<crate::domain::imports::ImportView, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::import::jobs::view(&state, &user, id).await
         }
         .await,

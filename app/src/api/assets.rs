@@ -9,7 +9,7 @@ use crate::error::AppError;
 pub async fn get_catalogue(org_code: String) -> Result<Catalogue, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::assets::catalogue(&state.db, &user, &org_code).await
         }
         .await,
@@ -21,7 +21,7 @@ pub async fn get_catalogue(org_code: String) -> Result<Catalogue, AppError> {
 pub async fn import_assets(org_code: String, csv: String) -> Result<AssetImportReport, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::assets::import_csv(&state.db, &user, &org_code, &csv).await
         }
         .await,
@@ -33,7 +33,7 @@ pub async fn import_assets(org_code: String, csv: String) -> Result<AssetImportR
 pub async fn get_asset(id: i64) -> Result<AssetDetail, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::assets::detail(&state.db, &user, id).await
         }
         .await,

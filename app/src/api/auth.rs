@@ -11,11 +11,11 @@ use crate::error::AppError;
 pub async fn get_auth_status() -> Result<AuthStatus, AppError> {
     crate::backend::http::respond(
         async {
-            use crate::backend::access;
+            use crate::backend::caller;
             let state = crate::backend::state::current()?;
-            let session = access::session().await?;
-            if let Some(user) = access::current_user(&state, &session).await? {
-                return Ok(AuthStatus::SignedIn(access::me(&state, &user).await?));
+            let session = caller::session().await?;
+            if let Some(user) = caller::current_user(&state, &session).await? {
+                return Ok(AuthStatus::SignedIn(caller::me(&state, &user).await?));
             }
             let pending = session
                 .get::<i64>("pending_person_id")
@@ -37,8 +37,8 @@ pub async fn sign_in(email: String, password: String) -> Result<SignInOutcome, A
     crate::backend::http::respond(
         async {
             let state = crate::backend::state::current()?;
-            let session = crate::backend::access::session().await?;
-            let client = crate::backend::access::client_ip().await?;
+            let session = crate::backend::caller::session().await?;
+            let client = crate::backend::caller::client_ip().await?;
             let outcome =
                 crate::backend::auth::sign_in(&state, &session, client, &email, password).await;
             // Refused before the page's script loaded: the form comes back with the email
@@ -63,8 +63,8 @@ pub async fn second_factor(code: String) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
             let state = crate::backend::state::current()?;
-            let session = crate::backend::access::session().await?;
-            let client = crate::backend::access::client_ip().await?;
+            let session = crate::backend::caller::session().await?;
+            let client = crate::backend::caller::client_ip().await?;
             crate::backend::auth::second_factor(&state, &session, client, &code).await
         }
         .await,
@@ -77,7 +77,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
             let state = crate::backend::state::current()?;
-            let session = crate::backend::access::session().await?;
+            let session = crate::backend::caller::session().await?;
             crate::backend::auth::sign_out(&state, &session).await
         }
         .await,
@@ -88,9 +88,9 @@ pub async fn sign_out() -> Result<(), AppError> {
 pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::signed_in().await?;
-            let session = crate::backend::access::session().await?;
-            let client = crate::backend::access::client_ip().await?;
+            let (state, user) = crate::backend::caller::signed_in().await?;
+            let session = crate::backend::caller::session().await?;
+            let client = crate::backend::caller::client_ip().await?;
             crate::backend::auth::change_password(&state, &session, &user, client, current, new)
                 .await
         }
@@ -102,8 +102,8 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
 pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::signed_in().await?;
-            let session = crate::backend::access::session().await?;
+            let (state, user) = crate::backend::caller::signed_in().await?;
+            let session = crate::backend::caller::session().await?;
             crate::backend::auth::list_sessions(&state, &session, &user).await
         }
         .await,
@@ -114,8 +114,8 @@ pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
 pub async fn sign_out_everywhere() -> Result<u64, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::signed_in().await?;
-            let session = crate::backend::access::session().await?;
+            let (state, user) = crate::backend::caller::signed_in().await?;
+            let session = crate::backend::caller::session().await?;
             crate::backend::auth::sign_out_everywhere(&state, &session, &user).await
         }
         .await,
@@ -126,7 +126,7 @@ pub async fn sign_out_everywhere() -> Result<u64, AppError> {
 pub async fn mfa_begin() -> Result<MfaEnrolment, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::signed_in().await?;
+            let (state, user) = crate::backend::caller::signed_in().await?;
             crate::backend::mfa::begin(&state.db, &user).await
         }
         .await,
@@ -137,9 +137,9 @@ pub async fn mfa_begin() -> Result<MfaEnrolment, AppError> {
 pub async fn mfa_confirm(code: String) -> Result<Vec<String>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::signed_in().await?;
-            let session = crate::backend::access::session().await?;
-            let client = crate::backend::access::client_ip().await?;
+            let (state, user) = crate::backend::caller::signed_in().await?;
+            let session = crate::backend::caller::session().await?;
+            let client = crate::backend::caller::client_ip().await?;
             crate::backend::auth::confirm_mfa(&state, &session, &user, client, &code).await
         }
         .await,
@@ -152,7 +152,7 @@ pub async fn accept_invite(token: String, password: String) -> Result<(), AppErr
     crate::backend::http::respond(
         async {
             let state = crate::backend::state::current()?;
-            let client = crate::backend::access::client_ip().await?;
+            let client = crate::backend::caller::client_ip().await?;
             // Keyed by the token and the client: guessing is slowed per address, while one
             // address's failures never hold up anybody else's invitation.
             let key = crate::backend::limits::invitation_key(&token);
@@ -174,7 +174,7 @@ pub async fn accept_invite(token: String, password: String) -> Result<(), AppErr
 pub async fn my_grant_requests() -> Result<Vec<GrantRequestView>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::signed_in().await?;
+            let (state, user) = crate::backend::caller::signed_in().await?;
             crate::backend::invites::pending_for(&state.db, &user).await
         }
         .await,
@@ -198,9 +198,9 @@ pub async fn refuse_grant_request(id: i64) -> Result<(), AppError> {
 async fn answer_grant_request(id: i64, accept: bool) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::signed_in().await?;
-            let session = crate::backend::access::session().await?;
-            let client = crate::backend::access::client_ip().await?.to_string();
+            let (state, user) = crate::backend::caller::signed_in().await?;
+            let session = crate::backend::caller::session().await?;
+            let client = crate::backend::caller::client_ip().await?.to_string();
             crate::backend::invites::answer(&state, &session, &user, id, accept, Some(client)).await
         }
         .await,

@@ -9,7 +9,7 @@ use crate::error::AppError;
 pub async fn get_pack(org_code: String) -> Result<BreakGlassPack, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::breakglass::pack(&state.db, &user, &org_code).await
         }
         .await,

@@ -12,7 +12,7 @@ use crate::error::AppError;
 pub async fn get_policy(org_code: String) -> Result<PolicyView, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::escalation::policy_view(&state.db, &user, &org_code).await
         }
         .await,
@@ -28,7 +28,7 @@ pub async fn save_policy(
 ) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::escalation::save_policy_for(
                 &state.db,
                 &user,
@@ -46,7 +46,7 @@ pub async fn save_policy(
 pub async fn inbox() -> Result<Vec<InboxItem>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::escalation::inbox(&state.db, &user).await
         }
         .await,
@@ -57,7 +57,7 @@ pub async fn inbox() -> Result<Vec<InboxItem>, AppError> {
 pub async fn unread() -> Result<u64, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::escalation::unread(&state.db, &user).await
         }
         .await,
@@ -69,7 +69,7 @@ pub async fn unread() -> Result<u64, AppError> {
 pub async fn mark_read(id: Option<i64>) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::escalation::mark_read(&state.db, &user, id).await?;
             let _ = state.live.send(crate::backend::live::LiveEvent {
                 reference: String::new(),
@@ -87,7 +87,7 @@ pub async fn take_task(id: i64) -> Result<String, AppError> {
     crate::backend::http::respond(
         async {
             use crate::backend::incidents::{Taken, take_escalated};
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             let (taken, reference) = take_escalated(&state.db, &user, id, false).await?;
             state.publish(&reference).await;
             match taken {
@@ -106,7 +106,7 @@ pub async fn take_task(id: i64) -> Result<String, AppError> {
 pub async fn get_prefs() -> Result<bool, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::escalation::wants_email(&state.db, user.person_id).await
         }
         .await,
@@ -117,7 +117,7 @@ pub async fn get_prefs() -> Result<bool, AppError> {
 pub async fn set_prefs(email: Option<String>) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::escalation::set_wants_email(&state.db, user.person_id, email.is_some())
                 .await
         }
@@ -130,7 +130,7 @@ pub async fn set_prefs(email: Option<String>) -> Result<(), AppError> {
 pub async fn link_info(token: String) -> Result<AckLink, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::escalation::link_info(&state.db, &user, &token).await
         }
         .await,
@@ -144,7 +144,7 @@ pub async fn confirm_link(token: String) -> Result<String, AppError> {
     crate::backend::http::respond(
         async {
             use crate::backend::incidents::{Taken, take_escalated};
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             let key = crate::backend::escalation::signing_key(&state.db).await?;
             let id = crate::backend::escalation::verify_link(
                 &key,
@@ -170,7 +170,7 @@ pub async fn confirm_link(token: String) -> Result<String, AppError> {
 pub async fn acknowledge_command(reference: String) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::incidents::acknowledge_command(&state.db, &user, &reference).await?;
             state.publish(&reference).await;
             Ok(())
@@ -188,7 +188,7 @@ pub async fn set_webhook(
 ) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::escalation::set_webhook(
                 &state.db,
                 &user,
@@ -209,7 +209,7 @@ pub async fn set_webhook(
 pub async fn flagged() -> Result<Vec<(String, String, String, String)>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::escalation::flagged(&state.db, &user).await
         }
         .await,

@@ -16,7 +16,7 @@ pub async fn start_exercise(
     crate::backend::http::respond(
         async {
             use crate::domain::incidents::{ExerciseKind, IncidentKind};
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             state.limits.action(user.person_id, "declare")?;
             let kind = IncidentKind::parse(&kind)
                 .ok_or_else(|| AppError::Invalid("Choose which runbook to exercise.".into()))?;
@@ -43,7 +43,7 @@ pub async fn start_exercise(
 pub async fn get_exercises(org_code: String) -> Result<Exercises, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::exercises::overview(&state.db, &user, &org_code).await
         }
         .await,
@@ -54,7 +54,7 @@ pub async fn get_exercises(org_code: String) -> Result<Exercises, AppError> {
 pub async fn get_exercise_report(reference: String) -> Result<ExerciseReport, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::exercises::report(&state.db, &user, &reference).await
         }
         .await,

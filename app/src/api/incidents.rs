@@ -24,7 +24,7 @@ pub async fn declare_incident(
     crate::backend::http::respond(
         async {
             use crate::domain::incidents::{IncidentKind, PatientsAffected};
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             state.limits.action(user.person_id, "declare")?;
             let kind = IncidentKind::parse(&kind)
                 .ok_or_else(|| AppError::Invalid("Choose what is happening.".into()))?;
@@ -55,7 +55,7 @@ pub async fn declare_incident(
 pub async fn get_incident(reference: String) -> Result<IncidentView, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::incidents::view(&state.db, &user, &reference).await
         }
         .await,
@@ -67,7 +67,7 @@ pub async fn get_incident(reference: String) -> Result<IncidentView, AppError> {
 pub async fn list_incidents() -> Result<Vec<(String, String, String, String, String)>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::incidents::list(&state.db, &user).await
         }
         .await,
@@ -78,7 +78,7 @@ pub async fn list_incidents() -> Result<Vec<(String, String, String, String, Str
 pub async fn my_tasks() -> Result<Vec<TaskView>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::incidents::my_tasks(&state.db, &user).await
         }
         .await,
@@ -96,7 +96,7 @@ pub async fn act_on_task(
     crate::backend::http::respond(
         async {
             use crate::backend::incidents::TaskAction;
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             let note = note.unwrap_or_default();
             let action = match action.as_str() {
                 "acknowledge" => TaskAction::Acknowledge,
@@ -128,7 +128,7 @@ pub async fn change_incident(
     crate::backend::http::respond(
         async {
             use crate::domain::incidents::{IncidentLevel, IncidentStatus};
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             let level = match level.as_deref().filter(|l| !l.is_empty()) {
                 Some(l) => Some(
                     IncidentLevel::parse(l)
@@ -162,7 +162,7 @@ pub async fn record_report(
 ) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::incidents::record_report(
                 &state.db,
                 &user,
@@ -190,7 +190,7 @@ pub async fn assign_command(
     crate::backend::http::respond(
         async {
             use crate::domain::incidents::Command;
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             let command = Command::parse(&command)
                 .ok_or_else(|| AppError::Invalid("Unknown command role.".into()))?;
             let person = match person.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
@@ -216,7 +216,7 @@ pub async fn assign_command(
 pub async fn add_affected(reference: String, org_code: String) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::incidents::add_affected(&state.db, &user, &reference, &org_code)
                 .await?;
             state.publish(&reference).await;
@@ -231,7 +231,7 @@ pub async fn add_affected(reference: String, org_code: String) -> Result<(), App
 pub async fn open_linked(reference: String) -> Result<Vec<String>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             let refs = crate::backend::incidents::open_linked(&state.db, &user, &reference).await?;
             state.publish(&reference).await;
             for r in &refs {
@@ -249,7 +249,7 @@ pub async fn open_linked(reference: String) -> Result<Vec<String>, AppError> {
 pub async fn verify_timelines() -> Result<Vec<(String, bool, String)>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             Ok(
                 crate::backend::incidents::verify_timelines(&state.db, &user)
                     .await?
@@ -270,7 +270,7 @@ pub async fn verify_timelines() -> Result<Vec<(String, bool, String)>, AppError>
 pub async fn declare_options() -> Result<crate::domain::assets::DeclareOptions, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::assets::declare_options(&state.db, &user).await
         }
         .await,
@@ -282,7 +282,7 @@ pub async fn declare_options() -> Result<crate::domain::assets::DeclareOptions, 
 pub async fn link_asset(reference: String, asset_id: i64) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::incidents::link_asset(&state.db, &user, &reference, asset_id).await?;
             state.publish(&reference).await;
             Ok(())

@@ -10,7 +10,7 @@ use crate::error::AppError;
 #[server(endpoint = "orgs/tree")]
 pub async fn get_org_tree() -> Result<OrgTree, AppError> {
     let result = async {
-        let (state, _) = crate::backend::access::caller().await?;
+        let (state, _) = crate::backend::caller::caller().await?;
         crate::backend::orgs::tree(&state.db).await
     }
     .await;
@@ -24,7 +24,7 @@ pub async fn get_org_detail(code: String) -> Result<OrgDetail, AppError> {
         if code.len() > 16 {
             return Err(AppError::NotFound);
         }
-        let (state, _) = crate::backend::access::caller().await?;
+        let (state, _) = crate::backend::caller::caller().await?;
         crate::backend::orgs::detail(&state.db, &code).await
     }
     .await;

@@ -11,7 +11,7 @@ use crate::error::AppError;
 pub async fn list_people(org_code: String) -> Result<Vec<PersonView>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::people::list_in_org(&state.db, &user, &org_code).await
         }
         .await,
@@ -22,7 +22,7 @@ pub async fn list_people(org_code: String) -> Result<Vec<PersonView>, AppError> 
 pub async fn get_person(email: String) -> Result<PersonView, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::people::get_visible(&state.db, &user, &email).await
         }
         .await,
@@ -35,8 +35,8 @@ pub async fn get_person(email: String) -> Result<PersonView, AppError> {
 pub async fn reset_person_mfa(email: String) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::writer().await?;
-            let client = crate::backend::access::client_ip().await?.to_string();
+            let (state, user) = crate::backend::caller::writer().await?;
+            let client = crate::backend::caller::client_ip().await?.to_string();
             crate::backend::people::reset_mfa(&state.db, &user, &email, Some(client)).await
         }
         .await,

@@ -9,7 +9,7 @@ use crate::error::AppError;
 pub async fn get_review(reference: String) -> Result<ReviewView, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::reviews::view(&state.db, &user, &reference).await
         }
         .await,
@@ -26,7 +26,7 @@ pub async fn save_review(
 ) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::reviews::save(
                 &state.db,
                 &user,
@@ -51,7 +51,7 @@ pub async fn add_review_action(
 ) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::reviews::add_action(
                 &state.db, &user, &reference, &title, owner_id, &due_on,
             )
@@ -66,7 +66,7 @@ pub async fn add_review_action(
 pub async fn close_review_action(id: i64, note: Option<String>) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::reviews::close_action(
                 &state.db,
                 &user,
@@ -84,7 +84,7 @@ pub async fn close_review_action(id: i64, note: Option<String>) -> Result<(), Ap
 pub async fn my_review_actions() -> Result<Vec<ActionView>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::reviews::my_actions(&state.db, &user).await
         }
         .await,

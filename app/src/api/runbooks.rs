@@ -14,7 +14,7 @@ pub async fn list_runbooks(
 ) -> Result<(Option<String>, RunbookIndex), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             crate::backend::runbooks::index(&state.db, &user, org_code.as_deref()).await
         }
         .await,
@@ -30,7 +30,7 @@ pub async fn get_runbook(
     crate::backend::http::respond(
         async {
             use crate::domain::incidents::IncidentKind;
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             let kind = IncidentKind::parse(&kind).ok_or(AppError::NotFound)?;
             crate::backend::runbooks::view(&state.db, &user, kind, org_code.as_deref(), version)
                 .await
@@ -51,7 +51,7 @@ pub async fn save_runbook(
     crate::backend::http::respond(
         async {
             use crate::domain::incidents::IncidentKind;
-            let (state, user) = crate::backend::access::caller().await?;
+            let (state, user) = crate::backend::caller::caller().await?;
             let kind = IncidentKind::parse(&kind).ok_or(AppError::NotFound)?;
             let version = crate::backend::runbooks::save(
                 &state.db,

@@ -8,8 +8,9 @@ use sea_orm::{
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
-use super::access::{SIGNED_IN_AT_KEY, User};
+use super::access::User;
 use super::audit::{self, Event};
+use super::caller::SIGNED_IN_AT_KEY;
 use super::entity::{account, person};
 use super::passwords::{self, Verified};
 use super::sessions::{self, PERSON_KEY, SECOND_FACTOR_KEY};
@@ -425,43 +426,6 @@ pub async fn set_password(
             .await?;
         }
     }
-    Ok(())
-}
-
-/// Disables or re-enables a person; disabling ends all their sessions at once.
-pub async fn set_disabled(
-    db: &sea_orm::DatabaseConnection,
-    actor: Option<i64>,
-    person_id: i64,
-    disabled: bool,
-) -> Result<(), AppError> {
-    let txn = db.begin().await?;
-    let p = person::Entity::find_by_id(person_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let email = p.email.clone();
-    let mut row: person::ActiveModel = p.into();
-    row.disabled = Set(disabled);
-    row.update(&txn).await?;
-    if disabled {
-        sessions::end_all(&txn, person_id, None).await?;
-    }
-    audit::record(
-        &txn,
-        Event {
-            actor,
-            action: if disabled {
-                "person_disabled"
-            } else {
-                "person_enabled"
-            },
-            subject: Some(email),
-            ..Default::default()
-        },
-    )
-    .await?;
-    txn.commit().await?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use super::access::User;
 use super::entity::{
     asset, incident, organisation, review, review_action, role, runbook, runbook_step,
 };
-use super::incidents::Router;
+use super::routing::Router;
 use super::{chart, exercises, orgs, timeline};
 use crate::domain::accountability::ChartFilter;
 use crate::domain::assets::{Support, support};

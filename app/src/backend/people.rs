@@ -1,25 +1,23 @@
 //! People: lookups, the reads that respect who may see whom, and the admin changes to a
 //! person, each allowed only to admins whose subtree holds the person's home organisation.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
 
 use super::access::{self, User};
+use super::audit::{self, Event};
 use super::entity::{organisation, person};
-use super::{auth, mfa, orgs};
-use crate::domain::auth::{Email, PersonView};
+use super::{mfa, orgs, sessions};
+use crate::domain::auth::PersonView;
 use crate::error::AppError;
 
 pub async fn find_by_email(
     db: &impl ConnectionTrait,
     email: &str,
 ) -> Result<Option<person::Model>, AppError> {
-    let Ok(email) = Email::parse(email) else {
-        return Ok(None);
-    };
-    Ok(person::Entity::find()
-        .filter(person::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?)
+    Ok(person::find_by_email(db, email).await?)
 }
 
 fn view(p: person::Model, org: Option<&organisation::Model>) -> PersonView {
@@ -96,7 +94,7 @@ pub async fn set_disabled(
     disabled: bool,
 ) -> Result<(), AppError> {
     let p = administered_person(db, actor, email).await?;
-    auth::set_disabled(db, Some(actor.person_id), p.id, disabled).await
+    mark_disabled(db, Some(actor.person_id), p.id, disabled).await
 }
 
 /// Resets the two-step verification of a person the actor administers (a lost phone): they
@@ -109,4 +107,41 @@ pub async fn reset_mfa(
 ) -> Result<(), AppError> {
     let p = administered_person(db, actor, email).await?;
     mfa::reset(db, actor.person_id, p.id, client).await
+}
+
+/// Disables or re-enables a person; disabling ends all their sessions at once.
+pub async fn mark_disabled(
+    db: &sea_orm::DatabaseConnection,
+    actor: Option<i64>,
+    person_id: i64,
+    disabled: bool,
+) -> Result<(), AppError> {
+    let txn = db.begin().await?;
+    let p = person::Entity::find_by_id(person_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let email = p.email.clone();
+    let mut row: person::ActiveModel = p.into();
+    row.disabled = Set(disabled);
+    row.update(&txn).await?;
+    if disabled {
+        sessions::end_all(&txn, person_id, None).await?;
+    }
+    audit::record(
+        &txn,
+        Event {
+            actor,
+            action: if disabled {
+                "person_disabled"
+            } else {
+                "person_enabled"
+            },
+            subject: Some(email),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

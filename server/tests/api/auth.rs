@@ -114,7 +114,7 @@ async fn a_disabled_person_is_signed_out_and_cannot_sign_in() {
         .unwrap()
         .unwrap()
         .id;
-    app::backend::auth::set_disabled(&app.db, None, id, true)
+    app::backend::people::mark_disabled(&app.db, None, id, true)
         .await
         .unwrap();
     assert_eq!(

@@ -108,7 +108,7 @@ async fn live_stream_closes_when_the_session_ends() {
     let nadia = signed_in(&app, NADIA).await;
     let mut stream = open_stream(&app, &nadia).await;
     assert!(!ends_within(&mut stream, Duration::from_millis(500)).await);
-    app::backend::auth::set_disabled(&app.db, None, person, true)
+    app::backend::people::mark_disabled(&app.db, None, person, true)
         .await
         .unwrap();
     assert!(

@@ -20,3 +20,15 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The person with this email (compared in its normalised form), if any. Here so that both
+/// `people` and the reach checks in `access` find people the same way.
+pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<Model>, DbErr> {
+    let Ok(email) = crate::domain::auth::Email::parse(email) else {
+        return Ok(None);
+    };
+    Entity::find()
+        .filter(Column::Email.eq(email.as_str()))
+        .one(db)
+        .await
+}

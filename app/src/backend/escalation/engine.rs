@@ -19,7 +19,7 @@ use super::clock::Clock;
 use super::outbox;
 use super::transport::Delivery;
 use crate::backend::entity::{escalation, notification};
-use crate::backend::state::LiveEvent;
+use crate::backend::live::LiveEvent;
 use crate::backend::timeline;
 use crate::domain::escalation::Decision;
 use crate::error::AppError;

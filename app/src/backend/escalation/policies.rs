@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::backend::entity::{escalation_level, escalation_policy, person, webhook};
-use crate::backend::incidents::Router;
+use crate::backend::routing::Router;
 use crate::backend::{orgs, timeline};
 use crate::domain::escalation::{LevelInput, LevelSpec, Target};
 use crate::error::AppError;

@@ -16,8 +16,8 @@ use super::transport::Delivery;
 use crate::backend::entity::{
     escalation, incident, incident_command, notification_pref, person, task, webhook,
 };
-use crate::backend::incidents::Router;
 use crate::backend::orgs;
+use crate::backend::routing::Router;
 use crate::domain::escalation::{Decision, Reading, Target, decide};
 use crate::error::AppError;
 

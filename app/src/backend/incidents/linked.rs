@@ -23,8 +23,8 @@ use crate::backend::incidents::declaring::plan::Plan;
 use crate::backend::incidents::declaring::prepare::prepare;
 use crate::backend::incidents::declaring::write::write_all;
 use crate::backend::incidents::lifecycle::{finish, lead_incident};
-use crate::backend::incidents::routing::route;
 use crate::backend::incidents::view::unlinked_clients;
+use crate::backend::routing::route;
 
 /// Adds another affected organisation. Its people can then see the incident, and its cyber
 /// lead (or whoever the routing finds) gets a task to assess the impact there.

@@ -4,7 +4,6 @@
 //! conditional updates, so two people acting at once get one outcome.
 //!
 //! - `declaring/`: plan, prepare and write a declaration (the group-commit writer);
-//! - `routing`: which person a step goes to;
 //! - `view`: the incident page, the list, a person's tasks;
 //! - `tasks`: the task state machine;
 //! - `lifecycle`: level and status, reports, command roles;
@@ -17,7 +16,6 @@ pub(crate) mod declaring;
 mod export;
 mod lifecycle;
 mod linked;
-mod routing;
 mod runbook_seed;
 mod tasks;
 mod view;
@@ -26,7 +24,6 @@ pub use declaring::{Declarations, DeclareInput, declare};
 pub use export::{export, verify_timelines};
 pub use lifecycle::{acknowledge_command, assign_command, change, record_report};
 pub use linked::{add_affected, link_asset, open_linked};
-pub use routing::{Router, route};
 pub use runbook_seed::{runbook_in_force, runbook_in_force_along, seed_runbooks};
 pub use tasks::{Taken, TaskAction, act, take_escalated};
 pub use view::{list, my_tasks, view};
