@@ -152,7 +152,9 @@ impl Settings {
                 .unwrap_or_else(|_| "wardline@localhost".into()),
             security,
             username: std::env::var("WARDLINE_SMTP_USER").ok(),
-            password: std::env::var("WARDLINE_SMTP_PASSWORD").ok(),
+            password: std::env::var("WARDLINE_SMTP_PASSWORD")
+                .ok()
+                .map(secrecy::SecretString::from),
         };
         let abort_after_decision = cfg!(debug_assertions)
             && std::env::var("WARDLINE_FAULT").as_deref() == Ok("abort-after-escalation-decision");
@@ -259,14 +261,18 @@ mod tests {
         settings.mail.host = Some("smtp.example".into());
         settings.mail.username = Some("mailer".into());
         settings.mail.password = Some("smtp-pass-0815".into());
-        for shown in [format!("{settings:?}"), format!("{settings:#?}")] {
+        for shown in [
+            format!("{settings:?}"),
+            format!("{settings:#?}"),
+            format!("{:?}", settings.mail),
+        ] {
             assert!(!shown.contains("smtp-pass-0815"), "{shown}");
-            assert!(!shown.contains("db-pass-4711"), "{shown}");
             assert!(
                 shown.contains("smtp.example"),
                 "the rest still shows: {shown}"
             );
             assert!(shown.contains("mailer"), "{shown}");
         }
+        assert!(!format!("{settings:?}").contains("db-pass-4711"));
     }
 }

@@ -216,7 +216,8 @@ pub fn to_csv(r: &Readiness) -> Result<String, AppError> {
     ])?;
     for o in &r.orgs {
         for x in &o.outcomes {
-            sheet.row([
+            // Names and evidence come from imported files and people: never formulas.
+            sheet.safe_row([
                 o.code.as_str(),
                 o.name.as_str(),
                 x.id.as_str(),
@@ -229,4 +230,38 @@ pub fn to_csv(r: &Readiness) -> Result<String, AppError> {
         }
     }
     sheet.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::caf::{OrgReadiness, Outcome, Readiness, Status};
+
+    #[test]
+    fn an_imported_name_or_evidence_never_reaches_a_spreadsheet_as_a_formula() {
+        let r = Readiness {
+            root_code: "X1".into(),
+            root_name: "x".into(),
+            generated_at: "2026-11-29 09:00".into(),
+            orgs: vec![OrgReadiness {
+                code: "X1".into(),
+                name: "=1+2".into(),
+                depth: 0,
+                outcomes: vec![Outcome {
+                    id: "A1".into(),
+                    title: "Governance".into(),
+                    status: Status::Achieved,
+                    reason: "ok".into(),
+                    evidence: vec!["+cmd|' /C calc'!A0".into()],
+                }],
+                rollup: vec![],
+            }],
+        };
+        let csv = to_csv(&r).unwrap();
+        assert!(
+            csv.contains("X1,'=1+2,A1"),
+            "the name is kept, defused: {csv}"
+        );
+        assert!(csv.contains(",'+cmd|' /C calc'!A0,"), "{csv}");
+    }
 }

@@ -6,8 +6,8 @@ use super::{Address, Message, Transport};
 use crate::domain::escalation::Channel;
 use crate::error::AppError;
 
-/// SMTP settings. Email is off when there is no host.
-#[derive(Debug, Clone, Default)]
+/// SMTP settings. Email is off when there is no host. The password never prints.
+#[derive(Clone, Default)]
 pub struct MailSettings {
     pub host: Option<String>,
     pub port: u16,
@@ -15,7 +15,20 @@ pub struct MailSettings {
     /// none, starttls or tls
     pub security: String,
     pub username: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<secrecy::SecretString>,
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("from", &self.from)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "(hidden)"))
+            .finish()
+    }
 }
 
 /// Sends email through the configured SMTP server.
@@ -46,7 +59,7 @@ impl Email {
                 if let (Some(u), Some(p)) = (&mail.username, &mail.password) {
                     b = b.credentials(lettre::transport::smtp::authentication::Credentials::new(
                         u.clone(),
-                        p.clone(),
+                        secrecy::ExposeSecret::expose_secret(p).to_owned(),
                     ));
                 }
                 Some(b.build())

@@ -200,6 +200,29 @@ pub(crate) fn prepare(
         parent_id: Set(parent),
         exercise: Set(input.exercise.map(|e| e.as_str().to_owned())),
     })?;
+    add_tasks(&mut p, plan, input.exercise.is_some(), now)?;
+    add_commands(&mut p, plan, now)?;
+    add_assets(&mut p, &input.assets, actor.person_id, now)?;
+    p.audit.push(audit::entry(audit::Event {
+        actor: Some(actor.person_id),
+        action: "incident_declared",
+        org: Some(org.id),
+        subject: Some(reference),
+        ..Default::default()
+    }))?;
+    Ok(p)
+}
+
+/// The runbook's steps as tasks, each routed to its holder and tracked for escalation from
+/// now on, and one inbox notice per assignee for all of theirs.
+fn add_tasks(
+    p: &mut Prepared,
+    plan: &Plan,
+    exercise: bool,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let org = &plan.org;
+    let reference = p.reference.clone();
     // Every task escalates from now on.
     let mut tasks = Vec::with_capacity(plan.steps.len());
     for (k, s) in plan.steps.iter().enumerate() {
@@ -247,9 +270,7 @@ pub(crate) fn prepare(
     }
     for (a, ks) in told {
         let theirs: Vec<&task::Model> = ks.iter().map(|k| &tasks[*k]).collect();
-        if let Some(notice) =
-            escalation::assigned_all(&theirs, a, &reference, input.exercise.is_some(), now)
-        {
+        if let Some(notice) = escalation::assigned_all(&theirs, a, &reference, exercise, now) {
             p.told.push(notice)?;
             p.told_of.push(ks[0]);
         }
@@ -264,6 +285,13 @@ pub(crate) fn prepare(
         t.note = NotSet;
         p.tasks.push(t)?;
     }
+    Ok(())
+}
+
+/// The command roles (Gold, Silver, Bronze) given to their on-call holders; the Gold
+/// commander's acknowledgement escalates like a task.
+fn add_commands(p: &mut Prepared, plan: &Plan, now: OffsetDateTime) -> Result<(), AppError> {
+    let org = &plan.org;
     for (j, c) in Command::ALL
         .iter()
         .filter_map(|c| plan.router.route(c.role_key()).0.map(|person| (*c, person)))
@@ -292,7 +320,17 @@ pub(crate) fn prepare(
             acknowledged_at: NotSet,
         })?;
     }
-    let mut assets = input.assets.clone();
+    Ok(())
+}
+
+/// The catalogued assets named as affected, each once.
+fn add_assets(
+    p: &mut Prepared,
+    assets: &[i64],
+    actor: i64,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let mut assets = assets.to_vec();
     assets.sort_unstable();
     assets.dedup();
     for a in assets {
@@ -300,16 +338,9 @@ pub(crate) fn prepare(
             incident_id: Set(0),
             asset_id: Set(a),
             added_at: Set(now),
-            added_by: Set(Some(actor.person_id)),
+            added_by: Set(Some(actor)),
             ..Default::default()
         })?;
     }
-    p.audit.push(audit::entry(audit::Event {
-        actor: Some(actor.person_id),
-        action: "incident_declared",
-        org: Some(org.id),
-        subject: Some(reference),
-        ..Default::default()
-    }))?;
-    Ok(p)
+    Ok(())
 }
