@@ -23,6 +23,7 @@ pub async fn start_exercise(
             let exercise = ExerciseKind::parse(&exercise)
                 .ok_or_else(|| AppError::Invalid("Choose the kind of exercise.".into()))?;
             let reference = crate::backend::exercises::start(
+                &state.declarations,
                 &state.db,
                 &user,
                 &org_code,

@@ -19,9 +19,10 @@ use crate::domain::incidents::{
 };
 use crate::error::AppError;
 
-/// Starts an exercise of `kind` at an organisation: its leads and admins only. Returns the
-/// reference.
+/// Starts an exercise of `kind` at an organisation: its leads and admins only. Written by the
+/// declarations writer like every incident. Returns the reference.
 pub async fn start(
+    declarations: &incidents::Declarations,
     db: &DatabaseConnection,
     user: &User,
     org_code: &str,
@@ -31,26 +32,27 @@ pub async fn start(
 ) -> Result<String, AppError> {
     let org = access::org_in_reach(db, user, org_code, access::Action::Lead).await?;
     let scenario = scenario.trim();
-    incidents::declare(
-        db,
-        user,
-        DeclareInput {
-            org_code: Some(org.code),
-            kind,
-            summary: if scenario.is_empty() {
-                format!("{}: {}", exercise.label(), kind.title())
-            } else {
-                scenario.to_owned()
+    declarations
+        .declare(
+            db,
+            user,
+            DeclareInput {
+                org_code: Some(org.code),
+                kind,
+                summary: if scenario.is_empty() {
+                    format!("{}: {}", exercise.label(), kind.title())
+                } else {
+                    scenario.to_owned()
+                },
+                location: format!("{} (not a real incident)", exercise.label()),
+                patients_affected: PatientsAffected::No,
+                systems: String::new(),
+                personal_data: Some(false),
+                assets: Vec::new(),
+                exercise: Some(exercise),
             },
-            location: format!("{} (not a real incident)", exercise.label()),
-            patients_affected: PatientsAffected::No,
-            systems: String::new(),
-            personal_data: Some(false),
-            assets: Vec::new(),
-            exercise: Some(exercise),
-        },
-    )
-    .await
+        )
+        .await
 }
 
 /// The last exercise of each kind at these organisations, by kind.
