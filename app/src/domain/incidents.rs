@@ -299,6 +299,51 @@ impl TaskState {
     }
 }
 
+str_enum!(TaskAction {
+    Acknowledge => "acknowledge",
+    Start => "start",
+    Complete => "complete",
+    NotApplicable => "not_applicable",
+    Reassign => "reassign",
+});
+
+/// Why an action does not apply to a task where it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The task is done or marked not applicable; nothing more can happen to it.
+    Finished,
+    /// The task has moved past the point where this action makes sense (starting or
+    /// acknowledging a task already under way).
+    MovedOn,
+}
+
+/// The task state machine: where a task in state `from` goes when `action` is taken, or why
+/// it cannot be. Reassigning hands the task to someone new, who must acknowledge it again.
+pub fn transition(from: TaskState, action: TaskAction) -> Result<TaskState, Refused> {
+    use TaskAction as A;
+    use TaskState as S;
+    match (from, action) {
+        (S::Done | S::NotApplicable, _) => Err(Refused::Finished),
+        (S::Open, A::Acknowledge) => Ok(S::Acknowledged),
+        (S::Open | S::Acknowledged, A::Start) => Ok(S::InProgress),
+        (_, A::Acknowledge | A::Start) => Err(Refused::MovedOn),
+        (_, A::Complete) => Ok(S::Done),
+        (_, A::NotApplicable) => Ok(S::NotApplicable),
+        (_, A::Reassign) => Ok(S::Open),
+    }
+}
+
+impl TaskAction {
+    /// The states a task may be in for this action to apply.
+    pub fn applies_from(self) -> Vec<TaskState> {
+        TaskState::ALL
+            .iter()
+            .copied()
+            .filter(|s| transition(*s, self).is_ok())
+            .collect()
+    }
+}
+
 str_enum!(PatientsAffected {
     Yes => "yes",
     No => "no",
@@ -1017,6 +1062,61 @@ mod tests {
         }
         for s in TaskState::ALL {
             assert_eq!(TaskState::parse(s.as_str()), Some(*s));
+        }
+    }
+
+    #[test]
+    fn tasks_move_only_along_the_state_machine() {
+        use TaskAction as A;
+        use TaskState as S;
+        assert_eq!(transition(S::Open, A::Acknowledge), Ok(S::Acknowledged));
+        assert_eq!(transition(S::Open, A::Start), Ok(S::InProgress));
+        assert_eq!(transition(S::Acknowledged, A::Start), Ok(S::InProgress));
+        assert_eq!(transition(S::InProgress, A::Complete), Ok(S::Done));
+        assert_eq!(transition(S::Open, A::Complete), Ok(S::Done));
+        assert_eq!(
+            transition(S::Acknowledged, A::NotApplicable),
+            Ok(S::NotApplicable)
+        );
+        assert_eq!(transition(S::InProgress, A::Reassign), Ok(S::Open));
+        assert_eq!(
+            transition(S::Acknowledged, A::Acknowledge),
+            Err(Refused::MovedOn),
+            "acknowledged once only"
+        );
+        assert_eq!(transition(S::InProgress, A::Start), Err(Refused::MovedOn));
+        for a in TaskAction::ALL {
+            assert_eq!(transition(S::Done, *a), Err(Refused::Finished));
+            assert_eq!(transition(S::NotApplicable, *a), Err(Refused::Finished));
+        }
+    }
+
+    #[test]
+    fn each_action_applies_from_the_states_it_always_did() {
+        use TaskState as S;
+        let live = vec![S::Open, S::Acknowledged, S::InProgress];
+        assert_eq!(TaskAction::Acknowledge.applies_from(), vec![S::Open]);
+        assert_eq!(
+            TaskAction::Start.applies_from(),
+            vec![S::Open, S::Acknowledged]
+        );
+        assert_eq!(TaskAction::Complete.applies_from(), live);
+        assert_eq!(TaskAction::NotApplicable.applies_from(), live);
+        assert_eq!(TaskAction::Reassign.applies_from(), live);
+    }
+
+    #[test]
+    fn task_actions_keep_the_names_forms_post() {
+        for (a, posted) in [
+            (TaskAction::Acknowledge, "acknowledge"),
+            (TaskAction::Start, "start"),
+            (TaskAction::Complete, "complete"),
+            (TaskAction::NotApplicable, "not_applicable"),
+            (TaskAction::Reassign, "reassign"),
+        ] {
+            assert_eq!(a.as_str(), posted);
+            assert_eq!(TaskAction::parse(posted), Some(a));
+            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{posted}\""));
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::api::incidents::{
 use crate::domain::assets::Support;
 use crate::domain::incidents::{
     Command, IncidentKind, IncidentLevel, IncidentStatus, IncidentView, PatientsAffected,
-    TaskState, TaskView,
+    TaskAction, TaskView, transition,
 };
 use crate::error::AppError;
 use crate::ui::components::forms::ErrorSummary;
@@ -522,28 +522,28 @@ fn TaskTable(tasks: Vec<TaskView>, act: ServerAction<ActOnTask>) -> impl IntoVie
 #[component]
 fn TaskRow(t: TaskView, act: ServerAction<ActOnTask>) -> impl IntoView {
     let id = t.id.to_string();
-    let button = |action: &'static str, label: String, id: String| {
+    let button = |action: TaskAction, label: String, id: String| {
         view! {
             <ActionForm action=act attr:class="inline-form">
                 <input type="hidden" name="id" value=id/>
-                <input type="hidden" name="action" value=action/>
+                <input type="hidden" name="action" value=action.as_str()/>
                 <button type="submit" class="button button--secondary">{label}</button>
             </ActionForm>
         }
     };
-    let reason_form = move |action: &'static str,
+    let reason_form = move |action: TaskAction,
                             id: String,
                             what: String,
                             button: String,
                             with_email: bool| {
-        let field = format!("{action}-{id}");
-        let email = format!("{action}-email-{id}");
+        let field = format!("{}-{id}", action.as_str());
+        let email = format!("{}-email-{id}", action.as_str());
         view! {
             <details class="task-detail">
                 <summary>{button.clone()}</summary>
                 <ActionForm action=act attr:class="complete-form">
                     <input type="hidden" name="id" value=id.clone()/>
-                    <input type="hidden" name="action" value=action/>
+                    <input type="hidden" name="action" value=action.as_str()/>
                     {with_email.then(|| view! {
                         <label for=email.clone()>"Email of the person to take it"</label>
                         <input id=email name="to_email" type="email" required autocomplete="off"/>
@@ -566,18 +566,18 @@ fn TaskRow(t: TaskView, act: ServerAction<ActOnTask>) -> impl IntoView {
             <td>{t.state.label()}{t.overdue.then_some(" (overdue)")}</td>
             <td>{t.due_at.clone()}</td>
             <td>
-                {(t.mine && t.state == TaskState::Open).then(|| button("acknowledge", format!("Acknowledge: {}", t.title), id.clone()))}
-                {(t.mine && matches!(t.state, TaskState::Open | TaskState::Acknowledged)).then(|| button("start", format!("Start: {}", t.title), id.clone()))}
+                {(t.mine && transition(t.state, TaskAction::Acknowledge).is_ok()).then(|| button(TaskAction::Acknowledge, format!("Acknowledge: {}", t.title), id.clone()))}
+                {(t.mine && transition(t.state, TaskAction::Start).is_ok()).then(|| button(TaskAction::Start, format!("Start: {}", t.title), id.clone()))}
                 {t.can_act.then(|| {
                     let field = format!("note-{}", t.id);
                     let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
                     let title = t.title.clone();
-                    let na = reason_form("not_applicable", id2, format!("Why “{title}” does not apply"), format!("Not applicable: {title}"), false);
-                    let reassign = reason_form("reassign", id3, format!("Why “{title}” is reassigned"), format!("Reassign: {title}"), true);
+                    let na = reason_form(TaskAction::NotApplicable, id2, format!("Why “{title}” does not apply"), format!("Not applicable: {title}"), false);
+                    let reassign = reason_form(TaskAction::Reassign, id3, format!("Why “{title}” is reassigned"), format!("Reassign: {title}"), true);
                     view! {
                         <ActionForm action=act attr:class="complete-form">
                             <input type="hidden" name="id" value=id1/>
-                            <input type="hidden" name="action" value="complete"/>
+                            <input type="hidden" name="action" value=TaskAction::Complete.as_str()/>
                             <label for=field.clone()>{format!("What was done for “{}”", t.title)}</label>
                             <input id=field name="note" type="text" required/>
                             <button type="submit" class="button">{format!("Complete: {}", t.title)}</button>
