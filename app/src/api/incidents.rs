@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::incidents::{IncidentView, TaskAction, TaskView};
+use crate::domain::incidents::{IncidentRow, IncidentView, TaskAction, TaskView};
 use crate::error::AppError;
 
 /// Declares an incident. As a plain form post it redirects to the incident's page.
@@ -62,9 +62,8 @@ pub async fn get_incident(reference: String) -> Result<IncidentView, AppError> {
     )
 }
 
-/// (reference, kind, organisation, status, declared)
 #[server(endpoint = "incidents/list")]
-pub async fn list_incidents() -> Result<Vec<(String, String, String, String, String)>, AppError> {
+pub async fn list_incidents() -> Result<Vec<IncidentRow>, AppError> {
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::access::caller().await?;

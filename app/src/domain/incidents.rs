@@ -534,6 +534,50 @@ pub struct TaskView {
     pub can_act: bool,
 }
 
+/// An incident as the list of incidents shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentRow {
+    pub reference: String,
+    /// What kind of incident, marked when it is an exercise.
+    pub title: String,
+    pub org_name: String,
+    pub status: IncidentStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub declared_at: OffsetDateTime,
+}
+
+/// One line of an incident's timeline as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub detail: String,
+}
+
+/// Another organisation an incident affects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffectedOrg {
+    /// The ODS code.
+    pub code: String,
+    pub name: String,
+}
+
+/// Someone who may be given a command role or own a review action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub person_id: i64,
+    /// "name, role at organisation".
+    pub label: String,
+}
+
+/// The supplier incident an incident was opened from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentIncident {
+    pub reference: String,
+    /// The supplier's name.
+    pub org_name: String,
+}
+
 /// An incident as its page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncidentView {
@@ -556,16 +600,16 @@ pub struct IncidentView {
     pub first_steps: Vec<String>,
     pub told: Vec<String>,
     pub clocks: Vec<Clock>,
-    pub timeline: Vec<(String, String)>,
-    /// Other organisations affected: (ODS code, name).
-    pub affected: Vec<(String, String)>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Other organisations affected.
+    pub affected: Vec<AffectedOrg>,
     pub commands: Vec<CommandView>,
-    /// People who may be given a command role: (person id, "name, role at organisation").
-    pub candidates: Vec<(i64, String)>,
+    /// People who may be given a command role.
+    pub candidates: Vec<Candidate>,
     /// The viewer leads here: may change level and status, command roles, reports, scope.
     pub can_lead: bool,
-    /// The supplier incident this one was opened from: (reference, supplier name).
-    pub parent: Option<(String, String)>,
+    /// The supplier incident this one was opened from.
+    pub parent: Option<ParentIncident>,
     /// Incidents opened from this one at the organisations a supplier serves.
     pub linked: Vec<LinkedView>,
     /// Organisations this supplier serves that have no linked incident yet.
@@ -673,7 +717,7 @@ pub fn dspt_text(v: &IncidentView) -> String {
         let names: Vec<String> = v
             .affected
             .iter()
-            .map(|(code, name)| format!("{name} ({code})"))
+            .map(|a| format!("{} ({})", a.name, a.code))
             .collect();
         out.push(format!(
             "Other organisations affected: {}",
@@ -1118,5 +1162,27 @@ mod tests {
             assert_eq!(TaskAction::parse(posted), Some(a));
             assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{posted}\""));
         }
+    }
+
+    #[test]
+    fn wire_rows_carry_typed_dates_as_rfc3339() {
+        let row = IncidentRow {
+            reference: "INC-1".into(),
+            title: "Ransomware".into(),
+            org_name: "Stockwell Group Practice".into(),
+            status: IncidentStatus::Declared,
+            declared_at: datetime!(2026-06-03 09:00 UTC),
+        };
+        let json = serde_json::to_value(&row).unwrap();
+        assert_eq!(json["declared_at"], "2026-06-03T09:00:00Z");
+        assert_eq!(json["status"], "declared");
+        assert_eq!(serde_json::from_value::<IncidentRow>(json).unwrap(), row);
+        let entry = TimelineEntry {
+            at: datetime!(2026-06-03 09:05 UTC),
+            detail: "Declared".into(),
+        };
+        let back: TimelineEntry =
+            serde_json::from_str(&serde_json::to_string(&entry).unwrap()).unwrap();
+        assert_eq!(back, entry);
     }
 }

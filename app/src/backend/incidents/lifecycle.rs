@@ -197,10 +197,10 @@ pub async fn assign_command(
             command_candidates(db, &inc)
                 .await?
                 .into_iter()
-                .find(|(id, _)| *id == p)
+                .find(|c| c.person_id == p)
                 // Only the people the incident's page offers; anyone else does not exist.
                 .ok_or(AppError::NotFound)?
-                .1,
+                .label,
         ),
         None => None,
     };
