@@ -8,7 +8,17 @@ macro_rules! str_enum {
     ($name:ident { $($variant:ident => $s:literal),+ $(,)? }) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        // On the server each is also a SeaORM active enum, stored as the same text, so
+        // entities hold the typed value (no migration: the strings are unchanged).
+        #[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+        #[cfg_attr(
+            feature = "ssr",
+            sea_orm(
+                rs_type = "String",
+                db_type = "String(sea_orm::sea_query::StringLen::None)"
+            )
+        )]
+        pub enum $name { $(#[cfg_attr(feature = "ssr", sea_orm(string_value = $s))] $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -1184,5 +1194,27 @@ mod tests {
         let back: TimelineEntry =
             serde_json::from_str(&serde_json::to_string(&entry).unwrap()).unwrap();
         assert_eq!(back, entry);
+    }
+
+    /// The columns hold these enums as text: the text must stay what was always stored.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn stored_enums_keep_their_stored_text() {
+        use sea_orm::ActiveEnum;
+        fn same<T: ActiveEnum<Value = String> + Copy + PartialEq + std::fmt::Debug>(
+            all: &[T],
+            text: impl Fn(T) -> &'static str,
+        ) {
+            for v in all {
+                assert_eq!(v.to_value(), text(*v));
+                assert_eq!(T::try_from_value(&text(*v).to_owned()).unwrap(), *v);
+            }
+            assert!(T::try_from_value(&"nonsense".to_owned()).is_err());
+        }
+        same(TaskState::ALL, TaskState::as_str);
+        same(IncidentStatus::ALL, IncidentStatus::as_str);
+        same(IncidentLevel::ALL, IncidentLevel::as_str);
+        assert_eq!(TaskState::InProgress.to_value(), "in_progress");
+        assert_eq!(IncidentStatus::StoodDown.to_value(), "stood_down");
     }
 }

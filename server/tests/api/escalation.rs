@@ -517,7 +517,8 @@ async fn an_email_link_acknowledges_only_when_its_recipient_confirms_and_only_on
             .await
             .unwrap()
             .unwrap()
-            .state,
+            .state
+            .as_str(),
         "open"
     );
     let info: AckLink = app
@@ -551,7 +552,7 @@ async fn an_email_link_acknowledges_only_when_its_recipient_confirms_and_only_on
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(t.state, "acknowledged");
+    assert_eq!(t.state.as_str(), "acknowledged");
     assert!(state_of(&app, triage.id).await.acknowledged_at.is_some());
     assert!(
         timeline(&app, &reference)

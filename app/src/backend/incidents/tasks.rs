@@ -102,11 +102,9 @@ pub async fn act(
             "Someone else has already moved this task on. Reload to see where it stands.".into(),
         )
     };
-    let next = TaskState::parse(&t.state)
-        .and_then(|from| transition(from, action).ok())
-        .ok_or_else(moved_on)?;
-    let q = q.col_expr(task::Column::State, Expr::value(next.as_str()));
-    let from: Vec<&str> = action.applies_from().iter().map(|s| s.as_str()).collect();
+    let next = transition(t.state, action).map_err(|_| moved_on())?;
+    let q = q.col_expr(task::Column::State, Expr::value(next));
+    let from = action.applies_from();
     let restart_at = match action {
         TaskAction::Reassign => {
             let policy = escalation::policy_for(db, inc.org_id).await?;
@@ -225,11 +223,8 @@ pub async fn take_escalated(
     }
     let taken = task::Entity::update_many()
         .filter(task::Column::Id.eq(t.id))
-        .filter(task::Column::State.eq(TaskState::Open.as_str()))
-        .col_expr(
-            task::Column::State,
-            Expr::value(TaskState::Acknowledged.as_str()),
-        )
+        .filter(task::Column::State.eq(TaskState::Open))
+        .col_expr(task::Column::State, Expr::value(TaskState::Acknowledged))
         .col_expr(task::Column::AcknowledgedAt, Expr::value(now))
         .col_expr(task::Column::AssigneeId, Expr::value(user.person_id))
         .col_expr(

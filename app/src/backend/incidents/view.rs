@@ -14,9 +14,9 @@ use crate::backend::entity::{
 };
 use crate::backend::orgs;
 use crate::domain::incidents::{
-    AffectedOrg, Candidate, Clock, Command, CommandView, ExerciseKind, IncidentKind, IncidentLevel,
-    IncidentRow, IncidentStatus, IncidentView, LinkedView, ParentIncident, PatientsAffected, Phase,
-    TaskState, TaskView, TimelineEntry, clocks, dspt_text,
+    AffectedOrg, Candidate, Clock, Command, CommandView, ExerciseKind, IncidentKind, IncidentRow,
+    IncidentView, LinkedView, ParentIncident, PatientsAffected, Phase, TaskState, TaskView,
+    TimelineEntry, clocks, dspt_text,
 };
 use crate::domain::org::OrgKind;
 use crate::error::AppError;
@@ -45,7 +45,7 @@ pub(crate) async fn task_views(
     Ok(tasks
         .into_iter()
         .map(|t| {
-            let state = TaskState::parse(&t.state).unwrap_or(TaskState::Open);
+            let state = t.state;
             let mine = t.assignee_id == Some(user.person_id);
             let live = matches!(
                 state,
@@ -170,8 +170,8 @@ pub async fn view(
         org_code: org.code,
         org_name: org.name,
         kind,
-        level: IncidentLevel::parse(&inc.level).unwrap_or(IncidentLevel::BusinessContinuity),
-        status: IncidentStatus::parse(&inc.status).unwrap_or(IncidentStatus::Declared),
+        level: inc.level,
+        status: inc.status,
         summary: inc.summary,
         location: inc.location,
         patients_affected: PatientsAffected::parse(&inc.patients_affected)
@@ -336,13 +336,10 @@ async fn linked_of(
             LinkedView {
                 reference: c.reference.clone(),
                 org_name: child_orgs.get(&c.org_id).cloned().unwrap_or_default(),
-                status: IncidentStatus::parse(&c.status).unwrap_or(IncidentStatus::Declared),
+                status: c.status,
                 tasks_done: mine
                     .iter()
-                    .filter(|t| {
-                        t.state == TaskState::Done.as_str()
-                            || t.state == TaskState::NotApplicable.as_str()
-                    })
+                    .filter(|t| matches!(t.state, TaskState::Done | TaskState::NotApplicable))
                     .count(),
                 tasks_total: mine.len(),
             }
@@ -447,9 +444,9 @@ pub async fn my_tasks(db: &impl ConnectionTrait, user: &User) -> Result<Vec<Task
     let tasks = task::Entity::find()
         .filter(task::Column::AssigneeId.eq(user.person_id))
         .filter(task::Column::State.is_in([
-            TaskState::Open.as_str(),
-            TaskState::Acknowledged.as_str(),
-            TaskState::InProgress.as_str(),
+            TaskState::Open,
+            TaskState::Acknowledged,
+            TaskState::InProgress,
         ]))
         .order_by_asc(task::Column::DueAt)
         .all(db)
@@ -506,7 +503,7 @@ pub async fn list(db: &impl ConnectionTrait, user: &User) -> Result<Vec<Incident
                 reference: r.reference,
                 title: kind,
                 org_name: orgs.get(&r.org_id).cloned().unwrap_or_default(),
-                status: IncidentStatus::parse(&r.status).unwrap_or(IncidentStatus::Declared),
+                status: r.status,
                 declared_at: r.declared_at,
             }
         })
