@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::escalation::{AckLink, InboxItem, LevelInput, PolicyView};
+use crate::domain::escalation::{AckLink, FlaggedRow, InboxItem, LevelInput, PolicyView};
 use crate::error::AppError;
 
 /// The escalation policy in force at an organisation, as a path.
@@ -206,7 +206,7 @@ pub async fn set_webhook(
 /// Tasks and command acknowledgements nobody acknowledged along the whole escalation path,
 /// in the organisations the caller can see: (incident, what, organisation, since).
 #[server(endpoint = "escalation/flagged")]
-pub async fn flagged() -> Result<Vec<(String, String, String, String)>, AppError> {
+pub async fn flagged() -> Result<Vec<FlaggedRow>, AppError> {
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;

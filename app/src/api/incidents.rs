@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::incidents::{IncidentView, TaskView};
+use crate::domain::incidents::{IncidentRow, IncidentView, TaskAction, TaskView};
 use crate::error::AppError;
 
 /// Declares an incident. As a plain form post it redirects to the incident's page.
@@ -62,9 +62,8 @@ pub async fn get_incident(reference: String) -> Result<IncidentView, AppError> {
     )
 }
 
-/// (reference, kind, organisation, status, declared)
 #[server(endpoint = "incidents/list")]
-pub async fn list_incidents() -> Result<Vec<(String, String, String, String, String)>, AppError> {
+pub async fn list_incidents() -> Result<Vec<IncidentRow>, AppError> {
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
@@ -85,31 +84,27 @@ pub async fn my_tasks() -> Result<Vec<TaskView>, AppError> {
     )
 }
 
-/// Acts on a task: `action` is acknowledge, start, complete, not_applicable or reassign.
+/// Acts on a task. A plain form posts `action` as acknowledge, start, complete,
+/// not_applicable or reassign (`TaskAction`'s names).
 #[server(endpoint = "tasks/act")]
 pub async fn act_on_task(
     id: i64,
-    action: String,
+    action: TaskAction,
     note: Option<String>,
     to_email: Option<String>,
 ) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            use crate::backend::incidents::TaskAction;
             let (state, user) = crate::backend::caller::caller().await?;
-            let note = note.unwrap_or_default();
-            let action = match action.as_str() {
-                "acknowledge" => TaskAction::Acknowledge,
-                "start" => TaskAction::Start,
-                "complete" => TaskAction::Complete { note },
-                "not_applicable" => TaskAction::NotApplicable { reason: note },
-                "reassign" => TaskAction::Reassign {
-                    to_email: to_email.unwrap_or_default(),
-                    reason: note,
-                },
-                _ => return Err(AppError::Invalid("Unknown action.".into())),
-            };
-            let reference = crate::backend::incidents::act(&state.db, &user, id, action).await?;
+            let reference = crate::backend::incidents::act(
+                &state.db,
+                &user,
+                id,
+                action,
+                note.as_deref().unwrap_or_default(),
+                to_email.as_deref().unwrap_or_default(),
+            )
+            .await?;
             state.publish(&reference).await;
             Ok(())
         }

@@ -19,7 +19,7 @@ use crate::domain::assets::{
     AssetDetail, AssetImportReport, AssetIncident, AssetRef, AssetView, COLUMNS, Catalogue,
     DeclareOptions, KINDS, parse_row, support,
 };
-use crate::domain::incidents::{IncidentKind, IncidentStatus};
+use crate::domain::incidents::IncidentKind;
 use crate::domain::org::OrgKind;
 use crate::error::AppError;
 
@@ -322,9 +322,7 @@ pub async fn detail(
             kind: IncidentKind::parse(&i.kind)
                 .map(|k| k.title().to_owned())
                 .unwrap_or(i.kind.clone()),
-            status: IncidentStatus::parse(&i.status)
-                .map(|s| s.as_str().replace('_', " "))
-                .unwrap_or(i.status.clone()),
+            status: i.status.as_str().replace('_', " "),
             declared_at: crate::domain::dates::moment(i.declared_at),
             reference: i.reference,
         })

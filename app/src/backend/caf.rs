@@ -135,10 +135,8 @@ pub async fn readiness(
         }
         for i in incidents.iter().filter(|i| i.org_id == id) {
             let finished = matches!(
-                IncidentStatus::parse(&i.status),
-                Some(
-                    IncidentStatus::Recovered | IncidentStatus::Closed | IncidentStatus::StoodDown
-                )
+                i.status,
+                IncidentStatus::Recovered | IncidentStatus::Closed | IncidentStatus::StoodDown
             );
             if finished {
                 f.finished += 1;

@@ -145,7 +145,7 @@ pub async fn overview(
                     .unwrap_or("Incident")
                     .to_owned(),
                 moment(i.declared_at),
-                i.status.replace('_', " "),
+                i.status.as_str().replace('_', " "),
             )
         })
         .collect();
@@ -236,16 +236,13 @@ pub async fn report(
                 gaps.push(format!("“{}”: {}", t.title, t.routing));
             }
             let acked = t.acknowledged_at.or(t.started_at).or(t.completed_at);
-            let done =
-                t.state == TaskState::Done.as_str() || t.state == TaskState::NotApplicable.as_str();
+            let done = matches!(t.state, TaskState::Done | TaskState::NotApplicable);
             ExerciseTask {
                 title: t.title.clone(),
                 role,
                 assignee: t.assignee_id.and_then(|a| people.get(&a).cloned()),
                 minutes_to_acknowledge: acked.map(|a| (a - inc.declared_at).whole_minutes()),
-                state: TaskState::parse(&t.state)
-                    .map(|s| s.label().to_owned())
-                    .unwrap_or(t.state.clone()),
+                state: t.state.label().to_owned(),
                 missed: match acked {
                     Some(a) => a > t.due_at,
                     None => now > t.due_at,

@@ -207,7 +207,11 @@ pub async fn add_action(
     }
     let owners = command_candidates(db, &inc).await?;
     // Only the people the review offers as owners; anyone else does not exist.
-    let Some((_, owner)) = owners.iter().find(|(id, _)| *id == owner_id) else {
+    let Some(owner) = owners
+        .iter()
+        .find(|c| c.person_id == owner_id)
+        .map(|c| &c.label)
+    else {
         return Err(AppError::NotFound);
     };
     let now = timeline::now();

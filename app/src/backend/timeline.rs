@@ -90,8 +90,8 @@ pub fn facts(inc: &incident::Model, reports: &[incident_report::Model]) -> Strin
     let mut f = declared_facts(
         inc.org_id,
         &inc.kind,
-        &inc.level,
-        &inc.status,
+        inc.level.as_str(),
+        inc.status.as_str(),
         inc.declared_at,
         inc.aware_at,
         inc.personal_data,

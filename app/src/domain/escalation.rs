@@ -129,6 +129,18 @@ pub struct PolicyView {
     pub webhook: Option<(String, String, bool)>,
 }
 
+/// A task or command acknowledgement nobody acknowledged along the whole escalation path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlaggedRow {
+    pub reference: String,
+    /// The task's title, or the command to acknowledge; marked when it is an exercise.
+    pub what: String,
+    pub org_name: String,
+    /// When it was flagged.
+    #[serde(with = "time::serde::rfc3339")]
+    pub since: time::OffsetDateTime,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LevelView {
     pub timeout_minutes: i32,

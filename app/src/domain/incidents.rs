@@ -8,7 +8,17 @@ macro_rules! str_enum {
     ($name:ident { $($variant:ident => $s:literal),+ $(,)? }) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+        // On the server each is also a SeaORM active enum, stored as the same text, so
+        // entities hold the typed value (no migration: the strings are unchanged).
+        #[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+        #[cfg_attr(
+            feature = "ssr",
+            sea_orm(
+                rs_type = "String",
+                db_type = "String(sea_orm::sea_query::StringLen::None)"
+            )
+        )]
+        pub enum $name { $(#[cfg_attr(feature = "ssr", sea_orm(string_value = $s))] $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -299,6 +309,51 @@ impl TaskState {
     }
 }
 
+str_enum!(TaskAction {
+    Acknowledge => "acknowledge",
+    Start => "start",
+    Complete => "complete",
+    NotApplicable => "not_applicable",
+    Reassign => "reassign",
+});
+
+/// Why an action does not apply to a task where it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The task is done or marked not applicable; nothing more can happen to it.
+    Finished,
+    /// The task has moved past the point where this action makes sense (starting or
+    /// acknowledging a task already under way).
+    MovedOn,
+}
+
+/// The task state machine: where a task in state `from` goes when `action` is taken, or why
+/// it cannot be. Reassigning hands the task to someone new, who must acknowledge it again.
+pub fn transition(from: TaskState, action: TaskAction) -> Result<TaskState, Refused> {
+    use TaskAction as A;
+    use TaskState as S;
+    match (from, action) {
+        (S::Done | S::NotApplicable, _) => Err(Refused::Finished),
+        (S::Open, A::Acknowledge) => Ok(S::Acknowledged),
+        (S::Open | S::Acknowledged, A::Start) => Ok(S::InProgress),
+        (_, A::Acknowledge | A::Start) => Err(Refused::MovedOn),
+        (_, A::Complete) => Ok(S::Done),
+        (_, A::NotApplicable) => Ok(S::NotApplicable),
+        (_, A::Reassign) => Ok(S::Open),
+    }
+}
+
+impl TaskAction {
+    /// The states a task may be in for this action to apply.
+    pub fn applies_from(self) -> Vec<TaskState> {
+        TaskState::ALL
+            .iter()
+            .copied()
+            .filter(|s| transition(*s, self).is_ok())
+            .collect()
+    }
+}
+
 str_enum!(PatientsAffected {
     Yes => "yes",
     No => "no",
@@ -489,6 +544,50 @@ pub struct TaskView {
     pub can_act: bool,
 }
 
+/// An incident as the list of incidents shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentRow {
+    pub reference: String,
+    /// What kind of incident, marked when it is an exercise.
+    pub title: String,
+    pub org_name: String,
+    pub status: IncidentStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub declared_at: OffsetDateTime,
+}
+
+/// One line of an incident's timeline as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub detail: String,
+}
+
+/// Another organisation an incident affects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffectedOrg {
+    /// The ODS code.
+    pub code: String,
+    pub name: String,
+}
+
+/// Someone who may be given a command role or own a review action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub person_id: i64,
+    /// "name, role at organisation".
+    pub label: String,
+}
+
+/// The supplier incident an incident was opened from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentIncident {
+    pub reference: String,
+    /// The supplier's name.
+    pub org_name: String,
+}
+
 /// An incident as its page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncidentView {
@@ -511,16 +610,16 @@ pub struct IncidentView {
     pub first_steps: Vec<String>,
     pub told: Vec<String>,
     pub clocks: Vec<Clock>,
-    pub timeline: Vec<(String, String)>,
-    /// Other organisations affected: (ODS code, name).
-    pub affected: Vec<(String, String)>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Other organisations affected.
+    pub affected: Vec<AffectedOrg>,
     pub commands: Vec<CommandView>,
-    /// People who may be given a command role: (person id, "name, role at organisation").
-    pub candidates: Vec<(i64, String)>,
+    /// People who may be given a command role.
+    pub candidates: Vec<Candidate>,
     /// The viewer leads here: may change level and status, command roles, reports, scope.
     pub can_lead: bool,
-    /// The supplier incident this one was opened from: (reference, supplier name).
-    pub parent: Option<(String, String)>,
+    /// The supplier incident this one was opened from.
+    pub parent: Option<ParentIncident>,
     /// Incidents opened from this one at the organisations a supplier serves.
     pub linked: Vec<LinkedView>,
     /// Organisations this supplier serves that have no linked incident yet.
@@ -628,7 +727,7 @@ pub fn dspt_text(v: &IncidentView) -> String {
         let names: Vec<String> = v
             .affected
             .iter()
-            .map(|(code, name)| format!("{name} ({code})"))
+            .map(|a| format!("{} ({})", a.name, a.code))
             .collect();
         out.push(format!(
             "Other organisations affected: {}",
@@ -1018,5 +1117,104 @@ mod tests {
         for s in TaskState::ALL {
             assert_eq!(TaskState::parse(s.as_str()), Some(*s));
         }
+    }
+
+    #[test]
+    fn tasks_move_only_along_the_state_machine() {
+        use TaskAction as A;
+        use TaskState as S;
+        assert_eq!(transition(S::Open, A::Acknowledge), Ok(S::Acknowledged));
+        assert_eq!(transition(S::Open, A::Start), Ok(S::InProgress));
+        assert_eq!(transition(S::Acknowledged, A::Start), Ok(S::InProgress));
+        assert_eq!(transition(S::InProgress, A::Complete), Ok(S::Done));
+        assert_eq!(transition(S::Open, A::Complete), Ok(S::Done));
+        assert_eq!(
+            transition(S::Acknowledged, A::NotApplicable),
+            Ok(S::NotApplicable)
+        );
+        assert_eq!(transition(S::InProgress, A::Reassign), Ok(S::Open));
+        assert_eq!(
+            transition(S::Acknowledged, A::Acknowledge),
+            Err(Refused::MovedOn),
+            "acknowledged once only"
+        );
+        assert_eq!(transition(S::InProgress, A::Start), Err(Refused::MovedOn));
+        for a in TaskAction::ALL {
+            assert_eq!(transition(S::Done, *a), Err(Refused::Finished));
+            assert_eq!(transition(S::NotApplicable, *a), Err(Refused::Finished));
+        }
+    }
+
+    #[test]
+    fn each_action_applies_from_the_states_it_always_did() {
+        use TaskState as S;
+        let live = vec![S::Open, S::Acknowledged, S::InProgress];
+        assert_eq!(TaskAction::Acknowledge.applies_from(), vec![S::Open]);
+        assert_eq!(
+            TaskAction::Start.applies_from(),
+            vec![S::Open, S::Acknowledged]
+        );
+        assert_eq!(TaskAction::Complete.applies_from(), live);
+        assert_eq!(TaskAction::NotApplicable.applies_from(), live);
+        assert_eq!(TaskAction::Reassign.applies_from(), live);
+    }
+
+    #[test]
+    fn task_actions_keep_the_names_forms_post() {
+        for (a, posted) in [
+            (TaskAction::Acknowledge, "acknowledge"),
+            (TaskAction::Start, "start"),
+            (TaskAction::Complete, "complete"),
+            (TaskAction::NotApplicable, "not_applicable"),
+            (TaskAction::Reassign, "reassign"),
+        ] {
+            assert_eq!(a.as_str(), posted);
+            assert_eq!(TaskAction::parse(posted), Some(a));
+            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{posted}\""));
+        }
+    }
+
+    #[test]
+    fn wire_rows_carry_typed_dates_as_rfc3339() {
+        let row = IncidentRow {
+            reference: "INC-1".into(),
+            title: "Ransomware".into(),
+            org_name: "Stockwell Group Practice".into(),
+            status: IncidentStatus::Declared,
+            declared_at: datetime!(2026-06-03 09:00 UTC),
+        };
+        let json = serde_json::to_value(&row).unwrap();
+        assert_eq!(json["declared_at"], "2026-06-03T09:00:00Z");
+        assert_eq!(json["status"], "declared");
+        assert_eq!(serde_json::from_value::<IncidentRow>(json).unwrap(), row);
+        let entry = TimelineEntry {
+            at: datetime!(2026-06-03 09:05 UTC),
+            detail: "Declared".into(),
+        };
+        let back: TimelineEntry =
+            serde_json::from_str(&serde_json::to_string(&entry).unwrap()).unwrap();
+        assert_eq!(back, entry);
+    }
+
+    /// The columns hold these enums as text: the text must stay what was always stored.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn stored_enums_keep_their_stored_text() {
+        use sea_orm::ActiveEnum;
+        fn same<T: ActiveEnum<Value = String> + Copy + PartialEq + std::fmt::Debug>(
+            all: &[T],
+            text: impl Fn(T) -> &'static str,
+        ) {
+            for v in all {
+                assert_eq!(v.to_value(), text(*v));
+                assert_eq!(T::try_from_value(&text(*v).to_owned()).unwrap(), *v);
+            }
+            assert!(T::try_from_value(&"nonsense".to_owned()).is_err());
+        }
+        same(TaskState::ALL, TaskState::as_str);
+        same(IncidentStatus::ALL, IncidentStatus::as_str);
+        same(IncidentLevel::ALL, IncidentLevel::as_str);
+        assert_eq!(TaskState::InProgress.to_value(), "in_progress");
+        assert_eq!(IncidentStatus::StoodDown.to_value(), "stood_down");
     }
 }

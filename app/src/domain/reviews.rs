@@ -30,8 +30,8 @@ pub struct ReviewView {
     /// "3 Dec 2026 10:00 UTC by …", once saved.
     pub updated: Option<String>,
     pub actions: Vec<ActionView>,
-    /// Who may own an action: (person id, "name, role at organisation").
-    pub owners: Vec<(i64, String)>,
+    /// Who may own an action.
+    pub owners: Vec<crate::domain::incidents::Candidate>,
     pub can_edit: bool,
 }
 

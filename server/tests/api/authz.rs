@@ -454,7 +454,7 @@ async fn every_write_refuses_random_callers_outside_the_organisation() {
             .unwrap()
             .into();
         t.assignee_id = Set(Some(ids[caller]));
-        t.state = Set("open".into());
+        t.state = Set(app::domain::incidents::TaskState::Open);
         t.update(&app.db).await.unwrap();
         let target = Target {
             org: code,

@@ -10,7 +10,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 use time::{Duration, OffsetDateTime};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use app::domain::escalation::{AckLink, InboxItem, PolicyView};
+use app::domain::escalation::{AckLink, FlaggedRow, InboxItem, PolicyView};
 use app::domain::incidents::{ExerciseKind, ExerciseReport, Exercises};
 
 use crate::helpers::people::{GARETH, NADIA, OWEN, SAM};
@@ -267,7 +267,7 @@ async fn after_the_last_level_and_its_repeat_the_task_is_flagged_and_nothing_mor
         flagged(&app, &nadia)
             .await
             .iter()
-            .any(|r| r.0 == reference && r.1 == "Triage and declare the incident level")
+            .any(|r| r.reference == reference && r.what == "Triage and declare the incident level")
     );
     let sam = app.signed_in_as(SAM).await;
     assert!(flagged(&app, &sam).await.is_empty());
@@ -517,7 +517,8 @@ async fn an_email_link_acknowledges_only_when_its_recipient_confirms_and_only_on
             .await
             .unwrap()
             .unwrap()
-            .state,
+            .state
+            .as_str(),
         "open"
     );
     let info: AckLink = app
@@ -551,7 +552,7 @@ async fn an_email_link_acknowledges_only_when_its_recipient_confirms_and_only_on
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(t.state, "acknowledged");
+    assert_eq!(t.state.as_str(), "acknowledged");
     assert!(state_of(&app, triage.id).await.acknowledged_at.is_some());
     assert!(
         timeline(&app, &reference)
@@ -675,8 +676,8 @@ async fn a_crash_between_decision_and_delivery_loses_nothing_and_doubles_nothing
     }
 }
 
-/// The flagged tasks the person signed in on `client` may see: (reference, task, …).
-async fn flagged(app: &TestApp, client: &reqwest::Client) -> Vec<(String, String, String, String)> {
+/// The flagged tasks the person signed in on `client` may see.
+async fn flagged(app: &TestApp, client: &reqwest::Client) -> Vec<FlaggedRow> {
     let res = app.post_with(client, "/api/escalation/flagged", &[]).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
@@ -1052,8 +1053,8 @@ async fn an_exercise_runs_for_real_is_marked_everywhere_and_reports_how_it_went(
     assert!(i.clocks.is_empty(), "{:?}", i.clocks);
     assert!(i.dspt_text.contains("do not report it"), "{}", i.dspt_text);
     let list = app.incident_list(&gareth).await;
-    let row = list.iter().find(|r| r.0 == reference).unwrap();
-    assert!(row.1.starts_with("EXERCISE"), "{row:?}");
+    let row = list.iter().find(|r| r.reference == reference).unwrap();
+    assert!(row.title.starts_with("EXERCISE"), "{row:?}");
     let triage = first_task(&app, &reference).await;
     let told = notes_for(&app, triage.id, 0).await;
     assert!(

@@ -1,7 +1,7 @@
 //! `spawn_app`: the real application, on a temp-file database and a free port.
 
 use app::domain::auth::MfaEnrolment;
-use app::domain::incidents::{IncidentView, TaskView};
+use app::domain::incidents::{IncidentRow, IncidentView, TaskView};
 use sea_orm::DatabaseConnection;
 use server::Application;
 use server::config::Settings;
@@ -352,12 +352,8 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
-    /// The incidents the person signed in on `client` may see: (reference, kind,
-    /// organisation, status, declared).
-    pub async fn incident_list(
-        &self,
-        client: &reqwest::Client,
-    ) -> Vec<(String, String, String, String, String)> {
+    /// The incidents the person signed in on `client` may see.
+    pub async fn incident_list(&self, client: &reqwest::Client) -> Vec<IncidentRow> {
         let res = self.post_with(client, "/api/incidents/list", &[]).await;
         assert_eq!(res.status(), 200);
         res.json().await.unwrap()

@@ -20,7 +20,7 @@ fn holder(i: &IncidentView, which: Command) -> Option<&str> {
 }
 
 fn last_entry(i: &IncidentView) -> String {
-    i.timeline.last().unwrap().1.clone()
+    i.timeline.last().unwrap().detail.clone()
 }
 
 #[tokio::test]
@@ -65,9 +65,9 @@ async fn a_lead_gives_a_command_role_only_to_a_role_holder_around_the_incident()
     let owen = i
         .candidates
         .iter()
-        .find(|(_, name)| name.starts_with("Owen Fraser"))
+        .find(|c| c.label.starts_with("Owen Fraser"))
         .unwrap()
-        .0;
+        .person_id;
     let give = |person: i64| {
         let reference = reference.clone();
         let app = &app;
@@ -177,12 +177,12 @@ async fn another_affected_organisation_sees_the_incident_and_gets_a_task() {
     assert_eq!(add("RJ1").await, 200);
     assert_eq!(add("RJ1").await, 422, "already on it");
     let i = app.incident(&priya, &reference).await;
-    assert_eq!(i.affected[0].0, "RJ1");
+    assert_eq!(i.affected[0].code, "RJ1");
     let task = i.tasks.last().unwrap();
     assert!(task.title.starts_with("Assess the impact at"));
     assert_eq!(task.assignee.as_deref(), Some("Priya Raman"));
     let listed = app.incident_list(&priya).await;
-    assert!(listed.iter().any(|r| r.0 == reference));
+    assert!(listed.iter().any(|r| r.reference == reference));
     let sam = app.signed_in_as(SAM).await;
     assert_eq!(
         app.post_with(&sam, "/api/incidents/get", &[("reference", &reference)])
@@ -241,7 +241,7 @@ async fn a_supplier_incident_opens_linked_incidents_at_every_organisation_it_ser
         })
         .unwrap();
     let k = app.incident(&priya, kings).await;
-    assert_eq!(k.parent.as_ref().unwrap().0, reference);
+    assert_eq!(k.parent.as_ref().unwrap().reference, reference);
     assert_eq!(k.kind, IncidentKind::SupplierCompromise);
     assert_eq!(k.tasks[0].assignee.as_deref(), Some("Priya Raman"));
 }
@@ -552,9 +552,9 @@ async fn a_review_records_lessons_and_follows_each_action_until_its_owner_closes
     let gareth_id = r
         .owners
         .iter()
-        .find(|(_, name)| name.starts_with("Gareth Lloyd"))
+        .find(|o| o.label.starts_with("Gareth Lloyd"))
         .unwrap()
-        .0
+        .person_id
         .to_string();
     let due = (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string();
     for (title, owner, due_on, why) in [
@@ -671,9 +671,9 @@ async fn a_review_records_lessons_and_follows_each_action_until_its_owner_closes
     assert!(
         i.timeline
             .iter()
-            .any(|(_, e)| e.contains("Post-incident review saved"))
+            .any(|e| e.detail.contains("Post-incident review saved"))
     );
-    assert!(i.timeline.iter().any(|(_, e)| e.contains("closed")));
+    assert!(i.timeline.iter().any(|e| e.detail.contains("closed")));
 }
 
 async fn finding(app: &TestApp, reference: &str) -> app::backend::timeline::Finding {

@@ -145,7 +145,7 @@ async fn two_people_acting_on_one_task_at_once_get_one_outcome() {
     let acks = i
         .timeline
         .iter()
-        .filter(|(_, entry)| entry.contains("acknowledged"))
+        .filter(|e| e.detail.contains("acknowledged"))
         .count();
     assert_eq!(acks, 1, "one outcome, one timeline line");
 }
@@ -269,7 +269,7 @@ async fn a_lead_changes_the_level_with_a_reason_and_staff_cannot() {
     );
     let i = app.incident(&gareth, &reference).await;
     assert_eq!(i.level, IncidentLevel::Critical);
-    let last = &i.timeline.last().unwrap().1;
+    let last = &i.timeline.last().unwrap().detail;
     assert!(
         last.contains("business continuity → critical")
             && last.contains("Three practices affected"),

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::incidents::{IncidentLevel, IncidentStatus};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "incident")]
 pub struct Model {
@@ -11,8 +13,8 @@ pub struct Model {
     pub reference: String,
     pub org_id: i64,
     pub kind: String,
-    pub level: String,
-    pub status: String,
+    pub level: IncidentLevel,
+    pub status: IncidentStatus,
     pub summary: String,
     pub location: String,
     pub patients_affected: String,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::incidents::TaskState;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "task")]
 pub struct Model {
@@ -17,7 +19,7 @@ pub struct Model {
     pub org_id: Option<i64>,
     pub assignee_id: Option<i64>,
     pub routing: String,
-    pub state: String,
+    pub state: TaskState,
     pub due_at: TimeDateTimeWithTimeZone,
     pub acknowledged_at: Option<TimeDateTimeWithTimeZone>,
     pub started_at: Option<TimeDateTimeWithTimeZone>,

@@ -7,14 +7,15 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use super::tracking::TASK;
 use crate::backend::entity::{escalation, incident, task};
+use crate::domain::escalation::FlaggedRow;
 use crate::error::AppError;
 
 /// Tasks and command acknowledgements nobody acknowledged along the whole path, in the
-/// organisations the caller can see: (incident reference, what, organisation, since).
+/// organisations the caller can see.
 pub async fn flagged(
     db: &impl ConnectionTrait,
     user: &crate::backend::access::User,
-) -> Result<Vec<(String, String, String, String)>, AppError> {
+) -> Result<Vec<FlaggedRow>, AppError> {
     use crate::backend::access;
     use crate::backend::entity::organisation;
     let scope = access::readable_orgs(db, user).await?;
@@ -65,16 +66,16 @@ pub async fn flagged(
                 _ => "Gold to acknowledge command".to_owned(),
             };
             let (reference, exercise) = refs.get(&e.incident_id).cloned().unwrap_or_default();
-            (
+            FlaggedRow {
                 reference,
-                if exercise {
+                what: if exercise {
                     format!("[EXERCISE] {title}")
                 } else {
                     title
                 },
-                names.get(&e.org_id).cloned().unwrap_or_default(),
-                crate::domain::dates::moment(e.updated_at),
-            )
+                org_name: names.get(&e.org_id).cloned().unwrap_or_default(),
+                since: e.updated_at,
+            }
         })
         .collect();
     Ok(out)

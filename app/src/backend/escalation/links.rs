@@ -116,6 +116,6 @@ pub async fn link_info(
     Ok(crate::domain::escalation::AckLink {
         title: t.title,
         incident_reference: reference,
-        already: n.link_used_at.is_some() || t.state != "open",
+        already: n.link_used_at.is_some() || t.state != crate::domain::incidents::TaskState::Open,
     })
 }

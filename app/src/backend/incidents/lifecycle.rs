@@ -54,22 +54,22 @@ pub async fn change(
     let mut q = incident::Entity::update_many()
         .filter(incident::Column::Id.eq(inc.id))
         // Only from what the person saw: a change made meanwhile by someone else wins.
-        .filter(incident::Column::Level.eq(inc.level.clone()))
-        .filter(incident::Column::Status.eq(inc.status.clone()))
+        .filter(incident::Column::Level.eq(inc.level))
+        .filter(incident::Column::Status.eq(inc.status))
         .col_expr(incident::Column::UpdatedAt, Expr::value(timeline::now()));
     if let Some(l) = level {
-        q = q.col_expr(incident::Column::Level, Expr::value(l.as_str()));
+        q = q.col_expr(incident::Column::Level, Expr::value(l));
         detail.push(format!(
             "level {} → {}",
-            inc.level.replace('_', " "),
+            inc.level.as_str().replace('_', " "),
             l.as_str().replace('_', " ")
         ));
     }
     if let Some(s) = status {
-        q = q.col_expr(incident::Column::Status, Expr::value(s.as_str()));
+        q = q.col_expr(incident::Column::Status, Expr::value(s));
         detail.push(format!(
             "status {} → {}",
-            inc.status.replace('_', " "),
+            inc.status.as_str().replace('_', " "),
             s.as_str().replace('_', " ")
         ));
     }
@@ -197,10 +197,10 @@ pub async fn assign_command(
             command_candidates(db, &inc)
                 .await?
                 .into_iter()
-                .find(|(id, _)| *id == p)
+                .find(|c| c.person_id == p)
                 // Only the people the incident's page offers; anyone else does not exist.
                 .ok_or(AppError::NotFound)?
-                .1,
+                .label,
         ),
         None => None,
     };

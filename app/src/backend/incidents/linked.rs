@@ -79,7 +79,7 @@ pub async fn add_affected(
         org_id: Set(found_at),
         assignee_id: Set(assignee),
         routing: Set(routing),
-        state: Set(TaskState::Open.as_str().to_owned()),
+        state: Set(TaskState::Open),
         due_at: Set(now + Duration::minutes(60)),
         updated_at: Set(now),
         ..Default::default()

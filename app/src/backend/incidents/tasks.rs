@@ -13,32 +13,26 @@ use crate::backend::entity::notification;
 use crate::backend::entity::{incident, task};
 use crate::backend::escalation;
 use crate::backend::{audit, timeline};
-use crate::domain::incidents::TaskState;
+use crate::domain::incidents::{TaskAction, TaskState, transition};
 use crate::error::AppError;
 
 use crate::backend::incidents::access::{event, find_readable};
 use crate::backend::incidents::declaring::bounded;
 use crate::backend::incidents::lifecycle::finish;
 
-/// What can be done to a task.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TaskAction {
-    Acknowledge,
-    Start,
-    Complete { note: String },
-    NotApplicable { reason: String },
-    Reassign { to_email: String, reason: String },
-}
-
-/// Acts on a task. The change is one conditional update: it only happens if the task is
-/// still in a state the action applies to, so of two people acting at once one wins and
-/// the other is told it has moved on.
+/// Acts on a task. Where the task may go is `domain::incidents::transition`; the change is
+/// one conditional update: it only happens if the task is still in a state the action
+/// applies to, so of two people acting at once one wins and the other is told it has moved
+/// on. `note` is what was done (complete) or why (not applicable, reassign); `to_email` is
+/// whom a reassigned task goes to.
 #[tracing::instrument(skip_all, err)]
 pub async fn act(
     db: &DatabaseConnection,
     user: &User,
     task_id: i64,
     action: TaskAction,
+    note: &str,
+    to_email: &str,
 ) -> Result<String, AppError> {
     let t = task::Entity::find_by_id(task_id)
         .one(db)
@@ -57,54 +51,38 @@ pub async fn act(
         return Err(AppError::Forbidden);
     }
     let now = timeline::now();
-    use TaskState::*;
-    let live = [Open.as_str(), Acknowledged.as_str(), InProgress.as_str()];
     let mut q = task::Entity::update_many()
         .filter(task::Column::Id.eq(t.id))
         .col_expr(task::Column::UpdatedAt, Expr::value(now));
-    let (from, detail): (Vec<&str>, String) = match &action {
+    let detail = match action {
         TaskAction::Acknowledge => {
-            q = q
-                .col_expr(task::Column::State, Expr::value(Acknowledged.as_str()))
-                .col_expr(task::Column::AcknowledgedAt, Expr::value(now));
-            (vec![Open.as_str()], format!("“{}” acknowledged", t.title))
+            q = q.col_expr(task::Column::AcknowledgedAt, Expr::value(now));
+            format!("“{}” acknowledged", t.title)
         }
         TaskAction::Start => {
-            q = q
-                .col_expr(task::Column::State, Expr::value(InProgress.as_str()))
-                .col_expr(task::Column::StartedAt, Expr::value(now));
+            q = q.col_expr(task::Column::StartedAt, Expr::value(now));
             if t.acknowledged_at.is_none() {
                 q = q.col_expr(task::Column::AcknowledgedAt, Expr::value(now));
             }
-            (
-                vec![Open.as_str(), Acknowledged.as_str()],
-                format!("“{}” started", t.title),
-            )
+            format!("“{}” started", t.title)
         }
-        TaskAction::Complete { note } => {
+        TaskAction::Complete => {
             let note = bounded(note, "what was done", 4000, true)?;
             q = q
-                .col_expr(task::Column::State, Expr::value(Done.as_str()))
                 .col_expr(task::Column::CompletedAt, Expr::value(now))
                 .col_expr(task::Column::Note, Expr::value(note.clone()));
-            (live.to_vec(), format!("“{}” done: {note}", t.title))
+            format!("“{}” done: {note}", t.title)
         }
-        TaskAction::NotApplicable { reason } => {
-            let reason = bounded(reason, "why it does not apply", 1000, true)?;
-            q = q
-                .col_expr(task::Column::State, Expr::value(NotApplicable.as_str()))
-                .col_expr(task::Column::Note, Expr::value(reason.clone()));
-            (
-                live.to_vec(),
-                format!("“{}” marked not applicable: {reason}", t.title),
-            )
+        TaskAction::NotApplicable => {
+            let reason = bounded(note, "why it does not apply", 1000, true)?;
+            q = q.col_expr(task::Column::Note, Expr::value(reason.clone()));
+            format!("“{}” marked not applicable: {reason}", t.title)
         }
-        TaskAction::Reassign { to_email, reason } => {
-            let reason = bounded(reason, "why it is reassigned", 1000, true)?;
+        TaskAction::Reassign => {
+            let reason = bounded(note, "why it is reassigned", 1000, true)?;
             let to = access::person_in_reach(db, user, to_email, access::Action::Act).await?;
             q = q
                 .col_expr(task::Column::AssigneeId, Expr::value(to.id))
-                .col_expr(task::Column::State, Expr::value(Open.as_str()))
                 .col_expr(
                     task::Column::AcknowledgedAt,
                     Expr::value(Option::<OffsetDateTime>::None),
@@ -116,14 +94,19 @@ pub async fn act(
                         to.display_name, user.name
                     )),
                 );
-            (
-                live.to_vec(),
-                format!("“{}” reassigned to {}: {reason}", t.title, to.display_name),
-            )
+            format!("“{}” reassigned to {}: {reason}", t.title, to.display_name)
         }
     };
-    let restart_at = match &action {
-        TaskAction::Reassign { .. } => {
+    let moved_on = || {
+        AppError::Conflict(
+            "Someone else has already moved this task on. Reload to see where it stands.".into(),
+        )
+    };
+    let next = transition(t.state, action).map_err(|_| moved_on())?;
+    let q = q.col_expr(task::Column::State, Expr::value(next));
+    let from = action.applies_from();
+    let restart_at = match action {
+        TaskAction::Reassign => {
             let policy = escalation::policy_for(db, inc.org_id).await?;
             Some(escalation::first_deadline(&policy, now, Some(t.due_at)))
         }
@@ -139,9 +122,7 @@ pub async fn act(
         .exec(&txn)
         .await?;
     if changed.rows_affected != 1 {
-        return Err(AppError::Conflict(
-            "Someone else has already moved this task on. Reload to see where it stands.".into(),
-        ));
+        return Err(moved_on());
     }
     // In the same transaction: acknowledging stops the escalation; reassigning starts it
     // again for the new assignee, who is told in their inbox.
@@ -242,11 +223,8 @@ pub async fn take_escalated(
     }
     let taken = task::Entity::update_many()
         .filter(task::Column::Id.eq(t.id))
-        .filter(task::Column::State.eq(TaskState::Open.as_str()))
-        .col_expr(
-            task::Column::State,
-            Expr::value(TaskState::Acknowledged.as_str()),
-        )
+        .filter(task::Column::State.eq(TaskState::Open))
+        .col_expr(task::Column::State, Expr::value(TaskState::Acknowledged))
         .col_expr(task::Column::AcknowledgedAt, Expr::value(now))
         .col_expr(task::Column::AssigneeId, Expr::value(user.person_id))
         .col_expr(

@@ -14,8 +14,9 @@ use crate::backend::entity::{
 };
 use crate::backend::orgs;
 use crate::domain::incidents::{
-    Clock, Command, CommandView, ExerciseKind, IncidentKind, IncidentLevel, IncidentStatus,
-    IncidentView, LinkedView, PatientsAffected, Phase, TaskState, TaskView, clocks, dspt_text,
+    AffectedOrg, Candidate, Clock, Command, CommandView, ExerciseKind, IncidentKind, IncidentRow,
+    IncidentView, LinkedView, ParentIncident, PatientsAffected, Phase, TaskState, TaskView,
+    TimelineEntry, clocks, dspt_text,
 };
 use crate::domain::org::OrgKind;
 use crate::error::AppError;
@@ -44,7 +45,7 @@ pub(crate) async fn task_views(
     Ok(tasks
         .into_iter()
         .map(|t| {
-            let state = TaskState::parse(&t.state).unwrap_or(TaskState::Open);
+            let state = t.state;
             let mine = t.assignee_id == Some(user.person_id);
             let live = matches!(
                 state,
@@ -118,14 +119,25 @@ pub async fn view(
         .all(db)
         .await?
         .into_iter()
-        .map(|e| (fmt(e.at), e.detail))
+        .map(|e| TimelineEntry {
+            at: e.at,
+            detail: e.detail,
+        })
         .collect();
-    let names: HashMap<i64, (String, String)> = organisation::Entity::find()
+    let names: HashMap<i64, AffectedOrg> = organisation::Entity::find()
         .filter(organisation::Column::Id.is_in(all_orgs.clone()))
         .all(db)
         .await?
         .into_iter()
-        .map(|o| (o.id, (o.code, o.name)))
+        .map(|o| {
+            (
+                o.id,
+                AffectedOrg {
+                    code: o.code,
+                    name: o.name,
+                },
+            )
+        })
         .collect();
     let affected = all_orgs[1..]
         .iter()
@@ -158,8 +170,8 @@ pub async fn view(
         org_code: org.code,
         org_name: org.name,
         kind,
-        level: IncidentLevel::parse(&inc.level).unwrap_or(IncidentLevel::BusinessContinuity),
-        status: IncidentStatus::parse(&inc.status).unwrap_or(IncidentStatus::Declared),
+        level: inc.level,
+        status: inc.status,
         summary: inc.summary,
         location: inc.location,
         patients_affected: PatientsAffected::parse(&inc.patients_affected)
@@ -265,11 +277,11 @@ async fn commands_of(
         .collect())
 }
 
-/// The incident this one was opened from, as (reference, organisation name).
+/// The incident this one was opened from.
 async fn parent_of(
     db: &impl ConnectionTrait,
     inc: &incident::Model,
-) -> Result<Option<(String, String)>, AppError> {
+) -> Result<Option<ParentIncident>, AppError> {
     Ok(match inc.parent_id {
         Some(pid) => match incident::Entity::find_by_id(pid).one(db).await? {
             Some(p) => {
@@ -278,7 +290,10 @@ async fn parent_of(
                     .await?
                     .map(|o| o.name)
                     .unwrap_or_default();
-                Some((p.reference, name))
+                Some(ParentIncident {
+                    reference: p.reference,
+                    org_name: name,
+                })
             }
             None => None,
         },
@@ -321,13 +336,10 @@ async fn linked_of(
             LinkedView {
                 reference: c.reference.clone(),
                 org_name: child_orgs.get(&c.org_id).cloned().unwrap_or_default(),
-                status: IncidentStatus::parse(&c.status).unwrap_or(IncidentStatus::Declared),
+                status: c.status,
                 tasks_done: mine
                     .iter()
-                    .filter(|t| {
-                        t.state == TaskState::Done.as_str()
-                            || t.state == TaskState::NotApplicable.as_str()
-                    })
+                    .filter(|t| matches!(t.state, TaskState::Done | TaskState::NotApplicable))
                     .count(),
                 tasks_total: mine.len(),
             }
@@ -347,11 +359,11 @@ async fn linked_of(
 }
 
 /// People who may take a command role: holders of any role, in force now, at the incident's
-/// organisations and their ancestors. (person id, "name, role at organisation")
+/// organisations and their ancestors.
 pub(crate) async fn command_candidates(
     db: &impl ConnectionTrait,
     inc: &incident::Model,
-) -> Result<Vec<(i64, String)>, AppError> {
+) -> Result<Vec<Candidate>, AppError> {
     let mut orgs_in = Vec::new();
     for o in incident_orgs(db, inc).await? {
         orgs_in.push(o);
@@ -383,25 +395,25 @@ pub(crate) async fn command_candidates(
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
-    let mut out: Vec<(i64, String)> = Vec::new();
+    let mut out: Vec<Candidate> = Vec::new();
     for h in holdings {
         let Some(p) = people.get(&h.person_id) else {
             continue;
         };
-        if out.iter().any(|(id, _)| *id == p.id) {
+        if out.iter().any(|c| c.person_id == p.id) {
             continue;
         }
-        out.push((
-            p.id,
-            format!(
+        out.push(Candidate {
+            person_id: p.id,
+            label: format!(
                 "{}, {} at {}",
                 p.display_name,
                 roles.get(&h.role_id).cloned().unwrap_or_default(),
                 names.get(&h.org_id).cloned().unwrap_or_default()
             ),
-        ));
+        });
     }
-    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out.sort_by(|a, b| a.label.cmp(&b.label));
     Ok(out)
 }
 
@@ -432,9 +444,9 @@ pub async fn my_tasks(db: &impl ConnectionTrait, user: &User) -> Result<Vec<Task
     let tasks = task::Entity::find()
         .filter(task::Column::AssigneeId.eq(user.person_id))
         .filter(task::Column::State.is_in([
-            TaskState::Open.as_str(),
-            TaskState::Acknowledged.as_str(),
-            TaskState::InProgress.as_str(),
+            TaskState::Open,
+            TaskState::Acknowledged,
+            TaskState::InProgress,
         ]))
         .order_by_asc(task::Column::DueAt)
         .all(db)
@@ -450,11 +462,8 @@ pub async fn my_tasks(db: &impl ConnectionTrait, user: &User) -> Result<Vec<Task
     task_views(db, user, tasks, &refs, &HashSet::new()).await
 }
 
-/// Incidents the caller may see, newest first: (reference, title, organisation, status, declared).
-pub async fn list(
-    db: &impl ConnectionTrait,
-    user: &User,
-) -> Result<Vec<(String, String, String, String, String)>, AppError> {
+/// Incidents the caller may see, newest first.
+pub async fn list(db: &impl ConnectionTrait, user: &User) -> Result<Vec<IncidentRow>, AppError> {
     let scope = access::readable_orgs(db, user).await?;
     let mut q = incident::Entity::find().order_by_desc(incident::Column::DeclaredAt);
     if let Some(ids) = &scope {
@@ -490,13 +499,13 @@ pub async fn list(
                 Some(e) => format!("EXERCISE ({}): {kind}", e.label()),
                 None => kind.to_owned(),
             };
-            (
-                r.reference,
-                kind,
-                orgs.get(&r.org_id).cloned().unwrap_or_default(),
-                r.status,
-                fmt(r.declared_at),
-            )
+            IncidentRow {
+                reference: r.reference,
+                title: kind,
+                org_name: orgs.get(&r.org_id).cloned().unwrap_or_default(),
+                status: r.status,
+                declared_at: r.declared_at,
+            }
         })
         .collect())
 }

@@ -12,9 +12,10 @@ use crate::api::incidents::{
     RecordReport, declare_options, get_incident, list_incidents, my_tasks, verify_timelines,
 };
 use crate::domain::assets::Support;
+use crate::domain::dates::moment;
 use crate::domain::incidents::{
     Command, IncidentKind, IncidentLevel, IncidentStatus, IncidentView, PatientsAffected,
-    TaskState, TaskView,
+    TaskAction, TaskView, transition,
 };
 use crate::error::AppError;
 use crate::ui::components::forms::ErrorSummary;
@@ -219,8 +220,8 @@ fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
         })}
         <h1>{title}</h1>
         <p class="lede">{format!("{} at {}. {}.", i.level.label(), i.org_name, status_label(i.status))}</p>
-        {i.parent.clone().map(|(r, org)| view! {
-            <p class="notice">"Opened from "<a href=format!("/incidents/{r}")>{format!("{org}'s incident {r}")}</a>"."</p>
+        {i.parent.clone().map(|p| view! {
+            <p class="notice">"Opened from "<a href=format!("/incidents/{}", p.reference)>{format!("{}'s incident {}", p.org_name, p.reference)}</a>"."</p>
         })}
         <p class="actions-row">
             <a href=format!("/incidents/{}/print", i.reference)>"Printable version"</a>
@@ -252,7 +253,7 @@ fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
         {can_lead.then(|| view! { <ChangeForm reference=reference.clone() change=actions.change/> })}
         <section aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">"Timeline"</h2>
-            <ol class="timeline">{i.timeline.iter().map(|(at, what)| view! { <li><span class="hint">{at.clone()}</span>" "{what.clone()}</li> }).collect_view()}</ol>
+            <ol class="timeline">{i.timeline.iter().map(|e| view! { <li><span class="hint">{moment(e.at)}</span>" "{e.detail.clone()}</li> }).collect_view()}</ol>
         </section>
     }
 }
@@ -324,8 +325,8 @@ fn Commands(
                                             <label for=field.clone() class="visually-hidden">{format!("Who is {}", c.command.label())}</label>
                                             <select id=field name="person">
                                                 <option value="">"Nobody"</option>
-                                                {candidates.iter().map(|(id, label)| view! {
-                                                    <option value=id.to_string() selected=current == Some(*id)>{label.clone()}</option>
+                                                {candidates.iter().map(|c| view! {
+                                                    <option value=c.person_id.to_string() selected=current == Some(c.person_id)>{c.label.clone()}</option>
                                                 }).collect_view()}
                                             </select>
                                             <button type="submit" class="button button--secondary">{format!("Set {}", c.command.label())}</button>
@@ -348,7 +349,7 @@ fn Affected(i: IncidentView, action: ServerAction<AddAffected>) -> impl IntoView
             <h2 id="affected-heading">"Organisations affected"</h2>
             <ul class="plain-list" role="list">
                 <li><a href=format!("/orgs/{}", i.org_code)>{i.org_name.clone()}</a>" (declared here)"</li>
-                {i.affected.iter().map(|(code, name)| view! { <li><a href=format!("/orgs/{code}")>{name.clone()}</a></li> }).collect_view()}
+                {i.affected.iter().map(|a| view! { <li><a href=format!("/orgs/{}", a.code)>{a.name.clone()}</a></li> }).collect_view()}
             </ul>
             {i.can_lead.then(|| view! {
                 <ActionForm action attr:class="form inline-fields">
@@ -522,28 +523,28 @@ fn TaskTable(tasks: Vec<TaskView>, act: ServerAction<ActOnTask>) -> impl IntoVie
 #[component]
 fn TaskRow(t: TaskView, act: ServerAction<ActOnTask>) -> impl IntoView {
     let id = t.id.to_string();
-    let button = |action: &'static str, label: String, id: String| {
+    let button = |action: TaskAction, label: String, id: String| {
         view! {
             <ActionForm action=act attr:class="inline-form">
                 <input type="hidden" name="id" value=id/>
-                <input type="hidden" name="action" value=action/>
+                <input type="hidden" name="action" value=action.as_str()/>
                 <button type="submit" class="button button--secondary">{label}</button>
             </ActionForm>
         }
     };
-    let reason_form = move |action: &'static str,
+    let reason_form = move |action: TaskAction,
                             id: String,
                             what: String,
                             button: String,
                             with_email: bool| {
-        let field = format!("{action}-{id}");
-        let email = format!("{action}-email-{id}");
+        let field = format!("{}-{id}", action.as_str());
+        let email = format!("{}-email-{id}", action.as_str());
         view! {
             <details class="task-detail">
                 <summary>{button.clone()}</summary>
                 <ActionForm action=act attr:class="complete-form">
                     <input type="hidden" name="id" value=id.clone()/>
-                    <input type="hidden" name="action" value=action/>
+                    <input type="hidden" name="action" value=action.as_str()/>
                     {with_email.then(|| view! {
                         <label for=email.clone()>"Email of the person to take it"</label>
                         <input id=email name="to_email" type="email" required autocomplete="off"/>
@@ -566,18 +567,18 @@ fn TaskRow(t: TaskView, act: ServerAction<ActOnTask>) -> impl IntoView {
             <td>{t.state.label()}{t.overdue.then_some(" (overdue)")}</td>
             <td>{t.due_at.clone()}</td>
             <td>
-                {(t.mine && t.state == TaskState::Open).then(|| button("acknowledge", format!("Acknowledge: {}", t.title), id.clone()))}
-                {(t.mine && matches!(t.state, TaskState::Open | TaskState::Acknowledged)).then(|| button("start", format!("Start: {}", t.title), id.clone()))}
+                {(t.mine && transition(t.state, TaskAction::Acknowledge).is_ok()).then(|| button(TaskAction::Acknowledge, format!("Acknowledge: {}", t.title), id.clone()))}
+                {(t.mine && transition(t.state, TaskAction::Start).is_ok()).then(|| button(TaskAction::Start, format!("Start: {}", t.title), id.clone()))}
                 {t.can_act.then(|| {
                     let field = format!("note-{}", t.id);
                     let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
                     let title = t.title.clone();
-                    let na = reason_form("not_applicable", id2, format!("Why “{title}” does not apply"), format!("Not applicable: {title}"), false);
-                    let reassign = reason_form("reassign", id3, format!("Why “{title}” is reassigned"), format!("Reassign: {title}"), true);
+                    let na = reason_form(TaskAction::NotApplicable, id2, format!("Why “{title}” does not apply"), format!("Not applicable: {title}"), false);
+                    let reassign = reason_form(TaskAction::Reassign, id3, format!("Why “{title}” is reassigned"), format!("Reassign: {title}"), true);
                     view! {
                         <ActionForm action=act attr:class="complete-form">
                             <input type="hidden" name="id" value=id1/>
-                            <input type="hidden" name="action" value="complete"/>
+                            <input type="hidden" name="action" value=TaskAction::Complete.as_str()/>
                             <label for=field.clone()>{format!("What was done for “{}”", t.title)}</label>
                             <input id=field name="note" type="text" required/>
                             <button type="submit" class="button">{format!("Complete: {}", t.title)}</button>
@@ -623,7 +624,7 @@ fn PrintedIncident(i: IncidentView) -> impl IntoView {
             <ul>{i.commands.iter().map(|c| view! { <li>{format!("{}: {}", c.command.label(), c.person.clone().unwrap_or_else(|| "nobody".into()))}</li> }).collect_view()}</ul>
             {(!i.affected.is_empty()).then(|| view! {
                 <h2>"Other organisations affected"</h2>
-                <ul>{i.affected.iter().map(|(c, n)| view! { <li>{format!("{n} ({c})")}</li> }).collect_view()}</ul>
+                <ul>{i.affected.iter().map(|a| view! { <li>{format!("{} ({})", a.name, a.code)}</li> }).collect_view()}</ul>
             })}
             <h2>"Reporting clocks"</h2>
             <ul>{i.clocks.iter().filter(|c| c.applies).map(|c| view! {
@@ -650,7 +651,7 @@ fn PrintedIncident(i: IncidentView) -> impl IntoView {
                 </tbody>
             </table>
             <h2>"Timeline"</h2>
-            <ol class="timeline">{i.timeline.iter().map(|(at, what)| view! { <li><span class="hint">{at.clone()}</span>" "{what.clone()}</li> }).collect_view()}</ol>
+            <ol class="timeline">{i.timeline.iter().map(|e| view! { <li><span class="hint">{moment(e.at)}</span>" "{e.detail.clone()}</li> }).collect_view()}</ol>
         </article>
     }
 }
@@ -765,8 +766,8 @@ pub fn IncidentsPage() -> impl IntoView {
                             <caption class="visually-hidden">"Incidents"</caption>
                             <thead><tr><th scope="col">"Reference"</th><th scope="col">"Kind"</th><th scope="col">"Organisation"</th><th scope="col">"Status"</th><th scope="col">"Declared"</th></tr></thead>
                             <tbody>
-                                {rows.into_iter().map(|(r, k, o, s, d)| view! {
-                                    <tr><th scope="row"><a href=format!("/incidents/{r}")>{r.clone()}</a></th><td>{k}</td><td>{o}</td><td>{s}</td><td>{d}</td></tr>
+                                {rows.into_iter().map(|r| view! {
+                                    <tr><th scope="row"><a href=format!("/incidents/{}", r.reference)>{r.reference.clone()}</a></th><td>{r.title}</td><td>{r.org_name}</td><td>{r.status.as_str()}</td><td>{moment(r.declared_at)}</td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -793,8 +794,8 @@ fn Flagged() -> impl IntoView {
                             <caption class="visually-hidden">"Unacknowledged nationally"</caption>
                             <thead><tr><th scope="col">"Incident"</th><th scope="col">"What"</th><th scope="col">"Organisation"</th><th scope="col">"Since"</th></tr></thead>
                             <tbody>
-                                {r.into_iter().map(|(reference, what, org, since)| view! {
-                                    <tr><th scope="row"><a href=format!("/incidents/{reference}")>{reference.clone()}</a></th><td>{what}</td><td>{org}</td><td>{since}</td></tr>
+                                {r.into_iter().map(|f| view! {
+                                    <tr><th scope="row"><a href=format!("/incidents/{}", f.reference)>{f.reference.clone()}</a></th><td>{f.what}</td><td>{f.org_name}</td><td>{moment(f.since)}</td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>

@@ -86,7 +86,7 @@ pub fn ReviewPage() -> impl IntoView {
                                 <div class="form-group">
                                     <label for="action-owner">"Owner"</label>
                                     <select id="action-owner" name="owner_id">
-                                        {r.owners.iter().map(|(id, label)| view! { <option value=id.to_string()>{label.clone()}</option> }).collect_view()}
+                                        {r.owners.iter().map(|o| view! { <option value=o.person_id.to_string()>{o.label.clone()}</option> }).collect_view()}
                                     </select>
                                 </div>
                                 <div class="form-group">
