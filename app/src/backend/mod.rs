@@ -9,6 +9,7 @@ pub mod breakglass;
 pub mod caf;
 pub mod chart;
 pub mod client_addr;
+pub mod contacts;
 pub mod csv;
 pub mod db;
 pub mod demo;
