@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod breakglass;
 pub mod caf;
+pub mod contacts;
 pub mod escalation;
 pub mod exercises;
 pub mod incidents;
@@ -27,6 +28,8 @@ pub const READ_ENDPOINTS: &[&str] = &[
     "/api/caf/readiness",
     "/api/chart/get",
     "/api/chart/overview",
+    "/api/contacts/mine",
+    "/api/contacts/of_person",
     "/api/escalation/flagged",
     "/api/escalation/policy",
     "/api/exercises/list",
@@ -52,8 +55,8 @@ pub const READ_ENDPOINTS: &[&str] = &[
     "/api/tasks/mine",
 ];
 
-/// Server functions that change only the caller's own sign-in, session or inbox: read-only
-/// callers need them as much as anyone.
+/// Server functions that change only the caller's own sign-in, session, inbox or contact
+/// methods: read-only callers need them as much as anyone.
 pub const OWN_ACCOUNT_ENDPOINTS: &[&str] = &[
     "/api/auth/accept_grant_request",
     "/api/auth/accept_invite",
@@ -65,6 +68,11 @@ pub const OWN_ACCOUNT_ENDPOINTS: &[&str] = &[
     "/api/auth/sign_in",
     "/api/auth/sign_out",
     "/api/auth/sign_out_everywhere",
+    "/api/contacts/add_mobile",
+    "/api/contacts/remove_mobile",
+    "/api/contacts/resend_code",
+    "/api/contacts/test_text",
+    "/api/contacts/verify_mobile",
     "/api/inbox/read",
     "/api/me/set_prefs",
 ];

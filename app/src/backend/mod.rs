@@ -10,6 +10,7 @@ pub mod caf;
 pub mod caller;
 pub mod chart;
 pub mod client_addr;
+pub mod contacts;
 pub mod csv;
 pub mod db;
 pub mod demo;

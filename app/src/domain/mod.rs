@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod breakglass;
 pub mod caf;
+pub mod contacts;
 pub mod dates;
 pub mod escalation;
 pub mod gaps;

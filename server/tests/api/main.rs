@@ -20,3 +20,4 @@ mod security;
 mod sessions;
 mod sign_in_load;
 mod storage;
+mod texts;

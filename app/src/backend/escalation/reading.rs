@@ -18,7 +18,7 @@ use crate::backend::entity::{
 };
 use crate::backend::orgs;
 use crate::backend::routing::Router;
-use crate::domain::escalation::{Decision, Reading, Target, decide};
+use crate::domain::escalation::{Decision, Reading, Target, decide_paging};
 use crate::error::AppError;
 
 /// Everything a chunk of decisions needs, read once.
@@ -34,6 +34,8 @@ pub(super) struct Read {
     hooks: HashMap<i64, i64>,
     /// Each incident's organisation.
     incident_orgs: HashMap<i64, i64>,
+    /// The people a decision may name who have a verified mobile number.
+    mobiles: HashSet<i64>,
 }
 
 /// What one subject is, for messages.
@@ -71,10 +73,11 @@ impl Read {
             email_on: delivery.email_enabled(),
             public_url: delivery.public_url(),
         };
-        decide(
+        decide_paging(
             &reading,
             |t| self.reach(e.org_id, t),
             |p| self.people.get(&p).is_some_and(|p| p.email_ok),
+            |p| delivery.sms_enabled() && self.mobiles.contains(&p),
         )
     }
 
@@ -154,6 +157,7 @@ impl Engine {
                 }
             }
         }
+        let mobiles = crate::backend::contacts::verified_among(&self.db, &wanted).await?;
         let people = self.people(wanted).await?;
         let hooks: HashMap<i64, i64> = webhook::Entity::find()
             .filter(webhook::Column::Enabled.eq(true))
@@ -179,6 +183,7 @@ impl Engine {
             people,
             hooks,
             incident_orgs,
+            mobiles,
         })
     }
 
