@@ -16,8 +16,8 @@ use time::{Duration, OffsetDateTime};
 use super::access::{Action, User};
 use super::audit::{self, Event};
 use super::entity::{contact_method, text_message};
-use super::escalation::Sms;
 use super::timeline;
+use super::transport::Sms;
 use crate::domain::contacts::{
     CODE_TTL_SECONDS, CODE_WINDOW_SECONDS, MAX_CODE_TRIES, MAX_CODES_PER_WINDOW, MobileView,
     UkMobile, parse_code,

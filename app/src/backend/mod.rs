@@ -40,4 +40,5 @@ pub mod settings;
 pub mod state;
 pub mod timeline;
 pub mod tokens;
+pub mod transport;
 pub mod webhook_target;

@@ -57,7 +57,7 @@ pub struct AppState {
     /// The declaration writer (group commit).
     pub declarations: super::incidents::Declarations,
     /// Text messages through GOV.UK Notify, when connected (verification codes, tests).
-    pub texts: Option<super::escalation::Sms>,
+    pub texts: Option<super::transport::Sms>,
 }
 
 impl AppState {

@@ -13,9 +13,9 @@ use time::{Duration, OffsetDateTime};
 use super::engine::Engine;
 use super::links::{sign_link, signing_key};
 use super::tracking::TASK;
-use super::transport::{Address, Message, Transport};
 use crate::backend::entity::{delivery_attempt, notification, person, text_message, webhook};
 use crate::backend::timeline;
+use crate::backend::transport::{Address, Message, Transport};
 use crate::domain::escalation::{Channel, MAX_ATTEMPTS, backoff_seconds};
 use crate::error::AppError;
 

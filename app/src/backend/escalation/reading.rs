@@ -12,12 +12,12 @@ use time::OffsetDateTime;
 use super::engine::Engine;
 use super::policies::{Policy, policy_for};
 use super::tracking::{COMMAND, TASK};
-use super::transport::Delivery;
 use crate::backend::entity::{
     escalation, incident, incident_command, notification_pref, person, task, webhook,
 };
 use crate::backend::orgs;
 use crate::backend::routing::Router;
+use crate::backend::transport::Delivery;
 use crate::domain::escalation::{Decision, Reading, Target, decide_paging};
 use crate::error::AppError;
 
