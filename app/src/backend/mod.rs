@@ -29,6 +29,7 @@ pub mod passwords;
 pub mod people;
 pub mod reviews;
 pub mod roles;
+pub mod rotas;
 pub mod runbooks;
 pub mod secrets;
 pub mod sessions;

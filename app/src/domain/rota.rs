@@ -452,6 +452,30 @@ pub fn parse_clock(raw: &str) -> Result<Time, String> {
     Time::from_hms(h, m, 0).map_err(|_| bad())
 }
 
+/// "2026-03-29T08:00" (as a `datetime-local` field sends it) or "2026-03-29 08:00", London
+/// time, as an instant.
+pub fn parse_local_moment(raw: &str) -> Result<OffsetDateTime, String> {
+    let raw = raw.trim();
+    let bad = || format!("“{raw}” is not a date and time. Use the form 2026-03-29T08:00.");
+    if raw.len() > 20 {
+        return Err("Use the form 2026-03-29T08:00 for a date and time.".into());
+    }
+    let (d, t) = raw.split_once(['T', ' ']).ok_or_else(bad)?;
+    let date = parse_date(d).map_err(|_| bad())?;
+    let clock = parse_clock(t).map_err(|_| bad())?;
+    Ok(london_instant(date, clock))
+}
+
+/// "2026-03-29".
+pub fn parse_date(raw: &str) -> Result<Date, String> {
+    let raw = raw.trim();
+    Date::parse(
+        raw,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| format!("“{raw}” is not a date. Use the form 2026-03-29."))
+}
+
 /// "08:00".
 pub fn clock_label(t: Time) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
