@@ -787,6 +787,19 @@ pub async fn on_call_at(
         .unwrap_or_default())
 }
 
+/// Names of who a schedule the caller may read has on call at `t`.
+pub async fn who_at(
+    db: &impl ConnectionTrait,
+    user: &User,
+    schedule_id: i64,
+    t: OffsetDateTime,
+) -> Result<Vec<String>, AppError> {
+    schedule_in_reach(db, user, schedule_id, Action::Read).await?;
+    let ids = on_call_at(db, schedule_id, t).await?;
+    let who = names(db, ids.iter().copied()).await?;
+    Ok(ids.iter().filter_map(|i| who.get(i).cloned()).collect())
+}
+
 /// Hours with nobody on call in the schedule between `from` and [`GAP_DAYS`] later.
 pub fn gap_hours(s: &Schedule, from: OffsetDateTime) -> i64 {
     let secs: i64 = s
