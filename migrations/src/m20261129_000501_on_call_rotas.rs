@@ -4,9 +4,20 @@
 //! text, so both databases keep them alike.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
+
+/// Tables whose changes change who a role routes to. Dropping a table drops its triggers.
+const ROUTING_TABLES: [&str; 6] = [
+    "rotation",
+    "rotation_member",
+    "on_call_schedule",
+    "schedule_rule",
+    "schedule_override",
+    "role_schedule",
+];
 
 #[derive(DeriveIden)]
 enum Organisation {
@@ -432,7 +443,31 @@ impl MigrationTrait for Migration {
                     .unique()
                     .to_owned(),
             )
-            .await
+            .await?;
+        // Who holds a role now depends on these tables too: declaration plans read while the
+        // change generation (migration 000010) had one value must go stale when they change.
+        let db = manager.get_connection();
+        for table in ROUTING_TABLES {
+            match manager.get_database_backend() {
+                DbBackend::Postgres => {
+                    db.execute_unprepared(&format!(
+                        "CREATE TRIGGER generation_{table} AFTER INSERT OR UPDATE OR DELETE \
+                         ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_change_generation()"
+                    ))
+                    .await?;
+                }
+                _ => {
+                    for op in ["insert", "update", "delete"] {
+                        db.execute_unprepared(&format!(
+                            "CREATE TRIGGER generation_{table}_{op} AFTER {op} ON {table} \
+                             BEGIN UPDATE change_generation SET value = value + 1 WHERE id = 1; END"
+                        ))
+                        .await?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -247,3 +247,29 @@ pub async fn accept_cover(request_id: i64) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// Lets an on-call schedule hold a role at the organisation (organisation admins).
+#[server(endpoint = "rotas/hold_role")]
+pub async fn hold_role(
+    org_code: String,
+    role_key: String,
+    schedule_id: i64,
+) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::access::writer().await?;
+            state.limits.action(user.person_id, "rota")?;
+            let client = crate::backend::access::client_ip().await?.to_string();
+            crate::backend::rotas::hold_role(
+                &state.db,
+                &user,
+                &org_code,
+                &role_key,
+                schedule_id,
+                Some(client),
+            )
+            .await
+        }
+        .await,
+    )
+}
