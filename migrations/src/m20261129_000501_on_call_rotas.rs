@@ -163,14 +163,14 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Rotation::Table)
-                    .col(&mut id(Rotation::Id))
-                    .col(&mut big(Rotation::OrgId))
+                    .col(id(Rotation::Id))
+                    .col(big(Rotation::OrgId))
                     .col(ColumnDef::new(Rotation::Name).string_len(120).not_null())
                     .col(ColumnDef::new(Rotation::ShiftCount).integer().not_null())
                     .col(ColumnDef::new(Rotation::ShiftUnit).string_len(8).not_null())
                     .col(ColumnDef::new(Rotation::Handover).string_len(5).not_null())
                     .col(ColumnDef::new(Rotation::StartOn).date().not_null())
-                    .col(&mut at(Rotation::CreatedAt))
+                    .col(at(Rotation::CreatedAt))
                     .col(ColumnDef::new(Rotation::CreatedBy).big_integer().null())
                     .foreign_key(&mut fk(
                         "fk_rotation_org",
@@ -191,14 +191,14 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(RotationMember::Table)
-                    .col(&mut id(RotationMember::Id))
-                    .col(&mut big(RotationMember::RotationId))
+                    .col(id(RotationMember::Id))
+                    .col(big(RotationMember::RotationId))
                     .col(
                         ColumnDef::new(RotationMember::Position)
                             .integer()
                             .not_null(),
                     )
-                    .col(&mut big(RotationMember::PersonId))
+                    .col(big(RotationMember::PersonId))
                     .foreign_key(&mut fk(
                         "fk_rotation_member_rotation",
                         (RotationMember::Table, RotationMember::RotationId),
@@ -229,14 +229,14 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(OnCallSchedule::Table)
-                    .col(&mut id(OnCallSchedule::Id))
-                    .col(&mut big(OnCallSchedule::OrgId))
+                    .col(id(OnCallSchedule::Id))
+                    .col(big(OnCallSchedule::OrgId))
                     .col(
                         ColumnDef::new(OnCallSchedule::Name)
                             .string_len(120)
                             .not_null(),
                     )
-                    .col(&mut at(OnCallSchedule::CreatedAt))
+                    .col(at(OnCallSchedule::CreatedAt))
                     .col(
                         ColumnDef::new(OnCallSchedule::CreatedBy)
                             .big_integer()
@@ -261,8 +261,8 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ScheduleRule::Table)
-                    .col(&mut id(ScheduleRule::Id))
-                    .col(&mut big(ScheduleRule::ScheduleId))
+                    .col(id(ScheduleRule::Id))
+                    .col(big(ScheduleRule::ScheduleId))
                     .col(ColumnDef::new(ScheduleRule::Position).integer().not_null())
                     .col(ColumnDef::new(ScheduleRule::Days).integer().not_null())
                     .col(
@@ -275,7 +275,7 @@ impl MigrationTrait for Migration {
                             .string_len(5)
                             .not_null(),
                     )
-                    .col(&mut big(ScheduleRule::RotationId))
+                    .col(big(ScheduleRule::RotationId))
                     .foreign_key(&mut fk(
                         "fk_schedule_rule_schedule",
                         (ScheduleRule::Table, ScheduleRule::ScheduleId),
@@ -295,22 +295,22 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ScheduleOverride::Table)
-                    .col(&mut id(ScheduleOverride::Id))
-                    .col(&mut big(ScheduleOverride::ScheduleId))
-                    .col(&mut at(ScheduleOverride::StartsAt))
-                    .col(&mut at(ScheduleOverride::EndsAt))
+                    .col(id(ScheduleOverride::Id))
+                    .col(big(ScheduleOverride::ScheduleId))
+                    .col(at(ScheduleOverride::StartsAt))
+                    .col(at(ScheduleOverride::EndsAt))
                     .col(
                         ColumnDef::new(ScheduleOverride::Kind)
                             .string_len(8)
                             .not_null(),
                     )
-                    .col(&mut big(ScheduleOverride::PersonId))
+                    .col(big(ScheduleOverride::PersonId))
                     .col(
                         ColumnDef::new(ScheduleOverride::ReplacesId)
                             .big_integer()
                             .null(),
                     )
-                    .col(&mut at(ScheduleOverride::CreatedAt))
+                    .col(at(ScheduleOverride::CreatedAt))
                     .col(
                         ColumnDef::new(ScheduleOverride::CreatedBy)
                             .big_integer()
@@ -347,12 +347,12 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(CoverRequest::Table)
-                    .col(&mut id(CoverRequest::Id))
-                    .col(&mut big(CoverRequest::ScheduleId))
-                    .col(&mut big(CoverRequest::RequesterId))
-                    .col(&mut big(CoverRequest::CoverId))
-                    .col(&mut at(CoverRequest::StartsAt))
-                    .col(&mut at(CoverRequest::EndsAt))
+                    .col(id(CoverRequest::Id))
+                    .col(big(CoverRequest::ScheduleId))
+                    .col(big(CoverRequest::RequesterId))
+                    .col(big(CoverRequest::CoverId))
+                    .col(at(CoverRequest::StartsAt))
+                    .col(at(CoverRequest::EndsAt))
                     .col(
                         ColumnDef::new(CoverRequest::Status)
                             .string_len(10)
@@ -363,7 +363,7 @@ impl MigrationTrait for Migration {
                             .big_integer()
                             .null(),
                     )
-                    .col(&mut at(CoverRequest::CreatedAt))
+                    .col(at(CoverRequest::CreatedAt))
                     .col(
                         ColumnDef::new(CoverRequest::AnsweredAt)
                             .timestamp_with_time_zone()
@@ -400,11 +400,11 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(RoleSchedule::Table)
-                    .col(&mut id(RoleSchedule::Id))
-                    .col(&mut big(RoleSchedule::OrgId))
-                    .col(&mut big(RoleSchedule::RoleId))
-                    .col(&mut big(RoleSchedule::ScheduleId))
-                    .col(&mut at(RoleSchedule::CreatedAt))
+                    .col(id(RoleSchedule::Id))
+                    .col(big(RoleSchedule::OrgId))
+                    .col(big(RoleSchedule::RoleId))
+                    .col(big(RoleSchedule::ScheduleId))
+                    .col(at(RoleSchedule::CreatedAt))
                     .col(ColumnDef::new(RoleSchedule::CreatedBy).big_integer().null())
                     .foreign_key(&mut fk(
                         "fk_role_schedule_org",
