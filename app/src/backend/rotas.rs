@@ -1069,6 +1069,47 @@ pub async fn hold_role(
     Ok(())
 }
 
+/// Accountability gaps with rotas taken in: a role held by a schedule is not vacant, but is
+/// a gap ([`GapKind::OnCallGap`]) when the schedule has nobody on call for some of the next
+/// [`GAP_DAYS`] days.
+pub async fn with_on_call_gaps(
+    db: &impl ConnectionTrait,
+    mut gaps: Vec<crate::domain::gaps::Gap>,
+    at: OffsetDateTime,
+    shown: impl Fn(i64) -> bool,
+) -> Result<Vec<crate::domain::gaps::Gap>, AppError> {
+    use crate::domain::gaps::{Gap, GapKind};
+    let held = role_schedule::Entity::find()
+        .order_by_asc(role_schedule::Column::Id)
+        .all(db)
+        .await?;
+    if held.is_empty() {
+        return Ok(gaps);
+    }
+    gaps.retain(|g| {
+        g.kind != GapKind::Vacant
+            || !held
+                .iter()
+                .any(|h| h.org_id == g.org_id && h.role_id == g.role_id)
+    });
+    let schedules = on_call_schedule::Entity::find()
+        .filter(on_call_schedule::Column::Id.is_in(held.iter().map(|h| h.schedule_id)))
+        .all(db)
+        .await?;
+    let loaded = load(db, schedules, at).await?;
+    for h in held.iter().filter(|h| shown(h.org_id)) {
+        if gap_hours(&loaded.schedule(h.schedule_id), at) > 0 {
+            gaps.push(Gap {
+                org_id: h.org_id,
+                role_id: h.role_id,
+                person_id: None,
+                kind: GapKind::OnCallGap,
+            });
+        }
+    }
+    Ok(gaps)
+}
+
 /// The schedule holding a role in an organisation, if one does.
 pub async fn schedule_for_role(
     db: &impl ConnectionTrait,
@@ -1387,6 +1428,46 @@ mod tests {
             on_call_at(&db, sched, in_2000).await.unwrap(),
             Vec::<i64>::new()
         );
+    }
+
+    #[tokio::test]
+    async fn a_schedule_with_hours_uncovered_is_an_accountability_gap() {
+        use crate::domain::gaps::GapKind;
+        let db = setup().await;
+        let priya = user(&db, PRIYA).await;
+        let rot = create_rotation(&db, &priya, "RJ1", weekly(HELEN), None)
+            .await
+            .unwrap();
+        let office = RuleInput {
+            days: "weekdays".into(),
+            from: "08:00".into(),
+            until: "18:00".into(),
+            rotation_id: rot,
+        };
+        let sched = create_schedule(&db, &priya, "RJ1", "Office only", office, None)
+            .await
+            .unwrap();
+        hold_role(&db, &priya, "RJ1", "head_of_cyber", sched, None)
+            .await
+            .unwrap();
+        let rj1 = access::org_in_reach(&db, &priya, "RJ1", Action::Read)
+            .await
+            .unwrap();
+        let now = super::super::timeline::now();
+        let gaps = with_on_call_gaps(&db, Vec::new(), now, |o| o == rj1.id)
+            .await
+            .unwrap();
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(gaps[0].kind, GapKind::OnCallGap);
+        assert_eq!(gaps[0].org_id, rj1.id);
+        // Covered around the clock, it is no gap.
+        add_rule(&db, &priya, sched, always(rot), None)
+            .await
+            .unwrap();
+        let gaps = with_on_call_gaps(&db, Vec::new(), now, |o| o == rj1.id)
+            .await
+            .unwrap();
+        assert!(gaps.is_empty(), "{gaps:?}");
     }
 
     #[tokio::test]
