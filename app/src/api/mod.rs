@@ -14,6 +14,7 @@ pub mod incidents;
 pub mod orgs;
 pub mod people;
 pub mod reviews;
+pub mod rotas;
 pub mod runbooks;
 
 /// Server functions that change nothing: anyone signed in may call them, regulators too.
@@ -50,6 +51,8 @@ pub const READ_ENDPOINTS: &[&str] = &[
     "/api/reviews/get",
     "/api/reviews/mine",
     "/api/roles/list",
+    "/api/rotas/page",
+    "/api/rotas/who",
     "/api/runbooks/get",
     "/api/runbooks/index",
     "/api/tasks/mine",

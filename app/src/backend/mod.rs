@@ -32,6 +32,7 @@ pub mod passwords;
 pub mod people;
 pub mod reviews;
 pub mod roles;
+pub mod rotas;
 pub mod routing;
 pub mod runbooks;
 pub mod secrets;

@@ -15,4 +15,5 @@ pub mod org;
 pub mod redirect;
 pub mod reviews;
 pub mod roles;
+pub mod rota;
 pub mod tree;
