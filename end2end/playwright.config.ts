@@ -13,10 +13,7 @@ export default defineConfig({
   expect: { timeout: 5_000 },
   fullyParallel: false,
   workers: 1,
-  // One retry, for a known intermittent server bug (not a test race): now and then a page is
-  // served without its Content-Security-Policy from the shell, gets the deny-all policy, and
-  // never hydrates (seen in Playwright traces; see the sixth session's note). Remove once fixed.
-  retries: 1,
+  retries: 0,
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${port}`,

@@ -182,11 +182,14 @@ fn router(
             "/notify/receipts",
             axum::routing::post(notify::receipts).layer(axum::Extension(notify_token)),
         )
-        .leptos_routes_with_context(&state, routes, leptos::nonce::provide_nonce, {
+        .leptos_routes_with_context(&state, routes, middleware::provide_request_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(middleware::provide_request_nonce, shell))
         // Bodies are limited by path in `body_limit`, in place of axum's one 2 MB default.
         .layer(axum::middleware::from_fn(body_limit::limit))
         .layer(axum::extract::DefaultBodyLimit::disable())

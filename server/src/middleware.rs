@@ -103,9 +103,36 @@ pub async fn same_origin(req: Request, next: Next) -> Response {
     res
 }
 
-/// Headers on every response. Pages get their Content-Security-Policy, with the per-response
-/// nonce, from the shell; everything else gets a policy that allows nothing.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// The policy for HTML pages: scripts only with this response's nonce (which Leptos puts on
+/// its hydration scripts), everything else from this origin.
+fn page_policy(nonce: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         worker-src 'self'; manifest-src 'self'; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ))
+    .ok()
+}
+
+/// Gives the page being rendered the nonce this middleware chose for the request (see
+/// `security_headers`), so the scripts Leptos writes and the policy sent always agree.
+pub fn provide_request_nonce() {
+    use leptos::prelude::{provide_context, use_context};
+    if let Some(nonce) = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<leptos::nonce::Nonce>().cloned())
+    {
+        provide_context(nonce);
+    }
+}
+
+/// Headers on every response. Each request gets a fresh nonce here; an HTML response is sent
+/// with the page policy naming it (the page's scripts carry it through
+/// `provide_request_nonce`), so no page can leave without its policy whichever handler
+/// rendered it. Everything else gets a policy that allows nothing.
+pub async fn security_headers(mut req: Request, next: Next) -> Response {
+    let nonce = leptos::nonce::Nonce::new();
+    req.extensions_mut().insert(nonce.clone());
     let is_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
     let is_hashed = req
         .uri()
@@ -121,6 +148,15 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; connect-src 'self'"),
         );
+    }
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html && let Some(policy) = page_policy(&nonce) {
+        res.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
     }
     let status = res.status();
     let h = res.headers_mut();

@@ -175,6 +175,38 @@ async fn pages_carry_a_nonce_csp_and_the_security_headers() {
         "the hydration scripts carry the nonce"
     );
 
+    // Whichever handler renders it (a route, the not-found fallback, a page for a signed-in
+    // person), the policy sent names the nonce the page's scripts carry.
+    let sam = app.enrolled(crate::helpers::people::SAM).await;
+    let reference = app.declare(&sam, "ransomware").await;
+    for (who, path) in [
+        (&app.client, "/no-such-page".to_owned()),
+        (&app.client, "/declare".to_owned()),
+        (&sam, format!("/incidents/{reference}")),
+        (&sam, "/orgs/RJZ/on-call".to_owned()),
+    ] {
+        let res = who
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        let csp = res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|r| r.split('\'').next())
+            .unwrap_or_else(|| panic!("{path}: a page policy with a nonce, got {csp}"))
+            .to_owned();
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains(&format!("nonce=\"{nonce}\"")),
+            "{path}: the scripts carry the nonce the policy names"
+        );
+    }
+
     let api = app.post_form("/api/auth/status", &[]).await;
     assert!(
         api.headers()["content-security-policy"]
