@@ -18,6 +18,7 @@ mod m20261129_000012_exercises;
 mod m20261129_000013_reviews;
 mod m20261129_000101_audit_outcome_and_grant_requests;
 mod m20261129_000401_sign_timelines;
+mod m20261129_000701_external_contacts;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000013_reviews::Migration),
             Box::new(m20261129_000101_audit_outcome_and_grant_requests::Migration),
             Box::new(m20261129_000401_sign_timelines::Migration),
+            Box::new(m20261129_000701_external_contacts::Migration),
         ]
     }
 }

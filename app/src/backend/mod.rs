@@ -9,6 +9,7 @@ pub mod breakglass;
 pub mod caf;
 pub mod caller;
 pub mod chart;
+pub mod contacts_external;
 pub mod client_addr;
 pub mod csv;
 pub mod db;
