@@ -154,6 +154,11 @@ fn checked_key(key: &str) -> Result<String, AppError> {
     Ok(key)
 }
 
+/// Whether the caller keeps national contacts: a national admin who may write.
+fn keeps_national(user: &User) -> bool {
+    user.is_national_admin() && !user.is_read_only_user()
+}
+
 /// Where a contact belongs, checked against the caller: national contacts by national
 /// admins only; an organisation's by its admins (out of reach answers 404).
 async fn owner(
@@ -162,7 +167,7 @@ async fn owner(
     org_code: Option<&str>,
 ) -> Result<Option<organisation::Model>, AppError> {
     match org_code.map(str::trim).filter(|c| !c.is_empty()) {
-        None if user.is_national_admin() && !user.is_read_only_user() => Ok(None),
+        None if keeps_national(user) => Ok(None),
         None => Err(AppError::Forbidden),
         Some(code) => Ok(Some(
             access::org_in_reach(db, user, code, Action::Administer).await?,
@@ -229,7 +234,7 @@ pub async fn edit(
     };
     match existing.org_id {
         // National contacts are public knowledge: seen by all, changed by national admins.
-        None if !(user.is_national_admin() && !user.is_read_only_user()) => {
+        None if !keeps_national(user) => {
             return Err(AppError::Forbidden);
         }
         None => {}
@@ -252,7 +257,11 @@ pub async fn edit(
         ("name", &before.name, &m.name),
         ("phone", &before.phone, &m.phone),
         ("email", &before.email, &m.email),
-        ("reporting route", &before.reporting_route, &m.reporting_route),
+        (
+            "reporting route",
+            &before.reporting_route,
+            &m.reporting_route,
+        ),
     ] {
         if a != b {
             changed.push(what);
@@ -328,10 +337,18 @@ mod tests {
         assert!(!seed(&db).await.unwrap());
         let csoc = by_key(&db, CSOC).await.unwrap().unwrap();
         assert_eq!(
-            (csoc.org_id, csoc.name.as_str(), csoc.phone.as_str(), csoc.email.as_str()),
+            (
+                csoc.org_id,
+                csoc.name.as_str(),
+                csoc.phone.as_str(),
+                csoc.email.as_str()
+            ),
             (None, CSOC_NAME, "0300 303 5222", "")
         );
-        assert!(csoc.reporting_route.contains("information or a request for support"));
+        assert!(
+            csoc.reporting_route
+                .contains("information or a request for support")
+        );
     }
 
     #[tokio::test]
@@ -357,7 +374,10 @@ mod tests {
         let a = audited(&db, "external_contact_changed").await;
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].subject.as_deref(), Some(CSOC));
-        assert_eq!(a[0].detail.as_deref(), Some("changed: email, reporting route"));
+        assert_eq!(
+            a[0].detail.as_deref(),
+            Some("changed: email, reporting route")
+        );
     }
 
     #[tokio::test]
@@ -385,9 +405,15 @@ mod tests {
             AppError::Conflict(_)
         ));
         assert!(matches!(
-            add(&db, &icb, Some("QKK"), "other", &input("Bad", "not-an-address"))
-                .await
-                .unwrap_err(),
+            add(
+                &db,
+                &icb,
+                Some("QKK"),
+                "other",
+                &input("Bad", "not-an-address")
+            )
+            .await
+            .unwrap_err(),
             AppError::Invalid(_)
         ));
         // The trust's admin cannot see the ICB's contact, nor add one there.
@@ -403,11 +429,21 @@ mod tests {
                 .unwrap_err(),
             AppError::NotFound
         );
-        let seen = |l: Vec<Listed>| l.into_iter().map(|l| (l.org_code, l.contact.key)).collect::<Vec<_>>();
+        let seen = |l: Vec<Listed>| {
+            l.into_iter()
+                .map(|l| (l.org_code, l.contact.key))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
             seen(list(&db, &icb).await.unwrap()),
-            [(None, CSOC.to_owned()), (Some("QKK".into()), "qkk-on-call".into())]
+            [
+                (None, CSOC.to_owned()),
+                (Some("QKK".into()), "qkk-on-call".into())
+            ]
         );
-        assert_eq!(seen(list(&db, &trust).await.unwrap()), [(None, CSOC.to_owned())]);
+        assert_eq!(
+            seen(list(&db, &trust).await.unwrap()),
+            [(None, CSOC.to_owned())]
+        );
     }
 }

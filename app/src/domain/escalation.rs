@@ -348,12 +348,25 @@ pub fn decide(
         _ => None,
     }) {
         let caller = r.caller.map(|(p, n)| (p, n.to_owned())).or_else(|| {
-            let before = if level > 1 { level - 2 } else { r.levels.len() as i32 - 1 };
+            let before = if level > 1 {
+                level - 2
+            } else {
+                r.levels.len() as i32 - 1
+            };
             r.levels
                 .get(before as usize)
                 .and_then(|l| l.targets.iter().find_map(&reach))
         });
-        external(r, level, c, caller, &takes_email, &mut outbox, &mut names, &mut told);
+        external(
+            r,
+            level,
+            c,
+            caller,
+            &takes_email,
+            &mut outbox,
+            &mut names,
+            &mut told,
+        );
     }
     if let Some(hook) = r.webhook {
         let body = serde_json::json!({
@@ -782,8 +795,7 @@ mod tests {
     }
 
     #[test]
-    fn without_an_assignee_whom_the_level_before_reached_must_call_and_no_address_sends_no_email()
-    {
+    fn without_an_assignee_whom_the_level_before_reached_must_call_and_no_address_sends_no_email() {
         let levels = vec![
             LevelSpec {
                 timeout_seconds: 600,
@@ -841,20 +853,24 @@ mod tests {
         };
         assert!(told.is_empty());
         assert_eq!(outbox.len(), 1);
-        assert!(outbox[0].body.contains("Nobody could be found to phone you"));
+        assert!(
+            outbox[0]
+                .body
+                .contains("Nobody could be found to phone you")
+        );
         assert!(
             line.ends_with("nobody found to make the call: Phone NHS England Cyber Security Operations Centre (CSOC) on 0300 303 5222 now"),
             "{line}"
         );
         // A contact the policy names but nobody has set up reaches nobody, and says so.
-        let none = Reading {
-            contacts: &[],
-            ..r
-        };
+        let none = Reading { contacts: &[], ..r };
         let Decision::Notify { line, outbox, .. } = decide(&none, reach, |_| true) else {
             panic!("expected a notification");
         };
         assert!(outbox.is_empty());
-        assert!(line.ends_with("nobody could be found for this level"), "{line}");
+        assert!(
+            line.ends_with("nobody could be found for this level"),
+            "{line}"
+        );
     }
 }

@@ -82,7 +82,11 @@ async fn the_national_defaults_last_level_emails_the_csoc_and_tells_the_assignee
         .find(|n| n.recipient_key == format!("external:{}", csoc.id))
         .expect("an email to the CSOC is queued");
     assert_eq!(
-        (to_csoc.channel.as_str(), to_csoc.person_id, to_csoc.status.as_str()),
+        (
+            to_csoc.channel.as_str(),
+            to_csoc.person_id,
+            to_csoc.status.as_str()
+        ),
         ("email", None, "pending")
     );
     let phone = "Phone NHS England Cyber Security Operations Centre (CSOC) on 0300 303 5222 now";
@@ -123,9 +127,8 @@ async fn the_national_defaults_last_level_emails_the_csoc_and_tells_the_assignee
         "{sent:?}"
     );
     assert!(
-        timeline(&app.db).await.iter().any(|l| l.starts_with(
-            "Email to NHS England Cyber Security Operations Centre (CSOC) delivered"
-        )),
+        timeline(&app.db).await.iter().any(|l| l
+            .starts_with("Email to NHS England Cyber Security Operations Centre (CSOC) delivered")),
         "the delivery is on the timeline"
     );
 }

@@ -240,10 +240,15 @@ async fn external(
     db: &impl sea_orm::ConnectionTrait,
     recipient_key: &str,
 ) -> Result<Option<crate::backend::entity::external_contact::Model>, AppError> {
-    match recipient_key.strip_prefix("external:").map(str::parse::<i64>) {
-        Some(Ok(id)) => Ok(crate::backend::entity::external_contact::Entity::find_by_id(id)
-            .one(db)
-            .await?),
+    match recipient_key
+        .strip_prefix("external:")
+        .map(str::parse::<i64>)
+    {
+        Some(Ok(id)) => Ok(
+            crate::backend::entity::external_contact::Entity::find_by_id(id)
+                .one(db)
+                .await?,
+        ),
         _ => Ok(None),
     }
 }
