@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod breakglass;
 pub mod caf;
+pub mod contacts;
 pub mod escalation;
 pub mod exercises;
 pub mod incidents;
@@ -27,6 +28,7 @@ pub const READ_ENDPOINTS: &[&str] = &[
     "/api/caf/readiness",
     "/api/chart/get",
     "/api/chart/overview",
+    "/api/contacts/list",
     "/api/escalation/flagged",
     "/api/escalation/policy",
     "/api/exercises/list",

@@ -132,3 +132,92 @@ async fn the_national_defaults_last_level_emails_the_csoc_and_tells_the_assignee
         "the delivery is on the timeline"
     );
 }
+
+async fn contacts(
+    app: &crate::helpers::TestApp,
+    client: &reqwest::Client,
+) -> Vec<(Option<String>, app::domain::escalation::Contact)> {
+    let res = app.post_with(client, "/api/contacts/list", &[]).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn national_admins_set_the_csocs_email_and_organisation_admins_keep_their_own() {
+    use crate::helpers::people::{DANA, GARETH, PRIYA, RUTH};
+    let app = spawn_app().await.with_demo().await;
+    let csoc = |email: &'static str| {
+        vec![
+            ("key", "csoc"),
+            (
+                "name",
+                "NHS England Cyber Security Operations Centre (CSOC)",
+            ),
+            ("phone", "0300 303 5222"),
+            ("email", email),
+            (
+                "reporting_route",
+                "NHS England's reporting route; phone when urgent",
+            ),
+        ]
+    };
+    // An ICB admin may not change the national contact; a regulator changes nothing.
+    let gareth = app.enrolled(GARETH).await;
+    let res = app
+        .post_with(&gareth, "/api/contacts/edit", &csoc(CSOC_EMAIL))
+        .await;
+    assert_eq!(res.status(), 403);
+    let ruth = app.enrolled(RUTH).await;
+    let res = app
+        .post_with(&ruth, "/api/contacts/edit", &csoc(CSOC_EMAIL))
+        .await;
+    assert_eq!(res.status(), 403);
+    // The national admin may.
+    let dana = app.enrolled(DANA).await;
+    let res = app
+        .post_with(&dana, "/api/contacts/edit", &csoc(CSOC_EMAIL))
+        .await;
+    assert_eq!(res.status(), 200);
+    let listed = contacts(&app, &ruth).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].0.as_deref(), listed[0].1.email.as_str()),
+        (None, CSOC_EMAIL)
+    );
+
+    // The ICB's own on-call line, seen within the ICB, not at a trust elsewhere.
+    let on_call = [
+        ("org_code", "QKK"),
+        ("key", "qkk-on-call"),
+        ("name", "South East London ICB on-call"),
+        ("phone", "020 7946 0999"),
+        ("email", ""),
+        ("reporting_route", "Ring the on-call line"),
+    ];
+    assert_eq!(
+        app.post_with(&gareth, "/api/contacts/add", &on_call)
+            .await
+            .status(),
+        200
+    );
+    let keys = |l: Vec<(Option<String>, app::domain::escalation::Contact)>| {
+        l.into_iter().map(|(o, c)| (o, c.key)).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        keys(contacts(&app, &gareth).await),
+        [
+            (None, "csoc".to_owned()),
+            (Some("QKK".to_owned()), "qkk-on-call".to_owned())
+        ]
+    );
+    let priya = app.enrolled(PRIYA).await;
+    let mut elsewhere = on_call;
+    elsewhere[1] = ("key", "other");
+    assert_eq!(
+        app.post_with(&priya, "/api/contacts/add", &elsewhere)
+            .await
+            .status(),
+        404,
+        "a trust's admin adding at the ICB above it: out of reach"
+    );
+}
