@@ -25,7 +25,8 @@ for candidate in "$ROOT/../shared/advisory-db" /work/shared/advisory-db; do
 done
 if [ -n "$ADVISORY_DB" ]; then
   cargo audit --db "$ADVISORY_DB" --no-fetch --deny warnings \
-    --ignore RUSTSEC-2024-0436 # paste: unmaintained, no fix; a build-time macro under leptos
+    --ignore RUSTSEC-2024-0436 `# paste: unmaintained, no fix; a build-time macro under leptos` \
+    --ignore RUSTSEC-2023-0071 `# rsa (Marvin timing attack, no fix): compiled into jsonwebtoken's rust_crypto backend; Wardline signs only HS256 (HMAC) and never uses RSA`
 else
   echo "No RustSec advisory database found (set WARDLINE_ADVISORY_DB): audit not run."
 fi

@@ -18,6 +18,8 @@ mod m20261129_000012_exercises;
 mod m20261129_000013_reviews;
 mod m20261129_000101_audit_outcome_and_grant_requests;
 mod m20261129_000401_sign_timelines;
+mod m20261129_000501_on_call_rotas;
+mod m20261129_000601_contact_methods;
 mod m20261129_000701_external_contacts;
 
 pub struct Migrator;
@@ -41,6 +43,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000013_reviews::Migration),
             Box::new(m20261129_000101_audit_outcome_and_grant_requests::Migration),
             Box::new(m20261129_000401_sign_timelines::Migration),
+            Box::new(m20261129_000501_on_call_rotas::Migration),
+            Box::new(m20261129_000601_contact_methods::Migration),
             Box::new(m20261129_000701_external_contacts::Migration),
         ]
     }

@@ -5,13 +5,14 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use app::backend::client_addr::TrustedProxies;
-use app::backend::escalation::MailSettings;
+use app::backend::escalation::{MailSettings, NotifySettings};
 use app::backend::state::AuthSettings;
 use leptos::prelude::LeptosOptions;
 use secrecy::{ExposeSecret, SecretString};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/wardline.db";
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_NOTIFY_BASE_URL: &str = "https://api.notifications.service.gov.uk";
 
 /// The variables Wardline reads, for `--help`.
 pub const ENV_HELP: &str = "\
@@ -33,6 +34,12 @@ Environment variables:
   WARDLINE_SMTP_SECURITY none, starttls or tls [default: starttls]
   WARDLINE_SMTP_USER, WARDLINE_SMTP_PASSWORD  credentials, if the server wants them
   WARDLINE_SMTP_FROM     sender address [default: wardline@localhost]
+  WARDLINE_NOTIFY_API_KEY_FILE  file holding the GOV.UK Notify API key; text messages are
+                         off when unset
+  WARDLINE_NOTIFY_BASE_URL  Notify's API [default: https://api.notifications.service.gov.uk]
+  WARDLINE_NOTIFY_SMS_TEMPLATE_ID  the text message template, whose content is ((message))
+  WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE  file holding the bearer token Notify's delivery
+                         receipts carry; /notify/receipts refuses everything when unset
   LEPTOS_SITE_ROOT       folder holding the built site [default: target/site]
   LEPTOS_HASH_FILES      whether /pkg file names carry content hashes, listed in the
                          hash file beside the binary [default: true when that file is there]
@@ -45,6 +52,10 @@ pub struct Settings {
     pub leptos: LeptosOptions,
     pub auth: AuthSettings,
     pub mail: MailSettings,
+    /// GOV.UK Notify for text messages; off when `None`.
+    pub notify: Option<NotifySettings>,
+    /// The bearer token Notify's callbacks carry; callbacks are refused when `None`.
+    pub notify_callback_token: Option<SecretString>,
     /// Fault injection for the crash test (debug builds only): abort right after an
     /// escalation decision commits, before anything is delivered.
     pub abort_after_decision: bool,
@@ -74,6 +85,11 @@ impl std::fmt::Debug for Settings {
             .field("mail.security", &mail.security)
             .field("mail.username", &mail.username)
             .field("mail.password", &mail.password.as_ref().map(|_| HIDDEN))
+            .field("notify", &self.notify)
+            .field(
+                "notify_callback_token",
+                &self.notify_callback_token.as_ref().map(|_| HIDDEN),
+            )
             .field("abort_after_decision", &self.abort_after_decision)
             .field("run_engine", &self.run_engine)
             .field("secret_key_file", &self.secret_key_file)
@@ -156,6 +172,30 @@ impl Settings {
                 .ok()
                 .map(secrecy::SecretString::from),
         };
+        let notify = match std::env::var("WARDLINE_NOTIFY_API_KEY_FILE") {
+            Ok(path) if !path.is_empty() => {
+                let template = std::env::var("WARDLINE_NOTIFY_SMS_TEMPLATE_ID")
+                    .ok()
+                    .filter(|t| !t.is_empty())
+                    .context("WARDLINE_NOTIFY_SMS_TEMPLATE_ID is needed with a Notify key")?;
+                Some(NotifySettings {
+                    api_key: read_secret_file(&path, "WARDLINE_NOTIFY_API_KEY_FILE")?,
+                    base_url: std::env::var("WARDLINE_NOTIFY_BASE_URL")
+                        .ok()
+                        .filter(|u| !u.is_empty())
+                        .unwrap_or_else(|| DEFAULT_NOTIFY_BASE_URL.into()),
+                    sms_template_id: template,
+                })
+            }
+            _ => None,
+        };
+        let notify_callback_token = match std::env::var("WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE") {
+            Ok(path) if !path.is_empty() => Some(read_secret_file(
+                &path,
+                "WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE",
+            )?),
+            _ => None,
+        };
         let abort_after_decision = cfg!(debug_assertions)
             && std::env::var("WARDLINE_FAULT").as_deref() == Ok("abort-after-escalation-decision");
         let secret_key_file = std::env::var("WARDLINE_SECRET_KEY_FILE")
@@ -170,6 +210,8 @@ impl Settings {
             leptos,
             auth,
             mail,
+            notify,
+            notify_callback_token,
             abort_after_decision,
             run_engine: true,
             live_recheck: std::time::Duration::from_secs(20),
@@ -192,6 +234,8 @@ impl Settings {
                 ..AuthSettings::default()
             },
             mail: MailSettings::default(),
+            notify: None,
+            notify_callback_token: None,
             abort_after_decision: false,
             run_engine: false,
             live_recheck: std::time::Duration::from_secs(20),
@@ -237,6 +281,17 @@ impl Settings {
     }
 }
 
+/// A secret kept in a file (its surrounding white space dropped), never in the environment.
+fn read_secret_file(path: &str, variable: &str) -> anyhow::Result<SecretString> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("{variable}: reading {path}"))?;
+    let text = text.trim();
+    if text.is_empty() {
+        anyhow::bail!("{variable}: {path} is empty");
+    }
+    Ok(SecretString::from(text.to_owned()))
+}
+
 /// `secret.key` beside a SQLite database file, else `data/secret.key`.
 fn default_key_file(database_url: &str) -> std::path::PathBuf {
     let file = database_url
@@ -261,12 +316,24 @@ mod tests {
         settings.mail.host = Some("smtp.example".into());
         settings.mail.username = Some("mailer".into());
         settings.mail.password = Some("smtp-pass-0815".into());
+        settings.notify = Some(NotifySettings {
+            api_key:
+                "live-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0"
+                    .to_owned()
+                    .into(),
+            base_url: DEFAULT_NOTIFY_BASE_URL.into(),
+            sms_template_id: "f33517ff-2a88-4f6e-b855-c550268ce08a".into(),
+        });
+        settings.notify_callback_token = Some("callback-token-4242".to_owned().into());
         for shown in [
             format!("{settings:?}"),
             format!("{settings:#?}"),
             format!("{:?}", settings.mail),
         ] {
             assert!(!shown.contains("smtp-pass-0815"), "{shown}");
+            assert!(!shown.contains("3d844edf"), "{shown}");
+            assert!(!shown.contains("callback-token-4242"), "{shown}");
+            assert!(!shown.contains("db-pass-4711"), "{shown}");
             assert!(
                 shown.contains("smtp.example"),
                 "the rest still shows: {shown}"

@@ -8,6 +8,7 @@ pub mod config;
 mod export;
 mod live;
 mod middleware;
+mod notify;
 mod session_touch;
 mod signed_in;
 mod upload;
@@ -82,10 +83,17 @@ impl Application {
         let mut leptos_options = settings.leptos.clone();
         leptos_options.site_addr = listener.local_addr()?;
         let declarations = app::backend::incidents::Declarations::start(db.clone());
+        let texts = settings
+            .notify
+            .as_ref()
+            .map(app::backend::escalation::Sms::new)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("setting up GOV.UK Notify: {e}"))?;
         let delivery =
             app::backend::escalation::Delivery::new(&settings.mail, &settings.auth.public_url)
                 .and_then(|d| d.allowing_private_webhooks(settings.auth.allow_private_webhooks))
-                .map_err(|e| anyhow::anyhow!("setting up delivery: {e}"))?;
+                .map_err(|e| anyhow::anyhow!("setting up delivery: {e}"))?
+                .with_sms(texts.clone());
         let engine = app::backend::escalation::Engine::new(
             db.clone(),
             std::sync::Arc::new(app::backend::escalation::SystemClock),
@@ -99,6 +107,7 @@ impl Application {
             limits: Arc::new(Limits::default()),
             live: tokio::sync::broadcast::channel(1024).0,
             declarations,
+            texts,
         };
         spawn_housekeeping(state.clone());
         // The engine refreshes this process's open pages when it escalates.
@@ -107,7 +116,11 @@ impl Application {
         }
         Ok(Application {
             listener,
-            router: router(state, live::Streams::new(settings.live_recheck)),
+            router: router(
+                state,
+                live::Streams::new(settings.live_recheck),
+                notify::CallbackToken(settings.notify_callback_token.clone().map(Arc::new)),
+            ),
         })
     }
 
@@ -129,7 +142,11 @@ impl Application {
     }
 }
 
-fn router(state: AppState, streams: Arc<live::Streams>) -> Router {
+fn router(
+    state: AppState,
+    streams: Arc<live::Streams>,
+    notify_token: notify::CallbackToken,
+) -> Router {
     let routes = generate_route_list(App);
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name("wardline_session")
@@ -160,6 +177,10 @@ fn router(state: AppState, streams: Arc<live::Streams>) -> Router {
             axum::routing::post(upload::ods).layer(axum::extract::DefaultBodyLimit::max(
                 app::backend::import::jobs::MAX_BYTES,
             )),
+        )
+        .route(
+            "/notify/receipts",
+            axum::routing::post(notify::receipts).layer(axum::Extension(notify_token)),
         )
         .leptos_routes_with_context(&state, routes, leptos::nonce::provide_nonce, {
             let options = state.leptos_options.clone();

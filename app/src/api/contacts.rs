@@ -1,82 +1,107 @@
-//! External contacts (the CSOC, an ICB's on-call, a supplier's security desk): the list
-//! everyone signed in may read, and admins' changes (national ones by national admins).
+//! Contact methods: the caller's own mobile number for text messages (add, verify with the
+//! code texted to it, send a test, remove), and an admin's view of someone's.
 
 use leptos::prelude::*;
 
-use crate::domain::escalation::Contact;
+use crate::domain::contacts::MobileView;
 use crate::error::AppError;
 
-/// The contacts the caller can see: (owning organisation's ODS code, None when national;
-/// the contact).
-#[server(endpoint = "contacts/list")]
-pub async fn list_contacts() -> Result<Vec<(Option<String>, Contact)>, AppError> {
+/// The caller's own mobile number, if they have added one.
+#[server(endpoint = "contacts/mine")]
+pub async fn my_mobile() -> Result<Option<MobileView>, AppError> {
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
-            Ok(crate::backend::contacts_external::list(&state.db, &user)
-                .await?
-                .into_iter()
-                .map(|l| (l.org_code, l.contact))
-                .collect())
+            crate::backend::contacts::mine(&state.db, &user).await
         }
         .await,
     )
 }
 
-/// Adds a contact: national when `org_code` is empty (national admins), else the
-/// organisation's own (its admins).
-#[server(endpoint = "contacts/add")]
-pub async fn add_contact(
-    org_code: String,
-    key: String,
-    name: String,
-    phone: String,
-    email: String,
-    reporting_route: String,
-) -> Result<Contact, AppError> {
+/// Someone's mobile number, for an admin of their organisation.
+#[server(endpoint = "contacts/of_person")]
+pub async fn mobile_of_person(email: String) -> Result<Option<MobileView>, AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::caller::writer().await?;
-            let input = crate::backend::contacts_external::ContactInput {
-                name,
-                phone,
-                email,
-                reporting_route,
-            };
-            let org = Some(org_code.as_str()).filter(|c| !c.trim().is_empty());
-            use sea_orm::TransactionTrait;
-            let txn = state.db.begin().await?;
-            let c = crate::backend::contacts_external::add(&txn, &user, org, &key, &input).await?;
-            txn.commit().await?;
-            Ok(c)
+            let (state, user) = crate::backend::caller::caller().await?;
+            crate::backend::contacts::of_person(&state.db, &user, &email).await
         }
         .await,
     )
 }
 
-/// Changes a contact's name, phone, email and reporting route.
-#[server(endpoint = "contacts/edit")]
-pub async fn edit_contact(
-    key: String,
-    name: String,
-    phone: String,
-    email: String,
-    reporting_route: String,
-) -> Result<Contact, AppError> {
+/// Adds (or replaces) the caller's mobile number and texts a code to it.
+#[server(endpoint = "contacts/add_mobile")]
+pub async fn add_mobile(mobile: String) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
-            let (state, user) = crate::backend::caller::writer().await?;
-            let input = crate::backend::contacts_external::ContactInput {
-                name,
-                phone,
-                email,
-                reporting_route,
-            };
-            use sea_orm::TransactionTrait;
-            let txn = state.db.begin().await?;
-            let c = crate::backend::contacts_external::edit(&txn, &user, &key, &input).await?;
-            txn.commit().await?;
-            Ok(c)
+            let (state, user) = crate::backend::caller::caller().await?;
+            let client = crate::backend::caller::client_ip().await.ok();
+            state.limits.action(user.person_id, "contact")?;
+            crate::backend::contacts::add_mobile(
+                &state.db,
+                state.texts.as_ref(),
+                &user,
+                &mobile,
+                client,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Texts a new code to the caller's number waiting to be verified.
+#[server(endpoint = "contacts/resend_code")]
+pub async fn resend_code() -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            let client = crate::backend::caller::client_ip().await.ok();
+            state.limits.action(user.person_id, "contact")?;
+            crate::backend::contacts::resend_code(&state.db, state.texts.as_ref(), &user, client)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Verifies the caller's number with the code texted to it.
+#[server(endpoint = "contacts/verify_mobile")]
+pub async fn verify_mobile(code: String) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            let client = crate::backend::caller::client_ip().await.ok();
+            crate::backend::contacts::verify_mobile(&state.db, &user, &code, client).await
+        }
+        .await,
+    )
+}
+
+/// Removes the caller's mobile number.
+#[server(endpoint = "contacts/remove_mobile")]
+pub async fn remove_mobile() -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            let client = crate::backend::caller::client_ip().await.ok();
+            crate::backend::contacts::remove_mobile(&state.db, &user, client).await
+        }
+        .await,
+    )
+}
+
+/// Sends a test text to the caller's verified number.
+#[server(endpoint = "contacts/test_text")]
+pub async fn send_test_text() -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            let client = crate::backend::caller::client_ip().await.ok();
+            state.limits.action(user.person_id, "contact")?;
+            crate::backend::contacts::send_test(&state.db, state.texts.as_ref(), &user, client)
+                .await
         }
         .await,
     )

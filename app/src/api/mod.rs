@@ -10,10 +10,12 @@ pub mod caf;
 pub mod contacts;
 pub mod escalation;
 pub mod exercises;
+pub mod external_contacts;
 pub mod incidents;
 pub mod orgs;
 pub mod people;
 pub mod reviews;
+pub mod rotas;
 pub mod runbooks;
 
 /// Server functions that change nothing: anyone signed in may call them, regulators too.
@@ -28,11 +30,13 @@ pub const READ_ENDPOINTS: &[&str] = &[
     "/api/caf/readiness",
     "/api/chart/get",
     "/api/chart/overview",
-    "/api/contacts/list",
+    "/api/contacts/mine",
+    "/api/contacts/of_person",
     "/api/escalation/flagged",
     "/api/escalation/policy",
     "/api/exercises/list",
     "/api/exercises/report",
+    "/api/external_contacts/list",
     "/api/imports/status",
     "/api/inbox/list",
     "/api/inbox/unread",
@@ -49,13 +53,15 @@ pub const READ_ENDPOINTS: &[&str] = &[
     "/api/reviews/get",
     "/api/reviews/mine",
     "/api/roles/list",
+    "/api/rotas/page",
+    "/api/rotas/who",
     "/api/runbooks/get",
     "/api/runbooks/index",
     "/api/tasks/mine",
 ];
 
-/// Server functions that change only the caller's own sign-in, session or inbox: read-only
-/// callers need them as much as anyone.
+/// Server functions that change only the caller's own sign-in, session, inbox or contact
+/// methods: read-only callers need them as much as anyone.
 pub const OWN_ACCOUNT_ENDPOINTS: &[&str] = &[
     "/api/auth/accept_grant_request",
     "/api/auth/accept_invite",
@@ -67,6 +73,11 @@ pub const OWN_ACCOUNT_ENDPOINTS: &[&str] = &[
     "/api/auth/sign_in",
     "/api/auth/sign_out",
     "/api/auth/sign_out_everywhere",
+    "/api/contacts/add_mobile",
+    "/api/contacts/remove_mobile",
+    "/api/contacts/resend_code",
+    "/api/contacts/test_text",
+    "/api/contacts/verify_mobile",
     "/api/inbox/read",
     "/api/me/set_prefs",
 ];

@@ -133,6 +133,7 @@ async fn snapshot(
         .into_iter()
         .filter(|g| orgs.contains_key(&g.org_id))
         .collect();
+    let gaps = super::rotas::with_on_call_gaps(db, gaps, at, |o| orgs.contains_key(&o)).await?;
     Ok(Snapshot {
         orgs,
         parent,

@@ -85,6 +85,20 @@ impl Router {
                 .entry((h.org_id, h.role_id))
                 .or_insert((h.person_id, h.deputy_id));
         }
+        // A role held by an on-call schedule routes to whoever is on call, the named holder
+        // (if any) standing behind them; the routing changes at the next handover.
+        for (org_id, role_id, on_call, until) in
+            crate::backend::rotas::on_call_holdings(db, &chain, at).await?
+        {
+            if let Some(b) = until {
+                valid_until = Some(valid_until.map_or(b, |v| v.min(b)));
+            }
+            if let Some(first) = on_call.first() {
+                people.extend(on_call.iter().copied());
+                let named = holdings.get(&(org_id, role_id)).map(|(h, _)| *h);
+                holdings.insert((org_id, role_id), (*first, named));
+            }
+        }
         let reachable = person::Entity::find()
             .filter(person::Column::Id.is_in(people))
             .filter(person::Column::Disabled.eq(false))

@@ -56,6 +56,8 @@ pub struct AppState {
     pub live: super::live::Sender,
     /// The declaration writer (group commit).
     pub declarations: super::incidents::Declarations,
+    /// Text messages through GOV.UK Notify, when connected (verification codes, tests).
+    pub texts: Option<super::transport::Sms>,
 }
 
 impl AppState {

@@ -10,6 +10,14 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// HMAC-SHA256 of `message` under `key`, in hex: signs links and webhook bodies.
+pub fn mac(key: &[u8], message: &str) -> String {
+    use hmac::Mac;
+    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+    m.update(message.as_bytes());
+    hex(&m.finalize().into_bytes())
+}
+
 /// 256 random bits, URL-safe.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
@@ -78,6 +86,16 @@ pub fn digest(token: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Whether two secrets are equal, in time that depends on neither: their SHA-256 digests
+/// (always 32 bytes) are compared whole.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (x, y) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
+    x.iter()
+        .zip(y.iter())
+        .fold(0u8, |acc, (p, q)| acc | (p ^ q))
+        == 0
 }
 
 #[cfg(test)]

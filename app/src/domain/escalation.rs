@@ -209,6 +209,8 @@ pub enum Channel {
     Email,
     /// The organisation's channel webhook (Teams, Slack).
     Webhook,
+    /// A text message to the person's verified mobile (GOV.UK Notify).
+    Sms,
 }
 
 impl Channel {
@@ -218,13 +220,19 @@ impl Channel {
             Channel::Inbox => "inbox",
             Channel::Email => "email",
             Channel::Webhook => "webhook",
+            Channel::Sms => "sms",
         }
     }
 
     pub fn parse(s: &str) -> Option<Channel> {
-        [Channel::Inbox, Channel::Email, Channel::Webhook]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [
+            Channel::Inbox,
+            Channel::Email,
+            Channel::Webhook,
+            Channel::Sms,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
     }
 }
 
@@ -298,11 +306,22 @@ impl Decision {
 /// Decides one due escalation from what was read: which step comes next, whom its level
 /// reaches (`reach`: a target's person and how they were found or named, `None` when nobody
 /// holds it), and what each of them and the organisation's channel are sent (`takes_email`:
-/// whether a person takes escalation email).
+/// whether a person takes escalation email). Nobody is texted: see [`decide_paging`].
 pub fn decide(
     r: &Reading<'_>,
     reach: impl Fn(&Target) -> Option<(i64, String)>,
     takes_email: impl Fn(i64) -> bool,
+) -> Decision {
+    decide_paging(r, reach, takes_email, |_| false)
+}
+
+/// As [`decide`], also texting each person told for whom `takes_text` holds (a verified
+/// mobile, with text messages connected), in addition to the inbox and email.
+pub fn decide_paging(
+    r: &Reading<'_>,
+    reach: impl Fn(&Target) -> Option<(i64, String)>,
+    takes_email: impl Fn(i64) -> bool,
+    takes_text: impl Fn(i64) -> bool,
 ) -> Decision {
     let (title, reference) = (r.title, r.reference);
     let (level, round) = match next(r.level, r.round, r.levels.len(), r.repeat_count) {
@@ -339,6 +358,9 @@ pub fn decide(
         outbox.push(to(Channel::Inbox));
         if r.email_on && takes_email(*pid) {
             outbox.push(to(Channel::Email));
+        }
+        if takes_text(*pid) {
+            outbox.push(to(Channel::Sms));
         }
     }
     let mut names: Vec<String> = told.iter().map(|t| t.1.clone()).collect();
@@ -696,6 +718,30 @@ mod tests {
     }
 
     #[test]
+    fn people_with_a_verified_mobile_are_texted_as_well_as_emailed() {
+        let levels = two_levels();
+        let Decision::Notify { outbox, .. } =
+            decide_paging(&reading(&levels, 0, 0), reach, |_| true, |p| p == 3)
+        else {
+            panic!("expected a notification");
+        };
+        let sent: Vec<(&str, Channel)> = outbox
+            .iter()
+            .map(|o| (o.recipient_key.as_str(), o.channel))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                ("person:3", Channel::Inbox),
+                ("person:3", Channel::Email),
+                ("person:3", Channel::Sms),
+                ("person:7", Channel::Inbox),
+                ("person:7", Channel::Email),
+            ]
+        );
+    }
+
+    #[test]
     fn after_the_last_repeat_the_escalation_is_flagged() {
         let levels = two_levels();
         let d = decide(&reading(&levels, 2, 1), reach, |_| true);
@@ -710,10 +756,15 @@ mod tests {
 
     #[test]
     fn channels_read_back_as_stored() {
-        for c in [Channel::Inbox, Channel::Email, Channel::Webhook] {
+        for c in [
+            Channel::Inbox,
+            Channel::Email,
+            Channel::Webhook,
+            Channel::Sms,
+        ] {
             assert_eq!(Channel::parse(c.as_str()), Some(c));
         }
-        assert_eq!(Channel::parse("sms"), None);
+        assert_eq!(Channel::parse("pager"), None);
     }
 
     fn csoc(email: &str) -> Contact {

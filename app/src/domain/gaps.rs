@@ -19,16 +19,20 @@ pub enum GapKind {
     Unconfirmed,
     SinglePointOfFailure,
     HolderDisabled,
+    /// A role held by an on-call schedule that has nobody on call for some of the next 14
+    /// days.
+    OnCallGap,
 }
 
 impl GapKind {
-    pub const ALL: [GapKind; 6] = [
+    pub const ALL: [GapKind; 7] = [
         GapKind::Vacant,
         GapKind::NoDeputy,
         GapKind::DeputyIsHolder,
         GapKind::Unconfirmed,
         GapKind::SinglePointOfFailure,
         GapKind::HolderDisabled,
+        GapKind::OnCallGap,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +43,7 @@ impl GapKind {
             GapKind::Unconfirmed => "unconfirmed",
             GapKind::SinglePointOfFailure => "single_point_of_failure",
             GapKind::HolderDisabled => "holder_disabled",
+            GapKind::OnCallGap => "on_call_gap",
         }
     }
 
@@ -54,6 +59,7 @@ impl GapKind {
             GapKind::Unconfirmed => "Details not confirmed in time",
             GapKind::SinglePointOfFailure => "One person holds too many roles",
             GapKind::HolderDisabled => "Holder's account is disabled",
+            GapKind::OnCallGap => "Nobody on call for some of the next 14 days",
         }
     }
 }

@@ -24,6 +24,7 @@ use pages::{
     },
     invite::InvitePage,
     not_found::NotFound,
+    on_call::OnCallPage,
     org_page::OrgPage,
     org_tree::OrgTreePage,
     overview::OverviewPage,
@@ -100,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:code/break-glass") view=BreakGlassPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/exercises") view=ExercisesPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/caf") view=CafPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs/:code/on-call") view=OnCallPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:reference/exercise-report") view=ExerciseReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:reference/review") view=ReviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/assets/:id") view=AssetPage ssr=SsrMode::Async/>

@@ -137,7 +137,7 @@ async fn contacts(
     app: &crate::helpers::TestApp,
     client: &reqwest::Client,
 ) -> Vec<(Option<String>, app::domain::escalation::Contact)> {
-    let res = app.post_with(client, "/api/contacts/list", &[]).await;
+    let res = app.post_with(client, "/api/external_contacts/list", &[]).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -164,18 +164,18 @@ async fn national_admins_set_the_csocs_email_and_organisation_admins_keep_their_
     // An ICB admin may not change the national contact; a regulator changes nothing.
     let gareth = app.enrolled(GARETH).await;
     let res = app
-        .post_with(&gareth, "/api/contacts/edit", &csoc(CSOC_EMAIL))
+        .post_with(&gareth, "/api/external_contacts/edit", &csoc(CSOC_EMAIL))
         .await;
     assert_eq!(res.status(), 403);
     let ruth = app.enrolled(RUTH).await;
     let res = app
-        .post_with(&ruth, "/api/contacts/edit", &csoc(CSOC_EMAIL))
+        .post_with(&ruth, "/api/external_contacts/edit", &csoc(CSOC_EMAIL))
         .await;
     assert_eq!(res.status(), 403);
     // The national admin may.
     let dana = app.enrolled(DANA).await;
     let res = app
-        .post_with(&dana, "/api/contacts/edit", &csoc(CSOC_EMAIL))
+        .post_with(&dana, "/api/external_contacts/edit", &csoc(CSOC_EMAIL))
         .await;
     assert_eq!(res.status(), 200);
     let listed = contacts(&app, &ruth).await;
@@ -195,7 +195,7 @@ async fn national_admins_set_the_csocs_email_and_organisation_admins_keep_their_
         ("reporting_route", "Ring the on-call line"),
     ];
     assert_eq!(
-        app.post_with(&gareth, "/api/contacts/add", &on_call)
+        app.post_with(&gareth, "/api/external_contacts/add", &on_call)
             .await
             .status(),
         200
@@ -214,7 +214,7 @@ async fn national_admins_set_the_csocs_email_and_organisation_admins_keep_their_
     let mut elsewhere = on_call;
     elsewhere[1] = ("key", "other");
     assert_eq!(
-        app.post_with(&priya, "/api/contacts/add", &elsewhere)
+        app.post_with(&priya, "/api/external_contacts/add", &elsewhere)
             .await
             .status(),
         404,

@@ -65,6 +65,7 @@ impl TestApp {
             limits: std::sync::Arc::new(app::backend::limits::Limits::default()),
             live: tokio::sync::broadcast::channel(16).0,
             declarations: app::backend::incidents::Declarations::start(self.db.clone()),
+            texts: None,
         }
     }
 }

@@ -13,9 +13,9 @@ use time::{Duration, OffsetDateTime};
 use super::engine::Engine;
 use super::links::{sign_link, signing_key};
 use super::tracking::TASK;
-use super::transport::{Address, Message, Transport};
-use crate::backend::entity::{delivery_attempt, notification, person, webhook};
+use crate::backend::entity::{delivery_attempt, notification, person, text_message, webhook};
 use crate::backend::timeline;
+use crate::backend::transport::{Address, Message, Transport};
 use crate::domain::escalation::{Channel, MAX_ATTEMPTS, backoff_seconds};
 use crate::error::AppError;
 
@@ -137,6 +137,19 @@ impl Engine {
                     None => return Ok(Err("the webhook was removed".into())),
                 }
             }
+            Channel::Sms => {
+                let phone = match n.person_id {
+                    Some(p) => crate::backend::contacts::verified_mobile(&self.db, p).await?,
+                    None => None,
+                };
+                let Some(phone) = phone else {
+                    return Ok(Err("the person has no verified mobile number".into()));
+                };
+                Address::Sms {
+                    phone,
+                    reference: text_reference(n.id, n.attempts + 1),
+                }
+            }
             Channel::Inbox => return Ok(Err(format!("unknown channel {}", n.channel))),
         };
         let message = Message {
@@ -214,10 +227,26 @@ impl Engine {
         }
         .insert(&txn)
         .await?;
-        let channel = if n.channel == "email" {
-            "Email"
-        } else {
-            "Webhook"
+        if n.channel == Channel::Sms.as_str() && outcome.is_ok() {
+            // Notify's receipts name the reference each attempt was sent under.
+            text_message::ActiveModel {
+                reference: Set(text_reference(n.id, attempts)),
+                person_id: Set(n.person_id),
+                notification_id: Set(Some(n.id)),
+                purpose: Set("page".into()),
+                status: Set("accepted".into()),
+                status_at: Set(Some(now)),
+                provider_id: Set(None),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        let channel = match n.channel.as_str() {
+            "email" => "Email",
+            "sms" => "Text message",
+            _ => "Webhook",
         };
         let line = match status {
             "sent" => format!("{channel} to {who} delivered (attempt {attempts}): {detail}"),
@@ -251,4 +280,10 @@ async fn external(
         ),
         _ => Ok(None),
     }
+}
+
+/// The reference a text is sent under: its outbox row and attempt, so each attempt's receipt
+/// is told apart.
+pub fn text_reference(notification_id: i64, attempt: i32) -> String {
+    format!("wl-n{notification_id}-a{attempt}")
 }

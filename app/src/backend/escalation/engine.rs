@@ -17,10 +17,10 @@ use tokio::sync::Notify;
 
 use super::clock::Clock;
 use super::outbox;
-use super::transport::Delivery;
 use crate::backend::entity::{escalation, notification};
 use crate::backend::live::LiveEvent;
 use crate::backend::timeline;
+use crate::backend::transport::Delivery;
 use crate::domain::escalation::Decision;
 use crate::error::AppError;
 

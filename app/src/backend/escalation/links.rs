@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::tracking::TASK;
 use crate::backend::entity::{incident, notification, setting, task};
 use crate::backend::timeline;
-use crate::backend::tokens::hex;
+use crate::backend::tokens::{hex, mac};
 use crate::error::AppError;
 
 /// The key that signs acknowledgement links, made once and kept in the database (sealed
@@ -46,14 +46,6 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
         .collect()
-}
-
-/// HMAC-SHA256 of `message` under `key`, in hex: signs links and webhook bodies.
-pub(super) fn mac(key: &[u8], message: &str) -> String {
-    use hmac::Mac;
-    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
-    m.update(message.as_bytes());
-    hex(&m.finalize().into_bytes())
 }
 
 /// A signed, expiring link token for one notification: `id.expiry.signature`.

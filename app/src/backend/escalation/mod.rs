@@ -14,7 +14,8 @@
 //!   `domain::escalation::decide`.
 //! - `deliver.rs`: claims outbox rows, addresses them, sends, records each attempt.
 //! - `outbox.rs`: notification rows and the one idempotent insert everyone writes them with.
-//! - `transport/`: one file per channel behind the `Transport` trait (email, webhook).
+//! - The transports themselves (email, webhook, text messages through GOV.UK Notify) are
+//!   `backend::transport`, shared with `contacts`, which texts verification codes.
 //! - `tracking.rs`: starting, acknowledging and restarting a subject's escalation.
 //! - `policies.rs`: the policy in force, editing it, reading it as a path.
 //! - `links.rs`: signed acknowledgement links.
@@ -32,9 +33,11 @@ mod policies;
 mod preferences;
 mod reading;
 mod tracking;
-pub mod transport;
 mod webhooks;
 
+pub use crate::backend::transport::{
+    Delivery, MailSettings, NotifySettings, Sms, webhook_signature,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::Engine;
 pub use flagged::flagged;
@@ -47,5 +50,4 @@ pub use policies::{
 };
 pub use preferences::{set_wants_email, wants_email};
 pub use tracking::{COMMAND, TASK, acknowledge, first_deadline, restart, tracking};
-pub use transport::{Delivery, MailSettings, webhook_signature};
 pub use webhooks::set_webhook;

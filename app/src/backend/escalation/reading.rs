@@ -12,14 +12,14 @@ use time::OffsetDateTime;
 use super::engine::Engine;
 use super::policies::{Policy, policy_for};
 use super::tracking::{COMMAND, TASK};
-use super::transport::Delivery;
 use crate::backend::entity::{
     escalation, external_contact, incident, incident_command, notification_pref, person, task,
     webhook,
 };
 use crate::backend::orgs;
 use crate::backend::routing::Router;
-use crate::domain::escalation::{Contact, Decision, Reading, Target, decide};
+use crate::backend::transport::Delivery;
+use crate::domain::escalation::{Contact, Decision, Reading, Target, decide_paging};
 use crate::error::AppError;
 
 /// Everything a chunk of decisions needs, read once.
@@ -37,6 +37,8 @@ pub(super) struct Read {
     incident_orgs: HashMap<i64, i64>,
     /// The external contacts (CSOC, on-call lines, security desks).
     contacts: Vec<Contact>,
+    /// The people a decision may name who have a verified mobile number.
+    mobiles: HashSet<i64>,
 }
 
 /// What one subject is, for messages.
@@ -82,10 +84,11 @@ impl Read {
                 .filter(|p| !p.disabled)
                 .map(|p| (p.id, p.display_name.as_str())),
         };
-        decide(
+        decide_paging(
             &reading,
             |t| self.reach(e.org_id, t),
             |p| self.people.get(&p).is_some_and(|p| p.email_ok),
+            |p| delivery.sms_enabled() && self.mobiles.contains(&p),
         )
     }
 
@@ -168,6 +171,7 @@ impl Engine {
             }
         }
         wanted.extend(about.values().filter_map(|a| a.assignee));
+        let mobiles = crate::backend::contacts::verified_among(&self.db, &wanted).await?;
         let people = self.people(wanted).await?;
         let hooks: HashMap<i64, i64> = webhook::Entity::find()
             .filter(webhook::Column::Enabled.eq(true))
@@ -200,6 +204,7 @@ impl Engine {
             people,
             hooks,
             incident_orgs,
+            mobiles,
         })
     }
 

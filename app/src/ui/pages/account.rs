@@ -1,5 +1,6 @@
 //! The account page: who you are and what you may do, invitations to your account waiting
-//! for your answer, two-step verification, your password, your sessions, and (for admins)
+//! for your answer, two-step verification, your mobile number for text messages, your
+//! password, your sessions, and (for admins)
 //! invitations and resetting someone's two-step verification.
 
 use leptos::prelude::*;
@@ -68,6 +69,7 @@ fn Account(me: Me) -> impl IntoView {
         <MyRoles/>
         {(!me.mfa_enabled).then(|| view! { <MfaSetup/> })}
         <Notifications/>
+        <TextMessages/>
         <PasswordChange/>
         <Sessions/>
         {is_admin.then(|| view! { <InviteForm orgs=admin_orgs/> <ResetMfaForm/> })}
@@ -415,6 +417,110 @@ fn Notifications() -> impl IntoView {
                             <button type="submit" class="button button--secondary">"Save notification choice"</button>
                         </ActionForm>
                         {move || set.value().get().and_then(|r| r.ok()).map(|_| view! { <p role="status">"Saved."</p> })}
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The person's mobile number for text messages: added, verified with the code texted to
+/// it, tested, removed. Each step is a plain form.
+#[component]
+fn TextMessages() -> impl IntoView {
+    use crate::api::contacts::{
+        AddMobile, RemoveMobile, ResendCode, SendTestText, VerifyMobile, my_mobile,
+    };
+    let add = ServerAction::<AddMobile>::new();
+    let verify = ServerAction::<VerifyMobile>::new();
+    let resend = ServerAction::<ResendCode>::new();
+    let remove = ServerAction::<RemoveMobile>::new();
+    let test = ServerAction::<SendTestText>::new();
+    let mobile = Resource::new(
+        move || {
+            (
+                add.version().get(),
+                verify.version().get(),
+                resend.version().get(),
+                remove.version().get(),
+            )
+        },
+        |_| my_mobile(),
+    );
+    let error = Signal::derive(move || {
+        [
+            add.value().get(),
+            verify.value().get(),
+            resend.value().get(),
+            remove.value().get(),
+            test.value().get(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|r| r.err())
+        .map(|e| e.to_string())
+    });
+    let done = Signal::derive(move || {
+        if matches!(test.value().get(), Some(Ok(()))) {
+            Some("Test message sent. It should arrive within a minute.".to_string())
+        } else if matches!(verify.value().get(), Some(Ok(()))) {
+            Some(
+                "Your mobile number is verified. Escalations will also reach you by text."
+                    .to_string(),
+            )
+        } else if matches!(resend.value().get(), Some(Ok(()))) {
+            Some("A new code is on its way.".to_string())
+        } else {
+            None
+        }
+    });
+    view! {
+        <section aria-labelledby="texts-heading" id="texts">
+            <h2 id="texts-heading">"Text messages"</h2>
+            <p>"Add your mobile number so escalations reach you by text, day or night. We send a code to check it is yours first."</p>
+            <ErrorSummary error/>
+            <Notice message=done/>
+            <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match mobile.await.ok().flatten() {
+                        None => view! {
+                            <ActionForm action=add attr:class="form">
+                                <div class="form-group">
+                                    <label for="mobile-number">"UK mobile number"</label>
+                                    <p class="hint" id="mobile-number-hint">"For example, 07700 900123 or +44 7700 900123."</p>
+                                    <input id="mobile-number" name="mobile" type="tel" autocomplete="tel" aria-describedby="mobile-number-hint" required/>
+                                </div>
+                                <button type="submit" class="button">"Send a code to this number"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        Some(m) if !m.verified => view! {
+                            <p>{format!("We sent a 6-digit code to {}. It works for 10 minutes.", m.number)}</p>
+                            <ActionForm action=verify attr:class="form">
+                                <div class="form-group">
+                                    <label for="mobile-code">"6-digit code from the text message"</label>
+                                    <input id="mobile-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required/>
+                                </div>
+                                <button type="submit" class="button">"Verify my mobile number"</button>
+                            </ActionForm>
+                            <ActionForm action=resend attr:class="inline-form">
+                                <button type="submit" class="button button--secondary">"Send a new code"</button>
+                            </ActionForm>
+                            <ActionForm action=remove attr:class="inline-form">
+                                <button type="submit" class="button button--secondary">"Remove this number"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        Some(m) => view! {
+                            <dl class="summary-list">
+                                <div><dt>"Mobile"</dt><dd>{m.number.clone()}</dd></div>
+                                <div><dt>"Verified"</dt><dd>{m.verified_at.clone().unwrap_or_default()}</dd></div>
+                            </dl>
+                            <ActionForm action=test attr:class="inline-form">
+                                <button type="submit" class="button">"Send a test message"</button>
+                            </ActionForm>
+                            <ActionForm action=remove attr:class="inline-form">
+                                <button type="submit" class="button button--secondary">"Remove this number"</button>
+                            </ActionForm>
+                        }.into_any(),
                     }
                 })}
             </Suspense>

@@ -11,6 +11,7 @@ pub mod import;
 pub mod incidents;
 pub mod invite;
 pub mod not_found;
+pub mod on_call;
 pub mod org_page;
 pub mod org_tree;
 pub mod overview;

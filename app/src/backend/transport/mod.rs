@@ -1,11 +1,13 @@
-//! Transports: each channel that leaves Wardline (email, webhook; SMS next) lives in its own
+//! Transports: each channel that leaves Wardline (email, webhook, text message) lives in its own
 //! file behind [`Transport`]. [`Delivery`] holds one of each, configured at start-up; the
 //! engine addresses each outbox row and hands it to the transport for its channel.
 
 pub mod email;
+pub mod sms;
 pub mod webhook;
 
 pub use email::{Email, MailSettings};
+pub use sms::{NotifySettings, Sms};
 pub use webhook::{Webhook, webhook_signature};
 
 use crate::domain::escalation::Channel;
@@ -17,6 +19,8 @@ pub enum Address {
     Email(String),
     /// A webhook's URL and its signing secret, sealed as stored.
     Webhook { url: String, sealed_secret: String },
+    /// A verified mobile number (`+447…`) and the reference Notify's receipts will name.
+    Sms { phone: String, reference: String },
 }
 
 /// One notification, addressed and ready to send.
@@ -37,11 +41,13 @@ pub trait Transport: Send + Sync {
     async fn send(&self, message: &Message) -> Result<String, String>;
 }
 
-/// Sends what the outbox holds: email through SMTP, webhooks as signed JSON POSTs.
+/// Sends what the outbox holds: email through SMTP, webhooks as signed JSON POSTs, text
+/// messages through GOV.UK Notify (when it is connected).
 #[derive(Clone)]
 pub struct Delivery {
     email: Email,
     webhook: Webhook,
+    sms: Option<Sms>,
     public_url: String,
 }
 
@@ -50,6 +56,7 @@ impl Delivery {
         Ok(Delivery {
             email: Email::new(mail)?,
             webhook: Webhook::new(false)?,
+            sms: None,
             public_url: public_url.trim_end_matches('/').to_owned(),
         })
     }
@@ -58,6 +65,16 @@ impl Delivery {
     pub fn allowing_private_webhooks(mut self, allow: bool) -> Result<Delivery, AppError> {
         self.webhook = Webhook::new(allow)?;
         Ok(self)
+    }
+
+    /// Sends text messages through GOV.UK Notify; without it, nobody is paged by text.
+    pub fn with_sms(mut self, sms: Option<Sms>) -> Delivery {
+        self.sms = sms;
+        self
+    }
+
+    pub fn sms_enabled(&self) -> bool {
+        self.sms.is_some()
     }
 
     pub fn email_enabled(&self) -> bool {
@@ -75,6 +92,7 @@ impl Delivery {
             Channel::Inbox => return None,
             Channel::Email => &self.email,
             Channel::Webhook => &self.webhook,
+            Channel::Sms => self.sms.as_ref()?,
         };
         debug_assert_eq!(found.channel(), channel);
         Some(found)

@@ -7,8 +7,8 @@ use std::time::Duration as StdDuration;
 
 use time::OffsetDateTime;
 
-use super::super::links::mac;
 use super::{Address, Message, Transport};
+use crate::backend::tokens::mac;
 use crate::domain::escalation::Channel;
 use crate::error::AppError;
 

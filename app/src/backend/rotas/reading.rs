@@ -1,0 +1,384 @@
+//! Reading rotas: who is on call at T, the organisation's on-call page with its
+//! four-week preview, and the roles schedules hold.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
+use time::{Duration, OffsetDateTime};
+
+use crate::backend::access::{self, Action, User};
+use crate::backend::entity::{
+    cover_request, on_call_schedule, person, role_schedule, rotation, rotation_member,
+    schedule_override, schedule_rule,
+};
+use crate::backend::rotas::{GAP_DAYS, PREVIEW_DAYS, schedule_in_reach};
+use crate::domain::rota::{
+    self, Change, CoverView, Days, OnCallPage, Override, OverrideView, Rotation, RotationView,
+    Rule, RuleView, Schedule, ScheduleView, ShiftUnit, ShiftView, clock_label, parse_clock,
+};
+use crate::error::AppError;
+
+pub(crate) fn to_rotation(r: &rotation::Model, members: &[rotation_member::Model]) -> Rotation {
+    let mut m: Vec<&rotation_member::Model> =
+        members.iter().filter(|m| m.rotation_id == r.id).collect();
+    m.sort_by_key(|m| m.position);
+    Rotation {
+        id: r.id,
+        participants: m.into_iter().map(|m| m.person_id).collect(),
+        shift_count: r.shift_count.max(1) as u32,
+        shift_unit: ShiftUnit::parse(&r.shift_unit).unwrap_or(ShiftUnit::Weeks),
+        handover: parse_clock(&r.handover).unwrap_or(time::Time::MIDNIGHT),
+        start: r.start_on,
+    }
+}
+
+pub(crate) fn to_override(o: &schedule_override::Model) -> Override {
+    let change = match (o.kind.as_str(), o.replaces_id) {
+        ("remove", _) => Change::Remove(o.person_id),
+        ("replace", Some(from)) => Change::Replace {
+            from,
+            to: o.person_id,
+        },
+        _ => Change::Add(o.person_id),
+    };
+    Override {
+        start: o.starts_at,
+        end: o.ends_at,
+        change,
+    }
+}
+
+/// Everything an organisation's schedules need, loaded at once.
+pub(crate) struct Loaded {
+    pub(crate) schedules: Vec<on_call_schedule::Model>,
+    pub(crate) rotations: Vec<rotation::Model>,
+    pub(crate) members: Vec<rotation_member::Model>,
+    pub(crate) rules: Vec<schedule_rule::Model>,
+    pub(crate) overrides: Vec<schedule_override::Model>,
+}
+
+impl Loaded {
+    pub(crate) fn schedule(&self, schedule_id: i64) -> Schedule {
+        let mut rules: Vec<&schedule_rule::Model> = self
+            .rules
+            .iter()
+            .filter(|r| r.schedule_id == schedule_id)
+            .collect();
+        rules.sort_by_key(|r| (r.position, r.id));
+        Schedule {
+            rules: rules
+                .iter()
+                .map(|r| Rule {
+                    days: Days(r.days.clamp(0, 127) as u8),
+                    from: parse_clock(&r.from_time).unwrap_or(time::Time::MIDNIGHT),
+                    until: parse_clock(&r.until_time).unwrap_or(time::Time::MIDNIGHT),
+                    rotation_id: r.rotation_id,
+                })
+                .collect(),
+            rotations: self
+                .rotations
+                .iter()
+                .filter(|r| rules.iter().any(|rule| rule.rotation_id == r.id))
+                .map(|r| to_rotation(r, &self.members))
+                .collect(),
+            overrides: self
+                .overrides
+                .iter()
+                .filter(|o| o.schedule_id == schedule_id)
+                .map(to_override)
+                .collect(),
+        }
+    }
+}
+
+pub(crate) async fn load(
+    db: &impl ConnectionTrait,
+    schedules: Vec<on_call_schedule::Model>,
+    overrides_after: OffsetDateTime,
+) -> Result<Loaded, AppError> {
+    let ids: Vec<i64> = schedules.iter().map(|s| s.id).collect();
+    let orgs: Vec<i64> = schedules.iter().map(|s| s.org_id).collect();
+    let rules = schedule_rule::Entity::find()
+        .filter(schedule_rule::Column::ScheduleId.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    let rotations = rotation::Entity::find()
+        .filter(rotation::Column::OrgId.is_in(orgs))
+        .order_by_asc(rotation::Column::Id)
+        .all(db)
+        .await?;
+    let members = rotation_member::Entity::find()
+        .filter(rotation_member::Column::RotationId.is_in(rotations.iter().map(|r| r.id)))
+        .all(db)
+        .await?;
+    let overrides = schedule_override::Entity::find()
+        .filter(schedule_override::Column::ScheduleId.is_in(ids))
+        .filter(schedule_override::Column::EndsAt.gt(overrides_after))
+        .order_by_asc(schedule_override::Column::Id)
+        .all(db)
+        .await?;
+    Ok(Loaded {
+        schedules,
+        rotations,
+        members,
+        rules,
+        overrides,
+    })
+}
+
+/// The schedule's rules, rotations and the overrides still in force after `from`.
+pub async fn load_schedule(
+    db: &impl ConnectionTrait,
+    schedule_id: i64,
+    from: OffsetDateTime,
+) -> Result<Option<Schedule>, AppError> {
+    let Some(s) = on_call_schedule::Entity::find_by_id(schedule_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(load(db, vec![s], from).await?.schedule(schedule_id)))
+}
+
+/// Who a schedule has on call at `t` (no one for an unknown schedule).
+pub async fn on_call_at(
+    db: &impl ConnectionTrait,
+    schedule_id: i64,
+    t: OffsetDateTime,
+) -> Result<Vec<i64>, AppError> {
+    Ok(load_schedule(db, schedule_id, t)
+        .await?
+        .map(|s| s.on_call_at(t))
+        .unwrap_or_default())
+}
+
+/// Names of who a schedule the caller may read has on call at `t`.
+pub async fn who_at(
+    db: &impl ConnectionTrait,
+    user: &User,
+    schedule_id: i64,
+    t: OffsetDateTime,
+) -> Result<Vec<String>, AppError> {
+    schedule_in_reach(db, user, schedule_id, Action::Read).await?;
+    let ids = on_call_at(db, schedule_id, t).await?;
+    let who = names(db, ids.iter().copied()).await?;
+    Ok(ids.iter().filter_map(|i| who.get(i).cloned()).collect())
+}
+
+/// Hours with nobody on call in the schedule between `from` and [`GAP_DAYS`] later.
+pub fn gap_hours(s: &Schedule, from: OffsetDateTime) -> i64 {
+    let secs: i64 = s
+        .gaps(from, from + Duration::days(GAP_DAYS))
+        .iter()
+        .map(|g| (g.end - g.start).whole_seconds())
+        .sum();
+    (secs + 3599) / 3600
+}
+
+pub(crate) async fn names(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<HashMap<i64, String>, AppError> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    Ok(person::Entity::find()
+        .filter(person::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.display_name))
+        .collect())
+}
+
+/// The organisation's on-call page as the caller may see it at `now`.
+#[tracing::instrument(skip_all, err)]
+pub async fn page(
+    db: &DatabaseConnection,
+    user: &User,
+    org_code: &str,
+    now: OffsetDateTime,
+) -> Result<OnCallPage, AppError> {
+    let org = access::org_in_reach(db, user, org_code, Action::Read).await?;
+    let may_administer = access::org_id_in_reach(db, user, org.id, Action::Administer)
+        .await
+        .is_ok();
+    let schedules = on_call_schedule::Entity::find()
+        .filter(on_call_schedule::Column::OrgId.eq(org.id))
+        .order_by_asc(on_call_schedule::Column::Id)
+        .all(db)
+        .await?;
+    let mut loaded = load(db, schedules, now).await?;
+    // The rotations of this organisation, even those no schedule uses yet.
+    loaded.rotations.retain(|r| r.org_id == org.id);
+    let covers = cover_request::Entity::find()
+        .filter(cover_request::Column::ScheduleId.is_in(loaded.schedules.iter().map(|s| s.id)))
+        .filter(cover_request::Column::EndsAt.gt(now))
+        .order_by_asc(cover_request::Column::StartsAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|c| {
+            may_administer || c.requester_id == user.person_id || c.cover_id == user.person_id
+        })
+        .collect::<Vec<_>>();
+    let org_people = person::Entity::find()
+        .filter(person::Column::OrgId.eq(org.id))
+        .filter(person::Column::Disabled.eq(false))
+        .order_by_asc(person::Column::DisplayName)
+        .all(db)
+        .await?;
+    let mut wanted: Vec<i64> = loaded.members.iter().map(|m| m.person_id).collect();
+    wanted.extend(
+        loaded
+            .overrides
+            .iter()
+            .flat_map(|o| [Some(o.person_id), o.replaces_id])
+            .flatten(),
+    );
+    wanted.extend(covers.iter().flat_map(|c| [c.requester_id, c.cover_id]));
+    let who = names(db, wanted).await?;
+    let name_of = |id: &i64| who.get(id).cloned().unwrap_or_else(|| "Someone".into());
+    let rotation_name: HashMap<i64, String> = loaded
+        .rotations
+        .iter()
+        .map(|r| (r.id, r.name.clone()))
+        .collect();
+    let schedule_views = loaded
+        .schedules
+        .iter()
+        .map(|s| {
+            let sched = loaded.schedule(s.id);
+            let preview = sched.shifts(now, now + Duration::days(PREVIEW_DAYS));
+            let view = |x: &rota::Shift| ShiftView {
+                start: x.start,
+                end: x.end,
+                people: x.people.iter().map(name_of).collect(),
+            };
+            ScheduleView {
+                id: s.id,
+                name: s.name.clone(),
+                rules: sched
+                    .rules
+                    .iter()
+                    .map(|r| RuleView {
+                        days: r.days.label(),
+                        from: clock_label(r.from),
+                        until: clock_label(r.until),
+                        rotation: rotation_name
+                            .get(&r.rotation_id)
+                            .cloned()
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+                overrides: loaded
+                    .overrides
+                    .iter()
+                    .filter(|o| o.schedule_id == s.id)
+                    .map(|o| OverrideView {
+                        id: o.id,
+                        start: o.starts_at,
+                        end: o.ends_at,
+                        change: match (o.kind.as_str(), o.replaces_id) {
+                            ("remove", _) => format!("Remove {}", name_of(&o.person_id)),
+                            ("replace", Some(r)) => {
+                                format!("Replace {} with {}", name_of(&r), name_of(&o.person_id))
+                            }
+                            _ => format!("Add {}", name_of(&o.person_id)),
+                        },
+                    })
+                    .collect(),
+                now: preview
+                    .first()
+                    .map(|x| x.people.iter().map(name_of).collect())
+                    .unwrap_or_default(),
+                next: preview.get(1).map(view),
+                gap_hours: gap_hours(&sched, now),
+                preview: preview.iter().map(view).collect(),
+            }
+        })
+        .collect();
+    let schedule_name: HashMap<i64, String> = loaded
+        .schedules
+        .iter()
+        .map(|s| (s.id, s.name.clone()))
+        .collect();
+    Ok(OnCallPage {
+        org_code: org.code,
+        org_name: org.name,
+        may_administer,
+        rotations: loaded
+            .rotations
+            .iter()
+            .map(|r| {
+                let rot = to_rotation(r, &loaded.members);
+                RotationView {
+                    id: r.id,
+                    name: r.name.clone(),
+                    participants: rot.participants.iter().map(|p| (*p, name_of(p))).collect(),
+                    shift_count: rot.shift_count,
+                    shift_unit: rot.shift_unit,
+                    handover: r.handover.clone(),
+                    start: r.start_on,
+                }
+            })
+            .collect(),
+        schedules: schedule_views,
+        covers: covers
+            .iter()
+            .map(|c| CoverView {
+                id: c.id,
+                schedule: schedule_name
+                    .get(&c.schedule_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                requester: name_of(&c.requester_id),
+                cover: name_of(&c.cover_id),
+                start: c.starts_at,
+                end: c.ends_at,
+                status: c.status.clone(),
+                mine_to_answer: c.cover_id == user.person_id && c.status == "open",
+            })
+            .collect(),
+        people: org_people
+            .into_iter()
+            .map(|p| (p.id, p.display_name))
+            .collect(),
+    })
+}
+
+/// For every role held by a schedule at an organisation in `orgs`: (organisation, role, who
+/// is on call at `at`, when that next changes within the preview span).
+pub async fn on_call_holdings(
+    db: &impl ConnectionTrait,
+    orgs: &[i64],
+    at: OffsetDateTime,
+) -> Result<Vec<(i64, i64, Vec<i64>, Option<OffsetDateTime>)>, AppError> {
+    let held = role_schedule::Entity::find()
+        .filter(role_schedule::Column::OrgId.is_in(orgs.to_vec()))
+        .order_by_asc(role_schedule::Column::Id)
+        .all(db)
+        .await?;
+    if held.is_empty() {
+        return Ok(Vec::new());
+    }
+    let schedules = on_call_schedule::Entity::find()
+        .filter(on_call_schedule::Column::Id.is_in(held.iter().map(|h| h.schedule_id)))
+        .all(db)
+        .await?;
+    let loaded = load(db, schedules, at).await?;
+    Ok(held
+        .iter()
+        .map(|h| {
+            let s = loaded.schedule(h.schedule_id);
+            let first = s
+                .shifts(at, at + Duration::days(rota::MAX_SPAN_DAYS))
+                .into_iter()
+                .next();
+            let until = first.as_ref().map(|x| x.end);
+            let people = first.map(|x| x.people).unwrap_or_default();
+            (h.org_id, h.role_id, people, until)
+        })
+        .collect())
+}

@@ -1,0 +1,233 @@
+//! Incidents as pages show them: the incident, its tasks, timeline, command roles and
+//! links, the list, and the DSPT report text.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::*;
+
+/// A task as pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskView {
+    pub id: i64,
+    pub incident_reference: String,
+    pub position: i32,
+    pub phase: Phase,
+    pub title: String,
+    pub instructions: String,
+    pub required: bool,
+    pub owner_role: String,
+    pub assignee: Option<String>,
+    pub routing: String,
+    pub state: TaskState,
+    pub due_at: String,
+    pub overdue: bool,
+    pub note: Option<String>,
+    pub mine: bool,
+    /// The viewer may act on it: it is theirs, or they administer the organisation.
+    pub can_act: bool,
+}
+
+/// An incident as the list of incidents shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentRow {
+    pub reference: String,
+    /// What kind of incident, marked when it is an exercise.
+    pub title: String,
+    pub org_name: String,
+    pub status: IncidentStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub declared_at: OffsetDateTime,
+}
+
+/// One line of an incident's timeline as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub detail: String,
+}
+
+/// Another organisation an incident affects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffectedOrg {
+    /// The ODS code.
+    pub code: String,
+    pub name: String,
+}
+
+/// Someone who may be given a command role or own a review action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub person_id: i64,
+    /// "name, role at organisation".
+    pub label: String,
+}
+
+/// The supplier incident an incident was opened from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentIncident {
+    pub reference: String,
+    /// The supplier's name.
+    pub org_name: String,
+}
+
+/// An incident as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentView {
+    pub reference: String,
+    pub org_code: String,
+    pub org_name: String,
+    pub kind: IncidentKind,
+    pub level: IncidentLevel,
+    pub status: IncidentStatus,
+    pub summary: String,
+    pub location: String,
+    pub patients_affected: PatientsAffected,
+    pub personal_data: bool,
+    pub systems: String,
+    pub declared_by: String,
+    pub declared_at: String,
+    pub aware_at: String,
+    pub runbook: String,
+    pub tasks: Vec<TaskView>,
+    pub first_steps: Vec<String>,
+    pub told: Vec<String>,
+    pub clocks: Vec<Clock>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Other organisations affected.
+    pub affected: Vec<AffectedOrg>,
+    pub commands: Vec<CommandView>,
+    /// People who may be given a command role.
+    pub candidates: Vec<Candidate>,
+    /// The viewer leads here: may change level and status, command roles, reports, scope.
+    pub can_lead: bool,
+    /// The supplier incident this one was opened from.
+    pub parent: Option<ParentIncident>,
+    /// Incidents opened from this one at the organisations a supplier serves.
+    pub linked: Vec<LinkedView>,
+    /// Organisations this supplier serves that have no linked incident yet.
+    pub unlinked_clients: Vec<String>,
+    /// The viewer may open those linked incidents (the declarer or a lead).
+    pub can_link: bool,
+    /// Text to paste into the DSPT incident reporting tool.
+    pub dspt_text: String,
+    /// When this view was read (for printed copies).
+    pub generated_at: String,
+    /// Catalogued assets the incident affects.
+    pub assets: Vec<crate::domain::assets::AssetRef>,
+    /// For leads: the affected organisations' other assets, which may be linked.
+    pub asset_choices: Vec<crate::domain::assets::AssetRef>,
+    /// Set when this is an exercise, not a real incident.
+    pub exercise: Option<ExerciseKind>,
+}
+
+/// A command role in one incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandView {
+    pub command: Command,
+    pub person: Option<String>,
+    pub person_id: Option<i64>,
+    /// Gold only: the commander has acknowledged taking command.
+    pub acknowledged: bool,
+    /// The viewer holds it.
+    pub mine: bool,
+}
+
+/// A linked incident as the supplier's incident shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedView {
+    pub reference: String,
+    pub org_name: String,
+    pub status: IncidentStatus,
+    pub tasks_done: usize,
+    pub tasks_total: usize,
+}
+
+/// The report text for the DSPT incident reporting tool, from what Wardline holds.
+pub fn dspt_text(v: &IncidentView) -> String {
+    if let Some(e) = v.exercise {
+        return format!(
+            "{} {} is an exercise ({}), not a real incident: do not report it in the DSPT incident reporting tool.",
+            v.org_name,
+            v.reference,
+            e.label()
+        );
+    }
+    let yes_no = |b: bool| if b { "Yes" } else { "No" };
+    let mut out = vec![
+        format!("Organisation: {} (ODS code {})", v.org_name, v.org_code),
+        format!("Wardline reference: {}", v.reference),
+        format!("Incident type: {}", v.kind.title()),
+        format!("Level: {}", v.level.label()),
+        format!("Status: {}", v.status.as_str().replace('_', " ")),
+        format!("Became aware: {}", v.aware_at),
+        format!("Declared: {} by {}", v.declared_at, v.declared_by),
+        format!("What happened: {}", or_none(&v.summary)),
+        format!("Where: {}", v.location),
+        format!("Systems affected: {}", or_none(&v.systems)),
+        format!(
+            "Patients affected right now: {}",
+            match v.patients_affected {
+                PatientsAffected::Yes => "Yes",
+                PatientsAffected::No => "No",
+                PatientsAffected::Unknown => "Not known yet",
+            }
+        ),
+        format!("Personal data involved: {}", yes_no(v.personal_data)),
+    ];
+    if !v.affected.is_empty() {
+        let names: Vec<String> = v
+            .affected
+            .iter()
+            .map(|a| format!("{} ({})", a.name, a.code))
+            .collect();
+        out.push(format!(
+            "Other organisations affected: {}",
+            names.join(", ")
+        ));
+    }
+    for c in v.clocks.iter().filter(|c| c.reported_at.is_some()) {
+        out.push(format!(
+            "Reported: {} at {}, reference {}",
+            c.label.split(':').next().unwrap_or(&c.label),
+            c.reported_at.as_deref().unwrap_or_default(),
+            c.report_reference.as_deref().unwrap_or_default()
+        ));
+    }
+    let done: Vec<String> = v
+        .tasks
+        .iter()
+        .filter(|t| t.state == TaskState::Done)
+        .map(|t| match &t.note {
+            Some(n) if !n.is_empty() => format!("- {}: {n}", t.title),
+            _ => format!("- {}", t.title),
+        })
+        .collect();
+    out.push(String::new());
+    out.push("Actions taken so far:".into());
+    if done.is_empty() {
+        out.push("- None recorded yet".into());
+    } else {
+        out.extend(done);
+    }
+    let contacts: Vec<String> = v
+        .commands
+        .iter()
+        .filter_map(|c| {
+            c.person
+                .as_ref()
+                .map(|p| format!("- {}: {p}", c.command.label()))
+        })
+        .collect();
+    if !contacts.is_empty() {
+        out.push(String::new());
+        out.push("Incident command:".into());
+        out.extend(contacts);
+    }
+    out.join("\n")
+}
+
+fn or_none(s: &str) -> &str {
+    if s.trim().is_empty() { "Not given" } else { s }
+}
