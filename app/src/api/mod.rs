@@ -10,6 +10,7 @@ pub mod caf;
 pub mod contacts;
 pub mod escalation;
 pub mod exercises;
+pub mod external_contacts;
 pub mod incidents;
 pub mod orgs;
 pub mod people;
@@ -35,6 +36,7 @@ pub const READ_ENDPOINTS: &[&str] = &[
     "/api/escalation/policy",
     "/api/exercises/list",
     "/api/exercises/report",
+    "/api/external_contacts/list",
     "/api/imports/status",
     "/api/inbox/list",
     "/api/inbox/unread",

@@ -11,6 +11,7 @@ pub mod caller;
 pub mod chart;
 pub mod client_addr;
 pub mod contacts;
+pub mod contacts_external;
 pub mod csv;
 pub mod db;
 pub mod demo;

@@ -18,6 +18,35 @@ pub enum Target {
     },
     /// A named person.
     Person { id: i64 },
+    /// An external contact (the CSOC, a supplier's security desk), by its key: emailed, and
+    /// the person who must call is told to phone it.
+    External { key: String },
+}
+
+/// The external contact the national default's last level names.
+pub const CSOC: &str = "csoc";
+
+/// An external contact as a decision needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub phone: String,
+    /// Empty: no email is sent.
+    pub email: String,
+    pub reporting_route: String,
+}
+
+impl Contact {
+    /// What the person who must call is told: "Phone … on 0300 303 5222 now".
+    pub fn instruction(&self) -> String {
+        if self.phone.trim().is_empty() {
+            format!("Contact {} now", self.name)
+        } else {
+            format!("Phone {} on {} now", self.name, self.phone)
+        }
+    }
 }
 
 /// One level of a policy as stored and edited.
@@ -27,9 +56,10 @@ pub struct LevelSpec {
     pub targets: Vec<Target>,
 }
 
-/// The national default: the ICB's head of cyber, then the regional cyber lead, then the
-/// national CSOC duty officer, fifteen minutes each, the whole path once more, then the task
-/// is flagged for national attention.
+/// The national default: the ICB's head of cyber, then the regional cyber lead, then NHS
+/// England's CSOC (an external contact: emailed, and the person who must call is told to
+/// phone it), fifteen minutes each, the whole path once more, then the task is flagged for
+/// national attention.
 pub fn national_default() -> (i32, Vec<LevelSpec>) {
     let role = |key: &str, above: bool| Target::Role {
         key: key.into(),
@@ -49,7 +79,7 @@ pub fn national_default() -> (i32, Vec<LevelSpec>) {
             },
             LevelSpec {
                 timeout_seconds: 15 * 60,
-                targets: vec![role("csoc_duty", true)],
+                targets: vec![Target::External { key: CSOC.into() }],
             },
         ],
     )
@@ -224,6 +254,11 @@ pub struct Reading<'a> {
     pub email_on: bool,
     /// Where Wardline is reached, for links in messages.
     pub public_url: &'a str,
+    /// The external contacts the policy names.
+    pub contacts: &'a [Contact],
+    /// The person who must phone an external contact: the task's assignee, if any (else
+    /// whom the level before reaches).
+    pub caller: Option<(i64, &'a str)>,
 }
 
 /// One notification to write to the outbox.
@@ -328,7 +363,33 @@ pub fn decide_paging(
             outbox.push(to(Channel::Sms));
         }
     }
-    let names: Vec<String> = told.iter().map(|t| t.1.clone()).collect();
+    let mut names: Vec<String> = told.iter().map(|t| t.1.clone()).collect();
+    let mut told: Vec<i64> = told.iter().map(|t| t.0).collect();
+    for c in spec.targets.iter().filter_map(|t| match t {
+        Target::External { key } => r.contacts.iter().find(|c| c.key == *key),
+        _ => None,
+    }) {
+        let caller = r.caller.map(|(p, n)| (p, n.to_owned())).or_else(|| {
+            let before = if level > 1 {
+                level - 2
+            } else {
+                r.levels.len() as i32 - 1
+            };
+            r.levels
+                .get(before as usize)
+                .and_then(|l| l.targets.iter().find_map(&reach))
+        });
+        external(
+            r,
+            level,
+            c,
+            caller,
+            &takes_email,
+            &mut outbox,
+            &mut names,
+            &mut told,
+        );
+    }
     if let Some(hook) = r.webhook {
         let body = serde_json::json!({
             "text": format!("Wardline: “{title}” in {reference} is not acknowledged; escalated to level {level}: {}", names.join("; ")),
@@ -345,7 +406,7 @@ pub fn decide_paging(
             body,
         });
     }
-    let names = if told.is_empty() {
+    let names = if names.is_empty() {
         "nobody could be found for this level".to_owned()
     } else {
         names.join("; ")
@@ -359,11 +420,83 @@ pub fn decide_paging(
         level,
         round,
         fires_in_seconds: spec.timeout_seconds,
-        told: told.iter().map(|t| t.0).collect(),
+        told,
         outbox,
         line: format!(
             "“{title}” not acknowledged in time: escalated to level {level}{repeat}: {names}"
         ),
+    }
+}
+
+/// An external contact at a level: an email to it (when it has an address and email is on),
+/// and the person who must call told to phone it, in the inbox (and by email when they take
+/// it); the timeline names both.
+#[allow(clippy::too_many_arguments)]
+fn external(
+    r: &Reading<'_>,
+    level: i32,
+    c: &Contact,
+    caller: Option<(i64, String)>,
+    takes_email: &impl Fn(i64) -> bool,
+    outbox: &mut Vec<Outgoing>,
+    names: &mut Vec<String>,
+    told: &mut Vec<i64>,
+) {
+    let (title, reference) = (r.title, r.reference);
+    let instruction = c.instruction();
+    let route = if c.reporting_route.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" Reporting route: {}.", c.reporting_route.trim())
+    };
+    let emailed = r.email_on && !c.email.trim().is_empty();
+    if emailed {
+        let who = caller
+            .as_ref()
+            .map(|(_, n)| format!("{n} has been asked to phone you"))
+            .unwrap_or_else(|| "Nobody could be found to phone you".into());
+        outbox.push(Outgoing {
+            recipient_key: format!("external:{}", c.id),
+            person: None,
+            channel: Channel::Email,
+            title: format!("Cyber incident {reference}: “{title}” is not acknowledged (Wardline)"),
+            body: format!(
+                "Wardline escalation, level {level}: “{title}” in incident {reference} has not been acknowledged in time. {who} on {}. This is a request for support unless they say otherwise.",
+                if c.phone.trim().is_empty() { "your reporting route" } else { c.phone.as_str() }
+            ),
+        });
+    }
+    let email_note = if emailed {
+        format!("email queued to {}", c.email.trim())
+    } else {
+        "no email sent".to_owned()
+    };
+    match caller {
+        Some((pid, name)) => {
+            let body = format!(
+                "{instruction}: “{title}” in incident {reference} reached level {level} of the escalation path without acknowledgement.{route} Say whether the report is for information or a request for support. Open {}/incidents/{reference}.",
+                r.public_url
+            );
+            let to = |channel| Outgoing {
+                recipient_key: format!("person:{pid}"),
+                person: Some(pid),
+                channel,
+                title: format!("{instruction} ({reference})"),
+                body: body.clone(),
+            };
+            outbox.push(to(Channel::Inbox));
+            if r.email_on && takes_email(pid) {
+                outbox.push(to(Channel::Email));
+            }
+            if !told.contains(&pid) {
+                told.push(pid);
+            }
+            names.push(format!("{} ({email_note}); {name}: {instruction}", c.name));
+        }
+        None => names.push(format!(
+            "{} ({email_note}); nobody found to make the call: {instruction}",
+            c.name
+        )),
     }
 }
 
@@ -435,6 +568,8 @@ mod tests {
             webhook: None,
             email_on: true,
             public_url: "https://wardline.test",
+            contacts: &[],
+            caller: None,
         }
     }
 
@@ -630,5 +765,163 @@ mod tests {
             assert_eq!(Channel::parse(c.as_str()), Some(c));
         }
         assert_eq!(Channel::parse("pager"), None);
+    }
+
+    fn csoc(email: &str) -> Contact {
+        Contact {
+            id: 5,
+            key: CSOC.into(),
+            name: "NHS England Cyber Security Operations Centre (CSOC)".into(),
+            phone: "0300 303 5222".into(),
+            email: email.into(),
+            reporting_route: "NHS England's cyber incident reporting form".into(),
+        }
+    }
+
+    #[test]
+    fn the_national_default_ends_at_the_csoc_as_an_external_contact() {
+        let (_, levels) = national_default();
+        let last = &levels.last().unwrap().targets;
+        assert_eq!(last, &[Target::External { key: CSOC.into() }]);
+        assert_eq!(
+            serde_json::to_string(last).unwrap(),
+            r#"[{"type":"external","key":"csoc"}]"#
+        );
+    }
+
+    #[test]
+    fn the_csoc_level_emails_the_csoc_and_tells_the_assignee_to_phone_it() {
+        let (repeat_count, levels) = national_default();
+        let contacts = [csoc("csoc@example.test")];
+        let r = Reading {
+            contacts: &contacts,
+            caller: Some((9, "Nadia Hussain")),
+            repeat_count,
+            ..reading(&levels, 2, 0)
+        };
+        let Decision::Notify {
+            level,
+            told,
+            outbox,
+            line,
+            ..
+        } = decide(&r, |_| None, |_| false)
+        else {
+            panic!("expected a notification");
+        };
+        assert_eq!((level, told), (3, vec![9]));
+        let sent: Vec<(&str, Option<i64>, Channel)> = outbox
+            .iter()
+            .map(|o| (o.recipient_key.as_str(), o.person, o.channel))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                ("external:5", None, Channel::Email),
+                ("person:9", Some(9), Channel::Inbox)
+            ]
+        );
+        assert!(
+            outbox[0]
+                .body
+                .contains("Nadia Hussain has been asked to phone you on 0300 303 5222"),
+            "{}",
+            outbox[0].body
+        );
+        assert_eq!(
+            outbox[1].title,
+            "Phone NHS England Cyber Security Operations Centre (CSOC) on 0300 303 5222 now (INC-1)"
+        );
+        assert!(
+            outbox[1]
+                .body
+                .contains("Reporting route: NHS England's cyber incident reporting form."),
+            "{}",
+            outbox[1].body
+        );
+        assert_eq!(
+            line,
+            "“Isolate the server” not acknowledged in time: escalated to level 3: NHS England Cyber Security Operations Centre (CSOC) (email queued to csoc@example.test); Nadia Hussain: Phone NHS England Cyber Security Operations Centre (CSOC) on 0300 303 5222 now"
+        );
+    }
+
+    #[test]
+    fn without_an_assignee_whom_the_level_before_reached_must_call_and_no_address_sends_no_email() {
+        let levels = vec![
+            LevelSpec {
+                timeout_seconds: 600,
+                targets: vec![role("lead")],
+            },
+            LevelSpec {
+                timeout_seconds: 600,
+                targets: vec![Target::External { key: CSOC.into() }],
+            },
+        ];
+        let contacts = [csoc("")];
+        let r = Reading {
+            contacts: &contacts,
+            ..reading(&levels, 1, 0)
+        };
+        let Decision::Notify {
+            told, outbox, line, ..
+        } = decide(&r, reach, |p| p == 3)
+        else {
+            panic!("expected a notification");
+        };
+        assert_eq!(told, [3]);
+        let sent: Vec<(&str, Channel)> = outbox
+            .iter()
+            .map(|o| (o.recipient_key.as_str(), o.channel))
+            .collect();
+        assert_eq!(
+            sent,
+            [("person:3", Channel::Inbox), ("person:3", Channel::Email)]
+        );
+        assert!(
+            line.ends_with(
+                "level 2: NHS England Cyber Security Operations Centre (CSOC) (no email sent); holder at Trust: Phone NHS England Cyber Security Operations Centre (CSOC) on 0300 303 5222 now"
+            ),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn an_external_contact_nobody_can_phone_is_still_emailed_and_written_down() {
+        let levels = vec![LevelSpec {
+            timeout_seconds: 600,
+            targets: vec![Target::External { key: CSOC.into() }],
+        }];
+        let contacts = [csoc("csoc@example.test")];
+        let r = Reading {
+            contacts: &contacts,
+            ..reading(&levels, 0, 0)
+        };
+        let Decision::Notify {
+            told, outbox, line, ..
+        } = decide(&r, reach, |_| true)
+        else {
+            panic!("expected a notification");
+        };
+        assert!(told.is_empty());
+        assert_eq!(outbox.len(), 1);
+        assert!(
+            outbox[0]
+                .body
+                .contains("Nobody could be found to phone you")
+        );
+        assert!(
+            line.ends_with("nobody found to make the call: Phone NHS England Cyber Security Operations Centre (CSOC) on 0300 303 5222 now"),
+            "{line}"
+        );
+        // A contact the policy names but nobody has set up reaches nobody, and says so.
+        let none = Reading { contacts: &[], ..r };
+        let Decision::Notify { line, outbox, .. } = decide(&none, reach, |_| true) else {
+            panic!("expected a notification");
+        };
+        assert!(outbox.is_empty());
+        assert!(
+            line.ends_with("nobody could be found for this level"),
+            "{line}"
+        );
     }
 }

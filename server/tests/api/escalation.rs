@@ -708,7 +708,7 @@ async fn a_policy_reads_as_a_path_and_its_admins_set_their_own() {
     let p = policy(&app, &nadia, "G85028").await;
     assert_eq!(
         p.path,
-        "Stockwell Group Practice → NHS South East London Integrated Care Board → London → NHS England → then flagged for national attention"
+        "Stockwell Group Practice → NHS South East London Integrated Care Board → London → NHS England Cyber Security Operations Centre (CSOC) → then flagged for national attention"
     );
     assert_eq!(p.source, "The national default");
     assert!(!p.editable);

@@ -7,6 +7,7 @@ mod authz;
 mod clients;
 mod compression;
 mod escalation;
+mod external_contacts;
 mod extractor;
 mod helpers;
 mod hostile_input;

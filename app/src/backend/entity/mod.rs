@@ -12,6 +12,7 @@ pub mod delivery_attempt;
 pub mod escalation;
 pub mod escalation_level;
 pub mod escalation_policy;
+pub mod external_contact;
 pub mod import_job;
 pub mod incident;
 pub mod incident_asset;

@@ -105,7 +105,10 @@ impl Engine {
                         .one(&self.db)
                         .await?
                         .map(|p| p.email),
-                    None => None,
+                    None => external(&self.db, &n.recipient_key)
+                        .await?
+                        .map(|c| c.email)
+                        .filter(|e| !e.is_empty()),
                 };
                 let Some(to) = to else {
                     return Ok(Err("the person has no email address".into()));
@@ -186,7 +189,10 @@ impl Engine {
                 .await?
                 .map(|p| p.display_name)
                 .unwrap_or_default(),
-            None => "the organisation's channel".into(),
+            None => match external(&self.db, &n.recipient_key).await? {
+                Some(c) => c.name,
+                None => "the organisation's channel".into(),
+            },
         };
         let txn = self.db.begin().await?;
         let (status, detail) = match &outcome {
@@ -255,6 +261,24 @@ impl Engine {
         timeline::append(&txn, n.incident_id, None, "delivery", line).await?;
         txn.commit().await?;
         Ok(())
+    }
+}
+
+/// The external contact an outbox row is for (`external:<id>`), if it is one.
+async fn external(
+    db: &impl sea_orm::ConnectionTrait,
+    recipient_key: &str,
+) -> Result<Option<crate::backend::entity::external_contact::Model>, AppError> {
+    match recipient_key
+        .strip_prefix("external:")
+        .map(str::parse::<i64>)
+    {
+        Some(Ok(id)) => Ok(
+            crate::backend::entity::external_contact::Entity::find_by_id(id)
+                .one(db)
+                .await?,
+        ),
+        _ => Ok(None),
     }
 }
 

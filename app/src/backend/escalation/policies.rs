@@ -22,8 +22,10 @@ pub struct Policy {
     pub levels: Vec<LevelSpec>,
 }
 
-/// Adds the national default policy if there is none.
+/// Adds the national default policy if there is none (and the CSOC contact its last level
+/// names).
 pub async fn seed_policy(db: &impl ConnectionTrait) -> Result<bool, AppError> {
+    crate::backend::contacts_external::seed(db).await?;
     if escalation_policy::Entity::find()
         .filter(escalation_policy::Column::OrgId.is_null())
         .one(db)
@@ -313,6 +315,28 @@ async fn level_view(
                         format!("{} at {on}", person_name(db, p).await?)
                     }
                     _ => "nobody holds it: a gap in the path".into(),
+                };
+                targets.push((label, reached));
+            }
+            Target::External { key } => {
+                let c = crate::backend::contacts_external::by_key(db, key).await?;
+                let (label, reached) = match c {
+                    Some(c) => {
+                        stop.get_or_insert(c.name.clone());
+                        let email = if c.email.is_empty() {
+                            "no email address set".to_owned()
+                        } else {
+                            format!("email {}", c.email)
+                        };
+                        (
+                            format!("{} (external contact)", c.name),
+                            format!("phone {}; {email}", c.phone),
+                        )
+                    }
+                    None => (
+                        format!("External contact {key}"),
+                        "no such contact: a gap in the path".into(),
+                    ),
                 };
                 targets.push((label, reached));
             }

@@ -13,12 +13,13 @@ use super::engine::Engine;
 use super::policies::{Policy, policy_for};
 use super::tracking::{COMMAND, TASK};
 use crate::backend::entity::{
-    escalation, incident, incident_command, notification_pref, person, task, webhook,
+    escalation, external_contact, incident, incident_command, notification_pref, person, task,
+    webhook,
 };
 use crate::backend::orgs;
 use crate::backend::routing::Router;
 use crate::backend::transport::Delivery;
-use crate::domain::escalation::{Decision, Reading, Target, decide_paging};
+use crate::domain::escalation::{Contact, Decision, Reading, Target, decide_paging};
 use crate::error::AppError;
 
 /// Everything a chunk of decisions needs, read once.
@@ -34,6 +35,8 @@ pub(super) struct Read {
     hooks: HashMap<i64, i64>,
     /// Each incident's organisation.
     incident_orgs: HashMap<i64, i64>,
+    /// The external contacts (CSOC, on-call lines, security desks).
+    contacts: Vec<Contact>,
     /// The people a decision may name who have a verified mobile number.
     mobiles: HashSet<i64>,
 }
@@ -42,6 +45,8 @@ pub(super) struct Read {
 struct About {
     title: String,
     reference: String,
+    /// A task's assignee: the person who must phone an external contact.
+    assignee: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +77,12 @@ impl Read {
             webhook: self.hooks.get(&org).copied(),
             email_on: delivery.email_enabled(),
             public_url: delivery.public_url(),
+            contacts: &self.contacts,
+            caller: about
+                .and_then(|a| a.assignee)
+                .and_then(|p| self.people.get(&p))
+                .filter(|p| !p.disabled)
+                .map(|p| (p.id, p.display_name.as_str())),
         };
         decide_paging(
             &reading,
@@ -98,6 +109,8 @@ impl Read {
                 .get(id)
                 .filter(|p| !p.disabled)
                 .map(|p| (p.id, p.display_name.clone())),
+            // Not a person: the decision emails it and tells someone to phone it.
+            Target::External { .. } => None,
             Target::Role { key, above, org } => {
                 let (router, skip) = match org {
                     Some(code) => (self.fixed.get(code).and_then(|r| r.as_ref()), 0),
@@ -157,6 +170,7 @@ impl Engine {
                 }
             }
         }
+        wanted.extend(about.values().filter_map(|a| a.assignee));
         let mobiles = crate::backend::contacts::verified_among(&self.db, &wanted).await?;
         let people = self.people(wanted).await?;
         let hooks: HashMap<i64, i64> = webhook::Entity::find()
@@ -175,7 +189,14 @@ impl Engine {
             .into_iter()
             .map(|i| (i.id, i.org_id))
             .collect();
+        let contacts = external_contact::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(crate::backend::contacts_external::contact)
+            .collect();
         Ok(Read {
+            contacts,
             policies,
             routers,
             fixed,
@@ -236,6 +257,7 @@ impl Engine {
                 About {
                     title: marked(t.incident_id, t.title),
                     reference: refs.get(&t.incident_id).cloned().unwrap_or_default(),
+                    assignee: t.assignee_id,
                 },
             );
         }
@@ -257,6 +279,7 @@ impl Engine {
                 About {
                     title: marked(c.incident_id, format!("{label} to acknowledge command")),
                     reference: refs.get(&c.incident_id).cloned().unwrap_or_default(),
+                    assignee: None,
                 },
             );
         }
