@@ -68,3 +68,40 @@ test('the inbox count in the header rises by itself when a task arrives', async 
   expect(after).toBeGreaterThan(before);
   expect(tom.url()).toMatch(/\/orgs$/);
 });
+
+test('external contacts: the national admin keeps the CSOC, an ICB admin is offered only its own, at phone width', async ({ browser }) => {
+  const dana = await (await browser.newContext({ viewport: { width: 360, height: 780 } })).newPage();
+  await signInAndEnrol(dana, DANA);
+  await dana.goto('/contacts');
+  const table = dana.getByRole('table', { name: 'External contacts' });
+  const csoc = table.getByRole('row').filter({ hasText: 'Cyber Security Operations Centre' });
+  await expect(csoc.getByRole('link', { name: '0300 303 5222' })).toHaveAttribute('href', 'tel:03003035222');
+  await expect(csoc).toContainText('National');
+  await noSeriousAxe(dana, '/contacts');
+  const width = await dana.evaluate(() => document.documentElement.scrollWidth);
+  expect(width, 'nothing wider than the phone but the scrolling table').toBeLessThanOrEqual(360);
+
+  await dana.getByText(/^Change NHS England/).click();
+  await dana.getByLabel('Email (leave empty if they take no email)').first().fill('not an address');
+  await dana.getByRole('button', { name: /^Save NHS England/ }).click();
+  await expect(dana.getByRole('alert')).toBeVisible();
+  await dana.getByLabel('Email (leave empty if they take no email)').first().fill('csoc.desk@example.test');
+  await dana.getByRole('button', { name: /^Save NHS England/ }).click();
+  await expect(dana.getByRole('status').filter({ hasText: /^Saved NHS England/ })).toBeVisible();
+  await dana.reload();
+  await expect(dana.getByRole('table', { name: 'External contacts' })).toContainText('csoc.desk@example.test');
+
+  const gareth = await (await browser.newContext()).newPage();
+  await signInAndEnrol(gareth, 'gareth.lloyd@demo.wardline.test');
+  await gareth.goto('/contacts');
+  await expect(gareth.getByRole('table', { name: 'External contacts' })).toContainText('csoc.desk@example.test');
+  await expect(gareth.getByText(/^Change NHS England/), 'no form for what they may not change').toHaveCount(0);
+  const whose = gareth.getByLabel('Whose contact');
+  await expect(whose.getByRole('option')).toHaveText([/\(QKK\)$/]);
+  await gareth.getByLabel(/^Short key/).fill('qkk-on-call');
+  await gareth.getByLabel('Name').last().fill('South East London ICB on-call');
+  await gareth.getByLabel('Telephone').last().fill('020 7946 0999');
+  await gareth.getByRole('button', { name: 'Add the contact' }).click();
+  await expect(gareth.getByRole('status').filter({ hasText: 'Added South East London ICB on-call.' })).toBeVisible();
+  await expect(gareth.getByText('Change South East London ICB on-call')).toBeVisible();
+});

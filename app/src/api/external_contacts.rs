@@ -3,21 +3,17 @@
 
 use leptos::prelude::*;
 
-use crate::domain::escalation::Contact;
+use crate::domain::escalation::{Contact, ListedContact};
 use crate::error::AppError;
 
-/// The contacts the caller can see: (owning organisation's ODS code, None when national;
-/// the contact).
+/// The contacts the caller can see (national ones, and those of organisations they read),
+/// each saying whether the caller may change it.
 #[server(endpoint = "external_contacts/list")]
-pub async fn list_contacts() -> Result<Vec<(Option<String>, Contact)>, AppError> {
+pub async fn list_contacts() -> Result<Vec<ListedContact>, AppError> {
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
-            Ok(crate::backend::contacts_external::list(&state.db, &user)
-                .await?
-                .into_iter()
-                .map(|l| (l.org_code, l.contact))
-                .collect())
+            crate::backend::contacts_external::list(&state.db, &user).await
         }
         .await,
     )

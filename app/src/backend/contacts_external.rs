@@ -29,12 +29,7 @@ pub fn contact(m: external_contact::Model) -> Contact {
     }
 }
 
-/// One contact in a list: whose it is (None: national) and the contact.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
-    pub org_code: Option<String>,
-    pub contact: Contact,
-}
+pub use crate::domain::escalation::ListedContact as Listed;
 
 /// What an admin sends to add or change a contact.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -80,6 +75,11 @@ pub async fn by_key(
 /// The contacts a caller can see: every national one, and those of organisations they read.
 pub async fn list(db: &impl ConnectionTrait, user: &User) -> Result<Vec<Listed>, AppError> {
     let readable = access::readable_orgs(db, user).await?;
+    let administered = if user.is_read_only_user() {
+        Some(Default::default())
+    } else {
+        access::administered_orgs(db, user).await?
+    };
     let mut out = Vec::new();
     for m in external_contact::Entity::find().all(db).await? {
         let org_code = match m.org_id {
@@ -90,9 +90,14 @@ pub async fn list(db: &impl ConnectionTrait, user: &User) -> Result<Vec<Listed>,
                 .map(|o| o.code),
             Some(_) => continue,
         };
+        let editable = match m.org_id {
+            None => keeps_national(user),
+            Some(o) => access::within(&administered, o),
+        };
         out.push(Listed {
             org_code,
             contact: contact(m),
+            editable,
         });
     }
     out.sort_by(|a, b| {

@@ -26,6 +26,15 @@ pub enum Target {
 /// The external contact the national default's last level names.
 pub const CSOC: &str = "csoc";
 
+/// One external contact as a list shows it: whose it is (`None`: national), the contact,
+/// and whether the person reading may change it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedContact {
+    pub org_code: Option<String>,
+    pub contact: Contact,
+    pub editable: bool,
+}
+
 /// An external contact as a decision needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {

@@ -16,6 +16,7 @@ use pages::{
     breakglass::BreakGlassPage,
     caf::CafPage,
     chart::ChartPage,
+    contacts::ContactsPage,
     escalation::{AckPage, EscalationPage, InboxPage},
     exercises::{ExerciseReportPage, ExercisesPage},
     import::{ImportPage, ImportProgressPage},
@@ -91,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runbooks/:kind") view=RunbookPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/timelines") view=TimelinesPage ssr=SsrMode::Async/>
                     <Route path=path!("/escalation") view=EscalationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/contacts") view=ContactsPage ssr=SsrMode::Async/>
                     <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/ack/:token") view=AckPage ssr=SsrMode::Async/>
                     <Route path=path!("/tasks") view=MyTasksPage ssr=SsrMode::Async/>

@@ -136,8 +136,10 @@ async fn the_national_defaults_last_level_emails_the_csoc_and_tells_the_assignee
 async fn contacts(
     app: &crate::helpers::TestApp,
     client: &reqwest::Client,
-) -> Vec<(Option<String>, app::domain::escalation::Contact)> {
-    let res = app.post_with(client, "/api/external_contacts/list", &[]).await;
+) -> Vec<app::domain::escalation::ListedContact> {
+    let res = app
+        .post_with(client, "/api/external_contacts/list", &[])
+        .await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -181,8 +183,13 @@ async fn national_admins_set_the_csocs_email_and_organisation_admins_keep_their_
     let listed = contacts(&app, &ruth).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(
-        (listed[0].0.as_deref(), listed[0].1.email.as_str()),
-        (None, CSOC_EMAIL)
+        (
+            listed[0].org_code.as_deref(),
+            listed[0].contact.email.as_str(),
+            listed[0].editable
+        ),
+        (None, CSOC_EMAIL, false),
+        "a regulator reads it and is not offered a change"
     );
 
     // The ICB's own on-call line, seen within the ICB, not at a trust elsewhere.
@@ -200,15 +207,22 @@ async fn national_admins_set_the_csocs_email_and_organisation_admins_keep_their_
             .status(),
         200
     );
-    let keys = |l: Vec<(Option<String>, app::domain::escalation::Contact)>| {
-        l.into_iter().map(|(o, c)| (o, c.key)).collect::<Vec<_>>()
+    let keys = |l: Vec<app::domain::escalation::ListedContact>| {
+        l.into_iter()
+            .map(|l| (l.org_code, l.contact.key, l.editable))
+            .collect::<Vec<_>>()
     };
     assert_eq!(
         keys(contacts(&app, &gareth).await),
         [
-            (None, "csoc".to_owned()),
-            (Some("QKK".to_owned()), "qkk-on-call".to_owned())
-        ]
+            (None, "csoc".to_owned(), false),
+            (Some("QKK".to_owned()), "qkk-on-call".to_owned(), true)
+        ],
+        "the ICB's admin changes its own contact, not the national one"
+    );
+    assert_eq!(
+        keys(contacts(&app, &dana).await)[0],
+        (None, "csoc".to_owned(), true)
     );
     let priya = app.enrolled(PRIYA).await;
     let mut elsewhere = on_call;

@@ -39,6 +39,7 @@ pub fn EscalationPage() -> impl IntoView {
         <Title text="Escalation paths"/>
         <h1>"Escalation paths"</h1>
         <p class="lede">"Who is told when a task is not acknowledged in time, level by level, until someone answers."</p>
+        <p>"A level can also name someone outside Wardline, such as NHS England's CSOC: see "<a href="/contacts">"external contacts"</a>"."</p>
         <form method="get" action="/escalation" class="form inline-fields">
             <div class="form-group">
                 <label for="esc-org">"Organisation (ODS code)"</label>

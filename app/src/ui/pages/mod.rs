@@ -5,6 +5,7 @@ pub mod assets;
 pub mod breakglass;
 pub mod caf;
 pub mod chart;
+pub mod contacts;
 pub mod escalation;
 pub mod exercises;
 pub mod import;
