@@ -67,7 +67,7 @@ pub fn ContactsPage() -> impl IntoView {
 #[component]
 fn ContactTable(list: Vec<ListedContact>) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-wrap">
             <table class="table">
                 <caption class="visually-hidden">"External contacts"</caption>
                 <thead><tr>
@@ -131,7 +131,7 @@ fn EditForm(l: ListedContact, edit: ServerAction<EditContact>) -> impl IntoView 
     let id = format!("edit-{}", c.key);
     let heading = format!("{id}-heading");
     view! {
-        <details class="details">
+        <details>
             <summary id=heading.clone()>{format!("Change {}", c.name)}</summary>
             <ActionForm action=edit attr:class="form" attr:aria-labelledby=heading>
                 <input type="hidden" name="key" value=c.key.clone()/>
