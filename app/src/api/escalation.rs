@@ -185,16 +185,27 @@ pub async fn set_webhook(
     org_code: String,
     url: String,
     enabled: Option<String>,
+    /// `teams`, `slack` or `json`; Teams when not sent.
+    format: Option<String>,
 ) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
+            let format = match format.as_deref() {
+                None | Some("") => crate::domain::channel_post::ChannelFormat::Teams,
+                Some(f) => {
+                    crate::domain::channel_post::ChannelFormat::parse(f).ok_or_else(|| {
+                        AppError::Invalid("Choose Teams, Slack or Wardline JSON.".into())
+                    })?
+                }
+            };
             crate::backend::escalation::set_webhook(
                 &state.db,
                 &user,
                 &org_code,
                 &url,
                 enabled.is_some(),
+                format,
                 state.auth.allow_private_webhooks,
             )
             .await

@@ -26,6 +26,16 @@ pub enum Target {
 /// The external contact the national default's last level names.
 pub const CSOC: &str = "csoc";
 
+/// An organisation's channel webhook as its admins see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookView {
+    pub url: String,
+    /// The signing secret (`X-Wardline-Signature`).
+    pub secret: String,
+    pub enabled: bool,
+    pub format: crate::domain::channel_post::ChannelFormat,
+}
+
 /// One external contact as a list shows it: whose it is (`None`: national), the contact,
 /// and whether the person reading may change it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,8 +174,8 @@ pub struct PolicyView {
     /// "Stockwell Group Practice → South East London ICB → London → CSOC"
     pub path: String,
     pub editable: bool,
-    /// The organisation's channel webhook, for its admins: (url, signing secret, on).
-    pub webhook: Option<(String, String, bool)>,
+    /// The organisation's channel webhook, for its admins.
+    pub webhook: Option<WebhookView>,
 }
 
 /// A task or command acknowledgement nobody acknowledged along the whole escalation path.
@@ -403,6 +413,7 @@ pub fn decide_paging(
         let body = serde_json::json!({
             "text": format!("Wardline: “{title}” in {reference} is not acknowledged; escalated to level {level}: {}", names.join("; ")),
             "incident": reference,
+            "task": title,
             "level": level,
             "round": round,
         })

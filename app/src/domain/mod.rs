@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod breakglass;
 pub mod caf;
+pub mod channel_post;
 pub mod contacts;
 pub mod dates;
 pub mod escalation;

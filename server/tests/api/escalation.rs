@@ -795,7 +795,8 @@ async fn a_policy_reads_as_a_path_and_its_admins_set_their_own() {
         hook(&app, &gareth, "https://hooks.example.test/services/abc").await,
         200
     );
-    let (url, secret, _) = policy(&app, &gareth, "G85028").await.webhook.unwrap();
+    let hook = policy(&app, &gareth, "G85028").await.webhook.unwrap();
+    let (url, secret) = (hook.url, hook.secret);
     assert_eq!(url, "https://hooks.example.test/services/abc");
     assert!(secret.len() >= 20);
     assert!(policy(&app, &nadia, "G85028").await.webhook.is_none());

@@ -4,6 +4,7 @@ mod accountability;
 mod assets;
 mod auth;
 mod authz;
+mod channels;
 mod clients;
 mod compression;
 mod escalation;

@@ -1,4 +1,5 @@
-//! An organisation's channel webhook (Teams, Slack): a signed JSON POST per escalation.
+//! An organisation's channel webhook (Teams, Slack): a signed POST per escalation, written
+//! in the channel's format.
 
 use sea_orm::entity::prelude::*;
 
@@ -12,6 +13,8 @@ pub struct Model {
     pub secret: String,
     pub enabled: bool,
     pub updated_at: TimeDateTimeWithTimeZone,
+    /// `teams`, `slack` or `json` (see `domain::channel_post::ChannelFormat`).
+    pub format: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ use super::tracking::TASK;
 use crate::backend::entity::{delivery_attempt, notification, person, text_message, webhook};
 use crate::backend::timeline;
 use crate::backend::transport::{Address, Message, Transport};
+use crate::domain::channel_post::ChannelFormat;
 use crate::domain::escalation::{Channel, MAX_ATTEMPTS, backoff_seconds};
 use crate::error::AppError;
 
@@ -130,10 +131,15 @@ impl Engine {
                     .parse()
                     .unwrap_or(0);
                 match webhook::Entity::find_by_id(id).one(&self.db).await? {
-                    Some(h) => Address::Webhook {
-                        url: h.url,
-                        sealed_secret: h.secret,
-                    },
+                    Some(h) => {
+                        let format = ChannelFormat::parse(&h.format).unwrap_or_default();
+                        let public_url = self.delivery.public_url();
+                        body = super::channel::body(&self.db, n, format, public_url, now).await?;
+                        Address::Webhook {
+                            url: h.url,
+                            sealed_secret: h.secret,
+                        }
+                    }
                     None => return Ok(Err("the webhook was removed".into())),
                 }
             }

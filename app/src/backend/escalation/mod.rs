@@ -19,9 +19,11 @@
 //! - `tracking.rs`: starting, acknowledging and restarting a subject's escalation.
 //! - `policies.rs`: the policy in force, editing it, reading it as a path.
 //! - `links.rs`: signed acknowledgement links.
+//! - `channel.rs`: a channel webhook's post (Teams card, Slack, JSON), written at sending.
 //! - `inbox.rs`, `preferences.rs`, `webhooks.rs`, `flagged.rs`: a person's inbox, their
 //!   email preference, an organisation's channel webhook, the flagged list.
 
+mod channel;
 mod clock;
 mod deliver;
 mod engine;

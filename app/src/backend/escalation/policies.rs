@@ -11,7 +11,8 @@ use sea_orm::{
 use crate::backend::entity::{escalation_level, escalation_policy, person, webhook};
 use crate::backend::routing::Router;
 use crate::backend::{orgs, timeline};
-use crate::domain::escalation::{LevelInput, LevelSpec, Target};
+use crate::domain::channel_post::ChannelFormat;
+use crate::domain::escalation::{LevelInput, LevelSpec, Target, WebhookView};
 use crate::error::AppError;
 
 /// A policy in force: its levels, its repeats, and whose it is (None: national).
@@ -245,8 +246,12 @@ pub async fn policy_view(
             .await?
             .map(|w| {
                 use secrecy::ExposeSecret;
-                crate::backend::secrets::open(&w.secret)
-                    .map(|s| (w.url, s.expose_secret().to_owned(), w.enabled))
+                crate::backend::secrets::open(&w.secret).map(|s| WebhookView {
+                    url: w.url,
+                    secret: s.expose_secret().to_owned(),
+                    enabled: w.enabled,
+                    format: ChannelFormat::parse(&w.format).unwrap_or_default(),
+                })
             })
             .transpose()?
     } else {

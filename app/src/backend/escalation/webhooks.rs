@@ -8,6 +8,7 @@ use sea_orm::{
 
 use crate::backend::entity::webhook;
 use crate::backend::{orgs, timeline};
+use crate::domain::channel_post::ChannelFormat;
 use crate::error::AppError;
 
 /// Sets an organisation's channel webhook (its admins). The URL must be https to a public
@@ -19,6 +20,7 @@ pub async fn set_webhook(
     org_code: &str,
     url: &str,
     enabled: bool,
+    format: ChannelFormat,
     allow_private: bool,
 ) -> Result<(), AppError> {
     use crate::backend::access;
@@ -46,6 +48,7 @@ pub async fn set_webhook(
             let mut m: webhook::ActiveModel = w.into();
             m.url = Set(url.to_owned());
             m.enabled = Set(enabled);
+            m.format = Set(format.as_str().to_owned());
             m.updated_at = Set(now);
             m.update(&txn).await?;
         }
@@ -57,6 +60,7 @@ pub async fn set_webhook(
                     &crate::backend::tokens::new_token(),
                 )?),
                 enabled: Set(enabled),
+                format: Set(format.as_str().to_owned()),
                 updated_at: Set(now),
                 ..Default::default()
             }
@@ -72,9 +76,10 @@ pub async fn set_webhook(
             org: Some(org.id),
             subject: Some(org.code.clone()),
             detail: Some(format!(
-                "{} ({})",
+                "{} ({}, {})",
                 parsed.host_str().unwrap_or_default(),
-                if enabled { "on" } else { "off" }
+                if enabled { "on" } else { "off" },
+                format.as_str()
             )),
             ..Default::default()
         },

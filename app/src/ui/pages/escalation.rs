@@ -9,6 +9,7 @@ use crate::api::accountability::list_roles;
 use crate::api::escalation::{
     ConfirmLink, MarkRead, SavePolicy, SetWebhook, TakeTask, get_policy, inbox, link_info,
 };
+use crate::domain::channel_post::ChannelFormat;
 use crate::domain::escalation::{PolicyView, Target};
 use crate::domain::roles::RoleView;
 use crate::ui::components::forms::ErrorSummary;
@@ -95,10 +96,14 @@ fn WebhookForm(p: PolicyView) -> impl IntoView {
             .and_then(|r| r.err())
             .map(|e| e.to_string())
     });
-    let (url, secret, on) = p.webhook.clone().unwrap_or_default();
+    let (url, secret, on, format) = p
+        .webhook
+        .clone()
+        .map(|w| (w.url, w.secret, w.enabled, w.format))
+        .unwrap_or_default();
     view! {
         <h2 id="webhook-heading">"Channel webhook"</h2>
-        <p>"Every escalation is also posted as JSON to this address (a Teams or Slack incoming webhook). Each post carries X-Wardline-Timestamp and X-Wardline-Signature (HMAC-SHA256 of timestamp, a dot and the body, with the secret below)."</p>
+        <p>"Every escalation is also posted to this address: for Teams, the address of a Workflows flow \u{201c}Post to a channel when a webhook request is received\u{201d} (it shows an Adaptive Card with a button for each person paged); for Slack, an incoming webhook. Each post carries X-Wardline-Timestamp and X-Wardline-Signature (HMAC-SHA256 of timestamp, a dot and the body, with the secret below)."</p>
         {(!secret.is_empty()).then(|| view! { <p>"Signing secret: "<code class="secret">{secret.clone()}</code></p> })}
         <ErrorSummary error/>
         <ActionForm action=set attr:class="form" attr:aria-labelledby="webhook-heading">
@@ -106,6 +111,12 @@ fn WebhookForm(p: PolicyView) -> impl IntoView {
             <div class="form-group">
                 <label for="webhook-url">"Webhook address"</label>
                 <input id="webhook-url" name="url" type="url" value=url required/>
+            </div>
+            <div class="form-group">
+                <label for="webhook-format">"Written for"</label>
+                <select id="webhook-format" name="format">
+                    {ChannelFormat::ALL.into_iter().map(|f| view! { <option value=f.as_str() selected=f == format>{f.label()}</option> }).collect_view()}
+                </select>
             </div>
             <div class="checkbox">
                 <input type="checkbox" id="webhook-on" name="enabled" value="on" checked=on || p.webhook.is_none()/>
