@@ -105,9 +105,10 @@ impl Default for Limits {
             // GCRA lets through at most burst + window / period in any window: 50 + 3600 / 72
             // = 100 wrong second factors per account in any hour, from wherever they come.
             second_factor_by_person: FailureLimit::new(quota(Duration::from_secs(72), 50)),
-            // Text replies guessing a code: 5 bad ones from a number, then one every 12
-            // minutes (at most 10 in any hour); and 200 from everywhere, then one a second.
-            bad_replies_by_number: FailureLimit::new(quota(Duration::from_secs(720), 5)),
+            // Text replies guessing a code: the fifth bad one from a number blocks it for an
+            // hour (at most 4 + 3600 / 3600 = 5 in any hour); and 200 from all numbers
+            // together, then one a second.
+            bad_replies_by_number: FailureLimit::new(quota(Duration::from_secs(3600), 4)),
             bad_replies: FailureLimit::new(quota(Duration::from_secs(1), 200)),
         }
     }
@@ -346,7 +347,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_text_replies_block_their_number_after_five_but_not_other_numbers() {
+    fn five_bad_text_replies_block_their_number_but_not_other_numbers() {
         let limits = Limits::default();
         let guesser = "+447700900999";
         let refused_at = (0..20)
@@ -358,7 +359,7 @@ mod tests {
                 false
             })
             .expect("blocked within 20 bad replies");
-        assert_eq!(refused_at, 6, "five in the burst; the sixth bad one blocks");
+        assert_eq!(refused_at, 5, "the fifth bad reply blocks the number");
         assert!(limits.reply_allowed("+447700900123").is_ok());
     }
 

@@ -7,9 +7,7 @@
 
 use rand::TryRngCore;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TryInsertResult,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TryInsertResult};
 use time::{Duration, OffsetDateTime};
 
 use super::entity::{incident, notification, reply_code, task};

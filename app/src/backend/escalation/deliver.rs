@@ -144,7 +144,9 @@ impl Engine {
                 };
                 if n.subject == TASK {
                     // First, so cutting a long text to size never cuts the code.
-                    if let Some(line) = crate::backend::reply_codes::line_for(&self.db, n, now).await? {
+                    if let Some(line) =
+                        crate::backend::reply_codes::line_for(&self.db, n, now).await?
+                    {
                         body = format!("{line}\n{body}");
                     }
                 }

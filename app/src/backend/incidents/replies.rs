@@ -63,7 +63,9 @@ pub async fn reply_by_text(
         .map_or("unknown".to_owned(), |n| n.as_str().to_owned());
     let from = number
         .as_ref()
-        .map_or("a number that is not a UK mobile".to_owned(), |n| n.masked());
+        .map_or("a number that is not a UK mobile".to_owned(), |n| {
+            n.masked()
+        });
     let refuse = |why: String, count: bool| {
         let client = client.clone();
         let key = key.clone();
@@ -108,7 +110,6 @@ pub async fn reply_by_text(
         .await;
     }
     if let Some(why) = reply_codes::settled(db, &code).await? {
-        reply_codes::expire_for_task(db, code.task_id).await?;
         return refuse(format!("{word} from {from}: {why}"), true).await;
     }
     let Some(user) = user_of(db, code.person_id).await? else {
@@ -132,7 +133,9 @@ pub async fn reply_by_text(
         }
     };
     confirm(db, &user, &code, &reply, &reference).await?;
-    let inc = incident::Entity::find_by_id(code.incident_id).one(db).await?;
+    let inc = incident::Entity::find_by_id(code.incident_id)
+        .one(db)
+        .await?;
     audit::record(
         db,
         audit::Event {
