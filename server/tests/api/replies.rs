@@ -561,3 +561,37 @@ async fn after_a_burst_of_guesses_even_the_right_code_is_ignored_from_that_numbe
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn a_code_expires_when_its_incident_is_closed() {
+    let p = paged().await;
+    let codes = coded(&p.app, &p.fake, "+447700900111").await;
+    let c = &codes[0];
+    let change = [
+        ("reference", p.reference.as_str()),
+        ("status", "closed"),
+        ("reason", "False alarm: the ransom note was a test page"),
+    ];
+    let res = p
+        .app
+        .post_with(&p.gareth, "/api/incidents/change", &change)
+        .await;
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let unchanged = p.app.fingerprint().await;
+    assert_eq!(
+        reply(&p.app, GARETH_FROM, &format!("ACK {}", c.code)).await,
+        200
+    );
+    assert_eq!(p.app.fingerprint().await, unchanged);
+    assert_eq!(task_of(&p.app, c.task_id).await.state, TaskState::Open);
+    let refused = refusals(&p.app, &codes).await;
+    assert!(
+        refused.iter().any(|r| r.contains("the incident is closed")),
+        "{refused:?}"
+    );
+}
