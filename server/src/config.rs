@@ -38,8 +38,9 @@ Environment variables:
                          off when unset
   WARDLINE_NOTIFY_BASE_URL  Notify's API [default: https://api.notifications.service.gov.uk]
   WARDLINE_NOTIFY_SMS_TEMPLATE_ID  the text message template, whose content is ((message))
-  WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE  file holding the bearer token Notify's delivery
-                         receipts carry; /notify/receipts refuses everything when unset
+  WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE  file holding the bearer token Notify's callbacks
+                         carry (delivery receipts, received texts); /notify/receipts and
+                         /notify/replies refuse everything when unset
   LEPTOS_SITE_ROOT       folder holding the built site [default: target/site]
   LEPTOS_HASH_FILES      whether /pkg file names carry content hashes, listed in the
                          hash file beside the binary [default: true when that file is there]

@@ -180,7 +180,11 @@ fn router(
         )
         .route(
             "/notify/receipts",
-            axum::routing::post(notify::receipts).layer(axum::Extension(notify_token)),
+            axum::routing::post(notify::receipts).layer(axum::Extension(notify_token.clone())),
+        )
+        .route(
+            "/notify/replies",
+            axum::routing::post(notify::replies).layer(axum::Extension(notify_token)),
         )
         .leptos_routes_with_context(&state, routes, middleware::provide_request_nonce, {
             let options = state.leptos_options.clone();

@@ -1,8 +1,9 @@
 //! GOV.UK Notify's callbacks: delivery receipts for the text messages Wardline sent, posted
-//! to `/notify/receipts` with the bearer token set in Notify
-//! (`WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE`), checked in constant time. Each receipt's status
-//! is recorded against the text sent under its `reference`. A wrong or missing token is
-//! refused (401) and audited, and changes nothing.
+//! to `/notify/receipts`, and text messages people sent back, posted to `/notify/replies`,
+//! both with the bearer token set in Notify (`WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE`), checked
+//! in constant time. Each receipt's status is recorded against the text sent under its
+//! `reference`; each reply is read for a task's code (`ACK 4821`, `ESC 4821`). A wrong or
+//! missing token is refused (401) and audited, and changes nothing.
 
 use std::sync::Arc;
 
@@ -36,6 +37,67 @@ impl CallbackToken {
     }
 }
 
+/// Refuses a callback without the right token: audited under `action`, answered 401.
+async fn unauthorised(state: &AppState, action: &'static str, client: String) -> Response {
+    let _ = audit::record(
+        &state.db,
+        Event {
+            action,
+            detail: Some("wrong or missing bearer token".into()),
+            client: Some(client),
+            outcome: Some(audit::REFUSED),
+            ..Default::default()
+        },
+    )
+    .await;
+    (StatusCode::UNAUTHORIZED, "Not authorised.").into_response()
+}
+
+/// A text message someone sent to the service's number, as Notify's received-text callback
+/// posts it. Only the two fields read here are required.
+#[derive(serde::Deserialize)]
+struct Received {
+    source_number: String,
+    message: String,
+}
+
+/// `POST /notify/replies`: a reply that counts acknowledges or escalates its task. Any other
+/// (wrong, used, expired or someone else's code, another number, too many guesses) changes
+/// nothing and is audited, and is answered 200 all the same, so Notify does not retry it.
+pub async fn replies(
+    State(state): State<AppState>,
+    Extension(token): Extension<CallbackToken>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !token.admits(&headers) {
+        return unauthorised(&state, "notify_reply", client.to_string()).await;
+    }
+    let Ok(received) = serde_json::from_slice::<Received>(&body) else {
+        return (StatusCode::BAD_REQUEST, "Not a received text message.").into_response();
+    };
+    match app::backend::incidents::reply_by_text(
+        &state.db,
+        &state.limits,
+        &received.source_number,
+        &received.message,
+        Some(client.to_string()),
+    )
+    .await
+    {
+        Ok(
+            app::backend::incidents::ReplyOutcome::Acknowledged(reference)
+            | app::backend::incidents::ReplyOutcome::Escalated(reference),
+        ) => {
+            state.publish(&reference).await;
+            StatusCode::OK.into_response()
+        }
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
 pub async fn receipts(
     State(state): State<AppState>,
     Extension(token): Extension<CallbackToken>,
@@ -44,18 +106,7 @@ pub async fn receipts(
     body: Bytes,
 ) -> Response {
     if !token.admits(&headers) {
-        let _ = audit::record(
-            &state.db,
-            Event {
-                action: "notify_receipt",
-                detail: Some("wrong or missing bearer token".into()),
-                client: Some(client.to_string()),
-                outcome: Some(audit::REFUSED),
-                ..Default::default()
-            },
-        )
-        .await;
-        return (StatusCode::UNAUTHORIZED, "Not authorised.").into_response();
+        return unauthorised(&state, "notify_receipt", client.to_string()).await;
     }
     let receipt: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,

@@ -82,6 +82,8 @@ pub struct Limits {
     by_account: FailureLimit<String>,
     actions_by_person: DefaultKeyedRateLimiter<(i64, &'static str)>,
     second_factor_by_person: FailureLimit<i64>,
+    bad_replies_by_number: FailureLimit<String>,
+    bad_replies: FailureLimit<()>,
 }
 
 fn quota(every: Duration, burst: u32) -> Quota {
@@ -103,6 +105,11 @@ impl Default for Limits {
             // GCRA lets through at most burst + window / period in any window: 50 + 3600 / 72
             // = 100 wrong second factors per account in any hour, from wherever they come.
             second_factor_by_person: FailureLimit::new(quota(Duration::from_secs(72), 50)),
+            // Text replies guessing a code: the fifth bad one from a number blocks it for an
+            // hour (at most 4 + 3600 / 3600 = 5 in any hour); and 200 from all numbers
+            // together, then one a second.
+            bad_replies_by_number: FailureLimit::new(quota(Duration::from_secs(3600), 4)),
+            bad_replies: FailureLimit::new(quota(Duration::from_secs(1), 200)),
         }
     }
 }
@@ -171,6 +178,24 @@ impl Limits {
             .map_err(|_| AppError::TooManyRequests)
     }
 
+    /// Whether a text reply from `number` is read at all: not once it, or everyone, has sent
+    /// too many bad ones.
+    pub fn reply_allowed(&self, number: &str) -> Result<(), AppError> {
+        if self.bad_replies_by_number.is_blocked(&number.to_owned())
+            || self.bad_replies.is_blocked(&())
+        {
+            Err(AppError::TooManyRequests)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Records a bad text reply (wrong, used, expired or someone else's code) from `number`.
+    pub fn reply_failed(&self, number: &str) {
+        self.bad_replies_by_number.fail(&number.to_owned());
+        self.bad_replies.fail(&());
+    }
+
     /// Forgets keys whose allowance has refilled, keeping memory bounded.
     pub fn tidy(&self) {
         self.attempts_by_client.retain_recent();
@@ -180,6 +205,8 @@ impl Limits {
         self.by_account.tidy();
         self.actions_by_person.retain_recent();
         self.second_factor_by_person.tidy();
+        self.bad_replies_by_number.tidy();
+        self.bad_replies.tidy();
     }
 }
 
@@ -317,6 +344,23 @@ mod tests {
             "each kind has its own allowance"
         );
         assert!(limits.action(8, "export").is_ok(), "and each person");
+    }
+
+    #[test]
+    fn five_bad_text_replies_block_their_number_but_not_other_numbers() {
+        let limits = Limits::default();
+        let guesser = "+447700900999";
+        let refused_at = (0..20)
+            .find(|_| {
+                if limits.reply_allowed(guesser).is_err() {
+                    return true;
+                }
+                limits.reply_failed(guesser);
+                false
+            })
+            .expect("blocked within 20 bad replies");
+        assert_eq!(refused_at, 5, "the fifth bad reply blocks the number");
+        assert!(limits.reply_allowed("+447700900123").is_ok());
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod mfa;
 pub mod orgs;
 pub mod passwords;
 pub mod people;
+pub mod reply_codes;
 pub mod reviews;
 pub mod roles;
 pub mod rotas;

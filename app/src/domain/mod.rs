@@ -14,6 +14,7 @@ pub mod imports;
 pub mod incidents;
 pub mod org;
 pub mod redirect;
+pub mod replies;
 pub mod reviews;
 pub mod roles;
 pub mod rota;

@@ -17,6 +17,7 @@ mod incident_command;
 mod incidents;
 mod orgs;
 mod reach;
+mod replies;
 mod rotas;
 mod secrets_at_rest;
 mod security;

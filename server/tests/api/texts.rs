@@ -22,19 +22,19 @@ use crate::helpers::{TestApp, spawn_app_with};
 const SERVICE_ID: &str = "26785a09-ab16-4eb0-8407-a37497a57506";
 const SECRET: &str = "3d844edf-8d35-48ac-975b-e847b4f122b0";
 const TEMPLATE: &str = "f33517ff-2a88-4f6e-b855-c550268ce08a";
-const CALLBACK_TOKEN: &str = "receipts-token-7c1e0d2b9f";
+pub(crate) const CALLBACK_TOKEN: &str = "receipts-token-7c1e0d2b9f";
 
 /// One text the fake Notify accepted.
 #[derive(Debug, Clone)]
-struct Text {
-    phone: String,
-    message: String,
-    reference: String,
+pub(crate) struct Text {
+    pub(crate) phone: String,
+    pub(crate) message: String,
+    pub(crate) reference: String,
 }
 
 #[derive(Clone, Default)]
-struct Fake {
-    texts: Arc<Mutex<Vec<Text>>>,
+pub(crate) struct Fake {
+    pub(crate) texts: Arc<Mutex<Vec<Text>>>,
     /// Requests refused for a bad token or body: none, in a passing test.
     refused: Arc<Mutex<Vec<String>>>,
     /// Answer this many requests with 500 before accepting again.
@@ -217,7 +217,7 @@ async fn send_sms(
 }
 
 /// A Notify-compatible server on a free loopback port: its base URL and what it saw.
-async fn fake_notify() -> (String, Fake) {
+pub(crate) async fn fake_notify() -> (String, Fake) {
     let fake = Fake::default();
     let router = axum::Router::new()
         .route("/v2/notifications/sms", axum::routing::post(send_sms))
@@ -237,7 +237,7 @@ fn notify_settings(base_url: &str) -> NotifySettings {
 }
 
 /// The app connected to the fake Notify, with the demo loaded.
-async fn app_with_notify(base_url: &str) -> TestApp {
+pub(crate) async fn app_with_notify(base_url: &str) -> TestApp {
     let settings = notify_settings(base_url);
     spawn_app_with(move |s| {
         s.notify = Some(settings);
@@ -270,7 +270,7 @@ async fn my_mobile(app: &TestApp, client: &reqwest::Client) -> Option<MobileView
 }
 
 /// Adds a number for the person signed in on `client` and types back the code it was sent.
-async fn verified(app: &TestApp, fake: &Fake, client: &reqwest::Client, number: &str) {
+pub(crate) async fn verified(app: &TestApp, fake: &Fake, client: &reqwest::Client, number: &str) {
     let res = app
         .post_with(client, "/api/contacts/add_mobile", &[("mobile", number)])
         .await;
@@ -480,7 +480,7 @@ async fn an_expired_code_is_refused() {
 }
 
 /// The engine a test drives with a moved clock, texting through the fake Notify.
-async fn engine(app: &TestApp, notify_url: &str, clock: Arc<ManualClock>) -> Engine {
+pub(crate) async fn engine(app: &TestApp, notify_url: &str, clock: Arc<ManualClock>) -> Engine {
     let db = app::backend::db::connect(&app.database_url).await.unwrap();
     let delivery = Delivery::new(&MailSettings::default(), &app.address)
         .unwrap()
@@ -488,7 +488,7 @@ async fn engine(app: &TestApp, notify_url: &str, clock: Arc<ManualClock>) -> Eng
     Engine::new(db, clock, delivery, false)
 }
 
-async fn timeline(app: &TestApp, reference: &str) -> Vec<String> {
+pub(crate) async fn timeline(app: &TestApp, reference: &str) -> Vec<String> {
     use app::backend::entity::incident_event;
     incident_event::Entity::find()
         .filter(incident_event::Column::IncidentId.eq(app.incident_id(reference).await))

@@ -28,6 +28,7 @@ pub mod org_link;
 pub mod organisation;
 pub mod person;
 pub mod recovery_code;
+pub mod reply_code;
 pub mod review;
 pub mod review_action;
 pub mod role;

@@ -151,6 +151,14 @@ impl Engine {
                 let Some(phone) = phone else {
                     return Ok(Err("the person has no verified mobile number".into()));
                 };
+                if n.subject == TASK {
+                    // First, so cutting a long text to size never cuts the code.
+                    if let Some(line) =
+                        crate::backend::reply_codes::line_for(&self.db, n, now).await?
+                    {
+                        body = format!("{line}\n{body}");
+                    }
+                }
                 Address::Sms {
                     phone,
                     reference: text_reference(n.id, n.attempts + 1),

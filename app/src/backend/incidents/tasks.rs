@@ -34,6 +34,20 @@ pub async fn act(
     note: &str,
     to_email: &str,
 ) -> Result<String, AppError> {
+    act_via(db, user, task_id, action, note, to_email, "").await
+}
+
+/// [`act`], saying on the timeline and in the audit trail how the person acted when it was
+/// not in Wardline itself (`via`, e.g. " by text message reply").
+pub(crate) async fn act_via(
+    db: &DatabaseConnection,
+    user: &User,
+    task_id: i64,
+    action: TaskAction,
+    note: &str,
+    to_email: &str,
+    via: &str,
+) -> Result<String, AppError> {
     let t = task::Entity::find_by_id(task_id)
         .one(db)
         .await?
@@ -97,6 +111,7 @@ pub async fn act(
             format!("“{}” reassigned to {}: {reason}", t.title, to.display_name)
         }
     };
+    let detail = format!("{detail}{via}");
     let moved_on = || {
         AppError::Conflict(
             "Someone else has already moved this task on. Reload to see where it stands.".into(),
@@ -149,6 +164,8 @@ pub async fn act(
         }
         None => escalation::acknowledge(&txn, escalation::TASK, t.id, now).await?,
     }
+    // Texts sent about the task before this answer nothing any more.
+    crate::backend::reply_codes::expire_for_task(&txn, t.id).await?;
     event(
         &txn,
         inc.id,
@@ -189,6 +206,22 @@ pub async fn take_escalated(
     user: &User,
     notification_id: i64,
     spend_link: bool,
+) -> Result<(Taken, String), AppError> {
+    let via = if spend_link {
+        " (from the email link)"
+    } else {
+        ""
+    };
+    take_escalated_via(db, user, notification_id, spend_link, via).await
+}
+
+/// [`take_escalated`], saying on the timeline how (`via`).
+pub(crate) async fn take_escalated_via(
+    db: &DatabaseConnection,
+    user: &User,
+    notification_id: i64,
+    spend_link: bool,
+    via: &str,
 ) -> Result<(Taken, String), AppError> {
     let n = notification::Entity::find_by_id(notification_id)
         .one(db)
@@ -242,15 +275,10 @@ pub async fn take_escalated(
         return Ok((Taken::AlreadyAcknowledged, inc.reference));
     }
     escalation::acknowledge(&txn, escalation::TASK, t.id, now).await?;
+    crate::backend::reply_codes::expire_for_task(&txn, t.id).await?;
     let detail = format!(
-        "“{}” acknowledged on escalation and taken by {}{}",
-        t.title,
-        user.name,
-        if spend_link {
-            " (from the email link)"
-        } else {
-            ""
-        }
+        "“{}” acknowledged on escalation and taken by {}{via}",
+        t.title, user.name,
     );
     finish(&txn, user, &inc, "task", "task_taken", detail).await?;
     txn.commit().await?;
