@@ -2,6 +2,7 @@
 
 pub mod admin;
 mod body_limit;
+mod calendar;
 pub mod cli;
 mod client;
 pub mod config;
@@ -171,6 +172,7 @@ fn router(
             axum::routing::get(live::incident),
         )
         .route("/live/tasks", axum::routing::get(live::tasks))
+        .route("/calendar/{file}", axum::routing::get(calendar::feed))
         .layer(axum::Extension(streams))
         .route(
             "/admin/import/ods",

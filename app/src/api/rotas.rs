@@ -273,3 +273,49 @@ pub async fn hold_role(
         .await,
     )
 }
+
+/// Whether the caller has a private calendar feed of their shifts, and since when.
+#[server(endpoint = "rotas/calendar")]
+pub async fn my_calendar_feed() -> Result<crate::domain::rota::CalendarFeedView, AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            crate::backend::rotas::feed_status(&state.db, &user).await
+        }
+        .await,
+    )
+}
+
+/// Makes the caller a new private calendar feed (the old URL stops working); its URL is in
+/// this answer only.
+#[server(endpoint = "rotas/calendar_create")]
+pub async fn create_calendar_feed() -> Result<crate::domain::rota::CalendarFeedView, AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            state.limits.action(user.person_id, "calendar")?;
+            let client = crate::backend::caller::client_ip().await?.to_string();
+            crate::backend::rotas::create_feed(
+                &state.db,
+                &user,
+                &state.auth.public_url,
+                Some(client),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Revokes the caller's calendar feed: its URL answers "not found" from now on.
+#[server(endpoint = "rotas/calendar_revoke")]
+pub async fn revoke_calendar_feed() -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            let client = crate::backend::caller::client_ip().await?.to_string();
+            crate::backend::rotas::revoke_feed(&state.db, &user, Some(client)).await
+        }
+        .await,
+    )
+}

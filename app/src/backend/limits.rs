@@ -82,6 +82,7 @@ pub struct Limits {
     by_account: FailureLimit<String>,
     actions_by_person: DefaultKeyedRateLimiter<(i64, &'static str)>,
     second_factor_by_person: FailureLimit<i64>,
+    calendar_feeds_by_client: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 fn quota(every: Duration, burst: u32) -> Quota {
@@ -103,6 +104,9 @@ impl Default for Limits {
             // GCRA lets through at most burst + window / period in any window: 50 + 3600 / 72
             // = 100 wrong second factors per account in any hour, from wherever they come.
             second_factor_by_person: FailureLimit::new(quota(Duration::from_secs(72), 50)),
+            // Calendar apps poll a feed every few minutes at most; a client guessing tokens
+            // gets 20 at once, then one every 3 seconds.
+            calendar_feeds_by_client: RateLimiter::keyed(quota(Duration::from_secs(3), 20)),
         }
     }
 }
@@ -171,6 +175,13 @@ impl Limits {
             .map_err(|_| AppError::TooManyRequests)
     }
 
+    /// Whether a client may fetch a calendar feed (whatever the token).
+    pub fn calendar_feed(&self, client: IpAddr) -> Result<(), AppError> {
+        self.calendar_feeds_by_client
+            .check_key(&client_key(client))
+            .map_err(|_| AppError::TooManyRequests)
+    }
+
     /// Forgets keys whose allowance has refilled, keeping memory bounded.
     pub fn tidy(&self) {
         self.attempts_by_client.retain_recent();
@@ -180,6 +191,7 @@ impl Limits {
         self.by_account.tidy();
         self.actions_by_person.retain_recent();
         self.second_factor_by_person.tidy();
+        self.calendar_feeds_by_client.retain_recent();
     }
 }
 

@@ -14,12 +14,16 @@ use crate::backend::entity::{on_call_schedule, rotation};
 use crate::domain::rota::parse_local_moment;
 use crate::error::AppError;
 
+mod calendar;
 mod holding;
 mod overrides;
 mod reading;
 mod rotations;
 mod schedules;
 
+pub use calendar::{
+    FEED_DAYS, FEED_PATH, PersonShift, create_feed, feed, feed_status, revoke_feed, shifts_of,
+};
 pub use holding::{hold_role, schedule_for_role, with_on_call_gaps};
 pub use overrides::{OverrideInput, accept_cover, add_override, remove_override, request_cover};
 pub use reading::{gap_hours, load_schedule, on_call_at, on_call_holdings, page, who_at};
