@@ -45,15 +45,16 @@ pub fn CalendarFeed() -> impl IntoView {
             <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let since = status.await.ok().and_then(|s| s.since);
+                    let live = since.is_some();
                     view! {
                         <p>{match &since {
                             Some(s) => format!("You have a calendar feed, made {s}."),
                             None => "You have no calendar feed.".to_string(),
                         }}</p>
                         <ActionForm action=create attr:class="inline-form">
-                            <button type="submit" class="button">{if since.is_some() { "Make a new calendar address" } else { "Make a calendar address" }}</button>
+                            <button type="submit" class="button">{if live { "Make a new calendar address" } else { "Make a calendar address" }}</button>
                         </ActionForm>
-                        {since.is_some().then(|| view! {
+                        {live.then(|| view! {
                             <ActionForm action=revoke attr:class="inline-form">
                                 <button type="submit" class="button button--secondary">"Revoke my calendar address"</button>
                             </ActionForm>
