@@ -319,3 +319,37 @@ pub async fn revoke_calendar_feed() -> Result<(), AppError> {
         .await,
     )
 }
+
+/// Declines a request to cover (the colleague asked); both are told.
+#[server(endpoint = "rotas/decline_cover")]
+pub async fn decline_cover(request_id: i64) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::writer().await?;
+            let client = crate::backend::caller::client_ip().await?.to_string();
+            crate::backend::rotas::decline_cover(&state.db, &user, request_id, Some(client)).await
+        }
+        .await,
+    )
+}
+
+/// Hands a role held by a schedule back to its named holder (organisation admins).
+#[server(endpoint = "rotas/release_role")]
+pub async fn release_role(org_code: String, role_key: String) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::writer().await?;
+            state.limits.action(user.person_id, "rota")?;
+            let client = crate::backend::caller::client_ip().await?.to_string();
+            crate::backend::rotas::release_role(
+                &state.db,
+                &user,
+                &org_code,
+                &role_key,
+                Some(client),
+            )
+            .await
+        }
+        .await,
+    )
+}

@@ -665,6 +665,12 @@ pub struct OnCallPage {
     pub covers: Vec<CoverView>,
     /// (person id, name) of the people a rotation may name.
     pub people: Vec<(i64, String)>,
+    /// (role key, role name) of the catalogue, for handing a role to a schedule.
+    #[serde(default)]
+    pub roles: Vec<(String, String)>,
+    /// Roles held here by a schedule: (role key, role name, schedule name).
+    #[serde(default)]
+    pub held_roles: Vec<(String, String, String)>,
 }
 
 #[cfg(test)]

@@ -26,9 +26,13 @@ pub use calendar::{
     FEED_DAYS, FEED_PATH, PersonShift, create_feed, feed, feed_status, revoke_feed, shifts_of,
 };
 pub use handovers::{HANDOVER, WINDOW_MINUTES, handover_notices, notify_handovers};
-pub use holding::{hold_role, schedule_for_role, with_on_call_gaps};
-pub use overrides::{OverrideInput, accept_cover, add_override, remove_override, request_cover};
-pub use reading::{gap_hours, load_schedule, on_call_at, on_call_holdings, page, who_at};
+pub use holding::{hold_role, release_role, schedule_for_role, with_on_call_gaps};
+pub use overrides::{
+    OverrideInput, accept_cover, add_override, decline_cover, remove_override, request_cover,
+};
+pub use reading::{
+    gap_hours, load_schedule, next_days, on_call_at, on_call_holdings, on_call_views, page, who_at,
+};
 pub use rotations::{RotationInput, create_rotation, update_rotation};
 pub use schedules::{RuleInput, add_rule, create_schedule};
 
