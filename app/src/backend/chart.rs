@@ -243,8 +243,8 @@ pub async fn chart(
         .collect();
     let name = |id: i64| s.people.get(&id).map(|p| p.display_name.clone());
     // Roles held by an on-call schedule, resolved at the chart's moment.
-    let on_call = super::rotas::on_call_views(db, &seen.iter().copied().collect::<Vec<_>>(), at)
-        .await?;
+    let on_call =
+        super::rotas::on_call_views(db, &seen.iter().copied().collect::<Vec<_>>(), at).await?;
 
     let mut out = Vec::new();
     for (id, depth) in ordered {

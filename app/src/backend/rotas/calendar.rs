@@ -30,10 +30,7 @@ pub const FEED_DAYS: i64 = 56;
 pub const FEED_PATH: &str = "/calendar/";
 
 fn feed_url(public_url: &str, token: &str) -> String {
-    format!(
-        "{}{FEED_PATH}{token}.ics",
-        public_url.trim_end_matches('/')
-    )
+    format!("{}{FEED_PATH}{token}.ics", public_url.trim_end_matches('/'))
 }
 
 /// Whether the caller has a live feed, and since when.
@@ -261,11 +258,17 @@ mod tests {
         let ics = to_ical("Ann Example", 3, &shifts);
         assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"), "{ics}");
         assert!(ics.contains("BEGIN:VEVENT\r\n"));
-        assert!(ics.contains("UID:oncall-7-3-1774684800@wardline\r\n"), "{ics}");
+        assert!(
+            ics.contains("UID:oncall-7-3-1774684800@wardline\r\n"),
+            "{ics}"
+        );
         assert!(ics.contains("DTSTART:20260328T080000Z\r\n"), "{ics}");
         assert!(ics.contains("DTEND:20260329T070000Z\r\n"), "{ics}");
         // Commas and semicolons in text are escaped, as RFC 5545 asks.
-        assert!(ics.contains("SUMMARY:On call: Gold\\, nights\\; <b>"), "{ics}");
+        assert!(
+            ics.contains("SUMMARY:On call: Gold\\, nights\\; <b>"),
+            "{ics}"
+        );
         assert!(ics.contains("Sun 29 Mar 2026 08:00"), "{ics}");
         assert!(ics.trim_end().ends_with("END:VCALENDAR"));
         // Nothing changes between two renderings but the time stamp.

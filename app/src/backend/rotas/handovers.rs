@@ -174,7 +174,12 @@ async fn notices(
             channel: Set(channel.to_owned()),
             title: Set(title.chars().take(300).collect()),
             body: Set(body.to_owned()),
-            status: Set(if channel == "inbox" { "sent" } else { "pending" }.to_owned()),
+            status: Set(if channel == "inbox" {
+                "sent"
+            } else {
+                "pending"
+            }
+            .to_owned()),
             attempts: Set(0),
             next_attempt_at: Set(now),
             created_at: Set(now),

@@ -502,8 +502,15 @@ mod tests {
             .iter()
             .find(|n| n.person_id == Some(helen.person_id))
             .unwrap();
-        assert_eq!(to_helen.title, "On call for Gold from Mon 12 Jan 2026 08:00");
-        assert!(to_helen.body.contains("taking over from Tom Okafor"), "{}", to_helen.body);
+        assert_eq!(
+            to_helen.title,
+            "On call for Gold from Mon 12 Jan 2026 08:00"
+        );
+        assert!(
+            to_helen.body.contains("taking over from Tom Okafor"),
+            "{}",
+            to_helen.body
+        );
         assert_eq!(to_helen.incident_id, 0);
         assert_eq!(
             i64::from(to_helen.round),
@@ -513,7 +520,11 @@ mod tests {
             .iter()
             .find(|n| n.person_id == Some(tom.person_id))
             .unwrap();
-        assert!(to_tom.body.contains("Helen Marsh takes over"), "{}", to_tom.body);
+        assert!(
+            to_tom.body.contains("Helen Marsh takes over"),
+            "{}",
+            to_tom.body
+        );
         let email = rows.iter().find(|n| n.channel == "email").unwrap();
         assert_eq!(email.status, "pending");
         // The next run (a minute on, or on a second server) adds nothing.

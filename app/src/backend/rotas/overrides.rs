@@ -311,7 +311,10 @@ async fn answered_notices(
     let (verb, then) = if accepted {
         ("accepted", "They are on call in your place then.")
     } else {
-        ("declined", "You stay on call: ask someone else, or tell an admin.")
+        (
+            "declined",
+            "You stay on call: ask someone else, or tell an admin.",
+        )
     };
     insert(
         db,
@@ -320,7 +323,10 @@ async fn answered_notices(
                 req.id,
                 1,
                 req.requester_id,
-                format!("{} {verb} your request to cover {schedule}", name(req.cover_id)),
+                format!(
+                    "{} {verb} your request to cover {schedule}",
+                    name(req.cover_id)
+                ),
                 format!(
                     "{} {verb} your request to cover {schedule} {when} (London time). {then}",
                     name(req.cover_id)
@@ -330,7 +336,10 @@ async fn answered_notices(
                 req.id,
                 1,
                 req.cover_id,
-                format!("You {verb} covering {schedule} for {}", name(req.requester_id)),
+                format!(
+                    "You {verb} covering {schedule} for {}",
+                    name(req.requester_id)
+                ),
                 format!(
                     "You {verb} covering {} on {schedule} {when} (London time).{}",
                     name(req.requester_id),

@@ -27,7 +27,13 @@ pub fn CalendarFeed() -> impl IntoView {
             .then(|| "Your calendar feed is revoked: its address no longer works.".to_string())
     });
     // The new address, from the answer to making it: it is shown this once.
-    let fresh = move || create.value().get().and_then(|r| r.ok()).and_then(|v| v.url);
+    let fresh = move || {
+        create
+            .value()
+            .get()
+            .and_then(|r| r.ok())
+            .and_then(|v| v.url)
+    };
     view! {
         <section aria-labelledby="calendar-heading" id="calendar">
             <h2 id="calendar-heading">"On-call calendar"</h2>
