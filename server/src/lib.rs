@@ -2,6 +2,7 @@
 
 pub mod admin;
 mod body_limit;
+mod calendar;
 pub mod cli;
 mod client;
 pub mod config;
@@ -113,6 +114,7 @@ impl Application {
         // The engine refreshes this process's open pages when it escalates.
         if settings.run_engine {
             std::sync::Arc::new(engine.with_live(state.live.clone())).spawn();
+            spawn_handover_notices(state.db.clone());
         }
         Ok(Application {
             listener,
@@ -171,6 +173,7 @@ fn router(
             axum::routing::get(live::incident),
         )
         .route("/live/tasks", axum::routing::get(live::tasks))
+        .route("/calendar/{file}", axum::routing::get(calendar::feed))
         .layer(axum::Extension(streams))
         .route(
             "/admin/import/ods",
@@ -227,6 +230,21 @@ fn spawn_housekeeping(state: AppState) {
                 tracing::warn!(%err, "purging expired sessions");
             }
             state.limits.tidy();
+        }
+    });
+}
+
+/// Tells people of their on-call handovers, once a minute; the engine delivers the emails.
+/// Each notice is keyed in the outbox, so several servers running this tell nobody twice.
+fn spawn_handover_notices(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let now = app::backend::timeline::now();
+            if let Err(err) = app::backend::rotas::notify_handovers(&db, now).await {
+                tracing::warn!(%err, "on-call handover notices");
+            }
         }
     });
 }

@@ -53,6 +53,7 @@ pub const READ_ENDPOINTS: &[&str] = &[
     "/api/reviews/get",
     "/api/reviews/mine",
     "/api/roles/list",
+    "/api/rotas/calendar",
     "/api/rotas/page",
     "/api/rotas/who",
     "/api/runbooks/get",
@@ -80,6 +81,8 @@ pub const OWN_ACCOUNT_ENDPOINTS: &[&str] = &[
     "/api/contacts/verify_mobile",
     "/api/inbox/read",
     "/api/me/set_prefs",
+    "/api/rotas/calendar_create",
+    "/api/rotas/calendar_revoke",
 ];
 
 /// Whether a server function changes shared data. Deny by default: every function not

@@ -273,3 +273,83 @@ pub async fn hold_role(
         .await,
     )
 }
+
+/// Whether the caller has a private calendar feed of their shifts, and since when.
+#[server(endpoint = "rotas/calendar")]
+pub async fn my_calendar_feed() -> Result<crate::domain::rota::CalendarFeedView, AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            crate::backend::rotas::feed_status(&state.db, &user).await
+        }
+        .await,
+    )
+}
+
+/// Makes the caller a new private calendar feed (the old URL stops working); its URL is in
+/// this answer only.
+#[server(endpoint = "rotas/calendar_create")]
+pub async fn create_calendar_feed() -> Result<crate::domain::rota::CalendarFeedView, AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            state.limits.action(user.person_id, "calendar")?;
+            let client = crate::backend::caller::client_ip().await?.to_string();
+            crate::backend::rotas::create_feed(
+                &state.db,
+                &user,
+                &state.auth.public_url,
+                Some(client),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Revokes the caller's calendar feed: its URL answers "not found" from now on.
+#[server(endpoint = "rotas/calendar_revoke")]
+pub async fn revoke_calendar_feed() -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            let client = crate::backend::caller::client_ip().await?.to_string();
+            crate::backend::rotas::revoke_feed(&state.db, &user, Some(client)).await
+        }
+        .await,
+    )
+}
+
+/// Declines a request to cover (the colleague asked); both are told.
+#[server(endpoint = "rotas/decline_cover")]
+pub async fn decline_cover(request_id: i64) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::writer().await?;
+            let client = crate::backend::caller::client_ip().await?.to_string();
+            crate::backend::rotas::decline_cover(&state.db, &user, request_id, Some(client)).await
+        }
+        .await,
+    )
+}
+
+/// Hands a role held by a schedule back to its named holder (organisation admins).
+#[server(endpoint = "rotas/release_role")]
+pub async fn release_role(org_code: String, role_key: String) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::writer().await?;
+            state.limits.action(user.person_id, "rota")?;
+            let client = crate::backend::caller::client_ip().await?.to_string();
+            crate::backend::rotas::release_role(
+                &state.db,
+                &user,
+                &org_code,
+                &role_key,
+                Some(client),
+            )
+            .await
+        }
+        .await,
+    )
+}

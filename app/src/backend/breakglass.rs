@@ -13,6 +13,9 @@ use crate::domain::breakglass::{BreakGlassPack, PackContact, PackRunbook, PackSt
 use crate::domain::incidents::{IncidentKind, Phase};
 use crate::error::AppError;
 
+/// Days of each on-call rota the pack prints.
+pub const PACK_ROTA_DAYS: i64 = 14;
+
 /// The pack for `org_code`, for anyone who may read the organisation.
 pub async fn pack(
     db: &impl ConnectionTrait,
@@ -147,6 +150,7 @@ pub async fn pack(
                 .collect(),
         });
     }
+    let on_call = super::rotas::next_days(db, org.id, &chain, now, PACK_ROTA_DAYS).await?;
     Ok(BreakGlassPack {
         org_code: org.code,
         org_name: org.name,
@@ -156,5 +160,6 @@ pub async fn pack(
         escalation_path: policy.path,
         escalation_levels,
         runbooks,
+        on_call,
     })
 }

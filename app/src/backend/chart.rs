@@ -242,6 +242,9 @@ pub async fn chart(
         .map(|h| ((h.org_id, h.role_id), h))
         .collect();
     let name = |id: i64| s.people.get(&id).map(|p| p.display_name.clone());
+    // Roles held by an on-call schedule, resolved at the chart's moment.
+    let on_call =
+        super::rotas::on_call_views(db, &seen.iter().copied().collect::<Vec<_>>(), at).await?;
 
     let mut out = Vec::new();
     for (id, depth) in ordered {
@@ -251,7 +254,9 @@ pub async fn chart(
             .roles
             .iter()
             .filter(|r| {
-                parse_kinds(&r.applies_to).contains(&kind) || holding_of.contains_key(&(id, r.id))
+                parse_kinds(&r.applies_to).contains(&kind)
+                    || holding_of.contains_key(&(id, r.id))
+                    || on_call.contains_key(&(id, r.id))
             })
             .map(|r| {
                 let holding = holding_of.get(&(id, r.id)).map(|h| HoldingView {
@@ -289,6 +294,7 @@ pub async fn chart(
                     mandatory: r.mandatory,
                     holding,
                     gaps,
+                    on_call: on_call.get(&(id, r.id)).cloned(),
                 }
             })
             .collect();

@@ -84,6 +84,7 @@ pub struct Limits {
     second_factor_by_person: FailureLimit<i64>,
     bad_replies_by_number: FailureLimit<String>,
     bad_replies: FailureLimit<()>,
+    calendar_feeds_by_client: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 fn quota(every: Duration, burst: u32) -> Quota {
@@ -110,6 +111,9 @@ impl Default for Limits {
             // together, then one a second.
             bad_replies_by_number: FailureLimit::new(quota(Duration::from_secs(3600), 4)),
             bad_replies: FailureLimit::new(quota(Duration::from_secs(1), 200)),
+            // Calendar apps poll a feed every few minutes at most; a client guessing tokens
+            // gets 20 at once, then one every 3 seconds.
+            calendar_feeds_by_client: RateLimiter::keyed(quota(Duration::from_secs(3), 20)),
         }
     }
 }
@@ -196,6 +200,13 @@ impl Limits {
         self.bad_replies.fail(&());
     }
 
+    /// Whether a client may fetch a calendar feed (whatever the token).
+    pub fn calendar_feed(&self, client: IpAddr) -> Result<(), AppError> {
+        self.calendar_feeds_by_client
+            .check_key(&client_key(client))
+            .map_err(|_| AppError::TooManyRequests)
+    }
+
     /// Forgets keys whose allowance has refilled, keeping memory bounded.
     pub fn tidy(&self) {
         self.attempts_by_client.retain_recent();
@@ -207,6 +218,7 @@ impl Limits {
         self.second_factor_by_person.tidy();
         self.bad_replies_by_number.tidy();
         self.bad_replies.tidy();
+        self.calendar_feeds_by_client.retain_recent();
     }
 }
 

@@ -29,6 +29,10 @@ pub struct ChartRow {
     pub mandatory: bool,
     pub holding: Option<HoldingView>,
     pub gaps: Vec<GapKind>,
+    /// When an on-call schedule holds the role: who was on call at the chart's moment, and
+    /// next (the named holder, if any, stands behind them).
+    #[serde(default)]
+    pub on_call: Option<super::rota::OnCallHolding>,
 }
 
 /// One organisation in the chart.

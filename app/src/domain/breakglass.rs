@@ -51,6 +51,9 @@ pub struct BreakGlassPack {
     pub escalation_path: String,
     pub escalation_levels: Vec<String>,
     pub runbooks: Vec<PackRunbook>,
+    /// The next 14 days of each on-call schedule: who is on call when (London time).
+    #[serde(default)]
+    pub on_call: Vec<super::rota::RotaDays>,
 }
 
 /// "within 15 minutes", "within 2 hours", "within 1 day 4 hours".

@@ -437,6 +437,66 @@ impl Schedule {
             .filter(|s| s.people.is_empty())
             .collect()
     }
+
+    /// The periods in `[from, to)` in which `person` is on call, touching periods joined (so
+    /// a colleague added alongside for an hour does not split a shift in two).
+    pub fn shifts_of(
+        &self,
+        person: i64,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Vec<(OffsetDateTime, OffsetDateTime)> {
+        let mut out: Vec<(OffsetDateTime, OffsetDateTime)> = Vec::new();
+        for s in self
+            .shifts(from, to)
+            .into_iter()
+            .filter(|s| s.people.contains(&person))
+        {
+            match out.last_mut() {
+                Some(last) if last.1 == s.start => last.1 = s.end,
+                _ => out.push((s.start, s.end)),
+            }
+        }
+        out
+    }
+
+    /// The handovers in `[from, to)`: each moment who is on call changes, with who comes on
+    /// and who goes off. `from` itself counts when who is on call changes exactly then.
+    pub fn handovers(&self, from: OffsetDateTime, to: OffsetDateTime) -> Vec<Handover> {
+        let shifts = self.shifts(from - Duration::seconds(1), to);
+        shifts
+            .windows(2)
+            .filter(|w| w[1].start >= from)
+            .map(|w| Handover {
+                at: w[1].start,
+                incoming: w[1]
+                    .people
+                    .iter()
+                    .filter(|p| !w[0].people.contains(p))
+                    .copied()
+                    .collect(),
+                outgoing: w[0]
+                    .people
+                    .iter()
+                    .filter(|p| !w[1].people.contains(p))
+                    .copied()
+                    .collect(),
+                next: w[1].people.clone(),
+            })
+            .collect()
+    }
+}
+
+/// A moment who is on call changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handover {
+    pub at: OffsetDateTime,
+    /// On call from `at`, and not just before.
+    pub incoming: Vec<i64>,
+    /// On call just before `at`, and not from it.
+    pub outgoing: Vec<i64>,
+    /// Everyone on call from `at`.
+    pub next: Vec<i64>,
 }
 
 /// "08:00": a wall-clock time typed into a form.
@@ -566,6 +626,34 @@ pub struct CoverView {
     pub mine_to_answer: bool,
 }
 
+/// A schedule holding a role, as the chart and the break-glass pack show it: who is on call
+/// at the moment asked about, and who next.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnCallHolding {
+    pub schedule_id: i64,
+    pub schedule: String,
+    pub now: Vec<String>,
+    /// The next change: when, and who then.
+    pub next: Option<ShiftView>,
+}
+
+/// A schedule's next days, for the break-glass pack.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotaDays {
+    pub schedule: String,
+    /// The roles it holds ("Gold on call").
+    pub roles: Vec<String>,
+    pub shifts: Vec<ShiftView>,
+}
+
+/// The caller's private calendar feed: whether one is live, since when, and (only in the
+/// answer to making it) its URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarFeedView {
+    pub since: Option<String>,
+    pub url: Option<String>,
+}
+
 /// An organisation's on-call page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OnCallPage {
@@ -577,6 +665,12 @@ pub struct OnCallPage {
     pub covers: Vec<CoverView>,
     /// (person id, name) of the people a rotation may name.
     pub people: Vec<(i64, String)>,
+    /// (role key, role name) of the catalogue, for handing a role to a schedule.
+    #[serde(default)]
+    pub roles: Vec<(String, String)>,
+    /// Roles held here by a schedule: (role key, role name, schedule name).
+    #[serde(default)]
+    pub held_roles: Vec<(String, String, String)>,
 }
 
 #[cfg(test)]
@@ -881,6 +975,100 @@ mod tests {
             shifts.last().unwrap().end,
             datetime!(2026-01-01 08:00 UTC) + Duration::days(MAX_SPAN_DAYS)
         );
+    }
+
+    #[test]
+    fn a_persons_shifts_join_across_a_colleague_added_alongside() {
+        let mut s = office_and_out_of_hours();
+        s.overrides = vec![Override {
+            start: datetime!(2026-01-12 10:00 UTC),
+            end: datetime!(2026-01-12 11:00 UTC),
+            change: Change::Add(50),
+        }];
+        let mine = s.shifts_of(
+            11,
+            datetime!(2026-01-12 00:00 UTC),
+            datetime!(2026-01-14 00:00 UTC),
+        );
+        assert_eq!(
+            mine,
+            vec![
+                (
+                    datetime!(2026-01-12 08:00 UTC),
+                    datetime!(2026-01-12 18:00 UTC)
+                ),
+                (
+                    datetime!(2026-01-13 08:00 UTC),
+                    datetime!(2026-01-13 18:00 UTC)
+                ),
+            ]
+        );
+        assert_eq!(
+            s.shifts_of(
+                50,
+                datetime!(2026-01-12 00:00 UTC),
+                datetime!(2026-01-14 00:00 UTC)
+            ),
+            vec![(
+                datetime!(2026-01-12 10:00 UTC),
+                datetime!(2026-01-12 11:00 UTC)
+            )]
+        );
+        assert!(
+            s.shifts_of(
+                99,
+                datetime!(2026-01-12 00:00 UTC),
+                datetime!(2026-01-14 00:00 UTC)
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn handovers_name_who_comes_on_and_who_goes_off() {
+        let s = office_and_out_of_hours();
+        let h = s.handovers(
+            datetime!(2026-01-12 08:00 UTC),
+            datetime!(2026-01-12 18:30 UTC),
+        );
+        assert_eq!(
+            h,
+            vec![
+                Handover {
+                    at: datetime!(2026-01-12 08:00 UTC),
+                    incoming: vec![11],
+                    outgoing: vec![20],
+                    next: vec![11],
+                },
+                Handover {
+                    at: datetime!(2026-01-12 18:00 UTC),
+                    incoming: vec![21],
+                    outgoing: vec![11],
+                    next: vec![21],
+                },
+            ]
+        );
+        // A window with no change in it has no handover, however it is cut.
+        assert!(
+            s.handovers(
+                datetime!(2026-01-12 08:00:01 UTC),
+                datetime!(2026-01-12 17:59 UTC)
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_handover_into_a_gap_has_nobody_incoming() {
+        let mut s = office_and_out_of_hours();
+        s.rules.truncate(1);
+        let h = s.handovers(
+            datetime!(2026-01-12 17:00 UTC),
+            datetime!(2026-01-12 19:00 UTC),
+        );
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].outgoing, vec![11]);
+        assert!(h[0].incoming.is_empty() && h[0].next.is_empty());
     }
 
     #[test]

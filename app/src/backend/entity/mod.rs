@@ -6,6 +6,7 @@ pub mod asset;
 pub mod asset_dependency;
 pub mod assignment;
 pub mod audit_event;
+pub mod calendar_feed;
 pub mod contact_method;
 pub mod cover_request;
 pub mod delivery_attempt;

@@ -67,6 +67,53 @@ pub async fn hold_role(
     Ok(())
 }
 
+/// Hands a role held by a schedule back to its named holder (organisation admins): routing,
+/// escalation and the chart name the person assigned the role again (or show it vacant).
+#[tracing::instrument(skip_all, err)]
+pub async fn release_role(
+    db: &DatabaseConnection,
+    user: &User,
+    org_code: &str,
+    role_key: &str,
+    client: Option<String>,
+) -> Result<(), AppError> {
+    let org = access::org_in_reach(db, user, org_code, Action::Administer).await?;
+    let role = crate::backend::entity::role::Entity::find()
+        .filter(crate::backend::entity::role::Column::Key.eq(role_key.trim()))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::Invalid("Choose a role from the catalogue.".into()))?;
+    let txn = db.begin().await?;
+    let Some(held) = role_schedule::Entity::find()
+        .filter(role_schedule::Column::OrgId.eq(org.id))
+        .filter(role_schedule::Column::RoleId.eq(role.id))
+        .one(&txn)
+        .await?
+    else {
+        return Err(AppError::Invalid(
+            "No on-call schedule holds that role here.".into(),
+        ));
+    };
+    role_schedule::Entity::delete_by_id(held.id)
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        Event {
+            actor: Some(user.person_id),
+            action: "rota_role_released",
+            org: Some(org.id),
+            subject: Some(format!("schedule:{}", held.schedule_id)),
+            detail: Some(role.key),
+            client,
+            outcome: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Accountability gaps with rotas taken in: a role held by a schedule is not vacant, but is
 /// a gap ([`GapKind::OnCallGap`]) when the schedule has nobody on call for some of the next
 /// [`GAP_DAYS`] days.

@@ -14,15 +14,25 @@ use crate::backend::entity::{on_call_schedule, rotation};
 use crate::domain::rota::parse_local_moment;
 use crate::error::AppError;
 
+mod calendar;
+mod handovers;
 mod holding;
 mod overrides;
 mod reading;
 mod rotations;
 mod schedules;
 
-pub use holding::{hold_role, schedule_for_role, with_on_call_gaps};
-pub use overrides::{OverrideInput, accept_cover, add_override, remove_override, request_cover};
-pub use reading::{gap_hours, load_schedule, on_call_at, on_call_holdings, page, who_at};
+pub use calendar::{
+    FEED_DAYS, FEED_PATH, PersonShift, create_feed, feed, feed_status, revoke_feed, shifts_of,
+};
+pub use handovers::{HANDOVER, WINDOW_MINUTES, handover_notices, notify_handovers};
+pub use holding::{hold_role, release_role, schedule_for_role, with_on_call_gaps};
+pub use overrides::{
+    OverrideInput, accept_cover, add_override, decline_cover, remove_override, request_cover,
+};
+pub use reading::{
+    gap_hours, load_schedule, next_days, on_call_at, on_call_holdings, on_call_views, page, who_at,
+};
 pub use rotations::{RotationInput, create_rotation, update_rotation};
 pub use schedules::{RuleInput, add_rule, create_schedule};
 
@@ -110,7 +120,7 @@ mod tests {
     use crate::domain::auth::AccessRole;
     use crate::domain::rota;
     use migrations::{Migrator, MigratorTrait};
-    use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter};
     use time::macros::datetime;
 
     const PRIYA: &str = "priya.raman@demo.wardline.test";
@@ -448,6 +458,95 @@ mod tests {
             .await
             .unwrap();
         assert!(gaps.is_empty(), "{gaps:?}");
+    }
+
+    #[tokio::test]
+    async fn each_handover_is_noticed_once_to_both_people_and_late_ones_are_not_sent() {
+        use crate::backend::entity::notification;
+        let db = setup().await;
+        let priya = user(&db, PRIYA).await;
+        let tom = user(&db, TOM).await;
+        let helen = user(&db, HELEN).await;
+        let rot = create_rotation(&db, &priya, "RJ1", weekly(&format!("{TOM}\n{HELEN}")), None)
+            .await
+            .unwrap();
+        let sched = create_schedule(&db, &priya, "RJ1", "Gold", always(rot), None)
+            .await
+            .unwrap();
+        // Helen takes email; Tom turned it off.
+        crate::backend::entity::notification_pref::ActiveModel {
+            person_id: sea_orm::Set(tom.person_id),
+            email: sea_orm::Set(false),
+            updated_at: sea_orm::Set(datetime!(2026-01-01 00:00 UTC)),
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        // Five minutes before Tom hands over to Helen (Monday 12 January, 08:00).
+        let before = datetime!(2026-01-12 07:55 UTC);
+        assert_eq!(notify_handovers(&db, before).await.unwrap(), 1);
+        let rows = handover_notices(&db, sched).await.unwrap();
+        let mut got: Vec<(i64, String)> = rows
+            .iter()
+            .map(|n| (n.person_id.unwrap(), n.channel.clone()))
+            .collect();
+        got.sort();
+        let mut want = vec![
+            (tom.person_id, "inbox".to_owned()),
+            (helen.person_id, "inbox".to_owned()),
+            (helen.person_id, "email".to_owned()),
+        ];
+        want.sort();
+        assert_eq!(got, want);
+        let to_helen = rows
+            .iter()
+            .find(|n| n.person_id == Some(helen.person_id))
+            .unwrap();
+        assert_eq!(
+            to_helen.title,
+            "On call for Gold from Mon 12 Jan 2026 08:00"
+        );
+        assert!(
+            to_helen.body.contains("taking over from Tom Okafor"),
+            "{}",
+            to_helen.body
+        );
+        assert_eq!(to_helen.incident_id, 0);
+        assert_eq!(
+            i64::from(to_helen.round),
+            datetime!(2026-01-12 08:00 UTC).unix_timestamp() / 60
+        );
+        let to_tom = rows
+            .iter()
+            .find(|n| n.person_id == Some(tom.person_id))
+            .unwrap();
+        assert!(
+            to_tom.body.contains("Helen Marsh takes over"),
+            "{}",
+            to_tom.body
+        );
+        let email = rows.iter().find(|n| n.channel == "email").unwrap();
+        assert_eq!(email.status, "pending");
+        // The next run (a minute on, or on a second server) adds nothing.
+        notify_handovers(&db, before + Duration::minutes(1))
+            .await
+            .unwrap();
+        notify_handovers(&db, datetime!(2026-01-12 08:05 UTC))
+            .await
+            .unwrap();
+        assert_eq!(handover_notices(&db, sched).await.unwrap().len(), 3);
+        // Back after an hour down: the handover at 08:00 is too old to announce.
+        let late = datetime!(2026-01-19 09:00 UTC);
+        assert_eq!(notify_handovers(&db, late).await.unwrap(), 0);
+        assert_eq!(
+            notification::Entity::find()
+                .filter(notification::Column::Subject.eq(HANDOVER))
+                .all(&db)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
     }
 
     #[tokio::test]

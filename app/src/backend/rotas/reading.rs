@@ -223,6 +223,15 @@ pub async fn page(
             may_administer || c.requester_id == user.person_id || c.cover_id == user.person_id
         })
         .collect::<Vec<_>>();
+    let catalogue = crate::backend::entity::role::Entity::find()
+        .order_by_asc(crate::backend::entity::role::Column::Name)
+        .all(db)
+        .await?;
+    let held = role_schedule::Entity::find()
+        .filter(role_schedule::Column::OrgId.eq(org.id))
+        .order_by_asc(role_schedule::Column::Id)
+        .all(db)
+        .await?;
     let org_people = person::Entity::find()
         .filter(person::Column::OrgId.eq(org.id))
         .filter(person::Column::Disabled.eq(false))
@@ -345,6 +354,18 @@ pub async fn page(
             .into_iter()
             .map(|p| (p.id, p.display_name))
             .collect(),
+        held_roles: held
+            .iter()
+            .filter_map(|h| {
+                let r = catalogue.iter().find(|r| r.id == h.role_id)?;
+                Some((
+                    r.key.clone(),
+                    r.name.clone(),
+                    schedule_name.get(&h.schedule_id).cloned()?,
+                ))
+            })
+            .collect(),
+        roles: catalogue.into_iter().map(|r| (r.key, r.name)).collect(),
     })
 }
 
@@ -379,6 +400,145 @@ pub async fn on_call_holdings(
             let until = first.as_ref().map(|x| x.end);
             let people = first.map(|x| x.people).unwrap_or_default();
             (h.org_id, h.role_id, people, until)
+        })
+        .collect())
+}
+
+/// For every role held by a schedule at an organisation in `orgs` at `at` (held since then
+/// or before): who was on call at `at` and who came next, by name, keyed by (organisation,
+/// role). The chart shows these, now or as at a past moment.
+pub async fn on_call_views(
+    db: &impl ConnectionTrait,
+    orgs: &[i64],
+    at: OffsetDateTime,
+) -> Result<HashMap<(i64, i64), rota::OnCallHolding>, AppError> {
+    let held: Vec<role_schedule::Model> = role_schedule::Entity::find()
+        .filter(role_schedule::Column::OrgId.is_in(orgs.to_vec()))
+        .filter(role_schedule::Column::CreatedAt.lte(at))
+        .order_by_asc(role_schedule::Column::Id)
+        .all(db)
+        .await?;
+    if held.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let schedules = on_call_schedule::Entity::find()
+        .filter(on_call_schedule::Column::Id.is_in(held.iter().map(|h| h.schedule_id)))
+        .all(db)
+        .await?;
+    let loaded = load(db, schedules, at).await?;
+    let spans: HashMap<i64, Vec<rota::Shift>> = loaded
+        .schedules
+        .iter()
+        .map(|s| {
+            let mut shifts = loaded
+                .schedule(s.id)
+                .shifts(at, at + Duration::days(PREVIEW_DAYS));
+            shifts.truncate(2);
+            (s.id, shifts)
+        })
+        .collect();
+    let ids: Vec<i64> = spans
+        .values()
+        .flatten()
+        .flat_map(|x| x.people.clone())
+        .collect();
+    let who = names(db, ids).await?;
+    let name_of = |id: &i64| who.get(id).cloned().unwrap_or_else(|| "Someone".into());
+    Ok(held
+        .iter()
+        .filter_map(|h| {
+            let s = loaded.schedules.iter().find(|s| s.id == h.schedule_id)?;
+            let shifts = spans.get(&s.id)?;
+            Some((
+                (h.org_id, h.role_id),
+                rota::OnCallHolding {
+                    schedule_id: s.id,
+                    schedule: s.name.clone(),
+                    now: shifts
+                        .first()
+                        .map(|x| x.people.iter().map(name_of).collect())
+                        .unwrap_or_default(),
+                    next: shifts.get(1).map(|x| ShiftView {
+                        start: x.start,
+                        end: x.end,
+                        people: x.people.iter().map(name_of).collect(),
+                    }),
+                },
+            ))
+        })
+        .collect())
+}
+
+/// The next `days` days of every schedule of the organisation, and of every schedule holding
+/// a role along `chain` (the organisation and its ancestors): who is on call when, for the
+/// break-glass pack.
+pub async fn next_days(
+    db: &impl ConnectionTrait,
+    org_id: i64,
+    chain: &[i64],
+    from: OffsetDateTime,
+    days: i64,
+) -> Result<Vec<rota::RotaDays>, AppError> {
+    let held = role_schedule::Entity::find()
+        .filter(role_schedule::Column::OrgId.is_in(chain.to_vec()))
+        .all(db)
+        .await?;
+    let schedules = on_call_schedule::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(on_call_schedule::Column::OrgId.eq(org_id))
+                .add(on_call_schedule::Column::Id.is_in(held.iter().map(|h| h.schedule_id))),
+        )
+        .order_by_asc(on_call_schedule::Column::Id)
+        .all(db)
+        .await?;
+    if schedules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let role_names: HashMap<i64, String> = crate::backend::entity::role::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let loaded = load(db, schedules, from).await?;
+    let spans: Vec<(i64, Vec<rota::Shift>)> = loaded
+        .schedules
+        .iter()
+        .map(|s| {
+            (
+                s.id,
+                loaded
+                    .schedule(s.id)
+                    .shifts(from, from + Duration::days(days)),
+            )
+        })
+        .collect();
+    let ids: Vec<i64> = spans
+        .iter()
+        .flat_map(|(_, v)| v.iter().flat_map(|x| x.people.clone()))
+        .collect();
+    let who = names(db, ids).await?;
+    let name_of = |id: &i64| who.get(id).cloned().unwrap_or_else(|| "Someone".into());
+    Ok(loaded
+        .schedules
+        .iter()
+        .zip(spans)
+        .map(|(s, (_, shifts))| rota::RotaDays {
+            schedule: s.name.clone(),
+            roles: held
+                .iter()
+                .filter(|h| h.schedule_id == s.id)
+                .filter_map(|h| role_names.get(&h.role_id).cloned())
+                .collect(),
+            shifts: shifts
+                .iter()
+                .map(|x| ShiftView {
+                    start: x.start,
+                    end: x.end,
+                    people: x.people.iter().map(name_of).collect(),
+                })
+                .collect(),
         })
         .collect())
 }

@@ -17,6 +17,7 @@ use crate::api::people::ResetPersonMfa;
 use crate::domain::auth::{AccessRole, AuthStatus, Me};
 use crate::ui::auth::use_auth;
 use crate::ui::components::forms::{ErrorSummary, Notice};
+use crate::ui::pages::on_call_calendar::CalendarFeed;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -70,6 +71,7 @@ fn Account(me: Me) -> impl IntoView {
         {(!me.mfa_enabled).then(|| view! { <MfaSetup/> })}
         <Notifications/>
         <TextMessages/>
+        <CalendarFeed/>
         <PasswordChange/>
         <Sessions/>
         {is_admin.then(|| view! { <InviteForm orgs=admin_orgs/> <ResetMfaForm/> })}

@@ -53,6 +53,29 @@ pub fn BreakGlassPage() -> impl IntoView {
                                         </table>
                                     </div>
                                 </section>
+                                {(!p.on_call.is_empty()).then(|| view! {
+                                    <section aria-labelledby="rota-heading">
+                                        <h2 id="rota-heading">"Who is on call: the next 14 days"</h2>
+                                        <p>"London time. “Nobody” is a gap: call the role's deputy or the next level up."</p>
+                                        {p.on_call.iter().map(|r| view! {
+                                            <div class="table-wrap">
+                                                <table class="table">
+                                                    <caption>{if r.roles.is_empty() { r.schedule.clone() } else { format!("{} (holds: {})", r.schedule, r.roles.join(", ")) }}</caption>
+                                                    <thead><tr><th scope="col">"From"</th><th scope="col">"Until"</th><th scope="col">"On call"</th></tr></thead>
+                                                    <tbody>
+                                                        {r.shifts.iter().map(|x| view! {
+                                                            <tr>
+                                                                <td>{crate::domain::rota::local_label(x.start)}</td>
+                                                                <td>{crate::domain::rota::local_label(x.end)}</td>
+                                                                <td>{if x.people.is_empty() { "Nobody".to_string() } else { x.people.join(", ") }}</td>
+                                                            </tr>
+                                                        }).collect_view()}
+                                                    </tbody>
+                                                </table>
+                                            </div>
+                                        }).collect_view()}
+                                    </section>
+                                })}
                                 <section aria-labelledby="escalation-heading">
                                     <h2 id="escalation-heading">"If nobody answers"</h2>
                                     <p>{p.escalation_path.clone()}</p>

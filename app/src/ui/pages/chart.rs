@@ -164,12 +164,15 @@ fn OrgSection(o: ChartOrg) -> impl IntoView {
                             <tbody>
                                 {o.rows.into_iter().map(|r| {
                                     let h = r.holding.clone();
+                                    let on_call = r.on_call.clone();
                                     view! {
                                         <tr class:has-gap=!r.gaps.is_empty()>
                                             <th scope="row">{r.role_name.clone()}{r.mandatory.then_some(" (mandatory)")}</th>
-                                            <td>{match &h {
-                                                Some(h) => view! { {h.holder_name.clone()}<br/><span class="hint">{h.holder_email.clone()}</span> }.into_any(),
-                                                None => view! { <span class="vacant">"Vacant"</span> }.into_any(),
+                                            <td>{on_call.map(|c| view! { <OnCallCell c/> })}{match (&h, r.on_call.is_some()) {
+                                                (Some(h), true) => view! { <span class="hint">{format!("Named holder behind the rota: {} ({})", h.holder_name, h.holder_email)}</span> }.into_any(),
+                                                (Some(h), false) => view! { {h.holder_name.clone()}<br/><span class="hint">{h.holder_email.clone()}</span> }.into_any(),
+                                                (None, true) => ().into_any(),
+                                                (None, false) => view! { <span class="vacant">"Vacant"</span> }.into_any(),
                                             }}</td>
                                             <td>{h.as_ref().and_then(|h| h.deputy_name.clone()).unwrap_or_else(|| "None".into())}</td>
                                             <td>{h.as_ref().map(|h| view! {
@@ -200,6 +203,27 @@ fn OrgSection(o: ChartOrg) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// A role held by an on-call schedule: who is (or was) on call, and who next.
+#[component]
+fn OnCallCell(c: crate::domain::rota::OnCallHolding) -> impl IntoView {
+    let now = if c.now.is_empty() {
+        "Nobody".to_string()
+    } else {
+        c.now.join(", ")
+    };
+    view! {
+        <strong>{format!("On call: {now}")}</strong><br/>
+        <span class="hint">{format!("Rota: {}", c.schedule)}</span><br/>
+        {c.next.map(|n| view! {
+            <span class="hint">{format!(
+                "Next: {} from {}",
+                if n.people.is_empty() { "nobody".to_string() } else { n.people.join(", ") },
+                crate::domain::rota::local_label(n.start)
+            )}</span><br/>
+        })}
     }
 }
 

@@ -243,7 +243,7 @@ pub fn InboxPage() -> impl IntoView {
                                 view! {
                                     <li class:unread=!n.read>
                                         <h2 class="inbox-title">{n.title.clone()}{(!n.read).then_some(" (new)")}</h2>
-                                        <p class="hint">{n.at.clone()}" · "<a href=format!("/incidents/{}", n.incident_reference)>{n.incident_reference.clone()}</a></p>
+                                        <p class="hint">{n.at.clone()}{(!n.incident_reference.is_empty()).then(|| view! { " · "<a href=format!("/incidents/{}", n.incident_reference)>{n.incident_reference.clone()}</a> })}</p>
                                         <p class="inbox-body">{n.body.clone()}</p>
                                         {escalated.then(|| view! {
                                             <ActionForm action=take attr:class="inline-form">

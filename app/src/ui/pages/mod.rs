@@ -13,6 +13,7 @@ pub mod incidents;
 pub mod invite;
 pub mod not_found;
 pub mod on_call;
+pub mod on_call_calendar;
 pub mod org_page;
 pub mod org_tree;
 pub mod overview;

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::rotas::{
-    AcceptCover, AddOverride, AddRule, CreateRotation, CreateSchedule, RemoveOverride,
-    RequestCover, get_on_call,
+    AcceptCover, AddOverride, AddRule, CreateRotation, CreateSchedule, DeclineCover, HoldRole,
+    ReleaseRole, RemoveOverride, RequestCover, get_on_call,
 };
 use crate::domain::rota::{OnCallPage, ScheduleView, ShiftUnit, local_label};
 use crate::ui::components::forms::ErrorSummary;
@@ -40,6 +40,9 @@ pub fn OnCallPage() -> impl IntoView {
     let remove = ServerAction::<RemoveOverride>::new();
     let cover = ServerAction::<RequestCover>::new();
     let accept = ServerAction::<AcceptCover>::new();
+    let decline = ServerAction::<DeclineCover>::new();
+    let hold = ServerAction::<HoldRole>::new();
+    let release = ServerAction::<ReleaseRole>::new();
     let page = Resource::new(
         move || {
             (
@@ -51,6 +54,11 @@ pub fn OnCallPage() -> impl IntoView {
                 remove.version().get(),
                 cover.version().get(),
                 accept.version().get(),
+                (
+                    decline.version().get(),
+                    hold.version().get(),
+                    release.version().get(),
+                ),
             )
         },
         |(c, ..)| get_on_call(c),
@@ -63,6 +71,9 @@ pub fn OnCallPage() -> impl IntoView {
         remove: error_of!(remove),
         cover: error_of!(cover),
         accept: error_of!(accept),
+        decline: error_of!(decline),
+        hold: error_of!(hold),
+        release: error_of!(release),
     };
     let actions = Actions {
         rotation,
@@ -72,6 +83,9 @@ pub fn OnCallPage() -> impl IntoView {
         remove,
         cover,
         accept,
+        decline,
+        hold,
+        release,
     };
     view! {
         <Suspense fallback=|| view! { <p role="status">"Loading the on-call rota…"</p> }>
@@ -98,6 +112,9 @@ struct Errors {
     remove: Signal<Option<String>>,
     cover: Signal<Option<String>>,
     accept: Signal<Option<String>>,
+    decline: Signal<Option<String>>,
+    hold: Signal<Option<String>>,
+    release: Signal<Option<String>>,
 }
 
 #[derive(Clone, Copy)]
@@ -109,6 +126,9 @@ struct Actions {
     remove: ServerAction<RemoveOverride>,
     cover: ServerAction<RequestCover>,
     accept: ServerAction<AcceptCover>,
+    decline: ServerAction<DeclineCover>,
+    hold: ServerAction<HoldRole>,
+    release: ServerAction<ReleaseRole>,
 }
 
 #[component]
@@ -162,17 +182,26 @@ fn OnCall(p: OnCallPage, errors: Errors, actions: Actions) -> impl IntoView {
         {(!covers.is_empty()).then(move || view! {
             <h2 id="covers-heading">"Requests to cover"</h2>
             <ErrorSummary error=errors.accept/>
+            <ErrorSummary error=errors.decline/>
             <ul class="plain-list" aria-labelledby="covers-heading">
-                {covers.into_iter().map(|c| view! {
+                {covers.into_iter().map(|c| {
+                    let accept_label = format!("Accept cover for {}", c.requester);
+                    let decline_label = format!("Decline cover for {}", c.requester);
+                    view! {
                     <li>
                         {format!("{} asks {} to cover {} from {} until {} ({}).", c.requester, c.cover, c.schedule, local_label(c.start), local_label(c.end), c.status)}
                         {c.mine_to_answer.then(|| view! {
                             <ActionForm action=actions.accept attr:class="inline-form">
                                 <input type="hidden" name="request_id" value=c.id/>
-                                <button type="submit" class="button button--secondary">{format!("Accept cover for {}", c.requester)}</button>
+                                <button type="submit" class="button button--secondary">{accept_label}</button>
+                            </ActionForm>
+                            <ActionForm action=actions.decline attr:class="inline-form">
+                                <input type="hidden" name="request_id" value=c.id/>
+                                <button type="submit" class="button button--secondary">{decline_label}</button>
                             </ActionForm>
                         })}
                     </li>
+                    }
                 }).collect_view()}
             </ul>
         })}
@@ -193,6 +222,7 @@ fn OnCall(p: OnCallPage, errors: Errors, actions: Actions) -> impl IntoView {
             }
         })}
         {admin.then(|| view! {
+            <RoleForms org_code=p.org_code.clone() roles=p.roles.clone() held=p.held_roles.clone() schedules=schedule_options.clone() errors=errors actions=actions/>
             <AdminForms org_code=p.org_code.clone() schedules=schedule_options rotations=rotation_options errors=errors actions=actions/>
         })}
     }
@@ -324,6 +354,61 @@ fn RuleFields(prefix: &'static str) -> impl IntoView {
             <label for=until.clone()>"Until (not after From: the next day; the same: all day)"</label>
             <input id=until name="until" type="time" value="00:00" required/>
         </div>
+    }
+}
+
+/// For admins: which roles a schedule holds here, a form to hand a role to a schedule, and
+/// one button per held role to hand it back to its named holder. Plain posts.
+#[component]
+fn RoleForms(
+    org_code: String,
+    roles: Vec<(String, String)>,
+    held: Vec<(String, String, String)>,
+    schedules: Vec<(i64, String)>,
+    errors: Errors,
+    actions: Actions,
+) -> impl IntoView {
+    let release_org = org_code.clone();
+    view! {
+        <h2 id="held-heading">"Roles held by a rota"</h2>
+        <ErrorSummary error=errors.release/>
+        {if held.is_empty() {
+            view! { <p>"No role here is held by an on-call schedule: each goes to its named holder."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="plain-list" aria-labelledby="held-heading">
+                    {held.into_iter().map(|(key, role, schedule)| {
+                        let org = release_org.clone();
+                        view! {
+                            <li>
+                                {format!("{role}: whoever is on call on {schedule}. ")}
+                                <ActionForm action=actions.release attr:class="inline-form">
+                                    <input type="hidden" name="org_code" value=org/>
+                                    <input type="hidden" name="role_key" value=key/>
+                                    <button type="submit" class="button button--secondary">{format!("Give {role} back to its named holder")}</button>
+                                </ActionForm>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+        {(!schedules.is_empty()).then(|| view! {
+            <h2 id="hold-heading">"Let a rota hold a role"</h2>
+            <p>"Routing, escalation, the chart and the break-glass pack then name whoever is on call; the named holder stands behind the rota."</p>
+            <ErrorSummary error=errors.hold/>
+            <ActionForm action=actions.hold attr:class="form" attr:aria-labelledby="hold-heading">
+                <input type="hidden" name="org_code" value=org_code/>
+                <div class="form-group">
+                    <label for="hold-role">"Role"</label>
+                    <select id="hold-role" name="role_key">
+                        {roles.into_iter().map(|(k, n)| view! { <option value=k>{n}</option> }).collect_view()}
+                    </select>
+                </div>
+                <ScheduleSelect id="hold-schedule" options=schedules/>
+                <button type="submit" class="button">"Let this rota hold the role"</button>
+            </ActionForm>
+        })}
     }
 }
 

@@ -1,0 +1,73 @@
+//! The account page's calendar feed section: make a private URL for one's on-call shifts
+//! (shown once, as it is the only key to the feed), make a new one, or revoke it.
+
+use leptos::prelude::*;
+
+use crate::api::rotas::{CreateCalendarFeed, RevokeCalendarFeed, my_calendar_feed};
+use crate::ui::components::forms::{ErrorSummary, Notice};
+
+#[component]
+pub fn CalendarFeed() -> impl IntoView {
+    let create = ServerAction::<CreateCalendarFeed>::new();
+    let revoke = ServerAction::<RevokeCalendarFeed>::new();
+    let status = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| my_calendar_feed(),
+    );
+    let error = Signal::derive(move || {
+        create
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| revoke.value().get().and_then(|r| r.err()))
+            .map(|e| e.to_string())
+    });
+    let revoked = Signal::derive(move || {
+        matches!(revoke.value().get(), Some(Ok(())))
+            .then(|| "Your calendar feed is revoked: its address no longer works.".to_string())
+    });
+    // The new address, from the answer to making it: it is shown this once.
+    let fresh = move || {
+        create
+            .value()
+            .get()
+            .and_then(|r| r.ok())
+            .and_then(|v| v.url)
+    };
+    view! {
+        <section aria-labelledby="calendar-heading" id="calendar">
+            <h2 id="calendar-heading">"On-call calendar"</h2>
+            <p>"Subscribe to your on-call shifts for the next 8 weeks in your calendar app. The address is private: anyone who has it can see your shifts, so keep it to yourself, and revoke it if it leaks."</p>
+            <ErrorSummary error/>
+            <Notice message=revoked/>
+            {move || fresh().map(|url| view! {
+                <div class="notice" role="status">
+                    <p><strong>"Your calendar address (shown only now):"</strong></p>
+                    <p><label for="calendar-url">"Calendar address"</label>
+                    <input id="calendar-url" type="text" readonly=true value=url/></p>
+                    <p>"Copy it into your calendar app as a subscription. Making a new one stops this one working."</p>
+                </div>
+            })}
+            <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let since = status.await.ok().and_then(|s| s.since);
+                    let live = since.is_some();
+                    view! {
+                        <p>{match &since {
+                            Some(s) => format!("You have a calendar feed, made {s}."),
+                            None => "You have no calendar feed.".to_string(),
+                        }}</p>
+                        <ActionForm action=create attr:class="inline-form">
+                            <button type="submit" class="button">{if live { "Make a new calendar address" } else { "Make a calendar address" }}</button>
+                        </ActionForm>
+                        {live.then(|| view! {
+                            <ActionForm action=revoke attr:class="inline-form">
+                                <button type="submit" class="button button--secondary">"Revoke my calendar address"</button>
+                            </ActionForm>
+                        })}
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
