@@ -15,8 +15,8 @@ use crate::backend::entity::{
 use crate::backend::orgs;
 use crate::domain::incidents::{
     AffectedOrg, Candidate, Clock, Command, CommandView, ExerciseKind, IncidentKind, IncidentRow,
-    IncidentView, LinkedView, ParentIncident, PatientsAffected, Phase, TaskState, TaskView,
-    TimelineEntry, clocks, dspt_text,
+    IncidentView, LinkedView, PageRow, ParentIncident, PatientsAffected, Phase, TaskState,
+    TaskView, TimelineEntry, clocks, dspt_text,
 };
 use crate::domain::org::OrgKind;
 use crate::error::AppError;
@@ -162,7 +162,9 @@ pub async fn view(
     } else {
         Vec::new()
     };
+    let paging = paging_of(db, inc.id, &tasks).await?;
     let mut v = IncidentView {
+        paging,
         exercise,
         assets,
         asset_choices,
@@ -202,6 +204,126 @@ pub async fn view(
     };
     v.dspt_text = dspt_text(&v);
     Ok(v)
+}
+
+/// Every message about the incident's tasks, oldest first: to whom, how, when, and where it
+/// is (a text's delivery receipt when Notify has sent one).
+async fn paging_of(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+    tasks: &[TaskView],
+) -> Result<Vec<PageRow>, AppError> {
+    use crate::backend::entity::{external_contact, notification, text_message};
+    let rows = notification::Entity::find()
+        .filter(notification::Column::IncidentId.eq(incident_id))
+        .filter(notification::Column::Subject.eq("task"))
+        .order_by_asc(notification::Column::Id)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
+    let mut texts: HashMap<i64, text_message::Model> = HashMap::new();
+    for t in text_message::Entity::find()
+        .filter(text_message::Column::NotificationId.is_in(ids))
+        .order_by_asc(text_message::Column::Id)
+        .all(db)
+        .await?
+    {
+        if let Some(n) = t.notification_id {
+            texts.insert(n, t);
+        }
+    }
+    let people: HashMap<i64, String> = person::Entity::find()
+        .filter(person::Column::Id.is_in(rows.iter().filter_map(|n| n.person_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.display_name))
+        .collect();
+    let contacts: HashMap<String, String> = external_contact::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (format!("contact:{}", c.key), c.name))
+        .collect();
+    let by_task: HashMap<i64, &TaskView> = tasks.iter().map(|t| (t.id, t)).collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|n| {
+            let t = by_task.get(&n.subject_id)?;
+            let who = match n.person_id {
+                Some(p) => people.get(&p).cloned().unwrap_or_default(),
+                None => contacts
+                    .get(&n.recipient_key)
+                    .cloned()
+                    .unwrap_or_else(|| "The organisation's channel".into()),
+            };
+            let status = page_status(&n, texts.get(&n.id));
+            Some(PageRow {
+                task_id: t.id,
+                task: t.title.clone(),
+                who,
+                how: match n.channel.as_str() {
+                    "sms" => "Text message",
+                    "email" => "Email",
+                    "inbox" => "In Wardline",
+                    "webhook" => "Channel",
+                    _ => "Other",
+                }
+                .into(),
+                level: n.level,
+                at: n.created_at,
+                status,
+                acknowledged: !matches!(t.state, TaskState::Open),
+            })
+        })
+        .collect())
+}
+
+/// Where one message is, in words.
+fn page_status(
+    n: &crate::backend::entity::notification::Model,
+    text: Option<&crate::backend::entity::text_message::Model>,
+) -> String {
+    let when = |at: OffsetDateTime| crate::domain::dates::moment(at);
+    match (n.status.as_str(), text) {
+        ("sent", _) if n.channel == "inbox" => "In their inbox".into(),
+        ("sent", Some(t)) => match t.status.as_str() {
+            "delivered" => format!(
+                "Delivered{}",
+                t.status_at
+                    .map(|a| format!(" {}", when(a)))
+                    .unwrap_or_default()
+            ),
+            "accepted" | "created" | "sending" | "pending" => {
+                "Sent to GOV.UK Notify, awaiting the delivery receipt".into()
+            }
+            other => format!("Not delivered ({})", other.replace('-', " ")),
+        },
+        ("sent", None) => format!(
+            "Sent{}",
+            n.delivered_at
+                .map(|a| format!(" {}", when(a)))
+                .unwrap_or_default()
+        ),
+        ("failed", _) => format!(
+            "Failed after {} attempts{}",
+            n.attempts,
+            n.last_error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ),
+        ("cancelled", _) => "Not needed: acknowledged first".into(),
+        (_, _) if n.attempts > 0 => format!(
+            "Retrying (attempt {} failed{})",
+            n.attempts,
+            n.last_error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ),
+        (_, _) => "Waiting to send".into(),
+    }
 }
 
 /// The reporting clocks (CSOC, ICO, NIS) and what has been reported against each. An exercise

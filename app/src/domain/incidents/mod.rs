@@ -418,6 +418,7 @@ mod tests {
             assets: Vec::new(),
             asset_choices: Vec::new(),
             exercise: None,
+            paging: Vec::new(),
         };
         let text = dspt_text(&v);
         for want in [

@@ -120,6 +120,27 @@ pub struct IncidentView {
     pub asset_choices: Vec<crate::domain::assets::AssetRef>,
     /// Set when this is an exercise, not a real incident.
     pub exercise: Option<ExerciseKind>,
+    /// Who was paged about each task, how, when, and whether it reached them.
+    pub paging: Vec<PageRow>,
+}
+
+/// One message Wardline sent (or is sending) about a task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRow {
+    pub task_id: i64,
+    pub task: String,
+    /// The person, an external contact, or the organisation's channel.
+    pub who: String,
+    /// "Text message", "Email", "In Wardline", "Channel".
+    pub how: String,
+    /// 0: when the task was given; 1 and on: the escalation level.
+    pub level: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Where the message is: delivered, waiting, retrying, failed (with why).
+    pub status: String,
+    /// The task has been acknowledged (or taken further) since.
+    pub acknowledged: bool,
 }
 
 /// A command role in one incident.

@@ -126,10 +126,52 @@ fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
             <h2 id="tasks-heading">"Tasks"</h2>
             <TaskTable tasks=i.tasks.clone() act=actions.act/>
         </section>
+        <Paging rows=i.paging.clone()/>
         {can_lead.then(|| view! { <ChangeForm reference=reference.clone() change=actions.change/> })}
         <section aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">"Timeline"</h2>
             <ol class="timeline">{i.timeline.iter().map(|e| view! { <li><span class="hint">{moment(e.at)}</span>" "{e.detail.clone()}</li> }).collect_view()}</ol>
+        </section>
+    }
+}
+
+/// Who was paged about each task, how, when, and whether it reached them.
+#[component]
+fn Paging(rows: Vec<crate::domain::incidents::PageRow>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="paging-heading">
+            <h2 id="paging-heading">"Who was paged"</h2>
+            {if rows.is_empty() {
+                view! { <p>"Nobody has been paged about these tasks yet."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="table">
+                            <caption class="visually-hidden">"Messages sent about each task"</caption>
+                            <thead><tr>
+                                <th scope="col">"Task"</th>
+                                <th scope="col">"Who"</th>
+                                <th scope="col">"How"</th>
+                                <th scope="col">"When"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Acknowledged"</th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|r| view! {
+                                    <tr>
+                                        <td>{r.task}</td>
+                                        <td>{r.who}</td>
+                                        <td>{if r.level == 0 { r.how } else { format!("{} (escalation level {})", r.how, r.level) }}</td>
+                                        <td>{moment(r.at)}</td>
+                                        <td>{r.status}</td>
+                                        <td>{if r.acknowledged { "Yes" } else { "Not yet" }}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
         </section>
     }
 }
