@@ -20,6 +20,7 @@ mod m20261129_000101_audit_outcome_and_grant_requests;
 mod m20261129_000401_sign_timelines;
 mod m20261129_000501_on_call_rotas;
 mod m20261129_000601_contact_methods;
+mod m20261130_000801_notification_rules;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000401_sign_timelines::Migration),
             Box::new(m20261129_000501_on_call_rotas::Migration),
             Box::new(m20261129_000601_contact_methods::Migration),
+            Box::new(m20261130_000801_notification_rules::Migration),
         ]
     }
 }

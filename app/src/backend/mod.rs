@@ -28,6 +28,7 @@ pub mod limits;
 pub mod live;
 pub mod mfa;
 pub mod orgs;
+pub mod paging;
 pub mod passwords;
 pub mod people;
 pub mod reviews;

@@ -235,6 +235,8 @@ pub struct Outgoing {
     pub channel: Channel,
     pub title: String,
     pub body: String,
+    /// Sent this long after the decision (a person's later rule); 0: at once.
+    pub delay_minutes: i32,
 }
 
 /// What to do with one due escalation.
@@ -281,12 +283,31 @@ pub fn decide(
 }
 
 /// As [`decide`], also texting each person told for whom `takes_text` holds (a verified
-/// mobile, with text messages connected), in addition to the inbox and email.
+/// mobile, with text messages connected), in addition to the inbox and email: the default
+/// notification rules (`paging::default_rules`), for callers that read no rules.
 pub fn decide_paging(
     r: &Reading<'_>,
     reach: impl Fn(&Target) -> Option<(i64, String)>,
     takes_email: impl Fn(i64) -> bool,
     takes_text: impl Fn(i64) -> bool,
+) -> Decision {
+    decide_with_rules(r, reach, |p| {
+        let reach = crate::domain::paging::Reach {
+            email: r.email_on && takes_email(p),
+            sms: takes_text(p),
+        };
+        crate::domain::paging::effective(&[], reach)
+    })
+}
+
+/// As [`decide`], paging each person told through `rules_of` (their notification rules in
+/// force, already narrowed to the channels that reach them): their inbox, then one outbox
+/// row per rule, delayed ones due after their delay. An exercise's messages (its title
+/// marked `[EXERCISE] `) start with the mark.
+pub fn decide_with_rules(
+    r: &Reading<'_>,
+    reach: impl Fn(&Target) -> Option<(i64, String)>,
+    rules_of: impl Fn(i64) -> Vec<crate::domain::paging::Rule>,
 ) -> Decision {
     let (title, reference) = (r.title, r.reference);
     let (level, round) = match next(r.level, r.round, r.levels.len(), r.repeat_count) {
@@ -306,32 +327,41 @@ pub fn decide_paging(
             told.push(found);
         }
     }
-    let msg_title = format!("Escalated to you: “{title}” ({reference}) is not acknowledged");
+    let (mark, bare) = match title.strip_prefix(EXERCISE_MARK) {
+        Some(bare) => (EXERCISE_MARK, bare),
+        None => ("", title),
+    };
+    let msg_title =
+        format!("{mark}Escalated to you: “{bare}” ({reference}) is not acknowledged");
     let mut outbox = Vec::new();
     for (pid, how) in &told {
         let body = format!(
-            "“{title}” in incident {reference} has not been acknowledged in time. You are at level {level} of the escalation path ({how}). Open {}/incidents/{reference} to act.",
+            "{mark}“{bare}” in incident {reference} has not been acknowledged in time. You are at level {level} of the escalation path ({how}). Open {}/incidents/{reference} to act.",
             r.public_url
         );
-        let to = |channel| Outgoing {
+        outbox.push(Outgoing {
             recipient_key: format!("person:{pid}"),
             person: Some(*pid),
-            channel,
+            channel: Channel::Inbox,
             title: msg_title.clone(),
             body: body.clone(),
-        };
-        outbox.push(to(Channel::Inbox));
-        if r.email_on && takes_email(*pid) {
-            outbox.push(to(Channel::Email));
-        }
-        if takes_text(*pid) {
-            outbox.push(to(Channel::Sms));
+            delay_minutes: 0,
+        });
+        for rule in rules_of(*pid) {
+            outbox.push(Outgoing {
+                recipient_key: crate::domain::paging::page_key(*pid, &rule),
+                person: Some(*pid),
+                channel: rule.channel.channel(),
+                title: msg_title.clone(),
+                body: body.clone(),
+                delay_minutes: rule.delay_minutes,
+            });
         }
     }
     let names: Vec<String> = told.iter().map(|t| t.1.clone()).collect();
     if let Some(hook) = r.webhook {
         let body = serde_json::json!({
-            "text": format!("Wardline: “{title}” in {reference} is not acknowledged; escalated to level {level}: {}", names.join("; ")),
+            "text": format!("{mark}Wardline: “{bare}” in {reference} is not acknowledged; escalated to level {level}: {}", names.join("; ")),
             "incident": reference,
             "level": level,
             "round": round,
@@ -343,6 +373,7 @@ pub fn decide_paging(
             channel: Channel::Webhook,
             title: msg_title.clone(),
             body,
+            delay_minutes: 0,
         });
     }
     let names = if told.is_empty() {
@@ -366,6 +397,9 @@ pub fn decide_paging(
         ),
     }
 }
+
+/// How an exercise's titles and messages begin.
+pub const EXERCISE_MARK: &str = "[EXERCISE] ";
 
 #[cfg(test)]
 mod tests {
@@ -630,5 +664,66 @@ mod tests {
             assert_eq!(Channel::parse(c.as_str()), Some(c));
         }
         assert_eq!(Channel::parse("pager"), None);
+    }
+    #[test]
+    fn each_person_told_is_paged_through_their_own_rules_delayed_ones_later() {
+        use crate::domain::paging::{PageChannel, Rule};
+        let levels = two_levels();
+        let again = Rule {
+            channel: PageChannel::Sms,
+            delay_minutes: 5,
+        };
+        let rules = |p: i64| {
+            if p == 3 {
+                vec![Rule::at_once(PageChannel::Sms), again]
+            } else {
+                vec![]
+            }
+        };
+        let Decision::Notify { outbox, .. } =
+            decide_with_rules(&reading(&levels, 0, 0), reach, rules)
+        else {
+            panic!("expected a notification");
+        };
+        let sent: Vec<(&str, Channel, i32)> = outbox
+            .iter()
+            .map(|o| (o.recipient_key.as_str(), o.channel, o.delay_minutes))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                ("person:3", Channel::Inbox, 0),
+                ("person:3", Channel::Sms, 0),
+                ("person:3+5m", Channel::Sms, 5),
+                ("person:7", Channel::Inbox, 0),
+            ],
+            "the inbox always; person 7 set rules that reach them nowhere else"
+        );
+    }
+
+    #[test]
+    fn every_message_of_an_exercise_starts_with_its_mark() {
+        let levels = two_levels();
+        let r = Reading {
+            title: "[EXERCISE] Isolate the server",
+            webhook: Some(1),
+            ..reading(&levels, 0, 0)
+        };
+        let Decision::Notify { outbox, line, .. } = decide_paging(&r, reach, |_| true, |_| true)
+        else {
+            panic!("expected a notification");
+        };
+        for o in &outbox {
+            assert!(o.title.starts_with("[EXERCISE] "), "{}", o.title);
+            let text = if o.channel == Channel::Webhook {
+                let v: serde_json::Value = serde_json::from_str(&o.body).unwrap();
+                v["text"].as_str().unwrap().to_owned()
+            } else {
+                o.body.clone()
+            };
+            assert!(text.starts_with("[EXERCISE] "), "{text}");
+            assert_eq!(text.matches("[EXERCISE]").count(), 1, "{text}");
+        }
+        assert!(line.contains("[EXERCISE] Isolate the server"), "{line}");
     }
 }

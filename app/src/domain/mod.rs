@@ -12,6 +12,7 @@ pub mod gaps;
 pub mod imports;
 pub mod incidents;
 pub mod org;
+pub mod paging;
 pub mod redirect;
 pub mod reviews;
 pub mod roles;
