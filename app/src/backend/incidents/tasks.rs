@@ -8,6 +8,7 @@ use sea_orm::{
 use time::OffsetDateTime;
 
 use crate::backend::access::{self, User};
+use crate::backend::paging::Channels;
 
 use crate::backend::entity::notification;
 use crate::backend::entity::{incident, task};
@@ -33,6 +34,21 @@ pub async fn act(
     action: TaskAction,
     note: &str,
     to_email: &str,
+) -> Result<String, AppError> {
+    act_paging(db, user, task_id, action, note, to_email, Channels::default()).await
+}
+
+/// As [`act`]; a reassigned task's new holder is also paged by their notification rules on
+/// `channels`, in the same transaction.
+#[tracing::instrument(skip_all, err)]
+pub async fn act_paging(
+    db: &DatabaseConnection,
+    user: &User,
+    task_id: i64,
+    action: TaskAction,
+    note: &str,
+    to_email: &str,
+    channels: Channels,
 ) -> Result<String, AppError> {
     let t = task::Entity::find_by_id(task_id)
         .one(db)
@@ -134,7 +150,9 @@ pub async fn act(
                 .await?
                 .ok_or(AppError::NotFound)?;
             if let Some(a) = moved.assignee_id {
-                notification::Entity::insert(escalation::assigned(&moved, a, &inc.reference, now))
+                let notice = escalation::assigned(&moved, a, &inc.reference, now);
+                page_new_holder(&txn, &notice, a, &inc, channels, now).await?;
+                notification::Entity::insert(notice)
                     .on_conflict_do_nothing_on([
                         notification::Column::Subject,
                         notification::Column::SubjectId,
@@ -171,6 +189,34 @@ pub async fn act(
     .await?;
     txn.commit().await?;
     Ok(inc.reference)
+}
+
+/// Pages a task's new holder by their notification rules, as a declaration pages its
+/// assignees (`notice` is their inbox notice of it).
+async fn page_new_holder(
+    db: &impl sea_orm::ConnectionTrait,
+    notice: &notification::ActiveModel,
+    person: i64,
+    inc: &incident::Model,
+    channels: Channels,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let known = crate::backend::paging::Known::load(db, &[person].into()).await?;
+    let pages = known
+        .rules(person, channels)
+        .iter()
+        .map(|rule| {
+            escalation::outbox::paged(
+                notice,
+                person,
+                rule,
+                &inc.reference,
+                inc.exercise.is_some(),
+                now,
+            )
+        })
+        .collect();
+    escalation::outbox::insert(db, pages).await
 }
 
 /// How taking an escalated task went.
