@@ -1,7 +1,8 @@
 //! GOV.UK Notify's callbacks: delivery receipts for the text messages Wardline sent, posted
 //! to `/notify/receipts` with the bearer token set in Notify
 //! (`WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE`), checked in constant time. Each receipt's status
-//! is recorded against the text sent under its `reference`. A wrong or missing token is
+//! is recorded against the text sent under its `reference`; a page that failed falls
+//! through to email. A wrong or missing token is
 //! refused (401) and audited, and changes nothing.
 
 use std::sync::Arc;
@@ -74,7 +75,18 @@ pub async fn receipts(
     )
     .await
     {
-        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        // A page by text that did not arrive falls through to the person's email.
+        Ok(true) => match app::backend::escalation::fallthrough::after_receipt(
+            &state.db,
+            reference,
+            status,
+            state.declarations.channels().email,
+        )
+        .await
+        {
+            Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            Err(e) => e.into_response(),
+        },
         // Not one of Wardline's: answered as received, so Notify does not keep retrying it.
         Ok(false) => {
             tracing::warn!(reference, "a delivery receipt for no text Wardline sent");

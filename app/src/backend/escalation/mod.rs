@@ -25,6 +25,7 @@
 mod clock;
 mod deliver;
 mod engine;
+pub mod fallthrough;
 mod flagged;
 mod inbox;
 mod links;
