@@ -14,6 +14,7 @@ mod imports;
 mod incident_command;
 mod incidents;
 mod orgs;
+mod paging;
 mod reach;
 mod rotas;
 mod secrets_at_rest;
