@@ -519,9 +519,8 @@ async fn a_text_notify_reports_failed_falls_through_to_email_once() {
     p.gareth_with_rules(&[("sms", "0")]).await;
     let nadia = app.signed_in_as(NADIA).await;
     let reference = app.declare(&nadia, "ransomware").await;
-    let e = p
-        .engine(Arc::new(ManualClock::new(OffsetDateTime::now_utc())))
-        .await;
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let e = p.engine(clock.clone()).await;
     e.deliver_due().await.unwrap();
     let sent = p
         .fake
@@ -557,6 +556,7 @@ async fn a_text_notify_reports_failed_falls_through_to_email_once() {
         "{lines:?}"
     );
     let before = p.sink.messages.lock().unwrap().len();
+    clock.advance(Duration::seconds(5));
     e.deliver_due().await.unwrap();
     assert_eq!(p.sink.messages.lock().unwrap().len(), before + 1);
 }
