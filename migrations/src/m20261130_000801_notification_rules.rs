@@ -125,7 +125,11 @@ impl MigrationTrait for Migration {
                     .await?;
                 }
                 _ => {
-                    for (name, op) in [("insert", "INSERT"), ("update", &update), ("delete", "DELETE")] {
+                    for (name, op) in [
+                        ("insert", "INSERT"),
+                        ("update", &update),
+                        ("delete", "DELETE"),
+                    ] {
                         db.execute_unprepared(&format!(
                             "CREATE TRIGGER generation_{table}_{name} AFTER {op} ON {table} \
                              BEGIN UPDATE change_generation SET value = value + 1 WHERE id = 1; END"

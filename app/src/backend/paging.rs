@@ -102,10 +102,7 @@ pub async fn mine(db: &impl ConnectionTrait, user: &User) -> Result<RulesView, A
     let rows = own_rows(db, user.person_id).await?;
     let ids = HashSet::from([user.person_id]);
     let known = Known::load(db, &ids).await?;
-    let has_mobile = known
-        .reach
-        .get(&user.person_id)
-        .is_some_and(|r| r.sms);
+    let has_mobile = known.reach.get(&user.person_id).is_some_and(|r| r.sms);
     // What pages them, as far as they control it (the channels connected are the
     // administrator's).
     let in_force = known
@@ -153,7 +150,9 @@ pub async fn add(
 ) -> Result<(), AppError> {
     let rule = parse_rule(channel, delay_minutes).map_err(AppError::Invalid)?;
     if rule.channel == PageChannel::Sms
-        && contacts::verified_mobile(db, user.person_id).await?.is_none()
+        && contacts::verified_mobile(db, user.person_id)
+            .await?
+            .is_none()
     {
         return Err(AppError::Conflict(
             "Verify your mobile number first: a text message rule needs one.".into(),

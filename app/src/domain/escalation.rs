@@ -331,8 +331,7 @@ pub fn decide_with_rules(
         Some(bare) => (EXERCISE_MARK, bare),
         None => ("", title),
     };
-    let msg_title =
-        format!("{mark}Escalated to you: “{bare}” ({reference}) is not acknowledged");
+    let msg_title = format!("{mark}Escalated to you: “{bare}” ({reference}) is not acknowledged");
     let mut outbox = Vec::new();
     for (pid, how) in &told {
         let body = format!(

@@ -182,12 +182,21 @@ mod tests {
                 delay_minutes: 5
             })
         );
-        assert_eq!(parse_rule("email", ""), Ok(Rule::at_once(PageChannel::Email)));
+        assert_eq!(
+            parse_rule("email", ""),
+            Ok(Rule::at_once(PageChannel::Email))
+        );
         assert_eq!(parse_rule("email", "120").map(|r| r.delay_minutes), Ok(120));
-        assert!(parse_rule("pager", "0").unwrap_err().contains("email or text"));
+        assert!(
+            parse_rule("pager", "0")
+                .unwrap_err()
+                .contains("email or text")
+        );
         for bad in ["121", "-1", "five", "1.5", "99999999999"] {
             assert!(
-                parse_rule("sms", bad).unwrap_err().contains("from 0 to 120"),
+                parse_rule("sms", bad)
+                    .unwrap_err()
+                    .contains("from 0 to 120"),
                 "{bad}"
             );
         }
@@ -230,7 +239,10 @@ mod tests {
             email: true,
             sms: false,
         };
-        assert!(effective(&stored, no_mobile).is_empty(), "no email rule set");
+        assert!(
+            effective(&stored, no_mobile).is_empty(),
+            "no email rule set"
+        );
     }
 
     #[test]

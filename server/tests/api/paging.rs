@@ -153,7 +153,11 @@ async fn rules_are_kept_by_their_owner_refused_when_wrong_and_audited() {
     let nadia = app.signed_in_as(NADIA).await;
     let mine = rules(&app, &nadia).await;
     assert!(mine.own.is_empty() && !mine.has_mobile);
-    assert_eq!(mine.in_force, ["Email at once"], "the default without a mobile");
+    assert_eq!(
+        mine.in_force,
+        ["Email at once"],
+        "the default without a mobile"
+    );
 
     // Bad input is refused with a reason and changes nothing.
     for (channel, delay, status, says) in [
@@ -199,7 +203,11 @@ async fn rules_are_kept_by_their_owner_refused_when_wrong_and_audited() {
     assert!(rules(&app, &owen).await.own.is_empty());
     // Signed out: refused.
     let res = app
-        .post_with(&app.new_client(), "/api/contacts/add_rule", &[("channel", "email")])
+        .post_with(
+            &app.new_client(),
+            "/api/contacts/add_rule",
+            &[("channel", "email")],
+        )
         .await;
     assert_eq!(res.status(), 401);
 
@@ -216,7 +224,7 @@ async fn rules_are_kept_by_their_owner_refused_when_wrong_and_audited() {
 
 #[tokio::test]
 async fn a_declaration_pages_each_assignee_by_their_rules_and_delayed_pages_stop_once_acknowledged()
- {
+{
     let p = paging_app().await;
     let app = &p.app;
     // Gareth: a text at once and again after 5 minutes; no email.
@@ -236,7 +244,10 @@ async fn a_declaration_pages_each_assignee_by_their_rules_and_delayed_pages_stop
     let later = format!("person:{gareth_id}+5m");
     assert_eq!(his, [("sms", key.as_str()), ("sms", later.as_str())]);
     let delayed = written.iter().find(|n| n.recipient_key == later).unwrap();
-    assert_eq!(delayed.next_attempt_at - delayed.created_at, Duration::minutes(5));
+    assert_eq!(
+        delayed.next_attempt_at - delayed.created_at,
+        Duration::minutes(5)
+    );
     assert!(delayed.title.starts_with("Reminder: "), "{}", delayed.title);
     // Everyone else given a task, with no rules and no mobile: an email at once.
     let others: Vec<&notification::Model> = written
@@ -401,7 +412,9 @@ async fn a_task_handed_to_someone_else_pages_its_new_holder() {
     e.deliver_due().await.unwrap();
     let texts = p.texts_to("+447700900401");
     assert!(
-        texts.iter().any(|m| m.contains(&t.title) && m.contains(&reference)),
+        texts
+            .iter()
+            .any(|m| m.contains(&t.title) && m.contains(&reference)),
         "{texts:?}"
     );
 }
@@ -425,13 +438,20 @@ async fn notify_down_then_up_delivers_the_page_once_with_every_retry_on_the_time
         .into_iter()
         .filter(|t| t.contains(&reference))
         .collect();
-    assert_eq!(texts.len(), 1, "delivered exactly once after recovery: {texts:?}");
+    assert_eq!(
+        texts.len(),
+        1,
+        "delivered exactly once after recovery: {texts:?}"
+    );
     let lines = timeline(app, &reference).await;
     for attempt in 1..=3 {
         let wanted = format!(
             "Text message to Gareth Lloyd failed (attempt {attempt}): GOV.UK Notify answered 500; retrying in"
         );
-        assert!(lines.iter().any(|l| l.starts_with(&wanted)), "{wanted}: {lines:?}");
+        assert!(
+            lines.iter().any(|l| l.starts_with(&wanted)),
+            "{wanted}: {lines:?}"
+        );
     }
     assert!(
         lines
@@ -470,8 +490,7 @@ async fn a_text_that_never_gets_through_falls_through_to_email() {
         .collect();
     let text = his.iter().find(|n| n.channel == "sms").unwrap();
     assert_eq!((text.status.as_str(), text.attempts), ("failed", 8));
-    let instead: Vec<&notification::Model> =
-        his.iter().filter(|n| n.channel == "email").collect();
+    let instead: Vec<&notification::Model> = his.iter().filter(|n| n.channel == "email").collect();
     assert_eq!(instead.len(), 1, "one email instead: {his:?}");
     assert_eq!(instead[0].status, "sent");
     assert!(
@@ -543,14 +562,23 @@ async fn a_text_notify_reports_failed_falls_through_to_email_once() {
     assert_eq!(receipt(app, &sent.reference, "delivered").await, 204);
     assert_eq!(emails().await, 0, "delivered: nothing more");
     for _ in 0..2 {
-        assert_eq!(receipt(app, &sent.reference, "permanent-failure").await, 204);
+        assert_eq!(
+            receipt(app, &sent.reference, "permanent-failure").await,
+            204
+        );
     }
-    assert_eq!(emails().await, 1, "one email instead, however often Notify says so");
+    assert_eq!(
+        emails().await,
+        1,
+        "one email instead, however often Notify says so"
+    );
     let lines = timeline(app, &reference).await;
     assert_eq!(
         lines
             .iter()
-            .filter(|l| l.contains("(GOV.UK Notify reports permanent-failure): paging Gareth Lloyd by email instead"))
+            .filter(|l| l.contains(
+                "(GOV.UK Notify reports permanent-failure): paging Gareth Lloyd by email instead"
+            ))
             .count(),
         1,
         "{lines:?}"

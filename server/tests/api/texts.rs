@@ -270,12 +270,7 @@ async fn my_mobile(app: &TestApp, client: &reqwest::Client) -> Option<MobileView
 }
 
 /// Adds a number for the person signed in on `client` and types back the code it was sent.
-pub(crate) async fn verified(
-    app: &TestApp,
-    fake: &Fake,
-    client: &reqwest::Client,
-    number: &str,
-) {
+pub(crate) async fn verified(app: &TestApp, fake: &Fake, client: &reqwest::Client, number: &str) {
     let res = app
         .post_with(client, "/api/contacts/add_mobile", &[("mobile", number)])
         .await;

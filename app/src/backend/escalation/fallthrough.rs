@@ -69,7 +69,9 @@ pub async fn write(
         outbox::insert(db, vec![email_instead(n, now)]).await?;
         format!("Text message to {who} not delivered ({why}): paging {who} by email instead")
     } else {
-        format!("Text message to {who} not delivered ({why}); email is not connected, so the inbox is all that is left")
+        format!(
+            "Text message to {who} not delivered ({why}); email is not connected, so the inbox is all that is left"
+        )
     };
     timeline::append(db, n.incident_id, None, "delivery", line).await
 }
@@ -112,7 +114,14 @@ pub async fn after_receipt(
     if already {
         return Ok(());
     }
-    write(&txn, &n, &format!("GOV.UK Notify reports {status}"), email_on, timeline::now()).await?;
+    write(
+        &txn,
+        &n,
+        &format!("GOV.UK Notify reports {status}"),
+        email_on,
+        timeline::now(),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -12,13 +12,11 @@ use time::OffsetDateTime;
 use super::engine::Engine;
 use super::policies::{Policy, policy_for};
 use super::tracking::{COMMAND, TASK};
-use crate::backend::entity::{
-    escalation, incident, incident_command, person, task, webhook,
-};
+use crate::backend::entity::{escalation, incident, incident_command, person, task, webhook};
 use crate::backend::orgs;
+use crate::backend::paging::{Channels, Known};
 use crate::backend::routing::Router;
 use crate::backend::transport::Delivery;
-use crate::backend::paging::{Channels, Known};
 use crate::domain::escalation::{Decision, Reading, Target, decide_with_rules};
 use crate::error::AppError;
 

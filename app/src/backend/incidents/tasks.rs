@@ -35,7 +35,16 @@ pub async fn act(
     note: &str,
     to_email: &str,
 ) -> Result<String, AppError> {
-    act_paging(db, user, task_id, action, note, to_email, Channels::default()).await
+    act_paging(
+        db,
+        user,
+        task_id,
+        action,
+        note,
+        to_email,
+        Channels::default(),
+    )
+    .await
 }
 
 /// As [`act`]; a reassigned task's new holder is also paged by their notification rules on

@@ -131,7 +131,11 @@ impl Declarations {
 
     /// Pages each assignee by their notification rules on `channels`, waking `wake` (the
     /// delivery engine) when a batch has committed.
-    pub fn paging(self, channels: Channels, wake: Option<Arc<tokio::sync::Notify>>) -> Declarations {
+    pub fn paging(
+        self,
+        channels: Channels,
+        wake: Option<Arc<tokio::sync::Notify>>,
+    ) -> Declarations {
         if let Ok(mut w) = self.wake.lock() {
             *w = wake;
         }
