@@ -84,6 +84,11 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("error")
+        .try_init();
+    // Timelines are signed: a key as the server loads from its key file.
+    app::backend::secrets::install(&app::backend::secrets::Keyring::generate());
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("paging.db").display());
     let db = app::backend::db::connect(&url).await.unwrap();
