@@ -22,6 +22,7 @@ mod m20261129_000501_on_call_rotas;
 mod m20261129_000601_contact_methods;
 mod m20261129_000701_external_contacts;
 mod m20261130_000702_webhook_format;
+mod m20261130_000801_notification_rules;
 mod m20261130_000901_reply_codes;
 mod m20261130_001001_calendar_feeds;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000601_contact_methods::Migration),
             Box::new(m20261129_000701_external_contacts::Migration),
             Box::new(m20261130_000702_webhook_format::Migration),
+            Box::new(m20261130_000801_notification_rules::Migration),
             Box::new(m20261130_000901_reply_codes::Migration),
             Box::new(m20261130_001001_calendar_feeds::Migration),
         ]

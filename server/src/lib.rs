@@ -83,7 +83,6 @@ impl Application {
             .with_context(|| format!("binding {}", settings.addr))?;
         let mut leptos_options = settings.leptos.clone();
         leptos_options.site_addr = listener.local_addr()?;
-        let declarations = app::backend::incidents::Declarations::start(db.clone());
         let texts = settings
             .notify
             .as_ref()
@@ -95,12 +94,21 @@ impl Application {
                 .and_then(|d| d.allowing_private_webhooks(settings.auth.allow_private_webhooks))
                 .map_err(|e| anyhow::anyhow!("setting up delivery: {e}"))?
                 .with_sms(texts.clone());
+        let email_on = delivery.email_enabled();
         let engine = app::backend::escalation::Engine::new(
             db.clone(),
             std::sync::Arc::new(app::backend::escalation::SystemClock),
             delivery,
             settings.abort_after_decision,
         );
+        // Declarations page their assignees on the channels this instance sends, and wake
+        // its engine to send them.
+        let channels = app::backend::paging::Channels {
+            email: email_on,
+            sms: texts.is_some(),
+        };
+        let declarations = app::backend::incidents::Declarations::start(db.clone())
+            .paging(channels, settings.run_engine.then(|| engine.waker()));
         let state = AppState {
             leptos_options,
             db,

@@ -2,8 +2,9 @@
 //! to `/notify/receipts`, and text messages people sent back, posted to `/notify/replies`,
 //! both with the bearer token set in Notify (`WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE`), checked
 //! in constant time. Each receipt's status is recorded against the text sent under its
-//! `reference`; each reply is read for a task's code (`ACK 4821`, `ESC 4821`). A wrong or
-//! missing token is refused (401) and audited, and changes nothing.
+//! `reference` (a page that failed falls through to email); each reply is read for a task's
+//! code (`ACK 4821`, `ESC 4821`). A wrong or missing token is refused (401) and audited, and
+//! changes nothing.
 
 use std::sync::Arc;
 
@@ -125,7 +126,18 @@ pub async fn receipts(
     )
     .await
     {
-        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        // A page by text that did not arrive falls through to the person's email.
+        Ok(true) => match app::backend::escalation::fallthrough::after_receipt(
+            &state.db,
+            reference,
+            status,
+            state.declarations.channels().email,
+        )
+        .await
+        {
+            Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            Err(e) => e.into_response(),
+        },
         // Not one of Wardline's: answered as received, so Notify does not keep retrying it.
         Ok(false) => {
             tracing::warn!(reference, "a delivery receipt for no text Wardline sent");

@@ -106,3 +106,44 @@ pub async fn send_test_text() -> Result<(), AppError> {
         .await,
     )
 }
+
+/// The caller's notification rules, and what pages them now.
+#[server(endpoint = "contacts/rules")]
+pub async fn my_rules() -> Result<crate::domain::paging::RulesView, AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            crate::backend::paging::mine(&state.db, &user).await
+        }
+        .await,
+    )
+}
+
+/// Adds a notification rule for the caller: a channel (`email`, `sms`) and a delay in
+/// minutes (0 to 120).
+#[server(endpoint = "contacts/add_rule")]
+pub async fn add_rule(channel: String, delay_minutes: String) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            let client = crate::backend::caller::client_ip().await.ok();
+            state.limits.action(user.person_id, "rule")?;
+            crate::backend::paging::add(&state.db, &user, &channel, &delay_minutes, client).await
+        }
+        .await,
+    )
+}
+
+/// Removes one of the caller's notification rules.
+#[server(endpoint = "contacts/remove_rule")]
+pub async fn remove_rule(id: i64) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            let client = crate::backend::caller::client_ip().await.ok();
+            state.limits.action(user.person_id, "rule")?;
+            crate::backend::paging::remove(&state.db, &user, id, client).await
+        }
+        .await,
+    )
+}

@@ -96,13 +96,14 @@ pub async fn act_on_task(
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
-            let reference = crate::backend::incidents::act(
+            let reference = crate::backend::incidents::act_paging(
                 &state.db,
                 &user,
                 id,
                 action,
                 note.as_deref().unwrap_or_default(),
                 to_email.as_deref().unwrap_or_default(),
+                state.declarations.channels(),
             )
             .await?;
             state.publish(&reference).await;

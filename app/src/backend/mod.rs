@@ -29,6 +29,7 @@ pub mod limits;
 pub mod live;
 pub mod mfa;
 pub mod orgs;
+pub mod paging;
 pub mod passwords;
 pub mod people;
 pub mod reply_codes;

@@ -289,6 +289,8 @@ pub struct Outgoing {
     pub channel: Channel,
     pub title: String,
     pub body: String,
+    /// Sent this long after the decision (a person's later rule); 0: at once.
+    pub delay_minutes: i32,
 }
 
 /// What to do with one due escalation.
@@ -335,12 +337,31 @@ pub fn decide(
 }
 
 /// As [`decide`], also texting each person told for whom `takes_text` holds (a verified
-/// mobile, with text messages connected), in addition to the inbox and email.
+/// mobile, with text messages connected), in addition to the inbox and email: the default
+/// notification rules (`paging::default_rules`), for callers that read no rules.
 pub fn decide_paging(
     r: &Reading<'_>,
     reach: impl Fn(&Target) -> Option<(i64, String)>,
     takes_email: impl Fn(i64) -> bool,
     takes_text: impl Fn(i64) -> bool,
+) -> Decision {
+    decide_with_rules(r, reach, |p| {
+        let reach = crate::domain::paging::Reach {
+            email: r.email_on && takes_email(p),
+            sms: takes_text(p),
+        };
+        crate::domain::paging::effective(&[], reach)
+    })
+}
+
+/// As [`decide`], paging each person told through `rules_of` (their notification rules in
+/// force, already narrowed to the channels that reach them): their inbox, then one outbox
+/// row per rule, delayed ones due after their delay. An exercise's messages (its title
+/// marked `[EXERCISE] `) start with the mark.
+pub fn decide_with_rules(
+    r: &Reading<'_>,
+    reach: impl Fn(&Target) -> Option<(i64, String)>,
+    rules_of: impl Fn(i64) -> Vec<crate::domain::paging::Rule>,
 ) -> Decision {
     let (title, reference) = (r.title, r.reference);
     let (level, round) = match next(r.level, r.round, r.levels.len(), r.repeat_count) {
@@ -360,26 +381,34 @@ pub fn decide_paging(
             told.push(found);
         }
     }
-    let msg_title = format!("Escalated to you: “{title}” ({reference}) is not acknowledged");
+    let (mark, bare) = match title.strip_prefix(EXERCISE_MARK) {
+        Some(bare) => (EXERCISE_MARK, bare),
+        None => ("", title),
+    };
+    let msg_title = format!("{mark}Escalated to you: “{bare}” ({reference}) is not acknowledged");
     let mut outbox = Vec::new();
     for (pid, how) in &told {
         let body = format!(
-            "“{title}” in incident {reference} has not been acknowledged in time. You are at level {level} of the escalation path ({how}). Open {}/incidents/{reference} to act.",
+            "{mark}“{bare}” in incident {reference} has not been acknowledged in time. You are at level {level} of the escalation path ({how}). Open {}/incidents/{reference} to act.",
             r.public_url
         );
-        let to = |channel| Outgoing {
+        outbox.push(Outgoing {
             recipient_key: format!("person:{pid}"),
             person: Some(*pid),
-            channel,
+            channel: Channel::Inbox,
             title: msg_title.clone(),
             body: body.clone(),
-        };
-        outbox.push(to(Channel::Inbox));
-        if r.email_on && takes_email(*pid) {
-            outbox.push(to(Channel::Email));
-        }
-        if takes_text(*pid) {
-            outbox.push(to(Channel::Sms));
+            delay_minutes: 0,
+        });
+        for rule in rules_of(*pid) {
+            outbox.push(Outgoing {
+                recipient_key: crate::domain::paging::page_key(*pid, &rule),
+                person: Some(*pid),
+                channel: rule.channel.channel(),
+                title: msg_title.clone(),
+                body: body.clone(),
+                delay_minutes: rule.delay_minutes,
+            });
         }
     }
     let mut names: Vec<String> = told.iter().map(|t| t.1.clone()).collect();
@@ -403,7 +432,7 @@ pub fn decide_paging(
             level,
             c,
             caller,
-            &takes_email,
+            &rules_of,
             &mut outbox,
             &mut names,
             &mut told,
@@ -411,7 +440,7 @@ pub fn decide_paging(
     }
     if let Some(hook) = r.webhook {
         let body = serde_json::json!({
-            "text": format!("Wardline: “{title}” in {reference} is not acknowledged; escalated to level {level}: {}", names.join("; ")),
+            "text": format!("{mark}Wardline: “{bare}” in {reference} is not acknowledged; escalated to level {level}: {}", names.join("; ")),
             "incident": reference,
             "task": title,
             "level": level,
@@ -424,6 +453,7 @@ pub fn decide_paging(
             channel: Channel::Webhook,
             title: msg_title.clone(),
             body,
+            delay_minutes: 0,
         });
     }
     let names = if names.is_empty() {
@@ -449,20 +479,24 @@ pub fn decide_paging(
 }
 
 /// An external contact at a level: an email to it (when it has an address and email is on),
-/// and the person who must call told to phone it, in the inbox (and by email when they take
-/// it); the timeline names both.
+/// and the person who must call told to phone it, in the inbox and through their own rules;
+/// the timeline names both. An exercise's messages start with its mark.
 #[allow(clippy::too_many_arguments)]
 fn external(
     r: &Reading<'_>,
     level: i32,
     c: &Contact,
     caller: Option<(i64, String)>,
-    takes_email: &impl Fn(i64) -> bool,
+    rules_of: &impl Fn(i64) -> Vec<crate::domain::paging::Rule>,
     outbox: &mut Vec<Outgoing>,
     names: &mut Vec<String>,
     told: &mut Vec<i64>,
 ) {
-    let (title, reference) = (r.title, r.reference);
+    let reference = r.reference;
+    let (mark, title) = match r.title.strip_prefix(EXERCISE_MARK) {
+        Some(bare) => (EXERCISE_MARK, bare),
+        None => ("", r.title),
+    };
     let instruction = c.instruction();
     let route = if c.reporting_route.trim().is_empty() {
         String::new()
@@ -479,11 +513,12 @@ fn external(
             recipient_key: format!("external:{}", c.id),
             person: None,
             channel: Channel::Email,
-            title: format!("Cyber incident {reference}: “{title}” is not acknowledged (Wardline)"),
+            title: format!("{mark}Cyber incident {reference}: “{title}” is not acknowledged (Wardline)"),
             body: format!(
-                "Wardline escalation, level {level}: “{title}” in incident {reference} has not been acknowledged in time. {who} on {}. This is a request for support unless they say otherwise.",
+                "{mark}Wardline escalation, level {level}: “{title}” in incident {reference} has not been acknowledged in time. {who} on {}. This is a request for support unless they say otherwise.",
                 if c.phone.trim().is_empty() { "your reporting route" } else { c.phone.as_str() }
             ),
+            delay_minutes: 0,
         });
     }
     let email_note = if emailed {
@@ -494,19 +529,28 @@ fn external(
     match caller {
         Some((pid, name)) => {
             let body = format!(
-                "{instruction}: “{title}” in incident {reference} reached level {level} of the escalation path without acknowledgement.{route} Say whether the report is for information or a request for support. Open {}/incidents/{reference}.",
+                "{mark}{instruction}: “{title}” in incident {reference} reached level {level} of the escalation path without acknowledgement.{route} Say whether the report is for information or a request for support. Open {}/incidents/{reference}.",
                 r.public_url
             );
-            let to = |channel| Outgoing {
+            let title = format!("{mark}{instruction} ({reference})");
+            outbox.push(Outgoing {
                 recipient_key: format!("person:{pid}"),
                 person: Some(pid),
-                channel,
-                title: format!("{instruction} ({reference})"),
+                channel: Channel::Inbox,
+                title: title.clone(),
                 body: body.clone(),
-            };
-            outbox.push(to(Channel::Inbox));
-            if r.email_on && takes_email(pid) {
-                outbox.push(to(Channel::Email));
+                delay_minutes: 0,
+            });
+            // Paged through their own rules, as everyone a level tells is.
+            for rule in rules_of(pid) {
+                outbox.push(Outgoing {
+                    recipient_key: crate::domain::paging::page_key(pid, &rule),
+                    person: Some(pid),
+                    channel: rule.channel.channel(),
+                    title: title.clone(),
+                    body: body.clone(),
+                    delay_minutes: rule.delay_minutes,
+                });
             }
             if !told.contains(&pid) {
                 told.push(pid);
@@ -519,6 +563,9 @@ fn external(
         )),
     }
 }
+
+/// How an exercise's titles and messages begin.
+pub const EXERCISE_MARK: &str = "[EXERCISE] ";
 
 #[cfg(test)]
 mod tests {
@@ -785,6 +832,67 @@ mod tests {
             assert_eq!(Channel::parse(c.as_str()), Some(c));
         }
         assert_eq!(Channel::parse("pager"), None);
+    }
+    #[test]
+    fn each_person_told_is_paged_through_their_own_rules_delayed_ones_later() {
+        use crate::domain::paging::{PageChannel, Rule};
+        let levels = two_levels();
+        let again = Rule {
+            channel: PageChannel::Sms,
+            delay_minutes: 5,
+        };
+        let rules = |p: i64| {
+            if p == 3 {
+                vec![Rule::at_once(PageChannel::Sms), again]
+            } else {
+                vec![]
+            }
+        };
+        let Decision::Notify { outbox, .. } =
+            decide_with_rules(&reading(&levels, 0, 0), reach, rules)
+        else {
+            panic!("expected a notification");
+        };
+        let sent: Vec<(&str, Channel, i32)> = outbox
+            .iter()
+            .map(|o| (o.recipient_key.as_str(), o.channel, o.delay_minutes))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                ("person:3", Channel::Inbox, 0),
+                ("person:3", Channel::Sms, 0),
+                ("person:3+5m", Channel::Sms, 5),
+                ("person:7", Channel::Inbox, 0),
+            ],
+            "the inbox always; person 7 set rules that reach them nowhere else"
+        );
+    }
+
+    #[test]
+    fn every_message_of_an_exercise_starts_with_its_mark() {
+        let levels = two_levels();
+        let r = Reading {
+            title: "[EXERCISE] Isolate the server",
+            webhook: Some(1),
+            ..reading(&levels, 0, 0)
+        };
+        let Decision::Notify { outbox, line, .. } = decide_paging(&r, reach, |_| true, |_| true)
+        else {
+            panic!("expected a notification");
+        };
+        for o in &outbox {
+            assert!(o.title.starts_with("[EXERCISE] "), "{}", o.title);
+            let text = if o.channel == Channel::Webhook {
+                let v: serde_json::Value = serde_json::from_str(&o.body).unwrap();
+                v["text"].as_str().unwrap().to_owned()
+            } else {
+                o.body.clone()
+            };
+            assert!(text.starts_with("[EXERCISE] "), "{text}");
+            assert_eq!(text.matches("[EXERCISE]").count(), 1, "{text}");
+        }
+        assert!(line.contains("[EXERCISE] Isolate the server"), "{line}");
     }
 
     fn csoc(email: &str) -> Contact {

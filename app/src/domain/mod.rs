@@ -13,6 +13,7 @@ pub mod gaps;
 pub mod imports;
 pub mod incidents;
 pub mod org;
+pub mod paging;
 pub mod redirect;
 pub mod replies;
 pub mod reviews;

@@ -17,6 +17,7 @@ mod incident_command;
 mod incidents;
 mod on_call;
 mod orgs;
+mod paging;
 mod reach;
 mod replies;
 mod rotas;

@@ -24,6 +24,7 @@ pub mod incident_report;
 pub mod invite;
 pub mod notification;
 pub mod notification_pref;
+pub mod notification_rule;
 pub mod on_call_schedule;
 pub mod org_link;
 pub mod organisation;

@@ -27,6 +27,8 @@ pub struct Model {
     pub delivered_at: Option<TimeDateTimeWithTimeZone>,
     pub read_at: Option<TimeDateTimeWithTimeZone>,
     pub link_used_at: Option<TimeDateTimeWithTimeZone>,
+    /// Times it was sent again after a crash left it mid-send (at most once).
+    pub repeats: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ use sea_orm::{
 use time::{Duration, OffsetDateTime};
 
 use super::engine::Engine;
+use super::fallthrough;
 use super::links::{sign_link, signing_key};
 use super::tracking::TASK;
 use crate::backend::entity::{delivery_attempt, notification, person, text_message, webhook};
@@ -61,15 +62,22 @@ impl Engine {
         n: notification::Model,
         now: OffsetDateTime,
     ) -> Result<bool, AppError> {
-        // Claim it, so another instance does not send it at the same time.
+        // Claim it, so another instance does not send it at the same time. Still "sending"
+        // after its claim ran out: a crash fell mid-send, and the provider may have it.
+        let repeat = n.status == "sending";
         let claimed = notification::Entity::update_many()
             .filter(notification::Column::Id.eq(n.id))
             .filter(notification::Column::Status.eq(n.status.clone()))
             .filter(notification::Column::Attempts.eq(n.attempts))
+            .filter(notification::Column::Repeats.eq(n.repeats))
             .col_expr(notification::Column::Status, Expr::value("sending"))
             .col_expr(
                 notification::Column::ClaimedUntil,
                 Expr::value(now + Duration::minutes(2)),
+            )
+            .col_expr(
+                notification::Column::Repeats,
+                Expr::value(n.repeats + i32::from(repeat)),
             )
             .exec(&self.db)
             .await?
@@ -77,11 +85,25 @@ impl Engine {
         if claimed != 1 {
             return Ok(false);
         }
+        if let Some(why) = fallthrough::no_longer_needed(&self.db, &n).await? {
+            fallthrough::cancel(&self.db, &n, why).await?;
+            return Ok(true);
+        }
+        if repeat && n.repeats >= 1 {
+            let why = "interrupted mid-send twice: not sent again, so it repeats at most once";
+            self.record(&n, Err(why.into()), true).await?;
+            return Ok(true);
+        }
         let outcome = match self.addressed(&n, now).await? {
-            Ok((transport, message)) => transport.send(&message).await,
+            Ok((transport, mut message)) => {
+                if repeat {
+                    mark_repeat(&mut message);
+                }
+                transport.send(&message).await
+            }
             Err(why) => Err(why),
         };
-        self.record(&n, outcome).await?;
+        self.record(&n, outcome, false).await?;
         Ok(true)
     }
 
@@ -180,10 +202,11 @@ impl Engine {
         &self,
         n: &notification::Model,
         outcome: Result<String, String>,
+        give_up: bool,
     ) -> Result<(), AppError> {
         let mut tries = 0;
         loop {
-            match self.record_once(n, outcome.clone()).await {
+            match self.record_once(n, outcome.clone(), give_up).await {
                 Err(AppError::Conflict(_)) if tries < 5 => tries += 1,
                 other => return other,
             }
@@ -194,6 +217,7 @@ impl Engine {
         &self,
         n: &notification::Model,
         outcome: Result<String, String>,
+        give_up: bool,
     ) -> Result<(), AppError> {
         let now = self.clock.now();
         let attempts = n.attempts + 1;
@@ -211,7 +235,7 @@ impl Engine {
         let txn = self.db.begin().await?;
         let (status, detail) = match &outcome {
             Ok(d) => ("sent", d.clone()),
-            Err(d) if attempts >= MAX_ATTEMPTS => ("failed", d.clone()),
+            Err(d) if attempts >= MAX_ATTEMPTS || give_up => ("failed", d.clone()),
             Err(d) => ("pending", d.clone()),
         };
         let mut q = notification::Entity::update_many()
@@ -273,6 +297,10 @@ impl Engine {
             ),
         };
         timeline::append(&txn, n.incident_id, None, "delivery", line).await?;
+        if status == "failed" {
+            let email_on = self.delivery.email_enabled();
+            fallthrough::write(&txn, n, &detail, email_on, now).await?;
+        }
         txn.commit().await?;
         Ok(())
     }
@@ -294,6 +322,21 @@ async fn external(
         ),
         _ => Ok(None),
     }
+}
+
+/// Marks a message sent again after a crash mid-send ("Repeat: …", after an exercise's
+/// mark), so whoever gets it twice knows why. A webhook's JSON is left as it is.
+fn mark_repeat(message: &mut Message) {
+    if matches!(message.to, Address::Webhook { .. }) {
+        return;
+    }
+    let mark = crate::domain::escalation::EXERCISE_MARK;
+    let repeated = |text: &str| match text.strip_prefix(mark) {
+        Some(rest) => format!("{mark}Repeat: {rest}"),
+        None => format!("Repeat: {text}"),
+    };
+    message.title = repeated(&message.title);
+    message.body = repeated(&message.body);
 }
 
 /// The reference a text is sent under: its outbox row and attempt, so each attempt's receipt

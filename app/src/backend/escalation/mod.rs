@@ -27,6 +27,7 @@ mod channel;
 mod clock;
 mod deliver;
 mod engine;
+pub mod fallthrough;
 mod flagged;
 mod inbox;
 mod links;

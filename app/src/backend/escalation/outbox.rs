@@ -106,6 +106,44 @@ pub fn assigned_all(
     Some(notice)
 }
 
+/// The page telling `person` of new tasks by one of their notification rules (`notice` is
+/// their inbox notice for the same tasks, from [`assigned`] or [`assigned_all`]): waiting
+/// for a transport, due after the rule's delay, keyed by the rule so it is written once.
+/// An exercise's page starts with its mark, title and text alike.
+pub fn paged(
+    notice: &notification::ActiveModel,
+    person: i64,
+    rule: &crate::domain::paging::Rule,
+    reference: &str,
+    exercise: bool,
+    now: OffsetDateTime,
+) -> notification::ActiveModel {
+    let mut page = notice.clone();
+    let mark = if exercise {
+        crate::domain::escalation::EXERCISE_MARK
+    } else {
+        ""
+    };
+    let title = page.title.take().unwrap_or_default();
+    let title = title.strip_prefix(mark).unwrap_or(&title);
+    let again = if rule.delay_minutes > 0 {
+        "Reminder: "
+    } else {
+        ""
+    };
+    let body = page.body.take().unwrap_or_default();
+    page.title = Set(notice_title(format!("{mark}{again}{title}")));
+    page.body = Set(format!(
+        "{mark}You hold new tasks in incident {reference}. Acknowledge them in Wardline.\n{body}"
+    ));
+    page.recipient_key = Set(crate::domain::paging::page_key(person, rule));
+    page.channel = Set(rule.channel.as_str().to_owned());
+    page.status = Set("pending".into());
+    page.next_attempt_at = Set(now + time::Duration::minutes(rule.delay_minutes.into()));
+    page.delivered_at = Set(None);
+    page
+}
+
 /// The outbox row for one notification a decision on `e` sends: the inbox's is written
 /// already delivered, the others wait for a transport.
 pub fn row(
@@ -133,7 +171,7 @@ pub fn row(
         body: Set(o.body.clone()),
         status: Set(status.to_owned()),
         attempts: Set(0),
-        next_attempt_at: Set(now),
+        next_attempt_at: Set(now + time::Duration::minutes(o.delay_minutes.into())),
         claimed_until: Set(None),
         last_error: Set(None),
         created_at: Set(now),

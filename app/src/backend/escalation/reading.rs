@@ -13,13 +13,13 @@ use super::engine::Engine;
 use super::policies::{Policy, policy_for};
 use super::tracking::{COMMAND, TASK};
 use crate::backend::entity::{
-    escalation, external_contact, incident, incident_command, notification_pref, person, task,
-    webhook,
+    escalation, external_contact, incident, incident_command, person, task, webhook,
 };
 use crate::backend::orgs;
+use crate::backend::paging::{Channels, Known};
 use crate::backend::routing::Router;
 use crate::backend::transport::Delivery;
-use crate::domain::escalation::{Contact, Decision, Reading, Target, decide_paging};
+use crate::domain::escalation::{Contact, Decision, Reading, Target, decide_with_rules};
 use crate::error::AppError;
 
 /// Everything a chunk of decisions needs, read once.
@@ -37,8 +37,8 @@ pub(super) struct Read {
     incident_orgs: HashMap<i64, i64>,
     /// The external contacts (CSOC, on-call lines, security desks).
     contacts: Vec<Contact>,
-    /// The people a decision may name who have a verified mobile number.
-    mobiles: HashSet<i64>,
+    /// How each person a decision may name is paged: their rules, what reaches them.
+    paging: Known,
 }
 
 /// What one subject is, for messages.
@@ -54,7 +54,6 @@ struct Person {
     id: i64,
     display_name: String,
     disabled: bool,
-    email_ok: bool,
 }
 
 impl Read {
@@ -84,11 +83,14 @@ impl Read {
                 .filter(|p| !p.disabled)
                 .map(|p| (p.id, p.display_name.as_str())),
         };
-        decide_paging(
+        let channels = Channels {
+            email: delivery.email_enabled(),
+            sms: delivery.sms_enabled(),
+        };
+        decide_with_rules(
             &reading,
             |t| self.reach(e.org_id, t),
-            |p| self.people.get(&p).is_some_and(|p| p.email_ok),
-            |p| delivery.sms_enabled() && self.mobiles.contains(&p),
+            |p| self.paging.rules(p, channels),
         )
     }
 
@@ -171,7 +173,7 @@ impl Engine {
             }
         }
         wanted.extend(about.values().filter_map(|a| a.assignee));
-        let mobiles = crate::backend::contacts::verified_among(&self.db, &wanted).await?;
+        let paging = Known::load(&self.db, &wanted).await?;
         let people = self.people(wanted).await?;
         let hooks: HashMap<i64, i64> = webhook::Entity::find()
             .filter(webhook::Column::Enabled.eq(true))
@@ -204,7 +206,7 @@ impl Engine {
             people,
             hooks,
             incident_orgs,
-            mobiles,
+            paging,
         })
     }
 
@@ -286,16 +288,9 @@ impl Engine {
         Ok(out)
     }
 
-    /// The people a decision may name, with whether they take email.
+    /// The people a decision may name.
     async fn people(&self, ids: HashSet<i64>) -> Result<HashMap<i64, Person>, AppError> {
         let ids: Vec<i64> = ids.into_iter().collect();
-        let prefs: HashMap<i64, bool> = notification_pref::Entity::find()
-            .filter(notification_pref::Column::PersonId.is_in(ids.clone()))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|p| (p.person_id, p.email))
-            .collect();
         Ok(person::Entity::find()
             .filter(person::Column::Id.is_in(ids))
             .all(&self.db)
@@ -308,7 +303,6 @@ impl Engine {
                         id: p.id,
                         display_name: p.display_name,
                         disabled: p.disabled,
-                        email_ok: prefs.get(&p.id).copied().unwrap_or(true),
                     },
                 )
             })

@@ -198,7 +198,13 @@ pub async fn open_linked(
         };
         let chain = orgs::chain(db, client.id).await?;
         let plan = Plan::load(db, client.clone(), chain, input.kind, timeline::now()).await?;
-        prepared.push(prepare(user, &plan, &input, Some(inc.id))?);
+        prepared.push(prepare(
+            user,
+            &plan,
+            &input,
+            Some(inc.id),
+            crate::backend::paging::Channels::default(),
+        )?);
     }
     let txn = db.begin().await?;
     touch(&txn, inc.id).await?;

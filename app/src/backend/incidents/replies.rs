@@ -234,7 +234,16 @@ async fn acknowledge(
         .await?
         .ok_or(AppError::NotFound)?;
     if t.assignee_id == Some(user.person_id) {
-        return act_via(db, user, t.id, TaskAction::Acknowledge, "", "", BY_TEXT)
+        return act_via(
+            db,
+            user,
+            t.id,
+            TaskAction::Acknowledge,
+            "",
+            "",
+            Default::default(),
+            BY_TEXT,
+        )
             .await
             .map(Some);
     }

@@ -8,6 +8,7 @@ use sea_orm::{
 use time::OffsetDateTime;
 
 use crate::backend::access::{self, User};
+use crate::backend::paging::Channels;
 
 use crate::backend::entity::notification;
 use crate::backend::entity::{incident, task};
@@ -34,11 +35,36 @@ pub async fn act(
     note: &str,
     to_email: &str,
 ) -> Result<String, AppError> {
-    act_via(db, user, task_id, action, note, to_email, "").await
+    act_paging(
+        db,
+        user,
+        task_id,
+        action,
+        note,
+        to_email,
+        Channels::default(),
+    )
+    .await
 }
 
-/// [`act`], saying on the timeline and in the audit trail how the person acted when it was
-/// not in Wardline itself (`via`, e.g. " by text message reply").
+/// As [`act`]; a reassigned task's new holder is also paged by their notification rules on
+/// `channels`, in the same transaction.
+#[tracing::instrument(skip_all, err)]
+pub async fn act_paging(
+    db: &DatabaseConnection,
+    user: &User,
+    task_id: i64,
+    action: TaskAction,
+    note: &str,
+    to_email: &str,
+    channels: Channels,
+) -> Result<String, AppError> {
+    act_via(db, user, task_id, action, note, to_email, channels, "").await
+}
+
+/// [`act_paging`], saying on the timeline and in the audit trail how the person acted when
+/// it was not in Wardline itself (`via`, e.g. " by text message reply").
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn act_via(
     db: &DatabaseConnection,
     user: &User,
@@ -46,6 +72,7 @@ pub(crate) async fn act_via(
     action: TaskAction,
     note: &str,
     to_email: &str,
+    channels: Channels,
     via: &str,
 ) -> Result<String, AppError> {
     let t = task::Entity::find_by_id(task_id)
@@ -149,7 +176,9 @@ pub(crate) async fn act_via(
                 .await?
                 .ok_or(AppError::NotFound)?;
             if let Some(a) = moved.assignee_id {
-                notification::Entity::insert(escalation::assigned(&moved, a, &inc.reference, now))
+                let notice = escalation::assigned(&moved, a, &inc.reference, now);
+                page_new_holder(&txn, &notice, a, &inc, channels, now).await?;
+                notification::Entity::insert(notice)
                     .on_conflict_do_nothing_on([
                         notification::Column::Subject,
                         notification::Column::SubjectId,
@@ -188,6 +217,34 @@ pub(crate) async fn act_via(
     .await?;
     txn.commit().await?;
     Ok(inc.reference)
+}
+
+/// Pages a task's new holder by their notification rules, as a declaration pages its
+/// assignees (`notice` is their inbox notice of it).
+async fn page_new_holder(
+    db: &impl sea_orm::ConnectionTrait,
+    notice: &notification::ActiveModel,
+    person: i64,
+    inc: &incident::Model,
+    channels: Channels,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let known = crate::backend::paging::Known::load(db, &[person].into()).await?;
+    let pages = known
+        .rules(person, channels)
+        .iter()
+        .map(|rule| {
+            escalation::outbox::paged(
+                notice,
+                person,
+                rule,
+                &inc.reference,
+                inc.exercise.is_some(),
+                now,
+            )
+        })
+        .collect();
+    escalation::outbox::insert(db, pages).await
 }
 
 /// How taking an escalated task went.

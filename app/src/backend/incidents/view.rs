@@ -243,7 +243,7 @@ async fn paging_of(
         .all(db)
         .await?
         .into_iter()
-        .map(|c| (format!("contact:{}", c.key), c.name))
+        .map(|c| (format!("external:{}", c.id), c.name))
         .collect();
     let by_task: HashMap<i64, &TaskView> = tasks.iter().map(|t| (t.id, t)).collect();
     Ok(rows

@@ -1,7 +1,7 @@
 //! The account page: who you are and what you may do, invitations to your account waiting
 //! for your answer, two-step verification, your mobile number for text messages, your
 //! password, your sessions, and (for admins)
-//! invitations and resetting someone's two-step verification.
+//! invitations and resetting someone's two-step verification, and the rules that page you.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -71,6 +71,7 @@ fn Account(me: Me) -> impl IntoView {
         {(!me.mfa_enabled).then(|| view! { <MfaSetup/> })}
         <Notifications/>
         <TextMessages/>
+        <PagingRules/>
         <CalendarFeed/>
         <PasswordChange/>
         <Sessions/>
@@ -524,6 +525,96 @@ fn TextMessages() -> impl IntoView {
                             </ActionForm>
                         }.into_any(),
                     }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The person's notification rules: how they are paged when a task reaches them ("text and
+/// email at once; text again after 5 minutes"). Each rule is added or removed by a plain
+/// form.
+#[component]
+fn PagingRules() -> impl IntoView {
+    use crate::api::contacts::{AddRule, RemoveRule, my_rules};
+    use crate::domain::paging::MAX_DELAY_MINUTES;
+    let add = ServerAction::<AddRule>::new();
+    let remove = ServerAction::<RemoveRule>::new();
+    let rules = Resource::new(
+        move || (add.version().get(), remove.version().get()),
+        |_| my_rules(),
+    );
+    let error = Signal::derive(move || {
+        [add.value().get(), remove.value().get()]
+            .into_iter()
+            .flatten()
+            .find_map(|r| r.err())
+            .map(|e| e.to_string())
+    });
+    let done = Signal::derive(move || {
+        if matches!(add.value().get(), Some(Ok(()))) {
+            Some("Rule added.".to_string())
+        } else if matches!(remove.value().get(), Some(Ok(()))) {
+            Some("Rule removed.".to_string())
+        } else {
+            None
+        }
+    });
+    view! {
+        <section aria-labelledby="rules-heading" id="rules">
+            <h2 id="rules-heading">"How you are paged"</h2>
+            <p>"When a task is given or escalated to you, Wardline pages you by these rules, as well as your inbox. Delayed rules are not sent once you have acknowledged the task."</p>
+            <ErrorSummary error/>
+            <Notice message=done/>
+            <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let Ok(v) = rules.await else {
+                        return view! { <p>"Your rules could not be loaded."</p> }.into_any();
+                    };
+                    let in_force = if v.in_force.is_empty() {
+                        "Nothing but your inbox: add a rule, or verify your mobile number.".to_string()
+                    } else {
+                        v.in_force.join("; ")
+                    };
+                    view! {
+                        <p><strong>"Paged now: "</strong>{in_force}</p>
+                        {if v.own.is_empty() {
+                            view! { <p>"You have set no rules, so you are emailed at once, and texted at once when your mobile number is verified."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="plain-list" role="list" aria-label="Your rules">
+                                    {v.own.clone().into_iter().map(|(id, rule)| {
+                                        let text = rule.describe();
+                                        let label = format!("Remove rule: {text}");
+                                        view! {
+                                            <li>
+                                                {text}" "
+                                                <ActionForm action=remove attr:class="inline-form">
+                                                    <input type="hidden" name="id" value=id.to_string()/>
+                                                    <button type="submit" class="button button--secondary" aria-label=label>"Remove"</button>
+                                                </ActionForm>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                        <ActionForm action=add attr:class="form">
+                            <div class="form-group">
+                                <label for="rule-channel">"How"</label>
+                                <select id="rule-channel" name="channel">
+                                    <option value="email">"Email"</option>
+                                    <option value="sms">{if v.has_mobile { "Text message" } else { "Text message (verify your mobile number first)" }}</option>
+                                </select>
+                            </div>
+                            <div class="form-group">
+                                <label for="rule-delay">"After how many minutes"</label>
+                                <p class="hint" id="rule-delay-hint">{format!("0 for at once, up to {MAX_DELAY_MINUTES}.")}</p>
+                                <input id="rule-delay" name="delay_minutes" type="number" inputmode="numeric" min="0" max=MAX_DELAY_MINUTES.to_string() value="0" aria-describedby="rule-delay-hint" required/>
+                            </div>
+                            <button type="submit" class="button">"Add rule"</button>
+                        </ActionForm>
+                    }.into_any()
                 })}
             </Suspense>
         </section>

@@ -44,6 +44,8 @@ pub struct Plan {
     pub(crate) steps: Vec<runbook_step::Model>,
     pub(crate) router: Router,
     pub(crate) policy: escalation::Policy,
+    /// How each person the steps route to is paged (their rules, what reaches them).
+    pub(crate) paging: crate::backend::paging::Known,
 }
 
 impl Plan {
@@ -64,6 +66,11 @@ impl Plan {
             .await?;
         let router = Router::along(db, chain.clone(), at).await?;
         let policy = escalation::policy_along(db, &chain).await?;
+        let assignees = steps
+            .iter()
+            .filter_map(|s| router.route(&s.owner_role).0)
+            .collect();
+        let paging = crate::backend::paging::Known::load(db, &assignees).await?;
         Ok(Plan {
             routed: Routed {
                 generation,
@@ -75,6 +82,7 @@ impl Plan {
             steps,
             router,
             policy,
+            paging,
         })
     }
 }
@@ -137,14 +145,16 @@ pub(crate) async fn check_assets(
     Ok(())
 }
 
-/// Reads the plan and prepares a declaration, every read on `db`.
+/// Reads the plan and prepares a declaration, every read on `db`; assignees are paged on
+/// `channels`.
 pub(crate) async fn plan_and_prepare(
     db: &impl ConnectionTrait,
     user: &User,
     input: &DeclareInput,
+    channels: crate::backend::paging::Channels,
 ) -> Result<Prepared, AppError> {
     let (org, chain) = declaring_org(db, user, input.org_code.as_deref()).await?;
     check_assets(db, org.id, &input.assets).await?;
     let plan = Plan::load(db, org, chain, input.kind, timeline::now()).await?;
-    prepare(user, &plan, input, None)
+    prepare(user, &plan, input, None, channels)
 }

@@ -4,6 +4,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, EntityTrait, IntoActiveMode
 use time::{Duration, OffsetDateTime};
 
 use crate::backend::access::User;
+use crate::backend::paging::Channels;
 
 use crate::backend::entity::{incident, incident_asset, incident_command, task};
 use crate::backend::escalation;
@@ -104,6 +105,9 @@ pub struct Prepared {
     /// Each assignee's inbox notice, by the position of its task.
     pub(crate) told: Rows,
     pub(crate) told_of: Vec<usize>,
+    /// Each assignee's pages by their notification rules, by the position of its task.
+    pub(crate) pages: Rows,
+    pub(crate) pages_of: Vec<usize>,
     pub(crate) affected: Rows,
     pub(crate) audit: Rows,
     /// The first timeline entry, hashed once the incident's id is known.
@@ -128,11 +132,13 @@ pub(crate) fn new_reference(now: OffsetDateTime) -> String {
 }
 
 /// Builds a declaration's rows from its plan: checked and routed, nothing read or written.
+/// Each assignee is paged by their notification rules on `channels`.
 pub(crate) fn prepare(
     actor: &User,
     plan: &Plan,
     input: &DeclareInput,
     parent: Option<i64>,
+    channels: Channels,
 ) -> Result<Prepared, AppError> {
     let summary = bounded(&input.summary, "what is happening", 2000, false)?;
     let location = bounded(&input.location, "where it is happening", 200, true)?;
@@ -164,6 +170,8 @@ pub(crate) fn prepare(
         tracking_of: Vec::with_capacity(plan.steps.len() + 1),
         told: Rows::default(),
         told_of: Vec::with_capacity(plan.steps.len()),
+        pages: Rows::default(),
+        pages_of: Vec::new(),
         affected: Rows::default(),
         audit: Rows::default(),
         declared_at: now,
@@ -200,7 +208,7 @@ pub(crate) fn prepare(
         parent_id: Set(parent),
         exercise: Set(input.exercise.map(|e| e.as_str().to_owned())),
     })?;
-    add_tasks(&mut p, plan, input.exercise.is_some(), now)?;
+    add_tasks(&mut p, plan, input.exercise.is_some(), channels, now)?;
     add_commands(&mut p, plan, now)?;
     add_assets(&mut p, &input.assets, actor.person_id, now)?;
     p.audit.push(audit::entry(audit::Event {
@@ -214,11 +222,13 @@ pub(crate) fn prepare(
 }
 
 /// The runbook's steps as tasks, each routed to its holder and tracked for escalation from
-/// now on, and one inbox notice per assignee for all of theirs.
+/// now on, and one inbox notice per assignee for all of theirs, with the pages their
+/// notification rules ask for.
 fn add_tasks(
     p: &mut Prepared,
     plan: &Plan,
     exercise: bool,
+    channels: Channels,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let org = &plan.org;
@@ -271,6 +281,12 @@ fn add_tasks(
     for (a, ks) in told {
         let theirs: Vec<&task::Model> = ks.iter().map(|k| &tasks[*k]).collect();
         if let Some(notice) = escalation::assigned_all(&theirs, a, &reference, exercise, now) {
+            for rule in plan.paging.rules(a, channels) {
+                p.pages.push(escalation::outbox::paged(
+                    &notice, a, &rule, &reference, exercise, now,
+                ))?;
+                p.pages_of.push(ks[0]);
+            }
             p.told.push(notice)?;
             p.told_of.push(ks[0]);
         }

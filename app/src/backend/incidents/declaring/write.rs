@@ -127,7 +127,7 @@ pub(crate) async fn reserve_ids(
 /// `command_ids` in order) and gathers their rows table by table, parents before children
 /// for the foreign keys: the incident, its tasks, its command roles, the affected assets,
 /// escalation tracking for every task and the Gold acknowledgement, each assignee's inbox
-/// notice, the first timeline entry and the audit record. Returns the tables and (id,
+/// notice and pages, the first timeline entry and the audit record. Returns the tables and (id,
 /// reference) per declaration, in order.
 pub(crate) fn with_ids(
     ps: Vec<Prepared>,
@@ -139,7 +139,7 @@ pub(crate) fn with_ids(
     if incident_ids.len() != ps.len() {
         return Err(miscounted());
     }
-    let mut tables: [Rows; 9] = Default::default();
+    let mut tables: [Rows; 10] = Default::default();
     let mut out = Vec::with_capacity(ps.len());
     let (mut first_task, mut first_command) = (0, 0);
     for (mut p, &id) in ps.into_iter().zip(incident_ids) {
@@ -160,11 +160,15 @@ pub(crate) fn with_ids(
         give_ids(&mut p.told, "subject_id", |i| {
             tasks.get(*p.told_of.get(i)?).copied()
         })?;
+        give_ids(&mut p.pages, "subject_id", |i| {
+            tasks.get(*p.pages_of.get(i)?).copied()
+        })?;
         for rows in [
             &mut p.tasks,
             &mut p.commands,
             &mut p.tracking,
             &mut p.told,
+            &mut p.pages,
             &mut p.affected,
         ] {
             give_ids(rows, "incident_id", |_| Some(id))?;
@@ -181,7 +185,8 @@ pub(crate) fn with_ids(
         event.push(first)?;
         head.push(signed)?;
         let rows = [
-            p.incident, p.tasks, p.commands, p.affected, p.tracking, p.told, event, head, p.audit,
+            p.incident, p.tasks, p.commands, p.affected, p.tracking, p.told, p.pages, event, head,
+            p.audit,
         ];
         for (table, rows) in tables.iter_mut().zip(rows) {
             table.append(rows);

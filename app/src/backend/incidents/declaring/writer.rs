@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::backend::access::User;
+use crate::backend::paging::Channels;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::{generation, timeline};
@@ -27,7 +28,7 @@ pub async fn declare(
     user: &User,
     input: DeclareInput,
 ) -> Result<String, AppError> {
-    let prepared = plan_and_prepare(db, user, &input).await?;
+    let prepared = plan_and_prepare(db, user, &input, Channels::default()).await?;
     let txn = db.begin().await?;
     generation::read_for_write(&txn).await?;
     let mut written = write_all(&txn, vec![prepared]).await?;
@@ -45,6 +46,8 @@ pub(crate) struct Job {
     pub(crate) prepared: Option<Prepared>,
     pub(crate) user: User,
     pub(crate) input: DeclareInput,
+    /// The channels its assignees are paged on.
+    pub(crate) channels: Channels,
     pub(crate) reply: oneshot::Sender<Result<String, AppError>>,
 }
 
@@ -75,6 +78,10 @@ pub(crate) const PLANS_KEPT: usize = 4096;
 pub struct Declarations {
     tx: mpsc::Sender<Job>,
     plans: Arc<Plans>,
+    /// The channels assignees are paged on (none until [`Declarations::paging`]).
+    channels: Channels,
+    /// Told when a batch commits, so its pages leave at once (the delivery engine's waker).
+    wake: Arc<Mutex<Option<Arc<tokio::sync::Notify>>>>,
 }
 
 impl Declarations {
@@ -86,6 +93,8 @@ impl Declarations {
             map: Mutex::new(HashMap::new()),
         });
         let writer_plans = plans.clone();
+        let wake: Arc<Mutex<Option<Arc<tokio::sync::Notify>>>> = Arc::default();
+        let writer_wake = wake.clone();
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH_MOST);
             while rx.recv_many(&mut batch, BATCH_MOST).await > 0 {
@@ -106,9 +115,36 @@ impl Declarations {
                     }
                 }
                 write_batch(&db, &writer_plans, std::mem::take(&mut batch)).await;
+                let waker = writer_wake.lock().ok().and_then(|w| w.clone());
+                if let Some(w) = waker {
+                    w.notify_one();
+                }
             }
         });
-        Declarations { tx, plans }
+        Declarations {
+            tx,
+            plans,
+            channels: Channels::default(),
+            wake,
+        }
+    }
+
+    /// Pages each assignee by their notification rules on `channels`, waking `wake` (the
+    /// delivery engine) when a batch has committed.
+    pub fn paging(
+        self,
+        channels: Channels,
+        wake: Option<Arc<tokio::sync::Notify>>,
+    ) -> Declarations {
+        if let Ok(mut w) = self.wake.lock() {
+            *w = wake;
+        }
+        Declarations { channels, ..self }
+    }
+
+    /// The channels assignees are paged on.
+    pub fn channels(&self) -> Channels {
+        self.channels
     }
 
     /// Declares an incident: checked and routed on the caller's task, written by the writer.
@@ -122,13 +158,14 @@ impl Declarations {
         let plan = self.plan(db, user, &input).await?;
         may_declare(user, &plan.chain)?;
         check_assets(db, plan.org.id, &input.assets).await?;
-        let prepared = prepare(user, &plan, &input, None)?;
+        let prepared = prepare(user, &plan, &input, None, self.channels)?;
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Job {
                 prepared: Some(prepared),
                 user: user.clone(),
                 input,
+                channels: self.channels,
                 reply,
             })
             .await
@@ -224,7 +261,7 @@ pub(crate) async fn commit_batch(
             ready.push(p);
             continue;
         }
-        match plan_and_prepare(&txn, &job.user, &job.input).await {
+        match plan_and_prepare(&txn, &job.user, &job.input, job.channels).await {
             Ok(again) => ready.push(again),
             Err(e @ AppError::Internal(_)) => return Err(e),
             Err(e) => {

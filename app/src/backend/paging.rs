@@ -1,0 +1,237 @@
+//! Notification rules: each person's own ("text and email at once; text again after 5
+//! minutes"), read, added and removed by them (audited), and read for many people at once
+//! by whatever pages them (a declaration's plan, the escalation engine). The rules
+//! themselves, the default and which channels reach someone are `domain::paging`.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::access::User;
+use super::audit::{self, Event};
+use super::entity::{notification_pref, notification_rule};
+use super::{contacts, timeline};
+use crate::domain::paging::{
+    MAX_RULES, PageChannel, Reach, Rule, RulesView, effective, parse_rule,
+};
+use crate::error::AppError;
+
+/// Which channels this Wardline can send at all (set at start-up): email when mail is
+/// configured, text messages when GOV.UK Notify is connected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Channels {
+    pub email: bool,
+    pub sms: bool,
+}
+
+/// What pages each of a set of people, read at once: their own rules and what reaches them
+/// (their email preference, a verified mobile), before the channels this Wardline sends.
+#[derive(Debug, Default, Clone)]
+pub struct Known {
+    stored: HashMap<i64, Vec<Rule>>,
+    reach: HashMap<i64, Reach>,
+}
+
+impl Known {
+    /// Reads it for `ids`.
+    pub async fn load(db: &impl ConnectionTrait, ids: &HashSet<i64>) -> Result<Known, AppError> {
+        if ids.is_empty() {
+            return Ok(Known::default());
+        }
+        let list: Vec<i64> = ids.iter().copied().collect();
+        let mut stored: HashMap<i64, Vec<Rule>> = HashMap::new();
+        for r in notification_rule::Entity::find()
+            .filter(notification_rule::Column::PersonId.is_in(list.clone()))
+            .order_by_asc(notification_rule::Column::DelayMinutes)
+            .order_by_asc(notification_rule::Column::Id)
+            .all(db)
+            .await?
+        {
+            if let Some(rule) = rule_of(&r) {
+                stored.entry(r.person_id).or_default().push(rule);
+            }
+        }
+        let no_email: HashSet<i64> = notification_pref::Entity::find()
+            .filter(notification_pref::Column::PersonId.is_in(list))
+            .filter(notification_pref::Column::Email.eq(false))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| p.person_id)
+            .collect();
+        let mobiles = contacts::verified_among(db, ids).await?;
+        let reach = ids
+            .iter()
+            .map(|p| {
+                (
+                    *p,
+                    Reach {
+                        email: !no_email.contains(p),
+                        sms: mobiles.contains(p),
+                    },
+                )
+            })
+            .collect();
+        Ok(Known { stored, reach })
+    }
+
+    /// The rules that page `person` now, soonest first, on the channels this Wardline sends.
+    pub fn rules(&self, person: i64, channels: Channels) -> Vec<Rule> {
+        let theirs = self.reach.get(&person).copied().unwrap_or_default();
+        let reach = Reach {
+            email: channels.email && theirs.email,
+            sms: channels.sms && theirs.sms,
+        };
+        effective(
+            self.stored.get(&person).map(Vec::as_slice).unwrap_or(&[]),
+            reach,
+        )
+    }
+}
+
+fn rule_of(r: &notification_rule::Model) -> Option<Rule> {
+    Some(Rule {
+        channel: PageChannel::parse(&r.channel)?,
+        delay_minutes: r.delay_minutes,
+    })
+}
+
+/// The caller's own rules, as their account page shows them.
+pub async fn mine(db: &impl ConnectionTrait, user: &User) -> Result<RulesView, AppError> {
+    let rows = own_rows(db, user.person_id).await?;
+    let ids = HashSet::from([user.person_id]);
+    let known = Known::load(db, &ids).await?;
+    let has_mobile = known.reach.get(&user.person_id).is_some_and(|r| r.sms);
+    // What pages them, as far as they control it (the channels connected are the
+    // administrator's).
+    let in_force = known
+        .rules(
+            user.person_id,
+            Channels {
+                email: true,
+                sms: true,
+            },
+        )
+        .iter()
+        .map(Rule::describe)
+        .collect();
+    Ok(RulesView {
+        own: rows
+            .iter()
+            .filter_map(|r| Some((r.id, rule_of(r)?)))
+            .collect(),
+        in_force,
+        has_mobile,
+    })
+}
+
+async fn own_rows(
+    db: &impl ConnectionTrait,
+    person_id: i64,
+) -> Result<Vec<notification_rule::Model>, AppError> {
+    Ok(notification_rule::Entity::find()
+        .filter(notification_rule::Column::PersonId.eq(person_id))
+        .order_by_asc(notification_rule::Column::DelayMinutes)
+        .order_by_asc(notification_rule::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Adds a rule for the caller. A text rule needs a verified mobile; the same rule twice and
+/// more than [`MAX_RULES`] are refused.
+#[tracing::instrument(skip_all, err)]
+pub async fn add(
+    db: &impl ConnectionTrait,
+    user: &User,
+    channel: &str,
+    delay_minutes: &str,
+    client: Option<IpAddr>,
+) -> Result<(), AppError> {
+    let rule = parse_rule(channel, delay_minutes).map_err(AppError::Invalid)?;
+    if rule.channel == PageChannel::Sms
+        && contacts::verified_mobile(db, user.person_id)
+            .await?
+            .is_none()
+    {
+        return Err(AppError::Conflict(
+            "Verify your mobile number first: a text message rule needs one.".into(),
+        ));
+    }
+    let rows = own_rows(db, user.person_id).await?;
+    if rows.iter().filter_map(rule_of).any(|r| r == rule) {
+        return Err(AppError::Conflict("You already have that rule.".into()));
+    }
+    if rows.len() >= MAX_RULES {
+        return Err(AppError::Conflict(format!(
+            "Keep to {MAX_RULES} rules: remove one first."
+        )));
+    }
+    let added = notification_rule::Entity::insert(notification_rule::ActiveModel {
+        person_id: Set(user.person_id),
+        channel: Set(rule.channel.as_str().to_owned()),
+        delay_minutes: Set(rule.delay_minutes),
+        created_at: Set(timeline::now()),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([
+        notification_rule::Column::PersonId,
+        notification_rule::Column::Channel,
+        notification_rule::Column::DelayMinutes,
+    ])
+    .exec_without_returning(db)
+    .await?;
+    if !matches!(added, sea_orm::TryInsertResult::Inserted(1)) {
+        return Err(AppError::Conflict("You already have that rule.".into()));
+    }
+    audit::record(
+        db,
+        Event {
+            actor: Some(user.person_id),
+            action: "notification_rule_added",
+            subject: Some(format!("person:{}", user.person_id)),
+            detail: Some(rule.describe()),
+            client: client.map(|c| c.to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Removes one of the caller's rules (someone else's is as if it did not exist).
+#[tracing::instrument(skip_all, err)]
+pub async fn remove(
+    db: &impl ConnectionTrait,
+    user: &User,
+    rule_id: i64,
+    client: Option<IpAddr>,
+) -> Result<(), AppError> {
+    let Some(row) = notification_rule::Entity::find_by_id(rule_id)
+        .filter(notification_rule::Column::PersonId.eq(user.person_id))
+        .one(db)
+        .await?
+    else {
+        return Err(AppError::NotFound);
+    };
+    let removed = notification_rule::Entity::delete_many()
+        .filter(notification_rule::Column::Id.eq(row.id))
+        .filter(notification_rule::Column::PersonId.eq(user.person_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if removed != 1 {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        db,
+        Event {
+            actor: Some(user.person_id),
+            action: "notification_rule_removed",
+            subject: Some(format!("person:{}", user.person_id)),
+            detail: rule_of(&row).map(|r| r.describe()),
+            client: client.map(|c| c.to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+}
