@@ -663,3 +663,72 @@ async fn a_page_interrupted_mid_send_goes_once_more_marked_as_a_repeat_and_never
             .any(|n| n.channel == "email" && n.recipient_key.ends_with("/instead")),
     );
 }
+
+#[tokio::test]
+async fn the_incident_page_shows_who_was_paged_how_and_whether_it_arrived() {
+    let p = paging_app().await;
+    let app = &p.app;
+    let gareth = p.gareth_with_rules(&[("sms", "0")]).await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let e = p.engine(clock.clone()).await;
+    e.deliver_due().await.unwrap();
+    let his = |v: &app::domain::incidents::IncidentView| {
+        v.paging
+            .iter()
+            .filter(|r| r.who == "Gareth Lloyd")
+            .map(|r| (r.how.clone(), r.status.clone(), r.acknowledged))
+            .collect::<Vec<_>>()
+    };
+    let view = app.incident(&nadia, &reference).await;
+    let rows = his(&view);
+    assert!(
+        rows.contains(&(
+            "Text message".into(),
+            "Sent to GOV.UK Notify, awaiting the delivery receipt".into(),
+            false
+        )),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|(how, status, _)| how == "In Wardline" && status == "In their inbox"),
+        "{rows:?}"
+    );
+
+    // Notify's receipt turns it to delivered; acknowledging shows on every row of that task.
+    let sent = p
+        .fake
+        .texts
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|t| t.message.contains(&reference))
+        .cloned()
+        .expect("the page was texted");
+    assert_eq!(receipt(app, &sent.reference, "delivered").await, 204);
+    let task = tasks_of(app, &reference, app.person_id(GARETH).await).await[0].clone();
+    assert_eq!(
+        app.act_on_task(&gareth, task.id, "acknowledge")
+            .await
+            .status(),
+        200
+    );
+    let view = app.incident(&nadia, &reference).await;
+    let texted: Vec<_> = view
+        .paging
+        .iter()
+        .filter(|r| r.who == "Gareth Lloyd" && r.how == "Text message" && r.task_id == task.id)
+        .collect();
+    assert_eq!(texted.len(), 1, "{:?}", view.paging);
+    assert!(texted[0].status.starts_with("Delivered"), "{:?}", texted[0]);
+    assert!(texted[0].acknowledged);
+
+    // A reader from another organisation does not see the incident at all.
+    let priya = app.enrolled(crate::helpers::people::PRIYA).await;
+    let res = app
+        .post_with(&priya, "/api/incidents/get", &[("reference", &reference)])
+        .await;
+    assert_eq!(res.status(), 404);
+}

@@ -244,8 +244,8 @@ async fn acknowledge(
             Default::default(),
             BY_TEXT,
         )
-            .await
-            .map(Some);
+        .await
+        .map(Some);
     }
     let Some(n) = code.notification_id else {
         return Err(AppError::Forbidden);
