@@ -67,7 +67,7 @@ pub fn ContactsPage() -> impl IntoView {
 #[component]
 fn ContactTable(list: Vec<ListedContact>) -> impl IntoView {
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="External contacts, scrolls sideways">
             <table class="table">
                 <caption class="visually-hidden">"External contacts"</caption>
                 <thead><tr>

@@ -145,7 +145,8 @@ fn Paging(rows: Vec<crate::domain::incidents::PageRow>) -> impl IntoView {
                 view! { <p>"Nobody has been paged about these tasks yet."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap">
+                    // Wider than a phone: the region scrolls, and takes keyboard focus to do so.
+                    <div class="table-wrap" tabindex="0" role="region" aria-label="Messages sent, scrolls sideways">
                         <table class="table">
                             <caption class="visually-hidden">"Messages sent about each task"</caption>
                             <thead><tr>
