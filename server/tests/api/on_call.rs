@@ -575,3 +575,46 @@ async fn a_colleague_asked_to_cover_declines_or_accepts_and_both_are_told() {
     let ruth = app.enrolled(RUTH).await;
     assert_eq!(ask(ruth, HELEN, "2030-01-01T08:00").await.status(), 403);
 }
+
+#[tokio::test]
+async fn the_organisation_page_says_who_is_on_call_now_and_next() {
+    let app = spawn_app().await.with_demo().await;
+    let priya = app.enrolled(PRIYA).await;
+    let page = |client: reqwest::Client| {
+        let url = format!("{}/orgs/RJ1", app.address);
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let before = page(priya.clone()).await;
+    assert!(before.contains("On call now"), "the section is there");
+    assert!(
+        before.contains("No on-call rotas here"),
+        "and says there is none"
+    );
+
+    daily_rota(&app, &priya, "RJ1", &format!("{TOM}\n{HELEN}")).await;
+    let res = app
+        .post_with(&priya, "/api/rotas/page", &[("org_code", "RJ1")])
+        .await;
+    let on_call: OnCallPage = res.json().await.unwrap();
+    let gold = &on_call.schedules[0];
+    let (now, next) = (
+        gold.now.join(", "),
+        gold.next.as_ref().unwrap().people.join(", "),
+    );
+    assert_ne!(now, next, "two people alternate daily");
+    let html = page(priya.clone()).await;
+    let section = html
+        .split("On call now")
+        .nth(1)
+        .and_then(|s| s.split("Organisations under this one").next())
+        .unwrap();
+    assert!(section.contains("Gold on call"), "{section}");
+    assert!(section.contains(&now), "who is on call now: {section}");
+    assert!(section.contains(&format!("next: {next} from")), "{section}");
+
+    // Another trust's staff reading RJ1's page are not shown its rota.
+    let aisha = app.signed_in_as(crate::helpers::people::AISHA).await;
+    let theirs = page(aisha).await;
+    assert!(!theirs.contains("Gold on call"));
+    assert!(!theirs.contains("On call now"), "nor a section about it");
+}

@@ -38,6 +38,53 @@ pub fn OrgPage() -> impl IntoView {
     }
 }
 
+/// Who is on call here now and next, schedule by schedule (the rotas themselves are on the
+/// on-call page).
+#[component]
+fn OnCallNow(code: String) -> impl IntoView {
+    use crate::domain::rota::local_label;
+    let on_call = Resource::new(move || code.clone(), crate::api::rotas::get_on_call);
+    let names = |people: &[String]| {
+        if people.is_empty() {
+            "Nobody".to_owned()
+        } else {
+            people.join(", ")
+        }
+    };
+    // Shown only to those who may read this organisation's rotas.
+    view! {
+        <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let Ok(p) = on_call.await else {
+                    return ().into_any();
+                };
+                view! {
+                    <section aria-labelledby="on-call-now-heading">
+                        <h2 id="on-call-now-heading">"On call now"</h2>
+                        {if p.schedules.is_empty() {
+                            view! { <p>"No on-call rotas here: roles are held by named people."</p> }.into_any()
+                        } else {
+                            view! {
+                                <dl class="summary-list">
+                                    {p.schedules.into_iter().map(|s| view! {
+                                        <div>
+                                            <dt>{s.name.clone()}</dt>
+                                            <dd>
+                                                {names(&s.now)}
+                                                {s.next.as_ref().map(|n| format!("; next: {} from {}", names(&n.people), local_label(n.start)))}
+                                            </dd>
+                                        </div>
+                                    }).collect_view()}
+                                </dl>
+                            }.into_any()
+                        }}
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
 fn org_link(o: &OrgSummary) -> impl IntoView + use<> {
     view! { <a href=format!("/orgs/{}", o.code)>{o.name.clone()}</a>" ("{o.code.clone()}")" }
 }
@@ -76,6 +123,7 @@ fn Detail(d: OrgDetail) -> impl IntoView {
             {closed_on.map(|d| view! { <div><dt>"Closed"</dt><dd>{dates::long(d)}</dd></div> })}
             {postcode.map(|p| view! { <div><dt>"Postcode"</dt><dd>{p}</dd></div> })}
         </dl>
+        <OnCallNow code=org.code.clone()/>
         <OrgList heading="Organisations under this one" empty="None." orgs=children/>
         <ServiceList heading="Suppliers serving this organisation" links=suppliers/>
         <ServiceList heading="Organisations this supplier serves" links=clients/>
