@@ -55,6 +55,7 @@ pub const READ_ENDPOINTS: &[&str] = &[
     "/api/reviews/mine",
     "/api/roles/list",
     "/api/rotas/calendar",
+    "/api/rotas/now",
     "/api/rotas/page",
     "/api/rotas/who",
     "/api/runbooks/get",

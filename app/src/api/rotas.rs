@@ -19,6 +19,27 @@ pub async fn get_on_call(org_code: String) -> Result<OnCallPage, AppError> {
     )
 }
 
+/// The organisation's schedules with who is on call now and next, for its page; `None` (not
+/// an error, so the page it sits on keeps its own status) when the caller may not read its
+/// rotas.
+#[server(endpoint = "rotas/now")]
+pub async fn on_call_now(
+    org_code: String,
+) -> Result<Option<Vec<crate::domain::rota::ScheduleView>>, AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            let now = crate::backend::timeline::now();
+            match crate::backend::rotas::page(&state.db, &user, &org_code, now).await {
+                Ok(p) => Ok(Some(p.schedules)),
+                Err(AppError::NotFound | AppError::Forbidden) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+        .await,
+    )
+}
+
 /// Who a schedule has on call at a London time (`2026-03-29T08:00`; empty for now).
 #[server(endpoint = "rotas/who")]
 pub async fn who_is_on_call(schedule_id: i64, at: Option<String>) -> Result<Vec<String>, AppError> {

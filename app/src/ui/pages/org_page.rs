@@ -43,7 +43,7 @@ pub fn OrgPage() -> impl IntoView {
 #[component]
 fn OnCallNow(code: String) -> impl IntoView {
     use crate::domain::rota::local_label;
-    let on_call = Resource::new(move || code.clone(), crate::api::rotas::get_on_call);
+    let on_call = Resource::new(move || code.clone(), crate::api::rotas::on_call_now);
     let names = |people: &[String]| {
         if people.is_empty() {
             "Nobody".to_owned()
@@ -55,18 +55,18 @@ fn OnCallNow(code: String) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let Ok(p) = on_call.await else {
+                let Ok(Some(schedules)) = on_call.await else {
                     return ().into_any();
                 };
                 view! {
                     <section aria-labelledby="on-call-now-heading">
                         <h2 id="on-call-now-heading">"On call now"</h2>
-                        {if p.schedules.is_empty() {
+                        {if schedules.is_empty() {
                             view! { <p>"No on-call rotas here: roles are held by named people."</p> }.into_any()
                         } else {
                             view! {
                                 <dl class="summary-list">
-                                    {p.schedules.into_iter().map(|s| view! {
+                                    {schedules.into_iter().map(|s| view! {
                                         <div>
                                             <dt>{s.name.clone()}</dt>
                                             <dd>
