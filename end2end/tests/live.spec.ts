@@ -20,7 +20,7 @@ test('an open incident page and my tasks change without reloading when work happ
 
   await signInAndEnrol(lead, GARETH);
   await lead.goto(incidentUrl);
-  const triage = staff.getByRole('row', { name: /Triage and declare the incident level/ });
+  const triage = staff.getByRole('table', { name: 'Runbook tasks' }).getByRole('row', { name: /Triage and declare the incident level/ });
   await expect(triage).toContainText('Waiting for acknowledgement');
   await lead.getByRole('button', { name: 'Acknowledge: Triage and declare the incident level' }).click();
   await expect(triage).toContainText('Acknowledged');
