@@ -41,3 +41,22 @@ test('an organisation page reads in full with JavaScript off', async ({ page }) 
   await expect(page.locator('dl')).toContainText('GP practice');
   await expect(page.locator('dl').getByRole('link', { name: 'NHS South East London ICB - 72Q' })).toBeVisible();
 });
+
+test('a calendar address made with JavaScript off is shown once and works', async ({ page, request }) => {
+  await page.goto('/account');
+  const section = page.getByRole('region', { name: 'On-call calendar' });
+  await section.getByRole('button', { name: /Make (a|a new) calendar address/ }).click();
+  await expect(page).toHaveURL(/\/account/);
+  const address = page.getByRole('textbox', { name: 'Calendar address' });
+  await expect(address).toBeVisible();
+  const url = await address.inputValue();
+  expect(url).toMatch(/\/calendar\/[^/]+\.ics$/);
+  const feed = await request.get(new URL(url).pathname);
+  expect(feed.status()).toBe(200);
+  expect(feed.headers()['content-type']).toContain('text/calendar');
+  expect(await feed.text()).toContain('BEGIN:VCALENDAR');
+  // Shown only that once.
+  await page.reload();
+  await expect(page.getByRole('textbox', { name: 'Calendar address' })).toHaveCount(0);
+  await expect(section).toContainText('You have a calendar feed, made');
+});

@@ -132,6 +132,7 @@ async fn main() {
         Channels {
             email: true,
             sms: false,
+            teams: false,
         },
         Some(engine.waker()),
     );

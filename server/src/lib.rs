@@ -106,6 +106,7 @@ impl Application {
         let channels = app::backend::paging::Channels {
             email: email_on,
             sms: texts.is_some(),
+            teams: true,
         };
         let declarations = app::backend::incidents::Declarations::start(db.clone())
             .paging(channels, settings.run_engine.then(|| engine.waker()));

@@ -106,6 +106,7 @@ pub async fn act_on_task(
                 state.declarations.channels(),
             )
             .await?;
+            state.declarations.pages_written();
             state.publish(&reference).await;
             Ok(())
         }
@@ -213,8 +214,15 @@ pub async fn add_affected(reference: String, org_code: String) -> Result<(), App
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
-            crate::backend::incidents::add_affected(&state.db, &user, &reference, &org_code)
-                .await?;
+            crate::backend::incidents::add_affected(
+                &state.db,
+                &user,
+                &reference,
+                &org_code,
+                state.declarations.channels(),
+            )
+            .await?;
+            state.declarations.pages_written();
             state.publish(&reference).await;
             Ok(())
         }
@@ -228,7 +236,14 @@ pub async fn open_linked(reference: String) -> Result<Vec<String>, AppError> {
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
-            let refs = crate::backend::incidents::open_linked(&state.db, &user, &reference).await?;
+            let refs = crate::backend::incidents::open_linked(
+                &state.db,
+                &user,
+                &reference,
+                state.declarations.channels(),
+            )
+            .await?;
+            state.declarations.pages_written();
             state.publish(&reference).await;
             for r in &refs {
                 state.publish(r).await;

@@ -301,7 +301,17 @@ pub async fn my_calendar_feed() -> Result<crate::domain::rota::CalendarFeedView,
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
-            crate::backend::rotas::feed_status(&state.db, &user).await
+            let mut view = crate::backend::rotas::feed_status(&state.db, &user).await?;
+            // Made by a plain form post just now: shown on this render only.
+            let session = crate::backend::caller::session().await?;
+            let once = session
+                .remove::<String>(crate::backend::caller::CALENDAR_URL_ONCE_KEY)
+                .await
+                .map_err(|e| crate::backend::errors::internal("session", &e))?;
+            if view.since.is_some() {
+                view.url = once;
+            }
+            Ok(view)
         }
         .await,
     )
@@ -316,13 +326,26 @@ pub async fn create_calendar_feed() -> Result<crate::domain::rota::CalendarFeedV
             let (state, user) = crate::backend::caller::caller().await?;
             state.limits.action(user.person_id, "calendar")?;
             let client = crate::backend::caller::client_ip().await?.to_string();
-            crate::backend::rotas::create_feed(
+            let made = crate::backend::rotas::create_feed(
                 &state.db,
                 &user,
                 &state.auth.public_url,
                 Some(client),
             )
-            .await
+            .await?;
+            // Without JavaScript the browser is sent back to the account page, which cannot
+            // read this answer: the session carries the address to it.
+            if crate::backend::http::is_plain_form_post() {
+                let session = crate::backend::caller::session().await?;
+                session
+                    .insert(
+                        crate::backend::caller::CALENDAR_URL_ONCE_KEY,
+                        made.url.clone(),
+                    )
+                    .await
+                    .map_err(|e| crate::backend::errors::internal("session", &e))?;
+            }
+            Ok(made)
         }
         .await,
     )

@@ -18,6 +18,10 @@ use crate::error::AppError;
 /// Session keys besides the person.
 pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 
+/// A new calendar feed's address made by a plain form post (no JavaScript), kept in the
+/// server-side session until the account page it returns to shows it, once.
+pub const CALENDAR_URL_ONCE_KEY: &str = "calendar_url_once";
+
 /// The session of this request, from inside a server function.
 pub async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>()

@@ -129,7 +129,11 @@ async fn snapshot(
         .filter(|p| p.disabled)
         .map(|p| p.id)
         .collect();
-    let gaps = gaps::find(&org_facts, &role_facts, &holding_facts, &disabled, &rules)
+    let holders: HashSet<i64> = holding_facts.iter().map(|h| h.person_id).collect();
+    let reachable = super::paging::reachable_among(db, &holders).await?;
+    let mut gaps = gaps::find(&org_facts, &role_facts, &holding_facts, &disabled, &rules);
+    gaps.extend(gaps::unreachable(&holding_facts, &reachable, &disabled));
+    let gaps = gaps
         .into_iter()
         .filter(|g| orgs.contains_key(&g.org_id))
         .collect();

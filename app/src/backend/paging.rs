@@ -10,19 +10,22 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use super::access::User;
 use super::audit::{self, Event};
-use super::entity::{notification_pref, notification_rule};
+use super::entity::{access_grant, account, notification_pref, notification_rule, person, webhook};
 use super::{contacts, timeline};
+use crate::domain::channel_post::ChannelFormat;
 use crate::domain::paging::{
     MAX_RULES, PageChannel, Reach, Rule, RulesView, effective, parse_rule,
 };
 use crate::error::AppError;
 
 /// Which channels this Wardline can send at all (set at start-up): email when mail is
-/// configured, text messages when GOV.UK Notify is connected.
+/// configured, text messages when GOV.UK Notify is connected, Teams posts when it sends
+/// webhooks (a server always does; an organisation still needs a Teams channel).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Channels {
     pub email: bool,
     pub sms: bool,
+    pub teams: bool,
 }
 
 /// What pages each of a set of people, read at once: their own rules and what reaches them
@@ -61,6 +64,7 @@ impl Known {
             .map(|p| p.person_id)
             .collect();
         let mobiles = contacts::verified_among(db, ids).await?;
+        let teams = with_teams_channel(db, ids).await?;
         let reach = ids
             .iter()
             .map(|p| {
@@ -69,6 +73,7 @@ impl Known {
                     Reach {
                         email: !no_email.contains(p),
                         sms: mobiles.contains(p),
+                        teams: teams.contains(p),
                     },
                 )
             })
@@ -82,12 +87,96 @@ impl Known {
         let reach = Reach {
             email: channels.email && theirs.email,
             sms: channels.sms && theirs.sms,
+            teams: channels.teams && theirs.teams,
         };
         effective(
             self.stored.get(&person).map(Vec::as_slice).unwrap_or(&[]),
             reach,
         )
     }
+}
+
+/// Which of `ids` belong to an organisation (their own, or one they have access to) whose
+/// Microsoft Teams channel is connected and on.
+pub async fn with_teams_channel(
+    db: &impl ConnectionTrait,
+    ids: &HashSet<i64>,
+) -> Result<HashSet<i64>, AppError> {
+    let orgs: Vec<i64> = teams_channels(db).await?.into_keys().collect();
+    if orgs.is_empty() || ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let list: Vec<i64> = ids.iter().copied().collect();
+    let mut found: HashSet<i64> = person::Entity::find()
+        .filter(person::Column::Id.is_in(list.clone()))
+        .filter(person::Column::OrgId.is_in(orgs.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    found.extend(
+        access_grant::Entity::find()
+            .filter(access_grant::Column::PersonId.is_in(list))
+            .filter(access_grant::Column::OrgId.is_in(orgs))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|g| g.person_id),
+    );
+    Ok(found)
+}
+
+/// Every connected, switched-on Teams channel, by organisation.
+pub async fn teams_channels(
+    db: &impl ConnectionTrait,
+) -> Result<HashMap<i64, webhook::Model>, AppError> {
+    Ok(webhook::Entity::find()
+        .filter(webhook::Column::Enabled.eq(true))
+        .filter(webhook::Column::Format.eq(ChannelFormat::Teams.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| (h.org_id, h))
+        .collect())
+}
+
+/// Which of `ids` Wardline has a verified way to page: a verified mobile, or an email address
+/// proven by accepting an invitation (a password was set through it) and not turned off.
+/// The others are accountability gaps (`domain::gaps::unreachable`).
+pub async fn reachable_among(
+    db: &impl ConnectionTrait,
+    ids: &HashSet<i64>,
+) -> Result<HashSet<i64>, AppError> {
+    let mut reachable = contacts::verified_among(db, ids).await?;
+    let list: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|p| !reachable.contains(p))
+        .collect();
+    // In slices, so a national chart's thousands of holders stay within any engine's limit
+    // on bound parameters.
+    for part in list.chunks(900) {
+        let no_email: HashSet<i64> = notification_pref::Entity::find()
+            .filter(notification_pref::Column::PersonId.is_in(part.to_vec()))
+            .filter(notification_pref::Column::Email.eq(false))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| p.person_id)
+            .collect();
+        reachable.extend(
+            account::Entity::find()
+                .filter(account::Column::PersonId.is_in(part.to_vec()))
+                .filter(account::Column::PasswordHash.is_not_null())
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|a| a.person_id)
+                .filter(|p| !no_email.contains(p)),
+        );
+    }
+    Ok(reachable)
 }
 
 fn rule_of(r: &notification_rule::Model) -> Option<Rule> {
@@ -103,6 +192,7 @@ pub async fn mine(db: &impl ConnectionTrait, user: &User) -> Result<RulesView, A
     let ids = HashSet::from([user.person_id]);
     let known = Known::load(db, &ids).await?;
     let has_mobile = known.reach.get(&user.person_id).is_some_and(|r| r.sms);
+    let has_teams = known.reach.get(&user.person_id).is_some_and(|r| r.teams);
     // What pages them, as far as they control it (the channels connected are the
     // administrator's).
     let in_force = known
@@ -111,6 +201,7 @@ pub async fn mine(db: &impl ConnectionTrait, user: &User) -> Result<RulesView, A
             Channels {
                 email: true,
                 sms: true,
+                teams: true,
             },
         )
         .iter()
@@ -123,6 +214,7 @@ pub async fn mine(db: &impl ConnectionTrait, user: &User) -> Result<RulesView, A
             .collect(),
         in_force,
         has_mobile,
+        has_teams,
     })
 }
 
@@ -156,6 +248,16 @@ pub async fn add(
     {
         return Err(AppError::Conflict(
             "Verify your mobile number first: a text message rule needs one.".into(),
+        ));
+    }
+    if rule.channel == PageChannel::Teams
+        && with_teams_channel(db, &HashSet::from([user.person_id]))
+            .await?
+            .is_empty()
+    {
+        return Err(AppError::Conflict(
+            "None of your organisations has a Microsoft Teams channel connected: ask an administrator to connect one on the escalation page first."
+                .into(),
         ));
     }
     let rows = own_rows(db, user.person_id).await?;

@@ -230,6 +230,9 @@ pub enum Channel {
     Webhook,
     /// A text message to the person's verified mobile (GOV.UK Notify).
     Sms,
+    /// A post naming one person in their organisation's Microsoft Teams channel (their own
+    /// notification rule; the channel's webhook transport carries it).
+    Teams,
 }
 
 impl Channel {
@@ -240,6 +243,7 @@ impl Channel {
             Channel::Email => "email",
             Channel::Webhook => "webhook",
             Channel::Sms => "sms",
+            Channel::Teams => "teams",
         }
     }
 
@@ -249,6 +253,7 @@ impl Channel {
             Channel::Email,
             Channel::Webhook,
             Channel::Sms,
+            Channel::Teams,
         ]
         .into_iter()
         .find(|c| c.as_str() == s)
@@ -349,6 +354,7 @@ pub fn decide_paging(
         let reach = crate::domain::paging::Reach {
             email: r.email_on && takes_email(p),
             sms: takes_text(p),
+            teams: false,
         };
         crate::domain::paging::effective(&[], reach)
     })

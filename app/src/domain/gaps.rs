@@ -22,10 +22,13 @@ pub enum GapKind {
     /// A role held by an on-call schedule that has nobody on call for some of the next 14
     /// days.
     OnCallGap,
+    /// A holder Wardline has no verified way to page: no email address proven by accepting
+    /// an invitation (or email turned off), and no verified mobile.
+    Unreachable,
 }
 
 impl GapKind {
-    pub const ALL: [GapKind; 7] = [
+    pub const ALL: [GapKind; 8] = [
         GapKind::Vacant,
         GapKind::NoDeputy,
         GapKind::DeputyIsHolder,
@@ -33,6 +36,7 @@ impl GapKind {
         GapKind::SinglePointOfFailure,
         GapKind::HolderDisabled,
         GapKind::OnCallGap,
+        GapKind::Unreachable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +48,7 @@ impl GapKind {
             GapKind::SinglePointOfFailure => "single_point_of_failure",
             GapKind::HolderDisabled => "holder_disabled",
             GapKind::OnCallGap => "on_call_gap",
+            GapKind::Unreachable => "unreachable",
         }
     }
 
@@ -60,6 +65,7 @@ impl GapKind {
             GapKind::SinglePointOfFailure => "One person holds too many roles",
             GapKind::HolderDisabled => "Holder's account is disabled",
             GapKind::OnCallGap => "Nobody on call for some of the next 14 days",
+            GapKind::Unreachable => "Holder has no verified way to be paged",
         }
     }
 }
@@ -171,6 +177,26 @@ pub fn find(
         }
     }
     gaps
+}
+
+/// Holdings whose holder Wardline cannot page: `reachable` are the people with a verified
+/// method (an email address proven by accepting an invitation and not turned off, or a
+/// verified mobile). A disabled holder is already a gap of its own and is not counted again.
+pub fn unreachable(
+    holdings: &[HoldingFact],
+    reachable: &HashSet<i64>,
+    disabled_people: &HashSet<i64>,
+) -> Vec<Gap> {
+    holdings
+        .iter()
+        .filter(|h| !reachable.contains(&h.person_id) && !disabled_people.contains(&h.person_id))
+        .map(|h| Gap {
+            org_id: h.org_id,
+            role_id: h.role_id,
+            person_id: Some(h.person_id),
+            kind: GapKind::Unreachable,
+        })
+        .collect()
 }
 
 /// Gap counts by kind.
@@ -401,5 +427,30 @@ mod tests {
             kind: GapKind::Vacant,
         }];
         assert_eq!(roll_up(&orgs, &gaps)[&2].total(), 1);
+    }
+
+    #[test]
+    fn a_holder_with_no_verified_way_to_be_paged_is_a_gap_once_per_holding() {
+        let holdings = [
+            holding(1, 10, 100, Some(101)),
+            holding(1, 11, 100, Some(101)),
+            holding(1, 12, 102, Some(101)),
+            holding(1, 13, 103, Some(101)),
+        ];
+        let reachable = HashSet::from([102]);
+        let disabled = HashSet::from([103]);
+        let gaps = unreachable(&holdings, &reachable, &disabled);
+        let got: Vec<(i64, Option<i64>, GapKind)> = gaps
+            .iter()
+            .map(|g| (g.role_id, g.person_id, g.kind))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (10, Some(100), GapKind::Unreachable),
+                (11, Some(100), GapKind::Unreachable)
+            ]
+        );
+        assert!(unreachable(&holdings, &HashSet::from([100, 102, 103]), &disabled).is_empty());
     }
 }

@@ -19,6 +19,9 @@ pub const MAX_RULES: usize = 10;
 pub enum PageChannel {
     Email,
     Sms,
+    /// A post naming the person, with their own acknowledge button, in their organisation's
+    /// Microsoft Teams channel.
+    Teams,
 }
 
 impl PageChannel {
@@ -31,6 +34,7 @@ impl PageChannel {
         match self {
             PageChannel::Email => Channel::Email,
             PageChannel::Sms => Channel::Sms,
+            PageChannel::Teams => Channel::Teams,
         }
     }
 
@@ -38,6 +42,7 @@ impl PageChannel {
         match self {
             PageChannel::Email => "Email",
             PageChannel::Sms => "Text message",
+            PageChannel::Teams => "Microsoft Teams",
         }
     }
 
@@ -45,6 +50,7 @@ impl PageChannel {
         match s.trim() {
             "email" => Some(PageChannel::Email),
             "sms" | "text" => Some(PageChannel::Sms),
+            "teams" => Some(PageChannel::Teams),
             _ => None,
         }
     }
@@ -75,11 +81,12 @@ impl Rule {
     }
 }
 
-/// Reads a rule as a form sends it: a channel (`email`, `sms`) and a delay in whole minutes
+/// Reads a rule as a form sends it: a channel (`email`, `sms`, `teams`) and a delay in whole minutes
 /// from 0 to [`MAX_DELAY_MINUTES`] (empty: at once).
 pub fn parse_rule(channel: &str, delay_minutes: &str) -> Result<Rule, String> {
-    let channel = PageChannel::parse(channel)
-        .ok_or_else(|| "Choose how to reach you: email or text message.".to_owned())?;
+    let channel = PageChannel::parse(channel).ok_or_else(|| {
+        "Choose how to reach you: email, text message or Microsoft Teams.".to_owned()
+    })?;
     let delay = delay_minutes.trim();
     let out_of_range =
         || format!("Enter the delay in whole minutes, from 0 to {MAX_DELAY_MINUTES}.");
@@ -103,12 +110,14 @@ pub fn parse_rule(channel: &str, delay_minutes: &str) -> Result<Rule, String> {
     })
 }
 
-/// What can reach a person now: email (sent at all, and not turned off by them) and text
-/// messages (connected, and a verified mobile).
+/// What can reach a person now: email (sent at all, and not turned off by them), text
+/// messages (connected, and a verified mobile) and Microsoft Teams (one of their
+/// organisations has a Teams channel connected).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Reach {
     pub email: bool,
     pub sms: bool,
+    pub teams: bool,
 }
 
 /// The rules of someone who set none: email at once, and a text at once when they have a
@@ -131,6 +140,7 @@ pub fn effective(stored: &[Rule], reach: Reach) -> Vec<Rule> {
     rules.retain(|r| match r.channel {
         PageChannel::Email => reach.email,
         PageChannel::Sms => reach.sms,
+        PageChannel::Teams => reach.teams,
     });
     let mut seen = Vec::with_capacity(rules.len());
     rules.retain(|r| {
@@ -167,6 +177,9 @@ pub struct RulesView {
     pub in_force: Vec<String>,
     /// Whether they have a verified mobile (text rules need one).
     pub has_mobile: bool,
+    /// Whether one of their organisations has a Microsoft Teams channel (Teams rules need
+    /// one).
+    pub has_teams: bool,
 }
 
 #[cfg(test)]
@@ -190,7 +203,7 @@ mod tests {
         assert!(
             parse_rule("pager", "0")
                 .unwrap_err()
-                .contains("email or text")
+                .contains("email, text message or Microsoft Teams")
         );
         for bad in ["121", "-1", "five", "1.5", "99999999999"] {
             assert!(
@@ -207,11 +220,13 @@ mod tests {
         let both = Reach {
             email: true,
             sms: true,
+            teams: false,
         };
         assert_eq!(effective(&[], both), default_rules());
         let no_mobile = Reach {
             email: true,
             sms: false,
+            teams: false,
         };
         assert_eq!(
             effective(&[], no_mobile),
@@ -230,6 +245,7 @@ mod tests {
         let both = Reach {
             email: true,
             sms: true,
+            teams: false,
         };
         assert_eq!(
             effective(&stored, both),
@@ -238,6 +254,7 @@ mod tests {
         let no_mobile = Reach {
             email: true,
             sms: false,
+            teams: false,
         };
         assert!(
             effective(&stored, no_mobile).is_empty(),
@@ -258,5 +275,39 @@ mod tests {
         assert_eq!((now.as_str(), later.as_str()), ("person:7", "person:7+5m"));
         assert!(!is_delayed_key(&now) && is_delayed_key(&later));
         assert!(!is_delayed_key("webhook:3"));
+    }
+
+    #[test]
+    fn a_teams_rule_pages_only_someone_whose_organisation_has_a_teams_channel() {
+        assert_eq!(
+            parse_rule("teams", "2"),
+            Ok(Rule {
+                channel: PageChannel::Teams,
+                delay_minutes: 2
+            })
+        );
+        let stored = [
+            Rule::at_once(PageChannel::Teams),
+            Rule::at_once(PageChannel::Email),
+        ];
+        let with_teams = Reach {
+            email: true,
+            sms: false,
+            teams: true,
+        };
+        assert_eq!(effective(&stored, with_teams), stored);
+        let without = Reach {
+            teams: false,
+            ..with_teams
+        };
+        assert_eq!(
+            effective(&stored, without),
+            [Rule::at_once(PageChannel::Email)]
+        );
+        assert_eq!(PageChannel::Teams.channel().as_str(), "teams");
+        assert_eq!(
+            Rule::at_once(PageChannel::Teams).describe(),
+            "Microsoft Teams at once"
+        );
     }
 }

@@ -7,7 +7,7 @@ use app::domain::gaps::GapKind;
 use app::domain::org::{OrgDetail, OrgKind};
 use app::domain::roles::RoleView;
 
-use crate::helpers::people::{DANA, GARETH, NADIA, RUTH};
+use crate::helpers::people::{DANA, GARETH, NADIA, RUTH, TOM};
 use crate::helpers::{TestApp, spawn_app};
 
 /// The chart as the person signed in on `client` asks for it: the status, and the chart
@@ -449,4 +449,42 @@ async fn merging_icbs_moves_their_organisations_and_keeps_history() {
         .await
         .unwrap();
     assert_eq!(detail.org.status, OrgStatus::Closed);
+}
+
+#[tokio::test]
+async fn a_holder_with_no_verified_way_to_be_paged_shows_as_a_gap_until_they_have_one() {
+    let app = spawn_app().await.with_demo().await;
+    let gareth = app.enrolled(GARETH).await;
+    let c = chart_of(&app, &gareth, &[("org_code", "QKK")]).await;
+    assert!(
+        !row(&c, "RJ1", "siro").gaps.contains(&GapKind::Unreachable),
+        "Tom accepted his invitation: his email is proven"
+    );
+
+    // Tom turns email off and has no verified mobile: nothing can page him.
+    let tom = app.signed_in_as(TOM).await;
+    let res = app.post_with(&tom, "/api/me/set_prefs", &[]).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let c = chart_of(&app, &gareth, &[("org_code", "QKK")]).await;
+    assert!(
+        row(&c, "RJ1", "siro").gaps.contains(&GapKind::Unreachable),
+        "{:?}",
+        row(&c, "RJ1", "siro")
+    );
+    assert!(c.totals.get(GapKind::Unreachable) >= 1);
+    let only = chart_of(
+        &app,
+        &gareth,
+        &[("org_code", "QKK"), ("gap", "unreachable")],
+    )
+    .await;
+    assert!(codes_in(&only).contains(&"RJ1"), "{:?}", codes_in(&only));
+
+    // Email on again: the gap closes.
+    let res = app
+        .post_with(&tom, "/api/me/set_prefs", &[("email", "on")])
+        .await;
+    assert_eq!(res.status(), 200);
+    let c = chart_of(&app, &gareth, &[("org_code", "QKK")]).await;
+    assert!(!row(&c, "RJ1", "siro").gaps.contains(&GapKind::Unreachable));
 }

@@ -5,12 +5,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use app::backend::entity::{person, webhook};
+use app::backend::entity::{notification, notification_rule, person, webhook};
 use app::backend::escalation::{Delivery, Engine, MailSettings, ManualClock};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use time::{Duration, OffsetDateTime};
 
-use crate::helpers::people::{GARETH, NADIA};
+use crate::helpers::people::{GARETH, NADIA, OWEN, PRIYA};
 use crate::helpers::{TestApp, spawn_app};
 
 /// A channel on loopback that accepts every post and keeps its body.
@@ -256,4 +256,125 @@ async fn an_unknown_format_is_refused_and_the_channel_is_left_as_it_was() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].format, "slack");
     assert_eq!(rows[0].url, url, "nothing changed by the refused save");
+}
+
+#[tokio::test]
+async fn a_person_paged_by_teams_gets_a_card_in_their_organisations_channel_with_their_own_button()
+{
+    let app = spawn_app().await.with_demo().await;
+    let (url, got) = channel().await;
+    let gareth = app.enrolled(GARETH).await;
+    assert_eq!(connect(&app, &gareth, "teams", &url).await, 200);
+
+    // Priya's trust has no Teams channel: her Teams rule is refused, her rules untouched.
+    let priya = app.enrolled(PRIYA).await;
+    let res = app
+        .post_with(
+            &priya,
+            "/api/contacts/add_rule",
+            &[("channel", "teams"), ("delay_minutes", "0")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("has a Microsoft Teams channel connected")
+    );
+    assert!(
+        notification_rule::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Owen, at the practice, is paged by Teams only.
+    let owen = app.signed_in_as(OWEN).await;
+    let res = app
+        .post_with(
+            &owen,
+            "/api/contacts/add_rule",
+            &[("channel", "teams"), ("delay_minutes", "0")],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let nadia = app.signed_in_as(NADIA).await;
+    // Patients' records: the practice's Caldicott Guardian, Owen, is given tasks.
+    let reference = app.declare(&nadia, "data_breach").await;
+    let owen_id = app.person_id(OWEN).await;
+    let his: Vec<notification::Model> = notification::Entity::find()
+        .filter(notification::Column::PersonId.eq(owen_id))
+        .filter(notification::Column::Channel.ne("inbox"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        !his.is_empty(),
+        "Owen holds tasks in a practice data breach"
+    );
+    assert!(his.iter().all(|n| n.channel == "teams"), "{his:?}");
+
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let delivery = Delivery::new(
+        &MailSettings {
+            host: None,
+            port: 25,
+            from: "wardline@nhs.test".into(),
+            security: "none".into(),
+            username: None,
+            password: None,
+        },
+        &app.address,
+    )
+    .unwrap()
+    .allowing_private_webhooks(true)
+    .unwrap();
+    let db = app::backend::db::connect(&app.database_url).await.unwrap();
+    Engine::new(db, clock, delivery, false)
+        .deliver_due()
+        .await
+        .unwrap();
+    let posts: Vec<serde_json::Value> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|p| serde_json::from_str(p).expect("JSON"))
+        .collect();
+    assert_eq!(posts.len(), 1, "one card, for Owen: {posts:?}");
+    let post = &posts[0];
+    microsofts_library_reads(post).expect("a card Teams can render");
+    let card = &post["attachments"][0]["content"];
+    assert!(card.to_string().contains("Owen Fraser"), "{card}");
+    assert!(card.to_string().contains(&reference), "{card}");
+    let buttons: Vec<&str> = card["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["url"].as_str())
+        .filter(|u| u.contains("/ack/"))
+        .collect();
+    assert_eq!(buttons.len(), 1, "his own button only: {card}");
+    let token = buttons[0]
+        .strip_prefix(&format!("{}/ack/", app.address))
+        .unwrap();
+    let res = app
+        .post_with(&owen, "/api/ack/info", &[("token", token)])
+        .await;
+    assert_eq!(res.status(), 200, "Owen opens his own page");
+    let res = app
+        .post_with(&nadia, "/api/ack/info", &[("token", token)])
+        .await;
+    assert_eq!(res.status(), 404, "nobody else can");
+    let sent: Vec<String> = notification::Entity::find()
+        .filter(notification::Column::PersonId.eq(owen_id))
+        .filter(notification::Column::Channel.eq("teams"))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.status)
+        .collect();
+    assert!(sent.iter().all(|s| s == "sent"), "{sent:?}");
 }

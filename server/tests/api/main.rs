@@ -18,6 +18,7 @@ mod incidents;
 mod on_call;
 mod orgs;
 mod paging;
+mod paging_delivery;
 mod reach;
 mod replies;
 mod rotas;

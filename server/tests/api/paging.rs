@@ -15,13 +15,13 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use time::{Duration, OffsetDateTime};
 
 use crate::escalation::{SmtpSink, smtp_sink};
-use crate::helpers::people::{GARETH, NADIA, OWEN};
+use crate::helpers::people::{CHRIS, GARETH, NADIA, OWEN, PRIYA};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use crate::texts::{CALLBACK_TOKEN, Fake, fake_notify, notify_settings, verified};
 
-const GARETH_MOBILE: &str = "+447700900301";
+pub(crate) const GARETH_MOBILE: &str = "+447700900301";
 
-fn mail(port: u16) -> MailSettings {
+pub(crate) fn mail(port: u16) -> MailSettings {
     MailSettings {
         host: Some("127.0.0.1".into()),
         port,
@@ -34,14 +34,14 @@ fn mail(port: u16) -> MailSettings {
 
 /// The app with email (a real SMTP listener) and text messages (the fake Notify) connected;
 /// its own engine does not run: each test drives one with a moved clock.
-struct Paging {
-    app: TestApp,
-    fake: Fake,
-    notify_url: String,
-    sink: SmtpSink,
+pub(crate) struct Paging {
+    pub(crate) app: TestApp,
+    pub(crate) fake: Fake,
+    pub(crate) notify_url: String,
+    pub(crate) sink: SmtpSink,
 }
 
-async fn paging_app() -> Paging {
+pub(crate) async fn paging_app() -> Paging {
     let (notify_url, fake) = fake_notify().await;
     let sink = smtp_sink().await;
     let (settings, port) = (notify_settings(&notify_url), sink.port);
@@ -62,7 +62,7 @@ async fn paging_app() -> Paging {
 }
 
 impl Paging {
-    async fn engine(&self, clock: Arc<ManualClock>) -> Engine {
+    pub(crate) async fn engine(&self, clock: Arc<ManualClock>) -> Engine {
         let db = app::backend::db::connect(&self.app.database_url)
             .await
             .unwrap();
@@ -73,7 +73,7 @@ impl Paging {
     }
 
     /// The texts the fake Notify accepted for `phone`.
-    fn texts_to(&self, phone: &str) -> Vec<String> {
+    pub(crate) fn texts_to(&self, phone: &str) -> Vec<String> {
         self.fake
             .texts
             .lock()
@@ -85,7 +85,7 @@ impl Paging {
     }
 
     /// Gareth, signed in, with a verified mobile and exactly these rules.
-    async fn gareth_with_rules(&self, rules: &[(&str, &str)]) -> reqwest::Client {
+    pub(crate) async fn gareth_with_rules(&self, rules: &[(&str, &str)]) -> reqwest::Client {
         let gareth = self.app.enrolled(GARETH).await;
         verified(&self.app, &self.fake, &gareth, "07700 900301").await;
         for (channel, delay) in rules {
@@ -117,7 +117,7 @@ async fn rules(app: &TestApp, client: &reqwest::Client) -> RulesView {
 }
 
 /// The pages (outbox rows other than inbox notices) of an incident, oldest first.
-async fn pages(app: &TestApp, reference: &str) -> Vec<notification::Model> {
+pub(crate) async fn pages(app: &TestApp, reference: &str) -> Vec<notification::Model> {
     notification::Entity::find()
         .filter(notification::Column::IncidentId.eq(app.incident_id(reference).await))
         .filter(notification::Column::Channel.ne("inbox"))
@@ -127,7 +127,7 @@ async fn pages(app: &TestApp, reference: &str) -> Vec<notification::Model> {
         .unwrap()
 }
 
-async fn timeline(app: &TestApp, reference: &str) -> Vec<String> {
+pub(crate) async fn timeline(app: &TestApp, reference: &str) -> Vec<String> {
     incident_event::Entity::find()
         .filter(incident_event::Column::IncidentId.eq(app.incident_id(reference).await))
         .all(&app.db)
@@ -161,7 +161,7 @@ async fn rules_are_kept_by_their_owner_refused_when_wrong_and_audited() {
 
     // Bad input is refused with a reason and changes nothing.
     for (channel, delay, status, says) in [
-        ("pager", "0", 422, "email or text message"),
+        ("pager", "0", 422, "email, text message or Microsoft Teams"),
         ("email", "121", 422, "from 0 to 120"),
         ("email", "-5", 422, "from 0 to 120"),
         ("email", "soon", 422, "from 0 to 120"),
@@ -731,4 +731,84 @@ async fn the_incident_page_shows_who_was_paged_how_and_whether_it_arrived() {
         .post_with(&priya, "/api/incidents/get", &[("reference", &reference)])
         .await;
     assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn tasks_given_by_adding_an_organisation_or_opening_linked_incidents_page_their_holders() {
+    let p = paging_app().await;
+    let app = &p.app;
+    let priya_id = app.person_id(PRIYA).await;
+
+    // Gareth adds Guy's and St Thomas' to a practice's incident: Priya's new task is in her
+    // inbox, paged by email and followed by escalation, in the same change.
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
+    let gareth = app.enrolled(GARETH).await;
+    let res = app
+        .post_with(
+            &gareth,
+            "/api/incidents/lead/affect",
+            &[("reference", reference.as_str()), ("org_code", "RJ1")],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let assess = tasks_of(app, &reference, priya_id)
+        .await
+        .into_iter()
+        .find(|t| t.title.starts_with("Assess the impact at"))
+        .unwrap();
+    let told: Vec<(String, String)> = notification::Entity::find()
+        .filter(notification::Column::SubjectId.eq(assess.id))
+        .filter(notification::Column::PersonId.eq(priya_id))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.channel, n.status))
+        .collect();
+    assert!(told.contains(&("inbox".into(), "sent".into())), "{told:?}");
+    assert!(
+        told.contains(&("email".into(), "pending".into())),
+        "{told:?}"
+    );
+    let tracked = app::backend::entity::escalation::Entity::find()
+        .filter(app::backend::entity::escalation::Column::Subject.eq("task"))
+        .filter(app::backend::entity::escalation::Column::SubjectId.eq(assess.id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the new task escalates like any other");
+    assert!(tracked.fires_at.is_some() && tracked.acknowledged_at.is_none());
+
+    // A supplier's incident opens linked incidents: each one's assignees are paged.
+    let chris = app.signed_in_as(CHRIS).await;
+    let supplier = app.declare(&chris, "supplier_compromise").await;
+    let res = app
+        .post_with(
+            &chris,
+            "/api/incidents/lead/link",
+            &[("reference", supplier.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let linked: Vec<String> = res.json().await.unwrap();
+    assert_eq!(linked.len(), 2);
+    for r in &linked {
+        let written = pages(app, r).await;
+        assert!(
+            !written.is_empty() && written.iter().all(|n| n.status == "pending"),
+            "{r}: {written:?}"
+        );
+    }
+    let e = p
+        .engine(Arc::new(ManualClock::new(OffsetDateTime::now_utc())))
+        .await;
+    e.deliver_due().await.unwrap();
+    let mail = p.sink.messages.lock().unwrap().clone();
+    for r in linked.iter().chain([&reference]) {
+        assert!(
+            mail.iter().any(|m| m.contains(r.as_str())),
+            "an email names {r}"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 //! `/v2/notifications/sms` body) and keeps each text it accepts: verifying a mobile number,
 //! paging a verified number on escalation, riding out a Notify failure, delivery receipts.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use app::backend::entity::{contact_method, notification, text_message};
@@ -19,9 +19,9 @@ use time::{Duration, OffsetDateTime};
 use crate::helpers::people::{GARETH, NADIA};
 use crate::helpers::{TestApp, spawn_app_with};
 
-const SERVICE_ID: &str = "26785a09-ab16-4eb0-8407-a37497a57506";
-const SECRET: &str = "3d844edf-8d35-48ac-975b-e847b4f122b0";
-const TEMPLATE: &str = "f33517ff-2a88-4f6e-b855-c550268ce08a";
+pub(crate) const SERVICE_ID: &str = "26785a09-ab16-4eb0-8407-a37497a57506";
+pub(crate) const SECRET: &str = "3d844edf-8d35-48ac-975b-e847b4f122b0";
+pub(crate) const TEMPLATE: &str = "f33517ff-2a88-4f6e-b855-c550268ce08a";
 pub(crate) const CALLBACK_TOKEN: &str = "receipts-token-7c1e0d2b9f";
 
 /// One text the fake Notify accepted.
@@ -39,6 +39,12 @@ pub(crate) struct Fake {
     pub(crate) refused: Arc<Mutex<Vec<String>>>,
     /// Answer this many requests with 500 before accepting again.
     pub(crate) failing: Arc<AtomicUsize>,
+    /// While set, requests get no answer (as an unresponsive Notify) and nothing is sent.
+    pub(crate) hanging: Arc<AtomicBool>,
+    /// While set, a text is accepted (and kept in `texts`) but the answer never comes: the
+    /// moment a crash of the sender would fall between Notify taking it and Wardline
+    /// recording that.
+    pub(crate) holding: Arc<AtomicBool>,
 }
 
 #[derive(serde::Deserialize)]
@@ -183,6 +189,11 @@ async fn send_sms(
         .get("reference")
         .and_then(|r| r.as_str())
         .unwrap_or_default();
+    if fake.hanging.load(Ordering::SeqCst) {
+        // Longer than any sender waits; nothing is kept, so nothing was sent.
+        tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({})));
+    }
     if fake
         .failing
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -204,6 +215,9 @@ async fn send_sms(
         message: message.to_owned(),
         reference: reference.to_owned(),
     });
+    if fake.holding.load(Ordering::SeqCst) {
+        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+    }
     (
         StatusCode::CREATED,
         Json(serde_json::json!({

@@ -165,6 +165,29 @@ impl Engine {
                     None => return Ok(Err("the webhook was removed".into())),
                 }
             }
+            Channel::Teams => {
+                let Some(person_id) = n.person_id else {
+                    return Ok(Err("a Teams page names nobody".into()));
+                };
+                let Some(h) = super::channel::teams_channel_for(&self.db, n, person_id).await?
+                else {
+                    return Ok(Err(
+                        "none of the person's organisations has a Teams channel connected".into(),
+                    ));
+                };
+                body = super::channel::person_card(
+                    &self.db,
+                    n,
+                    person_id,
+                    self.delivery.public_url(),
+                    now,
+                )
+                .await?;
+                Address::Webhook {
+                    url: h.url,
+                    sealed_secret: h.secret,
+                }
+            }
             Channel::Sms => {
                 let phone = match n.person_id {
                     Some(p) => crate::backend::contacts::verified_mobile(&self.db, p).await?,
@@ -284,6 +307,7 @@ impl Engine {
         let channel = match n.channel.as_str() {
             "email" => "Email",
             "sms" => "Text message",
+            "teams" => "Teams post",
             _ => "Webhook",
         };
         let line = match status {

@@ -1,5 +1,5 @@
-//! Falling through: a page by text that cannot reach its person (Notify's receipt says it
-//! failed, or every attempt failed) pages them by email at once, with a line on the incident
+//! Falling through: a page by text or Teams that cannot reach its person (Notify's receipt
+//! says it failed, or every attempt failed) pages them by email at once, with a line on the incident
 //! timeline. Each failed text falls through once, whoever notices first. And a page whose
 //! delayed rule is no longer needed (its task acknowledged, done or handed on) is cancelled
 //! instead of sent.
@@ -37,8 +37,13 @@ pub fn email_instead(n: &notification::Model, now: OffsetDateTime) -> notificati
         channel: Set(Channel::Email.as_str().to_owned()),
         title: Set(n.title.clone()),
         body: Set(format!(
-            "{}\n\n(Sent by email because the text message to your mobile could not be delivered.)",
-            n.body
+            "{}\n\n(Sent by email because the {} could not be delivered.)",
+            n.body,
+            if n.channel == Channel::Teams.as_str() {
+                "post in your organisation's Microsoft Teams channel"
+            } else {
+                "text message to your mobile"
+            }
         )),
         status: Set("pending".into()),
         attempts: Set(0),
@@ -57,7 +62,12 @@ pub async fn write(
     email_on: bool,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let Some(person_id) = n.person_id.filter(|_| n.channel == Channel::Sms.as_str()) else {
+    let what = match Channel::parse(&n.channel) {
+        Some(Channel::Sms) => "Text message",
+        Some(Channel::Teams) => "Teams post",
+        _ => return Ok(()),
+    };
+    let Some(person_id) = n.person_id else {
         return Ok(());
     };
     let who = person::Entity::find_by_id(person_id)
@@ -67,10 +77,10 @@ pub async fn write(
         .unwrap_or_default();
     let line = if email_on {
         outbox::insert(db, vec![email_instead(n, now)]).await?;
-        format!("Text message to {who} not delivered ({why}): paging {who} by email instead")
+        format!("{what} to {who} not delivered ({why}): paging {who} by email instead")
     } else {
         format!(
-            "Text message to {who} not delivered ({why}); email is not connected, so the inbox is all that is left"
+            "{what} to {who} not delivered ({why}); email is not connected, so the inbox is all that is left"
         )
     };
     timeline::append(db, n.incident_id, None, "delivery", line).await
@@ -184,10 +194,10 @@ pub async fn cancel(
             .unwrap_or_default(),
         None => String::new(),
     };
-    let channel = if n.channel == Channel::Sms.as_str() {
-        "Text message"
-    } else {
-        "Email"
+    let channel = match Channel::parse(&n.channel) {
+        Some(Channel::Sms) => "Text message",
+        Some(Channel::Teams) => "Teams post",
+        _ => "Email",
     };
     timeline::append(
         &txn,

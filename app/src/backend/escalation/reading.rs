@@ -86,6 +86,7 @@ impl Read {
         let channels = Channels {
             email: delivery.email_enabled(),
             sms: delivery.sms_enabled(),
+            teams: true,
         };
         decide_with_rules(
             &reading,

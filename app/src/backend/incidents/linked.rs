@@ -12,7 +12,8 @@ use time::Duration;
 use crate::backend::access::{self, User};
 
 use crate::backend::entity::{incident, incident_asset, incident_org, organisation, task};
-use crate::backend::{orgs, timeline};
+use crate::backend::paging::Channels;
+use crate::backend::{escalation, orgs, timeline};
 use crate::domain::incidents::{ExerciseKind, IncidentKind, PatientsAffected, Phase, TaskState};
 use crate::domain::org::OrgKind;
 use crate::error::AppError;
@@ -23,16 +24,20 @@ use crate::backend::incidents::declaring::plan::Plan;
 use crate::backend::incidents::declaring::prepare::prepare;
 use crate::backend::incidents::declaring::write::write_all;
 use crate::backend::incidents::lifecycle::{finish, lead_incident};
+use crate::backend::incidents::tasks::tell_holder;
 use crate::backend::incidents::view::unlinked_clients;
 use crate::backend::routing::route;
 
 /// Adds another affected organisation. Its people can then see the incident, and its cyber
-/// lead (or whoever the routing finds) gets a task to assess the impact there.
+/// lead (or whoever the routing finds) gets a task to assess the impact there: told in
+/// their inbox, paged by their rules on `channels` and escalated past as any task is, all
+/// in the transaction that adds the organisation.
 pub async fn add_affected(
     db: &DatabaseConnection,
     user: &User,
     reference: &str,
     org_code: &str,
+    channels: Channels,
 ) -> Result<(), AppError> {
     // What the request names is checked first: out of reach, it answers as absent whatever
     // else is wrong with the request.
@@ -40,6 +45,7 @@ pub async fn add_affected(
     let inc = lead_incident(db, user, reference).await?;
     let now = timeline::now();
     let (assignee, found_at, routing) = route(db, org.id, "head_of_cyber", now).await?;
+    let policy = escalation::policy_for(db, org.id).await?;
     let txn = db.begin().await?;
     touch(&txn, inc.id).await?;
     if incident_orgs(&txn, &inc).await?.contains(&org.id) {
@@ -65,7 +71,8 @@ pub async fn add_affected(
         .map(|t| t.position)
         .unwrap_or(0)
         + 1;
-    task::ActiveModel {
+    let due = now + Duration::minutes(60);
+    let assess = task::ActiveModel {
         incident_id: Set(inc.id),
         position: Set(position),
         phase: Set(Phase::Triage.as_str().to_owned()),
@@ -80,12 +87,25 @@ pub async fn add_affected(
         assignee_id: Set(assignee),
         routing: Set(routing),
         state: Set(TaskState::Open),
-        due_at: Set(now + Duration::minutes(60)),
+        due_at: Set(due),
         updated_at: Set(now),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
+    escalation::tracking(
+        escalation::TASK,
+        assess.id,
+        inc.id,
+        org.id,
+        escalation::first_deadline(&policy, now, Some(due)),
+        now,
+    )
+    .insert(&txn)
+    .await?;
+    if let Some(a) = assignee {
+        tell_holder(&txn, &assess, a, &inc, channels, now).await?;
+    }
     let detail = format!(
         "{} ({}) added as affected ({})",
         org.name, org.code, user.name
@@ -144,6 +164,7 @@ pub async fn open_linked(
     db: &DatabaseConnection,
     user: &User,
     reference: &str,
+    channels: Channels,
 ) -> Result<Vec<String>, AppError> {
     let inc = find_readable(db, user, reference).await?;
     if inc.declared_by != user.person_id && !may_lead(db, user, inc.org_id).await? {
@@ -198,13 +219,8 @@ pub async fn open_linked(
         };
         let chain = orgs::chain(db, client.id).await?;
         let plan = Plan::load(db, client.clone(), chain, input.kind, timeline::now()).await?;
-        prepared.push(prepare(
-            user,
-            &plan,
-            &input,
-            Some(inc.id),
-            crate::backend::paging::Channels::default(),
-        )?);
+        // Each linked incident's assignees are paged as a declaration's are.
+        prepared.push(prepare(user, &plan, &input, Some(inc.id), channels)?);
     }
     let txn = db.begin().await?;
     touch(&txn, inc.id).await?;

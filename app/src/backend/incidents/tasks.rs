@@ -176,19 +176,7 @@ pub(crate) async fn act_via(
                 .await?
                 .ok_or(AppError::NotFound)?;
             if let Some(a) = moved.assignee_id {
-                let notice = escalation::assigned(&moved, a, &inc.reference, now);
-                page_new_holder(&txn, &notice, a, &inc, channels, now).await?;
-                notification::Entity::insert(notice)
-                    .on_conflict_do_nothing_on([
-                        notification::Column::Subject,
-                        notification::Column::SubjectId,
-                        notification::Column::Level,
-                        notification::Column::Round,
-                        notification::Column::RecipientKey,
-                        notification::Column::Channel,
-                    ])
-                    .exec_without_returning(&txn)
-                    .await?;
+                tell_holder(&txn, &moved, a, &inc, channels, now).await?;
             }
         }
         None => escalation::acknowledge(&txn, escalation::TASK, t.id, now).await?,
@@ -219,23 +207,25 @@ pub(crate) async fn act_via(
     Ok(inc.reference)
 }
 
-/// Pages a task's new holder by their notification rules, as a declaration pages its
-/// assignees (`notice` is their inbox notice of it).
-async fn page_new_holder(
+/// Tells `person` they hold task `t` now: their inbox notice, and pages by their
+/// notification rules on `channels` as a declaration pages its assignees. Part of the
+/// caller's transaction; written once per task and holder however often it is called.
+pub(crate) async fn tell_holder(
     db: &impl sea_orm::ConnectionTrait,
-    notice: &notification::ActiveModel,
+    t: &task::Model,
     person: i64,
     inc: &incident::Model,
     channels: Channels,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
+    let notice = escalation::assigned(t, person, &inc.reference, now);
     let known = crate::backend::paging::Known::load(db, &[person].into()).await?;
-    let pages = known
+    let mut rows: Vec<notification::ActiveModel> = known
         .rules(person, channels)
         .iter()
         .map(|rule| {
             escalation::outbox::paged(
-                notice,
+                &notice,
                 person,
                 rule,
                 &inc.reference,
@@ -244,7 +234,8 @@ async fn page_new_holder(
             )
         })
         .collect();
-    escalation::outbox::insert(db, pages).await
+    rows.push(notice);
+    escalation::outbox::insert(db, rows).await
 }
 
 /// How taking an escalated task went.

@@ -267,6 +267,7 @@ async fn paging_of(
                     "email" => "Email",
                     "inbox" => "In Wardline",
                     "webhook" => "Channel",
+                    "teams" => "Microsoft Teams",
                     _ => "Other",
                 }
                 .into(),

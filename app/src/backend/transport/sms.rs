@@ -81,6 +81,8 @@ pub struct NotifyClaims {
 #[derive(Clone)]
 pub struct Sms {
     http: reqwest::Client,
+    /// How long Notify has to answer one request before the attempt counts as failed.
+    timeout: StdDuration,
     base_url: String,
     template_id: String,
     key: Arc<NotifyKey>,
@@ -96,16 +98,23 @@ impl Sms {
     pub fn new(settings: &NotifySettings) -> Result<Sms, AppError> {
         let key = NotifyKey::parse(settings.api_key.expose_secret())
             .map_err(|e| crate::backend::errors::internal("notify key", &e))?;
-        let http = reqwest::Client::builder()
-            .timeout(StdDuration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| crate::backend::errors::internal("http client", &e))?;
+        let timeout = StdDuration::from_secs(10);
         Ok(Sms {
-            http,
+            http: client(timeout)?,
+            timeout,
             base_url: settings.base_url.trim_end_matches('/').to_owned(),
             template_id: settings.sms_template_id.clone(),
             key: Arc::new(key),
+        })
+    }
+
+    /// The same, giving Notify `timeout` to answer each request (10 seconds unless changed;
+    /// tests of an unresponsive Notify shorten it).
+    pub fn with_timeout(self, timeout: StdDuration) -> Result<Sms, AppError> {
+        Ok(Sms {
+            http: client(timeout)?,
+            timeout,
+            ..self
         })
     }
 
@@ -147,7 +156,10 @@ impl Sms {
             .await
             .map_err(|e| {
                 if e.is_timeout() {
-                    "GOV.UK Notify timed out: no answer within 10 seconds".to_owned()
+                    format!(
+                        "GOV.UK Notify timed out: no answer within {}",
+                        spoken(self.timeout)
+                    )
                 } else {
                     "GOV.UK Notify could not be reached".to_owned()
                 }
@@ -165,6 +177,22 @@ impl Sms {
             Err(format!("GOV.UK Notify answered {}", status.as_u16()))
         }
     }
+}
+
+/// "10 seconds", or "300 ms" for a timeout that is not whole seconds.
+fn spoken(d: StdDuration) -> String {
+    match d.as_millis() {
+        ms if ms % 1000 == 0 => format!("{} seconds", ms / 1000),
+        ms => format!("{ms} ms"),
+    }
+}
+
+fn client(timeout: StdDuration) -> Result<reqwest::Client, AppError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| crate::backend::errors::internal("http client", &e))
 }
 
 /// A text message carries the title and the body, cut to what three text fragments hold.

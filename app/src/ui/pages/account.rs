@@ -605,6 +605,7 @@ fn PagingRules() -> impl IntoView {
                                 <select id="rule-channel" name="channel">
                                     <option value="email">"Email"</option>
                                     <option value="sms">{if v.has_mobile { "Text message" } else { "Text message (verify your mobile number first)" }}</option>
+                                    <option value="teams">{if v.has_teams { "Microsoft Teams (your organisation's channel)" } else { "Microsoft Teams (no channel connected for your organisation)" }}</option>
                                 </select>
                             </div>
                             <div class="form-group">

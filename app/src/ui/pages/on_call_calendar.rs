@@ -34,25 +34,35 @@ pub fn CalendarFeed() -> impl IntoView {
             .and_then(|r| r.ok())
             .and_then(|v| v.url)
     };
+    let shown = |url: String| {
+        view! {
+            <div class="notice" role="status">
+                <p><strong>"Your calendar address (shown only now):"</strong></p>
+                <p><label for="calendar-url">"Calendar address"</label>
+                <input id="calendar-url" type="text" readonly=true value=url/></p>
+                <p>"Copy it into your calendar app as a subscription. Making a new one stops this one working."</p>
+            </div>
+        }
+    };
     view! {
         <section aria-labelledby="calendar-heading" id="calendar">
             <h2 id="calendar-heading">"On-call calendar"</h2>
             <p>"Subscribe to your on-call shifts for the next 8 weeks in your calendar app. The address is private: anyone who has it can see your shifts, so keep it to yourself, and revoke it if it leaks."</p>
             <ErrorSummary error/>
             <Notice message=revoked/>
-            {move || fresh().map(|url| view! {
-                <div class="notice" role="status">
-                    <p><strong>"Your calendar address (shown only now):"</strong></p>
-                    <p><label for="calendar-url">"Calendar address"</label>
-                    <input id="calendar-url" type="text" readonly=true value=url/></p>
-                    <p>"Copy it into your calendar app as a subscription. Making a new one stops this one working."</p>
-                </div>
-            })}
+            {move || fresh().map(shown)}
             <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let since = status.await.ok().and_then(|s| s.since);
+                    let (since, made_without_script) = status
+                        .await
+                        .map(|s| (s.since, s.url))
+                        .unwrap_or_default();
                     let live = since.is_some();
+                    // A plain form post made it (no JavaScript): its address comes this way,
+                    // unless the form's own answer is showing it already.
+                    let made = made_without_script.filter(|_| fresh().is_none()).map(shown);
                     view! {
+                        {made}
                         <p>{match &since {
                             Some(s) => format!("You have a calendar feed, made {s}."),
                             None => "You have no calendar feed.".to_string(),

@@ -147,6 +147,15 @@ impl Declarations {
         self.channels
     }
 
+    /// Wakes the delivery engine: pages were committed outside the writer (a task handed to
+    /// someone, an organisation added, linked incidents opened) and should leave now rather
+    /// than at the engine's next tick.
+    pub fn pages_written(&self) {
+        if let Some(w) = self.wake.lock().ok().and_then(|w| w.clone()) {
+            w.notify_one();
+        }
+    }
+
     /// Declares an incident: checked and routed on the caller's task, written by the writer.
     #[tracing::instrument(skip_all, err)]
     pub async fn declare(
