@@ -25,6 +25,7 @@ mod m20261130_000702_webhook_format;
 mod m20261130_000801_notification_rules;
 mod m20261130_000901_reply_codes;
 mod m20261130_001001_calendar_feeds;
+mod m20261130_001101_rota_versions;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000801_notification_rules::Migration),
             Box::new(m20261130_000901_reply_codes::Migration),
             Box::new(m20261130_001001_calendar_feeds::Migration),
+            Box::new(m20261130_001101_rota_versions::Migration),
         ]
     }
 }

@@ -6,6 +6,30 @@ use leptos::prelude::*;
 use crate::domain::rota::OnCallPage;
 use crate::error::AppError;
 
+/// A rota change: the caller must be a writer (regulators are refused), rota changes are
+/// limited per person when `limited`, and the change is made with the client's address for
+/// the audit trail.
+#[cfg(feature = "ssr")]
+async fn rota_change<T, Fut>(
+    limited: bool,
+    change: impl FnOnce(crate::backend::state::AppState, crate::backend::access::User, String) -> Fut,
+) -> Result<T, AppError>
+where
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+{
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::writer().await?;
+            if limited {
+                state.limits.action(user.person_id, "rota")?;
+            }
+            let client = crate::backend::caller::client_ip().await?.to_string();
+            change(state, user, client).await
+        }
+        .await,
+    )
+}
+
 /// The organisation's on-call page: who is on call now and next, and the 4-week preview.
 #[server(endpoint = "rotas/page")]
 pub async fn get_on_call(org_code: String) -> Result<OnCallPage, AppError> {
@@ -25,13 +49,13 @@ pub async fn get_on_call(org_code: String) -> Result<OnCallPage, AppError> {
 #[server(endpoint = "rotas/now")]
 pub async fn on_call_now(
     org_code: String,
-) -> Result<Option<Vec<crate::domain::rota::ScheduleView>>, AppError> {
+) -> Result<Option<Vec<crate::domain::rota::OnCallNow>>, AppError> {
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
             let now = crate::backend::timeline::now();
-            match crate::backend::rotas::page(&state.db, &user, &org_code, now).await {
-                Ok(p) => Ok(Some(p.schedules)),
+            match crate::backend::rotas::now_and_next(&state.db, &user, &org_code, now).await {
+                Ok(p) => Ok(Some(p)),
                 Err(AppError::NotFound | AppError::Forbidden) => Ok(None),
                 Err(e) => Err(e),
             }
@@ -67,24 +91,19 @@ pub async fn create_rotation(
     handover: String,
     start: String,
 ) -> Result<i64, AppError> {
-    crate::backend::http::respond(
-        async {
-            let (state, user) = crate::backend::caller::writer().await?;
-            state.limits.action(user.person_id, "rota")?;
-            let client = crate::backend::caller::client_ip().await?.to_string();
-            let input = crate::backend::rotas::RotationInput {
-                name,
-                participants,
-                shift_count,
-                shift_unit,
-                handover,
-                start,
-            };
-            crate::backend::rotas::create_rotation(&state.db, &user, &org_code, input, Some(client))
-                .await
-        }
-        .await,
-    )
+    rota_change(true, move |state, user, client| async move {
+        let input = crate::backend::rotas::RotationInput {
+            name,
+            participants,
+            shift_count,
+            shift_unit,
+            handover,
+            start,
+        };
+        crate::backend::rotas::create_rotation(&state.db, &user, &org_code, input, Some(client))
+            .await
+    })
+    .await
 }
 
 /// Changes a rotation (organisation admins).
@@ -98,30 +117,19 @@ pub async fn update_rotation(
     handover: String,
     start: String,
 ) -> Result<(), AppError> {
-    crate::backend::http::respond(
-        async {
-            let (state, user) = crate::backend::caller::writer().await?;
-            state.limits.action(user.person_id, "rota")?;
-            let client = crate::backend::caller::client_ip().await?.to_string();
-            let input = crate::backend::rotas::RotationInput {
-                name,
-                participants,
-                shift_count,
-                shift_unit,
-                handover,
-                start,
-            };
-            crate::backend::rotas::update_rotation(
-                &state.db,
-                &user,
-                rotation_id,
-                input,
-                Some(client),
-            )
+    rota_change(true, move |state, user, client| async move {
+        let input = crate::backend::rotas::RotationInput {
+            name,
+            participants,
+            shift_count,
+            shift_unit,
+            handover,
+            start,
+        };
+        crate::backend::rotas::update_rotation(&state.db, &user, rotation_id, input, Some(client))
             .await
-        }
-        .await,
-    )
+    })
+    .await
 }
 
 /// Adds a schedule with its first rule (organisation admins).
@@ -134,29 +142,24 @@ pub async fn create_schedule(
     until: String,
     rotation_id: i64,
 ) -> Result<i64, AppError> {
-    crate::backend::http::respond(
-        async {
-            let (state, user) = crate::backend::caller::writer().await?;
-            state.limits.action(user.person_id, "rota")?;
-            let client = crate::backend::caller::client_ip().await?.to_string();
-            let rule = crate::backend::rotas::RuleInput {
-                days,
-                from,
-                until,
-                rotation_id,
-            };
-            crate::backend::rotas::create_schedule(
-                &state.db,
-                &user,
-                &org_code,
-                &name,
-                rule,
-                Some(client),
-            )
-            .await
-        }
-        .await,
-    )
+    rota_change(true, move |state, user, client| async move {
+        let rule = crate::backend::rotas::RuleInput {
+            days,
+            from,
+            until,
+            rotation_id,
+        };
+        crate::backend::rotas::create_schedule(
+            &state.db,
+            &user,
+            &org_code,
+            &name,
+            rule,
+            Some(client),
+        )
+        .await
+    })
+    .await
 }
 
 /// Adds a rule after a schedule's others (organisation admins).
@@ -168,21 +171,16 @@ pub async fn add_rule(
     until: String,
     rotation_id: i64,
 ) -> Result<(), AppError> {
-    crate::backend::http::respond(
-        async {
-            let (state, user) = crate::backend::caller::writer().await?;
-            state.limits.action(user.person_id, "rota")?;
-            let client = crate::backend::caller::client_ip().await?.to_string();
-            let rule = crate::backend::rotas::RuleInput {
-                days,
-                from,
-                until,
-                rotation_id,
-            };
-            crate::backend::rotas::add_rule(&state.db, &user, schedule_id, rule, Some(client)).await
-        }
-        .await,
-    )
+    rota_change(true, move |state, user, client| async move {
+        let rule = crate::backend::rotas::RuleInput {
+            days,
+            from,
+            until,
+            rotation_id,
+        };
+        crate::backend::rotas::add_rule(&state.db, &user, schedule_id, rule, Some(client)).await
+    })
+    .await
 }
 
 /// Adds, removes or replaces a person on a schedule for a period (organisation admins).
@@ -195,37 +193,27 @@ pub async fn add_override(
     start: String,
     end: String,
 ) -> Result<i64, AppError> {
-    crate::backend::http::respond(
-        async {
-            let (state, user) = crate::backend::caller::writer().await?;
-            state.limits.action(user.person_id, "rota")?;
-            let client = crate::backend::caller::client_ip().await?.to_string();
-            let input = crate::backend::rotas::OverrideInput {
-                kind,
-                person,
-                replaces: replaces.unwrap_or_default(),
-                start,
-                end,
-            };
-            crate::backend::rotas::add_override(&state.db, &user, schedule_id, input, Some(client))
-                .await
-        }
-        .await,
-    )
+    rota_change(true, move |state, user, client| async move {
+        let input = crate::backend::rotas::OverrideInput {
+            kind,
+            person,
+            replaces: replaces.unwrap_or_default(),
+            start,
+            end,
+        };
+        crate::backend::rotas::add_override(&state.db, &user, schedule_id, input, Some(client))
+            .await
+    })
+    .await
 }
 
 /// Removes an override (organisation admins).
 #[server(endpoint = "rotas/remove_override")]
 pub async fn remove_override(override_id: i64) -> Result<(), AppError> {
-    crate::backend::http::respond(
-        async {
-            let (state, user) = crate::backend::caller::writer().await?;
-            let client = crate::backend::caller::client_ip().await?.to_string();
-            crate::backend::rotas::remove_override(&state.db, &user, override_id, Some(client))
-                .await
-        }
-        .await,
-    )
+    rota_change(false, move |state, user, client| async move {
+        crate::backend::rotas::remove_override(&state.db, &user, override_id, Some(client)).await
+    })
+    .await
 }
 
 /// Asks a colleague to cover the caller on a schedule for a period.
@@ -236,37 +224,28 @@ pub async fn request_cover(
     start: String,
     end: String,
 ) -> Result<i64, AppError> {
-    crate::backend::http::respond(
-        async {
-            let (state, user) = crate::backend::caller::writer().await?;
-            state.limits.action(user.person_id, "rota")?;
-            let client = crate::backend::caller::client_ip().await?.to_string();
-            crate::backend::rotas::request_cover(
-                &state.db,
-                &user,
-                schedule_id,
-                &colleague,
-                &start,
-                &end,
-                Some(client),
-            )
-            .await
-        }
-        .await,
-    )
+    rota_change(true, move |state, user, client| async move {
+        crate::backend::rotas::request_cover(
+            &state.db,
+            &user,
+            schedule_id,
+            &colleague,
+            &start,
+            &end,
+            Some(client),
+        )
+        .await
+    })
+    .await
 }
 
 /// Accepts a request to cover (the colleague asked): it becomes an override.
 #[server(endpoint = "rotas/accept_cover")]
 pub async fn accept_cover(request_id: i64) -> Result<(), AppError> {
-    crate::backend::http::respond(
-        async {
-            let (state, user) = crate::backend::caller::writer().await?;
-            let client = crate::backend::caller::client_ip().await?.to_string();
-            crate::backend::rotas::accept_cover(&state.db, &user, request_id, Some(client)).await
-        }
-        .await,
-    )
+    rota_change(false, move |state, user, client| async move {
+        crate::backend::rotas::accept_cover(&state.db, &user, request_id, Some(client)).await
+    })
+    .await
 }
 
 /// Lets an on-call schedule hold a role at the organisation (organisation admins).
@@ -276,23 +255,18 @@ pub async fn hold_role(
     role_key: String,
     schedule_id: i64,
 ) -> Result<(), AppError> {
-    crate::backend::http::respond(
-        async {
-            let (state, user) = crate::backend::caller::writer().await?;
-            state.limits.action(user.person_id, "rota")?;
-            let client = crate::backend::caller::client_ip().await?.to_string();
-            crate::backend::rotas::hold_role(
-                &state.db,
-                &user,
-                &org_code,
-                &role_key,
-                schedule_id,
-                Some(client),
-            )
-            .await
-        }
-        .await,
-    )
+    rota_change(true, move |state, user, client| async move {
+        crate::backend::rotas::hold_role(
+            &state.db,
+            &user,
+            &org_code,
+            &role_key,
+            schedule_id,
+            Some(client),
+        )
+        .await
+    })
+    .await
 }
 
 /// Whether the caller has a private calendar feed of their shifts, and since when.
@@ -367,33 +341,18 @@ pub async fn revoke_calendar_feed() -> Result<(), AppError> {
 /// Declines a request to cover (the colleague asked); both are told.
 #[server(endpoint = "rotas/decline_cover")]
 pub async fn decline_cover(request_id: i64) -> Result<(), AppError> {
-    crate::backend::http::respond(
-        async {
-            let (state, user) = crate::backend::caller::writer().await?;
-            let client = crate::backend::caller::client_ip().await?.to_string();
-            crate::backend::rotas::decline_cover(&state.db, &user, request_id, Some(client)).await
-        }
-        .await,
-    )
+    rota_change(false, move |state, user, client| async move {
+        crate::backend::rotas::decline_cover(&state.db, &user, request_id, Some(client)).await
+    })
+    .await
 }
 
 /// Hands a role held by a schedule back to its named holder (organisation admins).
 #[server(endpoint = "rotas/release_role")]
 pub async fn release_role(org_code: String, role_key: String) -> Result<(), AppError> {
-    crate::backend::http::respond(
-        async {
-            let (state, user) = crate::backend::caller::writer().await?;
-            state.limits.action(user.person_id, "rota")?;
-            let client = crate::backend::caller::client_ip().await?.to_string();
-            crate::backend::rotas::release_role(
-                &state.db,
-                &user,
-                &org_code,
-                &role_key,
-                Some(client),
-            )
+    rota_change(true, move |state, user, client| async move {
+        crate::backend::rotas::release_role(&state.db, &user, &org_code, &role_key, Some(client))
             .await
-        }
-        .await,
-    )
+    })
+    .await
 }

@@ -31,6 +31,41 @@ pub fn contact(m: external_contact::Model) -> Contact {
 
 pub use crate::domain::escalation::ListedContact as Listed;
 
+/// The external contact an outbox row's recipient key names (`external:<id>`), if any.
+pub fn key_id(recipient_key: &str) -> Option<i64> {
+    recipient_key.strip_prefix("external:")?.parse().ok()
+}
+
+/// The external contact an outbox row is for, if it is for one.
+pub async fn for_key(
+    db: &impl ConnectionTrait,
+    recipient_key: &str,
+) -> Result<Option<external_contact::Model>, AppError> {
+    match key_id(recipient_key) {
+        Some(id) => Ok(external_contact::Entity::find_by_id(id).one(db).await?),
+        None => Ok(None),
+    }
+}
+
+/// The names of the external contacts these outbox recipient keys name, read at once, by
+/// key.
+pub async fn names_for_keys<'a>(
+    db: &impl ConnectionTrait,
+    keys: impl IntoIterator<Item = &'a str>,
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let ids: std::collections::HashSet<i64> = keys.into_iter().filter_map(key_id).collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(external_contact::Entity::find()
+        .filter(external_contact::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (format!("external:{}", c.id), c.name))
+        .collect())
+}
+
 /// What an admin sends to add or change a contact.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContactInput {
@@ -80,14 +115,20 @@ pub async fn list(db: &impl ConnectionTrait, user: &User) -> Result<Vec<Listed>,
     } else {
         access::administered_orgs(db, user).await?
     };
+    let all = external_contact::Entity::find().all(db).await?;
+    // The organisations named, read at once.
+    let codes: std::collections::HashMap<i64, String> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(all.iter().filter_map(|m| m.org_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.code))
+        .collect();
     let mut out = Vec::new();
-    for m in external_contact::Entity::find().all(db).await? {
+    for m in all {
         let org_code = match m.org_id {
             None => None,
-            Some(o) if access::within(&readable, o) => organisation::Entity::find_by_id(o)
-                .one(db)
-                .await?
-                .map(|o| o.code),
+            Some(o) if access::within(&readable, o) => codes.get(&o).cloned(),
             Some(_) => continue,
         };
         let editable = match m.org_id {

@@ -231,8 +231,7 @@ pub async fn append_many(
     incident_id: i64,
     entries: Vec<(Option<i64>, String, String)>,
 ) -> Result<(), AppError> {
-    // Incident 0 is none: notices about no incident (on-call handovers) have no timeline.
-    if entries.is_empty() || incident_id <= 0 {
+    if entries.is_empty() {
         return Ok(());
     }
     let last = incident_event::Entity::find()

@@ -260,7 +260,7 @@ impl Channel {
     }
 }
 
-/// What the engine read about one due escalation, for [`decide`].
+/// What the engine read about one due escalation, for [`decide_with_rules`].
 #[derive(Debug, Clone, Copy)]
 pub struct Reading<'a> {
     /// Where the escalation stands: the level last told (0: none yet) and the round.
@@ -329,41 +329,13 @@ impl Decision {
     }
 }
 
-/// Decides one due escalation from what was read: which step comes next, whom its level
+/// Decides one due escalation from what was read (`r`): which step comes next, whom its level
 /// reaches (`reach`: a target's person and how they were found or named, `None` when nobody
-/// holds it), and what each of them and the organisation's channel are sent (`takes_email`:
-/// whether a person takes escalation email). Nobody is texted: see [`decide_paging`].
-pub fn decide(
-    r: &Reading<'_>,
-    reach: impl Fn(&Target) -> Option<(i64, String)>,
-    takes_email: impl Fn(i64) -> bool,
-) -> Decision {
-    decide_paging(r, reach, takes_email, |_| false)
-}
-
-/// As [`decide`], also texting each person told for whom `takes_text` holds (a verified
-/// mobile, with text messages connected), in addition to the inbox and email: the default
-/// notification rules (`paging::default_rules`), for callers that read no rules.
-pub fn decide_paging(
-    r: &Reading<'_>,
-    reach: impl Fn(&Target) -> Option<(i64, String)>,
-    takes_email: impl Fn(i64) -> bool,
-    takes_text: impl Fn(i64) -> bool,
-) -> Decision {
-    decide_with_rules(r, reach, |p| {
-        let reach = crate::domain::paging::Reach {
-            email: r.email_on && takes_email(p),
-            sms: takes_text(p),
-            teams: false,
-        };
-        crate::domain::paging::effective(&[], reach)
-    })
-}
-
-/// As [`decide`], paging each person told through `rules_of` (their notification rules in
-/// force, already narrowed to the channels that reach them): their inbox, then one outbox
-/// row per rule, delayed ones due after their delay. An exercise's messages (its title
-/// marked `[EXERCISE] `) start with the mark.
+/// holds it), and what each of them and the organisation's channel are sent. Each person
+/// told is paged through `rules_of` (their notification rules in force, already narrowed to
+/// the channels that reach them): their inbox, then one outbox row per rule, delayed ones
+/// due after their delay. An exercise's messages (its title marked `[EXERCISE] `) start
+/// with the mark.
 pub fn decide_with_rules(
     r: &Reading<'_>,
     reach: impl Fn(&Target) -> Option<(i64, String)>,
@@ -576,6 +548,34 @@ pub const EXERCISE_MARK: &str = "[EXERCISE] ";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The default notification rules (email when escalation email is on and the person
+    /// takes it, and nothing else), as most tests below page people.
+    fn decide(
+        r: &Reading<'_>,
+        reach: impl Fn(&Target) -> Option<(i64, String)>,
+        takes_email: impl Fn(i64) -> bool,
+    ) -> Decision {
+        decide_paging(r, reach, takes_email, |_| false)
+    }
+
+    /// As [`decide`], also texting each person for whom `takes_text` holds (the default
+    /// rules of someone with a verified mobile).
+    fn decide_paging(
+        r: &Reading<'_>,
+        reach: impl Fn(&Target) -> Option<(i64, String)>,
+        takes_email: impl Fn(i64) -> bool,
+        takes_text: impl Fn(i64) -> bool,
+    ) -> Decision {
+        decide_with_rules(r, reach, |p| {
+            let reach = crate::domain::paging::Reach {
+                email: r.email_on && takes_email(p),
+                sms: takes_text(p),
+                teams: false,
+            };
+            crate::domain::paging::effective(&[], reach)
+        })
+    }
 
     #[test]
     fn the_path_runs_level_by_level_then_repeats_then_flags() {

@@ -323,11 +323,35 @@ pub struct Override {
 
 /// A schedule: the first rule covering a moment names the rotation on call; overrides then
 /// apply in order.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Schedule {
     pub rules: Vec<Rule>,
     pub rotations: Vec<Rotation>,
     pub overrides: Vec<Override>,
+}
+
+/// An organisation's rotas as they stood from some moment: each schedule (its id, name and
+/// definition, with the overrides not yet over) and the roles the schedules held. Kept after
+/// every change, so a past moment is answered by the rotas of that moment.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RotaSnapshot {
+    pub schedules: Vec<SnapshotSchedule>,
+    /// (role id, schedule id) for every role a schedule held.
+    pub roles: Vec<(i64, i64)>,
+}
+
+/// One schedule in a [`RotaSnapshot`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotSchedule {
+    pub id: i64,
+    pub name: String,
+    pub schedule: Schedule,
+}
+
+impl RotaSnapshot {
+    pub fn schedule(&self, id: i64) -> Option<&SnapshotSchedule> {
+        self.schedules.iter().find(|s| s.id == id)
+    }
 }
 
 /// A period in which the same people are on call; nobody is a gap.
@@ -610,6 +634,16 @@ pub struct ScheduleView {
     pub preview: Vec<ShiftView>,
     /// Hours with nobody on call in the next 14 days.
     pub gap_hours: i64,
+}
+
+/// A schedule's "on call now and next", as an organisation's page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnCallNow {
+    pub id: i64,
+    pub name: String,
+    pub now: Vec<String>,
+    /// The next change: when, and who then.
+    pub next: Option<ShiftView>,
 }
 
 /// A request to cover someone's period, as pages show it.

@@ -53,6 +53,52 @@ async fn daily_rota(app: &TestApp, client: &reqwest::Client, org: &str, who: &st
     (rotation, res.json().await.unwrap())
 }
 
+/// As if every change to the rotas so far had been made `days` days ago (each change keeps
+/// a version of the rotas from its moment; the chart reads the one in force at "as at").
+async fn set_up_days_ago(app: &TestApp, days: i64) {
+    use app::backend::entity::{role_schedule, rota_version};
+    let then = time::OffsetDateTime::now_utc() - time::Duration::days(days);
+    rota_version::Entity::update_many()
+        .col_expr(
+            rota_version::Column::ValidFrom,
+            sea_orm::sea_query::Expr::value(then),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+    role_schedule::Entity::update_many()
+        .col_expr(
+            role_schedule::Column::CreatedAt,
+            sea_orm::sea_query::Expr::value(then),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+}
+
+/// The chart's row for `role` at `org`, as at `as_at` (London time, minutes) or now.
+async fn chart_row(
+    app: &TestApp,
+    client: &reqwest::Client,
+    org: &str,
+    role: &str,
+    as_at: Option<&str>,
+) -> app::domain::accountability::ChartRow {
+    let mut form = vec![("org_code", org)];
+    form.extend(as_at.map(|a| ("as_at", a)));
+    let res = app.post_with(client, "/api/chart/get", &form).await;
+    assert_eq!(res.status(), 200);
+    let c: Chart = res.json().await.unwrap();
+    c.orgs
+        .into_iter()
+        .find(|o| o.org.code == org)
+        .unwrap()
+        .rows
+        .into_iter()
+        .find(|r| r.role_key == role)
+        .unwrap()
+}
+
 async fn create_feed(app: &TestApp, client: &reqwest::Client) -> String {
     let res = app
         .post_with(client, "/api/rotas/calendar_create", &[])
@@ -260,16 +306,7 @@ async fn a_role_handed_to_a_rota_shows_who_is_on_call_in_the_chart_now_and_as_at
 
     // As the chart stood yesterday (the rota held the role since ten days ago): who was on
     // call then, the other of the two.
-    app::backend::entity::role_schedule::Entity::update_many()
-        .col_expr(
-            app::backend::entity::role_schedule::Column::CreatedAt,
-            sea_orm::sea_query::Expr::value(
-                time::OffsetDateTime::now_utc() - time::Duration::days(10),
-            ),
-        )
-        .exec(&app.db)
-        .await
-        .unwrap();
+    set_up_days_ago(&app, 10).await;
     let then = time::OffsetDateTime::now_utc() - time::Duration::days(1);
     let then = then
         .replace_second(0)
@@ -628,4 +665,115 @@ async fn the_organisation_page_says_who_is_on_call_now_and_next() {
     assert!(theirs.contains("Guy"), "it is the trust's page");
     assert!(!theirs.contains("Gold on call"));
     assert!(!theirs.contains("On call now"), "nor a section about it");
+}
+
+#[tokio::test]
+async fn who_was_on_call_at_a_past_moment_is_read_from_the_rotas_as_they_were_then() {
+    let app = spawn_app().await.with_demo().await;
+    let priya = app.enrolled(PRIYA).await;
+    let (rotation, schedule) = daily_rota(&app, &priya, "RJ1", &format!("{TOM}\n{HELEN}")).await;
+    let res = app
+        .post_with(
+            &priya,
+            "/api/rotas/hold_role",
+            &[
+                ("org_code", "RJ1"),
+                ("role_key", "head_of_cyber"),
+                ("schedule_id", &schedule.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    set_up_days_ago(&app, 3).await;
+
+    // Yesterday, and now, as the rota stands.
+    let then = (time::OffsetDateTime::now_utc() - time::Duration::days(1))
+        .replace_second(0)
+        .unwrap()
+        .replace_nanosecond(0)
+        .unwrap();
+    // The chart reads "as at" in UTC, the rota page in London time: the same minute.
+    let as_at = format!("{}T{:02}:{:02}", then.date(), then.hour(), then.minute());
+    let local = app::domain::rota::london_local(then);
+    let london = format!("{}T{:02}:{:02}", local.date(), local.hour(), local.minute());
+    let before_then = chart_row(&app, &priya, "RJ1", "head_of_cyber", Some(&as_at))
+        .await
+        .on_call
+        .expect("held by the rota then")
+        .now;
+    let before_now = chart_row(&app, &priya, "RJ1", "head_of_cyber", None)
+        .await
+        .on_call
+        .unwrap()
+        .now;
+    let who = |at: String| {
+        let (app, priya) = (&app, priya.clone());
+        async move {
+            let res = app
+                .post_with(
+                    &priya,
+                    "/api/rotas/who",
+                    &[("schedule_id", &schedule.to_string()), ("at", &at)],
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+            res.json::<Vec<String>>().await.unwrap()
+        }
+    };
+    assert_eq!(who(london.clone()).await, before_then);
+
+    // The rotation is turned round today: from now on the other person is on call.
+    let start = (time::OffsetDateTime::now_utc().date() - time::Duration::days(10)).to_string();
+    let res = app
+        .post_with(
+            &priya,
+            "/api/rotas/update_rotation",
+            &[
+                ("rotation_id", rotation.to_string().as_str()),
+                ("name", "Gold commanders"),
+                ("participants", &format!("{HELEN}\n{TOM}")),
+                ("shift_count", "1"),
+                ("shift_unit", "days"),
+                ("handover", "08:00"),
+                ("start", &start),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let after_now = chart_row(&app, &priya, "RJ1", "head_of_cyber", None)
+        .await
+        .on_call
+        .unwrap()
+        .now;
+    assert_ne!(after_now, before_now, "the change holds from now");
+    // Yesterday is still answered by yesterday's rota.
+    let after_then = chart_row(&app, &priya, "RJ1", "head_of_cyber", Some(&as_at))
+        .await
+        .on_call
+        .unwrap()
+        .now;
+    assert_eq!(after_then, before_then);
+    assert_eq!(who(london).await, before_then);
+    // Handing the role back today leaves yesterday's chart naming the rota.
+    let res = app
+        .post_with(
+            &priya,
+            "/api/rotas/release_role",
+            &[("org_code", "RJ1"), ("role_key", "head_of_cyber")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        chart_row(&app, &priya, "RJ1", "head_of_cyber", None)
+            .await
+            .on_call
+            .is_none()
+    );
+    assert_eq!(
+        chart_row(&app, &priya, "RJ1", "head_of_cyber", Some(&as_at))
+            .await
+            .on_call
+            .map(|o| o.now),
+        Some(before_then)
+    );
 }

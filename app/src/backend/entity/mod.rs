@@ -35,6 +35,7 @@ pub mod review;
 pub mod review_action;
 pub mod role;
 pub mod role_schedule;
+pub mod rota_version;
 pub mod rotation;
 pub mod rotation_member;
 pub mod runbook;

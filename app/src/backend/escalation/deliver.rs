@@ -128,7 +128,7 @@ impl Engine {
                         .one(&self.db)
                         .await?
                         .map(|p| p.email),
-                    None => external(&self.db, &n.recipient_key)
+                    None => crate::backend::contacts_external::for_key(&self.db, &n.recipient_key)
                         .await?
                         .map(|c| c.email)
                         .filter(|e| !e.is_empty()),
@@ -250,7 +250,9 @@ impl Engine {
                 .await?
                 .map(|p| p.display_name)
                 .unwrap_or_default(),
-            None => match external(&self.db, &n.recipient_key).await? {
+            None => match crate::backend::contacts_external::for_key(&self.db, &n.recipient_key)
+                .await?
+            {
                 Some(c) => c.name,
                 None => "the organisation's channel".into(),
             },
@@ -320,31 +322,16 @@ impl Engine {
                 backoff_seconds(attempts)
             ),
         };
-        timeline::append(&txn, n.incident_id, None, "delivery", line).await?;
+        // A notice about no incident (an on-call handover, `incident_id` 0) has no timeline.
+        if n.incident_id > 0 {
+            timeline::append(&txn, n.incident_id, None, "delivery", line).await?;
+        }
         if status == "failed" {
             let email_on = self.delivery.email_enabled();
             fallthrough::write(&txn, n, &detail, email_on, now).await?;
         }
         txn.commit().await?;
         Ok(())
-    }
-}
-
-/// The external contact an outbox row is for (`external:<id>`), if it is one.
-async fn external(
-    db: &impl sea_orm::ConnectionTrait,
-    recipient_key: &str,
-) -> Result<Option<crate::backend::entity::external_contact::Model>, AppError> {
-    match recipient_key
-        .strip_prefix("external:")
-        .map(str::parse::<i64>)
-    {
-        Some(Ok(id)) => Ok(
-            crate::backend::entity::external_contact::Entity::find_by_id(id)
-                .one(db)
-                .await?,
-        ),
-        _ => Ok(None),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The engine loop: wake for the earliest deadline, decide every escalation now due, deliver
 //! what waits in the outbox, sleep again. Each due row is decided by the pure
-//! `domain::escalation::decide` from what was read (`reading.rs`), and its step taken by one
+//! `domain::escalation::decide_with_rules` from what was read (`reading.rs`), and its step taken by one
 //! conditional update (still unacknowledged, still at this level, still due) in the
 //! transaction that also writes the outbox and the timeline. Delivery is `deliver.rs`.
 

@@ -83,7 +83,11 @@ pub async fn write(
             "{what} to {who} not delivered ({why}); email is not connected, so the inbox is all that is left"
         )
     };
-    timeline::append(db, n.incident_id, None, "delivery", line).await
+    // A notice about no incident (an on-call handover) has no timeline.
+    if n.incident_id > 0 {
+        timeline::append(db, n.incident_id, None, "delivery", line).await?;
+    }
+    Ok(())
 }
 
 /// After Notify's receipt for the text sent under `reference` said `status`: a failed page

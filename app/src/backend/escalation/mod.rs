@@ -11,7 +11,7 @@
 //!
 //! - `engine.rs`: the loop; reads due rows, decides, takes each step, writes, wakes.
 //! - `reading.rs`: what the engine reads before deciding; the decision itself is the pure
-//!   `domain::escalation::decide`.
+//!   `domain::escalation::decide_with_rules`.
 //! - `deliver.rs`: claims outbox rows, addresses them, sends, records each attempt.
 //! - `outbox.rs`: notification rows and the one idempotent insert everyone writes them with.
 //! - The transports themselves (email, webhook, text messages through GOV.UK Notify) are

@@ -2,7 +2,7 @@
 //! deciding transaction: the policy in force and a router of role holders per organisation
 //! (and per organisation a policy names), what each subject is called, the people a
 //! decision may name, the channel webhooks. [`Read::decide`] hands one row of it to the pure
-//! `domain::escalation::decide`.
+//! `domain::escalation::decide_with_rules`.
 
 use std::collections::{HashMap, HashSet};
 

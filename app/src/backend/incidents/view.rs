@@ -213,7 +213,7 @@ async fn paging_of(
     incident_id: i64,
     tasks: &[TaskView],
 ) -> Result<Vec<PageRow>, AppError> {
-    use crate::backend::entity::{external_contact, notification, text_message};
+    use crate::backend::entity::{notification, text_message};
     let rows = notification::Entity::find()
         .filter(notification::Column::IncidentId.eq(incident_id))
         .filter(notification::Column::Subject.eq("task"))
@@ -239,12 +239,11 @@ async fn paging_of(
         .into_iter()
         .map(|p| (p.id, p.display_name))
         .collect();
-    let contacts: HashMap<String, String> = external_contact::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (format!("external:{}", c.id), c.name))
-        .collect();
+    let contacts = crate::backend::contacts_external::names_for_keys(
+        db,
+        rows.iter().map(|n| n.recipient_key.as_str()),
+    )
+    .await?;
     let by_task: HashMap<i64, &TaskView> = tasks.iter().map(|t| (t.id, t)).collect();
     Ok(rows
         .into_iter()

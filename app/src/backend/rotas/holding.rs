@@ -63,6 +63,7 @@ pub async fn hold_role(
         },
     )
     .await?;
+    super::history::record(&txn, org.id, crate::backend::timeline::now()).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -110,6 +111,7 @@ pub async fn release_role(
         },
     )
     .await?;
+    super::history::record(&txn, org.id, crate::backend::timeline::now()).await?;
     txn.commit().await?;
     Ok(())
 }

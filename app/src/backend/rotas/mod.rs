@@ -16,6 +16,7 @@ use crate::error::AppError;
 
 mod calendar;
 mod handovers;
+mod history;
 mod holding;
 mod overrides;
 mod reading;
@@ -31,7 +32,8 @@ pub use overrides::{
     OverrideInput, accept_cover, add_override, decline_cover, remove_override, request_cover,
 };
 pub use reading::{
-    gap_hours, load_schedule, next_days, on_call_at, on_call_holdings, on_call_views, page, who_at,
+    gap_hours, load_schedule, next_days, now_and_next, on_call_at, on_call_holdings, on_call_views,
+    page, who_at,
 };
 pub use rotations::{RotationInput, create_rotation, update_rotation};
 pub use schedules::{RuleInput, add_rule, create_schedule};

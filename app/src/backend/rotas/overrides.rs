@@ -76,6 +76,7 @@ pub async fn add_override(
         },
     )
     .await?;
+    super::history::record(&txn, s.org_id, crate::backend::timeline::now()).await?;
     txn.commit().await?;
     Ok(id)
 }
@@ -137,6 +138,7 @@ pub async fn remove_override(
         },
     )
     .await?;
+    super::history::record(&txn, s.org_id, crate::backend::timeline::now()).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -466,6 +468,7 @@ pub async fn accept_cover(
     )
     .await?;
     answered_notices(&txn, &req, &s.name, true).await?;
+    super::history::record(&txn, s.org_id, crate::backend::timeline::now()).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -143,16 +143,23 @@ pub async fn load_schedule(
     Ok(Some(load(db, vec![s], from).await?.schedule(schedule_id)))
 }
 
-/// Who a schedule has on call at `t` (no one for an unknown schedule).
+/// Who a schedule has on call at `t` (no one for an unknown schedule), by the rotas as they
+/// stood at `t` (`history`).
 pub async fn on_call_at(
     db: &impl ConnectionTrait,
     schedule_id: i64,
     t: OffsetDateTime,
 ) -> Result<Vec<i64>, AppError> {
-    Ok(load_schedule(db, schedule_id, t)
+    let Some(s) = on_call_schedule::Entity::find_by_id(schedule_id)
+        .one(db)
         .await?
-        .map(|s| s.on_call_at(t))
-        .unwrap_or_default())
+    else {
+        return Ok(Vec::new());
+    };
+    let versions = super::history::as_at(db, &[s.org_id], t).await?;
+    let org = s.org_id;
+    let loaded = load(db, vec![s], t).await?;
+    Ok(super::history::schedule_then(&loaded, &versions, org, schedule_id).on_call_at(t))
 }
 
 /// Names of who a schedule the caller may read has on call at `t`.
@@ -189,6 +196,54 @@ pub(crate) async fn names(
         .await?
         .into_iter()
         .map(|p| (p.id, p.display_name))
+        .collect())
+}
+
+/// Who each of the organisation's schedules has on call now and who comes next, for readers
+/// of its rotas: what its page shows, without the rest of the on-call page.
+pub async fn now_and_next(
+    db: &impl ConnectionTrait,
+    user: &User,
+    org_code: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<rota::OnCallNow>, AppError> {
+    let org = access::org_in_reach(db, user, org_code, Action::Read).await?;
+    let schedules = on_call_schedule::Entity::find()
+        .filter(on_call_schedule::Column::OrgId.eq(org.id))
+        .order_by_asc(on_call_schedule::Column::Id)
+        .all(db)
+        .await?;
+    let loaded = load(db, schedules, now).await?;
+    let spans: Vec<Vec<rota::Shift>> = loaded
+        .schedules
+        .iter()
+        .map(|s| {
+            let mut shifts = loaded
+                .schedule(s.id)
+                .shifts(now, now + Duration::days(PREVIEW_DAYS));
+            shifts.truncate(2);
+            shifts
+        })
+        .collect();
+    let who = names(db, spans.iter().flatten().flat_map(|x| x.people.clone())).await?;
+    let name_of = |id: &i64| who.get(id).cloned().unwrap_or_else(|| "Someone".into());
+    Ok(loaded
+        .schedules
+        .iter()
+        .zip(spans)
+        .map(|(s, shifts)| rota::OnCallNow {
+            id: s.id,
+            name: s.name.clone(),
+            now: shifts
+                .first()
+                .map(|x| x.people.iter().map(name_of).collect())
+                .unwrap_or_default(),
+            next: shifts.get(1).map(|x| ShiftView {
+                start: x.start,
+                end: x.end,
+                people: x.people.iter().map(name_of).collect(),
+            }),
+        })
         .collect())
 }
 
@@ -404,41 +459,64 @@ pub async fn on_call_holdings(
         .collect())
 }
 
-/// For every role held by a schedule at an organisation in `orgs` at `at` (held since then
-/// or before): who was on call at `at` and who came next, by name, keyed by (organisation,
-/// role). The chart shows these, now or as at a past moment.
+/// For every role held by a schedule at an organisation in `orgs` at `at`: who was on call
+/// at `at` and who came next, by name, keyed by (organisation, role). The chart shows these,
+/// now or as at a past moment, reading the rotas as they stood then (`history`).
 pub async fn on_call_views(
     db: &impl ConnectionTrait,
     orgs: &[i64],
     at: OffsetDateTime,
 ) -> Result<HashMap<(i64, i64), rota::OnCallHolding>, AppError> {
-    let held: Vec<role_schedule::Model> = role_schedule::Entity::find()
-        .filter(role_schedule::Column::OrgId.is_in(orgs.to_vec()))
-        .filter(role_schedule::Column::CreatedAt.lte(at))
-        .order_by_asc(role_schedule::Column::Id)
-        .all(db)
-        .await?;
-    if held.is_empty() {
+    let versions = super::history::as_at(db, orgs, at).await?;
+    // (organisation, role, schedule id) for every role a schedule held at `at`: from the
+    // version then, or for rotas made before versions were kept, as they stand (held since
+    // `at` or before).
+    let mut pairs: Vec<(i64, i64, i64)> = versions
+        .iter()
+        .flat_map(|(org, v)| v.roles.iter().map(|(role, s)| (*org, *role, *s)))
+        .collect();
+    let unversioned: Vec<i64> = orgs
+        .iter()
+        .copied()
+        .filter(|o| !versions.contains_key(o))
+        .collect();
+    pairs.extend(
+        role_schedule::Entity::find()
+            .filter(role_schedule::Column::OrgId.is_in(unversioned))
+            .filter(role_schedule::Column::CreatedAt.lte(at))
+            .order_by_asc(role_schedule::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|h| (h.org_id, h.role_id, h.schedule_id)),
+    );
+    if pairs.is_empty() {
         return Ok(HashMap::new());
     }
     let schedules = on_call_schedule::Entity::find()
-        .filter(on_call_schedule::Column::Id.is_in(held.iter().map(|h| h.schedule_id)))
+        .filter(on_call_schedule::Column::Id.is_in(pairs.iter().map(|(_, _, s)| *s)))
         .all(db)
         .await?;
     let loaded = load(db, schedules, at).await?;
-    let spans: HashMap<i64, Vec<rota::Shift>> = loaded
-        .schedules
+    // (organisation, role, schedule id, schedule name, schedule) for every role held.
+    let held: Vec<(i64, i64, i64, String, Schedule)> = pairs
+        .into_iter()
+        .filter_map(|(org, role, id)| {
+            let s = loaded.schedules.iter().find(|s| s.id == id)?;
+            let schedule = super::history::schedule_then(&loaded, &versions, org, id);
+            Some((org, role, id, s.name.clone(), schedule))
+        })
+        .collect();
+    let spans: Vec<Vec<rota::Shift>> = held
         .iter()
-        .map(|s| {
-            let mut shifts = loaded
-                .schedule(s.id)
-                .shifts(at, at + Duration::days(PREVIEW_DAYS));
+        .map(|(_, _, _, _, schedule)| {
+            let mut shifts = schedule.shifts(at, at + Duration::days(PREVIEW_DAYS));
             shifts.truncate(2);
-            (s.id, shifts)
+            shifts
         })
         .collect();
     let ids: Vec<i64> = spans
-        .values()
+        .iter()
         .flatten()
         .flat_map(|x| x.people.clone())
         .collect();
@@ -446,14 +524,13 @@ pub async fn on_call_views(
     let name_of = |id: &i64| who.get(id).cloned().unwrap_or_else(|| "Someone".into());
     Ok(held
         .iter()
-        .filter_map(|h| {
-            let s = loaded.schedules.iter().find(|s| s.id == h.schedule_id)?;
-            let shifts = spans.get(&s.id)?;
-            Some((
-                (h.org_id, h.role_id),
+        .zip(&spans)
+        .map(|((org, role, schedule_id, name, _), shifts)| {
+            (
+                (*org, *role),
                 rota::OnCallHolding {
-                    schedule_id: s.id,
-                    schedule: s.name.clone(),
+                    schedule_id: *schedule_id,
+                    schedule: name.clone(),
                     now: shifts
                         .first()
                         .map(|x| x.people.iter().map(name_of).collect())
@@ -464,7 +541,7 @@ pub async fn on_call_views(
                         people: x.people.iter().map(name_of).collect(),
                     }),
                 },
-            ))
+            )
         })
         .collect())
 }

@@ -145,6 +145,7 @@ pub async fn create_rotation(
         },
     )
     .await?;
+    super::history::record(&txn, org.id, crate::backend::timeline::now()).await?;
     txn.commit().await?;
     Ok(row.id)
 }
@@ -182,6 +183,7 @@ pub async fn update_rotation(
         },
     )
     .await?;
+    super::history::record(&txn, existing.org_id, crate::backend::timeline::now()).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -58,6 +58,7 @@ pub async fn create_schedule(
         },
     )
     .await?;
+    super::history::record(&txn, org.id, crate::backend::timeline::now()).await?;
     txn.commit().await?;
     Ok(row.id)
 }
@@ -145,6 +146,7 @@ pub async fn add_rule(
         },
     )
     .await?;
+    super::history::record(&txn, s.org_id, crate::backend::timeline::now()).await?;
     txn.commit().await?;
     Ok(())
 }
