@@ -60,3 +60,25 @@ test('a calendar address made with JavaScript off is shown once and works', asyn
   await expect(page.getByRole('textbox', { name: 'Calendar address' })).toHaveCount(0);
   await expect(section).toContainText('You have a calendar feed, made');
 });
+
+test('how you are paged is kept with JavaScript off, and a refused rule says why', async ({ page }) => {
+  await page.goto('/account');
+  await expect(page.getByRole('heading', { name: 'How you are paged' })).toBeVisible();
+  // Her practice has no Teams channel: the choice says so, and choosing it is refused with the reason.
+  await expect(page.getByLabel('How', { exact: true }).locator('option[value="teams"]')).toContainText('no channel connected');
+  await page.getByLabel('How', { exact: true }).selectOption('teams');
+  await page.getByLabel('After how many minutes').fill('0');
+  await page.getByRole('button', { name: 'Add rule' }).click();
+  await expect(page).toHaveURL(/\/account/);
+  await expect(page.getByRole('region', { name: 'How you are paged' }).getByRole('alert')).toContainText('Microsoft Teams channel connected');
+  await expect(page.getByRole('list', { name: 'Your rules' })).toHaveCount(0);
+
+  await page.getByLabel('How', { exact: true }).selectOption('email');
+  await page.getByLabel('After how many minutes').fill('10');
+  await page.getByRole('button', { name: 'Add rule' }).click();
+  await expect(page).toHaveURL(/\/account/);
+  const rules = page.getByRole('list', { name: 'Your rules' });
+  await expect(rules).toContainText('Email after 10 minutes');
+  await page.getByRole('button', { name: /^Remove rule: / }).click();
+  await expect(page.getByRole('button', { name: /^Remove rule: / })).toHaveCount(0);
+});
