@@ -43,7 +43,7 @@ test.describe('without JavaScript', () => {
     await page.goto('/orgs/G85028/chart');
     const roles = page.getByRole('table', { name: 'Roles at Stockwell Group Practice' });
     await expect(roles.getByRole('row', { name: /Caldicott Guardian/ })).toContainText('Owen Fraser');
-    await page.getByLabel('As at (UTC)').fill('2020-01-01T12:00');
+    await page.getByLabel('As at (UK time)').fill('2020-01-01T12:00');
     await page.getByRole('button', { name: 'Show' }).click();
     await expect(page.getByText(/As it was at/)).toBeVisible();
     await expect(roles.getByRole('row', { name: /Caldicott Guardian/ })).toContainText('Vacant');

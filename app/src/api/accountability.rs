@@ -8,7 +8,7 @@ use crate::domain::roles::RoleView;
 use crate::error::AppError;
 
 /// The chart of an organisation's subtree. `as_at` is `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`
-/// (UTC); `kind` and `gap` narrow it.
+/// (UK time); `kind` and `gap` narrow it.
 #[server(endpoint = "chart/get")]
 pub async fn get_chart(
     org_code: String,

@@ -18,11 +18,9 @@ use crate::domain::org::{OrgKind, OrgStatus};
 use crate::domain::roles::parse_kinds;
 use crate::error::AppError;
 
+/// "12 May 2017 14:00 BST": when a chart describes, on UK clocks.
 fn fmt_time(t: OffsetDateTime) -> String {
-    t.format(time::macros::format_description!(
-        "[day padding:none] [month repr:long] [year] [hour]:[minute] UTC"
-    ))
-    .unwrap_or_default()
+    crate::domain::dates::moment(t)
 }
 
 /// Parent links in force on a date.
@@ -278,6 +276,9 @@ pub async fn chart(
                     since: fmt_time(h.starts_at),
                     until: h.ends_at.map(fmt_time),
                     confirmed: h.confirmed_at.map(fmt_time),
+                    starts_at: h.starts_at,
+                    ends_at: h.ends_at,
+                    confirmed_at: h.confirmed_at,
                     stale: gaps::is_stale(
                         &HoldingFact {
                             org_id: h.org_id,
@@ -320,6 +321,7 @@ pub async fn chart(
     Ok(Chart {
         root: root.summary(),
         as_at: fmt_time(at),
+        at,
         is_now: at == now,
         orgs,
         totals,
@@ -371,7 +373,14 @@ pub async fn overview(
     Ok(lines)
 }
 
-/// The chart as CSV, one line per organisation and role.
+/// A moment as exports write it: RFC 3339, UTC.
+fn utc(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The chart as CSV, one line per organisation and role (moments in UTC, RFC 3339).
 pub fn to_csv(chart: &Chart) -> Result<String, AppError> {
     let header = [
         "org_code",
@@ -410,10 +419,10 @@ pub fn to_csv(chart: &Chart) -> Result<String, AppError> {
                 h.and_then(|h| h.out_of_hours_phone.clone())
                     .unwrap_or_default(),
                 h.and_then(|h| h.contact_email.clone()).unwrap_or_default(),
-                h.map(|h| h.since.clone()).unwrap_or_default(),
-                h.and_then(|h| h.confirmed.clone()).unwrap_or_default(),
+                h.map(|h| utc(h.starts_at)).unwrap_or_default(),
+                h.and_then(|h| h.confirmed_at).map(utc).unwrap_or_default(),
                 gaps.join(" "),
-                chart.as_at.clone(),
+                utc(chart.at),
             ];
             sheet.safe_row(&record)?;
         }

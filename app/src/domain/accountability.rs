@@ -15,9 +15,17 @@ pub struct HoldingView {
     pub work_phone: Option<String>,
     pub out_of_hours_phone: Option<String>,
     pub contact_email: Option<String>,
+    /// On UK clocks, for pages ("12 May 2017 14:00 BST").
     pub since: String,
     pub until: Option<String>,
     pub confirmed: Option<String>,
+    /// The same moments in UTC, for exports.
+    #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub ends_at: Option<time::OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub confirmed_at: Option<time::OffsetDateTime>,
     pub stale: bool,
 }
 
@@ -50,7 +58,11 @@ pub struct ChartOrg {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chart {
     pub root: OrgSummary,
+    /// The moment described, on UK clocks.
     pub as_at: String,
+    /// The same moment in UTC, for exports.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: time::OffsetDateTime,
     pub is_now: bool,
     pub orgs: Vec<ChartOrg>,
     pub totals: GapCounts,

@@ -565,7 +565,7 @@ pub fn clock_label(t: Time) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
-/// "Mon 30 Mar 08:00": an instant as London's clocks show it.
+/// "Mon 30 Mar 2026 08:00 BST": an instant as UK clocks show it, saying which.
 pub fn local_label(t: OffsetDateTime) -> String {
     let l = london_local(t);
     let wd = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -574,10 +574,11 @@ pub fn local_label(t: OffsetDateTime) -> String {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ][u8::from(l.date().month()) as usize - 1];
     format!(
-        "{wd} {} {month} {} {}",
+        "{wd} {} {month} {} {} {}",
         l.date().day(),
         l.date().year(),
-        clock_label(l.time())
+        clock_label(l.time()),
+        super::dates::uk_zone(t)
     )
 }
 
@@ -1115,7 +1116,11 @@ mod tests {
         assert!(parse_clock("<b>").is_err());
         assert_eq!(
             local_label(datetime!(2026-07-06 07:00 UTC)),
-            "Mon 6 Jul 2026 08:00"
+            "Mon 6 Jul 2026 08:00 BST"
+        );
+        assert_eq!(
+            local_label(datetime!(2026-11-30 08:00 UTC)),
+            "Mon 30 Nov 2026 08:00 GMT"
         );
     }
 }

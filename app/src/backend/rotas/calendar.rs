@@ -231,7 +231,7 @@ pub fn to_ical(name: &str, person_id: i64, shifts: &[PersonShift]) -> String {
         ))
         .summary(&format!("On call: {schedule}"))
         .description(&format!(
-            "Wardline on-call shift, London time: {} until {}.",
+            "Wardline on-call shift: {} until {}.",
             local_label(*start),
             local_label(*end)
         ))
@@ -269,7 +269,13 @@ mod tests {
             ics.contains("SUMMARY:On call: Gold\\, nights\\; <b>"),
             "{ics}"
         );
-        assert!(ics.contains("Sun 29 Mar 2026 08:00"), "{ics}");
+        // Long lines are folded (RFC 5545 3.1): read them unfolded. Times on UK clocks,
+        // saying which, across the spring change.
+        let unfolded = ics.replace("\r\n ", "");
+        assert!(
+            unfolded.contains("Sat 28 Mar 2026 08:00 GMT until Sun 29 Mar 2026 08:00 BST"),
+            "{unfolded}"
+        );
         assert!(ics.trim_end().ends_with("END:VCALENDAR"));
         // Nothing changes between two renderings but the time stamp.
         let again = to_ical("Ann Example", 3, &shifts);

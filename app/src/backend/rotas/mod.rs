@@ -506,7 +506,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             to_helen.title,
-            "On call for Gold from Mon 12 Jan 2026 08:00"
+            "On call for Gold from Mon 12 Jan 2026 08:00 GMT"
         );
         assert!(
             to_helen.body.contains("taking over from Tom Okafor"),

@@ -59,6 +59,7 @@ fn ChartView(chart: Chart, as_at: String, kind: String, gap: String) -> impl Int
         is_now,
         orgs,
         totals,
+        ..
     } = chart;
     let title = format!("Responsibility chart: {}", root.name);
     let export_query = {
@@ -78,7 +79,7 @@ fn ChartView(chart: Chart, as_at: String, kind: String, gap: String) -> impl Int
         <p class="lede">{if is_now { format!("As it is now ({shown_at}).") } else { format!("As it was at {shown_at}.") }}</p>
         <form method="get" class="filters" aria-label="Chart filters">
             <div class="form-group">
-                <label for="as-at">"As at (UTC)"</label>
+                <label for="as-at">"As at (UK time)"</label>
                 <input id="as-at" name="as_at" type="datetime-local" value=as_at/>
             </div>
             <div class="form-group">

@@ -354,7 +354,7 @@ fn Clocks(i: IncidentView, action: ServerAction<RecordReport>) -> impl IntoView 
                                                 <input type="hidden" name="reference" value=reference.clone()/>
                                                 <input type="hidden" name="body" value=c.body.clone()/>
                                                 <div class="form-group">
-                                                    <label for=at_id.clone()>"When it was made (UTC; leave empty for now)"</label>
+                                                    <label for=at_id.clone()>"When it was made (UK time; leave empty for now)"</label>
                                                     <input id=at_id name="reported_at" type="datetime-local"/>
                                                 </div>
                                                 <div class="form-group">
