@@ -26,7 +26,15 @@ test('a regulator enrols in MFA, reads the overview and drills into a chart with
   await expect(page.getByRole('table', { name: /Roles at/ }).first()).toBeVisible();
   await expect(page.getByRole('table', { name: "Roles at King's College Hospital NHS Foundation Trust" })).toHaveCount(0);
 
-  for (const path of ['/overview', '/orgs/QKK/chart', '/account']) {
+  // Read-only access: no declaring and no task list offered, and the declaration page says why.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await expect(nav.getByRole('link', { name: 'Declare an incident' })).toHaveCount(0);
+  await expect(nav.getByRole('link', { name: 'My tasks' })).toHaveCount(0);
+  await page.goto('/declare');
+  await expect(page.getByRole('status')).toContainText('Your access is read-only');
+  await expect(page.getByRole('button', { name: 'Declare incident' })).toHaveCount(0);
+
+  for (const path of ['/overview', '/orgs/QKK/chart', '/account', '/declare']) {
     await page.goto(path);
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
     const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();

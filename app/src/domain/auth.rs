@@ -82,6 +82,14 @@ pub struct Me {
     pub roles_to_confirm: usize,
 }
 
+impl Me {
+    /// Only regulator access: they read, never write, so pages offer them no forms that
+    /// change anything (the server refuses them anyway).
+    pub fn read_only(&self) -> bool {
+        !self.grants.is_empty() && self.grants.iter().all(|g| g.role == AccessRole::Regulator)
+    }
+}
+
 /// A role the signed-in person holds, for them to confirm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyHolding {

@@ -20,9 +20,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </a>
                 <nav aria-label="Main">
                     <ul class="site-nav">
-                        <li><A href="/declare">"Declare an incident"</A></li>
+                        <WriterLinks/>
                         <li><A href="/incidents">"Incidents"</A></li>
-                        <li><A href="/tasks">"My tasks"</A></li>
                         <li><A href="/runbooks">"Runbooks"</A></li>
                         <li><A href="/orgs">"Organisations"</A></li>
                         <li><A href="/overview">"Gaps"</A></li>
@@ -42,6 +41,29 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <a href="tel:03003035222">"0300 303 5222"</a>" (24 hours)."</p>
             </div>
         </footer>
+    }
+}
+
+/// Declaring and one's tasks, for everyone but regulators (read-only access: they would
+/// only be refused).
+#[component]
+fn WriterLinks() -> impl IntoView {
+    let auth = use_auth();
+    let links = || {
+        view! {
+            <li><A href="/declare">"Declare an incident"</A></li>
+            <li><A href="/tasks">"My tasks"</A></li>
+        }
+    };
+    view! {
+        <Transition fallback=links>
+            {move || Suspend::new(async move {
+                match auth.status.await {
+                    Ok(AuthStatus::SignedIn(me)) if me.read_only() => None,
+                    _ => Some(links()),
+                }
+            })}
+        </Transition>
     }
 }
 

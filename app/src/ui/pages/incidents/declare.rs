@@ -5,6 +5,40 @@ use super::*;
 
 #[component]
 pub fn DeclarePage() -> impl IntoView {
+    let auth = crate::ui::auth::use_auth();
+    let read_only = Resource::new(
+        || (),
+        move |_| async move {
+            matches!(
+                auth.status.await,
+                Ok(crate::domain::auth::AuthStatus::SignedIn(me)) if me.read_only()
+            )
+        },
+    );
+    view! {
+        <Title text="Declare an incident"/>
+        <h1>"Declare an incident"</h1>
+        <Suspense fallback=|| view! { <DeclareForm/> }>
+            {move || Suspend::new(async move {
+                if read_only.await {
+                    view! {
+                        <div class="notice" role="status">
+                            <p><strong>"Your access is read-only, so you cannot declare incidents."</strong></p>
+                            <p>"If you are seeing an incident, tell the organisation affected, or call the NHS England Cyber Security Operations Centre on "<a href="tel:03003035222">"0300 303 5222"</a>" (24 hours)."</p>
+                        </div>
+                    }.into_any()
+                } else {
+                    view! { <DeclareForm/> }.into_any()
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The declaration form: a plain form post, so it works before (or without) the
+/// WebAssembly.
+#[component]
+fn DeclareForm() -> impl IntoView {
     let declare = ServerAction::<DeclareIncident>::new();
     let options = Resource::new(|| (), |_| declare_options());
     let error = Signal::derive(move || {
@@ -15,8 +49,6 @@ pub fn DeclarePage() -> impl IntoView {
             .map(|e| e.to_string())
     });
     view! {
-        <Title text="Declare an incident"/>
-        <h1>"Declare an incident"</h1>
         <p class="lede">"Tell us what you can see. You do not need to be sure it is a cyber attack. The right people will be told at once."</p>
         <ErrorSummary error/>
         <ActionForm action=declare attr:class="form declare-form">
