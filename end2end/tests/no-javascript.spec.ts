@@ -62,9 +62,12 @@ test('a calendar address made with JavaScript off is shown once and works', asyn
 });
 
 test('how you are paged is kept with JavaScript off, and a refused rule says why', async ({ page }) => {
+  // Aisha, a ward sister at King's: no test connects a channel for King's.
+  await page.context().clearCookies();
+  await signIn(page, 'aisha.bello@demo.wardline.test', '/account');
   await page.goto('/account');
   await expect(page.getByRole('heading', { name: 'How you are paged' })).toBeVisible();
-  // Her practice has no Teams channel: the choice says so, and choosing it is refused with the reason.
+  // Her trust has no Teams channel: the choice says so, and choosing it is refused with the reason.
   await expect(page.getByLabel('How', { exact: true }).locator('option[value="teams"]')).toContainText('no channel connected');
   await page.getByLabel('How', { exact: true }).selectOption('teams');
   await page.getByLabel('After how many minutes').fill('0');

@@ -277,11 +277,18 @@ pub async fn my_calendar_feed() -> Result<crate::domain::rota::CalendarFeedView,
             let (state, user) = crate::backend::caller::caller().await?;
             let mut view = crate::backend::rotas::feed_status(&state.db, &user).await?;
             // Made by a plain form post just now: shown on this render only.
+            // Read first: removing marks the session changed, and this runs on every render
+            // of the account page.
             let session = crate::backend::caller::session().await?;
-            let once = session
-                .remove::<String>(crate::backend::caller::CALENDAR_URL_ONCE_KEY)
-                .await
-                .map_err(|e| crate::backend::errors::internal("session", &e))?;
+            let key = crate::backend::caller::CALENDAR_URL_ONCE_KEY;
+            let session_err = |e| crate::backend::errors::internal("session", &e);
+            let once = match session.get::<String>(key).await.map_err(session_err)? {
+                Some(url) => {
+                    session.remove::<String>(key).await.map_err(session_err)?;
+                    Some(url)
+                }
+                None => None,
+            };
             if view.since.is_some() {
                 view.url = once;
             }

@@ -3,13 +3,13 @@
 //! their own acknowledge page, rendered in the organisation's format
 //! (`domain::channel_post`).
 
+use std::collections::HashMap;
+
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use time::{Duration, OffsetDateTime};
 
 use super::links::{sign_link, signing_key};
 use super::tracking::TASK;
-use std::collections::HashMap;
-
 use crate::backend::entity::{access_grant, incident, notification, person, task, webhook};
 use crate::domain::channel_post::{ChannelFormat, ChannelPost, Paged};
 use crate::error::AppError;
