@@ -265,12 +265,8 @@ pub async fn list_sessions(
     user: &User,
 ) -> Result<Vec<SessionView>, AppError> {
     let current = current_key(session);
-    let fmt = |t: OffsetDateTime| {
-        t.format(time::macros::format_description!(
-            "[day] [month repr:short] [year] [hour]:[minute] UTC"
-        ))
-        .unwrap_or_default()
-    };
+    // On UK clocks, saying GMT or BST, as every page shows a moment.
+    let fmt = crate::domain::dates::moment;
     Ok(sessions::of_person(&state.db, user.person_id)
         .await?
         .into_iter()
