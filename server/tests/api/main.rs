@@ -20,6 +20,7 @@ mod orgs;
 mod paging;
 mod paging_delivery;
 mod reach;
+mod rendering;
 mod replies;
 mod rotas;
 mod secrets_at_rest;

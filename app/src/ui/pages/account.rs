@@ -13,21 +13,34 @@ use crate::api::auth::{
     AcceptGrantRequest, ChangePassword, MfaBegin, MfaConfirm, RefuseGrantRequest,
     SignOutEverywhere, my_grant_requests, my_sessions,
 };
+use crate::api::contacts::{
+    AddMobile, AddRule, RemoveMobile, RemoveRule, ResendCode, SendTestText, VerifyMobile,
+    my_mobile, my_rules,
+};
+use crate::api::escalation::{SetPrefs, get_prefs};
 use crate::api::people::ResetPersonMfa;
-use crate::domain::auth::{AccessRole, AuthStatus, Me};
+use crate::domain::auth::{AccessRole, AuthStatus, GrantRequestView, Me, MyHolding, SessionView};
+use crate::domain::contacts::MobileView;
+use crate::domain::paging::RulesView;
+use crate::error::AppError;
 use crate::ui::auth::use_auth;
 use crate::ui::components::forms::{ErrorSummary, Notice};
-use crate::ui::pages::on_call_calendar::CalendarFeed;
+use crate::ui::pages::on_call_calendar::{CalendarFeed, CalendarParts};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let auth = use_auth();
+    // Every section's actions and resources are made once, here, outside the part that waits
+    // for who you are: the server may run that part more than once while rendering, and
+    // resources made inside it would be fetched again (the first, abandoned fetch losing its
+    // request) and numbered differently from the browser's, breaking hydration.
+    let parts = AccountParts::new();
     view! {
         <Title text="Your account"/>
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match auth.status.await {
-                    Ok(AuthStatus::SignedIn(me)) => view! { <Account me/> }.into_any(),
+                    Ok(AuthStatus::SignedIn(me)) => view! { <Account me parts/> }.into_any(),
                     _ => view! { <Redirect path="/sign-in?next=/account"/> }.into_any(),
                 }
             })}
@@ -35,8 +48,34 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
+/// The actions and resources of the account page's sections.
+#[derive(Clone, Copy)]
+struct AccountParts {
+    requests: GrantRequestsParts,
+    roles: MyRolesParts,
+    notifications: NotificationsParts,
+    texts: TextMessagesParts,
+    rules: PagingRulesParts,
+    calendar: CalendarParts,
+    sessions: SessionsParts,
+}
+
+impl AccountParts {
+    fn new() -> Self {
+        Self {
+            requests: GrantRequestsParts::new(),
+            roles: MyRolesParts::new(),
+            notifications: NotificationsParts::new(),
+            texts: TextMessagesParts::new(),
+            rules: PagingRulesParts::new(),
+            calendar: CalendarParts::new(),
+            sessions: SessionsParts::new(),
+        }
+    }
+}
+
 #[component]
-fn Account(me: Me) -> impl IntoView {
+fn Account(me: Me, parts: AccountParts) -> impl IntoView {
     let is_admin = me
         .grants
         .iter()
@@ -66,30 +105,52 @@ fn Account(me: Me) -> impl IntoView {
             </dd></div>
             <div><dt>"Two-step verification"</dt><dd>{if me.mfa_enabled { "On" } else { "Off" }}</dd></div>
         </dl>
-        <GrantRequests/>
-        <MyRoles/>
+        <GrantRequests parts=parts.requests/>
+        <MyRoles parts=parts.roles/>
         {(!me.mfa_enabled).then(|| view! { <MfaSetup/> })}
-        <Notifications/>
-        <TextMessages/>
-        <PagingRules/>
-        <CalendarFeed/>
+        <Notifications parts=parts.notifications/>
+        <TextMessages parts=parts.texts/>
+        <PagingRules parts=parts.rules/>
+        <CalendarFeed parts=parts.calendar/>
         <PasswordChange/>
-        <Sessions/>
+        <Sessions parts=parts.sessions/>
         {is_admin.then(|| view! { <InviteForm orgs=admin_orgs/> <ResetMfaForm/> })}
     }
 }
 
 /// Invitations to this account: each is accepted or refused here, signed in, never through
 /// a link that could set a password.
+#[derive(Clone, Copy)]
+struct GrantRequestsParts {
+    accept: ServerAction<AcceptGrantRequest>,
+    refuse: ServerAction<RefuseGrantRequest>,
+    requests: Resource<Result<Vec<GrantRequestView>, AppError>>,
+}
+
+impl GrantRequestsParts {
+    fn new() -> Self {
+        let accept = ServerAction::<AcceptGrantRequest>::new();
+        let refuse = ServerAction::<RefuseGrantRequest>::new();
+        let requests = Resource::new(
+            move || (accept.version().get(), refuse.version().get()),
+            |_| my_grant_requests(),
+        );
+        Self {
+            accept,
+            refuse,
+            requests,
+        }
+    }
+}
+
 #[component]
-fn GrantRequests() -> impl IntoView {
-    let accept = ServerAction::<AcceptGrantRequest>::new();
-    let refuse = ServerAction::<RefuseGrantRequest>::new();
+fn GrantRequests(parts: GrantRequestsParts) -> impl IntoView {
+    let GrantRequestsParts {
+        accept,
+        refuse,
+        requests,
+    } = parts;
     let auth = use_auth();
-    let requests = Resource::new(
-        move || (accept.version().get(), refuse.version().get()),
-        |_| my_grant_requests(),
-    );
     Effect::new(move |_| {
         if matches!(accept.value().get(), Some(Ok(()))) {
             auth.refresh();
@@ -271,10 +332,23 @@ fn PasswordChange() -> impl IntoView {
     }
 }
 
+#[derive(Clone, Copy)]
+struct SessionsParts {
+    everywhere: ServerAction<SignOutEverywhere>,
+    list: Resource<Result<Vec<SessionView>, AppError>>,
+}
+
+impl SessionsParts {
+    fn new() -> Self {
+        let everywhere = ServerAction::<SignOutEverywhere>::new();
+        let list = Resource::new(move || everywhere.version().get(), |_| my_sessions());
+        Self { everywhere, list }
+    }
+}
+
 #[component]
-fn Sessions() -> impl IntoView {
-    let everywhere = ServerAction::<SignOutEverywhere>::new();
-    let list = Resource::new(move || everywhere.version().get(), |_| my_sessions());
+fn Sessions(parts: SessionsParts) -> impl IntoView {
+    let SessionsParts { everywhere, list } = parts;
     view! {
         <section aria-labelledby="sessions-heading">
             <h2 id="sessions-heading">"Where you are signed in"</h2>
@@ -354,11 +428,24 @@ fn InviteForm(orgs: Vec<(String, String)>) -> impl IntoView {
 }
 
 /// The roles the person holds, each confirmed with one button.
+#[derive(Clone, Copy)]
+struct MyRolesParts {
+    confirm: ServerAction<ConfirmRole>,
+    holdings: Resource<Result<Vec<MyHolding>, AppError>>,
+}
+
+impl MyRolesParts {
+    fn new() -> Self {
+        let confirm = ServerAction::<ConfirmRole>::new();
+        let holdings = Resource::new(move || confirm.version().get(), |_| my_holdings());
+        Self { confirm, holdings }
+    }
+}
+
 #[component]
-fn MyRoles() -> impl IntoView {
-    let confirm = ServerAction::<ConfirmRole>::new();
+fn MyRoles(parts: MyRolesParts) -> impl IntoView {
+    let MyRolesParts { confirm, holdings } = parts;
     let auth = use_auth();
-    let holdings = Resource::new(move || confirm.version().get(), |_| my_holdings());
     Effect::new(move |_| {
         if matches!(confirm.value().get(), Some(Ok(()))) {
             auth.refresh();
@@ -399,11 +486,23 @@ fn MyRoles() -> impl IntoView {
 }
 
 /// Whether escalations also come by email (the inbox always has them).
+#[derive(Clone, Copy)]
+struct NotificationsParts {
+    set: ServerAction<SetPrefs>,
+    prefs: Resource<Result<bool, AppError>>,
+}
+
+impl NotificationsParts {
+    fn new() -> Self {
+        let set = ServerAction::<SetPrefs>::new();
+        let prefs = Resource::new(move || set.version().get(), |_| get_prefs());
+        Self { set, prefs }
+    }
+}
+
 #[component]
-fn Notifications() -> impl IntoView {
-    use crate::api::escalation::{SetPrefs, get_prefs};
-    let set = ServerAction::<SetPrefs>::new();
-    let prefs = Resource::new(move || set.version().get(), |_| get_prefs());
+fn Notifications(parts: NotificationsParts) -> impl IntoView {
+    let NotificationsParts { set, prefs } = parts;
     view! {
         <section aria-labelledby="notify-heading">
             <h2 id="notify-heading">"Notifications"</h2>
@@ -429,27 +528,55 @@ fn Notifications() -> impl IntoView {
 
 /// The person's mobile number for text messages: added, verified with the code texted to
 /// it, tested, removed. Each step is a plain form.
+#[derive(Clone, Copy)]
+struct TextMessagesParts {
+    add: ServerAction<AddMobile>,
+    verify: ServerAction<VerifyMobile>,
+    resend: ServerAction<ResendCode>,
+    remove: ServerAction<RemoveMobile>,
+    test: ServerAction<SendTestText>,
+    mobile: Resource<Result<Option<MobileView>, AppError>>,
+}
+
+impl TextMessagesParts {
+    fn new() -> Self {
+        let add = ServerAction::<AddMobile>::new();
+        let verify = ServerAction::<VerifyMobile>::new();
+        let resend = ServerAction::<ResendCode>::new();
+        let remove = ServerAction::<RemoveMobile>::new();
+        let test = ServerAction::<SendTestText>::new();
+        let mobile = Resource::new(
+            move || {
+                (
+                    add.version().get(),
+                    verify.version().get(),
+                    resend.version().get(),
+                    remove.version().get(),
+                )
+            },
+            |_| my_mobile(),
+        );
+        Self {
+            add,
+            verify,
+            resend,
+            remove,
+            test,
+            mobile,
+        }
+    }
+}
+
 #[component]
-fn TextMessages() -> impl IntoView {
-    use crate::api::contacts::{
-        AddMobile, RemoveMobile, ResendCode, SendTestText, VerifyMobile, my_mobile,
-    };
-    let add = ServerAction::<AddMobile>::new();
-    let verify = ServerAction::<VerifyMobile>::new();
-    let resend = ServerAction::<ResendCode>::new();
-    let remove = ServerAction::<RemoveMobile>::new();
-    let test = ServerAction::<SendTestText>::new();
-    let mobile = Resource::new(
-        move || {
-            (
-                add.version().get(),
-                verify.version().get(),
-                resend.version().get(),
-                remove.version().get(),
-            )
-        },
-        |_| my_mobile(),
-    );
+fn TextMessages(parts: TextMessagesParts) -> impl IntoView {
+    let TextMessagesParts {
+        add,
+        verify,
+        resend,
+        remove,
+        test,
+        mobile,
+    } = parts;
     let error = Signal::derive(move || {
         [
             add.value().get(),
@@ -534,16 +661,29 @@ fn TextMessages() -> impl IntoView {
 /// The person's notification rules: how they are paged when a task reaches them ("text and
 /// email at once; text again after 5 minutes"). Each rule is added or removed by a plain
 /// form.
+#[derive(Clone, Copy)]
+struct PagingRulesParts {
+    add: ServerAction<AddRule>,
+    remove: ServerAction<RemoveRule>,
+    rules: Resource<Result<RulesView, AppError>>,
+}
+
+impl PagingRulesParts {
+    fn new() -> Self {
+        let add = ServerAction::<AddRule>::new();
+        let remove = ServerAction::<RemoveRule>::new();
+        let rules = Resource::new(
+            move || (add.version().get(), remove.version().get()),
+            |_| my_rules(),
+        );
+        Self { add, remove, rules }
+    }
+}
+
 #[component]
-fn PagingRules() -> impl IntoView {
-    use crate::api::contacts::{AddRule, RemoveRule, my_rules};
+fn PagingRules(parts: PagingRulesParts) -> impl IntoView {
     use crate::domain::paging::MAX_DELAY_MINUTES;
-    let add = ServerAction::<AddRule>::new();
-    let remove = ServerAction::<RemoveRule>::new();
-    let rules = Resource::new(
-        move || (add.version().get(), remove.version().get()),
-        |_| my_rules(),
-    );
+    let PagingRulesParts { add, remove, rules } = parts;
     let error = Signal::derive(move || {
         [add.value().get(), remove.value().get()]
             .into_iter()

@@ -4,16 +4,42 @@
 use leptos::prelude::*;
 
 use crate::api::rotas::{CreateCalendarFeed, RevokeCalendarFeed, my_calendar_feed};
+use crate::domain::rota::CalendarFeedView;
+use crate::error::AppError;
 use crate::ui::components::forms::{ErrorSummary, Notice};
 
+/// The section's actions and resource, made by the page outside any part the server may
+/// render more than once.
+#[derive(Clone, Copy)]
+pub struct CalendarParts {
+    create: ServerAction<CreateCalendarFeed>,
+    revoke: ServerAction<RevokeCalendarFeed>,
+    status: Resource<Result<CalendarFeedView, AppError>>,
+}
+
+impl CalendarParts {
+    pub fn new() -> Self {
+        let create = ServerAction::<CreateCalendarFeed>::new();
+        let revoke = ServerAction::<RevokeCalendarFeed>::new();
+        let status = Resource::new(
+            move || (create.version().get(), revoke.version().get()),
+            |_| my_calendar_feed(),
+        );
+        Self {
+            create,
+            revoke,
+            status,
+        }
+    }
+}
+
 #[component]
-pub fn CalendarFeed() -> impl IntoView {
-    let create = ServerAction::<CreateCalendarFeed>::new();
-    let revoke = ServerAction::<RevokeCalendarFeed>::new();
-    let status = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| my_calendar_feed(),
-    );
+pub fn CalendarFeed(parts: CalendarParts) -> impl IntoView {
+    let CalendarParts {
+        create,
+        revoke,
+        status,
+    } = parts;
     let error = Signal::derive(move || {
         create
             .value()

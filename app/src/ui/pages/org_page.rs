@@ -17,12 +17,16 @@ pub fn OrgPage() -> impl IntoView {
     let params = use_params_map();
     let code = move || params.read().get("code").unwrap_or_default();
     let detail = Resource::new(code, get_org_detail);
+    // Made here, not inside the part that waits for the detail: the server may run that part
+    // more than once while rendering, and a resource made there each time would be fetched
+    // twice and numbered differently from the browser's, breaking hydration.
+    let on_call = Resource::new(code, crate::api::rotas::on_call_now);
 
     view! {
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <Detail d/> }.into_any(),
+                    Ok(d) => view! { <Detail d on_call/> }.into_any(),
                     Err(AppError::Unauthorized) => view! {
                         <Redirect path=crate::domain::redirect::sign_in_then(&format!("/orgs/{}", code()))/>
                     }.into_any(),
@@ -40,10 +44,11 @@ pub fn OrgPage() -> impl IntoView {
 
 /// Who is on call here now and next, schedule by schedule (the rotas themselves are on the
 /// on-call page).
+type OnCallResource = Resource<Result<Option<Vec<crate::domain::rota::OnCallNow>>, AppError>>;
+
 #[component]
-fn OnCallNow(code: String) -> impl IntoView {
+fn OnCallNow(on_call: OnCallResource) -> impl IntoView {
     use crate::domain::rota::local_label;
-    let on_call = Resource::new(move || code.clone(), crate::api::rotas::on_call_now);
     let names = |people: &[String]| {
         if people.is_empty() {
             "Nobody".to_owned()
@@ -90,7 +95,7 @@ fn org_link(o: &OrgSummary) -> impl IntoView + use<> {
 }
 
 #[component]
-fn Detail(d: OrgDetail) -> impl IntoView {
+fn Detail(d: OrgDetail, on_call: OnCallResource) -> impl IntoView {
     let OrgDetail {
         org,
         opened_on,
@@ -123,7 +128,7 @@ fn Detail(d: OrgDetail) -> impl IntoView {
             {closed_on.map(|d| view! { <div><dt>"Closed"</dt><dd>{dates::long(d)}</dd></div> })}
             {postcode.map(|p| view! { <div><dt>"Postcode"</dt><dd>{p}</dd></div> })}
         </dl>
-        <OnCallNow code=org.code.clone()/>
+        <OnCallNow on_call/>
         <OrgList heading="Organisations under this one" empty="None." orgs=children/>
         <ServiceList heading="Suppliers serving this organisation" links=suppliers/>
         <ServiceList heading="Organisations this supplier serves" links=clients/>

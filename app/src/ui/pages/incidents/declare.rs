@@ -15,10 +15,18 @@ pub fn DeclarePage() -> impl IntoView {
             )
         },
     );
+    // The form's action and options are made once, here: the form itself is drawn both as
+    // the fallback and inside the wait below, and the server may run that part more than once
+    // while rendering; a resource made there each time would be fetched again and numbered
+    // differently from the browser's, breaking hydration.
+    let form = FormParts {
+        declare: ServerAction::<DeclareIncident>::new(),
+        options: Resource::new(|| (), |_| declare_options()),
+    };
     view! {
         <Title text="Declare an incident"/>
         <h1>"Declare an incident"</h1>
-        <Suspense fallback=|| view! { <DeclareForm/> }>
+        <Suspense fallback=move || view! { <DeclareForm form/> }>
             {move || Suspend::new(async move {
                 if read_only.await {
                     view! {
@@ -28,7 +36,7 @@ pub fn DeclarePage() -> impl IntoView {
                         </div>
                     }.into_any()
                 } else {
-                    view! { <DeclareForm/> }.into_any()
+                    view! { <DeclareForm form/> }.into_any()
                 }
             })}
         </Suspense>
@@ -37,10 +45,15 @@ pub fn DeclarePage() -> impl IntoView {
 
 /// The declaration form: a plain form post, so it works before (or without) the
 /// WebAssembly.
+#[derive(Clone, Copy)]
+struct FormParts {
+    declare: ServerAction<DeclareIncident>,
+    options: Resource<Result<crate::domain::assets::DeclareOptions, AppError>>,
+}
+
 #[component]
-fn DeclareForm() -> impl IntoView {
-    let declare = ServerAction::<DeclareIncident>::new();
-    let options = Resource::new(|| (), |_| declare_options());
+fn DeclareForm(form: FormParts) -> impl IntoView {
+    let FormParts { declare, options } = form;
     let error = Signal::derive(move || {
         declare
             .value()
