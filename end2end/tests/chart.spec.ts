@@ -30,6 +30,10 @@ test('a regulator enrols in MFA, reads the overview and drills into a chart with
   const nav = page.getByRole('navigation', { name: 'Main' });
   await expect(nav.getByRole('link', { name: 'Declare an incident' })).toHaveCount(0);
   await expect(nav.getByRole('link', { name: 'My tasks' })).toHaveCount(0);
+  await expect(nav.getByRole('link', { name: 'Escalation' })).toHaveCount(0);
+  await page.goto('/orgs/QKK/chart');
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Responsibility chart');
+  await expect(page.getByText('Assign a role (organisation admins)')).toHaveCount(0);
   await page.goto('/declare');
   await expect(page.getByRole('status')).toContainText('Your access is read-only');
   await expect(page.getByRole('button', { name: 'Declare incident' })).toHaveCount(0);

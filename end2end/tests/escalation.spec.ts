@@ -11,6 +11,9 @@ async function noSeriousAxe(page: Page, what: string) {
 
 test('an admin reads an escalation path in words, sets the practice its own, adds a webhook; inbox and choices; external contacts at phone width', async ({ page }) => {
   await signInAndEnrol(page, DANA);
+  // A national admin's navigation offers the admin tools.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  for (const tool of ['Escalation', 'Contacts', 'Import']) await expect(nav.getByRole('link', { name: tool, exact: true })).toBeVisible();
   await page.goto('/escalation?org=G85028');
   await expect(page.getByRole('note')).toContainText(
     'Stockwell Group Practice → NHS South East London Integrated Care Board → London → NHS England Cyber Security Operations Centre (CSOC) → then flagged for national attention',

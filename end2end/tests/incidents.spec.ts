@@ -54,3 +54,29 @@ test('the declaration form and my tasks pass axe', async ({ page }) => {
     expect(results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${path} ${v.id}: ${v.help}`)).toEqual([]);
   }
 });
+
+test('my tasks read as a worklist: one section per incident, the overdue flagged, the note a full text box', async ({ browser }) => {
+  const staff = await (await browser.newContext({ viewport: { width: 360, height: 780 } })).newPage();
+  await signIn(staff, NADIA, '/orgs');
+  await declareRansomware(staff);
+  const reference = staff.url().split('/').pop()!;
+  const lead = await (await browser.newContext({ viewport: { width: 360, height: 780 } })).newPage();
+  // The ICB's SIRO is given the practice's strategic command task.
+  await signIn(lead, 'meera.shah@demo.wardline.test', '/orgs');
+  await lead.goto('/tasks');
+  await expect(lead.getByText(/open tasks? in \d+ incidents?, the most urgent first/)).toBeVisible();
+  const section = lead.getByRole('region', { name: `${reference}: Ransomware` });
+  await expect(section).toContainText('Stockwell Group Practice');
+  await expect(section).toContainText('declared');
+  await expect(section.getByRole('link', { name: `${reference}: Ransomware` })).toHaveAttribute('href', `/incidents/${reference}`);
+  const table = section.getByRole('table', { name: `Your tasks in ${reference}` });
+  await expect(table).toBeVisible();
+  // The "what was done" note is a text box of its own size, not a one-line field.
+  const note = table.getByLabel(/^What was done for /).first();
+  expect(await note.evaluate((el) => el.tagName)).toBe('TEXTAREA');
+  const width = await lead.evaluate(() => document.documentElement.scrollWidth);
+  expect(width).toBeLessThanOrEqual(360);
+  const results = await new AxeBuilder({ page: lead }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
+  expect(results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+});
+

@@ -42,12 +42,15 @@ pub async fn save_policy(
     )
 }
 
+/// One page of the caller's inbox (50 a page, from 1; none asked is the first).
 #[server(endpoint = "inbox/list")]
-pub async fn inbox() -> Result<Vec<InboxItem>, AppError> {
+pub async fn inbox(
+    page: Option<u64>,
+) -> Result<crate::domain::listing::Listing<InboxItem>, AppError> {
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
-            crate::backend::escalation::inbox(&state.db, &user).await
+            crate::backend::escalation::inbox(&state.db, &user, page.unwrap_or(1)).await
         }
         .await,
     )

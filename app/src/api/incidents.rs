@@ -62,12 +62,28 @@ pub async fn get_incident(reference: String) -> Result<IncidentView, AppError> {
     )
 }
 
+/// One page of the incidents the caller may see (50 a page, from 1; none asked is the
+/// first), their own first.
 #[server(endpoint = "incidents/list")]
-pub async fn list_incidents() -> Result<Vec<IncidentRow>, AppError> {
+pub async fn list_incidents(
+    page: Option<u64>,
+) -> Result<crate::domain::listing::Listing<IncidentRow>, AppError> {
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
-            crate::backend::incidents::list(&state.db, &user).await
+            crate::backend::incidents::list(&state.db, &user, page.unwrap_or(1)).await
+        }
+        .await,
+    )
+}
+
+/// "My tasks" as a worklist: open tasks grouped under their incidents, most urgent first.
+#[server(endpoint = "tasks/worklist")]
+pub async fn my_worklist() -> Result<Vec<crate::domain::incidents::WorkItem>, AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            crate::backend::incidents::my_worklist(&state.db, &user).await
         }
         .await,
     )

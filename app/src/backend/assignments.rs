@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::access::{self, Action, User};
 use super::audit::{self, Event};
-use super::entity::{assignment, person};
+use super::entity::{assignment, organisation, person};
 use super::{orgs, roles};
 use crate::domain::auth::MyHolding;
 use crate::domain::gaps::{HoldingFact, Rules, is_stale};
@@ -81,13 +81,13 @@ fn phone(raw: Option<String>) -> Result<Option<String>, AppError> {
     Ok(Some(p))
 }
 
-/// Gives a role to a person (ending whoever held it), within the admin's subtree.
-pub async fn assign(
+/// The organisation, holder and deputy an assignment names: the organisation one the admin
+/// administers, and holder and deputy people they keep; anyone else does not exist for them.
+async fn parties(
     db: &DatabaseConnection,
     actor: &User,
-    input: AssignInput,
-) -> Result<i64, AppError> {
-    // Holder and deputy are people the admin keeps; anyone else does not exist for them.
+    input: &AssignInput,
+) -> Result<(organisation::Model, person::Model, Option<person::Model>), AppError> {
     let org = access::org_in_reach(db, actor, &input.org_code, Action::Administer).await;
     let holder = access::person_in_reach(db, actor, &input.holder_email, Action::Administer).await;
     let deputy = match input
@@ -104,7 +104,29 @@ pub async fn assign(
         holder.as_ref().err(),
         deputy.as_ref().and_then(|d| d.as_ref().err()),
     ])?;
-    let (org, holder, deputy) = (org?, holder?, deputy.transpose()?);
+    Ok((org?, holder?, deputy.transpose()?))
+}
+
+/// An optional email field: blank is none, anything else must be an address.
+fn optional_email(raw: Option<&str>) -> Result<Option<String>, AppError> {
+    match raw.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => Ok(Some(
+            crate::domain::auth::Email::parse(e)
+                .map_err(AppError::Invalid)?
+                .as_str()
+                .to_owned(),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Gives a role to a person (ending whoever held it), within the admin's subtree.
+pub async fn assign(
+    db: &DatabaseConnection,
+    actor: &User,
+    input: AssignInput,
+) -> Result<i64, AppError> {
+    let (org, holder, deputy) = parties(db, actor, &input).await?;
     let role = roles::find_by_key(db, &input.role_key)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -116,20 +138,7 @@ pub async fn assign(
             kind.label().to_lowercase()
         )));
     }
-    let contact_email = match input
-        .contact_email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        Some(e) => Some(
-            crate::domain::auth::Email::parse(e)
-                .map_err(AppError::Invalid)?
-                .as_str()
-                .to_owned(),
-        ),
-        None => None,
-    };
+    let contact_email = optional_email(input.contact_email.as_deref())?;
     let work_phone = phone(input.work_phone)?;
     let out_of_hours_phone = phone(input.out_of_hours_phone)?;
     let now = OffsetDateTime::now_utc();

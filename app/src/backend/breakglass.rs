@@ -45,8 +45,37 @@ pub async fn pack(
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
+    let contacts = contacts(db, &chain, &names, &roles, now).await?;
+    let policy = escalation::policy_view(db, user, &org.code).await?;
+    let escalation_levels = policy.levels.iter().enumerate().map(level_line).collect();
+    let mut runbooks = Vec::new();
+    for kind in IncidentKind::ALL {
+        runbooks.push(runbook(db, &chain, *kind, &names, &roles).await?);
+    }
+    let on_call = super::rotas::next_days(db, org.id, &chain, now, PACK_ROTA_DAYS).await?;
+    Ok(BreakGlassPack {
+        org_code: org.code,
+        org_name: org.name,
+        version,
+        generated_at: crate::domain::dates::moment(now),
+        contacts,
+        escalation_path: policy.path,
+        escalation_levels,
+        runbooks,
+        on_call,
+    })
+}
+
+/// Who holds each role along the chain now, the organisation's own first, by role name.
+async fn contacts(
+    db: &impl ConnectionTrait,
+    chain: &[i64],
+    names: &HashMap<i64, String>,
+    roles: &HashMap<i64, role::Model>,
+    now: time::OffsetDateTime,
+) -> Result<Vec<PackContact>, AppError> {
     let holdings = assignment::Entity::find()
-        .filter(assignment::Column::OrgId.is_in(chain.clone()))
+        .filter(assignment::Column::OrgId.is_in(chain.to_vec()))
         .filter(in_force_at(now))
         .all(db)
         .await?;
@@ -92,74 +121,66 @@ pub async fn pack(
         })
         .collect();
     contacts.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    let policy = escalation::policy_view(db, user, &org.code).await?;
-    let escalation_levels = policy
-        .levels
+    Ok(contacts.into_iter().map(|c| c.2).collect())
+}
+
+/// One escalation level in words.
+fn level_line((i, l): (usize, &crate::domain::escalation::LevelView)) -> String {
+    let whom: Vec<String> = l
+        .targets
         .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let whom: Vec<String> = l
-                .targets
-                .iter()
-                .map(|(what, who)| format!("{what}: {who}"))
-                .collect();
-            format!(
-                "Level {}: {} (after {} minutes without acknowledgement)",
-                i + 1,
-                whom.join("; "),
-                l.timeout_minutes
-            )
-        })
+        .map(|(what, who)| format!("{what}: {who}"))
         .collect();
-    let mut runbooks = Vec::new();
-    for kind in IncidentKind::ALL {
-        let rb = incidents::runbook_in_force_along(db, &chain, *kind).await?;
-        let steps = runbook_step::Entity::find()
-            .filter(runbook_step::Column::RunbookId.eq(rb.id))
-            .order_by_asc(runbook_step::Column::Position)
-            .all(db)
-            .await?;
-        let owner = match rb.org_id {
-            Some(o) => names.get(&o).cloned().unwrap_or_default(),
-            None => "National default".into(),
-        };
-        let role_name = |key: &str| {
-            roles
-                .values()
-                .find(|r| r.key == key)
-                .map(|r| r.name.clone())
-                .unwrap_or(key.to_owned())
-        };
-        runbooks.push(PackRunbook {
-            kind: kind.title().to_owned(),
-            title: rb.title,
-            version: rb.version,
-            owner,
-            first_steps: kind.first_steps().iter().map(|s| (*s).to_owned()).collect(),
-            steps: steps
-                .into_iter()
-                .map(|s| PackStep {
-                    phase: Phase::parse(&s.phase)
-                        .map(|p| p.label().to_owned())
-                        .unwrap_or(s.phase.clone()),
-                    owner: role_name(&s.owner_role),
-                    due: due_in(s.due_minutes),
-                    title: s.title,
-                    instructions: s.instructions,
-                })
-                .collect(),
-        });
-    }
-    let on_call = super::rotas::next_days(db, org.id, &chain, now, PACK_ROTA_DAYS).await?;
-    Ok(BreakGlassPack {
-        org_code: org.code,
-        org_name: org.name,
-        version,
-        generated_at: crate::domain::dates::moment(now),
-        contacts: contacts.into_iter().map(|c| c.2).collect(),
-        escalation_path: policy.path,
-        escalation_levels,
-        runbooks,
-        on_call,
+    format!(
+        "Level {}: {} (after {} minutes without acknowledgement)",
+        i + 1,
+        whom.join("; "),
+        l.timeout_minutes
+    )
+}
+
+/// The runbook in force along the chain for `kind`, step by step.
+async fn runbook(
+    db: &impl ConnectionTrait,
+    chain: &[i64],
+    kind: IncidentKind,
+    names: &HashMap<i64, String>,
+    roles: &HashMap<i64, role::Model>,
+) -> Result<PackRunbook, AppError> {
+    let rb = incidents::runbook_in_force_along(db, chain, kind).await?;
+    let steps = runbook_step::Entity::find()
+        .filter(runbook_step::Column::RunbookId.eq(rb.id))
+        .order_by_asc(runbook_step::Column::Position)
+        .all(db)
+        .await?;
+    let owner = match rb.org_id {
+        Some(o) => names.get(&o).cloned().unwrap_or_default(),
+        None => "National default".into(),
+    };
+    let role_name = |key: &str| {
+        roles
+            .values()
+            .find(|r| r.key == key)
+            .map(|r| r.name.clone())
+            .unwrap_or(key.to_owned())
+    };
+    Ok(PackRunbook {
+        kind: kind.title().to_owned(),
+        title: rb.title,
+        version: rb.version,
+        owner,
+        first_steps: kind.first_steps().iter().map(|s| (*s).to_owned()).collect(),
+        steps: steps
+            .into_iter()
+            .map(|s| PackStep {
+                phase: Phase::parse(&s.phase)
+                    .map(|p| p.label().to_owned())
+                    .unwrap_or(s.phase.clone()),
+                owner: role_name(&s.owner_role),
+                due: due_in(s.due_minutes),
+                title: s.title,
+                instructions: s.instructions,
+            })
+            .collect(),
     })
 }

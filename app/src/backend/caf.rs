@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use time::OffsetDateTime;
 
 use super::access::User;
 use super::entity::{
@@ -29,66 +30,99 @@ pub async fn readiness(
     // The chart checks who may read what, and gives each organisation's role gaps.
     let chart = chart::chart(db, user, org_code, None, &ChartFilter::default()).await?;
     let now = timeline::now();
-    let today = now.date();
     let codes: Vec<String> = chart.orgs.iter().map(|o| o.org.code.clone()).collect();
     let ids: HashMap<String, i64> = organisation::Entity::find()
-        .filter(organisation::Column::Code.is_in(codes.clone()))
+        .filter(organisation::Column::Code.is_in(codes))
         .all(db)
         .await?
         .into_iter()
         .map(|o| (o.code, o.id))
         .collect();
-    let id_list: Vec<i64> = ids.values().copied().collect();
-
-    let assets = asset::Entity::find()
-        .filter(asset::Column::OrgId.is_in(id_list.clone()))
-        .all(db)
-        .await?;
-    let runbooks = runbook::Entity::find().all(db).await?;
-    let role_names: HashMap<String, String> = role::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.key, r.name))
-        .collect();
-    let steps = runbook_step::Entity::find().all(db).await?;
-    let incidents = incident::Entity::find()
-        .filter(incident::Column::OrgId.is_in(id_list.clone()))
-        .all(db)
-        .await?;
-    let last = exercises::last_of(&incidents);
-    let incident_ids: Vec<i64> = incidents.iter().map(|i| i.id).collect();
-    let reviewed: HashSet<i64> = review::Entity::find()
-        .filter(review::Column::IncidentId.is_in(incident_ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.incident_id)
-        .collect();
-    let actions = review_action::Entity::find()
-        .filter(review_action::Column::IncidentId.is_in(incident_ids))
-        .all(db)
-        .await?;
-
+    let loaded = Loaded::read(db, ids.values().copied().collect()).await?;
     let mut out: Vec<OrgReadiness> = Vec::with_capacity(chart.orgs.len());
     for o in &chart.orgs {
         let Some(&id) = ids.get(&o.org.code) else {
             continue;
         };
         let mut f = Facts::default();
-        for r in o.rows.iter().filter(|r| r.mandatory) {
-            f.mandatory_roles += 1;
-            if r.gaps.contains(&GapKind::Vacant) {
-                f.vacant.push(r.role_name.clone());
-            }
-            if r.gaps.contains(&GapKind::NoDeputy) || r.gaps.contains(&GapKind::DeputyIsHolder) {
-                f.no_deputy.push(r.role_name.clone());
-            }
-            if r.gaps.contains(&GapKind::Unconfirmed) {
-                f.unconfirmed.push(r.role_name.clone());
-            }
-        }
-        for a in assets.iter().filter(|a| a.org_id == id) {
+        role_facts(&mut f, o);
+        loaded.asset_facts(&mut f, id, now.date());
+        loaded.runbook_facts(db, &mut f, id, now).await?;
+        loaded.incident_facts(&mut f, id, now);
+        out.push(OrgReadiness {
+            code: o.org.code.clone(),
+            name: o.org.name.clone(),
+            depth: o.depth,
+            outcomes: judge(&f),
+            rollup: Vec::new(),
+        });
+    }
+    roll_up(&mut out);
+    Ok(Readiness {
+        root_code: chart.root.code,
+        root_name: chart.root.name,
+        generated_at: crate::domain::dates::moment(now),
+        orgs: out,
+    })
+}
+
+/// What readiness reads once for every organisation in the chart.
+struct Loaded {
+    assets: Vec<asset::Model>,
+    runbooks: Vec<runbook::Model>,
+    role_names: HashMap<String, String>,
+    steps: Vec<runbook_step::Model>,
+    incidents: Vec<incident::Model>,
+    last: HashMap<(i64, crate::domain::incidents::ExerciseKind), incident::Model>,
+    reviewed: HashSet<i64>,
+    actions: Vec<review_action::Model>,
+}
+
+impl Loaded {
+    async fn read(db: &impl ConnectionTrait, id_list: Vec<i64>) -> Result<Self, AppError> {
+        let assets = asset::Entity::find()
+            .filter(asset::Column::OrgId.is_in(id_list.clone()))
+            .all(db)
+            .await?;
+        let runbooks = runbook::Entity::find().all(db).await?;
+        let role_names: HashMap<String, String> = role::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| (r.key, r.name))
+            .collect();
+        let steps = runbook_step::Entity::find().all(db).await?;
+        let incidents = incident::Entity::find()
+            .filter(incident::Column::OrgId.is_in(id_list))
+            .all(db)
+            .await?;
+        let last = exercises::last_of(&incidents);
+        let incident_ids: Vec<i64> = incidents.iter().map(|i| i.id).collect();
+        let reviewed: HashSet<i64> = review::Entity::find()
+            .filter(review::Column::IncidentId.is_in(incident_ids.clone()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| r.incident_id)
+            .collect();
+        let actions = review_action::Entity::find()
+            .filter(review_action::Column::IncidentId.is_in(incident_ids))
+            .all(db)
+            .await?;
+        Ok(Self {
+            assets,
+            runbooks,
+            role_names,
+            steps,
+            incidents,
+            last,
+            reviewed,
+            actions,
+        })
+    }
+
+    fn asset_facts(&self, f: &mut Facts, id: i64, today: time::Date) {
+        for a in self.assets.iter().filter(|a| a.org_id == id) {
             f.assets += 1;
             if a.owner_id.is_none() {
                 f.unowned.push(a.name.clone());
@@ -97,13 +131,22 @@ pub async fn readiness(
                 f.unsupported.push(a.name.clone());
             }
         }
-        // Runbooks in force along the chain, and whether each step reaches someone.
+    }
+
+    /// Runbooks in force along the chain, and whether each step reaches someone.
+    async fn runbook_facts(
+        &self,
+        db: &impl ConnectionTrait,
+        f: &mut Facts,
+        id: i64,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
         let chain = orgs::chain(db, id).await?;
         let router = Router::along(db, chain.clone(), now).await?;
         f.kinds = IncidentKind::ALL.len();
         for kind in IncidentKind::ALL {
             let in_force = chain.iter().map(Some).chain([None]).find_map(|owner| {
-                runbooks
+                self.runbooks
                     .iter()
                     .filter(|r| r.kind == kind.as_str() && r.org_id.as_ref() == owner)
                     .max_by_key(|r| r.version)
@@ -112,7 +155,8 @@ pub async fn readiness(
                 f.kinds_without_runbook.push(kind.title().to_owned());
                 continue;
             };
-            let mut roles: Vec<&str> = steps
+            let mut roles: Vec<&str> = self
+                .steps
                 .iter()
                 .filter(|s| s.runbook_id == rb.id)
                 .map(|s| s.owner_role.as_str())
@@ -121,19 +165,29 @@ pub async fn readiness(
             roles.dedup();
             for role in roles {
                 if router.route(role).0.is_none() {
-                    let name = role_names.get(role).map(String::as_str).unwrap_or(role);
+                    let name = self
+                        .role_names
+                        .get(role)
+                        .map(String::as_str)
+                        .unwrap_or(role);
                     f.unrouted.push(format!("{}: {name}", kind.title()));
                 }
             }
         }
-        for row in exercises::cadence(id, &last, now) {
+        Ok(())
+    }
+
+    /// Exercises against their cadence, incidents finished and reviewed, and review actions.
+    fn incident_facts(&self, f: &mut Facts, id: i64, now: OffsetDateTime) {
+        let today = now.date();
+        for row in exercises::cadence(id, &self.last, now) {
             if row.overdue {
                 f.exercises_overdue.push(row.kind.label().to_owned());
             } else {
                 f.exercises_in_cadence.push(row.kind.label().to_owned());
             }
         }
-        for i in incidents.iter().filter(|i| i.org_id == id) {
+        for i in self.incidents.iter().filter(|i| i.org_id == id) {
             let finished = matches!(
                 i.status,
                 IncidentStatus::Recovered | IncidentStatus::Closed | IncidentStatus::StoodDown
@@ -141,14 +195,14 @@ pub async fn readiness(
             if finished {
                 f.finished += 1;
             }
-            if reviewed.contains(&i.id) {
+            if self.reviewed.contains(&i.id) {
                 f.reviewed += 1;
                 if !finished {
                     // Reviewed before finishing still counts as learning from it.
                     f.finished += 1;
                 }
             }
-            for a in actions.iter().filter(|a| a.incident_id == i.id) {
+            for a in self.actions.iter().filter(|a| a.incident_id == i.id) {
                 if a.closed_at.is_some() {
                     f.actions_closed += 1;
                 } else {
@@ -160,16 +214,28 @@ pub async fn readiness(
                 }
             }
         }
-        out.push(OrgReadiness {
-            code: o.org.code.clone(),
-            name: o.org.name.clone(),
-            depth: o.depth,
-            outcomes: judge(&f),
-            rollup: Vec::new(),
-        });
     }
-    // Roll up: each organisation counts itself and everything listed below it (the chart
-    // lists a subtree depth-first, so "below" is the run of deeper entries that follows).
+}
+
+/// The mandatory roles that are vacant, without a deputy or unconfirmed.
+fn role_facts(f: &mut Facts, o: &crate::domain::accountability::ChartOrg) {
+    for r in o.rows.iter().filter(|r| r.mandatory) {
+        f.mandatory_roles += 1;
+        if r.gaps.contains(&GapKind::Vacant) {
+            f.vacant.push(r.role_name.clone());
+        }
+        if r.gaps.contains(&GapKind::NoDeputy) || r.gaps.contains(&GapKind::DeputyIsHolder) {
+            f.no_deputy.push(r.role_name.clone());
+        }
+        if r.gaps.contains(&GapKind::Unconfirmed) {
+            f.unconfirmed.push(r.role_name.clone());
+        }
+    }
+}
+
+/// Each organisation counts itself and everything listed below it (the chart lists a
+/// subtree depth-first, so "below" is the run of deeper entries that follows).
+fn roll_up(out: &mut [OrgReadiness]) {
     for i in 0..out.len() {
         let depth = out[i].depth;
         let end = out[i + 1..]
@@ -192,12 +258,6 @@ pub async fn readiness(
             })
             .collect();
     }
-    Ok(Readiness {
-        root_code: chart.root.code,
-        root_name: chart.root.name,
-        generated_at: crate::domain::dates::moment(now),
-        orgs: out,
-    })
 }
 
 /// Readiness as CSV: one line per organisation and outcome, with status, reason and evidence.

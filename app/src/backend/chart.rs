@@ -189,121 +189,22 @@ pub async fn chart(
     for (c, p) in &parent {
         children.entry(*p).or_default().push(*c);
     }
-    let mut order: Vec<(i64, usize)> = Vec::new();
-    let mut stack = vec![(root.id, 0usize)];
-    let mut seen = HashSet::new();
-    while let Some((id, depth)) = stack.pop() {
-        if !seen.insert(id) {
-            continue;
-        }
-        order.push((id, depth));
-        for c in children.get(&id).into_iter().flatten() {
-            if scope.contains(*c) {
-                stack.push((*c, depth + 1));
-            }
-        }
-    }
+    let seen = reachable_below(root.id, &children, |c| scope.contains(c));
     let s = snapshot(db, at, Some(&seen)).await?;
     // Depth-first, siblings by kind then name.
     let mut ordered = Vec::new();
-    fn walk(
-        id: i64,
-        depth: usize,
-        s: &Snapshot,
-        children: &HashMap<i64, Vec<i64>>,
-        out: &mut Vec<(i64, usize)>,
-    ) {
-        out.push((id, depth));
-        let mut kids: Vec<&organisation::Model> = children
-            .get(&id)
-            .into_iter()
-            .flatten()
-            .filter_map(|c| s.orgs.get(c))
-            .collect();
-        kids.sort_by(|a, b| {
-            (a.summary().kind, a.name.to_lowercase())
-                .cmp(&(b.summary().kind, b.name.to_lowercase()))
-        });
-        for k in kids {
-            walk(k.id, depth + 1, s, children, out);
-        }
-    }
     walk(root.id, 0, &s, &children, &mut ordered);
 
     let rolled = gaps::roll_up(&org_facts(&s), &s.gaps);
-    let mut by_org_role: HashMap<(i64, i64), Vec<GapKind>> = HashMap::new();
-    for g in &s.gaps {
-        by_org_role
-            .entry((g.org_id, g.role_id))
-            .or_default()
-            .push(g.kind);
-    }
-    let holding_of: HashMap<(i64, i64), &assignment::Model> = s
-        .holdings
-        .iter()
-        .map(|h| ((h.org_id, h.role_id), h))
-        .collect();
-    let name = |id: i64| s.people.get(&id).map(|p| p.display_name.clone());
     // Roles held by an on-call schedule, resolved at the chart's moment.
     let on_call =
         super::rotas::on_call_views(db, &seen.iter().copied().collect::<Vec<_>>(), at).await?;
+    let rows = RowSource::new(&s, on_call);
 
     let mut out = Vec::new();
     for (id, depth) in ordered {
         let Some(o) = s.orgs.get(&id) else { continue };
-        let kind = o.summary().kind;
-        let mut rows: Vec<ChartRow> = s
-            .roles
-            .iter()
-            .filter(|r| {
-                parse_kinds(&r.applies_to).contains(&kind)
-                    || holding_of.contains_key(&(id, r.id))
-                    || on_call.contains_key(&(id, r.id))
-            })
-            .map(|r| {
-                let holding = holding_of.get(&(id, r.id)).map(|h| HoldingView {
-                    id: h.id,
-                    holder_name: name(h.person_id).unwrap_or_default(),
-                    holder_email: s
-                        .people
-                        .get(&h.person_id)
-                        .map(|p| p.email.clone())
-                        .unwrap_or_default(),
-                    deputy_name: h.deputy_id.and_then(name),
-                    work_phone: h.work_phone.clone(),
-                    out_of_hours_phone: h.out_of_hours_phone.clone(),
-                    contact_email: h.contact_email.clone(),
-                    since: fmt_time(h.starts_at),
-                    until: h.ends_at.map(fmt_time),
-                    confirmed: h.confirmed_at.map(fmt_time),
-                    starts_at: h.starts_at,
-                    ends_at: h.ends_at,
-                    confirmed_at: h.confirmed_at,
-                    stale: gaps::is_stale(
-                        &HoldingFact {
-                            org_id: h.org_id,
-                            role_id: h.role_id,
-                            person_id: h.person_id,
-                            deputy_id: h.deputy_id,
-                            confirmed_at: h.confirmed_at,
-                            starts_at: h.starts_at,
-                        },
-                        &s.rules,
-                    ),
-                });
-                let mut gaps = by_org_role.get(&(id, r.id)).cloned().unwrap_or_default();
-                gaps.sort();
-                ChartRow {
-                    role_key: r.key.clone(),
-                    role_name: r.name.clone(),
-                    mandatory: r.mandatory,
-                    holding,
-                    gaps,
-                    on_call: on_call.get(&(id, r.id)).cloned(),
-                }
-            })
-            .collect();
-        rows.sort_by_key(|r| !r.mandatory);
+        let rows = rows.of(id, o.summary().kind);
         out.push(ChartOrg {
             org: o.summary(),
             depth,
@@ -326,6 +227,149 @@ pub async fn chart(
         orgs,
         totals,
     })
+}
+
+/// What a chart's rows are made from: each (organisation, role)'s holding, gaps and on-call
+/// schedule at the chart's moment.
+struct RowSource<'a> {
+    s: &'a Snapshot,
+    holding_of: HashMap<(i64, i64), &'a assignment::Model>,
+    gaps: HashMap<(i64, i64), Vec<GapKind>>,
+    on_call: HashMap<(i64, i64), crate::domain::rota::OnCallHolding>,
+}
+
+impl<'a> RowSource<'a> {
+    fn new(
+        s: &'a Snapshot,
+        on_call: HashMap<(i64, i64), crate::domain::rota::OnCallHolding>,
+    ) -> Self {
+        let mut gaps: HashMap<(i64, i64), Vec<GapKind>> = HashMap::new();
+        for g in &s.gaps {
+            gaps.entry((g.org_id, g.role_id)).or_default().push(g.kind);
+        }
+        let holding_of = s
+            .holdings
+            .iter()
+            .map(|h| ((h.org_id, h.role_id), h))
+            .collect();
+        Self {
+            s,
+            holding_of,
+            gaps,
+            on_call,
+        }
+    }
+
+    /// An organisation's rows: the roles for its kind and any other it holds, mandatory
+    /// ones first.
+    fn of(&self, id: i64, kind: OrgKind) -> Vec<ChartRow> {
+        let mut rows: Vec<ChartRow> = self
+            .s
+            .roles
+            .iter()
+            .filter(|r| {
+                parse_kinds(&r.applies_to).contains(&kind)
+                    || self.holding_of.contains_key(&(id, r.id))
+                    || self.on_call.contains_key(&(id, r.id))
+            })
+            .map(|r| {
+                let mut gaps = self.gaps.get(&(id, r.id)).cloned().unwrap_or_default();
+                gaps.sort();
+                ChartRow {
+                    role_key: r.key.clone(),
+                    role_name: r.name.clone(),
+                    mandatory: r.mandatory,
+                    holding: self
+                        .holding_of
+                        .get(&(id, r.id))
+                        .map(|h| holding_view(h, self.s)),
+                    gaps,
+                    on_call: self.on_call.get(&(id, r.id)).cloned(),
+                }
+            })
+            .collect();
+        rows.sort_by_key(|r| !r.mandatory);
+        rows
+    }
+}
+
+/// `root` and everything below it that `keep` keeps (with what is below those).
+fn reachable_below(
+    root: i64,
+    children: &HashMap<i64, Vec<i64>>,
+    keep: impl Fn(i64) -> bool,
+) -> HashSet<i64> {
+    let mut stack = vec![root];
+    let mut seen = HashSet::new();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        for c in children.get(&id).into_iter().flatten() {
+            if keep(*c) {
+                stack.push(*c);
+            }
+        }
+    }
+    seen
+}
+
+/// Lists `id` and what is below it in `s`, depth-first, siblings by kind then name.
+fn walk(
+    id: i64,
+    depth: usize,
+    s: &Snapshot,
+    children: &HashMap<i64, Vec<i64>>,
+    out: &mut Vec<(i64, usize)>,
+) {
+    out.push((id, depth));
+    let mut kids: Vec<&organisation::Model> = children
+        .get(&id)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| s.orgs.get(c))
+        .collect();
+    kids.sort_by(|a, b| {
+        (a.summary().kind, a.name.to_lowercase()).cmp(&(b.summary().kind, b.name.to_lowercase()))
+    });
+    for k in kids {
+        walk(k.id, depth + 1, s, children, out);
+    }
+}
+
+/// A role holding as the chart shows it, with whether it is due for confirmation.
+fn holding_view(h: &assignment::Model, s: &Snapshot) -> HoldingView {
+    let name = |id: i64| s.people.get(&id).map(|p| p.display_name.clone());
+    HoldingView {
+        id: h.id,
+        holder_name: name(h.person_id).unwrap_or_default(),
+        holder_email: s
+            .people
+            .get(&h.person_id)
+            .map(|p| p.email.clone())
+            .unwrap_or_default(),
+        deputy_name: h.deputy_id.and_then(name),
+        work_phone: h.work_phone.clone(),
+        out_of_hours_phone: h.out_of_hours_phone.clone(),
+        contact_email: h.contact_email.clone(),
+        since: fmt_time(h.starts_at),
+        until: h.ends_at.map(fmt_time),
+        confirmed: h.confirmed_at.map(fmt_time),
+        starts_at: h.starts_at,
+        ends_at: h.ends_at,
+        confirmed_at: h.confirmed_at,
+        stale: gaps::is_stale(
+            &HoldingFact {
+                org_id: h.org_id,
+                role_id: h.role_id,
+                person_id: h.person_id,
+                deputy_id: h.deputy_id,
+                confirmed_at: h.confirmed_at,
+                starts_at: h.starts_at,
+            },
+            &s.rules,
+        ),
+    }
 }
 
 /// Gap counts under each region and ICB the user may read.

@@ -394,6 +394,8 @@ pub async fn refuse_real_data(db: &impl ConnectionTrait) -> Result<(), AppError>
     Ok(())
 }
 
+// Long because it is the demo's script: one transaction, step after step in the order the
+// data depends on (organisations, their links, people, holdings, assets, …), each step short.
 #[tracing::instrument(skip_all, err)]
 pub async fn load(db: &DatabaseConnection) -> Result<DemoReport, AppError> {
     let txn = db.begin().await?;

@@ -166,6 +166,46 @@ fn median(mut v: Vec<i64>) -> Option<i64> {
     Some(v[v.len() / 2])
 }
 
+/// How many escalation steps fired for each of the incident's tasks: each step writes
+/// notifications under its (level, round).
+async fn escalation_steps(
+    db: &impl ConnectionTrait,
+    incident_id: i64,
+) -> Result<HashMap<i64, i32>, AppError> {
+    let steps: std::collections::HashSet<(i64, i32, i32)> = notification::Entity::find()
+        .filter(notification::Column::IncidentId.eq(incident_id))
+        .filter(notification::Column::Subject.eq(super::escalation::TASK))
+        .filter(notification::Column::Level.gt(0))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| (n.subject_id, n.level, n.round))
+        .collect();
+    let mut fired: HashMap<i64, i32> = HashMap::new();
+    for (task_id, _, _) in steps {
+        *fired.entry(task_id).or_default() += 1;
+    }
+    Ok(fired)
+}
+
+/// Per role: how many of its tasks were acknowledged, of how many, and the median minutes
+/// to acknowledge.
+fn per_role(rows: &[ExerciseTask]) -> Vec<(String, usize, usize, Option<i64>)> {
+    let mut keys: Vec<&String> = rows.iter().map(|r| &r.role).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .map(|k| {
+            let mine: Vec<&ExerciseTask> = rows.iter().filter(|r| &r.role == k).collect();
+            let times: Vec<i64> = mine
+                .iter()
+                .filter_map(|r| r.minutes_to_acknowledge)
+                .collect();
+            (k.clone(), times.len(), mine.len(), median(times))
+        })
+        .collect()
+}
+
 /// The report on an exercise: time to acknowledge per task and role, what was missed, how
 /// many escalations fired, and the gaps it found.
 pub async fn report(
@@ -185,20 +225,7 @@ pub async fn report(
         .order_by_asc(task::Column::Position)
         .all(db)
         .await?;
-    // Each escalation step writes notifications under its (level, round): count the steps.
-    let mut fired: HashMap<i64, i32> = HashMap::new();
-    let steps: std::collections::HashSet<(i64, i32, i32)> = notification::Entity::find()
-        .filter(notification::Column::IncidentId.eq(inc.id))
-        .filter(notification::Column::Subject.eq(super::escalation::TASK))
-        .filter(notification::Column::Level.gt(0))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|n| (n.subject_id, n.level, n.round))
-        .collect();
-    for (task_id, _, _) in steps {
-        *fired.entry(task_id).or_default() += 1;
-    }
+    let fired = escalation_steps(db, inc.id).await?;
     let people: HashMap<i64, String> = person::Entity::find()
         .filter(
             person::Column::Id.is_in(
@@ -251,18 +278,7 @@ pub async fn report(
             }
         })
         .collect();
-    let mut by_role: Vec<(String, usize, usize, Option<i64>)> = Vec::new();
-    let mut keys: Vec<&String> = rows.iter().map(|r| &r.role).collect();
-    keys.sort();
-    keys.dedup();
-    for k in keys {
-        let mine: Vec<&ExerciseTask> = rows.iter().filter(|r| &r.role == k).collect();
-        let times: Vec<i64> = mine
-            .iter()
-            .filter_map(|r| r.minutes_to_acknowledge)
-            .collect();
-        by_role.push((k.clone(), times.len(), mine.len(), median(times)));
-    }
+    let by_role = per_role(&rows);
     for r in rows
         .iter()
         .filter(|r| r.escalations > 0 && r.minutes_to_acknowledge.is_none())

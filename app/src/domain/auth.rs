@@ -88,6 +88,20 @@ impl Me {
     pub fn read_only(&self) -> bool {
         !self.grants.is_empty() && self.grants.iter().all(|g| g.role == AccessRole::Regulator)
     }
+
+    /// Administers at least one organisation (or all of them), so admin tools are offered.
+    pub fn administers(&self) -> bool {
+        self.grants
+            .iter()
+            .any(|g| matches!(g.role, AccessRole::OrgAdmin | AccessRole::NationalAdmin))
+    }
+
+    /// A national administrator, who alone imports ODS files.
+    pub fn national_admin(&self) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.role == AccessRole::NationalAdmin)
+    }
 }
 
 /// A role the signed-in person holds, for them to confirm.

@@ -12,6 +12,7 @@ pub mod escalation;
 pub mod gaps;
 pub mod imports;
 pub mod incidents;
+pub mod listing;
 pub mod org;
 pub mod paging;
 pub mod redirect;

@@ -899,12 +899,7 @@ async fn a_person_who_turned_email_off_gets_the_inbox_only() {
         .await
         .unwrap();
     assert!(unread >= 1);
-    let items: Vec<InboxItem> = app
-        .post_with(&gareth, "/api/inbox/list", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let items: Vec<InboxItem> = app.inbox_page(&gareth, 1).await.items;
     assert!(
         items
             .iter()

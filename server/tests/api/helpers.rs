@@ -355,7 +355,43 @@ impl TestApp {
 
     /// The incidents the person signed in on `client` may see.
     pub async fn incident_list(&self, client: &reqwest::Client) -> Vec<IncidentRow> {
-        let res = self.post_with(client, "/api/incidents/list", &[]).await;
+        self.incident_page(client, 1).await.items
+    }
+
+    /// One page of the incidents the person signed in on `client` may see.
+    pub async fn incident_page(
+        &self,
+        client: &reqwest::Client,
+        page: u64,
+    ) -> app::domain::listing::Listing<IncidentRow> {
+        let page = page.to_string();
+        let res = self
+            .post_with(client, "/api/incidents/list", &[("page", &page)])
+            .await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    /// One page of the inbox of the person signed in on `client`.
+    pub async fn inbox_page(
+        &self,
+        client: &reqwest::Client,
+        page: u64,
+    ) -> app::domain::listing::Listing<app::domain::escalation::InboxItem> {
+        let page = page.to_string();
+        let res = self
+            .post_with(client, "/api/inbox/list", &[("page", &page)])
+            .await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    /// "My tasks" as the page lists it: grouped by incident, the most urgent first.
+    pub async fn my_worklist(
+        &self,
+        client: &reqwest::Client,
+    ) -> Vec<app::domain::incidents::WorkItem> {
+        let res = self.post_with(client, "/api/tasks/worklist", &[]).await;
         assert_eq!(res.status(), 200);
         res.json().await.unwrap()
     }

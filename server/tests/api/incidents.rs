@@ -395,12 +395,7 @@ async fn each_assignee_finds_one_inbox_notice_naming_all_their_tasks() {
 
     // Leads sign in with a second factor.
     let gareth = app.enrolled(GARETH).await;
-    let inbox: Vec<InboxItem> = app
-        .post_with(&gareth, "/api/inbox/list", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let inbox: Vec<InboxItem> = app.inbox_page(&gareth, 1).await.items;
     let notices: Vec<_> = inbox
         .iter()
         .filter(|n| n.incident_reference == reference)

@@ -29,3 +29,4 @@ mod sessions;
 mod sign_in_load;
 mod storage;
 mod texts;
+mod worklists;

@@ -120,9 +120,7 @@ async fn fetch(app: &TestApp, url: &str) -> reqwest::Response {
 }
 
 async fn inbox(app: &TestApp, client: &reqwest::Client) -> Vec<InboxItem> {
-    let res = app.post_with(client, "/api/inbox/list", &[]).await;
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
+    app.inbox_page(client, 1).await.items
 }
 
 #[tokio::test]

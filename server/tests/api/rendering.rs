@@ -28,6 +28,7 @@ async fn pages_render_the_same_resources_every_time_under_concurrent_load() {
         ("staff", &staff, "/account"),
         ("regulator", &regulator, "/account"),
         ("lead", &lead, "/orgs/RJ1"),
+        ("lead", &lead, "/orgs/RJ1/chart"),
         ("staff", &staff, "/declare"),
     ] {
         let url = format!("{}{path}", app.address);

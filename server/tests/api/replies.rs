@@ -209,7 +209,12 @@ async fn a_texted_code_acknowledges_its_task_by_reply_once() {
     let p = paged().await;
     let codes = coded(&p.app, &p.fake, "+447700900111").await;
     assert!(!codes.is_empty(), "every page carries a code");
-    let first = &codes[0];
+    // An escalation's text, about one task (the page at declaration names them all, and
+    // acknowledges them all: `one_reply_to_the_page_about_several_new_tasks_…`).
+    let first = codes
+        .iter()
+        .find(|c| !c.text.message.contains("new tasks"))
+        .expect("an escalation's text");
     assert!(
         first.text.message.contains(&format!(
             "Reply ACK {0} to acknowledge or ESC {0} to escalate.",
@@ -252,7 +257,7 @@ async fn a_texted_code_acknowledges_its_task_by_reply_once() {
     assert_eq!(ok.len(), 1);
     // The other tasks' codes still work; this one's task is acknowledged. (Gareth may hold
     // more than one code for a task: the page at declaration and the escalation's.)
-    for other in codes[1..].iter().filter(|o| o.task_id != first.task_id) {
+    for other in codes.iter().filter(|o| o.task_id != first.task_id) {
         assert_eq!(task_of(&p.app, other.task_id).await.state, TaskState::Open);
     }
 
@@ -595,4 +600,69 @@ async fn a_code_expires_when_its_incident_is_closed() {
         refused.iter().any(|r| r.contains("the incident is closed")),
         "{refused:?}"
     );
+}
+
+#[tokio::test]
+async fn one_reply_to_the_page_about_several_new_tasks_acknowledges_them_all() {
+    let (url, fake) = fake_notify().await;
+    let app = app_with_notify(&url).await;
+    let gareth = app.enrolled(GARETH).await;
+    verified(&app, &fake, &gareth, GARETH_MOBILE).await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
+    let engine = engine(&app, &url, clock.clone()).await;
+    assert!(engine.deliver_due().await.unwrap() >= 1);
+    // The page at once: one text naming all his new tasks, with one code.
+    let codes = coded(&app, &fake, "+447700900111").await;
+    assert_eq!(codes.len(), 1, "{codes:?}");
+    assert!(
+        codes[0].text.message.contains("new tasks"),
+        "{}",
+        codes[0].text.message
+    );
+    let id = app.incident_id(&reference).await;
+    let his = || async {
+        task::Entity::find()
+            .filter(task::Column::IncidentId.eq(id))
+            .filter(task::Column::AssigneeId.eq(app.person_id(GARETH).await))
+            .all(&app.db)
+            .await
+            .unwrap()
+    };
+    let before = his().await;
+    assert!(
+        before.len() >= 2,
+        "he holds several of the incident's tasks"
+    );
+    assert!(before.iter().all(|t| t.state == TaskState::Open));
+
+    assert_eq!(
+        reply(&app, GARETH_FROM, &format!("ACK {}", codes[0].code)).await,
+        200
+    );
+    let after = his().await;
+    assert!(
+        after.iter().all(|t| t.state == TaskState::Acknowledged),
+        "{:?}",
+        after
+            .iter()
+            .map(|t| (&t.title, t.state))
+            .collect::<Vec<_>>()
+    );
+    for t in &after {
+        assert!(
+            escalation_of(&app, t.id).await.acknowledged_at.is_some(),
+            "{}",
+            t.title
+        );
+    }
+    // Nobody else's tasks moved.
+    let others = task::Entity::find()
+        .filter(task::Column::IncidentId.eq(id))
+        .filter(task::Column::AssigneeId.ne(app.person_id(GARETH).await))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(others.iter().all(|t| t.state == TaskState::Open));
 }

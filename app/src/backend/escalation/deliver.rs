@@ -5,8 +5,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -120,103 +120,133 @@ impl Engine {
         else {
             return Ok(Err(format!("unknown channel {}", n.channel)));
         };
-        let mut body = n.body.clone();
-        let to = match channel {
-            Channel::Email => {
-                let to = match n.person_id {
-                    Some(p) => person::Entity::find_by_id(p)
-                        .one(&self.db)
-                        .await?
-                        .map(|p| p.email),
-                    None => crate::backend::contacts_external::for_key(&self.db, &n.recipient_key)
-                        .await?
-                        .map(|c| c.email)
-                        .filter(|e| !e.is_empty()),
-                };
-                let Some(to) = to else {
-                    return Ok(Err("the person has no email address".into()));
-                };
-                if n.subject == TASK {
-                    let key = signing_key(&self.db).await?;
-                    let token = sign_link(&key, n.id, now + Duration::hours(24));
-                    body.push_str(&format!(
-                        "\n\nAcknowledge from here (you will be asked to confirm): {}/ack/{token}\nThe link works once and for 24 hours.",
-                        self.delivery.public_url()
-                    ));
-                }
-                Address::Email(to)
-            }
-            Channel::Webhook => {
-                let id: i64 = n
-                    .recipient_key
-                    .trim_start_matches("webhook:")
-                    .parse()
-                    .unwrap_or(0);
-                match webhook::Entity::find_by_id(id).one(&self.db).await? {
-                    Some(h) => {
-                        let format = ChannelFormat::parse(&h.format).unwrap_or_default();
-                        let public_url = self.delivery.public_url();
-                        body = super::channel::body(&self.db, n, format, public_url, now).await?;
-                        Address::Webhook {
-                            url: h.url,
-                            sealed_secret: h.secret,
-                        }
-                    }
-                    None => return Ok(Err("the webhook was removed".into())),
-                }
-            }
-            Channel::Teams => {
-                let Some(person_id) = n.person_id else {
-                    return Ok(Err("a Teams page names nobody".into()));
-                };
-                let Some(h) = super::channel::teams_channel_for(&self.db, n, person_id).await?
-                else {
-                    return Ok(Err(
-                        "none of the person's organisations has a Teams channel connected".into(),
-                    ));
-                };
-                body = super::channel::person_card(
-                    &self.db,
-                    n,
-                    person_id,
-                    self.delivery.public_url(),
-                    now,
-                )
-                .await?;
-                Address::Webhook {
-                    url: h.url,
-                    sealed_secret: h.secret,
-                }
-            }
-            Channel::Sms => {
-                let phone = match n.person_id {
-                    Some(p) => crate::backend::contacts::verified_mobile(&self.db, p).await?,
-                    None => None,
-                };
-                let Some(phone) = phone else {
-                    return Ok(Err("the person has no verified mobile number".into()));
-                };
-                if n.subject == TASK {
-                    // First, so cutting a long text to size never cuts the code.
-                    if let Some(line) =
-                        crate::backend::reply_codes::line_for(&self.db, n, now).await?
-                    {
-                        body = format!("{line}\n{body}");
-                    }
-                }
-                Address::Sms {
-                    phone,
-                    reference: text_reference(n.id, n.attempts + 1),
-                }
-            }
+        let addressed = match channel {
+            Channel::Email => self.by_email(n, now).await?,
+            Channel::Webhook => self.by_webhook(n, now).await?,
+            Channel::Teams => self.by_teams(n, now).await?,
+            Channel::Sms => self.by_text(n, now).await?,
             Channel::Inbox => return Ok(Err(format!("unknown channel {}", n.channel))),
         };
-        let message = Message {
-            to,
-            title: n.title.clone(),
-            body,
+        Ok(addressed.map(|(to, body)| {
+            let message = Message {
+                to,
+                title: n.title.clone(),
+                body,
+            };
+            (transport, message)
+        }))
+    }
+
+    /// To the person's (or external contact's) email, a task's with its signed link.
+    async fn by_email(
+        &self,
+        n: &notification::Model,
+        now: OffsetDateTime,
+    ) -> Result<Result<(Address, String), String>, AppError> {
+        let to = match n.person_id {
+            Some(p) => person::Entity::find_by_id(p)
+                .one(&self.db)
+                .await?
+                .map(|p| p.email),
+            None => crate::backend::contacts_external::for_key(&self.db, &n.recipient_key)
+                .await?
+                .map(|c| c.email)
+                .filter(|e| !e.is_empty()),
         };
-        Ok(Ok((transport, message)))
+        let Some(to) = to else {
+            return Ok(Err("the person has no email address".into()));
+        };
+        let mut body = n.body.clone();
+        if n.subject == TASK {
+            let key = signing_key(&self.db).await?;
+            let token = sign_link(&key, n.id, now + Duration::hours(24));
+            body.push_str(&format!(
+                "\n\nAcknowledge from here (you will be asked to confirm): {}/ack/{token}\nThe link works once and for 24 hours.",
+                self.delivery.public_url()
+            ));
+        }
+        Ok(Ok((Address::Email(to), body)))
+    }
+
+    /// To an organisation's channel webhook, in the format it was connected with.
+    async fn by_webhook(
+        &self,
+        n: &notification::Model,
+        now: OffsetDateTime,
+    ) -> Result<Result<(Address, String), String>, AppError> {
+        let id: i64 = n
+            .recipient_key
+            .trim_start_matches("webhook:")
+            .parse()
+            .unwrap_or(0);
+        let Some(h) = webhook::Entity::find_by_id(id).one(&self.db).await? else {
+            return Ok(Err("the webhook was removed".into()));
+        };
+        let format = ChannelFormat::parse(&h.format).unwrap_or_default();
+        let body =
+            super::channel::body(&self.db, n, format, self.delivery.public_url(), now).await?;
+        Ok(Ok((
+            Address::Webhook {
+                url: h.url,
+                sealed_secret: h.secret,
+            },
+            body,
+        )))
+    }
+
+    /// A card naming the person, in their organisation's Teams channel.
+    async fn by_teams(
+        &self,
+        n: &notification::Model,
+        now: OffsetDateTime,
+    ) -> Result<Result<(Address, String), String>, AppError> {
+        let Some(person_id) = n.person_id else {
+            return Ok(Err("a Teams page names nobody".into()));
+        };
+        let Some(h) = super::channel::teams_channel_for(&self.db, n, person_id).await? else {
+            return Ok(Err(
+                "none of the person's organisations has a Teams channel connected".into(),
+            ));
+        };
+        let body =
+            super::channel::person_card(&self.db, n, person_id, self.delivery.public_url(), now)
+                .await?;
+        Ok(Ok((
+            Address::Webhook {
+                url: h.url,
+                sealed_secret: h.secret,
+            },
+            body,
+        )))
+    }
+
+    /// To the person's verified mobile, a task's with its reply code first.
+    async fn by_text(
+        &self,
+        n: &notification::Model,
+        now: OffsetDateTime,
+    ) -> Result<Result<(Address, String), String>, AppError> {
+        let phone = match n.person_id {
+            Some(p) => crate::backend::contacts::verified_mobile(&self.db, p).await?,
+            None => None,
+        };
+        let Some(phone) = phone else {
+            return Ok(Err("the person has no verified mobile number".into()));
+        };
+        let mut body = n.body.clone();
+        if n.subject == TASK {
+            // First, so cutting a long text to size never cuts the code.
+            if let Some(line) = crate::backend::reply_codes::line_for(&self.db, n, now).await? {
+                body = format!("{line}\n{body}");
+            }
+        }
+        Ok(Ok((
+            Address::Sms {
+                phone,
+                reference: text_reference(n.id, n.attempts + 1),
+            },
+            body,
+        )))
     }
 
     /// Records an attempt. Two attempts on one incident at once may race for the next place
@@ -244,19 +274,7 @@ impl Engine {
     ) -> Result<(), AppError> {
         let now = self.clock.now();
         let attempts = n.attempts + 1;
-        let who = match n.person_id {
-            Some(p) => person::Entity::find_by_id(p)
-                .one(&self.db)
-                .await?
-                .map(|p| p.display_name)
-                .unwrap_or_default(),
-            None => match crate::backend::contacts_external::for_key(&self.db, &n.recipient_key)
-                .await?
-            {
-                Some(c) => c.name,
-                None => "the organisation's channel".into(),
-            },
-        };
+        let who = recipient_name(&self.db, n).await?;
         let txn = self.db.begin().await?;
         let (status, detail) = match &outcome {
             Ok(d) => ("sent", d.clone()),
@@ -306,22 +324,7 @@ impl Engine {
             .insert(&txn)
             .await?;
         }
-        let channel = match n.channel.as_str() {
-            "email" => "Email",
-            "sms" => "Text message",
-            "teams" => "Teams post",
-            _ => "Webhook",
-        };
-        let line = match status {
-            "sent" => format!("{channel} to {who} delivered (attempt {attempts}): {detail}"),
-            "failed" => {
-                format!("{channel} to {who} failed for good after {attempts} attempts: {detail}")
-            }
-            _ => format!(
-                "{channel} to {who} failed (attempt {attempts}): {detail}; retrying in {} s",
-                backoff_seconds(attempts)
-            ),
-        };
+        let line = timeline_line(&n.channel, &who, status, attempts, &detail);
         // A notice about no incident (an on-call handover, `incident_id` 0) has no timeline.
         if n.incident_id > 0 {
             timeline::append(&txn, n.incident_id, None, "delivery", line).await?;
@@ -332,6 +335,44 @@ impl Engine {
         }
         txn.commit().await?;
         Ok(())
+    }
+}
+
+/// Who an outbox row is for, as the timeline names them.
+async fn recipient_name(
+    db: &impl ConnectionTrait,
+    n: &notification::Model,
+) -> Result<String, AppError> {
+    Ok(match n.person_id {
+        Some(p) => person::Entity::find_by_id(p)
+            .one(db)
+            .await?
+            .map(|p| p.display_name)
+            .unwrap_or_default(),
+        None => match crate::backend::contacts_external::for_key(db, &n.recipient_key).await? {
+            Some(c) => c.name,
+            None => "the organisation's channel".into(),
+        },
+    })
+}
+
+/// An attempt as the incident's timeline tells it: sent, failed for good, or retrying.
+fn timeline_line(channel: &str, who: &str, status: &str, attempts: i32, detail: &str) -> String {
+    let channel = match channel {
+        "email" => "Email",
+        "sms" => "Text message",
+        "teams" => "Teams post",
+        _ => "Webhook",
+    };
+    match status {
+        "sent" => format!("{channel} to {who} delivered (attempt {attempts}): {detail}"),
+        "failed" => {
+            format!("{channel} to {who} failed for good after {attempts} attempts: {detail}")
+        }
+        _ => format!(
+            "{channel} to {who} failed (attempt {attempts}): {detail}; retrying in {} s",
+            backoff_seconds(attempts)
+        ),
     }
 }
 

@@ -8,18 +8,29 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use crate::backend::entity::{incident, notification};
 use crate::backend::timeline;
+use crate::domain::listing::Listing;
 use crate::error::AppError;
 
-/// The caller's inbox, newest first.
+/// One page of the caller's inbox: unread first, then the newest.
 pub async fn inbox(
     db: &impl ConnectionTrait,
     user: &crate::backend::access::User,
-) -> Result<Vec<crate::domain::escalation::InboxItem>, AppError> {
-    let rows = notification::Entity::find()
+    page: u64,
+) -> Result<Listing<crate::domain::escalation::InboxItem>, AppError> {
+    use sea_orm::PaginatorTrait;
+    let mine = notification::Entity::find()
         .filter(notification::Column::PersonId.eq(user.person_id))
-        .filter(notification::Column::Channel.eq("inbox"))
+        .filter(notification::Column::Channel.eq("inbox"));
+    let total = mine.clone().count(db).await?;
+    let (page, skip) = crate::domain::listing::window(page, total);
+    // Unread first, then the newest.
+    let rows = mine
+        .order_by_desc(sea_orm::sea_query::ExprTrait::is_null(Expr::col(
+            notification::Column::ReadAt,
+        )))
         .order_by_desc(notification::Column::Id)
-        .limit(200)
+        .offset(skip)
+        .limit(crate::domain::listing::PER_PAGE)
         .all(db)
         .await?;
     let refs: HashMap<i64, String> = incident::Entity::find()
@@ -29,7 +40,7 @@ pub async fn inbox(
         .into_iter()
         .map(|i| (i.id, i.reference))
         .collect();
-    Ok(rows
+    let items = rows
         .into_iter()
         .map(|n| crate::domain::escalation::InboxItem {
             id: n.id,
@@ -39,7 +50,8 @@ pub async fn inbox(
             at: crate::domain::dates::moment(n.created_at),
             read: n.read_at.is_some(),
         })
-        .collect())
+        .collect();
+    Ok(Listing::from_page(items, page, total))
 }
 
 /// How many inbox items the caller has not read.

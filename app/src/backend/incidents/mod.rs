@@ -30,7 +30,7 @@ pub use linked::{add_affected, link_asset, open_linked};
 pub use replies::{ReplyOutcome, reply_by_text};
 pub use runbook_seed::{runbook_in_force, runbook_in_force_along, seed_runbooks};
 pub use tasks::{Taken, act, act_paging, take_escalated};
-pub use view::{list, my_tasks, view};
+pub use view::{list, my_tasks, my_worklist, view};
 
 pub(crate) use access::{find_readable, find_readable_by_id, may_lead, people_of, touch};
 pub(crate) use declaring::bounded;

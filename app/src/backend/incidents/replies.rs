@@ -20,7 +20,7 @@ use crate::backend::limits::Limits;
 use crate::backend::{audit, escalation, reply_codes, timeline};
 use crate::domain::auth::AccessRole;
 use crate::domain::contacts::UkMobile;
-use crate::domain::incidents::TaskAction;
+use crate::domain::incidents::{TaskAction, TaskState};
 use crate::domain::replies::{Reply, ReplyVerb, parse_reply};
 use crate::error::AppError;
 
@@ -49,6 +49,9 @@ pub enum ReplyOutcome {
 /// Reads a text sent back to Wardline from `source` (as Notify gives it, `447700900123`)
 /// and acts on it if it counts. `client` is who posted it, for the audit trail.
 #[tracing::instrument(skip_all, err)]
+// Long because it is one guard after another, in the order a reply must be checked (limit,
+// shape, number, code, sender, task state, person, spending the code), each refusal recorded
+// in its own words; split up, that order would be scattered across functions.
 pub async fn reply_by_text(
     db: &DatabaseConnection,
     limits: &Limits,
@@ -221,6 +224,54 @@ async fn user_of(db: &impl ConnectionTrait, person_id: i64) -> Result<Option<Use
     }))
 }
 
+/// A page at once (level 0) tells the person of all their new tasks in the incident in one
+/// text with one code ("4 new tasks …"): acknowledging it acknowledges every task of theirs
+/// there still waiting, so the ones not named first do not escalate past someone who
+/// answered. An escalation's text is about one task, and acknowledges that one only.
+async fn acknowledge_the_rest(
+    db: &DatabaseConnection,
+    user: &User,
+    code: &reply_code::Model,
+    first: &task::Model,
+) -> Result<(), AppError> {
+    let Some(n) = code.notification_id else {
+        return Ok(());
+    };
+    let at_once = notification::Entity::find_by_id(n)
+        .one(db)
+        .await?
+        .is_some_and(|n| n.level == 0);
+    if !at_once {
+        return Ok(());
+    }
+    let waiting = task::Entity::find()
+        .filter(task::Column::IncidentId.eq(first.incident_id))
+        .filter(task::Column::AssigneeId.eq(user.person_id))
+        .filter(task::Column::State.eq(TaskState::Open))
+        .filter(task::Column::Id.ne(first.id))
+        .all(db)
+        .await?;
+    for t in waiting {
+        match act_via(
+            db,
+            user,
+            t.id,
+            TaskAction::Acknowledge,
+            "",
+            "",
+            Default::default(),
+            BY_TEXT,
+        )
+        .await
+        {
+            // Moved on meanwhile (acknowledged in the app, reassigned): nothing to do.
+            Ok(_) | Err(AppError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Acknowledges as the person: the assignee through the task state machine, someone an
 /// escalation reached by taking the task on, as the email link does. `None` when someone
 /// else acknowledged it first.
@@ -234,7 +285,7 @@ async fn acknowledge(
         .await?
         .ok_or(AppError::NotFound)?;
     if t.assignee_id == Some(user.person_id) {
-        return act_via(
+        let reference = act_via(
             db,
             user,
             t.id,
@@ -244,8 +295,9 @@ async fn acknowledge(
             Default::default(),
             BY_TEXT,
         )
-        .await
-        .map(Some);
+        .await?;
+        acknowledge_the_rest(db, user, code, &t).await?;
+        return Ok(Some(reference));
     }
     let Some(n) = code.notification_id else {
         return Err(AppError::Forbidden);

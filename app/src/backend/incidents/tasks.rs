@@ -75,69 +75,9 @@ pub(crate) async fn act_via(
     channels: Channels,
     via: &str,
 ) -> Result<String, AppError> {
-    let t = task::Entity::find_by_id(task_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let inc = incident::Entity::find_by_id(t.incident_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let inc = find_readable(db, user, &inc.reference).await?;
-    let admin = access::within(&access::administered_orgs(db, user).await?, inc.org_id);
-    if t.assignee_id != Some(user.person_id) && !admin {
-        return Err(AppError::Forbidden);
-    }
-    if user.is_read_only_user() {
-        return Err(AppError::Forbidden);
-    }
+    let (t, inc) = task_to_act_on(db, user, task_id).await?;
     let now = timeline::now();
-    let mut q = task::Entity::update_many()
-        .filter(task::Column::Id.eq(t.id))
-        .col_expr(task::Column::UpdatedAt, Expr::value(now));
-    let detail = match action {
-        TaskAction::Acknowledge => {
-            q = q.col_expr(task::Column::AcknowledgedAt, Expr::value(now));
-            format!("“{}” acknowledged", t.title)
-        }
-        TaskAction::Start => {
-            q = q.col_expr(task::Column::StartedAt, Expr::value(now));
-            if t.acknowledged_at.is_none() {
-                q = q.col_expr(task::Column::AcknowledgedAt, Expr::value(now));
-            }
-            format!("“{}” started", t.title)
-        }
-        TaskAction::Complete => {
-            let note = bounded(note, "what was done", 4000, true)?;
-            q = q
-                .col_expr(task::Column::CompletedAt, Expr::value(now))
-                .col_expr(task::Column::Note, Expr::value(note.clone()));
-            format!("“{}” done: {note}", t.title)
-        }
-        TaskAction::NotApplicable => {
-            let reason = bounded(note, "why it does not apply", 1000, true)?;
-            q = q.col_expr(task::Column::Note, Expr::value(reason.clone()));
-            format!("“{}” marked not applicable: {reason}", t.title)
-        }
-        TaskAction::Reassign => {
-            let reason = bounded(note, "why it is reassigned", 1000, true)?;
-            let to = access::person_in_reach(db, user, to_email, access::Action::Act).await?;
-            q = q
-                .col_expr(task::Column::AssigneeId, Expr::value(to.id))
-                .col_expr(
-                    task::Column::AcknowledgedAt,
-                    Expr::value(Option::<OffsetDateTime>::None),
-                )
-                .col_expr(
-                    task::Column::Routing,
-                    Expr::value(format!(
-                        "reassigned to {} by {}: {reason}",
-                        to.display_name, user.name
-                    )),
-                );
-            format!("“{}” reassigned to {}: {reason}", t.title, to.display_name)
-        }
-    };
+    let (q, detail) = change_for(db, user, &t, action, note, to_email, now).await?;
     let detail = format!("{detail}{via}");
     let moved_on = || {
         AppError::Conflict(
@@ -205,6 +145,93 @@ pub(crate) async fn act_via(
     .await?;
     txn.commit().await?;
     Ok(inc.reference)
+}
+
+/// Task `task_id` and its incident, when the person may act on it: it is theirs, or they
+/// administer the incident's organisation (never with read-only access). Tasks of
+/// incidents they cannot read are not found.
+async fn task_to_act_on(
+    db: &DatabaseConnection,
+    user: &User,
+    task_id: i64,
+) -> Result<(task::Model, incident::Model), AppError> {
+    let t = task::Entity::find_by_id(task_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let inc = incident::Entity::find_by_id(t.incident_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let inc = find_readable(db, user, &inc.reference).await?;
+    let admin = access::within(&access::administered_orgs(db, user).await?, inc.org_id);
+    if t.assignee_id != Some(user.person_id) && !admin {
+        return Err(AppError::Forbidden);
+    }
+    if user.is_read_only_user() {
+        return Err(AppError::Forbidden);
+    }
+    Ok((t, inc))
+}
+
+/// The update `action` makes to task `t` (state aside), checked for its note and new
+/// holder, and what the timeline says of it.
+async fn change_for(
+    db: &DatabaseConnection,
+    user: &User,
+    t: &task::Model,
+    action: TaskAction,
+    note: &str,
+    to_email: &str,
+    now: OffsetDateTime,
+) -> Result<(sea_orm::UpdateMany<task::Entity>, String), AppError> {
+    let mut q = task::Entity::update_many()
+        .filter(task::Column::Id.eq(t.id))
+        .col_expr(task::Column::UpdatedAt, Expr::value(now));
+    let detail = match action {
+        TaskAction::Acknowledge => {
+            q = q.col_expr(task::Column::AcknowledgedAt, Expr::value(now));
+            format!("“{}” acknowledged", t.title)
+        }
+        TaskAction::Start => {
+            q = q.col_expr(task::Column::StartedAt, Expr::value(now));
+            if t.acknowledged_at.is_none() {
+                q = q.col_expr(task::Column::AcknowledgedAt, Expr::value(now));
+            }
+            format!("“{}” started", t.title)
+        }
+        TaskAction::Complete => {
+            let note = bounded(note, "what was done", 4000, true)?;
+            q = q
+                .col_expr(task::Column::CompletedAt, Expr::value(now))
+                .col_expr(task::Column::Note, Expr::value(note.clone()));
+            format!("“{}” done: {note}", t.title)
+        }
+        TaskAction::NotApplicable => {
+            let reason = bounded(note, "why it does not apply", 1000, true)?;
+            q = q.col_expr(task::Column::Note, Expr::value(reason.clone()));
+            format!("“{}” marked not applicable: {reason}", t.title)
+        }
+        TaskAction::Reassign => {
+            let reason = bounded(note, "why it is reassigned", 1000, true)?;
+            let to = access::person_in_reach(db, user, to_email, access::Action::Act).await?;
+            q = q
+                .col_expr(task::Column::AssigneeId, Expr::value(to.id))
+                .col_expr(
+                    task::Column::AcknowledgedAt,
+                    Expr::value(Option::<OffsetDateTime>::None),
+                )
+                .col_expr(
+                    task::Column::Routing,
+                    Expr::value(format!(
+                        "reassigned to {} by {}: {reason}",
+                        to.display_name, user.name
+                    )),
+                );
+            format!("“{}” reassigned to {}: {reason}", t.title, to.display_name)
+        }
+    };
+    Ok((q, detail))
 }
 
 /// Tells `person` they hold task `t` now: their inbox notice, and pages by their

@@ -16,8 +16,9 @@ use crate::backend::orgs;
 use crate::domain::incidents::{
     AffectedOrg, Candidate, Clock, Command, CommandView, ExerciseKind, IncidentKind, IncidentRow,
     IncidentView, LinkedView, PageRow, ParentIncident, PatientsAffected, Phase, TaskState,
-    TaskView, TimelineEntry, clocks, dspt_text,
+    TaskView, TimelineEntry, WorkItem, clocks, dspt_text, incidents_in_order, most_urgent_first,
 };
+use crate::domain::listing::Listing;
 use crate::domain::org::OrgKind;
 use crate::error::AppError;
 
@@ -73,6 +74,8 @@ pub(crate) async fn task_views(
         .collect())
 }
 
+// Long because the incident page's view is one struct of some forty fields, filled from
+// what is read here; each part that takes more than a few lines is a function of its own.
 pub async fn view(
     db: &impl ConnectionTrait,
     user: &User,
@@ -113,36 +116,8 @@ pub async fn view(
     let oes = matches!(org_kind, OrgKind::Trust | OrgKind::Icb);
     let exercise = inc.exercise.as_deref().and_then(ExerciseKind::parse);
     let clocks = clocks_of(db, &inc, oes, exercise.is_some(), now).await?;
-    let timeline = incident_event::Entity::find()
-        .filter(incident_event::Column::IncidentId.eq(inc.id))
-        .order_by_asc(incident_event::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| TimelineEntry {
-            at: e.at,
-            detail: e.detail,
-        })
-        .collect();
-    let names: HashMap<i64, AffectedOrg> = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(all_orgs.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| {
-            (
-                o.id,
-                AffectedOrg {
-                    code: o.code,
-                    name: o.name,
-                },
-            )
-        })
-        .collect();
-    let affected = all_orgs[1..]
-        .iter()
-        .filter_map(|o| names.get(o).cloned())
-        .collect();
+    let timeline = timeline_of(db, inc.id).await?;
+    let affected = affected_of(db, &all_orgs).await?;
     let commands = commands_of(db, &inc, user).await?;
     let can_lead = may_lead(db, user, inc.org_id).await?;
     let candidates = if can_lead {
@@ -153,10 +128,10 @@ pub async fn view(
     let parent = parent_of(db, &inc).await?;
     let (linked, unlinked_clients) = linked_of(db, &inc, org_kind).await?;
     let assets = crate::backend::assets::of_incident(db, inc.id).await?;
+    // Leads may tie more of the organisations' systems to it.
     let asset_choices = if can_lead {
-        crate::backend::assets::of_orgs(db, &all_orgs)
-            .await?
-            .into_iter()
+        let all = crate::backend::assets::of_orgs(db, &all_orgs).await?;
+        all.into_iter()
             .filter(|a| !assets.iter().any(|l| l.id == a.id))
             .collect()
     } else {
@@ -204,6 +179,48 @@ pub async fn view(
     };
     v.dspt_text = dspt_text(&v);
     Ok(v)
+}
+
+/// The incident's timeline, oldest first.
+async fn timeline_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<TimelineEntry>, AppError> {
+    Ok(incident_event::Entity::find()
+        .filter(incident_event::Column::IncidentId.eq(id))
+        .order_by_asc(incident_event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| TimelineEntry {
+            at: e.at,
+            detail: e.detail,
+        })
+        .collect())
+}
+
+/// The organisations added to the incident besides its own (the first of `all_orgs`).
+async fn affected_of(
+    db: &impl ConnectionTrait,
+    all_orgs: &[i64],
+) -> Result<Vec<AffectedOrg>, AppError> {
+    let names: HashMap<i64, AffectedOrg> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(all_orgs.to_vec()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| {
+            (
+                o.id,
+                AffectedOrg {
+                    code: o.code,
+                    name: o.name,
+                },
+            )
+        })
+        .collect();
+    Ok(all_orgs
+        .iter()
+        .skip(1)
+        .filter_map(|o| names.get(o).cloned())
+        .collect())
 }
 
 /// Every message about the incident's tasks, oldest first: to whom, how, when, and where it
@@ -561,8 +578,11 @@ pub(crate) async fn unlinked_clients(
         .await?)
 }
 
-/// The caller's open tasks across incidents.
-pub async fn my_tasks(db: &impl ConnectionTrait, user: &User) -> Result<Vec<TaskView>, AppError> {
+/// The person's open tasks, the one due first first, with the incidents they belong to.
+async fn open_tasks(
+    db: &impl ConnectionTrait,
+    user: &User,
+) -> Result<(Vec<task::Model>, Vec<incident::Model>), AppError> {
     let tasks = task::Entity::find()
         .filter(task::Column::AssigneeId.eq(user.person_id))
         .filter(task::Column::State.is_in([
@@ -571,23 +591,99 @@ pub async fn my_tasks(db: &impl ConnectionTrait, user: &User) -> Result<Vec<Task
             TaskState::InProgress,
         ]))
         .order_by_asc(task::Column::DueAt)
+        .order_by_asc(task::Column::Id)
         .all(db)
         .await?;
     let ids: Vec<i64> = tasks.iter().map(|t| t.incident_id).collect();
-    let refs: HashMap<i64, String> = incident::Entity::find()
+    let incidents = incident::Entity::find()
         .filter(incident::Column::Id.is_in(ids))
         .all(db)
-        .await?
-        .into_iter()
-        .map(|i| (i.id, i.reference))
-        .collect();
+        .await?;
+    Ok((tasks, incidents))
+}
+
+pub async fn my_tasks(db: &impl ConnectionTrait, user: &User) -> Result<Vec<TaskView>, AppError> {
+    let (tasks, incidents) = open_tasks(db, user).await?;
+    let refs: HashMap<i64, String> = incidents.into_iter().map(|i| (i.id, i.reference)).collect();
     task_views(db, user, tasks, &refs, &HashSet::new()).await
 }
 
-/// Incidents the caller may see, newest first.
-pub async fn list(db: &impl ConnectionTrait, user: &User) -> Result<Vec<IncidentRow>, AppError> {
+/// "My tasks" as a worklist: the person's open tasks grouped under their incidents, the
+/// most urgent incident first (`domain::incidents::most_urgent_first`).
+pub async fn my_worklist(
+    db: &impl ConnectionTrait,
+    user: &User,
+) -> Result<Vec<WorkItem>, AppError> {
+    let (tasks, incidents) = open_tasks(db, user).await?;
+    let first_due: HashMap<i64, OffsetDateTime> = tasks
+        .iter()
+        .rev()
+        .map(|t| (t.incident_id, t.due_at))
+        .collect();
+    let names = org_names(db, incidents.iter().map(|i| i.org_id)).await?;
+    let refs: HashMap<i64, String> = incidents
+        .iter()
+        .map(|i| (i.id, i.reference.clone()))
+        .collect();
+    let mut views = task_views(db, user, tasks, &refs, &HashSet::new()).await?;
+    let mut items: Vec<WorkItem> = incidents
+        .into_iter()
+        .map(|i| {
+            let (mine, rest): (Vec<TaskView>, Vec<TaskView>) = views
+                .drain(..)
+                .partition(|t| t.incident_reference == i.reference);
+            views = rest;
+            WorkItem {
+                title: title_of(&i),
+                exercise: i.exercise.is_some(),
+                level: i.level,
+                org_name: names.get(&i.org_id).cloned().unwrap_or_default(),
+                declared_at: i.declared_at,
+                first_due: first_due.get(&i.id).copied().unwrap_or(i.declared_at),
+                reference: i.reference,
+                tasks: mine,
+            }
+        })
+        .filter(|w| !w.tasks.is_empty())
+        .collect();
+    most_urgent_first(&mut items);
+    Ok(items)
+}
+
+/// What kind of incident, marked when it is an exercise.
+fn title_of(i: &incident::Model) -> String {
+    let kind = IncidentKind::parse(&i.kind)
+        .map(|k| k.title())
+        .unwrap_or("Incident");
+    match i.exercise.as_deref().and_then(ExerciseKind::parse) {
+        Some(e) => format!("EXERCISE ({}): {kind}", e.label()),
+        None => kind.to_owned(),
+    }
+}
+
+async fn org_names(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, String>, AppError> {
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(ids.collect::<HashSet<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect())
+}
+
+/// One page of the incidents the caller may see: their own first (declared by them or with
+/// a task of theirs), then those still open, the highest level first, then the newest
+/// (`domain::incidents::incidents_in_order`).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    user: &User,
+    page: u64,
+) -> Result<Listing<IncidentRow>, AppError> {
     let scope = access::readable_orgs(db, user).await?;
-    let mut q = incident::Entity::find().order_by_desc(incident::Column::DeclaredAt);
+    let mut q = incident::Entity::find();
     if let Some(ids) = &scope {
         let ids: Vec<i64> = ids.iter().copied().collect();
         let also: Vec<i64> = incident_org::Entity::find()
@@ -604,30 +700,26 @@ pub async fn list(db: &impl ConnectionTrait, user: &User) -> Result<Vec<Incident
         );
     }
     let rows = q.all(db).await?;
-    let orgs: HashMap<i64, String> = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(rows.iter().map(|r| r.org_id).collect::<Vec<_>>()))
+    let with_my_tasks: HashSet<i64> = task::Entity::find()
+        .filter(task::Column::AssigneeId.eq(user.person_id))
         .all(db)
         .await?
         .into_iter()
-        .map(|o| (o.id, o.name))
+        .map(|t| t.incident_id)
         .collect();
-    Ok(rows
+    let names = org_names(db, rows.iter().map(|r| r.org_id)).await?;
+    let mut rows: Vec<IncidentRow> = rows
         .into_iter()
-        .map(|r| {
-            let kind = IncidentKind::parse(&r.kind)
-                .map(|k| k.title())
-                .unwrap_or("Incident");
-            let kind = match r.exercise.as_deref().and_then(ExerciseKind::parse) {
-                Some(e) => format!("EXERCISE ({}): {kind}", e.label()),
-                None => kind.to_owned(),
-            };
-            IncidentRow {
-                reference: r.reference,
-                title: kind,
-                org_name: orgs.get(&r.org_id).cloned().unwrap_or_default(),
-                status: r.status,
-                declared_at: r.declared_at,
-            }
+        .map(|r| IncidentRow {
+            title: title_of(&r),
+            org_name: names.get(&r.org_id).cloned().unwrap_or_default(),
+            status: r.status,
+            level: r.level,
+            declared_at: r.declared_at,
+            mine: r.declared_by == user.person_id || with_my_tasks.contains(&r.id),
+            reference: r.reference,
         })
-        .collect())
+        .collect();
+    incidents_in_order(&mut rows);
+    Ok(Listing::of(rows, page))
 }

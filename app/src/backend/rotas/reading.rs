@@ -267,17 +267,7 @@ pub async fn page(
     let mut loaded = load(db, schedules, now).await?;
     // The rotations of this organisation, even those no schedule uses yet.
     loaded.rotations.retain(|r| r.org_id == org.id);
-    let covers = cover_request::Entity::find()
-        .filter(cover_request::Column::ScheduleId.is_in(loaded.schedules.iter().map(|s| s.id)))
-        .filter(cover_request::Column::EndsAt.gt(now))
-        .order_by_asc(cover_request::Column::StartsAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|c| {
-            may_administer || c.requester_id == user.person_id || c.cover_id == user.person_id
-        })
-        .collect::<Vec<_>>();
+    let covers = covers_seen_by(db, &loaded, user, may_administer, now).await?;
     let catalogue = crate::backend::entity::role::Entity::find()
         .order_by_asc(crate::backend::entity::role::Column::Name)
         .all(db)
@@ -293,16 +283,7 @@ pub async fn page(
         .order_by_asc(person::Column::DisplayName)
         .all(db)
         .await?;
-    let mut wanted: Vec<i64> = loaded.members.iter().map(|m| m.person_id).collect();
-    wanted.extend(
-        loaded
-            .overrides
-            .iter()
-            .flat_map(|o| [Some(o.person_id), o.replaces_id])
-            .flatten(),
-    );
-    wanted.extend(covers.iter().flat_map(|c| [c.requester_id, c.cover_id]));
-    let who = names(db, wanted).await?;
+    let who = names(db, people_named(&loaded, &covers)).await?;
     let name_of = |id: &i64| who.get(id).cloned().unwrap_or_else(|| "Someone".into());
     let rotation_name: HashMap<i64, String> = loaded
         .rotations
@@ -312,56 +293,7 @@ pub async fn page(
     let schedule_views = loaded
         .schedules
         .iter()
-        .map(|s| {
-            let sched = loaded.schedule(s.id);
-            let preview = sched.shifts(now, now + Duration::days(PREVIEW_DAYS));
-            let view = |x: &rota::Shift| ShiftView {
-                start: x.start,
-                end: x.end,
-                people: x.people.iter().map(name_of).collect(),
-            };
-            ScheduleView {
-                id: s.id,
-                name: s.name.clone(),
-                rules: sched
-                    .rules
-                    .iter()
-                    .map(|r| RuleView {
-                        days: r.days.label(),
-                        from: clock_label(r.from),
-                        until: clock_label(r.until),
-                        rotation: rotation_name
-                            .get(&r.rotation_id)
-                            .cloned()
-                            .unwrap_or_default(),
-                    })
-                    .collect(),
-                overrides: loaded
-                    .overrides
-                    .iter()
-                    .filter(|o| o.schedule_id == s.id)
-                    .map(|o| OverrideView {
-                        id: o.id,
-                        start: o.starts_at,
-                        end: o.ends_at,
-                        change: match (o.kind.as_str(), o.replaces_id) {
-                            ("remove", _) => format!("Remove {}", name_of(&o.person_id)),
-                            ("replace", Some(r)) => {
-                                format!("Replace {} with {}", name_of(&r), name_of(&o.person_id))
-                            }
-                            _ => format!("Add {}", name_of(&o.person_id)),
-                        },
-                    })
-                    .collect(),
-                now: preview
-                    .first()
-                    .map(|x| x.people.iter().map(name_of).collect())
-                    .unwrap_or_default(),
-                next: preview.get(1).map(view),
-                gap_hours: gap_hours(&sched, now),
-                preview: preview.iter().map(view).collect(),
-            }
-        })
+        .map(|s| schedule_view(&loaded, s, now, &name_of, &rotation_name))
         .collect();
     let schedule_name: HashMap<i64, String> = loaded
         .schedules
@@ -375,18 +307,7 @@ pub async fn page(
         rotations: loaded
             .rotations
             .iter()
-            .map(|r| {
-                let rot = to_rotation(r, &loaded.members);
-                RotationView {
-                    id: r.id,
-                    name: r.name.clone(),
-                    participants: rot.participants.iter().map(|p| (*p, name_of(p))).collect(),
-                    shift_count: rot.shift_count,
-                    shift_unit: rot.shift_unit,
-                    handover: r.handover.clone(),
-                    start: r.start_on,
-                }
-            })
+            .map(|r| rotation_view(r, &loaded.members, &name_of))
             .collect(),
         schedules: schedule_views,
         covers: covers
@@ -422,6 +343,119 @@ pub async fn page(
             .collect(),
         roles: catalogue.into_iter().map(|r| (r.key, r.name)).collect(),
     })
+}
+
+/// The cover requests of these schedules not yet over that the person may see: all for
+/// admins, otherwise those they asked or were asked.
+async fn covers_seen_by(
+    db: &impl ConnectionTrait,
+    loaded: &Loaded,
+    user: &User,
+    may_administer: bool,
+    now: OffsetDateTime,
+) -> Result<Vec<cover_request::Model>, AppError> {
+    Ok(cover_request::Entity::find()
+        .filter(cover_request::Column::ScheduleId.is_in(loaded.schedules.iter().map(|s| s.id)))
+        .filter(cover_request::Column::EndsAt.gt(now))
+        .order_by_asc(cover_request::Column::StartsAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|c| {
+            may_administer || c.requester_id == user.person_id || c.cover_id == user.person_id
+        })
+        .collect())
+}
+
+/// Everyone the on-call page names: rotation members, people in overrides and in cover
+/// requests.
+fn people_named(loaded: &Loaded, covers: &[cover_request::Model]) -> Vec<i64> {
+    let mut wanted: Vec<i64> = loaded.members.iter().map(|m| m.person_id).collect();
+    wanted.extend(
+        loaded
+            .overrides
+            .iter()
+            .flat_map(|o| [Some(o.person_id), o.replaces_id])
+            .flatten(),
+    );
+    wanted.extend(covers.iter().flat_map(|c| [c.requester_id, c.cover_id]));
+    wanted
+}
+
+/// One schedule as the on-call page shows it: its rules, overrides, who is on call now and
+/// next, its gaps and the preview.
+fn schedule_view(
+    loaded: &Loaded,
+    s: &on_call_schedule::Model,
+    now: OffsetDateTime,
+    name_of: &dyn Fn(&i64) -> String,
+    rotation_name: &HashMap<i64, String>,
+) -> ScheduleView {
+    let sched = loaded.schedule(s.id);
+    let preview = sched.shifts(now, now + Duration::days(PREVIEW_DAYS));
+    let view = |x: &rota::Shift| ShiftView {
+        start: x.start,
+        end: x.end,
+        people: x.people.iter().map(name_of).collect(),
+    };
+    ScheduleView {
+        id: s.id,
+        name: s.name.clone(),
+        rules: sched
+            .rules
+            .iter()
+            .map(|r| RuleView {
+                days: r.days.label(),
+                from: clock_label(r.from),
+                until: clock_label(r.until),
+                rotation: rotation_name
+                    .get(&r.rotation_id)
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        overrides: loaded
+            .overrides
+            .iter()
+            .filter(|o| o.schedule_id == s.id)
+            .map(|o| OverrideView {
+                id: o.id,
+                start: o.starts_at,
+                end: o.ends_at,
+                change: match (o.kind.as_str(), o.replaces_id) {
+                    ("remove", _) => format!("Remove {}", name_of(&o.person_id)),
+                    ("replace", Some(r)) => {
+                        format!("Replace {} with {}", name_of(&r), name_of(&o.person_id))
+                    }
+                    _ => format!("Add {}", name_of(&o.person_id)),
+                },
+            })
+            .collect(),
+        now: preview
+            .first()
+            .map(|x| x.people.iter().map(name_of).collect())
+            .unwrap_or_default(),
+        next: preview.get(1).map(view),
+        gap_hours: gap_hours(&sched, now),
+        preview: preview.iter().map(view).collect(),
+    }
+}
+
+fn rotation_view(
+    r: &rotation::Model,
+    members: &[rotation_member::Model],
+    name_of: &dyn Fn(&i64) -> String,
+) -> RotationView {
+    let rot = to_rotation(r, members);
+    RotationView {
+        id: r.id,
+        name: r.name.clone(),
+        participants: rot.participants.iter().map(|p| (*p, name_of(p))).collect(),
+        shift_count: rot.shift_count,
+        shift_unit: rot.shift_unit,
+        handover: r.handover.clone(),
+        start: r.start_on,
+    }
 }
 
 /// For every role held by a schedule at an organisation in `orgs`: (organisation, role, who

@@ -150,6 +150,16 @@ str_enum!(IncidentLevel {
 });
 
 impl IncidentLevel {
+    /// How serious, for putting the most urgent first: a major incident outranks a critical
+    /// one, which outranks a business continuity incident (NHS EPRR's order).
+    pub fn rank(self) -> u8 {
+        match self {
+            IncidentLevel::BusinessContinuity => 1,
+            IncidentLevel::Critical => 2,
+            IncidentLevel::Major => 3,
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             IncidentLevel::BusinessContinuity => "Business continuity incident",
@@ -505,7 +515,9 @@ mod tests {
             title: "Ransomware".into(),
             org_name: "Stockwell Group Practice".into(),
             status: IncidentStatus::Declared,
+            level: IncidentLevel::Critical,
             declared_at: datetime!(2026-06-03 09:00 UTC),
+            mine: true,
         };
         let json = serde_json::to_value(&row).unwrap();
         assert_eq!(json["declared_at"], "2026-06-03T09:00:00Z");

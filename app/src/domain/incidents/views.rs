@@ -36,8 +36,72 @@ pub struct IncidentRow {
     pub title: String,
     pub org_name: String,
     pub status: IncidentStatus,
+    pub level: IncidentLevel,
     #[serde(with = "time::serde::rfc3339")]
     pub declared_at: OffsetDateTime,
+    /// The viewer declared it or has a task in it.
+    pub mine: bool,
+}
+
+impl IncidentRow {
+    /// Still being handled: not closed or stood down.
+    pub fn open(&self) -> bool {
+        !matches!(
+            self.status,
+            IncidentStatus::Closed | IncidentStatus::StoodDown
+        )
+    }
+}
+
+/// The list of incidents in the order people need it: their own first, then those still
+/// open, the highest level first, then the newest.
+pub fn incidents_in_order(rows: &mut [IncidentRow]) {
+    rows.sort_by(|a, b| {
+        b.mine
+            .cmp(&a.mine)
+            .then(b.open().cmp(&a.open()))
+            .then(b.level.rank().cmp(&a.level.rank()))
+            .then(b.declared_at.cmp(&a.declared_at))
+            .then(b.reference.cmp(&a.reference))
+    });
+}
+
+/// One incident's open tasks for one person, as "My tasks" lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkItem {
+    pub reference: String,
+    /// What kind of incident, marked when it is an exercise.
+    pub title: String,
+    pub exercise: bool,
+    pub level: IncidentLevel,
+    pub org_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub declared_at: OffsetDateTime,
+    /// When the first of these tasks falls due.
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_due: OffsetDateTime,
+    pub tasks: Vec<TaskView>,
+}
+
+impl WorkItem {
+    /// How many of these tasks are past their time.
+    pub fn overdue(&self) -> usize {
+        self.tasks.iter().filter(|t| t.overdue).count()
+    }
+}
+
+/// Most urgent first: incidents with overdue tasks, then real incidents before exercises,
+/// the highest level, the task due soonest, and the newest.
+pub fn most_urgent_first(items: &mut [WorkItem]) {
+    items.sort_by(|a, b| {
+        (b.overdue() > 0)
+            .cmp(&(a.overdue() > 0))
+            .then(a.exercise.cmp(&b.exercise))
+            .then(b.level.rank().cmp(&a.level.rank()))
+            .then(a.first_due.cmp(&b.first_due))
+            .then(b.declared_at.cmp(&a.declared_at))
+            .then(a.reference.cmp(&b.reference))
+    });
 }
 
 /// One line of an incident's timeline as its page shows it.
@@ -251,4 +315,174 @@ pub fn dspt_text(v: &IncidentView) -> String {
 
 fn or_none(s: &str) -> &str {
     if s.trim().is_empty() { "Not given" } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn task(id: i64, reference: &str, overdue: bool) -> TaskView {
+        TaskView {
+            id,
+            incident_reference: reference.into(),
+            position: 1,
+            phase: Phase::Triage,
+            title: "Confirm the scope".into(),
+            instructions: String::new(),
+            required: true,
+            owner_role: "cyber_lead".into(),
+            assignee: Some("Owen Fraser".into()),
+            routing: String::new(),
+            state: TaskState::Open,
+            due_at: String::new(),
+            overdue,
+            note: None,
+            mine: true,
+            can_act: true,
+        }
+    }
+
+    fn item(
+        reference: &str,
+        level: IncidentLevel,
+        exercise: bool,
+        overdue: bool,
+        due: OffsetDateTime,
+    ) -> WorkItem {
+        WorkItem {
+            reference: reference.into(),
+            title: "Ransomware".into(),
+            exercise,
+            level,
+            org_name: "Stockwell Group Practice".into(),
+            declared_at: datetime!(2026-11-30 03:00 UTC),
+            first_due: due,
+            tasks: vec![task(1, reference, overdue), task(2, reference, false)],
+        }
+    }
+
+    #[test]
+    fn the_worklist_puts_overdue_then_real_then_higher_level_then_soonest_due_first() {
+        let soon = datetime!(2026-11-30 03:15 UTC);
+        let later = datetime!(2026-11-30 04:00 UTC);
+        let mut items = vec![
+            item("EXERCISE-MAJOR", IncidentLevel::Major, true, false, soon),
+            item(
+                "BC-LATER",
+                IncidentLevel::BusinessContinuity,
+                false,
+                false,
+                later,
+            ),
+            item(
+                "BC-SOON",
+                IncidentLevel::BusinessContinuity,
+                false,
+                false,
+                soon,
+            ),
+            item("CRITICAL", IncidentLevel::Critical, false, false, later),
+            item(
+                "OVERDUE-BC",
+                IncidentLevel::BusinessContinuity,
+                false,
+                true,
+                later,
+            ),
+        ];
+        most_urgent_first(&mut items);
+        let order: Vec<&str> = items.iter().map(|i| i.reference.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "OVERDUE-BC",
+                "CRITICAL",
+                "BC-SOON",
+                "BC-LATER",
+                "EXERCISE-MAJOR"
+            ]
+        );
+        assert_eq!(items[0].overdue(), 1);
+        assert_eq!(items[1].overdue(), 0);
+    }
+
+    fn row(
+        reference: &str,
+        mine: bool,
+        status: IncidentStatus,
+        level: IncidentLevel,
+        hour: u8,
+    ) -> IncidentRow {
+        IncidentRow {
+            reference: reference.into(),
+            title: "Ransomware".into(),
+            org_name: "King's".into(),
+            status,
+            level,
+            declared_at: datetime!(2026-11-30 00:00 UTC) + time::Duration::hours(hour.into()),
+            mine,
+        }
+    }
+
+    #[test]
+    fn the_incident_list_puts_ones_own_then_open_then_higher_level_then_newest_first() {
+        let mut rows = vec![
+            row(
+                "CLOSED-NEW",
+                false,
+                IncidentStatus::Closed,
+                IncidentLevel::Major,
+                9,
+            ),
+            row(
+                "OPEN-OLD",
+                false,
+                IncidentStatus::Declared,
+                IncidentLevel::BusinessContinuity,
+                1,
+            ),
+            row(
+                "OPEN-NEW",
+                false,
+                IncidentStatus::Contained,
+                IncidentLevel::BusinessContinuity,
+                5,
+            ),
+            row(
+                "OPEN-MAJOR",
+                false,
+                IncidentStatus::Triaged,
+                IncidentLevel::Major,
+                0,
+            ),
+            row(
+                "MINE-CLOSED",
+                true,
+                IncidentStatus::StoodDown,
+                IncidentLevel::BusinessContinuity,
+                0,
+            ),
+            row(
+                "MINE-OPEN",
+                true,
+                IncidentStatus::Declared,
+                IncidentLevel::BusinessContinuity,
+                0,
+            ),
+        ];
+        incidents_in_order(&mut rows);
+        let order: Vec<&str> = rows.iter().map(|r| r.reference.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "MINE-OPEN",
+                "MINE-CLOSED",
+                "OPEN-MAJOR",
+                "OPEN-NEW",
+                "OPEN-OLD",
+                "CLOSED-NEW"
+            ]
+        );
+    }
 }

@@ -25,6 +25,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <li><A href="/runbooks">"Runbooks"</A></li>
                         <li><A href="/orgs">"Organisations"</A></li>
                         <li><A href="/overview">"Gaps"</A></li>
+                        <AdminLinks/>
                         <AccountLinks/>
                     </ul>
                 </nav>
@@ -61,6 +62,27 @@ fn WriterLinks() -> impl IntoView {
                 match auth.status.await {
                     Ok(AuthStatus::SignedIn(me)) if me.read_only() => None,
                     _ => Some(links()),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The admin tools, for those who administer an organisation: escalation paths and
+/// external contacts, and for national admins the ODS import.
+#[component]
+fn AdminLinks() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match auth.status.await {
+                    Ok(AuthStatus::SignedIn(me)) if me.administers() => Some(view! {
+                        <li><A href="/escalation">"Escalation"</A></li>
+                        <li><A href="/contacts">"Contacts"</A></li>
+                        {me.national_admin().then(|| view! { <li><A href="/admin/import">"Import"</A></li> })}
+                    }),
+                    _ => None,
                 }
             })}
         </Transition>

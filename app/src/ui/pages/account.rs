@@ -356,19 +356,21 @@ fn Sessions(parts: SessionsParts) -> impl IntoView {
                 {move || Suspend::new(async move {
                     let rows = list.await.unwrap_or_default();
                     view! {
-                        <table class="table">
-                            <caption class="visually-hidden">"Your sessions"</caption>
-                            <thead><tr><th scope="col">"Session"</th><th scope="col">"Started"</th><th scope="col">"Ends if unused by"</th></tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|s| view! {
-                                    <tr>
-                                        <td>{s.id_hint}{s.current.then_some(" (this one)")}</td>
-                                        <td>{s.started}</td>
-                                        <td>{s.expires}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <div class="table-wrap">
+                            <table class="table">
+                                <caption class="visually-hidden">"Your sessions"</caption>
+                                <thead><tr><th scope="col">"Session"</th><th scope="col">"Started"</th><th scope="col">"Ends if unused by"</th></tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|s| view! {
+                                        <tr>
+                                            <td>{s.id_hint}{s.current.then_some(" (this one)")}</td>
+                                            <td>{s.started}</td>
+                                            <td>{s.expires}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                     }
                 })}
             </Suspense>

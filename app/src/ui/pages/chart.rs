@@ -25,11 +25,14 @@ pub fn ChartPage() -> impl IntoView {
         move || (code(), q("as_at"), q("kind"), q("gap")),
         |(code, as_at, kind, gap)| get_chart(code, as_at, kind, gap),
     );
+    // The assignment form's role list is made here, outside the part that waits for the
+    // chart, which the server may render more than once (see `server/tests/api/rendering.rs`).
+    let roles = Resource::new(|| (), |_| list_roles());
     view! {
         <Suspense fallback=|| view! { <p role="status">"Loading the chart…"</p> }>
             {move || Suspend::new(async move {
                 match chart.await {
-                    Ok(c) => view! { <ChartView chart=c as_at=q("as_at").unwrap_or_default() kind=q("kind").unwrap_or_default() gap=q("gap").unwrap_or_default()/> }.into_any(),
+                    Ok(c) => view! { <ChartView chart=c roles as_at=q("as_at").unwrap_or_default() kind=q("kind").unwrap_or_default() gap=q("gap").unwrap_or_default()/> }.into_any(),
                     Err(AppError::NotFound) => view! {
                         <Title text="Organisation not found"/>
                         <h1>"Organisation not found"</h1>
@@ -47,12 +50,27 @@ pub fn ChartPage() -> impl IntoView {
     }
 }
 
+type RolesResource = Resource<Result<Vec<crate::domain::roles::RoleView>, AppError>>;
+
 fn gap_label(kind: GapKind) -> &'static str {
     kind.label()
 }
 
 #[component]
-fn ChartView(chart: Chart, as_at: String, kind: String, gap: String) -> impl IntoView {
+fn ChartView(
+    chart: Chart,
+    roles: RolesResource,
+    as_at: String,
+    kind: String,
+    gap: String,
+) -> impl IntoView {
+    let auth = crate::ui::auth::use_auth();
+    let administers = move || {
+        matches!(
+            auth.status.get(),
+            Some(Ok(crate::domain::auth::AuthStatus::SignedIn(me))) if me.administers()
+        )
+    };
     let Chart {
         root,
         as_at: shown_at,
@@ -120,7 +138,8 @@ fn ChartView(chart: Chart, as_at: String, kind: String, gap: String) -> impl Int
         } else {
             orgs.into_iter().map(|o| view! { <OrgSection o/> }).collect_view().into_any()
         }}
-        {is_now.then(|| view! { <AssignForm code/> })}
+        // Offered only to admins: others would only be refused (the server decides who may).
+        {move || (is_now && administers()).then(|| view! { <AssignForm code=code.clone() roles/> })}
     }
 }
 
@@ -230,9 +249,8 @@ fn OnCallCell(c: crate::domain::rota::OnCallHolding) -> impl IntoView {
 
 /// For admins: give a role to someone in this subtree. The server decides who may.
 #[component]
-fn AssignForm(code: String) -> impl IntoView {
+fn AssignForm(code: String, roles: RolesResource) -> impl IntoView {
     let assign = ServerAction::<AssignRole>::new();
-    let roles = Resource::new(|| (), |_| list_roles());
     let error = Signal::derive(move || {
         assign
             .value()

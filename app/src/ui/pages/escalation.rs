@@ -68,20 +68,22 @@ fn Policy(p: PolicyView, roles: Vec<RoleView>, save: ServerAction<SavePolicy>) -
         <h2>{p.org_name.clone()}</h2>
         <p class="notice" role="note"><strong>"Path: "</strong>{p.path.clone()}</p>
         <p>{format!("{}. The whole path is repeated {} time(s) before the task is flagged nationally.", p.source, p.repeat_count)}</p>
-        <table class="table">
-            <caption class="visually-hidden">"Escalation levels"</caption>
-            <thead><tr><th scope="col">"Level"</th><th scope="col">"Who"</th><th scope="col">"Reaches now"</th><th scope="col">"Time to acknowledge"</th></tr></thead>
-            <tbody>
-                {p.levels.iter().enumerate().map(|(i, l)| view! {
-                    <tr>
-                        <th scope="row">{i + 1}</th>
-                        <td>{l.targets.iter().map(|t| t.0.clone()).collect::<Vec<_>>().join("; ")}</td>
-                        <td>{l.targets.iter().map(|t| t.1.clone()).collect::<Vec<_>>().join("; ")}</td>
-                        <td>{format!("{} min", l.timeout_minutes)}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        <div class="table-wrap">
+            <table class="table">
+                <caption class="visually-hidden">"Escalation levels"</caption>
+                <thead><tr><th scope="col">"Level"</th><th scope="col">"Who"</th><th scope="col">"Reaches now"</th><th scope="col">"Time to acknowledge"</th></tr></thead>
+                <tbody>
+                    {p.levels.iter().enumerate().map(|(i, l)| view! {
+                        <tr>
+                            <th scope="row">{i + 1}</th>
+                            <td>{l.targets.iter().map(|t| t.0.clone()).collect::<Vec<_>>().join("; ")}</td>
+                            <td>{l.targets.iter().map(|t| t.1.clone()).collect::<Vec<_>>().join("; ")}</td>
+                            <td>{format!("{} min", l.timeout_minutes)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
         {p.editable.then(|| view! { <PolicyEditor p=p.clone() roles save/><WebhookForm p=p.clone()/> })}
     }
 }
@@ -215,9 +217,17 @@ pub fn InboxPage() -> impl IntoView {
     let take = ServerAction::<TakeTask>::new();
     let tick = RwSignal::new(0u32);
     crate::ui::components::live::listen("/live/tasks".into(), tick);
+    let page = crate::ui::components::pager::asked_page();
     let items = Resource::new(
-        move || (read.version().get(), take.version().get(), tick.get()),
-        |_| inbox(),
+        move || {
+            (
+                read.version().get(),
+                take.version().get(),
+                tick.get(),
+                page.get(),
+            )
+        },
+        |(_, _, _, page)| inbox(Some(page)),
     );
     let error = Signal::derive(move || {
         take.value()
@@ -235,10 +245,11 @@ pub fn InboxPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match items.await {
-                    Ok(v) if v.is_empty() => view! { <p>"Nothing here yet."</p> }.into_any(),
+                    Ok(v) if v.items.is_empty() => view! { <p>"Nothing here yet."</p> }.into_any(),
                     Ok(v) => view! {
+                        <p class="hint">"Unread first, then the newest."</p>
                         <ul class="plain-list inbox" role="list">
-                            {v.into_iter().map(|n| {
+                            {v.items.into_iter().map(|n| {
                                 let escalated = n.title.starts_with("Escalated to you");
                                 view! {
                                     <li class:unread=!n.read>
@@ -255,6 +266,7 @@ pub fn InboxPage() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ul>
+                        <crate::ui::components::pager::Pager page=v.page pages=v.pages total=v.total path="/inbox" what="notices"/>
                     }.into_any(),
                     Err(e) => view! { <p class="error-summary" role="alert">{e.to_string()}</p> }.into_any(),
                 }

@@ -77,13 +77,15 @@ pub fn ImportProgressPage() -> impl IntoView {
                             {v.summary.map(|s| view! { <p><strong>{s}</strong></p> })}
                             {(!v.rejected.is_empty()).then(|| view! {
                                 <h2>"Rejected rows"</h2>
-                                <table class="table">
-                                    <caption class="visually-hidden">"Rejected rows"</caption>
-                                    <thead><tr><th scope="col">"Line"</th><th scope="col">"Reason"</th></tr></thead>
-                                    <tbody>
-                                        {v.rejected.into_iter().map(|r| view! { <tr><td>{r.line}</td><td>{r.reason}</td></tr> }).collect_view()}
-                                    </tbody>
-                                </table>
+                                <div class="table-wrap">
+                                    <table class="table">
+                                        <caption class="visually-hidden">"Rejected rows"</caption>
+                                        <thead><tr><th scope="col">"Line"</th><th scope="col">"Reason"</th></tr></thead>
+                                        <tbody>
+                                            {v.rejected.into_iter().map(|r| view! { <tr><td>{r.line}</td><td>{r.reason}</td></tr> }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
                             })}
                             {(!v.parents_unknown.is_empty()).then(|| view! {
                                 <h2>"Parents not known yet"</h2>

@@ -33,6 +33,12 @@ impl CalendarParts {
     }
 }
 
+impl Default for CalendarParts {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[component]
 pub fn CalendarFeed(parts: CalendarParts) -> impl IntoView {
     let CalendarParts {

@@ -135,19 +135,21 @@ fn Detail(d: OrgDetail, on_call: OnCallResource) -> impl IntoView {
         {(parent_history.len() > 1).then(|| view! {
             <section aria-labelledby="history-heading">
                 <h2 id="history-heading">"Where it has sat"</h2>
-                <table class="table">
-                    <caption class="visually-hidden">"Parent organisations over time"</caption>
-                    <thead><tr><th scope="col">"Parent"</th><th scope="col">"From"</th><th scope="col">"Until"</th></tr></thead>
-                    <tbody>
-                        {parent_history.into_iter().map(|p| view! {
-                            <tr>
-                                <td>{org_link(&p.parent)}</td>
-                                <td>{dates::long(p.from)}</td>
-                                <td>{p.to.map(dates::long).unwrap_or_else(|| "now".into())}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
+                <div class="table-wrap">
+                    <table class="table">
+                        <caption class="visually-hidden">"Parent organisations over time"</caption>
+                        <thead><tr><th scope="col">"Parent"</th><th scope="col">"From"</th><th scope="col">"Until"</th></tr></thead>
+                        <tbody>
+                            {parent_history.into_iter().map(|p| view! {
+                                <tr>
+                                    <td>{org_link(&p.parent)}</td>
+                                    <td>{dates::long(p.from)}</td>
+                                    <td>{p.to.map(dates::long).unwrap_or_else(|| "now".into())}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
             </section>
         })}
     }

@@ -35,20 +35,22 @@ pub fn RunbooksPage() -> impl IntoView {
                         let q = code.clone().unwrap_or_else(|| "national".into());
                         view! {
                             <p>{match &code { Some(c) => format!("In force at {c}:"), None => "The national library:".into() }}</p>
-                            <table class="table">
-                                <caption class="visually-hidden">"Runbooks in force"</caption>
-                                <thead><tr><th scope="col">"Incident kind"</th><th scope="col">"Runbook"</th><th scope="col">"Version"</th><th scope="col">"Whose"</th></tr></thead>
-                                <tbody>
-                                    {rows.into_iter().map(|(kind, title, version, owner)| view! {
-                                        <tr>
-                                            <th scope="row"><a href=format!("/runbooks/{}?org={q}", kind.as_str())>{kind.title()}</a></th>
-                                            <td>{title}</td>
-                                            <td>{version}</td>
-                                            <td>{owner}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <div class="table-wrap">
+                                <table class="table">
+                                    <caption class="visually-hidden">"Runbooks in force"</caption>
+                                    <thead><tr><th scope="col">"Incident kind"</th><th scope="col">"Runbook"</th><th scope="col">"Version"</th><th scope="col">"Whose"</th></tr></thead>
+                                    <tbody>
+                                        {rows.into_iter().map(|(kind, title, version, owner)| view! {
+                                            <tr>
+                                                <th scope="row"><a href=format!("/runbooks/{}?org={q}", kind.as_str())>{kind.title()}</a></th>
+                                                <td>{title}</td>
+                                                <td>{version}</td>
+                                                <td>{owner}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
                         }.into_any()
                     }
                     Err(e) => view! { <p class="error-summary" role="alert">{e.to_string()}</p> }.into_any(),

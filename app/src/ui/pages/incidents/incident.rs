@@ -205,50 +205,52 @@ fn Commands(
     view! {
         <section aria-labelledby="command-heading">
             <h2 id="command-heading">"Incident command"</h2>
-            <table class="table">
-                <caption class="visually-hidden">"Command roles in this incident"</caption>
-                <thead><tr><th scope="col">"Role"</th><th scope="col">"Held by"</th>{i.can_lead.then(|| view! { <th scope="col">"Change"</th> })}</tr></thead>
-                <tbody>
-                    {i.commands.clone().into_iter().map(|c| {
-                        let field = format!("command-{}", c.command.as_str());
-                        let current = c.person_id;
-                        let reference = reference.clone();
-                        let ack_ref = reference.clone();
-                        let candidates = candidates.clone();
-                        view! {
-                            <tr>
-                                <th scope="row">{c.command.label()}</th>
-                                <td>
-                                    {c.person.clone().unwrap_or_else(|| "Nobody yet".into())}
-                                    {(c.command == Command::Gold && c.person.is_some()).then_some(if c.acknowledged { " (acknowledged)" } else { " (not yet acknowledged)" })}
-                                    {(c.command == Command::Gold && c.mine && !c.acknowledged).then(|| view! {
-                                        <ActionForm action=ack attr:class="inline-form">
-                                            <input type="hidden" name="reference" value=ack_ref.clone()/>
-                                            <button type="submit" class="button">"Acknowledge Gold command"</button>
-                                        </ActionForm>
-                                    })}
-                                </td>
-                                {i.can_lead.then(|| view! {
+            <div class="table-wrap">
+                <table class="table">
+                    <caption class="visually-hidden">"Command roles in this incident"</caption>
+                    <thead><tr><th scope="col">"Role"</th><th scope="col">"Held by"</th>{i.can_lead.then(|| view! { <th scope="col">"Change"</th> })}</tr></thead>
+                    <tbody>
+                        {i.commands.clone().into_iter().map(|c| {
+                            let field = format!("command-{}", c.command.as_str());
+                            let current = c.person_id;
+                            let reference = reference.clone();
+                            let ack_ref = reference.clone();
+                            let candidates = candidates.clone();
+                            view! {
+                                <tr>
+                                    <th scope="row">{c.command.label()}</th>
                                     <td>
-                                        <ActionForm action attr:class="inline-form">
-                                            <input type="hidden" name="reference" value=reference.clone()/>
-                                            <input type="hidden" name="command" value=c.command.as_str()/>
-                                            <label for=field.clone() class="visually-hidden">{format!("Who is {}", c.command.label())}</label>
-                                            <select id=field name="person">
-                                                <option value="">"Nobody"</option>
-                                                {candidates.iter().map(|c| view! {
-                                                    <option value=c.person_id.to_string() selected=current == Some(c.person_id)>{c.label.clone()}</option>
-                                                }).collect_view()}
-                                            </select>
-                                            <button type="submit" class="button button--secondary">{format!("Set {}", c.command.label())}</button>
-                                        </ActionForm>
+                                        {c.person.clone().unwrap_or_else(|| "Nobody yet".into())}
+                                        {(c.command == Command::Gold && c.person.is_some()).then_some(if c.acknowledged { " (acknowledged)" } else { " (not yet acknowledged)" })}
+                                        {(c.command == Command::Gold && c.mine && !c.acknowledged).then(|| view! {
+                                            <ActionForm action=ack attr:class="inline-form">
+                                                <input type="hidden" name="reference" value=ack_ref.clone()/>
+                                                <button type="submit" class="button">"Acknowledge Gold command"</button>
+                                            </ActionForm>
+                                        })}
                                     </td>
-                                })}
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
+                                    {i.can_lead.then(|| view! {
+                                        <td>
+                                            <ActionForm action attr:class="inline-form">
+                                                <input type="hidden" name="reference" value=reference.clone()/>
+                                                <input type="hidden" name="command" value=c.command.as_str()/>
+                                                <label for=field.clone() class="visually-hidden">{format!("Who is {}", c.command.label())}</label>
+                                                <select id=field name="person">
+                                                    <option value="">"Nobody"</option>
+                                                    {candidates.iter().map(|c| view! {
+                                                        <option value=c.person_id.to_string() selected=current == Some(c.person_id)>{c.label.clone()}</option>
+                                                    }).collect_view()}
+                                                </select>
+                                                <button type="submit" class="button button--secondary">{format!("Set {}", c.command.label())}</button>
+                                            </ActionForm>
+                                        </td>
+                                    })}
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
         </section>
     }
 }
@@ -323,54 +325,56 @@ fn Clocks(i: IncidentView, action: ServerAction<RecordReport>) -> impl IntoView 
     view! {
         <section aria-labelledby="clocks-heading">
             <h2 id="clocks-heading">"Reporting clocks"</h2>
-            <table class="table">
-                <caption class="visually-hidden">"Reporting deadlines"</caption>
-                <thead><tr><th scope="col">"Report to"</th><th scope="col">"Due"</th><th scope="col">"Status"</th></tr></thead>
-                <tbody>
-                    {i.clocks.clone().into_iter().map(|c| {
-                        let reference = reference.clone();
-                        let status = if !c.applies {
-                            String::new()
-                        } else if let (Some(at), Some(r)) = (&c.reported_at, &c.report_reference) {
-                            format!("Reported {at}, reference {r}")
-                        } else if c.overdue {
-                            "Overdue".into()
-                        } else {
-                            format!("{} h {} min left", c.minutes_left / 60, c.minutes_left % 60)
-                        };
-                        let who = c.label.split(':').next().unwrap_or_default().to_owned();
-                        let at_id = format!("report-at-{}", c.body);
-                        let ref_id = format!("report-ref-{}", c.body);
-                        view! {
-                            <tr class:overdue=c.overdue>
-                                <th scope="row">{c.label.clone()}</th>
-                                <td>{if c.applies { c.due_at.clone() } else { "Does not apply".into() }}</td>
-                                <td>
-                                    {status}
-                                    {(i.can_lead && c.applies).then(|| view! {
-                                        <details class="task-detail">
-                                            <summary>{format!("Record the report to {who}")}</summary>
-                                            <ActionForm action attr:class="form">
-                                                <input type="hidden" name="reference" value=reference.clone()/>
-                                                <input type="hidden" name="body" value=c.body.clone()/>
-                                                <div class="form-group">
-                                                    <label for=at_id.clone()>"When it was made (UK time; leave empty for now)"</label>
-                                                    <input id=at_id name="reported_at" type="datetime-local"/>
-                                                </div>
-                                                <div class="form-group">
-                                                    <label for=ref_id.clone()>"Reference given"</label>
-                                                    <input id=ref_id name="their_reference" type="text" required value=c.report_reference.clone().unwrap_or_default()/>
-                                                </div>
-                                                <button type="submit" class="button button--secondary">{format!("Record report to {who}")}</button>
-                                            </ActionForm>
-                                        </details>
-                                    })}
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <div class="table-wrap">
+                <table class="table">
+                    <caption class="visually-hidden">"Reporting deadlines"</caption>
+                    <thead><tr><th scope="col">"Report to"</th><th scope="col">"Due"</th><th scope="col">"Status"</th></tr></thead>
+                    <tbody>
+                        {i.clocks.clone().into_iter().map(|c| {
+                            let reference = reference.clone();
+                            let status = if !c.applies {
+                                String::new()
+                            } else if let (Some(at), Some(r)) = (&c.reported_at, &c.report_reference) {
+                                format!("Reported {at}, reference {r}")
+                            } else if c.overdue {
+                                "Overdue".into()
+                            } else {
+                                format!("{} h {} min left", c.minutes_left / 60, c.minutes_left % 60)
+                            };
+                            let who = c.label.split(':').next().unwrap_or_default().to_owned();
+                            let at_id = format!("report-at-{}", c.body);
+                            let ref_id = format!("report-ref-{}", c.body);
+                            view! {
+                                <tr class:overdue=c.overdue>
+                                    <th scope="row">{c.label.clone()}</th>
+                                    <td>{if c.applies { c.due_at.clone() } else { "Does not apply".into() }}</td>
+                                    <td>
+                                        {status}
+                                        {(i.can_lead && c.applies).then(|| view! {
+                                            <details class="task-detail">
+                                                <summary>{format!("Record the report to {who}")}</summary>
+                                                <ActionForm action attr:class="form">
+                                                    <input type="hidden" name="reference" value=reference.clone()/>
+                                                    <input type="hidden" name="body" value=c.body.clone()/>
+                                                    <div class="form-group">
+                                                        <label for=at_id.clone()>"When it was made (UK time; leave empty for now)"</label>
+                                                        <input id=at_id name="reported_at" type="datetime-local"/>
+                                                    </div>
+                                                    <div class="form-group">
+                                                        <label for=ref_id.clone()>"Reference given"</label>
+                                                        <input id=ref_id name="their_reference" type="text" required value=c.report_reference.clone().unwrap_or_default()/>
+                                                    </div>
+                                                    <button type="submit" class="button button--secondary">{format!("Record report to {who}")}</button>
+                                                </ActionForm>
+                                            </details>
+                                        })}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
             <details class="task-detail">
                 <summary>"Report text for the DSPT incident reporting tool"</summary>
                 <label for="dspt-text">"Copy this into the tool"</label>
@@ -388,20 +392,22 @@ fn Linked(i: IncidentView, action: ServerAction<OpenLinked>) -> impl IntoView {
         <section aria-labelledby="linked-heading">
             <h2 id="linked-heading">"Organisations this supplier serves"</h2>
             {(!i.linked.is_empty()).then(|| view! {
-                <table class="table">
-                    <caption class="visually-hidden">"Linked incidents"</caption>
-                    <thead><tr><th scope="col">"Organisation"</th><th scope="col">"Incident"</th><th scope="col">"Status"</th><th scope="col">"Tasks done"</th></tr></thead>
-                    <tbody>
-                        {i.linked.iter().map(|l| view! {
-                            <tr>
-                                <th scope="row">{l.org_name.clone()}</th>
-                                <td><a href=format!("/incidents/{}", l.reference)>{l.reference.clone()}</a></td>
-                                <td>{status_label(l.status)}</td>
-                                <td>{format!("{} of {}", l.tasks_done, l.tasks_total)}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
+                <div class="table-wrap">
+                    <table class="table">
+                        <caption class="visually-hidden">"Linked incidents"</caption>
+                        <thead><tr><th scope="col">"Organisation"</th><th scope="col">"Incident"</th><th scope="col">"Status"</th><th scope="col">"Tasks done"</th></tr></thead>
+                        <tbody>
+                            {i.linked.iter().map(|l| view! {
+                                <tr>
+                                    <th scope="row">{l.org_name.clone()}</th>
+                                    <td><a href=format!("/incidents/{}", l.reference)>{l.reference.clone()}</a></td>
+                                    <td>{status_label(l.status)}</td>
+                                    <td>{format!("{} of {}", l.tasks_done, l.tasks_total)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
             })}
             {(!i.unlinked_clients.is_empty()).then(|| view! {
                 <p>{format!("Not yet told: {}.", i.unlinked_clients.join(", "))}</p>
@@ -417,11 +423,17 @@ fn Linked(i: IncidentView, action: ServerAction<OpenLinked>) -> impl IntoView {
 }
 
 #[component]
-pub(super) fn TaskTable(tasks: Vec<TaskView>, act: ServerAction<ActOnTask>) -> impl IntoView {
+pub(super) fn TaskTable(
+    tasks: Vec<TaskView>,
+    act: ServerAction<ActOnTask>,
+    /// The table's name for screen readers; "Runbook tasks" unless given.
+    #[prop(optional)]
+    caption: Option<String>,
+) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="table tasks">
-                <caption class="visually-hidden">"Runbook tasks"</caption>
+                <caption class="visually-hidden">{caption.unwrap_or_else(|| "Runbook tasks".into())}</caption>
                 <thead><tr><th scope="col">"Task"</th><th scope="col">"Owner"</th><th scope="col">"State"</th><th scope="col">"Due"</th><th scope="col">"Action"</th></tr></thead>
                 <tbody>
                     {tasks.into_iter().map(|t| view! { <TaskRow t act/> }).collect_view()}
@@ -491,7 +503,7 @@ fn TaskRow(t: TaskView, act: ServerAction<ActOnTask>) -> impl IntoView {
                             <input type="hidden" name="id" value=id1/>
                             <input type="hidden" name="action" value=TaskAction::Complete.as_str()/>
                             <label for=field.clone()>{format!("What was done for “{}”", t.title)}</label>
-                            <input id=field name="note" type="text" required/>
+                            <textarea id=field name="note" rows="3" required></textarea>
                             <button type="submit" class="button">{format!("Complete: {}", t.title)}</button>
                         </ActionForm>
                         {na}

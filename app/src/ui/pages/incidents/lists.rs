@@ -18,18 +18,20 @@ pub fn TimelinesPage() -> impl IntoView {
                         let broken = rows.iter().filter(|r| !r.1).count();
                         view! {
                             <p role="status">{if broken == 0 { format!("All {} timelines are whole.", rows.len()) } else { format!("{broken} of {} timelines are broken.", rows.len()) }}</p>
-                            <table class="table">
-                                <caption class="visually-hidden">"Timeline checks"</caption>
-                                <thead><tr><th scope="col">"Incident"</th><th scope="col">"Result"</th></tr></thead>
-                                <tbody>
-                                    {rows.into_iter().map(|(r, ok, what)| view! {
-                                        <tr class:overdue=!ok>
-                                            <th scope="row"><a href=format!("/incidents/{r}")>{r.clone()}</a></th>
-                                            <td>{if ok { what } else { format!("Broken: {what}") }}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <div class="table-wrap">
+                                <table class="table">
+                                    <caption class="visually-hidden">"Timeline checks"</caption>
+                                    <thead><tr><th scope="col">"Incident"</th><th scope="col">"Result"</th></tr></thead>
+                                    <tbody>
+                                        {rows.into_iter().map(|(r, ok, what)| view! {
+                                            <tr class:overdue=!ok>
+                                                <th scope="row"><a href=format!("/incidents/{r}")>{r.clone()}</a></th>
+                                                <td>{if ok { what } else { format!("Broken: {what}") }}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
                         }.into_any()
                     }
                     Err(e) => view! { <p class="error-summary" role="alert">{e.to_string()}</p> }.into_any(),
@@ -44,7 +46,7 @@ pub fn MyTasksPage() -> impl IntoView {
     let act = ServerAction::<ActOnTask>::new();
     let tick = RwSignal::new(0u32);
     crate::ui::components::live::listen("/live/tasks".into(), tick);
-    let tasks = Resource::new(move || (act.version().get(), tick.get()), |_| my_tasks());
+    let tasks = Resource::new(move || (act.version().get(), tick.get()), |_| my_worklist());
     let act_error = Signal::derive(move || {
         act.value()
             .get()
@@ -70,13 +72,21 @@ pub fn MyTasksPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match tasks.await {
-                    Ok(t) if t.is_empty() => view! { <p>"You have no open tasks."</p> }.into_any(),
-                    Ok(t) => view! {
-                        <ul class="plain-list" role="list">
-                            {t.iter().map(|x| view! { <li><a href=format!("/incidents/{}", x.incident_reference)>{x.incident_reference.clone()}</a></li> }).collect_view()}
-                        </ul>
-                        <TaskTable tasks=t act/>
-                    }.into_any(),
+                    Ok(w) if w.is_empty() => view! { <p>"You have no open tasks. When an incident gives you one, it appears here and in your inbox."</p> }.into_any(),
+                    Ok(w) => {
+                        let open: usize = w.iter().map(|i| i.tasks.len()).sum();
+                        let overdue: usize = w.iter().map(|i| i.overdue()).sum();
+                        view! {
+                            <p>{format!(
+                                "{open} open {} in {} {}{}, the most urgent first.",
+                                if open == 1 { "task" } else { "tasks" },
+                                w.len(),
+                                if w.len() == 1 { "incident" } else { "incidents" },
+                                if overdue > 0 { format!(" ({overdue} overdue)") } else { String::new() },
+                            )}</p>
+                            {w.into_iter().map(|item| view! { <WorkItemSection item act/> }).collect_view()}
+                        }.into_any()
+                    }
                     Err(e) => view! { <p class="error-summary" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -96,7 +106,8 @@ pub fn MyTasksPage() -> impl IntoView {
 
 #[component]
 pub fn IncidentsPage() -> impl IntoView {
-    let list = Resource::new(|| (), |_| list_incidents());
+    let page = crate::ui::components::pager::asked_page();
+    let list = Resource::new(move || page.get(), |page| list_incidents(Some(page)));
     view! {
         <Title text="Incidents"/>
         <h1>"Incidents"</h1>
@@ -106,17 +117,28 @@ pub fn IncidentsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(rows) if rows.is_empty() => view! { <p>"No incidents."</p> }.into_any(),
-                    Ok(rows) => view! {
-                        <table class="table">
-                            <caption class="visually-hidden">"Incidents"</caption>
-                            <thead><tr><th scope="col">"Reference"</th><th scope="col">"Kind"</th><th scope="col">"Organisation"</th><th scope="col">"Status"</th><th scope="col">"Declared"</th></tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|r| view! {
-                                    <tr><th scope="row"><a href=format!("/incidents/{}", r.reference)>{r.reference.clone()}</a></th><td>{r.title}</td><td>{r.org_name}</td><td>{r.status.as_str()}</td><td>{moment(r.declared_at)}</td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                    Ok(l) if l.items.is_empty() => view! { <p>"No incidents."</p> }.into_any(),
+                    Ok(l) => view! {
+                        <p class="hint">"Yours first (declared by you or with a task of yours), then those still open, the highest level first, then the newest."</p>
+                        <div class="table-wrap">
+                            <table class="table">
+                                <caption class="visually-hidden">"Incidents"</caption>
+                                <thead><tr><th scope="col">"Reference"</th><th scope="col">"Kind"</th><th scope="col">"Level"</th><th scope="col">"Organisation"</th><th scope="col">"Status"</th><th scope="col">"Declared"</th></tr></thead>
+                                <tbody>
+                                    {l.items.into_iter().map(|r| view! {
+                                        <tr>
+                                            <th scope="row"><a href=format!("/incidents/{}", r.reference)>{r.reference.clone()}</a>{r.mine.then(|| view! { " "<span class="tag">"Yours"</span> })}</th>
+                                            <td>{r.title}</td>
+                                            <td>{r.level.label()}</td>
+                                            <td>{r.org_name}</td>
+                                            <td>{r.status.as_str()}</td>
+                                            <td>{moment(r.declared_at)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                        <crate::ui::components::pager::Pager page=l.page pages=l.pages total=l.total path="/incidents" what="incidents"/>
                     }.into_any(),
                     Err(e) => view! { <p class="error-summary" role="alert">{e.to_string()}</p> }.into_any(),
                 }
@@ -136,18 +158,45 @@ fn Flagged() -> impl IntoView {
                 rows.await.ok().filter(|r| !r.is_empty()).map(|r| view! {
                     <section aria-labelledby="flagged-heading" class="do-now">
                         <h2 id="flagged-heading">"Not acknowledged after the whole escalation path"</h2>
-                        <table class="table">
-                            <caption class="visually-hidden">"Unacknowledged nationally"</caption>
-                            <thead><tr><th scope="col">"Incident"</th><th scope="col">"What"</th><th scope="col">"Organisation"</th><th scope="col">"Since"</th></tr></thead>
-                            <tbody>
-                                {r.into_iter().map(|f| view! {
-                                    <tr><th scope="row"><a href=format!("/incidents/{}", f.reference)>{f.reference.clone()}</a></th><td>{f.what}</td><td>{f.org_name}</td><td>{moment(f.since)}</td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <div class="table-wrap">
+                            <table class="table">
+                                <caption class="visually-hidden">"Unacknowledged nationally"</caption>
+                                <thead><tr><th scope="col">"Incident"</th><th scope="col">"What"</th><th scope="col">"Organisation"</th><th scope="col">"Since"</th></tr></thead>
+                                <tbody>
+                                    {r.into_iter().map(|f| view! {
+                                        <tr><th scope="row"><a href=format!("/incidents/{}", f.reference)>{f.reference.clone()}</a></th><td>{f.what}</td><td>{f.org_name}</td><td>{moment(f.since)}</td></tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                     </section>
                 })
             })}
         </Suspense>
+    }
+}
+
+/// One incident in "My tasks": what and where it is, how urgent, and the person's tasks in it.
+#[component]
+fn WorkItemSection(
+    item: crate::domain::incidents::WorkItem,
+    act: ServerAction<ActOnTask>,
+) -> impl IntoView {
+    let heading = format!("work-{}", item.reference);
+    let labelled = heading.clone();
+    let overdue = item.overdue();
+    let late = overdue > 0;
+    view! {
+        <section class="work-item" class:work-item--overdue=late aria-labelledby=labelled>
+            <h2 id=heading>
+                <a href=format!("/incidents/{}", item.reference)>{format!("{}: {}", item.reference, item.title)}</a>
+            </h2>
+            <p class="work-item__meta">
+                {item.exercise.then(|| view! { <span class="tag">"Exercise"</span>" " })}
+                {late.then(|| view! { <strong class="tag tag--gap">{format!("{overdue} overdue")}</strong>" " })}
+                {format!("{} · {} · declared {}", item.level.label(), item.org_name, moment(item.declared_at))}
+            </p>
+            <TaskTable tasks=item.tasks act caption=format!("Your tasks in {}", item.reference)/>
+        </section>
     }
 }

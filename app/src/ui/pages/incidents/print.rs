@@ -45,21 +45,23 @@ fn PrintedIncident(i: IncidentView) -> impl IntoView {
                 })}</li>
             }).collect_view()}</ul>
             <h2>"Tasks"</h2>
-            <table class="table">
-                <caption class="visually-hidden">"Tasks"</caption>
-                <thead><tr><th scope="col">"Task"</th><th scope="col">"Owner"</th><th scope="col">"State"</th><th scope="col">"Due"</th><th scope="col">"Note"</th></tr></thead>
-                <tbody>
-                    {i.tasks.iter().map(|t| view! {
-                        <tr>
-                            <th scope="row">{format!("{}. {}", t.position, t.title)}<br/><span class="hint">{format!("Routed: {}", t.routing)}</span></th>
-                            <td>{t.assignee.clone().unwrap_or_else(|| "Nobody found".into())}</td>
-                            <td>{t.state.label()}</td>
-                            <td>{t.due_at.clone()}</td>
-                            <td>{t.note.clone().unwrap_or_default()}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <div class="table-wrap">
+                <table class="table">
+                    <caption class="visually-hidden">"Tasks"</caption>
+                    <thead><tr><th scope="col">"Task"</th><th scope="col">"Owner"</th><th scope="col">"State"</th><th scope="col">"Due"</th><th scope="col">"Note"</th></tr></thead>
+                    <tbody>
+                        {i.tasks.iter().map(|t| view! {
+                            <tr>
+                                <th scope="row">{format!("{}. {}", t.position, t.title)}<br/><span class="hint">{format!("Routed: {}", t.routing)}</span></th>
+                                <td>{t.assignee.clone().unwrap_or_else(|| "Nobody found".into())}</td>
+                                <td>{t.state.label()}</td>
+                                <td>{t.due_at.clone()}</td>
+                                <td>{t.note.clone().unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
             <h2>"Timeline"</h2>
             <ol class="timeline">{i.timeline.iter().map(|e| view! { <li><span class="hint">{moment(e.at)}</span>" "{e.detail.clone()}</li> }).collect_view()}</ol>
         </article>
