@@ -49,6 +49,11 @@ test('at phone width: a lead sets how they are paged, reads the on-call page, an
   await expect(paged.getByRole('row').filter({ hasText: 'Gareth Lloyd' }).first()).toContainText('In their inbox');
   await noSeriousAxe(nadia, '/incidents/…');
   await fitsThePhone(nadia, '/incidents/…');
+  // A lead of the practice sees more (command roles with their choices): it still fits.
+  await page.goto(nadia.url());
+  await expect(page.getByRole('table', { name: 'Command roles in this incident' })).toBeVisible();
+  await fitsThePhone(page, '/incidents/… as a lead');
+  await noSeriousAxe(page, '/incidents/… as a lead');
 
   await page.goto('/account');
   await page.getByRole('button', { name: /^Remove rule: / }).click();
