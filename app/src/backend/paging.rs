@@ -102,14 +102,23 @@ pub async fn with_teams_channel(
     db: &impl ConnectionTrait,
     ids: &HashSet<i64>,
 ) -> Result<HashSet<i64>, AppError> {
-    let orgs: Vec<i64> = teams_channels(db).await?.into_keys().collect();
-    if orgs.is_empty() || ids.is_empty() {
+    if ids.is_empty() {
         return Ok(HashSet::new());
     }
+    // The organisations with a Teams channel, as a subquery: the database matches them to
+    // the people, rather than every channel in the country being read here.
+    let with_teams = || {
+        sea_orm::sea_query::Query::select()
+            .column(webhook::Column::OrgId)
+            .from(webhook::Entity)
+            .and_where(webhook::Column::Enabled.eq(true))
+            .and_where(webhook::Column::Format.eq(ChannelFormat::Teams.as_str()))
+            .to_owned()
+    };
     let list: Vec<i64> = ids.iter().copied().collect();
     let mut found: HashSet<i64> = person::Entity::find()
         .filter(person::Column::Id.is_in(list.clone()))
-        .filter(person::Column::OrgId.is_in(orgs.clone()))
+        .filter(person::Column::OrgId.in_subquery(with_teams()))
         .all(db)
         .await?
         .into_iter()
@@ -118,7 +127,7 @@ pub async fn with_teams_channel(
     found.extend(
         access_grant::Entity::find()
             .filter(access_grant::Column::PersonId.is_in(list))
-            .filter(access_grant::Column::OrgId.is_in(orgs))
+            .filter(access_grant::Column::OrgId.in_subquery(with_teams()))
             .all(db)
             .await?
             .into_iter()
@@ -127,13 +136,15 @@ pub async fn with_teams_channel(
     Ok(found)
 }
 
-/// Every connected, switched-on Teams channel, by organisation.
-pub async fn teams_channels(
+/// The connected, switched-on Teams channels of the organisations `orgs`, by organisation.
+pub async fn teams_channels_of(
     db: &impl ConnectionTrait,
+    orgs: &[i64],
 ) -> Result<HashMap<i64, webhook::Model>, AppError> {
     Ok(webhook::Entity::find()
         .filter(webhook::Column::Enabled.eq(true))
         .filter(webhook::Column::Format.eq(ChannelFormat::Teams.as_str()))
+        .filter(webhook::Column::OrgId.is_in(orgs.to_vec()))
         .all(db)
         .await?
         .into_iter()

@@ -110,10 +110,6 @@ pub async fn teams_channel_for(
     n: &notification::Model,
     person_id: i64,
 ) -> Result<Option<webhook::Model>, AppError> {
-    let mut channels = crate::backend::paging::teams_channels(db).await?;
-    if channels.is_empty() {
-        return Ok(None);
-    }
     let own = person::Entity::find_by_id(person_id)
         .one(db)
         .await?
@@ -130,6 +126,8 @@ pub async fn teams_channel_for(
         .one(db)
         .await?
         .map(|i| i.org_id);
+    let orgs: Vec<i64> = own.into_iter().chain(granted.iter().copied()).collect();
+    let mut channels = crate::backend::paging::teams_channels_of(db, &orgs).await?;
     let theirs = |o: &i64| own == Some(*o) || granted.contains(o);
     let pick = incident_org
         .filter(theirs)
