@@ -304,29 +304,7 @@ pub async fn detail(
         .collect(),
     )
     .await?;
-    let links: Vec<i64> = incident_asset::Entity::find()
-        .filter(incident_asset::Column::AssetId.eq(id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.incident_id)
-        .collect();
-    let incidents = incident::Entity::find()
-        .filter(incident::Column::Id.is_in(links))
-        .order_by_desc(incident::Column::DeclaredAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|i| access::within(&readable, i.org_id))
-        .map(|i| AssetIncident {
-            kind: IncidentKind::parse(&i.kind)
-                .map(|k| k.title().to_owned())
-                .unwrap_or(i.kind.clone()),
-            status: i.status.as_str().replace('_', " "),
-            declared_at: crate::domain::dates::moment(i.declared_at),
-            reference: i.reference,
-        })
-        .collect();
+    let incidents = incidents_of(db, id, &readable).await?;
     Ok(AssetDetail {
         org_code: org.code,
         org_name: org.name,
@@ -335,6 +313,37 @@ pub async fn detail(
         needed_by,
         incidents,
     })
+}
+
+/// The incidents asset `id` was tied to that the reader may see, newest first.
+async fn incidents_of(
+    db: &impl ConnectionTrait,
+    id: i64,
+    readable: &Option<HashSet<i64>>,
+) -> Result<Vec<AssetIncident>, AppError> {
+    let links: Vec<i64> = incident_asset::Entity::find()
+        .filter(incident_asset::Column::AssetId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.incident_id)
+        .collect();
+    Ok(incident::Entity::find()
+        .filter(incident::Column::Id.is_in(links))
+        .order_by_desc(incident::Column::DeclaredAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|i| access::within(readable, i.org_id))
+        .map(|i| AssetIncident {
+            kind: IncidentKind::parse(&i.kind)
+                .map(|k| k.title().to_owned())
+                .unwrap_or(i.kind.clone()),
+            status: i.status.as_str().replace('_', " "),
+            declared_at: crate::domain::dates::moment(i.declared_at),
+            reference: i.reference,
+        })
+        .collect())
 }
 
 /// Imports a CSV (with the header row) into an organisation's catalogue; its admins only.

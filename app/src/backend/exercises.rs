@@ -166,6 +166,47 @@ fn median(mut v: Vec<i64>) -> Option<i64> {
     Some(v[v.len() / 2])
 }
 
+/// What an exercise task says about the routing: nobody held its role, or it could not
+/// reach them.
+fn routing_gap(t: &task::Model, role: &str) -> Option<String> {
+    if t.assignee_id.is_none() {
+        Some(format!(
+            "Nobody holds {role} anywhere up the tree: “{}” had no owner.",
+            t.title
+        ))
+    } else if t.routing.contains("no ") || t.routing.contains("cannot be reached") {
+        Some(format!("“{}”: {}", t.title, t.routing))
+    } else {
+        None
+    }
+}
+
+/// How one task went: who had it, minutes to acknowledge, whether it missed its time, and
+/// how often it escalated.
+fn task_row(
+    t: &task::Model,
+    role: String,
+    people: &HashMap<i64, String>,
+    fired: &HashMap<i64, i32>,
+    declared_at: time::OffsetDateTime,
+    now: time::OffsetDateTime,
+) -> ExerciseTask {
+    let acked = t.acknowledged_at.or(t.started_at).or(t.completed_at);
+    let done = matches!(t.state, TaskState::Done | TaskState::NotApplicable);
+    ExerciseTask {
+        title: t.title.clone(),
+        role,
+        assignee: t.assignee_id.and_then(|a| people.get(&a).cloned()),
+        minutes_to_acknowledge: acked.map(|a| (a - declared_at).whole_minutes()),
+        state: t.state.label().to_owned(),
+        missed: match acked {
+            Some(a) => a > t.due_at,
+            None => now > t.due_at,
+        } || (!done && now > t.due_at),
+        escalations: fired.get(&t.id).copied().unwrap_or(0),
+    }
+}
+
 /// How many escalation steps fired for each of the incident's tasks: each step writes
 /// notifications under its (level, round).
 async fn escalation_steps(
@@ -254,28 +295,10 @@ pub async fn report(
                 .get(&t.owner_role)
                 .cloned()
                 .unwrap_or(t.owner_role.clone());
-            if t.assignee_id.is_none() {
-                gaps.push(format!(
-                    "Nobody holds {role} anywhere up the tree: “{}” had no owner.",
-                    t.title
-                ));
-            } else if t.routing.contains("no ") || t.routing.contains("cannot be reached") {
-                gaps.push(format!("“{}”: {}", t.title, t.routing));
+            if let Some(gap) = routing_gap(t, &role) {
+                gaps.push(gap);
             }
-            let acked = t.acknowledged_at.or(t.started_at).or(t.completed_at);
-            let done = matches!(t.state, TaskState::Done | TaskState::NotApplicable);
-            ExerciseTask {
-                title: t.title.clone(),
-                role,
-                assignee: t.assignee_id.and_then(|a| people.get(&a).cloned()),
-                minutes_to_acknowledge: acked.map(|a| (a - inc.declared_at).whole_minutes()),
-                state: t.state.label().to_owned(),
-                missed: match acked {
-                    Some(a) => a > t.due_at,
-                    None => now > t.due_at,
-                } || (!done && now > t.due_at),
-                escalations: fired.get(&t.id).copied().unwrap_or(0),
-            }
+            task_row(t, role, &people, &fired, inc.declared_at, now)
         })
         .collect();
     let by_role = per_role(&rows);

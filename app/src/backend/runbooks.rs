@@ -192,6 +192,31 @@ pub async fn view(
     })
 }
 
+/// A checked step as the row it is stored as, at `position` (from 1) in runbook `runbook_id`.
+fn step_row(
+    runbook_id: i64,
+    position: i32,
+    s: &crate::domain::incidents::StepTemplate,
+) -> runbook_step::ActiveModel {
+    runbook_step::ActiveModel {
+        runbook_id: Set(runbook_id),
+        position: Set(position),
+        phase: Set(s.phase.as_str().to_owned()),
+        title: Set(s.title.clone()),
+        owner_role: Set(s.owner_role.clone()),
+        due_minutes: Set(s.due_minutes),
+        instructions: Set(s.instructions.clone()),
+        required: Set(s.required),
+        depends_on: Set(s
+            .depends_on
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")),
+        ..Default::default()
+    }
+}
+
 /// Saves an edit as the next version of the organisation's own runbook for `kind` (the
 /// national library's, for a national admin with no organisation). Returns the version.
 #[tracing::instrument(skip_all, err)]
@@ -254,25 +279,12 @@ pub async fn save(
     let mut m: runbook::ActiveModel = rb.clone().into();
     m.version = Set(version);
     rb = m.update(&txn).await?;
-    runbook_step::Entity::insert_many(steps.iter().enumerate().map(|(i, s)| {
-        runbook_step::ActiveModel {
-            runbook_id: Set(rb.id),
-            position: Set(i as i32 + 1),
-            phase: Set(s.phase.as_str().to_owned()),
-            title: Set(s.title.clone()),
-            owner_role: Set(s.owner_role.clone()),
-            due_minutes: Set(s.due_minutes),
-            instructions: Set(s.instructions.clone()),
-            required: Set(s.required),
-            depends_on: Set(s
-                .depends_on
-                .iter()
-                .map(i32::to_string)
-                .collect::<Vec<_>>()
-                .join(",")),
-            ..Default::default()
-        }
-    }))
+    runbook_step::Entity::insert_many(
+        steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| step_row(rb.id, i as i32 + 1, s)),
+    )
     .exec(&txn)
     .await?;
     audit::record(

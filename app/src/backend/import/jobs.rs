@@ -56,62 +56,72 @@ pub async fn start(
     .insert(&state.db)
     .await?;
     let (db, id, actor_id) = (state.db.clone(), job.id, actor.person_id);
-    tokio::spawn(async move {
-        let parsed = ods::parse(file, &bytes, OffsetDateTime::now_utc().date());
-        // Progress goes through a channel to a writer of its own, so storing rows never
-        // waits on reporting them.
-        let (tx, mut rx) = tokio::sync::watch::channel((0usize, 0usize));
-        let progress_db = db.clone();
-        let writer = tokio::spawn(async move {
-            while rx.changed().await.is_ok() {
-                let (done, total) = *rx.borrow_and_update();
-                let _ = import_job::Entity::update_many()
-                    .col_expr(import_job::Column::Done, Expr::value(done as i64))
-                    .col_expr(import_job::Column::Total, Expr::value(total as i64))
-                    .filter(import_job::Column::Id.eq(id))
-                    .exec(&progress_db)
-                    .await;
-            }
-        });
-        let result = ods::apply(&db, parsed, |done, total| {
-            let _ = tx.send((done, total));
-        })
-        .await;
-        drop(tx);
-        let _ = writer.await;
-        let (status, report) = match &result {
-            Ok(r) => ("finished", serde_json::to_string(r).ok()),
-            Err(e) => (
-                "failed",
-                Some(serde_json::json!({ "error": e.to_string() }).to_string()),
-            ),
-        };
-        let _ = import_job::Entity::update_many()
-            .col_expr(import_job::Column::Status, Expr::value(status))
-            .col_expr(import_job::Column::Report, Expr::value(report))
-            .col_expr(
-                import_job::Column::FinishedAt,
-                Expr::value(OffsetDateTime::now_utc()),
-            )
-            .filter(import_job::Column::Id.eq(id))
-            .exec(&db)
-            .await;
-        let detail = result
-            .as_ref()
-            .map(ImportReport::summary)
-            .unwrap_or_else(|e| e.to_string());
-        let _ = audit::record(
-            &db,
-            Event {
-                actor: Some(actor_id),
-                action: "ods_import",
-                detail: Some(detail),
-                ..Default::default()
-            },
-        )
-        .await;
-    });
+    tokio::spawn(run(db, file, bytes, id, actor_id));
     Ok(job.id)
+}
+
+/// The import itself, in the background: parse, store with progress written as it goes,
+/// then the report and the audit row.
+async fn run(
+    db: sea_orm::DatabaseConnection,
+    file: OdsFile,
+    bytes: Vec<u8>,
+    id: i64,
+    actor_id: i64,
+) {
+    let parsed = ods::parse(file, &bytes, OffsetDateTime::now_utc().date());
+    // Progress goes through a channel to a writer of its own, so storing rows never
+    // waits on reporting them.
+    let (tx, mut rx) = tokio::sync::watch::channel((0usize, 0usize));
+    let progress_db = db.clone();
+    let writer = tokio::spawn(async move {
+        while rx.changed().await.is_ok() {
+            let (done, total) = *rx.borrow_and_update();
+            let _ = import_job::Entity::update_many()
+                .col_expr(import_job::Column::Done, Expr::value(done as i64))
+                .col_expr(import_job::Column::Total, Expr::value(total as i64))
+                .filter(import_job::Column::Id.eq(id))
+                .exec(&progress_db)
+                .await;
+        }
+    });
+    let result = ods::apply(&db, parsed, |done, total| {
+        let _ = tx.send((done, total));
+    })
+    .await;
+    drop(tx);
+    let _ = writer.await;
+    let (status, report) = match &result {
+        Ok(r) => ("finished", serde_json::to_string(r).ok()),
+        Err(e) => (
+            "failed",
+            Some(serde_json::json!({ "error": e.to_string() }).to_string()),
+        ),
+    };
+    let _ = import_job::Entity::update_many()
+        .col_expr(import_job::Column::Status, Expr::value(status))
+        .col_expr(import_job::Column::Report, Expr::value(report))
+        .col_expr(
+            import_job::Column::FinishedAt,
+            Expr::value(OffsetDateTime::now_utc()),
+        )
+        .filter(import_job::Column::Id.eq(id))
+        .exec(&db)
+        .await;
+    let detail = result
+        .as_ref()
+        .map(ImportReport::summary)
+        .unwrap_or_else(|e| e.to_string());
+    let _ = audit::record(
+        &db,
+        Event {
+            actor: Some(actor_id),
+            action: "ods_import",
+            detail: Some(detail),
+            ..Default::default()
+        },
+    )
+    .await;
 }
 
 pub async fn view(state: &AppState, actor: &User, id: i64) -> Result<ImportView, AppError> {

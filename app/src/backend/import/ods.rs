@@ -102,6 +102,23 @@ pub fn parse(file: OdsFile, bytes: &[u8], today: Date) -> Vec<Parsed> {
     out
 }
 
+/// What kind of organisation a row of `file` is: the ICB file holds ICBs (three characters
+/// starting Q) and their sub-ICB locations.
+fn kind_of(file: OdsFile, raw_code: &str) -> OrgKind {
+    match file {
+        OdsFile::Trusts => OrgKind::Trust,
+        OdsFile::Practices => OrgKind::GpPractice,
+        OdsFile::Icbs => {
+            let c = raw_code.to_ascii_uppercase();
+            if c.len() == 3 && c.starts_with('Q') {
+                OrgKind::Icb
+            } else {
+                OrgKind::SubIcb
+            }
+        }
+    }
+}
+
 fn parse_record(
     file: OdsFile,
     rec: &csv::StringRecord,
@@ -119,18 +136,7 @@ fn parse_record(
     if name.chars().count() > 200 {
         return Err("the name is longer than 200 characters".into());
     }
-    let kind = match file {
-        OdsFile::Trusts => OrgKind::Trust,
-        OdsFile::Practices => OrgKind::GpPractice,
-        OdsFile::Icbs => {
-            let c = raw_code.to_ascii_uppercase();
-            if c.len() == 3 && c.starts_with('Q') {
-                OrgKind::Icb
-            } else {
-                OrgKind::SubIcb
-            }
-        }
-    };
+    let kind = kind_of(file, raw_code);
     let code = OdsCode::parse(kind, raw_code)?;
     let opened_on = optional_date(rec, 11, "the open date")?;
     let closed_on = optional_date(rec, 12, "the close date")?;

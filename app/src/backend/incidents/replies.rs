@@ -224,6 +224,26 @@ async fn user_of(db: &impl ConnectionTrait, person_id: i64) -> Result<Option<Use
     }))
 }
 
+/// Acknowledges task `id` as its holder, through the task state machine, marked as done by
+/// a text reply on the timeline.
+async fn acknowledge_by_text(
+    db: &DatabaseConnection,
+    user: &User,
+    id: i64,
+) -> Result<String, AppError> {
+    act_via(
+        db,
+        user,
+        id,
+        TaskAction::Acknowledge,
+        "",
+        "",
+        Default::default(),
+        BY_TEXT,
+    )
+    .await
+}
+
 /// A page at once (level 0) tells the person of all their new tasks in the incident in one
 /// text with one code ("4 new tasks …"): acknowledging it acknowledges every task of theirs
 /// there still waiting, so the ones not named first do not escalate past someone who
@@ -252,18 +272,7 @@ async fn acknowledge_the_rest(
         .all(db)
         .await?;
     for t in waiting {
-        match act_via(
-            db,
-            user,
-            t.id,
-            TaskAction::Acknowledge,
-            "",
-            "",
-            Default::default(),
-            BY_TEXT,
-        )
-        .await
-        {
+        match acknowledge_by_text(db, user, t.id).await {
             // Moved on meanwhile (acknowledged in the app, reassigned): nothing to do.
             Ok(_) | Err(AppError::Conflict(_)) => {}
             Err(e) => return Err(e),
@@ -285,17 +294,7 @@ async fn acknowledge(
         .await?
         .ok_or(AppError::NotFound)?;
     if t.assignee_id == Some(user.person_id) {
-        let reference = act_via(
-            db,
-            user,
-            t.id,
-            TaskAction::Acknowledge,
-            "",
-            "",
-            Default::default(),
-            BY_TEXT,
-        )
-        .await?;
+        let reference = acknowledge_by_text(db, user, t.id).await?;
         acknowledge_the_rest(db, user, code, &t).await?;
         return Ok(Some(reference));
     }

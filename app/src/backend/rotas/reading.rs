@@ -330,17 +330,7 @@ pub async fn page(
             .into_iter()
             .map(|p| (p.id, p.display_name))
             .collect(),
-        held_roles: held
-            .iter()
-            .filter_map(|h| {
-                let r = catalogue.iter().find(|r| r.id == h.role_id)?;
-                Some((
-                    r.key.clone(),
-                    r.name.clone(),
-                    schedule_name.get(&h.schedule_id).cloned()?,
-                ))
-            })
-            .collect(),
+        held_roles: held_roles(&held, &catalogue, &schedule_name),
         roles: catalogue.into_iter().map(|r| (r.key, r.name)).collect(),
     })
 }
@@ -380,6 +370,24 @@ fn people_named(loaded: &Loaded, covers: &[cover_request::Model]) -> Vec<i64> {
     );
     wanted.extend(covers.iter().flat_map(|c| [c.requester_id, c.cover_id]));
     wanted
+}
+
+/// Roles held by this organisation's schedules: (role key, role name, schedule name).
+fn held_roles(
+    held: &[role_schedule::Model],
+    catalogue: &[crate::backend::entity::role::Model],
+    schedule_name: &HashMap<i64, String>,
+) -> Vec<(String, String, String)> {
+    held.iter()
+        .filter_map(|h| {
+            let r = catalogue.iter().find(|r| r.id == h.role_id)?;
+            Some((
+                r.key.clone(),
+                r.name.clone(),
+                schedule_name.get(&h.schedule_id).cloned()?,
+            ))
+        })
+        .collect()
 }
 
 /// One schedule as the on-call page shows it: its rules, overrides, who is on call now and
