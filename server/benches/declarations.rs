@@ -129,7 +129,7 @@ async fn main() {
     let db = app::backend::db::connect(&url).await.unwrap();
     Migrator::up(&db, None).await.unwrap();
     app::backend::roles::seed(&db).await.unwrap();
-    incidents::seed_runbooks(&db).await.unwrap();
+    app::backend::runbooks::seed_runbooks(&db).await.unwrap();
     app::backend::demo::load(&db).await.unwrap();
 
     // A 20-step national ransomware runbook, owned by roles held at different levels, so

@@ -15,7 +15,7 @@ use std::time::{Duration as StdDuration, Instant};
 use app::backend::access::User;
 use app::backend::entity::{notification, task};
 use app::backend::escalation::{Delivery, Engine, MailSettings, SystemClock};
-use app::backend::incidents::{self, Declarations, DeclareInput};
+use app::backend::incidents::{Declarations, DeclareInput};
 use app::backend::paging::Channels;
 use app::domain::auth::AccessRole;
 use app::domain::incidents::{IncidentKind, PatientsAffected};
@@ -94,7 +94,7 @@ async fn main() {
     let db = app::backend::db::connect(&url).await.unwrap();
     Migrator::up(&db, None).await.unwrap();
     app::backend::roles::seed(&db).await.unwrap();
-    incidents::seed_runbooks(&db).await.unwrap();
+    app::backend::runbooks::seed_runbooks(&db).await.unwrap();
     app::backend::escalation::seed_policy(&db).await.unwrap();
     app::backend::demo::load(&db).await.unwrap();
     let practice = app::backend::orgs::find_by_code(&db, "G85028")

@@ -46,7 +46,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
     app::backend::roles::seed(&db)
         .await
         .context("seeding the role catalogue")?;
-    app::backend::incidents::seed_runbooks(&db)
+    app::backend::runbooks::seed_runbooks(&db)
         .await
         .context("seeding the runbook library")?;
     app::backend::escalation::seed_policy(&db)

@@ -305,14 +305,7 @@ pub async fn mine(db: &impl ConnectionTrait, person_id: i64) -> Result<Vec<MyHol
     Ok(holdings
         .into_iter()
         .map(|h| {
-            let fact = HoldingFact {
-                org_id: h.org_id,
-                role_id: h.role_id,
-                person_id: h.person_id,
-                deputy_id: h.deputy_id,
-                confirmed_at: h.confirmed_at,
-                starts_at: h.starts_at,
-            };
+            let fact = holding_fact(&h);
             MyHolding {
                 id: h.id,
                 org_code: orgs
@@ -337,4 +330,16 @@ pub async fn mine(db: &impl ConnectionTrait, person_id: i64) -> Result<Vec<MyHol
             }
         })
         .collect())
+}
+
+/// What the gap rules need to know of a holding.
+pub(crate) fn holding_fact(h: &assignment::Model) -> HoldingFact {
+    HoldingFact {
+        org_id: h.org_id,
+        role_id: h.role_id,
+        person_id: h.person_id,
+        deputy_id: h.deputy_id,
+        confirmed_at: h.confirmed_at,
+        starts_at: h.starts_at,
+    }
 }

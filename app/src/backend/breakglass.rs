@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use super::access::{self, User};
 use super::assignments::in_force_at;
 use super::entity::{assignment, organisation, person, role, runbook_step};
-use super::{escalation, generation, incidents, orgs, timeline};
+use super::{escalation, generation, orgs, runbooks, timeline};
 use crate::domain::breakglass::{BreakGlassPack, PackContact, PackRunbook, PackStep, due_in};
 use crate::domain::incidents::{IncidentKind, Phase};
 use crate::error::AppError;
@@ -147,7 +147,7 @@ async fn runbook(
     names: &HashMap<i64, String>,
     roles: &HashMap<i64, role::Model>,
 ) -> Result<PackRunbook, AppError> {
-    let rb = incidents::runbook_in_force_along(db, chain, kind).await?;
+    let rb = runbooks::runbook_in_force_along(db, chain, kind).await?;
     let steps = runbook_step::Entity::find()
         .filter(runbook_step::Column::RunbookId.eq(rb.id))
         .order_by_asc(runbook_step::Column::Position)

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter}
 use time::{Date, OffsetDateTime};
 
 use super::access::{self, User};
-use super::assignments::in_force_at;
+use super::assignments::{holding_fact, in_force_at};
 use super::entity::{assignment, org_link, organisation, person, role};
 use super::{orgs, settings};
 use crate::domain::accountability::{
@@ -111,17 +111,7 @@ async fn snapshot(
             mandatory: r.mandatory,
         })
         .collect();
-    let holding_facts: Vec<HoldingFact> = holdings
-        .iter()
-        .map(|h| HoldingFact {
-            org_id: h.org_id,
-            role_id: h.role_id,
-            person_id: h.person_id,
-            deputy_id: h.deputy_id,
-            confirmed_at: h.confirmed_at,
-            starts_at: h.starts_at,
-        })
-        .collect();
+    let holding_facts: Vec<HoldingFact> = holdings.iter().map(holding_fact).collect();
     let disabled: HashSet<i64> = people
         .values()
         .filter(|p| p.disabled)
@@ -358,17 +348,7 @@ fn holding_view(h: &assignment::Model, s: &Snapshot) -> HoldingView {
         starts_at: h.starts_at,
         ends_at: h.ends_at,
         confirmed_at: h.confirmed_at,
-        stale: gaps::is_stale(
-            &HoldingFact {
-                org_id: h.org_id,
-                role_id: h.role_id,
-                person_id: h.person_id,
-                deputy_id: h.deputy_id,
-                confirmed_at: h.confirmed_at,
-                starts_at: h.starts_at,
-            },
-            &s.rules,
-        ),
+        stale: gaps::is_stale(&holding_fact(h), &s.rules),
     }
 }
 

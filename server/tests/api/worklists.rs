@@ -3,6 +3,7 @@
 //! ones a page of 50 at a time.
 
 use app::backend::entity::{incident, notification, task};
+use app::domain::incidents::{IncidentLevel, IncidentStatus};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, NotSet, QueryFilter, Set,
 };
@@ -91,6 +92,13 @@ async fn the_incident_list_puts_ones_own_first_and_goes_a_page_of_fifty_at_a_tim
         copy.reference = Set(format!("WL-TEST-{n:03}"));
         copy.declared_by = Set(owen);
         copy.declared_at = Set(model.declared_at + Duration::minutes(n + 1));
+        // The newest is already stood down; an older one is a major incident.
+        if n == 54 {
+            copy.status = Set(IncidentStatus::StoodDown);
+        }
+        if n == 10 {
+            copy.level = Set(IncidentLevel::Major);
+        }
         copy.insert(db).await.unwrap();
     }
 
@@ -102,11 +110,23 @@ async fn the_incident_list_puts_ones_own_first_and_goes_a_page_of_fifty_at_a_tim
         "her own first, though the oldest"
     );
     assert!(first.items[0].mine);
-    assert_eq!(first.items[1].reference, "WL-TEST-054", "then the newest");
+    assert_eq!(
+        first.items[1].reference, "WL-TEST-010",
+        "then the open major incident, though older"
+    );
     assert!(!first.items[1].mine);
+    assert_eq!(
+        first.items[2].reference, "WL-TEST-053",
+        "then the newest open"
+    );
     let second = app.incident_page(&nadia, 2).await;
     assert_eq!(second.items.len(), 6);
-    assert_eq!(second.items.last().unwrap().reference, "WL-TEST-000");
+    assert_eq!(
+        second.items.last().unwrap().reference,
+        "WL-TEST-054",
+        "the stood-down one last, though the newest"
+    );
+    assert_eq!(second.items[4].reference, "WL-TEST-000");
     assert_eq!(
         app.incident_page(&nadia, 99).await.page,
         2,

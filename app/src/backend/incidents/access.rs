@@ -72,7 +72,7 @@ pub(crate) async fn find_readable_by_id(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    find_readable(db, user, &inc.reference).await
+    readable(db, user, inc).await
 }
 
 pub(crate) async fn find_readable(
@@ -85,6 +85,16 @@ pub(crate) async fn find_readable(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
+    readable(db, user, inc).await
+}
+
+/// The incident already read, if `user` may see it (its organisation or an affected one
+/// within their scope); otherwise not found, so its existence is not given away.
+pub(crate) async fn readable(
+    db: &impl ConnectionTrait,
+    user: &User,
+    inc: incident::Model,
+) -> Result<incident::Model, AppError> {
     let scope = access::readable_orgs(db, user).await?;
     if access::within(&scope, inc.org_id) {
         return Ok(inc);
@@ -98,6 +108,22 @@ pub(crate) async fn find_readable(
         return Ok(inc);
     }
     Err(AppError::NotFound)
+}
+
+/// A task and the incident it belongs to, or not found. No access check: callers decide.
+pub(crate) async fn task_with_incident(
+    db: &impl ConnectionTrait,
+    task_id: i64,
+) -> Result<(task::Model, incident::Model), AppError> {
+    let t = task::Entity::find_by_id(task_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let inc = incident::Entity::find_by_id(t.incident_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((t, inc))
 }
 
 /// An incident's people to tell about a change: its assignees and command roles.

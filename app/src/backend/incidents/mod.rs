@@ -10,7 +10,9 @@
 //! - `lifecycle`: level and status, reports, command roles;
 //! - `linked`: affected organisations, linked assets, supplier-linked incidents;
 //! - `access`: who may read or lead an incident;
-//! - `runbook_seed`, `export`: the runbook in force, and the timeline for export.
+//! - `export`: the timeline for export.
+//!
+//! The runbook in force for a declaration is `backend::runbooks`'s.
 
 mod access;
 pub(crate) mod declaring;
@@ -18,7 +20,6 @@ mod export;
 mod lifecycle;
 mod linked;
 mod replies;
-mod runbook_seed;
 mod tasks;
 mod view;
 
@@ -28,7 +29,6 @@ pub use export::{export, verify_timelines};
 pub use lifecycle::{acknowledge_command, assign_command, change, record_report};
 pub use linked::{add_affected, link_asset, open_linked};
 pub use replies::{ReplyOutcome, reply_by_text};
-pub use runbook_seed::{runbook_in_force, runbook_in_force_along, seed_runbooks};
 pub use tasks::{Taken, act, act_paging, take_escalated};
 pub use view::{list, my_tasks, my_worklist, view};
 
@@ -36,26 +36,3 @@ pub(crate) use access::{find_readable, find_readable_by_id, may_lead, people_of,
 pub(crate) use declaring::bounded;
 pub(crate) use lifecycle::finish;
 pub(crate) use view::command_candidates;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::backend::orgs;
-    use crate::backend::{db, demo};
-    use crate::domain::incidents::IncidentKind;
-    use migrations::{Migrator, MigratorTrait};
-
-    #[tokio::test]
-    async fn the_national_library_is_seeded_once_and_found_for_any_organisation() {
-        let conn = db::connect("sqlite::memory:").await.unwrap();
-        Migrator::up(&conn, None).await.unwrap();
-        demo::load(&conn).await.unwrap();
-        assert_eq!(seed_runbooks(&conn).await.unwrap(), IncidentKind::ALL.len());
-        assert_eq!(seed_runbooks(&conn).await.unwrap(), 0);
-        let practice = orgs::find_by_code(&conn, "G85028").await.unwrap().unwrap();
-        let rb = runbook_in_force(&conn, practice.id, IncidentKind::Ransomware)
-            .await
-            .unwrap();
-        assert_eq!((rb.org_id, rb.version), (None, 1));
-    }
-}

@@ -24,7 +24,7 @@ use crate::domain::incidents::{TaskAction, TaskState};
 use crate::domain::replies::{Reply, ReplyVerb, parse_reply};
 use crate::error::AppError;
 
-use super::access::event;
+use super::access::{event, task_with_incident};
 use super::tasks::{Taken, act_via, take_escalated_via};
 
 /// How the timeline and the audit trail say it was done.
@@ -315,14 +315,7 @@ async fn escalate_now(
     user: &User,
     code: &reply_code::Model,
 ) -> Result<Option<String>, AppError> {
-    let t = task::Entity::find_by_id(code.task_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let inc = incident::Entity::find_by_id(t.incident_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (t, inc) = task_with_incident(db, code.task_id).await?;
     let now = timeline::now();
     let txn = db.begin().await?;
     let pushed = escalation_row::Entity::update_many()

@@ -17,7 +17,7 @@ use crate::backend::{audit, timeline};
 use crate::domain::incidents::{TaskAction, TaskState, transition};
 use crate::error::AppError;
 
-use crate::backend::incidents::access::{event, find_readable};
+use crate::backend::incidents::access::{event, readable, task_with_incident};
 use crate::backend::incidents::declaring::bounded;
 use crate::backend::incidents::lifecycle::finish;
 
@@ -155,15 +155,8 @@ async fn task_to_act_on(
     user: &User,
     task_id: i64,
 ) -> Result<(task::Model, incident::Model), AppError> {
-    let t = task::Entity::find_by_id(task_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let inc = incident::Entity::find_by_id(t.incident_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let inc = find_readable(db, user, &inc.reference).await?;
+    let (t, inc) = task_with_incident(db, task_id).await?;
+    let inc = readable(db, user, inc).await?;
     let admin = access::within(&access::administered_orgs(db, user).await?, inc.org_id);
     if t.assignee_id != Some(user.person_id) && !admin {
         return Err(AppError::Forbidden);
@@ -306,14 +299,7 @@ pub(crate) async fn take_escalated_via(
     if user.is_read_only_user() {
         return Err(AppError::Forbidden);
     }
-    let t = task::Entity::find_by_id(n.subject_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let inc = incident::Entity::find_by_id(t.incident_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (t, inc) = task_with_incident(db, n.subject_id).await?;
     let now = timeline::now();
     let txn = db.begin().await?;
     if spend_link {

@@ -14,9 +14,10 @@ use crate::backend::entity::{
 };
 use crate::backend::orgs;
 use crate::domain::incidents::{
-    AffectedOrg, Candidate, Clock, Command, CommandView, ExerciseKind, IncidentKind, IncidentRow,
-    IncidentView, LinkedView, PageRow, ParentIncident, PatientsAffected, Phase, TaskState,
-    TaskView, TimelineEntry, WorkItem, clocks, dspt_text, incidents_in_order, most_urgent_first,
+    AffectedOrg, Candidate, Clock, Command, CommandView, ExerciseKind, IncidentKind, IncidentLevel,
+    IncidentRow, IncidentStatus, IncidentView, LinkedView, PageRow, ParentIncident,
+    PatientsAffected, Phase, TaskState, TaskView, TimelineEntry, WorkItem, clocks, dspt_text,
+    most_urgent_first,
 };
 use crate::domain::listing::Listing;
 use crate::domain::org::OrgKind;
@@ -675,40 +676,79 @@ async fn org_names(
 }
 
 /// One page of the incidents the caller may see: their own first (declared by them or with
-/// a task of theirs), then those still open, the highest level first, then the newest
-/// (`domain::incidents::incidents_in_order`).
+/// a task of theirs), then those still open, the highest level first, then the newest. The
+/// database orders and cuts the page, so a national team's list reads 50 rows, not England.
 pub async fn list(
     db: &impl ConnectionTrait,
     user: &User,
     page: u64,
 ) -> Result<Listing<IncidentRow>, AppError> {
+    use sea_orm::sea_query::{CaseStatement, Expr, Order, Query, SimpleExpr};
+    use sea_orm::{PaginatorTrait, QuerySelect};
+
     let scope = access::readable_orgs(db, user).await?;
     let mut q = incident::Entity::find();
     if let Some(ids) = &scope {
         let ids: Vec<i64> = ids.iter().copied().collect();
-        let also: Vec<i64> = incident_org::Entity::find()
-            .filter(incident_org::Column::OrgId.is_in(ids.clone()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|o| o.incident_id)
-            .collect();
+        let affected = Query::select()
+            .column(incident_org::Column::IncidentId)
+            .from(incident_org::Entity)
+            .and_where(incident_org::Column::OrgId.is_in(ids.clone()))
+            .to_owned();
         q = q.filter(
             Condition::any()
                 .add(incident::Column::OrgId.is_in(ids))
-                .add(incident::Column::Id.is_in(also)),
+                .add(incident::Column::Id.in_subquery(affected)),
         );
     }
-    let rows = q.all(db).await?;
+    let total = q.clone().count(db).await?;
+    let (page, skip) = crate::domain::listing::window(page, total);
+
+    let with_my_tasks = Query::select()
+        .column(task::Column::IncidentId)
+        .from(task::Entity)
+        .and_where(task::Column::AssigneeId.eq(user.person_id))
+        .to_owned();
+    let mine = Expr::case(
+        Condition::any()
+            .add(incident::Column::DeclaredBy.eq(user.person_id))
+            .add(incident::Column::Id.in_subquery(with_my_tasks)),
+        1,
+    )
+    .finally(0);
+    let finished: Vec<IncidentStatus> = IncidentStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| !s.open())
+        .collect();
+    let open = Expr::case(incident::Column::Status.is_in(finished), 0).finally(1);
+    let level = IncidentLevel::ALL
+        .iter()
+        .fold(CaseStatement::new(), |case, l| {
+            case.case(incident::Column::Level.eq(*l), i32::from(l.rank()))
+        })
+        .finally(0);
+    let rows = q
+        .order_by(Into::<SimpleExpr>::into(mine), Order::Desc)
+        .order_by(Into::<SimpleExpr>::into(open), Order::Desc)
+        .order_by(Into::<SimpleExpr>::into(level), Order::Desc)
+        .order_by_desc(incident::Column::DeclaredAt)
+        .order_by_desc(incident::Column::Reference)
+        .offset(skip)
+        .limit(crate::domain::listing::PER_PAGE)
+        .all(db)
+        .await?;
+
     let with_my_tasks: HashSet<i64> = task::Entity::find()
         .filter(task::Column::AssigneeId.eq(user.person_id))
+        .filter(task::Column::IncidentId.is_in(rows.iter().map(|r| r.id).collect::<Vec<_>>()))
         .all(db)
         .await?
         .into_iter()
         .map(|t| t.incident_id)
         .collect();
     let names = org_names(db, rows.iter().map(|r| r.org_id)).await?;
-    let mut rows: Vec<IncidentRow> = rows
+    let items = rows
         .into_iter()
         .map(|r| IncidentRow {
             title: title_of(&r),
@@ -720,6 +760,5 @@ pub async fn list(
             reference: r.reference,
         })
         .collect();
-    incidents_in_order(&mut rows);
-    Ok(Listing::of(rows, page))
+    Ok(Listing::from_page(items, page, total))
 }

@@ -178,6 +178,13 @@ str_enum!(IncidentStatus {
     StoodDown => "stood_down",
 });
 
+impl IncidentStatus {
+    /// Still being handled: not closed or stood down.
+    pub fn open(self) -> bool {
+        !matches!(self, IncidentStatus::Closed | IncidentStatus::StoodDown)
+    }
+}
+
 str_enum!(Phase {
     Detect => "detect",
     Triage => "triage",

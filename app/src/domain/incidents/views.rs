@@ -46,24 +46,8 @@ pub struct IncidentRow {
 impl IncidentRow {
     /// Still being handled: not closed or stood down.
     pub fn open(&self) -> bool {
-        !matches!(
-            self.status,
-            IncidentStatus::Closed | IncidentStatus::StoodDown
-        )
+        self.status.open()
     }
-}
-
-/// The list of incidents in the order people need it: their own first, then those still
-/// open, the highest level first, then the newest.
-pub fn incidents_in_order(rows: &mut [IncidentRow]) {
-    rows.sort_by(|a, b| {
-        b.mine
-            .cmp(&a.mine)
-            .then(b.open().cmp(&a.open()))
-            .then(b.level.rank().cmp(&a.level.rank()))
-            .then(b.declared_at.cmp(&a.declared_at))
-            .then(b.reference.cmp(&a.reference))
-    });
 }
 
 /// One incident's open tasks for one person, as "My tasks" lists them.
@@ -405,84 +389,5 @@ mod tests {
         );
         assert_eq!(items[0].overdue(), 1);
         assert_eq!(items[1].overdue(), 0);
-    }
-
-    fn row(
-        reference: &str,
-        mine: bool,
-        status: IncidentStatus,
-        level: IncidentLevel,
-        hour: u8,
-    ) -> IncidentRow {
-        IncidentRow {
-            reference: reference.into(),
-            title: "Ransomware".into(),
-            org_name: "King's".into(),
-            status,
-            level,
-            declared_at: datetime!(2026-11-30 00:00 UTC) + time::Duration::hours(hour.into()),
-            mine,
-        }
-    }
-
-    #[test]
-    fn the_incident_list_puts_ones_own_then_open_then_higher_level_then_newest_first() {
-        let mut rows = vec![
-            row(
-                "CLOSED-NEW",
-                false,
-                IncidentStatus::Closed,
-                IncidentLevel::Major,
-                9,
-            ),
-            row(
-                "OPEN-OLD",
-                false,
-                IncidentStatus::Declared,
-                IncidentLevel::BusinessContinuity,
-                1,
-            ),
-            row(
-                "OPEN-NEW",
-                false,
-                IncidentStatus::Contained,
-                IncidentLevel::BusinessContinuity,
-                5,
-            ),
-            row(
-                "OPEN-MAJOR",
-                false,
-                IncidentStatus::Triaged,
-                IncidentLevel::Major,
-                0,
-            ),
-            row(
-                "MINE-CLOSED",
-                true,
-                IncidentStatus::StoodDown,
-                IncidentLevel::BusinessContinuity,
-                0,
-            ),
-            row(
-                "MINE-OPEN",
-                true,
-                IncidentStatus::Declared,
-                IncidentLevel::BusinessContinuity,
-                0,
-            ),
-        ];
-        incidents_in_order(&mut rows);
-        let order: Vec<&str> = rows.iter().map(|r| r.reference.as_str()).collect();
-        assert_eq!(
-            order,
-            [
-                "MINE-OPEN",
-                "MINE-CLOSED",
-                "OPEN-MAJOR",
-                "OPEN-NEW",
-                "OPEN-OLD",
-                "CLOSED-NEW"
-            ]
-        );
     }
 }

@@ -14,8 +14,8 @@ use crate::error::AppError;
 
 use crate::backend::incidents::declaring::DeclareInput;
 use crate::backend::incidents::declaring::prepare::{Prepared, prepare};
-use crate::backend::incidents::runbook_seed::runbook_in_force_along;
 use crate::backend::routing::Router;
+use crate::backend::runbooks::runbook_in_force_along;
 
 /// What a plan, and every declaration routed by it, was read under: the change generation
 /// read before it, and when a holding along the chain next starts or ends. While both still

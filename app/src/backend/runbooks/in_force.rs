@@ -6,7 +6,7 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 
-use crate::backend::entity::{runbook, runbook_step};
+use crate::backend::entity::runbook;
 use crate::backend::orgs;
 use crate::domain::incidents::{IncidentKind, default_library};
 use crate::error::AppError;
@@ -36,25 +36,7 @@ pub async fn seed_runbooks(db: &impl ConnectionTrait) -> Result<usize, AppError>
         .insert(db)
         .await?;
         for (i, s) in steps.iter().enumerate() {
-            runbook_step::ActiveModel {
-                runbook_id: Set(rb.id),
-                position: Set(i as i32 + 1),
-                phase: Set(s.phase.as_str().to_owned()),
-                title: Set(s.title.clone()),
-                owner_role: Set(s.owner_role.clone()),
-                due_minutes: Set(s.due_minutes),
-                instructions: Set(s.instructions.clone()),
-                required: Set(s.required),
-                depends_on: Set(s
-                    .depends_on
-                    .iter()
-                    .map(i32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",")),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
+            super::step_row(rb.id, i as i32 + 1, s).insert(db).await?;
         }
         added += 1;
     }
@@ -99,4 +81,26 @@ pub async fn runbook_in_force_along(
                 .cloned()
         })
         .ok_or_else(|| crate::backend::errors::internal("runbook", &"no national runbook"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::orgs;
+    use crate::backend::{db, demo};
+    use migrations::{Migrator, MigratorTrait};
+
+    #[tokio::test]
+    async fn the_national_library_is_seeded_once_and_found_for_any_organisation() {
+        let conn = db::connect("sqlite::memory:").await.unwrap();
+        Migrator::up(&conn, None).await.unwrap();
+        demo::load(&conn).await.unwrap();
+        assert_eq!(seed_runbooks(&conn).await.unwrap(), IncidentKind::ALL.len());
+        assert_eq!(seed_runbooks(&conn).await.unwrap(), 0);
+        let practice = orgs::find_by_code(&conn, "G85028").await.unwrap().unwrap();
+        let rb = runbook_in_force(&conn, practice.id, IncidentKind::Ransomware)
+            .await
+            .unwrap();
+        assert_eq!((rb.org_id, rb.version), (None, 1));
+    }
 }

@@ -11,12 +11,15 @@ use time::OffsetDateTime;
 
 use super::access::{self, User};
 use super::entity::{organisation, role, runbook, runbook_step};
-use super::incidents::runbook_in_force;
 use super::{audit, orgs};
 use crate::domain::incidents::{
     IncidentKind, Phase, RunbookIndex, RunbookView, StepInput, StepTemplate, validate_steps,
 };
 use crate::error::AppError;
+
+mod in_force;
+
+pub use in_force::{runbook_in_force, runbook_in_force_along, seed_runbooks};
 
 use crate::domain::dates::moment as fmt;
 
@@ -193,7 +196,7 @@ pub async fn view(
 }
 
 /// A checked step as the row it is stored as, at `position` (from 1) in runbook `runbook_id`.
-fn step_row(
+pub(crate) fn step_row(
     runbook_id: i64,
     position: i32,
     s: &crate::domain::incidents::StepTemplate,
