@@ -18,6 +18,9 @@ pub enum AppError {
     SignInFailed,
     #[error("You do not have permission to do that.")]
     Forbidden,
+    /// A form sent from another site (refused before any handler runs).
+    #[error("Cross-site requests are not accepted.")]
+    CrossSite,
     #[error("{0}")]
     Conflict(String),
     #[error("That is too much to send at once. Please make it shorter and try again.")]
@@ -37,7 +40,7 @@ impl AppError {
             AppError::Invalid(_) => 422,
             AppError::NotFound => 404,
             AppError::Unauthorized | AppError::SignInFailed => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::CrossSite => 403,
             AppError::Conflict(_) => 409,
             AppError::TooLarge => 413,
             AppError::TooManyRequests => 429,

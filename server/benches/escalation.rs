@@ -59,8 +59,12 @@ async fn declare_many(db: &sea_orm::DatabaseConnection, staff: &User, n: usize) 
 
 #[tokio::main]
 async fn main() {
+    // An error the app logs (a failed declaration, say) shows here.
+    tracing_subscriber::fmt().with_env_filter("error").init();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("escalation.db").display());
+    // Timeline heads are signed, as on a server with its key file.
+    app::backend::secrets::install(&app::backend::secrets::Keyring::generate());
     let db = app::backend::db::connect(&url).await.unwrap();
     Migrator::up(&db, None).await.unwrap();
     app::backend::roles::seed(&db).await.unwrap();

@@ -234,7 +234,7 @@ async fn main() {
                 channel: Set("email".into()),
                 title: Set(format!("Burst page {k}")),
                 body: Set(format!("burst-{k}")),
-                status: Set("pending".into()),
+                status: Set(app::domain::escalation::NotificationStatus::Pending),
                 attempts: Set(0),
                 next_attempt_at: Set(now),
                 created_at: Set(now),

@@ -4,10 +4,11 @@
 //! path that never existed. Never cached by anyone, and rate limited per client address.
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use app::backend::state::AppState;
+use app::error::AppError;
 
 use crate::client::ClientAddr;
 
@@ -34,12 +35,7 @@ pub async fn feed(
             ics,
         )
             .into_response(),
-        Ok(None) => (
-            StatusCode::NOT_FOUND,
-            [(header::CACHE_CONTROL, "no-store")],
-            "Not found.",
-        )
-            .into_response(),
+        Ok(None) => AppError::NotFound.into_response(),
         Err(e) => e.into_response(),
     }
 }

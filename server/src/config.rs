@@ -101,17 +101,7 @@ impl std::fmt::Debug for Settings {
 
 impl Settings {
     pub fn from_env() -> anyhow::Result<Settings> {
-        let mut leptos = leptos::prelude::get_configuration(None)
-            .context("reading the Leptos settings")?
-            .leptos_options;
-        // cargo-leptos writes the hashed `/pkg` names beside the binary it builds; a binary
-        // started directly (not by `cargo leptos`) finds them there without being told.
-        if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
-            leptos.hash_files = std::env::current_exe()
-                .ok()
-                .and_then(|exe| Some(exe.parent()?.join(leptos.hash_file.as_ref())))
-                .is_some_and(|file| file.is_file());
-        }
+        let leptos = leptos_from_env()?;
         let addr = match std::env::var("WARDLINE_ADDR") {
             Ok(raw) => raw
                 .parse()
@@ -120,83 +110,9 @@ impl Settings {
         };
         let database_url =
             std::env::var("WARDLINE_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
-        let secure_cookies = match std::env::var("WARDLINE_COOKIE_SECURE").as_deref() {
-            Err(_) | Ok("true") | Ok("1") => true,
-            Ok("false") | Ok("0") => false,
-            Ok(other) => anyhow::bail!("WARDLINE_COOKIE_SECURE={other}: use true or false"),
-        };
-        let public_url =
-            std::env::var("WARDLINE_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
-        let trusted_proxies =
-            TrustedProxies::parse(&std::env::var("WARDLINE_TRUSTED_PROXIES").unwrap_or_default())
-                .map_err(|e| anyhow::anyhow!("WARDLINE_TRUSTED_PROXIES: {e}"))?;
-        let allow_private_webhooks =
-            match std::env::var("WARDLINE_WEBHOOK_ALLOW_PRIVATE").as_deref() {
-                Err(_) | Ok("false") | Ok("0") | Ok("") => false,
-                Ok("true") | Ok("1") => true,
-                Ok(other) => {
-                    anyhow::bail!("WARDLINE_WEBHOOK_ALLOW_PRIVATE={other}: use true or false")
-                }
-            };
-        let auth = AuthSettings {
-            secure_cookies,
-            public_url,
-            trusted_proxies,
-            allow_private_webhooks,
-            ..AuthSettings::default()
-        };
-        let security =
-            std::env::var("WARDLINE_SMTP_SECURITY").unwrap_or_else(|_| "starttls".into());
-        if !["none", "starttls", "tls"].contains(&security.as_str()) {
-            anyhow::bail!("WARDLINE_SMTP_SECURITY={security}: use none, starttls or tls");
-        }
-        let port = match std::env::var("WARDLINE_SMTP_PORT") {
-            Ok(p) => p
-                .parse()
-                .with_context(|| format!("WARDLINE_SMTP_PORT={p} is not a port"))?,
-            Err(_) => match security.as_str() {
-                "tls" => 465,
-                "starttls" => 587,
-                _ => 25,
-            },
-        };
-        let mail = MailSettings {
-            host: std::env::var("WARDLINE_SMTP_HOST")
-                .ok()
-                .filter(|h| !h.is_empty()),
-            port,
-            from: std::env::var("WARDLINE_SMTP_FROM")
-                .unwrap_or_else(|_| "wardline@localhost".into()),
-            security,
-            username: std::env::var("WARDLINE_SMTP_USER").ok(),
-            password: std::env::var("WARDLINE_SMTP_PASSWORD")
-                .ok()
-                .map(secrecy::SecretString::from),
-        };
-        let notify = match std::env::var("WARDLINE_NOTIFY_API_KEY_FILE") {
-            Ok(path) if !path.is_empty() => {
-                let template = std::env::var("WARDLINE_NOTIFY_SMS_TEMPLATE_ID")
-                    .ok()
-                    .filter(|t| !t.is_empty())
-                    .context("WARDLINE_NOTIFY_SMS_TEMPLATE_ID is needed with a Notify key")?;
-                Some(NotifySettings {
-                    api_key: read_secret_file(&path, "WARDLINE_NOTIFY_API_KEY_FILE")?,
-                    base_url: std::env::var("WARDLINE_NOTIFY_BASE_URL")
-                        .ok()
-                        .filter(|u| !u.is_empty())
-                        .unwrap_or_else(|| DEFAULT_NOTIFY_BASE_URL.into()),
-                    sms_template_id: template,
-                })
-            }
-            _ => None,
-        };
-        let notify_callback_token = match std::env::var("WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE") {
-            Ok(path) if !path.is_empty() => Some(read_secret_file(
-                &path,
-                "WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE",
-            )?),
-            _ => None,
-        };
+        let auth = auth_from_env(addr)?;
+        let mail = mail_from_env()?;
+        let (notify, notify_callback_token) = notify_from_env()?;
         let abort_after_decision = cfg!(debug_assertions)
             && std::env::var("WARDLINE_FAULT").as_deref() == Ok("abort-after-escalation-decision");
         let secret_key_file = std::env::var("WARDLINE_SECRET_KEY_FILE")
@@ -304,6 +220,109 @@ fn default_key_file(database_url: &str) -> std::path::PathBuf {
         Some(dir) => dir.join("secret.key"),
         None => std::path::PathBuf::from("data/secret.key"),
     }
+}
+
+/// Leptos's own settings, and whether the built `/pkg` names carry content hashes.
+fn leptos_from_env() -> anyhow::Result<LeptosOptions> {
+    let mut leptos = leptos::prelude::get_configuration(None)
+        .context("reading the Leptos settings")?
+        .leptos_options;
+    // cargo-leptos writes the hashed `/pkg` names beside the binary it builds; a binary
+    // started directly (not by `cargo leptos`) finds them there without being told.
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        leptos.hash_files = std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.join(leptos.hash_file.as_ref())))
+            .is_some_and(|file| file.is_file());
+    }
+    Ok(leptos)
+}
+
+/// Cookies, the public address, trusted proxies and private webhook targets.
+fn auth_from_env(addr: SocketAddr) -> anyhow::Result<AuthSettings> {
+    let secure_cookies = match std::env::var("WARDLINE_COOKIE_SECURE").as_deref() {
+        Err(_) | Ok("true") | Ok("1") => true,
+        Ok("false") | Ok("0") => false,
+        Ok(other) => anyhow::bail!("WARDLINE_COOKIE_SECURE={other}: use true or false"),
+    };
+    let public_url =
+        std::env::var("WARDLINE_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
+    let trusted_proxies =
+        TrustedProxies::parse(&std::env::var("WARDLINE_TRUSTED_PROXIES").unwrap_or_default())
+            .map_err(|e| anyhow::anyhow!("WARDLINE_TRUSTED_PROXIES: {e}"))?;
+    let allow_private_webhooks = match std::env::var("WARDLINE_WEBHOOK_ALLOW_PRIVATE").as_deref() {
+        Err(_) | Ok("false") | Ok("0") | Ok("") => false,
+        Ok("true") | Ok("1") => true,
+        Ok(other) => {
+            anyhow::bail!("WARDLINE_WEBHOOK_ALLOW_PRIVATE={other}: use true or false")
+        }
+    };
+    Ok(AuthSettings {
+        secure_cookies,
+        public_url,
+        trusted_proxies,
+        allow_private_webhooks,
+        ..AuthSettings::default()
+    })
+}
+
+/// The SMTP server email goes through, if any.
+fn mail_from_env() -> anyhow::Result<MailSettings> {
+    let security = std::env::var("WARDLINE_SMTP_SECURITY").unwrap_or_else(|_| "starttls".into());
+    if !["none", "starttls", "tls"].contains(&security.as_str()) {
+        anyhow::bail!("WARDLINE_SMTP_SECURITY={security}: use none, starttls or tls");
+    }
+    let port = match std::env::var("WARDLINE_SMTP_PORT") {
+        Ok(p) => p
+            .parse()
+            .with_context(|| format!("WARDLINE_SMTP_PORT={p} is not a port"))?,
+        Err(_) => match security.as_str() {
+            "tls" => 465,
+            "starttls" => 587,
+            _ => 25,
+        },
+    };
+    Ok(MailSettings {
+        host: std::env::var("WARDLINE_SMTP_HOST")
+            .ok()
+            .filter(|h| !h.is_empty()),
+        port,
+        from: std::env::var("WARDLINE_SMTP_FROM").unwrap_or_else(|_| "wardline@localhost".into()),
+        security,
+        username: std::env::var("WARDLINE_SMTP_USER").ok(),
+        password: std::env::var("WARDLINE_SMTP_PASSWORD")
+            .ok()
+            .map(secrecy::SecretString::from),
+    })
+}
+
+/// GOV.UK Notify for texts (its key and template) and the token its callbacks carry.
+fn notify_from_env() -> anyhow::Result<(Option<NotifySettings>, Option<SecretString>)> {
+    let notify = match std::env::var("WARDLINE_NOTIFY_API_KEY_FILE") {
+        Ok(path) if !path.is_empty() => {
+            let template = std::env::var("WARDLINE_NOTIFY_SMS_TEMPLATE_ID")
+                .ok()
+                .filter(|t| !t.is_empty())
+                .context("WARDLINE_NOTIFY_SMS_TEMPLATE_ID is needed with a Notify key")?;
+            Some(NotifySettings {
+                api_key: read_secret_file(&path, "WARDLINE_NOTIFY_API_KEY_FILE")?,
+                base_url: std::env::var("WARDLINE_NOTIFY_BASE_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(|| DEFAULT_NOTIFY_BASE_URL.into()),
+                sms_template_id: template,
+            })
+        }
+        _ => None,
+    };
+    let notify_callback_token = match std::env::var("WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE") {
+        Ok(path) if !path.is_empty() => Some(read_secret_file(
+            &path,
+            "WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE",
+        )?),
+        _ => None,
+    };
+    Ok((notify, notify_callback_token))
 }
 
 #[cfg(test)]

@@ -24,39 +24,9 @@ async fn main() -> anyhow::Result<()> {
             println!("Migrations are up to date.");
             Ok(())
         }
-        Command::Demo => {
-            let db = open_database(&settings).await?;
-            let r = app::backend::demo::load(&db).await?;
-            println!(
-                "Demo data loaded: {} organisations, {} links, {} people and {} role holdings created (0 means already there).",
-                r.organisations_created, r.links_created, r.people_created, r.holdings_created
-            );
-            println!(
-                "\nDemo sign-ins (fictional people; password for all: {}):",
-                app::backend::demo::DEMO_PASSWORD
-            );
-            for (name, email, _, org, access) in app::backend::demo::PEOPLE {
-                println!("  {:<15} {email:<38} {name}, {org}", access.label());
-            }
-            println!(
-                "Organisation admins, regulators and national admins set up two-step verification\n\
-                 (an authenticator app) at their first sign-in."
-            );
-            Ok(())
-        }
+        Command::Demo => demo(&settings).await,
         Command::Import(ImportCommand::Ods { kind, file }) => {
-            let db = open_database(&settings).await?;
-            let report = server::admin::import_ods(&db, &kind, &file).await?;
-            println!("{}", report.summary());
-            for r in &report.rejected {
-                println!("  line {}: rejected: {}", r.line, r.reason);
-            }
-            for (line, child, parent) in &report.parents_unknown {
-                println!(
-                    "  line {line}: {child} names parent {parent}, not known yet; import it and run again"
-                );
-            }
-            Ok(())
+            import_ods(&settings, &kind, &file).await
         }
         Command::VerifyTimeline { reference } => {
             let db = open_database(&settings).await?;
@@ -66,20 +36,7 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Keys(KeysCommand::Rotate) => {
-            let db = open_database(&settings).await?;
-            let r = server::admin::rotate_keys(&db, &settings.secret_key_file).await?;
-            println!(
-                "Key {} replaces {}: {} secrets re-encrypted, {} timeline heads signed again.\n\
-                 Back up {} now; the old key is gone from it.",
-                r.new_key,
-                r.old_keys.join(", "),
-                r.secrets,
-                r.heads,
-                settings.secret_key_file.display()
-            );
-            Ok(())
-        }
+        Command::Keys(KeysCommand::Rotate) => rotate_keys(&settings).await,
         Command::Admin(AdminCommand::CreateUser { email, name, org }) => {
             let db = open_database(&settings).await?;
             let password = rpassword::prompt_password("Password for the new national admin: ")?;
@@ -90,4 +47,58 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `wardline demo`: loads the demo data and lists its sign-ins.
+async fn demo(settings: &Settings) -> anyhow::Result<()> {
+    let db = open_database(settings).await?;
+    let r = app::backend::demo::load(&db).await?;
+    println!(
+        "Demo data loaded: {} organisations, {} links, {} people and {} role holdings created (0 means already there).",
+        r.organisations_created, r.links_created, r.people_created, r.holdings_created
+    );
+    println!(
+        "\nDemo sign-ins (fictional people; password for all: {}):",
+        app::backend::demo::DEMO_PASSWORD
+    );
+    for (name, email, _, org, access) in app::backend::demo::PEOPLE {
+        println!("  {:<15} {email:<38} {name}, {org}", access.label());
+    }
+    println!(
+        "Organisation admins, regulators and national admins set up two-step verification\n\
+         (an authenticator app) at their first sign-in."
+    );
+    Ok(())
+}
+
+/// `wardline import ods KIND FILE`: imports an ODS file and reports what it did.
+async fn import_ods(settings: &Settings, kind: &str, file: &std::path::Path) -> anyhow::Result<()> {
+    let db = open_database(settings).await?;
+    let report = server::admin::import_ods(&db, kind, file).await?;
+    println!("{}", report.summary());
+    for r in &report.rejected {
+        println!("  line {}: rejected: {}", r.line, r.reason);
+    }
+    for (line, child, parent) in &report.parents_unknown {
+        println!(
+            "  line {line}: {child} names parent {parent}, not known yet; import it and run again"
+        );
+    }
+    Ok(())
+}
+
+/// `wardline keys rotate`: a new secret key, every secret and timeline head moved to it.
+async fn rotate_keys(settings: &Settings) -> anyhow::Result<()> {
+    let db = open_database(settings).await?;
+    let r = server::admin::rotate_keys(&db, &settings.secret_key_file).await?;
+    println!(
+        "Key {} replaces {}: {} secrets re-encrypted, {} timeline heads signed again.\n\
+         Back up {} now; the old key is gone from it.",
+        r.new_key,
+        r.old_keys.join(", "),
+        r.secrets,
+        r.heads,
+        settings.secret_key_file.display()
+    );
+    Ok(())
 }

@@ -80,11 +80,7 @@ pub async fn same_origin(req: Request, next: Next) -> Response {
             Some(Err(_)) => true,
         };
         if cross_site || foreign_origin {
-            return (
-                StatusCode::FORBIDDEN,
-                "Cross-site requests are not accepted.",
-            )
-                .into_response();
+            return app::error::AppError::CrossSite.into_response();
         }
     }
     let host = host(req.headers()).map(str::to_owned);

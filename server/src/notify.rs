@@ -17,6 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use app::backend::audit::{self, Event};
 use app::backend::state::AppState;
+use app::error::AppError;
 
 use crate::client::ClientAddr;
 
@@ -51,7 +52,7 @@ async fn unauthorised(state: &AppState, action: &'static str, client: String) ->
         },
     )
     .await;
-    (StatusCode::UNAUTHORIZED, "Not authorised.").into_response()
+    AppError::Unauthorized.into_response()
 }
 
 /// A text message someone sent to the service's number, as Notify's received-text callback
@@ -76,7 +77,7 @@ pub async fn replies(
         return unauthorised(&state, "notify_reply", client.to_string()).await;
     }
     let Ok(received) = serde_json::from_slice::<Received>(&body) else {
-        return (StatusCode::BAD_REQUEST, "Not a received text message.").into_response();
+        return AppError::Invalid("Not a received text message.".into()).into_response();
     };
     match app::backend::incidents::reply_by_text(
         &state.db,
@@ -111,12 +112,12 @@ pub async fn receipts(
     }
     let receipt: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(_) => return (StatusCode::BAD_REQUEST, "Not a receipt.").into_response(),
+        Err(_) => return AppError::Invalid("Not a receipt.".into()).into_response(),
     };
     let (Some(reference), Some(status)) =
         (receipt["reference"].as_str(), receipt["status"].as_str())
     else {
-        return (StatusCode::BAD_REQUEST, "Not a receipt.").into_response();
+        return AppError::Invalid("Not a receipt.".into()).into_response();
     };
     match app::backend::contacts::record_receipt(
         &state.db,

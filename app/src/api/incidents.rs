@@ -256,10 +256,9 @@ pub async fn open_linked(reference: String) -> Result<Vec<String>, AppError> {
                 &state.db,
                 &user,
                 &reference,
-                state.declarations.channels(),
+                &state.declarations,
             )
             .await?;
-            state.declarations.pages_written();
             state.publish(&reference).await;
             for r in &refs {
                 state.publish(r).await;
@@ -270,10 +269,9 @@ pub async fn open_linked(reference: String) -> Result<Vec<String>, AppError> {
     )
 }
 
-/// Checks the hash chain of every timeline the caller administers:
-/// (reference, whole, what was found).
+/// Checks the hash chain of every timeline the caller administers.
 #[server(endpoint = "incidents/verify")]
-pub async fn verify_timelines() -> Result<Vec<(String, bool, String)>, AppError> {
+pub async fn verify_timelines() -> Result<Vec<crate::domain::incidents::TimelineCheck>, AppError> {
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
@@ -281,9 +279,13 @@ pub async fn verify_timelines() -> Result<Vec<(String, bool, String)>, AppError>
                 crate::backend::incidents::verify_timelines(&state.db, &user)
                     .await?
                     .into_iter()
-                    .map(|c| match c.result {
-                        Ok(n) => (c.reference, true, format!("{n} entries, chain whole")),
-                        Err(_) => (c.reference, false, c.finding.describe()),
+                    .map(|c| crate::domain::incidents::TimelineCheck {
+                        whole: c.result.is_ok(),
+                        found: match c.result {
+                            Ok(n) => format!("{n} entries, chain whole"),
+                            Err(_) => c.finding.describe(),
+                        },
+                        reference: c.reference,
                     })
                     .collect(),
             )

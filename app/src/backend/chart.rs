@@ -42,7 +42,7 @@ async fn links_on(db: &impl ConnectionTrait, date: Date) -> Result<HashMap<i64, 
 fn active_on(o: &organisation::Model, date: Date) -> bool {
     o.opened_on.is_none_or(|d| d <= date)
         && o.closed_on.is_none_or(|d| d > date)
-        && (o.status != OrgStatus::Closed.as_str() || o.closed_on.is_some_and(|d| d > date))
+        && (o.status != OrgStatus::Closed || o.closed_on.is_some_and(|d| d > date))
 }
 
 /// Everything the gap rules and the chart need about a set of organisations at a moment.

@@ -34,7 +34,10 @@ impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
         (
             status(&self),
-            [(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            [
+                (http::header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (http::header::CACHE_CONTROL, "no-store"),
+            ],
             self.to_string(),
         )
             .into_response()

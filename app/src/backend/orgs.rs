@@ -198,7 +198,7 @@ pub async fn upsert(db: &impl ConnectionTrait, input: &OrgInput) -> Result<Upser
                 code: Set(input.code.to_string()),
                 name: Set(input.name.clone()),
                 kind: Set(input.kind.as_str().to_owned()),
-                status: Set(input.status.as_str().to_owned()),
+                status: Set(input.status),
                 opened_on: Set(input.opened_on),
                 closed_on: Set(input.closed_on),
                 postcode: Set(input.postcode.clone()),
@@ -213,7 +213,7 @@ pub async fn upsert(db: &impl ConnectionTrait, input: &OrgInput) -> Result<Upser
         Some(existing) => {
             let same = existing.name == input.name
                 && existing.kind == input.kind.as_str()
-                && existing.status == input.status.as_str()
+                && existing.status == input.status
                 && existing.opened_on == input.opened_on
                 && existing.closed_on == input.closed_on
                 && existing.postcode == input.postcode;
@@ -224,7 +224,7 @@ pub async fn upsert(db: &impl ConnectionTrait, input: &OrgInput) -> Result<Upser
             let mut row: organisation::ActiveModel = existing.into();
             row.name = Set(input.name.clone());
             row.kind = Set(input.kind.as_str().to_owned());
-            row.status = Set(input.status.as_str().to_owned());
+            row.status = Set(input.status);
             row.opened_on = Set(input.opened_on);
             row.closed_on = Set(input.closed_on);
             row.postcode = Set(input.postcode.clone());
@@ -423,7 +423,7 @@ pub async fn merge(
             "Only organisations of the same kind can merge.".into(),
         ));
     }
-    if from.status == OrgStatus::Closed.as_str() || into.status == OrgStatus::Closed.as_str() {
+    if from.status == OrgStatus::Closed || into.status == OrgStatus::Closed {
         return Err(AppError::Invalid(
             "Both organisations must be open to merge.".into(),
         ));
@@ -453,7 +453,7 @@ pub async fn merge(
         .await?;
     let name = from.name.clone();
     let mut row: organisation::ActiveModel = from.into();
-    row.status = Set(OrgStatus::Closed.as_str().to_owned());
+    row.status = Set(OrgStatus::Closed);
     row.closed_on = Set(Some(on));
     row.updated_at = Set(time::OffsetDateTime::now_utc());
     let from = row.update(&txn).await?;

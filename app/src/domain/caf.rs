@@ -101,195 +101,204 @@ fn listed(what: &str, items: &[String]) -> Option<String> {
 
 /// Judges the five outcomes.
 pub fn judge(f: &Facts) -> Vec<Outcome> {
-    let a1b = {
-        let evidence = [
-            Some(format!(
-                "{} of {} mandatory roles held",
-                f.mandatory_roles - f.vacant.len(),
-                f.mandatory_roles
-            )),
-            listed("Vacant", &f.vacant),
-            listed("No deputy named", &f.no_deputy),
-            listed("Contact details not confirmed in time", &f.unconfirmed),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if !f.vacant.is_empty() {
-            outcome(
-                0,
-                Status::Not,
-                format!("{} mandatory roles are vacant.", f.vacant.len()),
-                evidence,
-            )
-        } else if !f.no_deputy.is_empty() || !f.unconfirmed.is_empty() {
-            outcome(
-                0,
-                Status::Partially,
-                format!(
-                    "Every mandatory role is held, but {} have no deputy and {} holders have not confirmed their details.",
-                    f.no_deputy.len(),
-                    f.unconfirmed.len()
-                ),
-                evidence,
-            )
-        } else {
-            outcome(
-                0,
-                Status::Achieved,
-                "Every mandatory role is held, with a deputy, and contacts are confirmed.".into(),
-                evidence,
-            )
-        }
-    };
-    let a3a = {
-        let evidence = [
-            Some(format!("{} assets catalogued", f.assets)),
-            listed("Without an Information Asset Owner", &f.unowned),
-            listed("Out of support", &f.unsupported),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if f.assets == 0 {
-            outcome(1, Status::Not, "No assets are catalogued.".into(), evidence)
-        } else if !f.unowned.is_empty() || !f.unsupported.is_empty() {
-            outcome(
-                1,
-                Status::Partially,
-                format!(
-                    "{} assets have no owner and {} are out of support.",
-                    f.unowned.len(),
-                    f.unsupported.len()
-                ),
-                evidence,
-            )
-        } else {
-            outcome(
-                1,
-                Status::Achieved,
-                "Every catalogued asset has an owner and is supported.".into(),
-                evidence,
-            )
-        }
-    };
-    let d1a = {
-        let evidence = [
-            Some(format!(
-                "{} of {} incident kinds have a runbook in force",
-                f.kinds - f.kinds_without_runbook.len(),
-                f.kinds
-            )),
-            listed("No runbook", &f.kinds_without_runbook),
-            listed("Steps whose owner reaches nobody", &f.unrouted),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if !f.kinds_without_runbook.is_empty() {
-            outcome(
-                2,
-                Status::Not,
-                "Some incident kinds have no runbook.".into(),
-                evidence,
-            )
-        } else if !f.unrouted.is_empty() {
-            outcome(
-                2,
-                Status::Partially,
-                format!(
-                    "Runbooks cover every kind, but {} steps reach nobody.",
-                    f.unrouted.len()
-                ),
-                evidence,
-            )
-        } else {
-            outcome(
-                2,
-                Status::Achieved,
-                "Runbooks cover every kind and every step reaches a named person.".into(),
-                evidence,
-            )
-        }
-    };
-    let d1c = {
-        let evidence = [
-            listed("Within cadence", &f.exercises_in_cadence),
-            listed("Overdue", &f.exercises_overdue),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if f.exercises_in_cadence.is_empty() {
-            outcome(
-                3,
-                Status::Not,
-                "No exercise has been held within its cadence.".into(),
-                evidence,
-            )
-        } else if !f.exercises_overdue.is_empty() {
-            outcome(
-                3,
-                Status::Partially,
-                format!(
-                    "{} kinds of exercise are overdue.",
-                    f.exercises_overdue.len()
-                ),
-                evidence,
-            )
-        } else {
-            outcome(
-                3,
-                Status::Achieved,
-                "Communications tests, table-tops and live exercises are all within cadence."
-                    .into(),
-                evidence,
-            )
-        }
-    };
-    let d2 = {
-        let evidence = [
-            Some(format!(
-                "{} of {} finished incidents and exercises reviewed",
-                f.reviewed, f.finished
-            )),
-            Some(format!(
-                "{} actions closed, {} open",
-                f.actions_closed, f.actions_open
-            )),
-            listed("Overdue actions", &f.actions_overdue),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if f.reviewed == 0 {
-            outcome(
-                4,
-                Status::Not,
-                "No incident or exercise has been reviewed.".into(),
-                evidence,
-            )
-        } else if f.reviewed < f.finished || !f.actions_overdue.is_empty() {
-            outcome(
-                4,
-                Status::Partially,
-                format!(
-                    "{} finished incidents or exercises have no review and {} actions are overdue.",
-                    f.finished.saturating_sub(f.reviewed),
-                    f.actions_overdue.len()
-                ),
-                evidence,
-            )
-        } else {
-            outcome(
-                4,
-                Status::Achieved,
-                "Every finished incident and exercise is reviewed and no action is overdue.".into(),
-                evidence,
-            )
-        }
-    };
-    vec![a1b, a3a, d1a, d1c, d2]
+    vec![a1b(f), a3a(f), d1a(f), d1c(f), d2(f)]
+}
+
+/// A1.b: every mandatory role held, with a deputy, contacts confirmed.
+fn a1b(f: &Facts) -> Outcome {
+    let evidence = [
+        Some(format!(
+            "{} of {} mandatory roles held",
+            f.mandatory_roles - f.vacant.len(),
+            f.mandatory_roles
+        )),
+        listed("Vacant", &f.vacant),
+        listed("No deputy named", &f.no_deputy),
+        listed("Contact details not confirmed in time", &f.unconfirmed),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !f.vacant.is_empty() {
+        outcome(
+            0,
+            Status::Not,
+            format!("{} mandatory roles are vacant.", f.vacant.len()),
+            evidence,
+        )
+    } else if !f.no_deputy.is_empty() || !f.unconfirmed.is_empty() {
+        outcome(
+            0,
+            Status::Partially,
+            format!(
+                "Every mandatory role is held, but {} have no deputy and {} holders have not confirmed their details.",
+                f.no_deputy.len(),
+                f.unconfirmed.len()
+            ),
+            evidence,
+        )
+    } else {
+        outcome(
+            0,
+            Status::Achieved,
+            "Every mandatory role is held, with a deputy, and contacts are confirmed.".into(),
+            evidence,
+        )
+    }
+}
+
+/// A3.a: every catalogued asset owned and supported.
+fn a3a(f: &Facts) -> Outcome {
+    let evidence = [
+        Some(format!("{} assets catalogued", f.assets)),
+        listed("Without an Information Asset Owner", &f.unowned),
+        listed("Out of support", &f.unsupported),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if f.assets == 0 {
+        outcome(1, Status::Not, "No assets are catalogued.".into(), evidence)
+    } else if !f.unowned.is_empty() || !f.unsupported.is_empty() {
+        outcome(
+            1,
+            Status::Partially,
+            format!(
+                "{} assets have no owner and {} are out of support.",
+                f.unowned.len(),
+                f.unsupported.len()
+            ),
+            evidence,
+        )
+    } else {
+        outcome(
+            1,
+            Status::Achieved,
+            "Every catalogued asset has an owner and is supported.".into(),
+            evidence,
+        )
+    }
+}
+
+/// D1.a: a runbook for every kind, every step reaching someone.
+fn d1a(f: &Facts) -> Outcome {
+    let evidence = [
+        Some(format!(
+            "{} of {} incident kinds have a runbook in force",
+            f.kinds - f.kinds_without_runbook.len(),
+            f.kinds
+        )),
+        listed("No runbook", &f.kinds_without_runbook),
+        listed("Steps whose owner reaches nobody", &f.unrouted),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !f.kinds_without_runbook.is_empty() {
+        outcome(
+            2,
+            Status::Not,
+            "Some incident kinds have no runbook.".into(),
+            evidence,
+        )
+    } else if !f.unrouted.is_empty() {
+        outcome(
+            2,
+            Status::Partially,
+            format!(
+                "Runbooks cover every kind, but {} steps reach nobody.",
+                f.unrouted.len()
+            ),
+            evidence,
+        )
+    } else {
+        outcome(
+            2,
+            Status::Achieved,
+            "Runbooks cover every kind and every step reaches a named person.".into(),
+            evidence,
+        )
+    }
+}
+
+/// D1.c: exercises within their cadence.
+fn d1c(f: &Facts) -> Outcome {
+    let evidence = [
+        listed("Within cadence", &f.exercises_in_cadence),
+        listed("Overdue", &f.exercises_overdue),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if f.exercises_in_cadence.is_empty() {
+        outcome(
+            3,
+            Status::Not,
+            "No exercise has been held within its cadence.".into(),
+            evidence,
+        )
+    } else if !f.exercises_overdue.is_empty() {
+        outcome(
+            3,
+            Status::Partially,
+            format!(
+                "{} kinds of exercise are overdue.",
+                f.exercises_overdue.len()
+            ),
+            evidence,
+        )
+    } else {
+        outcome(
+            3,
+            Status::Achieved,
+            "Communications tests, table-tops and live exercises are all within cadence.".into(),
+            evidence,
+        )
+    }
+}
+
+/// D2: finished incidents and exercises reviewed, no action overdue.
+fn d2(f: &Facts) -> Outcome {
+    let evidence = [
+        Some(format!(
+            "{} of {} finished incidents and exercises reviewed",
+            f.reviewed, f.finished
+        )),
+        Some(format!(
+            "{} actions closed, {} open",
+            f.actions_closed, f.actions_open
+        )),
+        listed("Overdue actions", &f.actions_overdue),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if f.reviewed == 0 {
+        outcome(
+            4,
+            Status::Not,
+            "No incident or exercise has been reviewed.".into(),
+            evidence,
+        )
+    } else if f.reviewed < f.finished || !f.actions_overdue.is_empty() {
+        outcome(
+            4,
+            Status::Partially,
+            format!(
+                "{} finished incidents or exercises have no review and {} actions are overdue.",
+                f.finished.saturating_sub(f.reviewed),
+                f.actions_overdue.len()
+            ),
+            evidence,
+        )
+    } else {
+        outcome(
+            4,
+            Status::Achieved,
+            "Every finished incident and exercise is reviewed and no action is overdue.".into(),
+            evidence,
+        )
+    }
 }
 
 #[cfg(test)]

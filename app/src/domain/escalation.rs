@@ -220,6 +220,18 @@ pub struct AckLink {
     pub already: bool,
 }
 
+str_enum!(NotificationStatus {
+    /// Written, waiting to be sent (or to be sent again after a failure).
+    Pending => "pending",
+    /// Claimed by a delivery pass; seen again only if that pass died.
+    Sending => "sending",
+    Sent => "sent",
+    /// Given up on after the last attempt.
+    Failed => "failed",
+    /// No longer needed (the task was acknowledged before a delayed page fell due).
+    Cancelled => "cancelled",
+});
+
 /// How a notification travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Channel {
@@ -341,61 +353,28 @@ pub fn decide_with_rules(
     reach: impl Fn(&Target) -> Option<(i64, String)>,
     rules_of: impl Fn(i64) -> Vec<crate::domain::paging::Rule>,
 ) -> Decision {
-    let (title, reference) = (r.title, r.reference);
     let (level, round) = match next(r.level, r.round, r.levels.len(), r.repeat_count) {
         Next::Flag => {
             return Decision::Flag {
                 line: format!(
-                    "“{title}” is still not acknowledged after the whole escalation path: flagged for national attention"
+                    "“{}” is still not acknowledged after the whole escalation path: flagged for national attention",
+                    r.title
                 ),
             };
         }
         Next::Notify { level, round } => (level, round),
     };
     let spec = &r.levels[(level - 1) as usize];
-    let mut told: Vec<(i64, String)> = Vec::new();
-    for found in spec.targets.iter().filter_map(&reach) {
-        if !told.iter().any(|(id, _)| *id == found.0) {
-            told.push(found);
-        }
-    }
-    let (mark, bare) = match title.strip_prefix(EXERCISE_MARK) {
-        Some(bare) => (EXERCISE_MARK, bare),
-        None => ("", title),
-    };
-    let msg_title = format!("{mark}Escalated to you: “{bare}” ({reference}) is not acknowledged");
-    let mut outbox = Vec::new();
-    for (pid, how) in &told {
-        let body = format!(
-            "{mark}“{bare}” in incident {reference} has not been acknowledged in time. You are at level {level} of the escalation path ({how}). Open {}/incidents/{reference} to act.",
-            r.public_url
-        );
-        outbox.push(Outgoing {
-            recipient_key: format!("person:{pid}"),
-            person: Some(*pid),
-            channel: Channel::Inbox,
-            title: msg_title.clone(),
-            body: body.clone(),
-            delay_minutes: 0,
-        });
-        for rule in rules_of(*pid) {
-            outbox.push(Outgoing {
-                recipient_key: crate::domain::paging::page_key(*pid, &rule),
-                person: Some(*pid),
-                channel: rule.channel.channel(),
-                title: msg_title.clone(),
-                body: body.clone(),
-                delay_minutes: rule.delay_minutes,
-            });
-        }
-    }
-    let mut names: Vec<String> = told.iter().map(|t| t.1.clone()).collect();
-    let mut told: Vec<i64> = told.iter().map(|t| t.0).collect();
+    let people = people_reached(spec, &reach);
+    let mut outbox = to_people(r, level, &people, &rules_of);
+    let mut names: Vec<String> = people.iter().map(|t| t.1.clone()).collect();
+    let mut told: Vec<i64> = people.iter().map(|t| t.0).collect();
     for c in spec.targets.iter().filter_map(|t| match t {
         Target::External { key } => r.contacts.iter().find(|c| c.key == *key),
         _ => None,
     }) {
         let caller = r.caller.map(|(p, n)| (p, n.to_owned())).or_else(|| {
+            // Nobody assigned: whom the level before reaches (the last, before the first).
             let before = if level > 1 {
                 level - 2
             } else {
@@ -417,22 +396,7 @@ pub fn decide_with_rules(
         );
     }
     if let Some(hook) = r.webhook {
-        let body = serde_json::json!({
-            "text": format!("{mark}Wardline: “{bare}” in {reference} is not acknowledged; escalated to level {level}: {}", names.join("; ")),
-            "incident": reference,
-            "task": title,
-            "level": level,
-            "round": round,
-        })
-        .to_string();
-        outbox.push(Outgoing {
-            recipient_key: format!("webhook:{hook}"),
-            person: None,
-            channel: Channel::Webhook,
-            title: msg_title.clone(),
-            body,
-            delay_minutes: 0,
-        });
+        outbox.push(to_webhook(r, hook, level, round, &names));
     }
     let names = if names.is_empty() {
         "nobody could be found for this level".to_owned()
@@ -451,8 +415,99 @@ pub fn decide_with_rules(
         told,
         outbox,
         line: format!(
-            "“{title}” not acknowledged in time: escalated to level {level}{repeat}: {names}"
+            "“{}” not acknowledged in time: escalated to level {level}{repeat}: {names}",
+            r.title
         ),
+    }
+}
+
+/// The people a level's targets reach, each once, in the policy's order.
+fn people_reached(
+    spec: &LevelSpec,
+    reach: &impl Fn(&Target) -> Option<(i64, String)>,
+) -> Vec<(i64, String)> {
+    let mut found: Vec<(i64, String)> = Vec::new();
+    for f in spec.targets.iter().filter_map(reach) {
+        if !found.iter().any(|(id, _)| *id == f.0) {
+            found.push(f);
+        }
+    }
+    found
+}
+
+/// The exercise mark (if any) and the task's title without it.
+fn marked(title: &str) -> (&'static str, &str) {
+    match title.strip_prefix(EXERCISE_MARK) {
+        Some(bare) => (EXERCISE_MARK, bare),
+        None => ("", title),
+    }
+}
+
+/// The title every message of this escalation carries.
+fn escalated_title(r: &Reading<'_>) -> String {
+    let (mark, bare) = marked(r.title);
+    format!(
+        "{mark}Escalated to you: “{bare}” ({}) is not acknowledged",
+        r.reference
+    )
+}
+
+/// Each person reached: an inbox notice, and a page through each of their own rules.
+fn to_people(
+    r: &Reading<'_>,
+    level: i32,
+    people: &[(i64, String)],
+    rules_of: &impl Fn(i64) -> Vec<crate::domain::paging::Rule>,
+) -> Vec<Outgoing> {
+    let (mark, bare) = marked(r.title);
+    let reference = r.reference;
+    let title = escalated_title(r);
+    let mut outbox = Vec::new();
+    for (pid, how) in people {
+        let body = format!(
+            "{mark}“{bare}” in incident {reference} has not been acknowledged in time. You are at level {level} of the escalation path ({how}). Open {}/incidents/{reference} to act.",
+            r.public_url
+        );
+        outbox.push(Outgoing {
+            recipient_key: format!("person:{pid}"),
+            person: Some(*pid),
+            channel: Channel::Inbox,
+            title: title.clone(),
+            body: body.clone(),
+            delay_minutes: 0,
+        });
+        for rule in rules_of(*pid) {
+            outbox.push(Outgoing {
+                recipient_key: crate::domain::paging::page_key(*pid, &rule),
+                person: Some(*pid),
+                channel: rule.channel.channel(),
+                title: title.clone(),
+                body: body.clone(),
+                delay_minutes: rule.delay_minutes,
+            });
+        }
+    }
+    outbox
+}
+
+/// The organisation's channel webhook: who the escalation reached, as JSON.
+fn to_webhook(r: &Reading<'_>, hook: i64, level: i32, round: i32, names: &[String]) -> Outgoing {
+    let (mark, bare) = marked(r.title);
+    let body = serde_json::json!({
+        "text": format!("{mark}Wardline: “{bare}” in {} is not acknowledged; escalated to level {level}: {}", r.reference, names.join("; ")),
+        "incident": r.reference,
+        "task": r.title,
+        "level": level,
+        "round": round,
+    })
+    .to_string();
+    Outgoing {
+        recipient_key: format!("webhook:{hook}"),
+        person: None,
+        channel: Channel::Webhook,
+        title: escalated_title(r),
+        body,
+        delay_minutes: 0,
     }
 }
 
@@ -471,10 +526,7 @@ fn external(
     told: &mut Vec<i64>,
 ) {
     let reference = r.reference;
-    let (mark, title) = match r.title.strip_prefix(EXERCISE_MARK) {
-        Some(bare) => (EXERCISE_MARK, bare),
-        None => ("", r.title),
-    };
+    let (mark, title) = marked(r.title);
     let instruction = c.instruction();
     let route = if c.reporting_route.trim().is_empty() {
         String::new()

@@ -2,13 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportStatus {
-    Running,
-    Finished,
-    Failed,
-}
+str_enum!(ImportStatus {
+    Running => "running",
+    Finished => "finished",
+    Failed => "failed",
+});
 
 /// A row that was refused, with its line in the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -88,29 +88,10 @@ impl OrgKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgStatus {
-    Active,
-    Closed,
-}
-
-impl OrgStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgStatus::Active => "active",
-            OrgStatus::Closed => "closed",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<OrgStatus> {
-        match raw {
-            "active" => Some(OrgStatus::Active),
-            "closed" => Some(OrgStatus::Closed),
-            _ => None,
-        }
-    }
-}
+str_enum!(OrgStatus {
+    Active => "active",
+    Closed => "closed",
+});
 
 /// An organisation code, valid for the kind of organisation it names: an ODS code for NHS
 /// bodies, an internal code for suppliers (which ODS does not reliably cover).

@@ -647,6 +647,13 @@ pub struct OnCallNow {
     pub next: Option<ShiftView>,
 }
 
+str_enum!(CoverStatus {
+    /// Waiting for the colleague asked.
+    Open => "open",
+    Accepted => "accepted",
+    Declined => "declined",
+});
+
 /// A request to cover someone's period, as pages show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverView {
@@ -656,7 +663,7 @@ pub struct CoverView {
     pub cover: String,
     pub start: OffsetDateTime,
     pub end: OffsetDateTime,
-    pub status: String,
+    pub status: CoverStatus,
     /// Whether the caller is the colleague asked, and may accept.
     pub mine_to_answer: bool,
 }

@@ -367,7 +367,7 @@ async fn a_person_paged_by_teams_gets_a_card_in_their_organisations_channel_with
         .post_with(&nadia, "/api/ack/info", &[("token", token)])
         .await;
     assert_eq!(res.status(), 404, "nobody else can");
-    let sent: Vec<String> = notification::Entity::find()
+    let sent: Vec<app::domain::escalation::NotificationStatus> = notification::Entity::find()
         .filter(notification::Column::PersonId.eq(owen_id))
         .filter(notification::Column::Channel.eq("teams"))
         .all(&app.db)
@@ -376,5 +376,9 @@ async fn a_person_paged_by_teams_gets_a_card_in_their_organisations_channel_with
         .into_iter()
         .map(|n| n.status)
         .collect();
-    assert!(sent.iter().all(|s| s == "sent"), "{sent:?}");
+    assert!(
+        sent.iter()
+            .all(|s| *s == app::domain::escalation::NotificationStatus::Sent),
+        "{sent:?}"
+    );
 }

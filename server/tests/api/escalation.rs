@@ -177,7 +177,10 @@ async fn an_unacknowledged_task_escalates_level_by_level_once_each_and_stops_whe
     let email: Vec<_> = level1.iter().filter(|n| n.channel == "email").collect();
     assert_eq!(inbox.len(), 1, "the ICB's head of cyber, once");
     assert_eq!(email.len(), 1);
-    assert_eq!(email[0].status, "pending");
+    assert_eq!(
+        email[0].status,
+        app::domain::escalation::NotificationStatus::Pending
+    );
 
     // Running again at the same moment decides nothing and writes nothing more.
     assert_eq!(e.decide_due().await.unwrap(), 0);
@@ -637,11 +640,9 @@ async fn a_crash_between_decision_and_delivery_loses_nothing_and_doubles_nothing
         !pending.is_empty(),
         "the decision and its outbox rows survived the crash"
     );
-    assert!(
-        pending
-            .iter()
-            .all(|n| n.status == "pending" && n.attempts == 0)
-    );
+    assert!(pending.iter().all(|n| n.status
+        == app::domain::escalation::NotificationStatus::Pending
+        && n.attempts == 0));
     assert!(
         sink.messages.lock().unwrap().is_empty(),
         "nothing was delivered before the crash"
@@ -672,7 +673,9 @@ async fn a_crash_between_decision_and_delivery_loses_nothing_and_doubles_nothing
             .into_iter()
             .filter(|n| n.channel == "email")
             .collect();
-        assert!(emails.iter().all(|n| n.status == "sent" && n.attempts == 1));
+        assert!(emails.iter().all(|n| n.status
+            == app::domain::escalation::NotificationStatus::Sent
+            && n.attempts == 1));
     }
 }
 
@@ -961,11 +964,9 @@ async fn a_webhook_that_never_answers_times_out_and_is_retried_later() {
         .all(&app.db)
         .await
         .unwrap();
-    assert!(
-        hooks
-            .iter()
-            .all(|n| n.status == "pending" && n.attempts == 1)
-    );
+    assert!(hooks.iter().all(
+        |n| n.status == app::domain::escalation::NotificationStatus::Pending && n.attempts == 1
+    ));
     assert!(
         timeline(&app, &reference)
             .await

@@ -1,5 +1,7 @@
 //! ODS imports: from the CLI and through the admin upload with progress.
 
+use app::domain::imports::{ImportStatus, ImportView};
+
 use crate::helpers::{TestApp, spawn_app};
 
 fn practice(code: &str, name: &str, commissioner: &str) -> String {
@@ -28,15 +30,15 @@ async fn upload(
         .unwrap()
 }
 
-async fn wait_for(app: &TestApp, client: &reqwest::Client, id: &str) -> serde_json::Value {
+async fn wait_for(app: &TestApp, client: &reqwest::Client, id: &str) -> ImportView {
     for _ in 0..100 {
-        let v: serde_json::Value = app
+        let v: ImportView = app
             .post_with(client, "/api/imports/status", &[("id", id)])
             .await
             .json()
             .await
             .unwrap();
-        if v["status"] != "running" {
+        if v.status != ImportStatus::Running {
             return v;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -56,12 +58,12 @@ async fn a_national_admin_uploads_a_file_and_watches_it_import() {
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     let id = location.rsplit('/').next().unwrap().to_owned();
     let done = wait_for(&app, &dana, &id).await;
-    assert_eq!(done["status"], "finished", "{done}");
-    assert_eq!(done["done"], 2);
-    assert_eq!(done["rejected"][0]["line"], 3);
+    assert_eq!(done.status, ImportStatus::Finished, "{done:?}");
+    assert_eq!(done.done, 2);
+    assert_eq!(done.rejected[0].line, 3);
     assert!(
-        done["summary"].as_str().unwrap().contains("1 created"),
-        "{done}"
+        done.summary.as_deref().unwrap().contains("1 created"),
+        "{done:?}"
     );
     let page = dana
         .get(format!("{}{location}", app.address))
@@ -89,8 +91,8 @@ async fn a_national_admin_uploads_a_file_and_watches_it_import() {
         .to_owned();
     let v = wait_for(&app, &dana, &id).await;
     assert!(
-        v["summary"].as_str().unwrap().starts_with("No changes"),
-        "{v}"
+        v.summary.as_deref().unwrap().starts_with("No changes"),
+        "{v:?}"
     );
 }
 

@@ -2,7 +2,7 @@
 //! organisations, supplier-linked incidents, edited runbooks and the hash-chained timeline.
 
 use app::domain::incidents::{
-    Command, CommandView, IncidentKind, IncidentStatus, IncidentView, RunbookView,
+    Command, CommandView, IncidentKind, IncidentStatus, IncidentView, RunbookView, TimelineCheck,
 };
 use app::domain::reviews::{ActionView, ReviewView};
 use sea_orm::ConnectionTrait;
@@ -398,7 +398,7 @@ async fn the_timeline_is_hash_chained_and_an_altered_row_is_found() {
     let checks = |client: reqwest::Client| {
         let app = &app;
         async move {
-            let v: Vec<(String, bool, String)> = app
+            let v: Vec<TimelineCheck> = app
                 .post_with(&client, "/api/incidents/verify", &[])
                 .await
                 .json()
@@ -408,8 +408,8 @@ async fn the_timeline_is_hash_chained_and_an_altered_row_is_found() {
         }
     };
     let ok = checks(dana.clone()).await;
-    assert_eq!(ok[0].0, reference);
-    assert!(ok[0].1, "{ok:?}");
+    assert_eq!(ok[0].reference, reference);
+    assert!(ok[0].whole, "{ok:?}");
 
     let cli = |reference: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_wardline"))
@@ -432,8 +432,11 @@ async fn the_timeline_is_hash_chained_and_an_altered_row_is_found() {
         .await
         .unwrap();
     let broken = checks(dana).await;
-    assert!(!broken[0].1);
-    assert!(broken[0].2.contains("Entry 2 was altered"), "{broken:?}");
+    assert!(!broken[0].whole);
+    assert!(
+        broken[0].found.contains("Entry 2 was altered"),
+        "{broken:?}"
+    );
     let out = cli(&reference);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("BROKEN [entry-altered]: Entry 2"));

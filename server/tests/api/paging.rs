@@ -256,9 +256,9 @@ async fn a_declaration_pages_each_assignee_by_their_rules_and_delayed_pages_stop
         .collect();
     assert!(!others.is_empty());
     assert!(
-        others
-            .iter()
-            .all(|n| n.channel == "email" && n.level == 0 && n.status == "pending"),
+        others.iter().all(|n| n.channel == "email"
+            && n.level == 0
+            && n.status == app::domain::escalation::NotificationStatus::Pending),
         "{others:?}"
     );
 
@@ -289,7 +289,10 @@ async fn a_declaration_pages_each_assignee_by_their_rules_and_delayed_pages_stop
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status, "cancelled");
+    assert_eq!(
+        row.status,
+        app::domain::escalation::NotificationStatus::Cancelled
+    );
     assert!(
         timeline(app, &reference).await.iter().any(|l| l
             == "Text message reminder to Gareth Lloyd not sent: their tasks were acknowledged or handed on"),
@@ -492,7 +495,10 @@ async fn a_text_that_never_gets_through_falls_through_to_email() {
     assert_eq!((text.status.as_str(), text.attempts), ("failed", 8));
     let instead: Vec<&notification::Model> = his.iter().filter(|n| n.channel == "email").collect();
     assert_eq!(instead.len(), 1, "one email instead: {his:?}");
-    assert_eq!(instead[0].status, "sent");
+    assert_eq!(
+        instead[0].status,
+        app::domain::escalation::NotificationStatus::Sent
+    );
     assert!(
         p.sink
             .messages
@@ -593,7 +599,10 @@ async fn a_text_notify_reports_failed_falls_through_to_email_once() {
 async fn interrupted(app: &TestApp, id: i64) {
     notification::Entity::update_many()
         .filter(notification::Column::Id.eq(id))
-        .col_expr(notification::Column::Status, Expr::value("sending"))
+        .col_expr(
+            notification::Column::Status,
+            Expr::value(app::domain::escalation::NotificationStatus::Sending),
+        )
         .col_expr(
             notification::Column::ClaimedUntil,
             Expr::value(OffsetDateTime::now_utc() - Duration::minutes(1)),
@@ -648,7 +657,10 @@ async fn a_page_interrupted_mid_send_goes_once_more_marked_as_a_repeat_and_never
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status, "failed");
+    assert_eq!(
+        row.status,
+        app::domain::escalation::NotificationStatus::Failed
+    );
     let lines = timeline(app, &reference).await;
     assert!(
         lines
@@ -764,7 +776,7 @@ async fn tasks_given_by_adding_an_organisation_or_opening_linked_incidents_page_
         .await
         .unwrap()
         .into_iter()
-        .map(|n| (n.channel, n.status))
+        .map(|n| (n.channel, n.status.as_str().to_owned()))
         .collect();
     assert!(told.contains(&("inbox".into(), "sent".into())), "{told:?}");
     assert!(
@@ -796,7 +808,10 @@ async fn tasks_given_by_adding_an_organisation_or_opening_linked_incidents_page_
     for r in &linked {
         let written = pages(app, r).await;
         assert!(
-            !written.is_empty() && written.iter().all(|n| n.status == "pending"),
+            !written.is_empty()
+                && written
+                    .iter()
+                    .all(|n| n.status == app::domain::escalation::NotificationStatus::Pending),
             "{r}: {written:?}"
         );
     }

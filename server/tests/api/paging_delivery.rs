@@ -65,7 +65,10 @@ async fn a_server_killed_while_notify_takes_a_page_sends_it_once_more_marked_as_
         .into_iter()
         .find(|n| n.channel == "sms")
         .unwrap();
-    assert_eq!(text.status, "pending");
+    assert_eq!(
+        text.status,
+        app::domain::escalation::NotificationStatus::Pending
+    );
 
     // A real Wardline process sends it; Notify takes the text and the process is killed
     // (SIGKILL) before Notify's answer reaches it.
@@ -161,7 +164,10 @@ async fn notify_not_answering_for_ten_minutes_delays_a_page_but_never_drops_or_d
         "delivered once, after Notify came back: {texts:?}"
     );
     let sent = row(&p, text.id).await;
-    assert_eq!(sent.status, "sent");
+    assert_eq!(
+        sent.status,
+        app::domain::escalation::NotificationStatus::Sent
+    );
     let delivered_at = sent.delivered_at.unwrap();
     assert!(
         delivered_at >= start + Duration::minutes(10),
@@ -234,8 +240,11 @@ async fn two_engines_on_one_database_send_every_page_exactly_once() {
         .await
         .unwrap();
     assert!(
-        rows.iter()
-            .all(|n| n.status == "sent" && n.attempts == 1 && n.repeats == 0),
+        rows.iter().all(
+            |n| n.status == app::domain::escalation::NotificationStatus::Sent
+                && n.attempts == 1
+                && n.repeats == 0
+        ),
         "{:?}",
         rows.iter()
             .map(|n| (n.id, &n.status, n.attempts, n.repeats))

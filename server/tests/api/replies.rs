@@ -192,7 +192,7 @@ async fn page(p: &Paged, task_id: i64, person: i64, level: i32) {
         channel: Set("sms".into()),
         title: Set(format!("Escalated to you: “{}”", t.title)),
         body: Set(t.instructions.clone()),
-        status: Set("pending".into()),
+        status: Set(app::domain::escalation::NotificationStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         created_at: Set(now),

@@ -356,14 +356,15 @@ async fn org_admin_cannot_change_a_person_outside_their_subtree() {
         401
     );
     let again = app.new_client();
-    let outcome: serde_json::Value = app
+    let outcome: app::domain::auth::SignInOutcome = app
         .sign_in_with(&again, TOM, DEMO_PASSWORD)
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(
-        outcome, "SignedIn",
+        outcome,
+        app::domain::auth::SignInOutcome::SignedIn,
         "no second factor is asked for any more"
     );
     let rows = app.audit_rows("mfa_reset").await;
@@ -435,7 +436,7 @@ async fn every_sensitive_action_is_audited_with_actor_client_and_outcome() {
     app.invite(&priya, TOM, "RJ1", "lead").await;
     let tom = app.new_client();
     app.sign_in_with(&tom, TOM, DEMO_PASSWORD).await;
-    let pending: Vec<serde_json::Value> = app
+    let pending: Vec<app::domain::auth::GrantRequestView> = app
         .post_with(&tom, "/api/auth/grant_requests", &[])
         .await
         .json()
@@ -447,7 +448,7 @@ async fn every_sensitive_action_is_audited_with_actor_client_and_outcome() {
         "/api/auth/refuse_grant_request",
     ]) {
         assert_eq!(
-            app.post_with(&tom, path, &[("id", &req["id"].to_string())])
+            app.post_with(&tom, path, &[("id", &req.id.to_string())])
                 .await
                 .status(),
             200,

@@ -610,12 +610,9 @@ async fn notify_answering_500_is_retried_and_the_text_is_delivered_once() {
         before,
         "nothing accepted while down"
     );
-    assert!(
-        sms_rows(&app)
-            .await
-            .iter()
-            .all(|n| n.status == "pending" && n.attempts == 1)
-    );
+    assert!(sms_rows(&app).await.iter().all(|n| n.status
+        == app::domain::escalation::NotificationStatus::Pending
+        && n.attempts == 1));
     assert_eq!(e.deliver_due().await.unwrap(), 0, "not before the back-off");
 
     // Back up: after the back-off each page goes, once.
@@ -630,10 +627,9 @@ async fn notify_answering_500_is_retried_and_the_text_is_delivered_once() {
         "each page delivered exactly once: {texts:?}"
     );
     assert!(
-        sms_rows(&app)
-            .await
-            .iter()
-            .all(|n| n.status == "sent" && n.attempts == 2)
+        sms_rows(&app).await.iter().all(|n| n.status
+            == app::domain::escalation::NotificationStatus::Sent
+            && n.attempts == 2)
     );
     let lines = timeline(&app, &reference).await;
     assert!(

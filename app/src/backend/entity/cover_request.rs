@@ -13,7 +13,7 @@ pub struct Model {
     pub starts_at: TimeDateTimeWithTimeZone,
     pub ends_at: TimeDateTimeWithTimeZone,
     /// "open", "accepted" or "declined".
-    pub status: String,
+    pub status: crate::domain::rota::CoverStatus,
     pub override_id: Option<i64>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub answered_at: Option<TimeDateTimeWithTimeZone>,

@@ -9,7 +9,7 @@ pub struct Model {
     pub id: i64,
     pub kind: String,
     pub file_name: String,
-    pub status: String,
+    pub status: crate::domain::imports::ImportStatus,
     pub done: i64,
     pub total: i64,
     pub report: Option<String>,

@@ -18,7 +18,7 @@ pub struct Model {
     pub channel: String,
     pub title: String,
     pub body: String,
-    pub status: String,
+    pub status: crate::domain::escalation::NotificationStatus,
     pub attempts: i32,
     pub next_attempt_at: TimeDateTimeWithTimeZone,
     pub claimed_until: Option<TimeDateTimeWithTimeZone>,

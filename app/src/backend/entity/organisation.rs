@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::domain::org::{OrgKind, OrgStatus, OrgSummary};
+use crate::domain::org::{OrgKind, OrgSummary};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "organisation")]
@@ -13,7 +13,7 @@ pub struct Model {
     pub code: String,
     pub name: String,
     pub kind: String,
-    pub status: String,
+    pub status: crate::domain::org::OrgStatus,
     pub opened_on: Option<TimeDate>,
     pub closed_on: Option<TimeDate>,
     pub postcode: Option<String>,
@@ -35,7 +35,7 @@ impl Model {
             // newer schema wrote it, and showing it as a supplier-less national body is safer
             // than failing the whole page.
             kind: OrgKind::parse(&self.kind).unwrap_or(OrgKind::National),
-            status: OrgStatus::parse(&self.status).unwrap_or(OrgStatus::Active),
+            status: self.status,
         }
     }
 }

@@ -16,7 +16,8 @@ pub struct Model {
     /// `page`, `verify` or `test`.
     pub purpose: String,
     /// `accepted` when Notify took it, then what its receipts say (`delivered`,
-    /// `permanent-failure`, `temporary-failure`, `technical-failure`).
+    /// `permanent-failure`, `temporary-failure`, `technical-failure`). Kept as Notify's own
+    /// words, not an enum: a status Notify adds later is recorded rather than refused.
     pub status: String,
     pub status_at: Option<TimeDateTimeWithTimeZone>,
     /// Notify's own id for the message.

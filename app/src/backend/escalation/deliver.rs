@@ -18,7 +18,7 @@ use crate::backend::entity::{delivery_attempt, notification, person, text_messag
 use crate::backend::timeline;
 use crate::backend::transport::{Address, Message, Transport};
 use crate::domain::channel_post::ChannelFormat;
-use crate::domain::escalation::{Channel, MAX_ATTEMPTS, backoff_seconds};
+use crate::domain::escalation::{Channel, MAX_ATTEMPTS, NotificationStatus, backoff_seconds};
 use crate::error::AppError;
 
 impl Engine {
@@ -28,10 +28,10 @@ impl Engine {
         let waiting = notification::Entity::find()
             .filter(
                 Condition::any()
-                    .add(notification::Column::Status.eq("pending"))
+                    .add(notification::Column::Status.eq(NotificationStatus::Pending))
                     .add(
                         Condition::all()
-                            .add(notification::Column::Status.eq("sending"))
+                            .add(notification::Column::Status.eq(NotificationStatus::Sending))
                             .add(notification::Column::ClaimedUntil.lt(now)),
                     ),
             )
@@ -64,13 +64,16 @@ impl Engine {
     ) -> Result<bool, AppError> {
         // Claim it, so another instance does not send it at the same time. Still "sending"
         // after its claim ran out: a crash fell mid-send, and the provider may have it.
-        let repeat = n.status == "sending";
+        let repeat = n.status == NotificationStatus::Sending;
         let claimed = notification::Entity::update_many()
             .filter(notification::Column::Id.eq(n.id))
-            .filter(notification::Column::Status.eq(n.status.clone()))
+            .filter(notification::Column::Status.eq(n.status))
             .filter(notification::Column::Attempts.eq(n.attempts))
             .filter(notification::Column::Repeats.eq(n.repeats))
-            .col_expr(notification::Column::Status, Expr::value("sending"))
+            .col_expr(
+                notification::Column::Status,
+                Expr::value(NotificationStatus::Sending),
+            )
             .col_expr(
                 notification::Column::ClaimedUntil,
                 Expr::value(now + Duration::minutes(2)),
@@ -277,9 +280,11 @@ impl Engine {
         let who = recipient_name(&self.db, n).await?;
         let txn = self.db.begin().await?;
         let (status, detail) = match &outcome {
-            Ok(d) => ("sent", d.clone()),
-            Err(d) if attempts >= MAX_ATTEMPTS || give_up => ("failed", d.clone()),
-            Err(d) => ("pending", d.clone()),
+            Ok(d) => (NotificationStatus::Sent, d.clone()),
+            Err(d) if attempts >= MAX_ATTEMPTS || give_up => {
+                (NotificationStatus::Failed, d.clone())
+            }
+            Err(d) => (NotificationStatus::Pending, d.clone()),
         };
         let mut q = notification::Entity::update_many()
             .filter(notification::Column::Id.eq(n.id))
@@ -329,7 +334,7 @@ impl Engine {
         if n.incident_id > 0 {
             timeline::append(&txn, n.incident_id, None, "delivery", line).await?;
         }
-        if status == "failed" {
+        if status == NotificationStatus::Failed {
             let email_on = self.delivery.email_enabled();
             fallthrough::write(&txn, n, &detail, email_on, now).await?;
         }
@@ -357,7 +362,13 @@ async fn recipient_name(
 }
 
 /// An attempt as the incident's timeline tells it: sent, failed for good, or retrying.
-fn timeline_line(channel: &str, who: &str, status: &str, attempts: i32, detail: &str) -> String {
+fn timeline_line(
+    channel: &str,
+    who: &str,
+    status: NotificationStatus,
+    attempts: i32,
+    detail: &str,
+) -> String {
     let channel = match channel {
         "email" => "Email",
         "sms" => "Text message",
@@ -365,8 +376,10 @@ fn timeline_line(channel: &str, who: &str, status: &str, attempts: i32, detail: 
         _ => "Webhook",
     };
     match status {
-        "sent" => format!("{channel} to {who} delivered (attempt {attempts}): {detail}"),
-        "failed" => {
+        NotificationStatus::Sent => {
+            format!("{channel} to {who} delivered (attempt {attempts}): {detail}")
+        }
+        NotificationStatus::Failed => {
             format!("{channel} to {who} failed for good after {attempts} attempts: {detail}")
         }
         _ => format!(

@@ -105,7 +105,10 @@ impl Engine {
             .await?
             .and_then(|e| e.fires_at);
         let n = notification::Entity::find()
-            .filter(notification::Column::Status.eq("pending"))
+            .filter(
+                notification::Column::Status
+                    .eq(crate::domain::escalation::NotificationStatus::Pending),
+            )
             .order_by_asc(notification::Column::NextAttemptAt)
             .one(&self.db)
             .await?

@@ -45,7 +45,7 @@ pub fn email_instead(n: &notification::Model, now: OffsetDateTime) -> notificati
                 "text message to your mobile"
             }
         )),
-        status: Set("pending".into()),
+        status: Set(crate::domain::escalation::NotificationStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         created_at: Set(now),
@@ -183,7 +183,10 @@ pub async fn cancel(
     let txn = db.begin().await?;
     notification::Entity::update_many()
         .filter(notification::Column::Id.eq(n.id))
-        .col_expr(notification::Column::Status, Expr::value("cancelled"))
+        .col_expr(
+            notification::Column::Status,
+            Expr::value(crate::domain::escalation::NotificationStatus::Cancelled),
+        )
         .col_expr(
             notification::Column::ClaimedUntil,
             Expr::value(Option::<OffsetDateTime>::None),

@@ -53,7 +53,7 @@ pub fn assigned(
             t.title
         ))),
         body: Set(t.instructions.clone()),
-        status: Set("sent".into()),
+        status: Set(crate::domain::escalation::NotificationStatus::Sent),
         attempts: Set(0),
         next_attempt_at: Set(now),
         created_at: Set(now),
@@ -138,7 +138,7 @@ pub fn paged(
     ));
     page.recipient_key = Set(crate::domain::paging::page_key(person, rule));
     page.channel = Set(rule.channel.as_str().to_owned());
-    page.status = Set("pending".into());
+    page.status = Set(crate::domain::escalation::NotificationStatus::Pending);
     page.next_attempt_at = Set(now + time::Duration::minutes(rule.delay_minutes.into()));
     page.delivered_at = Set(None);
     page
@@ -154,9 +154,9 @@ pub fn row(
     now: OffsetDateTime,
 ) -> notification::ActiveModel {
     let status = if o.channel == Channel::Inbox {
-        "sent"
+        crate::domain::escalation::NotificationStatus::Sent
     } else {
-        "pending"
+        crate::domain::escalation::NotificationStatus::Pending
     };
     notification::ActiveModel {
         subject: Set(e.subject.clone()),
@@ -169,13 +169,15 @@ pub fn row(
         channel: Set(o.channel.as_str().to_owned()),
         title: Set(notice_title(o.title.clone())),
         body: Set(o.body.clone()),
-        status: Set(status.to_owned()),
+        status: Set(status),
         attempts: Set(0),
         next_attempt_at: Set(now + time::Duration::minutes(o.delay_minutes.into())),
         claimed_until: Set(None),
         last_error: Set(None),
         created_at: Set(now),
-        delivered_at: Set(if status == "sent" { Some(now) } else { None }),
+        delivered_at: Set(
+            (status == crate::domain::escalation::NotificationStatus::Sent).then_some(now),
+        ),
         read_at: Set(None),
         link_used_at: Set(None),
         ..Default::default()

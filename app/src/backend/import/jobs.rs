@@ -44,7 +44,7 @@ pub async fn start(
         } else {
             name
         }),
-        status: Set("running".into()),
+        status: Set(ImportStatus::Running),
         done: Set(0),
         total: Set(0),
         report: Set(None),
@@ -92,9 +92,9 @@ async fn run(
     drop(tx);
     let _ = writer.await;
     let (status, report) = match &result {
-        Ok(r) => ("finished", serde_json::to_string(r).ok()),
+        Ok(r) => (ImportStatus::Finished, serde_json::to_string(r).ok()),
         Err(e) => (
-            "failed",
+            ImportStatus::Failed,
             Some(serde_json::json!({ "error": e.to_string() }).to_string()),
         ),
     };
@@ -132,11 +132,7 @@ pub async fn view(state: &AppState, actor: &User, id: i64) -> Result<ImportView,
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let status = match job.status.as_str() {
-        "finished" => ImportStatus::Finished,
-        "failed" => ImportStatus::Failed,
-        _ => ImportStatus::Running,
-    };
+    let status = job.status;
     let report: Option<ImportReport> = job
         .report
         .as_deref()

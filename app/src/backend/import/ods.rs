@@ -277,7 +277,7 @@ pub async fn apply(
             let before = orgs::find_by_code(&txn, row.org.code.as_str()).await?;
             let was_closed = before
                 .as_ref()
-                .is_some_and(|b| b.status == OrgStatus::Closed.as_str());
+                .is_some_and(|b| b.status == OrgStatus::Closed);
             match orgs::upsert(&txn, &row.org).await? {
                 Upserted::Created(id) => {
                     report.created += 1;

@@ -19,10 +19,9 @@ use crate::domain::org::OrgKind;
 use crate::error::AppError;
 
 use crate::backend::incidents::access::{find_readable, incident_orgs, may_lead, touch};
-use crate::backend::incidents::declaring::DeclareInput;
 use crate::backend::incidents::declaring::plan::Plan;
 use crate::backend::incidents::declaring::prepare::prepare;
-use crate::backend::incidents::declaring::write::write_all;
+use crate::backend::incidents::declaring::{Declarations, DeclareInput};
 use crate::backend::incidents::lifecycle::{finish, lead_incident};
 use crate::backend::incidents::tasks::tell_holder;
 use crate::backend::incidents::view::unlinked_clients;
@@ -158,13 +157,13 @@ pub async fn link_asset(
 }
 
 /// From a supplier's incident, opens a linked incident at every organisation the supplier
-/// serves that has none yet, each with its own runbook tasks, all in one transaction.
-/// Returns the new references.
+/// serves that has none yet, each with its own runbook tasks, written through the
+/// declarations writer in one transaction. Returns the new references.
 pub async fn open_linked(
     db: &DatabaseConnection,
     user: &User,
     reference: &str,
-    channels: Channels,
+    declarations: &Declarations,
 ) -> Result<Vec<String>, AppError> {
     let inc = find_readable(db, user, reference).await?;
     if inc.declared_by != user.person_id && !may_lead(db, user, inc.org_id).await? {
@@ -196,56 +195,46 @@ pub async fn open_linked(
         ));
     }
     let mut prepared = Vec::new();
-    for client in &clients {
-        let input = DeclareInput {
-            org_code: None,
-            kind: IncidentKind::SupplierCompromise,
-            summary: format!(
-                "{} reports an incident ({}): {}",
-                supplier.name, inc.reference, inc.summary
-            )
-            .chars()
-            .take(2000)
-            .collect(),
-            location: format!("Services from {}", supplier.name)
-                .chars()
-                .take(200)
-                .collect(),
-            patients_affected: PatientsAffected::Unknown,
-            systems: inc.systems.clone(),
-            personal_data: Some(inc.personal_data),
-            assets: Vec::new(),
-            exercise: inc.exercise.as_deref().and_then(ExerciseKind::parse),
-        };
+    for client in clients {
+        let input = linked_input(&supplier, &inc);
         let chain = orgs::chain(db, client.id).await?;
         let plan = Plan::load(db, client.clone(), chain, input.kind, timeline::now()).await?;
         // Each linked incident's assignees are paged as a declaration's are.
-        prepared.push(prepare(user, &plan, &input, Some(inc.id), channels)?);
+        let p = prepare(user, &plan, &input, Some(inc.id), declarations.channels())?;
+        prepared.push((client, input, p));
     }
-    let txn = db.begin().await?;
-    touch(&txn, inc.id).await?;
-    // Checked again under the write lock: a second click finds the first one's incidents.
-    let now_linked = incident::Entity::find()
-        .filter(incident::Column::ParentId.eq(inc.id))
-        .all(&txn)
-        .await?;
-    if now_linked.len() != already.len() {
-        return Err(AppError::Conflict(
-            "Linked incidents were opened just now. Reload to see them.".into(),
-        ));
-    }
-    let refs: Vec<String> = write_all(&txn, prepared)
-        .await?
-        .into_iter()
-        .map(|(_, reference)| reference)
-        .collect();
-    let names: Vec<String> = clients.iter().map(|c| c.name.clone()).collect();
+    let names: Vec<String> = prepared.iter().map(|(c, _, _)| c.name.clone()).collect();
     let detail = format!(
         "Linked incidents opened at {} ({})",
         names.join(", "),
         user.name
     );
-    finish(&txn, user, &inc, "linked", "incident_linked", detail).await?;
-    txn.commit().await?;
+    let refs = declarations
+        .write_linked(inc, user, prepared, already.len(), detail)
+        .await?;
     Ok(refs)
+}
+
+/// What a linked incident at one of the supplier's clients says.
+fn linked_input(supplier: &organisation::Model, inc: &incident::Model) -> DeclareInput {
+    DeclareInput {
+        org_code: None,
+        kind: IncidentKind::SupplierCompromise,
+        summary: format!(
+            "{} reports an incident ({}): {}",
+            supplier.name, inc.reference, inc.summary
+        )
+        .chars()
+        .take(2000)
+        .collect(),
+        location: format!("Services from {}", supplier.name)
+            .chars()
+            .take(200)
+            .collect(),
+        patients_affected: PatientsAffected::Unknown,
+        systems: inc.systems.clone(),
+        personal_data: Some(inc.personal_data),
+        assets: Vec::new(),
+        exercise: inc.exercise.as_deref().and_then(ExerciseKind::parse),
+    }
 }

@@ -24,7 +24,7 @@ mod tasks;
 mod view;
 
 pub use crate::domain::incidents::TaskAction;
-pub use declaring::{Declarations, DeclareInput, declare};
+pub use declaring::{Declarations, DeclareInput};
 pub use export::{export, verify_timelines};
 pub use lifecycle::{acknowledge_command, assign_command, change, record_report};
 pub use linked::{add_affected, link_asset, open_linked};

@@ -392,7 +392,7 @@ async fn confirm(
                 .take(300)
                 .collect()),
             body: Set("Wardline has recorded your reply.".into()),
-            status: Set("pending".into()),
+            status: Set(crate::domain::escalation::NotificationStatus::Pending),
             attempts: Set(0),
             next_attempt_at: Set(now),
             created_at: Set(now),

@@ -302,10 +302,11 @@ fn page_status(
     n: &crate::backend::entity::notification::Model,
     text: Option<&crate::backend::entity::text_message::Model>,
 ) -> String {
+    use crate::domain::escalation::NotificationStatus;
     let when = |at: OffsetDateTime| crate::domain::dates::moment(at);
-    match (n.status.as_str(), text) {
-        ("sent", _) if n.channel == "inbox" => "In their inbox".into(),
-        ("sent", Some(t)) => match t.status.as_str() {
+    match (n.status, text) {
+        (NotificationStatus::Sent, _) if n.channel == "inbox" => "In their inbox".into(),
+        (NotificationStatus::Sent, Some(t)) => match t.status.as_str() {
             "delivered" => format!(
                 "Delivered{}",
                 t.status_at
@@ -317,13 +318,13 @@ fn page_status(
             }
             other => format!("Not delivered ({})", other.replace('-', " ")),
         },
-        ("sent", None) => format!(
+        (NotificationStatus::Sent, None) => format!(
             "Sent{}",
             n.delivered_at
                 .map(|a| format!(" {}", when(a)))
                 .unwrap_or_default()
         ),
-        ("failed", _) => format!(
+        (NotificationStatus::Failed, _) => format!(
             "Failed after {} attempts{}",
             n.attempts,
             n.last_error
@@ -331,7 +332,7 @@ fn page_status(
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default()
         ),
-        ("cancelled", _) => "Not needed: acknowledged first".into(),
+        (NotificationStatus::Cancelled, _) => "Not needed: acknowledged first".into(),
         (_, _) if n.attempts > 0 => format!(
             "Retrying (attempt {} failed{})",
             n.attempts,
@@ -683,7 +684,7 @@ pub async fn list(
     user: &User,
     page: u64,
 ) -> Result<Listing<IncidentRow>, AppError> {
-    use sea_orm::sea_query::{CaseStatement, Expr, Order, Query, SimpleExpr};
+    use sea_orm::sea_query::Query;
     use sea_orm::{PaginatorTrait, QuerySelect};
 
     let scope = access::readable_orgs(db, user).await?;
@@ -704,36 +705,7 @@ pub async fn list(
     let total = q.clone().count(db).await?;
     let (page, skip) = crate::domain::listing::window(page, total);
 
-    let with_my_tasks = Query::select()
-        .column(task::Column::IncidentId)
-        .from(task::Entity)
-        .and_where(task::Column::AssigneeId.eq(user.person_id))
-        .to_owned();
-    let mine = Expr::case(
-        Condition::any()
-            .add(incident::Column::DeclaredBy.eq(user.person_id))
-            .add(incident::Column::Id.in_subquery(with_my_tasks)),
-        1,
-    )
-    .finally(0);
-    let finished: Vec<IncidentStatus> = IncidentStatus::ALL
-        .iter()
-        .copied()
-        .filter(|s| !s.open())
-        .collect();
-    let open = Expr::case(incident::Column::Status.is_in(finished), 0).finally(1);
-    let level = IncidentLevel::ALL
-        .iter()
-        .fold(CaseStatement::new(), |case, l| {
-            case.case(incident::Column::Level.eq(*l), i32::from(l.rank()))
-        })
-        .finally(0);
-    let rows = q
-        .order_by(Into::<SimpleExpr>::into(mine), Order::Desc)
-        .order_by(Into::<SimpleExpr>::into(open), Order::Desc)
-        .order_by(Into::<SimpleExpr>::into(level), Order::Desc)
-        .order_by_desc(incident::Column::DeclaredAt)
-        .order_by_desc(incident::Column::Reference)
+    let rows = in_order(q, user)
         .offset(skip)
         .limit(crate::domain::listing::PER_PAGE)
         .all(db)
@@ -761,4 +733,42 @@ pub async fn list(
         })
         .collect();
     Ok(Listing::from_page(items, page, total))
+}
+
+/// The list's order: the caller's own first (declared by them or with a task of theirs),
+/// then those still open, the highest level first, then the newest.
+fn in_order(
+    q: sea_orm::Select<incident::Entity>,
+    user: &User,
+) -> sea_orm::Select<incident::Entity> {
+    use sea_orm::sea_query::{CaseStatement, Expr, Order, Query, SimpleExpr};
+    let with_my_tasks = Query::select()
+        .column(task::Column::IncidentId)
+        .from(task::Entity)
+        .and_where(task::Column::AssigneeId.eq(user.person_id))
+        .to_owned();
+    let mine = Expr::case(
+        Condition::any()
+            .add(incident::Column::DeclaredBy.eq(user.person_id))
+            .add(incident::Column::Id.in_subquery(with_my_tasks)),
+        1,
+    )
+    .finally(0);
+    let finished: Vec<IncidentStatus> = IncidentStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| !s.open())
+        .collect();
+    let open = Expr::case(incident::Column::Status.is_in(finished), 0).finally(1);
+    let level = IncidentLevel::ALL
+        .iter()
+        .fold(CaseStatement::new(), |case, l| {
+            case.case(incident::Column::Level.eq(*l), i32::from(l.rank()))
+        })
+        .finally(0);
+    q.order_by(Into::<SimpleExpr>::into(mine), Order::Desc)
+        .order_by(Into::<SimpleExpr>::into(open), Order::Desc)
+        .order_by(Into::<SimpleExpr>::into(level), Order::Desc)
+        .order_by_desc(incident::Column::DeclaredAt)
+        .order_by_desc(incident::Column::Reference)
 }

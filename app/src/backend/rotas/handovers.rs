@@ -175,11 +175,10 @@ async fn notices(
             title: Set(title.chars().take(300).collect()),
             body: Set(body.to_owned()),
             status: Set(if channel == "inbox" {
-                "sent"
+                crate::domain::escalation::NotificationStatus::Sent
             } else {
-                "pending"
-            }
-            .to_owned()),
+                crate::domain::escalation::NotificationStatus::Pending
+            }),
             attempts: Set(0),
             next_attempt_at: Set(now),
             created_at: Set(now),

@@ -528,7 +528,10 @@ mod tests {
             to_tom.body
         );
         let email = rows.iter().find(|n| n.channel == "email").unwrap();
-        assert_eq!(email.status, "pending");
+        assert_eq!(
+            email.status,
+            crate::domain::escalation::NotificationStatus::Pending
+        );
         // The next run (a minute on, or on a second server) adds nothing.
         notify_handovers(&db, before + Duration::minutes(1))
             .await

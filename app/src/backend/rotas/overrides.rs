@@ -178,7 +178,7 @@ pub async fn request_cover(
         cover_id: Set(cover.id),
         starts_at: Set(start),
         ends_at: Set(end),
-        status: Set("open".into()),
+        status: Set(crate::domain::rota::CoverStatus::Open),
         override_id: Set(None),
         created_at: Set(crate::backend::timeline::now()),
         answered_at: Set(None),
@@ -284,7 +284,7 @@ fn notice(
         channel: Set("inbox".into()),
         title: Set(title.chars().take(300).collect()),
         body: Set(body),
-        status: Set("sent".into()),
+        status: Set(crate::domain::escalation::NotificationStatus::Sent),
         attempts: Set(0),
         next_attempt_at: Set(now),
         created_at: Set(now),
@@ -376,13 +376,16 @@ pub async fn decline_cover(
     let s = schedule_in_reach(db, user, req.schedule_id, Action::Act).await?;
     let txn = db.begin().await?;
     let claimed = cover_request::Entity::update_many()
-        .col_expr(cover_request::Column::Status, Expr::value("declined"))
+        .col_expr(
+            cover_request::Column::Status,
+            Expr::value(crate::domain::rota::CoverStatus::Declined),
+        )
         .col_expr(
             cover_request::Column::AnsweredAt,
             Expr::value(crate::backend::timeline::now()),
         )
         .filter(cover_request::Column::Id.eq(req.id))
-        .filter(cover_request::Column::Status.eq("open"))
+        .filter(cover_request::Column::Status.eq(crate::domain::rota::CoverStatus::Open))
         .exec(&txn)
         .await?;
     if claimed.rows_affected != 1 {
@@ -428,10 +431,13 @@ pub async fn accept_cover(
     let txn = db.begin().await?;
     let now = crate::backend::timeline::now();
     let claimed = cover_request::Entity::update_many()
-        .col_expr(cover_request::Column::Status, Expr::value("accepted"))
+        .col_expr(
+            cover_request::Column::Status,
+            Expr::value(crate::domain::rota::CoverStatus::Accepted),
+        )
         .col_expr(cover_request::Column::AnsweredAt, Expr::value(now))
         .filter(cover_request::Column::Id.eq(req.id))
-        .filter(cover_request::Column::Status.eq("open"))
+        .filter(cover_request::Column::Status.eq(crate::domain::rota::CoverStatus::Open))
         .exec(&txn)
         .await?;
     if claimed.rows_affected != 1 {

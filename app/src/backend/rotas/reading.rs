@@ -322,8 +322,9 @@ pub async fn page(
                 cover: name_of(&c.cover_id),
                 start: c.starts_at,
                 end: c.ends_at,
-                status: c.status.clone(),
-                mine_to_answer: c.cover_id == user.person_id && c.status == "open",
+                status: c.status,
+                mine_to_answer: c.cover_id == user.person_id
+                    && c.status == crate::domain::rota::CoverStatus::Open,
             })
             .collect(),
         people: org_people

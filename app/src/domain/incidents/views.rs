@@ -50,6 +50,14 @@ impl IncidentRow {
     }
 }
 
+/// One incident's timeline, checked: whether its hash chain is whole, and what was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineCheck {
+    pub reference: String,
+    pub whole: bool,
+    pub found: String,
+}
+
 /// One incident's open tasks for one person, as "My tasks" lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkItem {

@@ -189,7 +189,7 @@ fn OnCall(p: OnCallPage, errors: Errors, actions: Actions) -> impl IntoView {
                     let decline_label = format!("Decline cover for {}", c.requester);
                     view! {
                     <li>
-                        {format!("{} asks {} to cover {} from {} until {} ({}).", c.requester, c.cover, c.schedule, local_label(c.start), local_label(c.end), c.status)}
+                        {format!("{} asks {} to cover {} from {} until {} ({}).", c.requester, c.cover, c.schedule, local_label(c.start), local_label(c.end), c.status.as_str())}
                         {c.mine_to_answer.then(|| view! {
                             <ActionForm action=actions.accept attr:class="inline-form">
                                 <input type="hidden" name="request_id" value=c.id/>

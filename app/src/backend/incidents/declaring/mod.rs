@@ -6,7 +6,7 @@ pub(super) mod prepare;
 pub(super) mod write;
 pub(super) mod writer;
 
-pub use writer::{Declarations, declare};
+pub use writer::Declarations;
 
 use crate::domain::incidents::{ExerciseKind, IncidentKind, PatientsAffected};
 use crate::error::AppError;

@@ -10,7 +10,10 @@ use crate::backend::access::User;
 use crate::backend::paging::Channels;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::backend::{generation, timeline};
+use crate::backend::entity::{incident, organisation};
+use crate::backend::incidents::access::touch;
+use crate::backend::incidents::lifecycle::finish;
+use crate::backend::{generation, orgs, timeline};
 use crate::domain::incidents::IncidentKind;
 use crate::error::AppError;
 
@@ -21,22 +24,29 @@ use crate::backend::incidents::declaring::plan::{
 use crate::backend::incidents::declaring::prepare::{Prepared, prepare};
 use crate::backend::incidents::declaring::write::{commit_batch_sqlite, write_all};
 
-/// Declares an incident and gives out its tasks, in one transaction. Returns the reference.
-#[tracing::instrument(skip_all, err)]
-pub async fn declare(
-    db: &DatabaseConnection,
-    user: &User,
-    input: DeclareInput,
-) -> Result<String, AppError> {
-    let prepared = plan_and_prepare(db, user, &input, Channels::default()).await?;
-    let txn = db.begin().await?;
-    generation::read_for_write(&txn).await?;
-    let mut written = write_all(&txn, vec![prepared]).await?;
-    txn.commit().await?;
-    written
-        .pop()
-        .map(|(_, reference)| reference)
-        .ok_or_else(|| crate::backend::errors::internal("declare", &"nothing written"))
+/// What the writer is asked to write: declarations, committed in batches; or the linked
+/// incidents a supplier's incident opens, committed alone after the batch they came with.
+// Declarations are nearly all of the traffic: kept inline, not boxed, on the hot path.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Work {
+    Declare(Job),
+    Linked(LinkedJob),
+}
+
+/// Linked incidents at a supplier's clients, prepared on the caller's task.
+pub(crate) struct LinkedJob {
+    /// The supplier's incident.
+    pub(crate) parent: incident::Model,
+    pub(crate) user: User,
+    /// Each client, what is declared there, and its rows as prepared (routed again under
+    /// the write lock if what routed them has changed).
+    pub(crate) clients: Vec<(organisation::Model, DeclareInput, Option<Prepared>)>,
+    pub(crate) channels: Channels,
+    /// How many linked incidents the parent had when these were prepared.
+    pub(crate) already: usize,
+    /// The parent's timeline line.
+    pub(crate) detail: String,
+    pub(crate) reply: oneshot::Sender<Result<Vec<String>, AppError>>,
 }
 
 /// A declaration waiting for the writer, with what is needed to route it again if what it
@@ -76,7 +86,7 @@ pub(crate) const PLANS_KEPT: usize = 4096;
 /// declaration's reference is returned only after the commit that holds it.
 #[derive(Clone, Debug)]
 pub struct Declarations {
-    tx: mpsc::Sender<Job>,
+    tx: mpsc::Sender<Work>,
     plans: Arc<Plans>,
     /// The channels assignees are paged on (none until [`Declarations::paging`]).
     channels: Channels,
@@ -87,7 +97,17 @@ pub struct Declarations {
 impl Declarations {
     /// Starts the writer on the current Tokio runtime.
     pub fn start(db: DatabaseConnection) -> Declarations {
-        let (tx, mut rx) = mpsc::channel::<Job>(4096);
+        Declarations::start_with(db, BATCH_MOST)
+    }
+
+    /// A writer that commits each declaration in a transaction of its own: for comparison
+    /// (`--bench declarations`), never what the server runs.
+    pub fn one_at_a_time(db: DatabaseConnection) -> Declarations {
+        Declarations::start_with(db, 1)
+    }
+
+    fn start_with(db: DatabaseConnection, most: usize) -> Declarations {
+        let (tx, mut rx) = mpsc::channel::<Work>(4096);
         let plans = Arc::new(Plans {
             seen: AtomicI64::new(i64::MIN),
             map: Mutex::new(HashMap::new()),
@@ -96,15 +116,15 @@ impl Declarations {
         let wake: Arc<Mutex<Option<Arc<tokio::sync::Notify>>>> = Arc::default();
         let writer_wake = wake.clone();
         tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(BATCH_MOST);
-            while rx.recv_many(&mut batch, BATCH_MOST).await > 0 {
+            let mut batch = Vec::with_capacity(most);
+            while rx.recv_many(&mut batch, most).await > 0 {
                 // Declarations being prepared at this moment join this batch instead of
                 // waiting for it to commit: let them run, and take what they sent, for as
                 // long as more keep coming (a few rounds at most, no timer involved).
                 for _ in 0..GATHER_ROUNDS {
                     tokio::task::yield_now().await;
                     let before = batch.len();
-                    while batch.len() < BATCH_MOST {
+                    while batch.len() < most {
                         match rx.try_recv() {
                             Ok(job) => batch.push(job),
                             Err(_) => break,
@@ -114,7 +134,25 @@ impl Declarations {
                         break;
                     }
                 }
-                write_batch(&db, &writer_plans, std::mem::take(&mut batch)).await;
+                let (jobs, linked): (Vec<Work>, Vec<Work>) = std::mem::take(&mut batch)
+                    .into_iter()
+                    .partition(|w| matches!(w, Work::Declare(_)));
+                let jobs: Vec<Job> = jobs
+                    .into_iter()
+                    .filter_map(|w| match w {
+                        Work::Declare(job) => Some(job),
+                        Work::Linked(_) => None,
+                    })
+                    .collect();
+                if !jobs.is_empty() {
+                    write_batch(&db, &writer_plans, jobs).await;
+                }
+                for work in linked {
+                    if let Work::Linked(mut job) = work {
+                        let outcome = commit_linked(&db, &mut job).await;
+                        let _ = job.reply.send(outcome);
+                    }
+                }
                 let waker = writer_wake.lock().ok().and_then(|w| w.clone());
                 if let Some(w) = waker {
                     w.notify_one();
@@ -170,13 +208,42 @@ impl Declarations {
         let prepared = prepare(user, &plan, &input, None, self.channels)?;
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Job {
+            .send(Work::Declare(Job {
                 prepared: Some(prepared),
                 user: user.clone(),
                 input,
                 channels: self.channels,
                 reply,
-            })
+            }))
+            .await
+            .map_err(|_| AppError::Unavailable)?;
+        answer.await.map_err(|_| AppError::Unavailable)?
+    }
+
+    /// Writes a supplier's incident's linked incidents, through the writer like every
+    /// incident. Returns their references.
+    pub(crate) async fn write_linked(
+        &self,
+        parent: incident::Model,
+        user: &User,
+        clients: Vec<(organisation::Model, DeclareInput, Prepared)>,
+        already: usize,
+        detail: String,
+    ) -> Result<Vec<String>, AppError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Work::Linked(LinkedJob {
+                parent,
+                user: user.clone(),
+                clients: clients
+                    .into_iter()
+                    .map(|(org, input, p)| (org, input, Some(p)))
+                    .collect(),
+                channels: self.channels,
+                already,
+                detail,
+                reply,
+            }))
             .await
             .map_err(|_| AppError::Unavailable)?;
         answer.await.map_err(|_| AppError::Unavailable)?
@@ -290,4 +357,60 @@ pub(crate) async fn commit_batch(
         })
         .collect();
     Ok((generation, outcomes))
+}
+
+/// Writes one supplier incident's linked incidents in a transaction of their own: refused
+/// if linked incidents were opened since they were prepared (a second click), each routed
+/// again if what routed it has changed, the parent's timeline and the audit in the same
+/// commit.
+async fn commit_linked(
+    db: &DatabaseConnection,
+    job: &mut LinkedJob,
+) -> Result<Vec<String>, AppError> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let txn = db.begin().await?;
+    let generation = generation::read_for_write(&txn).await?;
+    touch(&txn, job.parent.id).await?;
+    let now_linked = incident::Entity::find()
+        .filter(incident::Column::ParentId.eq(job.parent.id))
+        .count(&txn)
+        .await?;
+    if now_linked as usize != job.already {
+        return Err(AppError::Conflict(
+            "Linked incidents were opened just now. Reload to see them.".into(),
+        ));
+    }
+    let now = timeline::now();
+    let mut ready = Vec::with_capacity(job.clients.len());
+    for (org, input, prepared) in &mut job.clients {
+        if let Some(p) = prepared.take_if(|p| p.routed.current(generation, now)) {
+            ready.push(p);
+            continue;
+        }
+        let chain = orgs::chain(&txn, org.id).await?;
+        let plan = Plan::load(&txn, org.clone(), chain, input.kind, now).await?;
+        ready.push(prepare(
+            &job.user,
+            &plan,
+            input,
+            Some(job.parent.id),
+            job.channels,
+        )?);
+    }
+    let refs = write_all(&txn, ready)
+        .await?
+        .into_iter()
+        .map(|(_, reference)| reference)
+        .collect();
+    finish(
+        &txn,
+        &job.user,
+        &job.parent,
+        "linked",
+        "incident_linked",
+        job.detail.clone(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(refs)
 }

@@ -15,7 +15,7 @@ pub fn TimelinesPage() -> impl IntoView {
                 match checks.await {
                     Ok(rows) if rows.is_empty() => view! { <p>"No incidents to check."</p> }.into_any(),
                     Ok(rows) => {
-                        let broken = rows.iter().filter(|r| !r.1).count();
+                        let broken = rows.iter().filter(|r| !r.whole).count();
                         view! {
                             <p role="status">{if broken == 0 { format!("All {} timelines are whole.", rows.len()) } else { format!("{broken} of {} timelines are broken.", rows.len()) }}</p>
                             <div class="table-wrap">
@@ -23,10 +23,10 @@ pub fn TimelinesPage() -> impl IntoView {
                                     <caption class="visually-hidden">"Timeline checks"</caption>
                                     <thead><tr><th scope="col">"Incident"</th><th scope="col">"Result"</th></tr></thead>
                                     <tbody>
-                                        {rows.into_iter().map(|(r, ok, what)| view! {
-                                            <tr class:overdue=!ok>
-                                                <th scope="row"><a href=format!("/incidents/{r}")>{r.clone()}</a></th>
-                                                <td>{if ok { what } else { format!("Broken: {what}") }}</td>
+                                        {rows.into_iter().map(|c| view! {
+                                            <tr class:overdue=!c.whole>
+                                                <th scope="row"><a href=format!("/incidents/{}", c.reference)>{c.reference.clone()}</a></th>
+                                                <td>{if c.whole { c.found } else { format!("Broken: {}", c.found) }}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
