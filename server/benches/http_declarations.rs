@@ -132,8 +132,9 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("wardline.db").display());
     let mut settings = server::config::Settings::for_tests(&url);
-    // As the server runs: the escalation engine woken by every declaration.
-    settings.run_engine = true;
+    // As the server runs: the escalation and delivery engines woken by every declaration.
+    // `HTTP_BENCH_ENGINE=off` leaves them out, to see what they cost the declarations.
+    settings.run_engine = std::env::var("HTTP_BENCH_ENGINE").as_deref() != Ok("off");
     let app = server::Application::build(settings).await.unwrap();
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped());
@@ -202,7 +203,22 @@ async fn main() {
         .await
         .unwrap();
     println!(
-        "incidents written: {written} (expected {})",
-        all.len() + people.len()
+        "incidents written: {written} (expected {}); engines {}",
+        all.len() + people.len(),
+        if settings_engine() { "on" } else { "off" }
     );
+    // What the declarations left for the delivery engine, by channel and status.
+    let rows = app::backend::entity::notification::Entity::find()
+        .all(&db)
+        .await
+        .unwrap();
+    let mut counts: std::collections::BTreeMap<(String, &str), usize> = Default::default();
+    for n in &rows {
+        *counts.entry((n.channel.clone(), n.status.as_str())).or_default() += 1;
+    }
+    println!("notifications: {counts:?}");
+}
+
+fn settings_engine() -> bool {
+    std::env::var("HTTP_BENCH_ENGINE").as_deref() != Ok("off")
 }
