@@ -127,6 +127,20 @@ async fn declare(base: &str, client: &reqwest::Client) -> Duration {
     took
 }
 
+async fn status(base: &str, client: &reqwest::Client) -> Duration {
+    let t = Instant::now();
+    let res = client
+        .post(format!("{base}/api/auth/status"))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let _ = res.bytes().await.unwrap();
+    assert_eq!(status, 200);
+    t.elapsed()
+}
+
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -159,6 +173,41 @@ async fn main() {
     for w in warm {
         w.await.unwrap();
     }
+
+    // For comparison, the same clients asking only who they are (session, sign-in check, no
+    // write): what the request path costs before the declaration's own work.
+    let (rate, mut reads) = {
+        let started = Instant::now();
+        let clients: Vec<_> = people
+            .chunks(PEOPLE_PER_CLIENT)
+            .map(|mine| {
+                let mine = mine.to_vec();
+                let base = base.clone();
+                tokio::spawn(async move {
+                    let mut took = Vec::new();
+                    for _ in 0..PER_PERSON {
+                        for c in &mine {
+                            took.push(status(&base, c).await);
+                        }
+                    }
+                    took
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for c in clients {
+            all.extend(c.await.unwrap());
+        }
+        (all.len() as f64 / started.elapsed().as_secs_f64(), all)
+    };
+    reads.sort();
+    println!(
+        "HTTP signed-in reads (/api/auth/status): {} by {CLIENTS} clients = {rate:.0}/s; \
+         p50 {:.1} ms, p99 {:.1} ms",
+        reads.len(),
+        percentile(&reads, 0.50),
+        percentile(&reads, 0.99),
+    );
 
     let started = Instant::now();
     let clients: Vec<_> = people
@@ -214,7 +263,9 @@ async fn main() {
         .unwrap();
     let mut counts: std::collections::BTreeMap<(String, &str), usize> = Default::default();
     for n in &rows {
-        *counts.entry((n.channel.clone(), n.status.as_str())).or_default() += 1;
+        *counts
+            .entry((n.channel.clone(), n.status.as_str()))
+            .or_default() += 1;
     }
     println!("notifications: {counts:?}");
 }
