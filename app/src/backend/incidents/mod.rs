@@ -4,7 +4,8 @@
 //! conditional updates, so two people acting at once get one outcome.
 //!
 //! - `declaring/`: plan, prepare and write a declaration (the group-commit writer);
-//! - `view`: the incident page, the list, a person's tasks;
+//! - `view`: the incident page;
+//! - `lists`: the incident list, a page at a time, and a person's tasks as a worklist;
 //! - `tasks`: the task state machine;
 //! - `replies`: acknowledging or escalating a task by replying to its text;
 //! - `lifecycle`: level and status, reports, command roles;
@@ -19,6 +20,7 @@ pub(crate) mod declaring;
 mod export;
 mod lifecycle;
 mod linked;
+mod lists;
 mod replies;
 mod tasks;
 mod view;
@@ -28,9 +30,10 @@ pub use declaring::{Declarations, DeclareInput};
 pub use export::{export, verify_timelines};
 pub use lifecycle::{acknowledge_command, assign_command, change, record_report};
 pub use linked::{add_affected, link_asset, open_linked};
+pub use lists::{list, my_tasks, my_worklist};
 pub use replies::{ReplyOutcome, reply_by_text};
 pub use tasks::{Taken, act, act_paging, take_escalated};
-pub use view::{list, my_tasks, my_worklist, view};
+pub use view::view;
 
 pub(crate) use access::{find_readable, find_readable_by_id, may_lead, people_of, touch};
 pub(crate) use declaring::bounded;

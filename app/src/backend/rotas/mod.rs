@@ -4,7 +4,7 @@
 //! every change and answers "who is on call at T".
 //!
 //! `rotations`, `schedules`, `overrides` (and cover requests), `holding` (a role held by a
-//! schedule), `reading` (who is on call, the page, the preview).
+//! schedule), `reading` (who is on call, the preview), `page` (the on-call page).
 
 use sea_orm::{ConnectionTrait, EntityTrait};
 use time::{Duration, OffsetDateTime};
@@ -19,6 +19,7 @@ mod handovers;
 mod history;
 mod holding;
 mod overrides;
+mod page;
 mod reading;
 mod rotations;
 mod schedules;
@@ -31,9 +32,10 @@ pub use holding::{hold_role, release_role, schedule_for_role, with_on_call_gaps}
 pub use overrides::{
     OverrideInput, accept_cover, add_override, decline_cover, remove_override, request_cover,
 };
+pub use page::page;
 pub use reading::{
     gap_hours, load_schedule, next_days, now_and_next, on_call_at, on_call_holdings, on_call_views,
-    page, who_at,
+    who_at,
 };
 pub use rotations::{RotationInput, create_rotation, update_rotation};
 pub use schedules::{RuleInput, add_rule, create_schedule};
