@@ -148,7 +148,8 @@ async fn main() {
     let mut settings = server::config::Settings::for_tests(&url);
     // As the server runs: the escalation and delivery engines woken by every declaration.
     // `HTTP_BENCH_ENGINE=off` leaves them out, to see what they cost the declarations.
-    settings.run_engine = std::env::var("HTTP_BENCH_ENGINE").as_deref() != Ok("off");
+    let engines = std::env::var("HTTP_BENCH_ENGINE").as_deref() != Ok("off");
+    settings.run_engine = engines;
     let app = server::Application::build(settings).await.unwrap();
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped());
@@ -254,7 +255,7 @@ async fn main() {
     println!(
         "incidents written: {written} (expected {}); engines {}",
         all.len() + people.len(),
-        if settings_engine() { "on" } else { "off" }
+        if engines { "on" } else { "off" }
     );
     // What the declarations left for the delivery engine, by channel and status.
     let rows = app::backend::entity::notification::Entity::find()
@@ -268,8 +269,4 @@ async fn main() {
             .or_default() += 1;
     }
     println!("notifications: {counts:?}");
-}
-
-fn settings_engine() -> bool {
-    std::env::var("HTTP_BENCH_ENGINE").as_deref() != Ok("off")
 }

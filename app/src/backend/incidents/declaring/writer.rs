@@ -134,24 +134,19 @@ impl Declarations {
                         break;
                     }
                 }
-                let (jobs, linked): (Vec<Work>, Vec<Work>) = std::mem::take(&mut batch)
-                    .into_iter()
-                    .partition(|w| matches!(w, Work::Declare(_)));
-                let jobs: Vec<Job> = jobs
-                    .into_iter()
-                    .filter_map(|w| match w {
-                        Work::Declare(job) => Some(job),
-                        Work::Linked(_) => None,
-                    })
-                    .collect();
+                let (mut jobs, mut linked) = (Vec::new(), Vec::new());
+                for work in batch.drain(..) {
+                    match work {
+                        Work::Declare(job) => jobs.push(job),
+                        Work::Linked(job) => linked.push(job),
+                    }
+                }
                 if !jobs.is_empty() {
                     write_batch(&db, &writer_plans, jobs).await;
                 }
-                for work in linked {
-                    if let Work::Linked(mut job) = work {
-                        let outcome = commit_linked(&db, &mut job).await;
-                        let _ = job.reply.send(outcome);
-                    }
+                for mut job in linked {
+                    let outcome = commit_linked(&db, &mut job).await;
+                    let _ = job.reply.send(outcome);
                 }
                 let waker = writer_wake.lock().ok().and_then(|w| w.clone());
                 if let Some(w) = waker {
