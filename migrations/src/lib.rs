@@ -26,6 +26,7 @@ mod m20261130_000801_notification_rules;
 mod m20261130_000901_reply_codes;
 mod m20261130_001001_calendar_feeds;
 mod m20261130_001101_rota_versions;
+mod m20261130_001201_caller_generation;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000901_reply_codes::Migration),
             Box::new(m20261130_001001_calendar_feeds::Migration),
             Box::new(m20261130_001101_rota_versions::Migration),
+            Box::new(m20261130_001201_caller_generation::Migration),
         ]
     }
 }

@@ -212,7 +212,7 @@ async fn main() {
         )
         .await
         .unwrap();
-    let v = incidents::view(&db, &dana, &r).await.unwrap();
+    let v = incidents::view(&db, &dana, &r.reference).await.unwrap();
     assert_eq!(v.tasks.len(), 20);
 
     let raw = raw_rate(&db).await;

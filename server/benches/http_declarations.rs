@@ -152,6 +152,7 @@ async fn main() {
     settings.run_engine = engines;
     let app = server::Application::build(settings).await.unwrap();
     let base = format!("http://{}", app.local_addr());
+    let writer = app.declarations().clone();
     tokio::spawn(app.run_until_stopped());
     let db = app::backend::db::connect(&url).await.unwrap();
     app::backend::demo::load(&db).await.unwrap();
@@ -210,6 +211,7 @@ async fn main() {
         percentile(&reads, 0.99),
     );
 
+    let (batches_before, declared_before) = writer.counts();
     let started = Instant::now();
     let clients: Vec<_> = people
         .chunks(PEOPLE_PER_CLIENT)
@@ -232,6 +234,7 @@ async fn main() {
         all.extend(c.await.unwrap());
     }
     let elapsed = started.elapsed();
+    let (batches, declared) = writer.counts();
     all.sort();
     let p99 = percentile(&all, 0.99);
     println!(
@@ -246,6 +249,11 @@ async fn main() {
         percentile(&all, 0.999),
         all.last().unwrap().as_secs_f64() * 1000.0,
         p99 / TARGET_P99_MS,
+    );
+    let batches = batches - batches_before;
+    println!(
+        "the writer committed them in {batches} batches ({:.1} declarations a batch)",
+        (declared - declared_before) as f64 / batches.max(1) as f64
     );
     let written = app::backend::entity::incident::Entity::find()
         .filter(app::backend::entity::incident::Column::Location.eq("Reception PC 2"))

@@ -160,7 +160,8 @@ async fn main() {
                     },
                 )
                 .await
-                .unwrap();
+                .unwrap()
+                .reference;
             (reference, Instant::now())
         }));
     }

@@ -73,6 +73,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    declarations: app::backend::incidents::Declarations,
 }
 
 impl Application {
@@ -118,6 +119,7 @@ impl Application {
             live: tokio::sync::broadcast::channel(1024).0,
             declarations,
             texts,
+            callers: Default::default(),
         };
         spawn_housekeeping(state.clone());
         // The engine refreshes this process's open pages when it escalates.
@@ -127,6 +129,7 @@ impl Application {
         }
         Ok(Application {
             listener,
+            declarations: state.declarations.clone(),
             router: router(
                 state,
                 live::Streams::new(settings.live_recheck),
@@ -139,6 +142,11 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// The declarations writer (its batch counts, for benchmarks).
+    pub fn declarations(&self) -> &app::backend::incidents::Declarations {
+        &self.declarations
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {

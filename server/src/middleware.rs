@@ -252,9 +252,9 @@ pub async fn api_floor(State(state): State<AppState>, req: Request, next: Next) 
             )
             .to_string()
         });
-    let res = match app::backend::access::is_read_only(&state.db, person).await {
-        Ok(false) => next.run(req).await,
-        Ok(true) => refuse(AppError::Forbidden),
+    let res = match state.callers.known(&state.db, person).await {
+        Ok(Some(known)) if known.is_read_only() => refuse(AppError::Forbidden),
+        Ok(_) => next.run(req).await,
         Err(err) => refuse(err),
     };
     if matches!(res.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {

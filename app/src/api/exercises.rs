@@ -22,7 +22,7 @@ pub async fn start_exercise(
                 .ok_or_else(|| AppError::Invalid("Choose which runbook to exercise.".into()))?;
             let exercise = ExerciseKind::parse(&exercise)
                 .ok_or_else(|| AppError::Invalid("Choose the kind of exercise.".into()))?;
-            let reference = crate::backend::exercises::start(
+            let declared = crate::backend::exercises::start(
                 &state.declarations,
                 &state.db,
                 &user,
@@ -32,7 +32,8 @@ pub async fn start_exercise(
                 scenario.as_deref().unwrap_or_default(),
             )
             .await?;
-            state.publish(&reference).await;
+            let reference = declared.reference.clone();
+            state.publish_declared(declared);
             crate::backend::http::redirect(&format!("/incidents/{reference}"));
             Ok(reference)
         }

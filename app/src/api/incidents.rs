@@ -42,8 +42,9 @@ pub async fn declare_incident(
                 assets: assets.unwrap_or_default(),
                 exercise: None,
             };
-            let reference = state.declarations.declare(&state.db, &user, input).await?;
-            state.publish(&reference).await;
+            let declared = state.declarations.declare(&state.db, &user, input).await?;
+            let reference = declared.reference.clone();
+            state.publish_declared(declared);
             crate::backend::http::redirect(&format!("/incidents/{reference}"));
             Ok(reference)
         }

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::entity::{access_grant, org_link, organisation, person};
+use super::entity::{org_link, organisation, person};
 use crate::domain::auth::AccessRole;
 use crate::error::AppError;
 
@@ -41,20 +41,13 @@ impl User {
 
     /// Only regulators: they read, never write.
     pub fn is_read_only_user(&self) -> bool {
-        !self.grants.is_empty() && self.grants.iter().all(|(_, r)| *r == AccessRole::Regulator)
+        only_reads(&self.grants)
     }
 }
 
-/// Whether a person holds only read-only (regulator) grants.
-pub async fn is_read_only(db: &impl ConnectionTrait, person_id: i64) -> Result<bool, AppError> {
-    let roles: Vec<String> = access_grant::Entity::find()
-        .filter(access_grant::Column::PersonId.eq(person_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|g| g.role)
-        .collect();
-    Ok(!roles.is_empty() && roles.iter().all(|r| r == AccessRole::Regulator.as_str()))
+/// Whether these grants are a regulator's only: they read, never write.
+pub fn only_reads(grants: &[(i64, AccessRole)]) -> bool {
+    !grants.is_empty() && grants.iter().all(|(_, r)| *r == AccessRole::Regulator)
 }
 
 /// Every organisation at or under `roots`, following current links.

@@ -9,10 +9,10 @@ use time::OffsetDateTime;
 use tower_sessions::Session;
 
 use super::access::User;
-use super::entity::{access_grant, account, organisation, person};
+use super::entity::organisation;
 use super::sessions::{PERSON_KEY, SECOND_FACTOR_KEY};
 use super::state::AppState;
-use crate::domain::auth::{AccessRole, GrantView, Me};
+use crate::domain::auth::{GrantView, Me};
 use crate::error::AppError;
 
 /// Session keys besides the person.
@@ -64,33 +64,21 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
         .map_err(session_err)?
         .unwrap_or(false);
     let age = OffsetDateTime::now_utc().unix_timestamp() - signed_in_at;
-    let person = person::Entity::find_by_id(person_id).one(&state.db).await?;
-    let person = match person {
-        Some(p) if !p.disabled && age < state.auth.absolute_timeout.as_secs() as i64 => p,
+    let known = match state.callers.known(&state.db, person_id).await? {
+        Some(k) if !k.disabled && age < state.auth.absolute_timeout.as_secs() as i64 => k,
         _ => {
             session.flush().await.map_err(session_err)?;
             return Ok(None);
         }
     };
-    let grants = access_grant::Entity::find()
-        .filter(access_grant::Column::PersonId.eq(person_id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .filter_map(|g| AccessRole::parse(&g.role).map(|r| (g.org_id, r)))
-        .collect();
-    let mfa_enabled = account::Entity::find_by_id(person_id)
-        .one(&state.db)
-        .await?
-        .is_some_and(|a| a.totp_enabled_at.is_some());
     Ok(Some(User {
         person_id,
-        name: person.display_name,
-        email: person.email,
-        grants,
-        mfa_enabled,
+        name: known.name.clone(),
+        email: known.email.clone(),
+        grants: known.grants.clone(),
+        mfa_enabled: known.mfa_enabled,
         // A factor passed before MFA was reset counts for nothing.
-        second_factor: second_factor && mfa_enabled,
+        second_factor: second_factor && known.mfa_enabled,
     }))
 }
 

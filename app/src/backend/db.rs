@@ -24,7 +24,8 @@ const CHECKPOINT_IDLE: Duration = Duration::from_millis(100);
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .sqlx_logging(false)
+        // `WARDLINE_SQL_LOG=1` logs each statement (target `sqlx::query`, at info).
+        .sqlx_logging(std::env::var_os("WARDLINE_SQL_LOG").is_some())
         .connect_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
         let file = !url.contains(":memory:");

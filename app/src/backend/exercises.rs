@@ -20,7 +20,7 @@ use crate::domain::incidents::{
 use crate::error::AppError;
 
 /// Starts an exercise of `kind` at an organisation: its leads and admins only. Written by the
-/// declarations writer like every incident. Returns the reference.
+/// declarations writer like every incident.
 pub async fn start(
     declarations: &incidents::Declarations,
     db: &DatabaseConnection,
@@ -29,7 +29,7 @@ pub async fn start(
     kind: IncidentKind,
     exercise: ExerciseKind,
     scenario: &str,
-) -> Result<String, AppError> {
+) -> Result<incidents::Declared, AppError> {
     let org = access::org_in_reach(db, user, org_code, access::Action::Lead).await?;
     let scenario = scenario.trim();
     declarations

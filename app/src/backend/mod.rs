@@ -8,6 +8,7 @@ pub mod auth;
 pub mod breakglass;
 pub mod caf;
 pub mod caller;
+pub mod callers;
 pub mod chart;
 pub mod client_addr;
 pub mod contacts;

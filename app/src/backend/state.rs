@@ -58,10 +58,21 @@ pub struct AppState {
     pub declarations: super::incidents::Declarations,
     /// Text messages through GOV.UK Notify, when connected (verification codes, tests).
     pub texts: Option<super::transport::Sms>,
+    /// Signed-in people as last read (see `callers::Callers`).
+    pub callers: Arc<super::callers::Callers>,
 }
 
 impl AppState {
-    /// Tells open pages that an incident changed.
+    /// Tells open pages about a declaration just written, whose people are known.
+    pub fn publish_declared(&self, declared: super::incidents::Declared) {
+        // Nobody listening is fine.
+        let _ = self.live.send(LiveEvent {
+            reference: declared.reference,
+            people: declared.people,
+        });
+    }
+
+    /// Tells open pages that an incident changed (its people read from the database).
     pub async fn publish(&self, reference: &str) {
         use super::entity::incident;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

@@ -5,7 +5,7 @@ use app::domain::auth::{
     AccessRole, AuthStatus, GrantRequestView, MfaEnrolment, SessionView, SignInOutcome,
 };
 
-use crate::helpers::people::{NADIA, PRIYA, TOM};
+use crate::helpers::people::{GARETH, NADIA, OWEN, PRIYA, TOM};
 use crate::helpers::{DEMO_PASSWORD, TestApp, spawn_app};
 
 fn session_cookie(res: &reqwest::Response) -> Option<String> {
@@ -842,4 +842,73 @@ async fn recovery_code_use_is_audited() {
     assert_eq!(rows[0].client.as_deref(), Some("127.0.0.1"));
     assert_eq!(rows[0].outcome, "success");
     assert_eq!(rows[0].detail.as_deref(), Some("9 recovery codes left"));
+}
+
+async fn status_of(app: &TestApp, client: &reqwest::Client) -> AuthStatus {
+    app.post_with(client, "/api/auth/status", &[])
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The server keeps each signed-in caller as last read, checked against the change
+/// generation: a grant revoked, a second factor reset or a person disabled straight in the
+/// database (another instance, a hand-run fix) is seen by the very next request.
+#[tokio::test]
+async fn changes_to_a_signed_in_person_made_anywhere_count_at_the_next_request() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = spawn_app().await.with_demo().await;
+    let run = |sql: String| {
+        let db = app.db.clone();
+        async move {
+            db.execute_raw(Statement::from_string(DbBackend::Sqlite, sql))
+                .await
+                .unwrap();
+        }
+    };
+    let owen = app.signed_in_as(OWEN).await;
+    assert_eq!(roles_of(&app, &owen).await, ["lead G85028"]);
+    let owen_id = app.person_id(OWEN).await;
+    run(format!(
+        "DELETE FROM access_grant WHERE person_id = {owen_id}"
+    ))
+    .await;
+    assert!(
+        roles_of(&app, &owen).await.is_empty(),
+        "the revoked grant is gone at once"
+    );
+
+    let gareth = app.enrolled(GARETH).await;
+    let AuthStatus::SignedIn(me) = status_of(&app, &gareth).await else {
+        panic!("signed in")
+    };
+    assert!(me.mfa_enabled && !me.must_enrol_mfa);
+    let gareth_id = app.person_id(GARETH).await;
+    run(format!(
+        "UPDATE account SET totp_enabled_at = NULL WHERE person_id = {gareth_id}"
+    ))
+    .await;
+    let AuthStatus::SignedIn(me) = status_of(&app, &gareth).await else {
+        panic!("still signed in")
+    };
+    assert!(
+        !me.mfa_enabled && me.must_enrol_mfa,
+        "a reset second factor counts for nothing at once: {me:?}"
+    );
+
+    let nadia = app.signed_in_as(NADIA).await;
+    assert!(matches!(
+        status_of(&app, &nadia).await,
+        AuthStatus::SignedIn(_)
+    ));
+    let nadia_id = app.person_id(NADIA).await;
+    run(format!(
+        "UPDATE person SET disabled = 1 WHERE id = {nadia_id}"
+    ))
+    .await;
+    assert!(
+        matches!(status_of(&app, &nadia).await, AuthStatus::Anonymous),
+        "a disabled person's session ends at once"
+    );
 }

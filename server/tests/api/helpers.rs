@@ -22,10 +22,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// The app with its settings adjusted first (shorter time-outs, say).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    // Errors the app logs show up in a failing test's output.
+    // Errors the app logs show up in a failing test's output (`WARDLINE_TEST_LOG` widens
+    // it, e.g. `sqlx::query=debug` to see each statement).
+    let filter = std::env::var("WARDLINE_TEST_LOG").unwrap_or_else(|_| "error".into());
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
-        .with_env_filter("error")
+        .with_env_filter(filter)
         .try_init();
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = format!("sqlite://{}", dir.path().join("wardline.db").display());
@@ -66,6 +68,7 @@ impl TestApp {
             live: tokio::sync::broadcast::channel(16).0,
             declarations: app::backend::incidents::Declarations::start(self.db.clone()),
             texts: None,
+            callers: Default::default(),
         }
     }
 }

@@ -26,7 +26,7 @@ mod tasks;
 mod view;
 
 pub use crate::domain::incidents::TaskAction;
-pub use declaring::{Declarations, DeclareInput};
+pub use declaring::{Declarations, DeclareInput, Declared};
 pub use export::{export, verify_timelines};
 pub use lifecycle::{acknowledge_command, assign_command, change, record_report};
 pub use linked::{add_affected, link_asset, open_linked};

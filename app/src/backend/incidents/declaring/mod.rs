@@ -27,6 +27,14 @@ pub struct DeclareInput {
     pub exercise: Option<ExerciseKind>,
 }
 
+/// A declaration written: its reference and the people it gave a task or a command role
+/// (whose open pages a live event refreshes), known from what was written, not read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    pub reference: String,
+    pub people: Vec<i64>,
+}
+
 /// Trimmed text, refused when required and empty or when longer than `max` characters.
 pub(crate) fn bounded(
     raw: &str,

@@ -118,6 +118,8 @@ pub struct Prepared {
     pub(crate) facts: String,
     /// What the plan it was routed by was read under.
     pub(crate) routed: Routed,
+    /// Everyone given a task or a command role, once each.
+    pub(crate) people: Vec<i64>,
 }
 
 pub(crate) fn new_reference(now: OffsetDateTime) -> String {
@@ -187,6 +189,7 @@ pub(crate) fn prepare(
             input.exercise.map(|e| e.as_str()),
         )),
         routed: plan.routed,
+        people: Vec::new(),
     };
     p.incident.push(incident::ActiveModel {
         id: Set(0),
@@ -211,6 +214,8 @@ pub(crate) fn prepare(
     add_tasks(&mut p, plan, input.exercise.is_some(), channels, now)?;
     add_commands(&mut p, plan, now)?;
     add_assets(&mut p, &input.assets, actor.person_id, now)?;
+    p.people.sort_unstable();
+    p.people.dedup();
     p.audit.push(audit::entry(audit::Event {
         actor: Some(actor.person_id),
         action: "incident_declared",
@@ -278,6 +283,7 @@ fn add_tasks(
             None => told.push((a, vec![k])),
         }
     }
+    p.people.extend(told.iter().map(|(a, _)| *a));
     for (a, ks) in told {
         let theirs: Vec<&task::Model> = ks.iter().map(|k| &tasks[*k]).collect();
         if let Some(notice) = escalation::assigned_all(&theirs, a, &reference, exercise, now) {
@@ -314,6 +320,7 @@ fn add_commands(p: &mut Prepared, plan: &Plan, now: OffsetDateTime) -> Result<()
         .enumerate()
     {
         let (command, person) = c;
+        p.people.push(person);
         // So does the Gold commander's acknowledgement.
         if command == Command::Gold {
             p.tracking.push(escalation::tracking(

@@ -6,6 +6,7 @@ use sea_orm::ConnectionTrait;
 use crate::backend::{generation, timeline};
 use crate::error::AppError;
 
+use crate::backend::incidents::declaring::Declared;
 use crate::backend::incidents::declaring::prepare::{Prepared, Rows, Subject, give_ids};
 use crate::backend::incidents::declaring::writer::Job;
 
@@ -191,13 +192,19 @@ pub(crate) fn with_ids(
         for (table, rows) in tables.iter_mut().zip(rows) {
             table.append(rows);
         }
-        out.push((id, p.reference));
+        out.push((
+            id,
+            Declared {
+                reference: p.reference,
+                people: p.people,
+            },
+        ));
     }
     Ok((tables.into(), out))
 }
 
-/// (id, reference) of each declaration written, in order.
-pub(crate) type Written = Vec<(i64, String)>;
+/// (id, what was written) of each declaration, in order.
+pub(crate) type Written = Vec<(i64, Declared)>;
 
 /// How many ids of each kind a batch needs: incidents, tasks, command roles.
 pub(crate) fn id_counts(ps: &[Prepared]) -> [usize; 3] {
@@ -211,11 +218,12 @@ pub(crate) fn id_counts(ps: &[Prepared]) -> [usize; 3] {
 /// Writes prepared declarations in the caller's transaction, which must already hold the
 /// write lock (its first statement was a write). Ids are given up front, so however many
 /// declarations and steps it is one insert per table (chunked only past the parameter
-/// limits) and nothing is read back. Returns (id, reference) per declaration, in order.
+/// limits) and nothing is read back. Returns (id, what was written) per declaration, in
+/// order.
 pub(crate) async fn write_all(
     db: &impl ConnectionTrait,
     ps: Vec<Prepared>,
-) -> Result<Vec<(i64, String)>, AppError> {
+) -> Result<Written, AppError> {
     let [incidents, tasks, commands] = id_counts(&ps);
     let incident_ids = reserve_ids(db, "incident", incidents).await?;
     let task_ids = reserve_ids(db, "task", tasks).await?;
@@ -226,22 +234,26 @@ pub(crate) async fn write_all(
 }
 
 /// The batch writer's path on SQLite: straight through the driver on one pooled connection,
-/// in a transaction that takes the write lock as it begins, each statement's arguments made
-/// while the one before runs (through SeaORM they would be copied and converted in turn
-/// with the driver's thread waiting). Returns `None`, having written nothing, when a
+/// in a transaction that takes the write lock as it begins, in four round trips to the
+/// connection's thread whatever the batch's size (begin, read the generation and the
+/// highest ids, every insert, commit): each round trip wakes two threads, which under load
+/// cost more than the SQL. Returns `None`, having written nothing, when a
 /// declaration in the batch was routed by a plan that is no longer current, or was already
 /// taken: the general path routes it again.
 pub(crate) async fn commit_batch_sqlite(
     pool: &sea_orm::sqlx::SqlitePool,
     batch: &mut [Job],
-) -> Result<Option<(i64, Vec<Result<String, AppError>>)>, AppError> {
+) -> Result<Option<(i64, Vec<Result<Declared, AppError>>)>, AppError> {
     use sea_orm::sqlx::{self, AssertSqlSafe, IntoArguments};
     let failed = |e: sqlx::Error| crate::backend::errors::internal("declare", &e);
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(failed)?;
-    let generation: i64 = sqlx::query_scalar(generation::READ)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(failed)?;
+    // The generation and the highest ids so far, in one statement (each is a round trip to
+    // the connection's thread).
+    let (generation, incidents, tasks, commands): (i64, i64, i64, i64) =
+        sqlx::query_as(AssertSqlSafe(sqlite_batch_start()))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(failed)?;
     let now = timeline::now();
     let current = |j: &Job| {
         j.prepared
@@ -252,40 +264,49 @@ pub(crate) async fn commit_batch_sqlite(
         return Ok(None);
     }
     let ps: Vec<Prepared> = batch.iter_mut().filter_map(|j| j.prepared.take()).collect();
-    let mut ids = Vec::with_capacity(3);
-    for (table, n) in ["incident", "task", "incident_command"]
-        .into_iter()
-        .zip(id_counts(&ps))
-    {
-        let highest: i64 = sqlx::query_scalar(AssertSqlSafe(sqlite_highest_id(table)))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(failed)?;
-        ids.push(ids_after(highest, n));
+    let [n_incidents, n_tasks, n_commands] = id_counts(&ps);
+    let (tables, out) = with_ids(
+        ps,
+        &ids_after(incidents, n_incidents),
+        &ids_after(tasks, n_tasks),
+        &ids_after(commands, n_commands),
+    )?;
+    // Every insert in one round trip to the connection's thread: SQLite runs the statements
+    // in turn, each binding its arguments from where the one before stopped. Not kept as a
+    // prepared statement: its shape changes with the batch.
+    let (mut sql, mut values) = (String::new(), Vec::new());
+    for statement in inserts(sea_orm::DbBackend::Sqlite, tables) {
+        if !sql.is_empty() {
+            sql.push_str(";\n");
+        }
+        sql.push_str(&statement.sql);
+        values.extend(statement.values.map(|v| v.0).unwrap_or_default());
     }
-    let (tables, out) = with_ids(ps, &ids[0], &ids[1], &ids[2])?;
-    let mut statements = inserts(sea_orm::DbBackend::Sqlite, tables).map(|s| {
-        let values = s.values.unwrap_or(sea_orm::Values(Vec::new()));
-        let arguments: sqlx::sqlite::SqliteArguments =
-            IntoArguments::<sqlx::Sqlite>::into_arguments(sea_query_sqlx::SqlxValues(values));
-        (s.sql, arguments)
-    });
-    let mut current = statements.next();
-    while let Some((sql, arguments)) = current {
-        let (done, next) = tokio::join!(
-            sqlx::query_with(AssertSqlSafe(sql), arguments).execute(&mut *tx),
-            async { statements.next() }
-        );
-        done.map_err(failed)?;
-        current = next;
-    }
+    let arguments: sqlx::sqlite::SqliteArguments = IntoArguments::<sqlx::Sqlite>::into_arguments(
+        sea_query_sqlx::SqlxValues(sea_orm::Values(values)),
+    );
+    sqlx::query_with(AssertSqlSafe(sql), arguments)
+        .persistent(false)
+        .execute(&mut *tx)
+        .await
+        .map_err(failed)?;
     tx.commit().await.map_err(failed)?;
     Ok(Some((
         generation,
-        out.into_iter()
-            .map(|(_, reference)| Ok(reference))
-            .collect(),
+        out.into_iter().map(|(_, declared)| Ok(declared)).collect(),
     )))
+}
+
+/// The statement that opens a batch on SQLite: the change generation and the highest id
+/// given so far of each table a declaration adds to.
+fn sqlite_batch_start() -> String {
+    format!(
+        "SELECT ({}) AS generation, ({}) AS incidents, ({}) AS tasks, ({}) AS commands",
+        generation::READ,
+        sqlite_highest_id("incident"),
+        sqlite_highest_id("task"),
+        sqlite_highest_id("incident_command"),
+    )
 }
 
 /// The `n` ids that follow `highest`.

@@ -1,7 +1,7 @@
 //! The group-commit writer: declarations waiting together are committed together.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -17,12 +17,12 @@ use crate::backend::{generation, orgs, timeline};
 use crate::domain::incidents::IncidentKind;
 use crate::error::AppError;
 
-use crate::backend::incidents::declaring::DeclareInput;
 use crate::backend::incidents::declaring::plan::{
     Plan, check_assets, declaring_org, may_declare, plan_and_prepare,
 };
 use crate::backend::incidents::declaring::prepare::{Prepared, prepare};
 use crate::backend::incidents::declaring::write::{commit_batch_sqlite, write_all};
+use crate::backend::incidents::declaring::{DeclareInput, Declared};
 
 /// What the writer is asked to write: declarations, committed in batches; or the linked
 /// incidents a supplier's incident opens, committed alone after the batch they came with.
@@ -58,7 +58,7 @@ pub(crate) struct Job {
     pub(crate) input: DeclareInput,
     /// The channels its assignees are paged on.
     pub(crate) channels: Channels,
-    pub(crate) reply: oneshot::Sender<Result<String, AppError>>,
+    pub(crate) reply: oneshot::Sender<Result<Declared, AppError>>,
 }
 
 /// Plans kept in memory, per (organisation as asked for, kind).
@@ -92,6 +92,8 @@ pub struct Declarations {
     channels: Channels,
     /// Told when a batch commits, so its pages leave at once (the delivery engine's waker).
     wake: Arc<Mutex<Option<Arc<tokio::sync::Notify>>>>,
+    /// Batches and declarations handed to the writer so far.
+    counts: Arc<[AtomicU64; 2]>,
 }
 
 impl Declarations {
@@ -115,6 +117,8 @@ impl Declarations {
         let writer_plans = plans.clone();
         let wake: Arc<Mutex<Option<Arc<tokio::sync::Notify>>>> = Arc::default();
         let writer_wake = wake.clone();
+        let counts: Arc<[AtomicU64; 2]> = Arc::default();
+        let writer_counts = counts.clone();
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(most);
             while rx.recv_many(&mut batch, most).await > 0 {
@@ -142,6 +146,8 @@ impl Declarations {
                     }
                 }
                 if !jobs.is_empty() {
+                    writer_counts[0].fetch_add(1, Ordering::Relaxed);
+                    writer_counts[1].fetch_add(jobs.len() as u64, Ordering::Relaxed);
                     write_batch(&db, &writer_plans, jobs).await;
                 }
                 for mut job in linked {
@@ -159,6 +165,7 @@ impl Declarations {
             plans,
             channels: Channels::default(),
             wake,
+            counts,
         }
     }
 
@@ -173,6 +180,14 @@ impl Declarations {
             *w = wake;
         }
         Declarations { channels, ..self }
+    }
+
+    /// (batches, declarations) the writer has been given so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.counts[0].load(Ordering::Relaxed),
+            self.counts[1].load(Ordering::Relaxed),
+        )
     }
 
     /// The channels assignees are paged on.
@@ -196,7 +211,7 @@ impl Declarations {
         db: &DatabaseConnection,
         user: &User,
         input: DeclareInput,
-    ) -> Result<String, AppError> {
+    ) -> Result<Declared, AppError> {
         let plan = self.plan(db, user, &input).await?;
         may_declare(user, &plan.chain)?;
         check_assets(db, plan.org.id, &input.assets).await?;
@@ -316,7 +331,7 @@ pub(crate) async fn write_batch(db: &DatabaseConnection, plans: &Plans, mut batc
 pub(crate) async fn commit_batch(
     db: &DatabaseConnection,
     batch: &mut [Job],
-) -> Result<(i64, Vec<Result<String, AppError>>), AppError> {
+) -> Result<(i64, Vec<Result<Declared, AppError>>), AppError> {
     if db.get_database_backend() == sea_orm::DbBackend::Sqlite
         && let Some(done) = commit_batch_sqlite(db.get_sqlite_connection_pool(), batch).await?
     {
@@ -347,7 +362,7 @@ pub(crate) async fn commit_batch(
             Some(e) => Err(e),
             None => written
                 .next()
-                .map(|(_, reference)| reference)
+                .map(|(_, declared)| declared)
                 .ok_or_else(|| crate::backend::errors::internal("declare", &"batch miscounted")),
         })
         .collect();
@@ -395,7 +410,7 @@ async fn commit_linked(
     let refs = write_all(&txn, ready)
         .await?
         .into_iter()
-        .map(|(_, reference)| reference)
+        .map(|(_, declared)| declared.reference)
         .collect();
     finish(
         &txn,
