@@ -38,6 +38,22 @@ else
   cargo test --locked --workspace --no-fail-fast
 fi
 
+step "The same tests on PostgreSQL (a throwaway server, started here)"
+# Every test that uses a database makes its own on this server (WARDLINE_TEST_POSTGRES);
+# the few that test SQLite's own settings say so and pass over it.
+PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/wardline-pg.XXXXXX")"
+stop_postgres() { "$ROOT/scripts/postgres.sh" stop "$PG_DIR"; rm -rf "$PG_DIR"; }
+trap stop_postgres EXIT
+PG_URL="$("$ROOT/scripts/postgres.sh" start "$PG_DIR")"
+echo "PostgreSQL at $PG_URL"
+if cargo nextest --version >/dev/null 2>&1; then
+  WARDLINE_TEST_POSTGRES="$PG_URL" cargo nextest run --locked --workspace --no-fail-fast
+else
+  WARDLINE_TEST_POSTGRES="$PG_URL" cargo test --locked --workspace --no-fail-fast
+fi
+stop_postgres
+trap - EXIT
+
 step "Building the site for the browser tests"
 cargo leptos build
 

@@ -341,7 +341,9 @@ mod tests {
     use migrations::{Migrator, MigratorTrait};
 
     async fn fresh() -> sea_orm::DatabaseConnection {
-        let conn = db::connect("sqlite::memory:").await.unwrap();
+        let conn = db::connect(&db::scratch("sqlite::memory:").await)
+            .await
+            .unwrap();
         Migrator::up(&conn, None).await.unwrap();
         demo::load(&conn).await.unwrap();
         conn

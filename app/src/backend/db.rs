@@ -57,6 +57,35 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
+/// The database a test runs on: `sqlite` (an SQLite URL: a temp file, or memory) unless
+/// `WARDLINE_TEST_POSTGRES` names a PostgreSQL server (`postgres://user@host:port`), when
+/// a new, empty database is made on it for this test alone. `scripts/test.sh` runs the
+/// suite both ways.
+pub async fn scratch(sqlite: &str) -> String {
+    use sea_orm::ConnectionTrait;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static MADE: AtomicU64 = AtomicU64::new(0);
+    let server = match std::env::var("WARDLINE_TEST_POSTGRES") {
+        Ok(s) if !s.trim().is_empty() => s.trim().trim_end_matches('/').to_owned(),
+        _ => return sqlite.to_owned(),
+    };
+    let name = format!(
+        "wl_{}_{}_{}",
+        std::process::id(),
+        MADE.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u32>()
+    );
+    let admin = Database::connect(format!("{server}/postgres"))
+        .await
+        .expect("the test PostgreSQL server answers");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("a test database can be made");
+    let _ = admin.close().await;
+    format!("{server}/{name}")
+}
+
 /// Copies the write-ahead log back into the database file, without blocking readers or
 /// writers (a passive checkpoint copies what no reader still needs). Runs for as long as
 /// the runtime does; a failed checkpoint is logged and tried again.

@@ -532,7 +532,9 @@ mod tests {
 
     #[tokio::test]
     async fn the_demo_loads_once_and_a_second_load_changes_nothing() {
-        let conn = db::connect("sqlite::memory:").await.unwrap();
+        let conn = db::connect(&db::scratch("sqlite::memory:").await)
+            .await
+            .unwrap();
         Migrator::up(&conn, None).await.unwrap();
         let first = load(&conn).await.unwrap();
         assert_eq!(first.organisations_created, ORGS.len());
@@ -552,7 +554,9 @@ mod tests {
 
     #[tokio::test]
     async fn demo_refuses_a_database_with_real_data() {
-        let conn = db::connect("sqlite::memory:").await.unwrap();
+        let conn = db::connect(&db::scratch("sqlite::memory:").await)
+            .await
+            .unwrap();
         Migrator::up(&conn, None).await.unwrap();
         load(&conn).await.unwrap();
         // A real person in a demo organisation.
@@ -579,7 +583,9 @@ mod tests {
         assert_eq!(load(&conn).await.unwrap(), DemoReport::default());
 
         // A real organisation, as an ODS import would bring.
-        let fresh = db::connect("sqlite::memory:").await.unwrap();
+        let fresh = db::connect(&db::scratch("sqlite::memory:").await)
+            .await
+            .unwrap();
         Migrator::up(&fresh, None).await.unwrap();
         let input = OrgInput {
             code: OdsCode::parse(OrgKind::Trust, "RAX").unwrap(),

@@ -23,10 +23,13 @@ pub async fn read(db: &impl ConnectionTrait) -> Result<i64, AppError> {
     one(db, READ).await
 }
 
-/// The generation, read as the first statement of a writing transaction. On SQLite it is
-/// read by a write that changes nothing, so the transaction holds the write lock from its
-/// first statement: nothing can change the watched tables until it commits, and it never
-/// has to upgrade a read snapshot. PostgreSQL reads it plainly.
+/// The generation, read as the first statement of a writing transaction, and held until it
+/// commits: nothing can change the watched tables meanwhile (their triggers must update the
+/// same row), and a change that began first is committed before the number is read. On
+/// SQLite it is read by a write that changes nothing, so the transaction holds the write
+/// lock from its first statement and never has to upgrade a read snapshot; on PostgreSQL
+/// the row is locked (`FOR UPDATE`), so two instances' writers and an admin's change take
+/// turns.
 pub async fn read_for_write(db: &impl ConnectionTrait) -> Result<i64, AppError> {
     match db.get_database_backend() {
         DbBackend::Sqlite => {
@@ -36,6 +39,12 @@ pub async fn read_for_write(db: &impl ConnectionTrait) -> Result<i64, AppError> 
             )
             .await
         }
-        _ => read(db).await,
+        _ => {
+            one(
+                db,
+                "SELECT value FROM change_generation WHERE id = 1 FOR UPDATE",
+            )
+            .await
+        }
     }
 }

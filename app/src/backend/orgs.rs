@@ -485,7 +485,9 @@ mod tests {
     use time::macros::date;
 
     async fn fresh() -> sea_orm::DatabaseConnection {
-        let conn = db::connect("sqlite::memory:").await.unwrap();
+        let conn = db::connect(&db::scratch("sqlite::memory:").await)
+            .await
+            .unwrap();
         Migrator::up(&conn, None).await.unwrap();
         conn
     }

@@ -857,12 +857,12 @@ async fn status_of(app: &TestApp, client: &reqwest::Client) -> AuthStatus {
 /// database (another instance, a hand-run fix) is seen by the very next request.
 #[tokio::test]
 async fn changes_to_a_signed_in_person_made_anywhere_count_at_the_next_request() {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    use sea_orm::{ConnectionTrait, Statement};
     let app = spawn_app().await.with_demo().await;
     let run = |sql: String| {
         let db = app.db.clone();
         async move {
-            db.execute_raw(Statement::from_string(DbBackend::Sqlite, sql))
+            db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
                 .await
                 .unwrap();
         }

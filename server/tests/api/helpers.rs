@@ -30,7 +30,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .with_env_filter(filter)
         .try_init();
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = format!("sqlite://{}", dir.path().join("wardline.db").display());
+    // SQLite in the temp dir, or a database of its own on the PostgreSQL server the second
+    // run of the suite names (`WARDLINE_TEST_POSTGRES`).
+    let database_url = app::backend::db::scratch(&format!(
+        "sqlite://{}",
+        dir.path().join("wardline.db").display()
+    ))
+    .await;
     let mut settings = Settings::for_tests(&database_url);
     adjust(&mut settings);
     let key_file = settings.secret_key_file.clone();
@@ -56,6 +62,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// Whether this run of the suite is on PostgreSQL, for the few tests of SQLite's own
+    /// settings (which say why they do not apply there).
+    pub fn on_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres")
+    }
+
     /// The same state the server runs with, for calling services directly.
     pub fn state(&self) -> app::backend::state::AppState {
         app::backend::state::AppState {
@@ -242,6 +254,9 @@ impl TestApp {
         use sea_orm::{ConnectionTrait, Statement};
         let backend = self.db.get_database_backend();
         let raw = |sql: String| Statement::from_string(backend, sql);
+        if self.on_postgres() {
+            return self.fingerprint_postgres().await;
+        }
         let tables = self
             .db
             .query_all_raw(raw("SELECT name FROM sqlite_master WHERE type = 'table' \
@@ -273,6 +288,40 @@ impl TestApp {
                 .query_one_raw(raw(format!(
                     "SELECT group_concat(r, ';') AS v FROM \
                      (SELECT {row} AS r FROM \"{name}\" ORDER BY rowid)"
+                )))
+                .await
+                .unwrap()
+                .unwrap();
+            out.push((name, all.try_get::<Option<String>>("", "v").unwrap()));
+        }
+        out
+    }
+}
+
+impl TestApp {
+    /// `fingerprint` on PostgreSQL: each row as its text form, rows in order.
+    async fn fingerprint_postgres(&self) -> Vec<(String, Option<String>)> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let raw = |sql: String| Statement::from_string(sea_orm::DbBackend::Postgres, sql);
+        let tables = self
+            .db
+            .query_all_raw(raw(
+                "SELECT table_name::text AS name FROM information_schema.tables \
+                 WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY name"
+                    .into(),
+            ))
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for t in tables {
+            let name: String = t.try_get("", "name").unwrap();
+            if matches!(name.as_str(), "audit_event" | "session") {
+                continue;
+            }
+            let all = self
+                .db
+                .query_one_raw(raw(format!(
+                    "SELECT string_agg(r::text, ';' ORDER BY r::text) AS v FROM \"{name}\" r"
                 )))
                 .await
                 .unwrap()

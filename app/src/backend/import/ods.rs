@@ -300,9 +300,22 @@ pub async fn apply(
         progress(((n + 1) * BATCH).min(total), total);
     }
     // Parents after every organisation exists, so a parent later in the file is found.
+    link_parents(db, &rows, &ids, &mut report).await?;
+    report.rejected.sort_by_key(|r| r.line);
+    Ok(report)
+}
+
+/// Links each stored organisation to its parent, in one transaction; unknown parents and
+/// refused links are reported, not fatal.
+async fn link_parents(
+    db: &DatabaseConnection,
+    rows: &[OdsRow],
+    ids: &HashMap<String, i64>,
+    report: &mut ImportReport,
+) -> Result<(), AppError> {
     let txn = db.begin().await?;
     let mut parent_ids: HashMap<String, Option<i64>> = HashMap::new();
-    for row in &rows {
+    for row in rows {
         let (Some(parent), Some(&child)) = (&row.parent_code, ids.get(row.org.code.as_str()))
         else {
             continue;
@@ -333,8 +346,7 @@ pub async fn apply(
         }
     }
     txn.commit().await?;
-    report.rejected.sort_by_key(|r| r.line);
-    Ok(report)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -445,7 +457,9 @@ mod tests {
 
     #[tokio::test]
     async fn importing_twice_changes_nothing_and_changed_rows_update_in_place() {
-        let conn = db::connect("sqlite::memory:").await.unwrap();
+        let conn = db::connect(&db::scratch("sqlite::memory:").await)
+            .await
+            .unwrap();
         Migrator::up(&conn, None).await.unwrap();
         demo::load(&conn).await.unwrap();
         let file = practice_line("G85028", "STOCKWELL GROUP PRACTICE", "A", "72Q", "")

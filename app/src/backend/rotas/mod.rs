@@ -133,7 +133,9 @@ mod tests {
     const OWEN: &str = "owen.fraser@demo.wardline.test";
 
     async fn setup() -> DatabaseConnection {
-        let conn = db::connect("sqlite::memory:").await.unwrap();
+        let conn = db::connect(&db::scratch("sqlite::memory:").await)
+            .await
+            .unwrap();
         Migrator::up(&conn, None).await.unwrap();
         crate::backend::demo::load(&conn).await.unwrap();
         conn
@@ -464,6 +466,9 @@ mod tests {
         assert!(gaps.is_empty(), "{gaps:?}");
     }
 
+    // Long because it is one story told in order (a rota set up, a handover coming, noticed
+    // once to both people, a second pass sending nothing, a late handover skipped): each
+    // step depends on the state the one before left.
     #[tokio::test]
     async fn each_handover_is_noticed_once_to_both_people_and_late_ones_are_not_sent() {
         use crate::backend::entity::notification;

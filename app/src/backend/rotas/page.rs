@@ -86,20 +86,7 @@ pub async fn page(
         schedules: schedule_views,
         covers: covers
             .iter()
-            .map(|c| CoverView {
-                id: c.id,
-                schedule: schedule_name
-                    .get(&c.schedule_id)
-                    .cloned()
-                    .unwrap_or_default(),
-                requester: name_of(&c.requester_id),
-                cover: name_of(&c.cover_id),
-                start: c.starts_at,
-                end: c.ends_at,
-                status: c.status,
-                mine_to_answer: c.cover_id == user.person_id
-                    && c.status == crate::domain::rota::CoverStatus::Open,
-            })
+            .map(|c| cover_view(c, user, &schedule_name, &name_of))
             .collect(),
         people: org_people
             .into_iter()
@@ -108,6 +95,29 @@ pub async fn page(
         held_roles: held_roles(&held, &catalogue, &schedule_name),
         roles: catalogue.into_iter().map(|r| (r.key, r.name)).collect(),
     })
+}
+
+/// A cover request as the caller sees it: answerable when it is theirs and still open.
+fn cover_view(
+    c: &cover_request::Model,
+    user: &User,
+    schedule_name: &HashMap<i64, String>,
+    name_of: &impl Fn(&i64) -> String,
+) -> CoverView {
+    CoverView {
+        id: c.id,
+        schedule: schedule_name
+            .get(&c.schedule_id)
+            .cloned()
+            .unwrap_or_default(),
+        requester: name_of(&c.requester_id),
+        cover: name_of(&c.cover_id),
+        start: c.starts_at,
+        end: c.ends_at,
+        status: c.status,
+        mine_to_answer: c.cover_id == user.person_id
+            && c.status == crate::domain::rota::CoverStatus::Open,
+    }
 }
 
 /// The cover requests of these schedules not yet over that the person may see: all for

@@ -92,7 +92,9 @@ mod tests {
 
     #[tokio::test]
     async fn the_national_library_is_seeded_once_and_found_for_any_organisation() {
-        let conn = db::connect("sqlite::memory:").await.unwrap();
+        let conn = db::connect(&db::scratch("sqlite::memory:").await)
+            .await
+            .unwrap();
         Migrator::up(&conn, None).await.unwrap();
         demo::load(&conn).await.unwrap();
         assert_eq!(seed_runbooks(&conn).await.unwrap(), IncidentKind::ALL.len());

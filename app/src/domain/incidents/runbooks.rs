@@ -206,30 +206,7 @@ pub fn validate_steps(
                 "Step {n}: keep the instructions to 4000 characters."
             ));
         }
-        let mut depends_on = Vec::new();
-        for part in s
-            .depends_on
-            .split([',', ' '])
-            .filter(|p| !p.trim().is_empty())
-        {
-            let d: i32 = part.trim().parse().map_err(|_| {
-                format!("Step {n}: list the steps it waits for by number, like 1, 2.")
-            })?;
-            if d < 1 || d >= n {
-                return Err(format!(
-                    "Step {n}: it can only wait for steps before it (1 to {}).",
-                    n - 1
-                ));
-            }
-            let Some(&saved) = position.get(&d) else {
-                return Err(format!(
-                    "Step {n} waits for step {d}, which is being removed or is empty."
-                ));
-            };
-            if !depends_on.contains(&saved) {
-                depends_on.push(saved);
-            }
-        }
+        let depends_on = dependencies(&s.depends_on, n, &position)?;
         debug_assert_eq!(here as usize, out.len() + 1);
         out.push(StepTemplate {
             phase,
@@ -242,4 +219,35 @@ pub fn validate_steps(
         });
     }
     Ok(out)
+}
+
+/// The steps step `n` waits for, as the editor numbers them, renumbered to their saved
+/// positions; each must come before it and be kept.
+fn dependencies(
+    listed: &str,
+    n: i32,
+    position: &std::collections::HashMap<i32, i32>,
+) -> Result<Vec<i32>, String> {
+    let mut depends_on = Vec::new();
+    for part in listed.split([',', ' ']).filter(|p| !p.trim().is_empty()) {
+        let d: i32 = part
+            .trim()
+            .parse()
+            .map_err(|_| format!("Step {n}: list the steps it waits for by number, like 1, 2."))?;
+        if d < 1 || d >= n {
+            return Err(format!(
+                "Step {n}: it can only wait for steps before it (1 to {}).",
+                n - 1
+            ));
+        }
+        let Some(&saved) = position.get(&d) else {
+            return Err(format!(
+                "Step {n} waits for step {d}, which is being removed or is empty."
+            ));
+        };
+        if !depends_on.contains(&saved) {
+            depends_on.push(saved);
+        }
+    }
+    Ok(depends_on)
 }

@@ -541,6 +541,55 @@ struct TextMessagesParts {
 }
 
 impl TextMessagesParts {
+    /// The last refusal of any of the forms.
+    fn error(&self) -> Signal<Option<String>> {
+        let Self {
+            add,
+            verify,
+            resend,
+            remove,
+            test,
+            ..
+        } = *self;
+        Signal::derive(move || {
+            [
+                add.value().get(),
+                verify.value().get(),
+                resend.value().get(),
+                remove.value().get(),
+                test.value().get(),
+            ]
+            .into_iter()
+            .flatten()
+            .find_map(|r| r.err())
+            .map(|e| e.to_string())
+        })
+    }
+
+    /// What the last form that worked did.
+    fn done(&self) -> Signal<Option<String>> {
+        let Self {
+            verify,
+            resend,
+            test,
+            ..
+        } = *self;
+        Signal::derive(move || {
+            if matches!(test.value().get(), Some(Ok(()))) {
+                Some("Test message sent. It should arrive within a minute.".to_string())
+            } else if matches!(verify.value().get(), Some(Ok(()))) {
+                Some(
+                    "Your mobile number is verified. Escalations will also reach you by text."
+                        .to_string(),
+                )
+            } else if matches!(resend.value().get(), Some(Ok(()))) {
+                Some("A new code is on its way.".to_string())
+            } else {
+                None
+            }
+        })
+    }
+
     fn new() -> Self {
         let add = ServerAction::<AddMobile>::new();
         let verify = ServerAction::<VerifyMobile>::new();
@@ -571,6 +620,7 @@ impl TextMessagesParts {
 
 #[component]
 fn TextMessages(parts: TextMessagesParts) -> impl IntoView {
+    let (error, done) = (parts.error(), parts.done());
     let TextMessagesParts {
         add,
         verify,
@@ -579,33 +629,6 @@ fn TextMessages(parts: TextMessagesParts) -> impl IntoView {
         test,
         mobile,
     } = parts;
-    let error = Signal::derive(move || {
-        [
-            add.value().get(),
-            verify.value().get(),
-            resend.value().get(),
-            remove.value().get(),
-            test.value().get(),
-        ]
-        .into_iter()
-        .flatten()
-        .find_map(|r| r.err())
-        .map(|e| e.to_string())
-    });
-    let done = Signal::derive(move || {
-        if matches!(test.value().get(), Some(Ok(()))) {
-            Some("Test message sent. It should arrive within a minute.".to_string())
-        } else if matches!(verify.value().get(), Some(Ok(()))) {
-            Some(
-                "Your mobile number is verified. Escalations will also reach you by text."
-                    .to_string(),
-            )
-        } else if matches!(resend.value().get(), Some(Ok(()))) {
-            Some("A new code is on its way.".to_string())
-        } else {
-            None
-        }
-    });
     view! {
         <section aria-labelledby="texts-heading" id="texts">
             <h2 id="texts-heading">"Text messages"</h2>

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::assets::{ImportAssets, get_asset, get_catalogue};
-use crate::domain::assets::{AssetRef, COLUMNS, Support};
+use crate::domain::assets::{AssetRef, AssetView, COLUMNS, Support};
 use crate::ui::components::forms::ErrorSummary;
 
 #[component]
@@ -37,44 +37,8 @@ pub fn AssetsPage() -> impl IntoView {
                             <h1>{format!("Assets: {}", c.org_name)}</h1>
                             <p class="lede">{format!("{} assets; {unsupported} out of support, {ending} with support ending within 6 months.", c.assets.len())}</p>
                             <p class="actions-row"><a href=format!("/export/assets.csv?org={}", c.org_code) rel="external" download="">"Download as CSV"</a></p>
-                            <div class="table-wrap">
-                                <table class="table">
-                                    <caption class="visually-hidden">"Asset catalogue"</caption>
-                                    <thead><tr><th scope="col">"Asset"</th><th scope="col">"Kind"</th><th scope="col">"Owner"</th><th scope="col">"Supplier"</th><th scope="col">"Supports"</th><th scope="col">"System"</th><th scope="col">"Support"</th><th scope="col">"Depends on"</th></tr></thead>
-                                    <tbody>
-                                        {c.assets.iter().map(|a| view! {
-                                            <tr class:overdue=a.support == Support::Unsupported>
-                                                <th scope="row"><a href=format!("/assets/{}", a.id)>{a.name.clone()}</a>{a.patient_safety_critical.then(|| view! { <span class="tag tag--gap">"patient safety critical"</span> })}</th>
-                                                <td>{a.kind.clone()}</td>
-                                                <td>{a.owner.clone().unwrap_or_else(|| "No owner".into())}</td>
-                                                <td>{a.supplier.clone().unwrap_or_default()}</td>
-                                                <td>{a.clinical_service.clone()}</td>
-                                                <td>{a.os.clone()}</td>
-                                                <td>{format!("{}{}", a.support.label(), a.end_of_support.as_ref().map(|d| format!(" ({d})")).unwrap_or_default())}</td>
-                                                <td>{a.depends_on.join(", ")}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                            {(!c.supplied.is_empty()).then(|| view! {
-                                <h2 id="supplied-heading">{format!("Depending on {}", c.org_name)}</h2>
-                                <p>{format!("{} assets at {} organisations are supplied by {}.", c.supplied.len(), {
-                                    let mut orgs: Vec<&str> = c.supplied.iter().map(|a| a.org_code.as_str()).collect();
-                                    orgs.sort_unstable();
-                                    orgs.dedup();
-                                    orgs.len()
-                                }, c.org_name)}</p>
-                                <ul class="plain-list" role="list" aria-labelledby="supplied-heading">
-                                    {c.supplied.iter().map(|a| view! {
-                                        <li>
-                                            <a href=format!("/assets/{}", a.id)>{a.name.clone()}</a>
-                                            " at "<a href=format!("/orgs/{}/assets", a.org_code)>{a.org_name.clone()}</a>
-                                            {a.patient_safety_critical.then(|| view! { " " <span class="tag tag--gap">"patient safety critical"</span> })}
-                                        </li>
-                                    }).collect_view()}
-                                </ul>
-                            })}
+                            <AssetTable assets=c.assets.clone()/>
+                            <Supplied org_name=c.org_name.clone() supplied=c.supplied.clone()/>
                             {c.editable.then(|| view! {
                                 <h2 id="import-heading">"Import from CSV"</h2>
                                 <p>{format!("First line: {}. Rows are matched by name; new rows are added, changed rows updated. Dates like 2025-10-14; several dependencies separated by semicolons.", COLUMNS.join(","))}</p>
@@ -101,6 +65,56 @@ pub fn AssetsPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// The catalogue as a table, out-of-support assets marked.
+#[component]
+fn AssetTable(assets: Vec<AssetView>) -> impl IntoView {
+    view! {
+    <div class="table-wrap">
+        <table class="table">
+            <caption class="visually-hidden">"Asset catalogue"</caption>
+            <thead><tr><th scope="col">"Asset"</th><th scope="col">"Kind"</th><th scope="col">"Owner"</th><th scope="col">"Supplier"</th><th scope="col">"Supports"</th><th scope="col">"System"</th><th scope="col">"Support"</th><th scope="col">"Depends on"</th></tr></thead>
+            <tbody>
+                {assets.iter().map(|a| view! {
+                    <tr class:overdue=a.support == Support::Unsupported>
+                        <th scope="row"><a href=format!("/assets/{}", a.id)>{a.name.clone()}</a>{a.patient_safety_critical.then(|| view! { <span class="tag tag--gap">"patient safety critical"</span> })}</th>
+                        <td>{a.kind.clone()}</td>
+                        <td>{a.owner.clone().unwrap_or_else(|| "No owner".into())}</td>
+                        <td>{a.supplier.clone().unwrap_or_default()}</td>
+                        <td>{a.clinical_service.clone()}</td>
+                        <td>{a.os.clone()}</td>
+                        <td>{format!("{}{}", a.support.label(), a.end_of_support.as_ref().map(|d| format!(" ({d})")).unwrap_or_default())}</td>
+                        <td>{a.depends_on.join(", ")}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    </div>
+    }
+}
+
+/// Other organisations' assets this one supplies (nothing when there are none).
+#[component]
+fn Supplied(org_name: String, supplied: Vec<AssetRef>) -> impl IntoView {
+    (!supplied.is_empty()).then(|| view! {
+        <h2 id="supplied-heading">{format!("Depending on {}", org_name)}</h2>
+        <p>{format!("{} assets at {} organisations are supplied by {}.", supplied.len(), {
+            let mut orgs: Vec<&str> = supplied.iter().map(|a| a.org_code.as_str()).collect();
+            orgs.sort_unstable();
+            orgs.dedup();
+            orgs.len()
+        }, org_name)}</p>
+        <ul class="plain-list" role="list" aria-labelledby="supplied-heading">
+            {supplied.iter().map(|a| view! {
+                <li>
+                    <a href=format!("/assets/{}", a.id)>{a.name.clone()}</a>
+                    " at "<a href=format!("/orgs/{}/assets", a.org_code)>{a.org_name.clone()}</a>
+                    {a.patient_safety_critical.then(|| view! { " " <span class="tag tag--gap">"patient safety critical"</span> })}
+                </li>
+            }).collect_view()}
+        </ul>
+    })
 }
 
 /// One asset: what it is, what it depends on and what depends on it, and its incidents.

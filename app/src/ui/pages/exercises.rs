@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::exercises::{StartExercise, get_exercise_report, get_exercises};
-use crate::domain::incidents::{ExerciseKind, IncidentKind};
+use crate::domain::incidents::{CadenceRow, ExerciseKind, IncidentKind};
 use crate::ui::components::forms::ErrorSummary;
 
 #[component]
@@ -30,25 +30,7 @@ pub fn ExercisesPage() -> impl IntoView {
                         <Title text=format!("Exercises: {}", x.org_name)/>
                         <h1>{format!("Exercises: {}", x.org_name)}</h1>
                         <p class="lede">"NHS EPRR asks for a communications test every 6 months, a table-top exercise every 12 and a live exercise every 36. An exercise runs a runbook for real (tasks, acknowledgements, escalations) and is marked as an exercise everywhere; it starts no reporting clocks."</p>
-                        <div class="table-wrap">
-                            <table class="table">
-                                <caption class="visually-hidden">"Exercise cadence"</caption>
-                                <thead><tr><th scope="col">"Exercise"</th><th scope="col">"Every"</th><th scope="col">"Last held"</th><th scope="col">"Next due"</th></tr></thead>
-                                <tbody>
-                                    {x.cadence.iter().map(|c| view! {
-                                        <tr class:overdue=c.overdue>
-                                            <th scope="row">{c.kind.label()}</th>
-                                            <td>{format!("{} months", c.every_months)}</td>
-                                            <td>{match &c.last {
-                                                Some((r, at)) => view! { <a href=format!("/incidents/{r}/exercise-report")>{at.clone()}</a> }.into_any(),
-                                                None => view! { "Never" }.into_any(),
-                                            }}</td>
-                                            <td>{c.due.clone()}{c.overdue.then(|| view! { " " <span class="tag tag--gap">"Overdue"</span> })}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
+                        <Cadence cadence=x.cadence.clone()/>
                         {x.can_start.then(|| view! {
                             <h2 id="start-heading">"Start an exercise"</h2>
                             <ErrorSummary error/>
@@ -96,6 +78,32 @@ pub fn ExercisesPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Each kind of exercise: how often it is due, when it was last held, when it is due next.
+#[component]
+fn Cadence(cadence: Vec<CadenceRow>) -> impl IntoView {
+    view! {
+    <div class="table-wrap">
+        <table class="table">
+            <caption class="visually-hidden">"Exercise cadence"</caption>
+            <thead><tr><th scope="col">"Exercise"</th><th scope="col">"Every"</th><th scope="col">"Last held"</th><th scope="col">"Next due"</th></tr></thead>
+            <tbody>
+                {cadence.iter().map(|c| view! {
+                    <tr class:overdue=c.overdue>
+                        <th scope="row">{c.kind.label()}</th>
+                        <td>{format!("{} months", c.every_months)}</td>
+                        <td>{match &c.last {
+                            Some((r, at)) => view! { <a href=format!("/incidents/{r}/exercise-report")>{at.clone()}</a> }.into_any(),
+                            None => view! { "Never" }.into_any(),
+                        }}</td>
+                        <td>{c.due.clone()}{c.overdue.then(|| view! { " " <span class="tag tag--gap">"Overdue"</span> })}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    </div>
     }
 }
 

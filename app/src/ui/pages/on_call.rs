@@ -10,7 +10,9 @@ use crate::api::rotas::{
     AcceptCover, AddOverride, AddRule, CreateRotation, CreateSchedule, DeclineCover, HoldRole,
     ReleaseRole, RemoveOverride, RequestCover, get_on_call,
 };
-use crate::domain::rota::{OnCallPage, ScheduleView, ShiftUnit, local_label};
+use crate::domain::rota::{
+    CoverView, OnCallPage, RotationView, ScheduleView, ShiftUnit, local_label,
+};
 use crate::ui::components::forms::ErrorSummary;
 
 /// The error a form's last post answered with, if any.
@@ -156,55 +158,8 @@ fn OnCall(p: OnCallPage, errors: Errors, actions: Actions) -> impl IntoView {
             p.schedules.iter().map(|s| view! { <Schedule s=s.clone() admin=admin errors=errors actions=actions/> }).collect_view().into_any()
         }}
         <h2 id="rotations-heading">"Rotations"</h2>
-        {if p.rotations.is_empty() {
-            view! { <p>"No rotations yet."</p> }.into_any()
-        } else {
-            view! {
-                <div class="table-wrap">
-                    <table class="table">
-                        <caption>"Rotations and who takes turns"</caption>
-                        <thead><tr><th scope="col">"Rotation"</th><th scope="col">"Shift"</th><th scope="col">"Handover"</th><th scope="col">"Starts"</th><th scope="col">"In turn"</th></tr></thead>
-                        <tbody>
-                            {p.rotations.iter().map(|r| view! {
-                                <tr>
-                                    <th scope="row">{r.name.clone()}</th>
-                                    <td>{format!("{} {}", r.shift_count, r.shift_unit.as_str())}</td>
-                                    <td>{r.handover.clone()}</td>
-                                    <td>{crate::domain::dates::long(r.start)}</td>
-                                    <td>{r.participants.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>().join(", ")}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-            }.into_any()
-        }}
-        {(!covers.is_empty()).then(move || view! {
-            <h2 id="covers-heading">"Requests to cover"</h2>
-            <ErrorSummary error=errors.accept/>
-            <ErrorSummary error=errors.decline/>
-            <ul class="plain-list" aria-labelledby="covers-heading">
-                {covers.into_iter().map(|c| {
-                    let accept_label = format!("Accept cover for {}", c.requester);
-                    let decline_label = format!("Decline cover for {}", c.requester);
-                    view! {
-                    <li>
-                        {format!("{} asks {} to cover {} from {} until {} ({}).", c.requester, c.cover, c.schedule, local_label(c.start), local_label(c.end), c.status.as_str())}
-                        {c.mine_to_answer.then(|| view! {
-                            <ActionForm action=actions.accept attr:class="inline-form">
-                                <input type="hidden" name="request_id" value=c.id/>
-                                <button type="submit" class="button button--secondary">{accept_label}</button>
-                            </ActionForm>
-                            <ActionForm action=actions.decline attr:class="inline-form">
-                                <input type="hidden" name="request_id" value=c.id/>
-                                <button type="submit" class="button button--secondary">{decline_label}</button>
-                            </ActionForm>
-                        })}
-                    </li>
-                    }
-                }).collect_view()}
-            </ul>
-        })}
+        <Rotations rotations=p.rotations.clone()/>
+        <CoverRequests covers=covers errors=errors actions=actions/>
         {(!schedule_options.is_empty()).then(|| {
             let options = schedule_options.clone();
             view! {
@@ -226,6 +181,65 @@ fn OnCall(p: OnCallPage, errors: Errors, actions: Actions) -> impl IntoView {
             <AdminForms org_code=p.org_code.clone() schedules=schedule_options rotations=rotation_options errors=errors actions=actions/>
         })}
     }
+}
+
+/// The organisation's rotations and who takes turns in each.
+#[component]
+fn Rotations(rotations: Vec<RotationView>) -> impl IntoView {
+    if rotations.is_empty() {
+        view! { <p>"No rotations yet."</p> }.into_any()
+    } else {
+        view! {
+            <div class="table-wrap">
+                <table class="table">
+                    <caption>"Rotations and who takes turns"</caption>
+                    <thead><tr><th scope="col">"Rotation"</th><th scope="col">"Shift"</th><th scope="col">"Handover"</th><th scope="col">"Starts"</th><th scope="col">"In turn"</th></tr></thead>
+                    <tbody>
+                        {rotations.iter().map(|r| view! {
+                            <tr>
+                                <th scope="row">{r.name.clone()}</th>
+                                <td>{format!("{} {}", r.shift_count, r.shift_unit.as_str())}</td>
+                                <td>{r.handover.clone()}</td>
+                                <td>{crate::domain::dates::long(r.start)}</td>
+                                <td>{r.participants.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>().join(", ")}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }.into_any()
+    }
+}
+
+/// Requests to cover a shift, with answers for the colleague asked.
+#[component]
+fn CoverRequests(covers: Vec<CoverView>, errors: Errors, actions: Actions) -> impl IntoView {
+    (!covers.is_empty()).then(move || view! {
+        <h2 id="covers-heading">"Requests to cover"</h2>
+        <ErrorSummary error=errors.accept/>
+        <ErrorSummary error=errors.decline/>
+        <ul class="plain-list" aria-labelledby="covers-heading">
+            {covers.into_iter().map(|c| {
+                let accept_label = format!("Accept cover for {}", c.requester);
+                let decline_label = format!("Decline cover for {}", c.requester);
+                view! {
+                <li>
+                    {format!("{} asks {} to cover {} from {} until {} ({}).", c.requester, c.cover, c.schedule, local_label(c.start), local_label(c.end), c.status.as_str())}
+                    {c.mine_to_answer.then(|| view! {
+                        <ActionForm action=actions.accept attr:class="inline-form">
+                            <input type="hidden" name="request_id" value=c.id/>
+                            <button type="submit" class="button button--secondary">{accept_label}</button>
+                        </ActionForm>
+                        <ActionForm action=actions.decline attr:class="inline-form">
+                            <input type="hidden" name="request_id" value=c.id/>
+                            <button type="submit" class="button button--secondary">{decline_label}</button>
+                        </ActionForm>
+                    })}
+                </li>
+                }
+            }).collect_view()}
+        </ul>
+    })
 }
 
 #[component]
@@ -412,15 +426,9 @@ fn RoleForms(
     }
 }
 
+/// Adding a rotation: who takes turns, how long each shift is, and when it hands over.
 #[component]
-fn AdminForms(
-    org_code: String,
-    schedules: Vec<(i64, String)>,
-    rotations: Vec<(i64, String)>,
-    errors: Errors,
-    actions: Actions,
-) -> impl IntoView {
-    let schedule_org = org_code.clone();
+fn RotationForm(org_code: String, errors: Errors, actions: Actions) -> impl IntoView {
     view! {
         <h2 id="rotation-heading">"Add a rotation"</h2>
         <ErrorSummary error=errors.rotation/>
@@ -455,6 +463,48 @@ fn AdminForms(
             </div>
             <button type="submit" class="button">"Add the rotation"</button>
         </ActionForm>
+    }
+}
+
+/// Adding an override to a schedule: someone added, removed or replaced for a period.
+#[component]
+fn OverrideForm(schedules: Vec<(i64, String)>, errors: Errors, actions: Actions) -> impl IntoView {
+    view! {
+        <h2 id="override-heading">"Add an override"</h2>
+        <ErrorSummary error=errors.over/>
+        <ActionForm action=actions.over attr:class="form" attr:aria-labelledby="override-heading">
+            <ScheduleSelect id="override-schedule" options=schedules/>
+            <fieldset class="fieldset">
+                <legend>"Change"</legend>
+                <div class="radio"><input type="radio" id="override-add" name="kind" value="add" checked=true/><label for="override-add">"Add a person"</label></div>
+                <div class="radio"><input type="radio" id="override-remove" name="kind" value="remove"/><label for="override-remove">"Remove a person"</label></div>
+                <div class="radio"><input type="radio" id="override-replace" name="kind" value="replace"/><label for="override-replace">"Replace a person"</label></div>
+            </fieldset>
+            <div class="form-group">
+                <label for="override-person">"Person's email address (added, removed, or taking over)"</label>
+                <input id="override-person" name="person" type="email" autocomplete="off" required/>
+            </div>
+            <div class="form-group">
+                <label for="override-replaces">"When replacing: email address of the person replaced"</label>
+                <input id="override-replaces" name="replaces" type="email" autocomplete="off"/>
+            </div>
+            <Period prefix="override"/>
+            <button type="submit" class="button">"Add the override"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn AdminForms(
+    org_code: String,
+    schedules: Vec<(i64, String)>,
+    rotations: Vec<(i64, String)>,
+    errors: Errors,
+    actions: Actions,
+) -> impl IntoView {
+    let schedule_org = org_code.clone();
+    view! {
+        <RotationForm org_code=org_code errors=errors actions=actions/>
         {(!rotations.is_empty()).then(|| {
             let for_schedule = rotations.clone();
             let org_code = schedule_org.clone();
@@ -484,27 +534,7 @@ fn AdminForms(
                     <RotationSelect id="rule-rotation" options=rotations.clone()/>
                     <button type="submit" class="button">"Add the rule"</button>
                 </ActionForm>
-                <h2 id="override-heading">"Add an override"</h2>
-                <ErrorSummary error=errors.over/>
-                <ActionForm action=actions.over attr:class="form" attr:aria-labelledby="override-heading">
-                    <ScheduleSelect id="override-schedule" options=s2/>
-                    <fieldset class="fieldset">
-                        <legend>"Change"</legend>
-                        <div class="radio"><input type="radio" id="override-add" name="kind" value="add" checked=true/><label for="override-add">"Add a person"</label></div>
-                        <div class="radio"><input type="radio" id="override-remove" name="kind" value="remove"/><label for="override-remove">"Remove a person"</label></div>
-                        <div class="radio"><input type="radio" id="override-replace" name="kind" value="replace"/><label for="override-replace">"Replace a person"</label></div>
-                    </fieldset>
-                    <div class="form-group">
-                        <label for="override-person">"Person's email address (added, removed, or taking over)"</label>
-                        <input id="override-person" name="person" type="email" autocomplete="off" required/>
-                    </div>
-                    <div class="form-group">
-                        <label for="override-replaces">"When replacing: email address of the person replaced"</label>
-                        <input id="override-replaces" name="replaces" type="email" autocomplete="off"/>
-                    </div>
-                    <Period prefix="override"/>
-                    <button type="submit" class="button">"Add the override"</button>
-                </ActionForm>
+                <OverrideForm schedules=s2 errors=errors actions=actions/>
             }
         })}
     }

@@ -6,7 +6,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::reviews::{AddReviewAction, CloseReviewAction, SaveReview, get_review};
-use crate::domain::reviews::ActionView;
+use crate::domain::incidents::Candidate;
+use crate::domain::reviews::{ActionView, ReviewView};
 use crate::error::AppError;
 use crate::ui::components::forms::ErrorSummary;
 use crate::ui::components::raw_text::TextArea;
@@ -40,68 +41,85 @@ pub fn ReviewPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match review.await {
                     Ok(r) => {
-                        let (r1, r2) = (r.reference.clone(), r.reference.clone());
+                        let r2 = r.reference.clone();
                         view! {
                         <Title text=format!("Review of {}", r.reference)/>
                         {r.exercise.then(|| view! { <p class="exercise-banner" role="note">"EXERCISE: not a real incident"</p> })}
                         <h1>{format!("Post-incident review: {} ({})", r.title, r.reference)}</h1>
                         <p class="lede"><a href=format!("/incidents/{}", r.reference)>"Back to the incident"</a>{r.updated.clone().map(|u| format!(". Last saved {u}."))}</p>
                         <ErrorSummary error/>
-                        {if r.can_edit {
-                            view! {
-                                <ActionForm action=save attr:class="form">
-                                    <input type="hidden" name="reference" value=r1/>
-                                    <div class="form-group">
-                                        <label for="what-happened">"What happened"</label>
-                                        <TextArea text=r.what_happened.clone() attr:id="what-happened" attr:name="what_happened" attr:rows="5"/>
-                                    </div>
-                                    <div class="form-group">
-                                        <label for="went-well">"What went well"</label>
-                                        <TextArea text=r.went_well.clone() attr:id="went-well" attr:name="went_well" attr:rows="4"/>
-                                    </div>
-                                    <div class="form-group">
-                                        <label for="lessons">"Lessons"</label>
-                                        <TextArea text=r.lessons.clone() attr:id="lessons" attr:name="lessons" attr:rows="4"/>
-                                    </div>
-                                    <button type="submit" class="button">"Save the review"</button>
-                                </ActionForm>
-                            }.into_any()
-                        } else {
-                            view! {
-                                <h2>"What happened"</h2><p class="prewrap">{or_none(&r.what_happened)}</p>
-                                <h2>"What went well"</h2><p class="prewrap">{or_none(&r.went_well)}</p>
-                                <h2>"Lessons"</h2><p class="prewrap">{or_none(&r.lessons)}</p>
-                            }.into_any()
-                        }}
+                        <ReviewText review=r.clone() save/>
                         <h2 id="actions-heading">"Actions"</h2>
                         <Actions list=r.actions.clone() close/>
-                        {r.can_edit.then(|| view! {
-                            <h3 id="add-heading">"Add an action"</h3>
-                            <ActionForm action=add attr:class="form" attr:aria-labelledby="add-heading">
-                                <input type="hidden" name="reference" value=r2/>
-                                <div class="form-group">
-                                    <label for="action-title">"Action"</label>
-                                    <input id="action-title" name="title" type="text" required/>
-                                </div>
-                                <div class="form-group">
-                                    <label for="action-owner">"Owner"</label>
-                                    <select id="action-owner" name="owner_id">
-                                        {r.owners.iter().map(|o| view! { <option value=o.person_id.to_string()>{o.label.clone()}</option> }).collect_view()}
-                                    </select>
-                                </div>
-                                <div class="form-group">
-                                    <label for="action-due">"Due by"</label>
-                                    <input id="action-due" name="due_on" type="date" required/>
-                                </div>
-                                <button type="submit" class="button button--secondary">"Add action"</button>
-                            </ActionForm>
-                        })}
+                        {r.can_edit.then(|| view! { <AddAction reference=r2 owners=r.owners.clone() add/> })}
                     }.into_any()
                     }
                     Err(e) => view! { <Title text="Review"/><h1>"Post-incident review"</h1><p class="error-summary" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The review's three texts: a form for those who may edit it, else the texts as written.
+#[component]
+fn ReviewText(review: ReviewView, save: ServerAction<SaveReview>) -> impl IntoView {
+    if review.can_edit {
+        view! {
+            <ActionForm action=save attr:class="form">
+                <input type="hidden" name="reference" value=review.reference.clone()/>
+                <div class="form-group">
+                    <label for="what-happened">"What happened"</label>
+                    <TextArea text=review.what_happened.clone() attr:id="what-happened" attr:name="what_happened" attr:rows="5"/>
+                </div>
+                <div class="form-group">
+                    <label for="went-well">"What went well"</label>
+                    <TextArea text=review.went_well.clone() attr:id="went-well" attr:name="went_well" attr:rows="4"/>
+                </div>
+                <div class="form-group">
+                    <label for="lessons">"Lessons"</label>
+                    <TextArea text=review.lessons.clone() attr:id="lessons" attr:name="lessons" attr:rows="4"/>
+                </div>
+                <button type="submit" class="button">"Save the review"</button>
+            </ActionForm>
+        }.into_any()
+    } else {
+        view! {
+            <h2>"What happened"</h2><p class="prewrap">{or_none(&review.what_happened)}</p>
+            <h2>"What went well"</h2><p class="prewrap">{or_none(&review.went_well)}</p>
+            <h2>"Lessons"</h2><p class="prewrap">{or_none(&review.lessons)}</p>
+        }
+        .into_any()
+    }
+}
+
+/// Adding an action to the review, with an owner and a due date.
+#[component]
+fn AddAction(
+    reference: String,
+    owners: Vec<Candidate>,
+    add: ServerAction<AddReviewAction>,
+) -> impl IntoView {
+    view! {
+        <h3 id="add-heading">"Add an action"</h3>
+        <ActionForm action=add attr:class="form" attr:aria-labelledby="add-heading">
+            <input type="hidden" name="reference" value=reference/>
+            <div class="form-group">
+                <label for="action-title">"Action"</label>
+                <input id="action-title" name="title" type="text" required/>
+            </div>
+            <div class="form-group">
+                <label for="action-owner">"Owner"</label>
+                <select id="action-owner" name="owner_id">
+                    {owners.iter().map(|o| view! { <option value=o.person_id.to_string()>{o.label.clone()}</option> }).collect_view()}
+                </select>
+            </div>
+            <div class="form-group">
+                <label for="action-due">"Due by"</label>
+                <input id="action-due" name="due_on" type="date" required/>
+            </div>
+            <button type="submit" class="button button--secondary">"Add action"</button>
+        </ActionForm>
     }
 }
 

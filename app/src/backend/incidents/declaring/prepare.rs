@@ -152,18 +152,7 @@ pub(crate) fn prepare(
     let reference = new_reference(now);
     let (org, rb) = (&plan.org, &plan.runbook);
     let mut p = Prepared {
-        detail: format!(
-            "{}{} declared at {} using {} v{} ({})",
-            input
-                .exercise
-                .map(|e| format!("EXERCISE ({}): ", e.label()))
-                .unwrap_or_default(),
-            input.kind.title(),
-            org.name,
-            rb.title,
-            rb.version,
-            actor.name
-        ),
+        detail: declared_detail(actor, plan, input),
         reference: reference.clone(),
         incident: Rows::default(),
         tasks: Rows::default(),
@@ -191,26 +180,21 @@ pub(crate) fn prepare(
         routed: plan.routed,
         people: Vec::new(),
     };
-    p.incident.push(incident::ActiveModel {
-        id: Set(0),
-        reference: Set(reference.clone()),
-        org_id: Set(org.id),
-        kind: Set(input.kind.as_str().to_owned()),
-        level: Set(IncidentLevel::BusinessContinuity),
-        status: Set(IncidentStatus::Declared),
-        summary: Set(summary),
-        location: Set(location),
-        patients_affected: Set(input.patients_affected.as_str().to_owned()),
-        personal_data: Set(personal_data),
-        systems: Set(systems),
-        declared_by: Set(actor.person_id),
-        declared_at: Set(now),
-        aware_at: Set(now),
-        runbook_id: Set(rb.id),
-        updated_at: Set(now),
-        parent_id: Set(parent),
-        exercise: Set(input.exercise.map(|e| e.as_str().to_owned())),
-    })?;
+    p.incident.push(incident_row(
+        input,
+        Checked {
+            reference: reference.clone(),
+            summary,
+            location,
+            systems,
+            personal_data,
+            org_id: org.id,
+            runbook_id: rb.id,
+            parent,
+            declared_by: actor.person_id,
+            at: now,
+        },
+    ))?;
     add_tasks(&mut p, plan, input.exercise.is_some(), channels, now)?;
     add_commands(&mut p, plan, now)?;
     add_assets(&mut p, &input.assets, actor.person_id, now)?;
@@ -224,6 +208,61 @@ pub(crate) fn prepare(
         ..Default::default()
     }))?;
     Ok(p)
+}
+
+/// The first timeline entry's words: what was declared where, by whom, and by which runbook.
+fn declared_detail(actor: &User, plan: &Plan, input: &DeclareInput) -> String {
+    format!(
+        "{}{} declared at {} using {} v{} ({})",
+        input
+            .exercise
+            .map(|e| format!("EXERCISE ({}): ", e.label()))
+            .unwrap_or_default(),
+        input.kind.title(),
+        plan.org.name,
+        plan.runbook.title,
+        plan.runbook.version,
+        actor.name
+    )
+}
+
+/// A declaration's columns as checked and decided, besides what is taken from the input
+/// as it is.
+struct Checked {
+    reference: String,
+    summary: String,
+    location: String,
+    systems: String,
+    personal_data: bool,
+    org_id: i64,
+    runbook_id: i64,
+    parent: Option<i64>,
+    declared_by: i64,
+    at: OffsetDateTime,
+}
+
+/// The incident's row: declared now, at business-continuity level.
+fn incident_row(input: &DeclareInput, f: Checked) -> incident::ActiveModel {
+    incident::ActiveModel {
+        id: Set(0),
+        reference: Set(f.reference),
+        org_id: Set(f.org_id),
+        kind: Set(input.kind.as_str().to_owned()),
+        level: Set(IncidentLevel::BusinessContinuity),
+        status: Set(IncidentStatus::Declared),
+        summary: Set(f.summary),
+        location: Set(f.location),
+        patients_affected: Set(input.patients_affected.as_str().to_owned()),
+        personal_data: Set(f.personal_data),
+        systems: Set(f.systems),
+        declared_by: Set(f.declared_by),
+        declared_at: Set(f.at),
+        aware_at: Set(f.at),
+        runbook_id: Set(f.runbook_id),
+        updated_at: Set(f.at),
+        parent_id: Set(f.parent),
+        exercise: Set(input.exercise.map(|e| e.as_str().to_owned())),
+    }
 }
 
 /// The runbook's steps as tasks, each routed to its holder and tracked for escalation from

@@ -234,17 +234,17 @@ pub(crate) async fn write_all(
 }
 
 /// The batch writer's path on SQLite: straight through the driver on one pooled connection,
-/// in a transaction that takes the write lock as it begins, in four round trips to the
-/// connection's thread whatever the batch's size (begin, read the generation and the
-/// highest ids, every insert, commit): each round trip wakes two threads, which under load
-/// cost more than the SQL. Returns `None`, having written nothing, when a
+/// in a transaction that takes the write lock as it begins: one round trip reads the
+/// generation and the highest ids, and a small batch's inserts go in one more (see
+/// `ONE_TRIP_MOST`); each round trip wakes two threads, which under load costs more than
+/// the SQL. Returns `None`, having written nothing, when a
 /// declaration in the batch was routed by a plan that is no longer current, or was already
 /// taken: the general path routes it again.
 pub(crate) async fn commit_batch_sqlite(
     pool: &sea_orm::sqlx::SqlitePool,
     batch: &mut [Job],
 ) -> Result<Option<(i64, Vec<Result<Declared, AppError>>)>, AppError> {
-    use sea_orm::sqlx::{self, AssertSqlSafe, IntoArguments};
+    use sea_orm::sqlx::{self, AssertSqlSafe};
     let failed = |e: sqlx::Error| crate::backend::errors::internal("declare", &e);
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(failed)?;
     // The generation and the highest ids so far, in one statement (each is a round trip to
@@ -271,30 +271,83 @@ pub(crate) async fn commit_batch_sqlite(
         &ids_after(tasks, n_tasks),
         &ids_after(commands, n_commands),
     )?;
-    // Every insert in one round trip to the connection's thread: SQLite runs the statements
-    // in turn, each binding its arguments from where the one before stopped. Not kept as a
-    // prepared statement: its shape changes with the batch.
+    let statements: Vec<sea_orm::Statement> = inserts(sea_orm::DbBackend::Sqlite, tables).collect();
+    let bound: usize = statements
+        .iter()
+        .map(|s| s.values.as_ref().map_or(0, |v| v.0.len()))
+        .sum();
+    if bound <= ONE_TRIP_MOST {
+        one_trip(&mut tx, statements).await.map_err(failed)?;
+    } else {
+        prepared_in_turn(&mut tx, statements)
+            .await
+            .map_err(failed)?;
+    }
+    tx.commit().await.map_err(failed)?;
+    Ok(Some((
+        generation,
+        out.into_iter().map(|(_, declared)| Ok(declared)).collect(),
+    )))
+}
+
+/// Most values a batch's inserts may bind to go to SQLite as one multi-statement round
+/// trip. A small batch (the usual case when declarations arrive through HTTP) is quicker in
+/// one trip: each trip wakes two threads. A large one is quicker statement by statement,
+/// each kept prepared: its statements' shapes repeat (runs of 128, 64, …) and parsing them
+/// afresh would cost more than the trips (in the declarations benchmark, 50 clients
+/// declaring a 20-step runbook, one trip per batch halved the rate).
+const ONE_TRIP_MOST: usize = 4096;
+
+type SqliteTx<'c> = sea_orm::sqlx::Transaction<'c, sea_orm::sqlx::Sqlite>;
+
+fn arguments(values: Option<sea_orm::Values>) -> sea_orm::sqlx::sqlite::SqliteArguments {
+    use sea_orm::sqlx::IntoArguments;
+    IntoArguments::<sea_orm::sqlx::Sqlite>::into_arguments(sea_query_sqlx::SqlxValues(
+        values.unwrap_or(sea_orm::Values(Vec::new())),
+    ))
+}
+
+/// Every insert in one round trip to the connection's thread: SQLite runs the statements in
+/// turn, each binding its arguments from where the one before stopped. Not kept prepared:
+/// its text changes with the batch.
+async fn one_trip(
+    tx: &mut SqliteTx<'_>,
+    statements: Vec<sea_orm::Statement>,
+) -> Result<(), sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::{self, AssertSqlSafe};
     let (mut sql, mut values) = (String::new(), Vec::new());
-    for statement in inserts(sea_orm::DbBackend::Sqlite, tables) {
+    for statement in statements {
         if !sql.is_empty() {
             sql.push_str(";\n");
         }
         sql.push_str(&statement.sql);
         values.extend(statement.values.map(|v| v.0).unwrap_or_default());
     }
-    let arguments: sqlx::sqlite::SqliteArguments = IntoArguments::<sqlx::Sqlite>::into_arguments(
-        sea_query_sqlx::SqlxValues(sea_orm::Values(values)),
-    );
-    sqlx::query_with(AssertSqlSafe(sql), arguments)
+    sqlx::query_with(AssertSqlSafe(sql), arguments(Some(sea_orm::Values(values))))
         .persistent(false)
-        .execute(&mut *tx)
-        .await
-        .map_err(failed)?;
-    tx.commit().await.map_err(failed)?;
-    Ok(Some((
-        generation,
-        out.into_iter().map(|(_, declared)| Ok(declared)).collect(),
-    )))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Each insert in its own round trip, kept prepared, the next one's arguments made while
+/// the one before runs.
+async fn prepared_in_turn(
+    tx: &mut SqliteTx<'_>,
+    statements: Vec<sea_orm::Statement>,
+) -> Result<(), sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::{self, AssertSqlSafe};
+    let mut statements = statements.into_iter().map(|s| (s.sql, arguments(s.values)));
+    let mut current = statements.next();
+    while let Some((sql, arguments)) = current {
+        let (done, next) = tokio::join!(
+            sqlx::query_with(AssertSqlSafe(sql), arguments).execute(&mut **tx),
+            async { statements.next() }
+        );
+        done?;
+        current = next;
+    }
+    Ok(())
 }
 
 /// The statement that opens a batch on SQLite: the change generation and the highest id
