@@ -27,6 +27,7 @@ mod m20261130_000901_reply_codes;
 mod m20261130_001001_calendar_feeds;
 mod m20261130_001101_rota_versions;
 mod m20261130_001201_caller_generation;
+mod m20261130_001202_sealed_secret_columns;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_001001_calendar_feeds::Migration),
             Box::new(m20261130_001101_rota_versions::Migration),
             Box::new(m20261130_001201_caller_generation::Migration),
+            Box::new(m20261130_001202_sealed_secret_columns::Migration),
         ]
     }
 }

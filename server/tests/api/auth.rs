@@ -904,7 +904,7 @@ async fn changes_to_a_signed_in_person_made_anywhere_count_at_the_next_request()
     ));
     let nadia_id = app.person_id(NADIA).await;
     run(format!(
-        "UPDATE person SET disabled = 1 WHERE id = {nadia_id}"
+        "UPDATE person SET disabled = TRUE WHERE id = {nadia_id}"
     ))
     .await;
     assert!(

@@ -37,6 +37,8 @@ impl Engine {
             )
             .filter(notification::Column::NextAttemptAt.lte(now))
             .order_by_asc(notification::Column::NextAttemptAt)
+            // Oldest first among those due together, on every engine.
+            .order_by_asc(notification::Column::Id)
             .limit(200)
             .all(&self.db)
             .await?;
