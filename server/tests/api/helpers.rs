@@ -38,6 +38,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     ))
     .await;
     let mut settings = Settings::for_tests(&database_url);
+    // Its own key, in its temp dir, whichever database it runs on.
+    settings.secret_key_file = dir.path().join("secret.key");
     adjust(&mut settings);
     let key_file = settings.secret_key_file.clone();
     let app = Application::build(settings).await.expect("app builds");
@@ -62,6 +64,32 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// Another instance of the app on this one's database, with the same secret key, as a
+    /// deployment of several instances runs: its own address and its own memory (plan
+    /// caches, callers, rate limits), sessions shared through the database.
+    pub async fn another_instance(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings::for_tests(&self.database_url);
+        settings.secret_key_file = self.key_file.clone();
+        let app = Application::build(settings)
+            .await
+            .expect("a second instance builds");
+        let address = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+            db: self.db.clone(),
+            database_url: self.database_url.clone(),
+            key_file: self.key_file.clone(),
+            _dir: dir,
+        }
+    }
+
     /// Whether this run of the suite is on PostgreSQL, for the few tests of SQLite's own
     /// settings (which say why they do not apply there).
     pub fn on_postgres(&self) -> bool {

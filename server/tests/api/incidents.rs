@@ -412,3 +412,70 @@ async fn each_assignee_finds_one_inbox_notice_naming_all_their_tasks() {
         assert!(line.starts_with(&format!("• {task} (due ")), "{line}");
     }
 }
+
+/// Two instances on one database (as a national deployment runs): each keeps its own plans,
+/// yet once a change to who holds a role has committed, neither routes a declaration to the
+/// old holder, even with declarations arriving at both while it is made.
+#[tokio::test]
+async fn two_instances_route_by_a_holder_change_from_the_moment_it_commits() {
+    let a = spawn_app().await.with_demo().await;
+    let b = a.another_instance().await;
+    let (on_a, on_b) = (a.signed_in_as(NADIA).await, b.signed_in_as(NADIA).await);
+    for (app, client) in [(&a, &on_a), (&b, &on_b)] {
+        let task = first_task_of_a_fresh_declaration(app, client).await;
+        assert_eq!(task.assignee.as_deref(), Some("Gareth Lloyd"), "plans warm");
+    }
+    // Declarations keep arriving at both instances while the holding changes; each notes
+    // when it was sent.
+    let started = std::time::Instant::now();
+    let stream = |app: &TestApp, client: &reqwest::Client| {
+        let (address, client) = (app.address.clone(), client.clone());
+        tokio::spawn(async move {
+            let mut sent = Vec::new();
+            for _ in 0..8 {
+                let at = started.elapsed();
+                let res = client
+                    .post(format!("{address}/api/incidents/declare"))
+                    .header("Accept", "application/json")
+                    .form(&[
+                        ("kind", "ransomware"),
+                        ("location", "Reception PC"),
+                        ("patients_affected", "unknown"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 200);
+                sent.push((at, res.json::<String>().await.unwrap()));
+            }
+            sent
+        })
+    };
+    let (streaming_a, streaming_b) = (stream(&a, &on_a), stream(&b, &on_b));
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    seat_head_of_cyber_at_practice(&a, SAM, time::Duration::ZERO).await;
+    let committed = started.elapsed();
+    let mut after = 0;
+    for (at, reference) in streaming_a
+        .await
+        .unwrap()
+        .into_iter()
+        .chain(streaming_b.await.unwrap())
+    {
+        let first = a.incident(&on_a, &reference).await.tasks.remove(0);
+        if at > committed {
+            after += 1;
+            assert_eq!(
+                first.assignee.as_deref(),
+                Some("Sam Whitfield"),
+                "{reference} was sent after the change committed"
+            );
+        }
+    }
+    // And from now on at both, whichever instance the change was made through.
+    for (app, client) in [(&a, &on_a), (&b, &on_b)] {
+        let task = first_task_of_a_fresh_declaration(app, client).await;
+        assert_eq!(task.assignee.as_deref(), Some("Sam Whitfield"));
+    }
+    println!("{after} of 16 declarations were sent after the change committed");
+}

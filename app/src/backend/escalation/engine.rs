@@ -162,11 +162,15 @@ impl Engine {
     ) -> Result<usize, AppError> {
         let read = self.read(rows, now).await?;
         let txn = self.db.begin().await?;
+        let ours = claim(&txn, rows).await?;
         let mut decided = 0;
         let mut changed: Vec<LiveEvent> = Vec::new();
         let mut outbox_rows: Vec<notification::ActiveModel> = Vec::new();
         let mut lines: Vec<(i64, Vec<TimelineEntry>)> = Vec::new();
-        for e in rows {
+        for e in rows
+            .iter()
+            .filter(|e| ours.as_ref().is_none_or(|o| o.contains(&e.id)))
+        {
             let decision = read.decide(e, &self.delivery);
             if !take_step(&txn, e, &decision, now).await? {
                 continue; // acknowledged meanwhile, or another engine took this step
@@ -208,6 +212,29 @@ impl Engine {
         }
         Ok(decided)
     }
+}
+
+/// On PostgreSQL, locks the rows of a chunk no other engine holds, so engines on several
+/// instances share the work: each decides the rows it locked and passes over the rest (the
+/// other engine's, decided there). `None` on SQLite, where one writer at a time holds the
+/// whole database and the conditional update alone keeps each step to one engine.
+async fn claim(
+    txn: &sea_orm::DatabaseTransaction,
+    rows: &[escalation::Model],
+) -> Result<Option<std::collections::HashSet<i64>>, AppError> {
+    use sea_orm::sea_query::{LockBehavior, LockType};
+    if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(None);
+    }
+    let ids: Vec<i64> = escalation::Entity::find()
+        .select_only()
+        .column(escalation::Column::Id)
+        .filter(escalation::Column::Id.is_in(rows.iter().map(|e| e.id)))
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(Some(ids.into_iter().collect()))
 }
 
 /// Takes a decided step by one conditional update: only if the row is still unacknowledged,
