@@ -120,6 +120,8 @@ async fn load(
     (rate, all)
 }
 
+// Long because it is the benchmark's script, in the order it runs (set up, warm, measure,
+// print); each step is short and reads top to bottom.
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();

@@ -57,6 +57,8 @@ async fn declare_many(db: &sea_orm::DatabaseConnection, staff: &User, n: usize) 
     }
 }
 
+// Long because it is the benchmark's script, in the order it runs (set up, warm, measure,
+// print); each step is short and reads top to bottom.
 #[tokio::main]
 async fn main() {
     // An error the app logs (a failed declaration, say) shows here.

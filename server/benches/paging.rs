@@ -82,6 +82,8 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
+// Long because it is the benchmark's script, in the order it runs (set up, warm, measure,
+// print); each step is short and reads top to bottom.
 #[tokio::main]
 async fn main() {
     let _ = tracing_subscriber::fmt()

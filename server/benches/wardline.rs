@@ -22,6 +22,8 @@ fn practice(i: usize) -> String {
     )
 }
 
+// Long because it is the benchmark's script, in the order it runs (set up, warm, measure,
+// print); each step is short and reads top to bottom.
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod account;
+mod account_reach;
 pub mod assets;
 pub mod breakglass;
 pub mod caf;
