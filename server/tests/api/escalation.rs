@@ -613,6 +613,7 @@ async fn a_crash_between_decision_and_delivery_loses_nothing_and_doubles_nothing
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_wardline"));
         cmd.arg("serve")
             .env("WARDLINE_DATABASE_URL", &app.database_url)
+            .env("WARDLINE_SECRET_KEY_FILE", &app.key_file)
             .env("WARDLINE_ADDR", "127.0.0.1:0")
             .env("WARDLINE_SMTP_HOST", "127.0.0.1")
             .env("WARDLINE_SMTP_PORT", sink.port.to_string())

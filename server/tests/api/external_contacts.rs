@@ -110,8 +110,8 @@ async fn the_national_defaults_last_level_emails_the_csoc_and_tells_the_assignee
     let lines = timeline(&app.db).await;
     let line = lines
         .iter()
-        .find(|l| l.contains("escalated to level 3"))
-        .expect("level 3 on the timeline");
+        .find(|l| l.contains("escalated to level 3") && l.contains(&triage.title))
+        .expect("the triage task's level 3 on the timeline");
     assert!(
         line.contains(&format!("{}: {phone}", assignee.display_name))
             && line.contains(&format!("email queued to {CSOC_EMAIL}")),

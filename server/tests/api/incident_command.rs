@@ -416,6 +416,7 @@ async fn the_timeline_is_hash_chained_and_an_altered_row_is_found() {
             .arg("verify-timeline")
             .arg(reference)
             .env("WARDLINE_DATABASE_URL", &app.database_url)
+            .env("WARDLINE_SECRET_KEY_FILE", &app.key_file)
             .output()
             .unwrap()
     };
@@ -948,6 +949,7 @@ async fn verify_timeline_names_what_happened() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_wardline"))
         .arg("verify-timeline")
         .env("WARDLINE_DATABASE_URL", &app.database_url)
+        .env("WARDLINE_SECRET_KEY_FILE", &app.key_file)
         .output()
         .unwrap();
     assert!(!out.status.success());

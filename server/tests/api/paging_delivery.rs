@@ -79,6 +79,7 @@ async fn a_server_killed_while_notify_takes_a_page_sends_it_once_more_marked_as_
     let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_wardline"))
         .arg("serve")
         .env("WARDLINE_DATABASE_URL", &app.database_url)
+        .env("WARDLINE_SECRET_KEY_FILE", &app.key_file)
         .env("WARDLINE_ADDR", "127.0.0.1:0")
         .env("WARDLINE_SMTP_HOST", "127.0.0.1")
         .env("WARDLINE_SMTP_PORT", p.sink.port.to_string())

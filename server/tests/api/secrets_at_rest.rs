@@ -259,6 +259,7 @@ async fn the_demo_command_refuses_a_real_database_and_runs_again_on_a_demo_one()
         std::process::Command::new(env!("CARGO_BIN_EXE_wardline"))
             .arg("demo")
             .env("WARDLINE_DATABASE_URL", &app.database_url)
+            .env("WARDLINE_SECRET_KEY_FILE", &app.key_file)
             .output()
             .unwrap()
     };
