@@ -201,6 +201,8 @@ impl Engine {
             }
         }
         outbox::insert(&txn, outbox_rows).await?;
+        // In order of incident, so two engines' transactions lock timelines in one order.
+        lines.sort_by_key(|(incident_id, _)| *incident_id);
         for (incident_id, entries) in lines {
             timeline::append_many(&txn, incident_id, entries).await?;
         }

@@ -228,6 +228,24 @@ pub async fn append(
     append_many(db, incident_id, vec![(actor, kind.to_owned(), detail)]).await
 }
 
+/// Makes appends to one incident's timeline take turns until this transaction ends. On
+/// SQLite the transaction's first write already holds the database's write lock; on
+/// PostgreSQL two transactions could read the same last entry and fork the chain, so the
+/// incident's row is locked first (callers appending to several incidents do so in order of
+/// id, so two of them never wait on each other).
+async fn lock_chain(db: &impl ConnectionTrait, incident_id: i64) -> Result<(), AppError> {
+    use sea_orm::{DbBackend, Statement};
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id FROM incident WHERE id = $1 FOR UPDATE",
+            [incident_id.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// Appends several entries to one incident's timeline at once, chained in order: one read of
 /// the last entry and of the head, one insert, and the head signed again.
 pub async fn append_many(
@@ -238,6 +256,7 @@ pub async fn append_many(
     if entries.is_empty() {
         return Ok(());
     }
+    lock_chain(db, incident_id).await?;
     let last = incident_event::Entity::find()
         .filter(incident_event::Column::IncidentId.eq(incident_id))
         .order_by_desc(incident_event::Column::Id)
