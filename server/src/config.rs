@@ -41,6 +41,8 @@ Environment variables:
   WARDLINE_NOTIFY_CALLBACK_TOKEN_FILE  file holding the bearer token Notify's callbacks
                          carry (delivery receipts, received texts); /notify/receipts and
                          /notify/replies refuse everything when unset
+  WARDLINE_METRICS_ALLOW comma-separated CIDRs that may read /metrics (Prometheus text);
+                         nobody may when unset [default: none]
   LEPTOS_SITE_ROOT       folder holding the built site [default: target/site]
   LEPTOS_HASH_FILES      whether /pkg file names carry content hashes, listed in the
                          hash file beside the binary [default: true when that file is there]
@@ -67,6 +69,8 @@ pub struct Settings {
     pub secret_key_file: std::path::PathBuf,
     /// How often an open live-update stream checks that its session and access still hold.
     pub live_recheck: std::time::Duration,
+    /// Who may read `/metrics`.
+    pub metrics_allow: TrustedProxies,
 }
 
 /// Written out by hand: the database URL and the SMTP password never show, whatever the
@@ -95,6 +99,7 @@ impl std::fmt::Debug for Settings {
             .field("run_engine", &self.run_engine)
             .field("secret_key_file", &self.secret_key_file)
             .field("live_recheck", &self.live_recheck)
+            .field("metrics_allow", &self.metrics_allow)
             .finish()
     }
 }
@@ -120,7 +125,11 @@ impl Settings {
             .filter(|p| !p.is_empty())
             .map(Into::into)
             .unwrap_or_else(|| default_key_file(&database_url));
+        let metrics_allow =
+            TrustedProxies::parse(&std::env::var("WARDLINE_METRICS_ALLOW").unwrap_or_default())
+                .map_err(|e| anyhow::anyhow!("WARDLINE_METRICS_ALLOW: {e}"))?;
         Ok(Settings {
+            metrics_allow,
             secret_key_file,
             database_url: database_url.into(),
             addr,
@@ -156,6 +165,7 @@ impl Settings {
             abort_after_decision: false,
             run_engine: false,
             live_recheck: std::time::Duration::from_secs(20),
+            metrics_allow: TrustedProxies::default(),
         }
     }
 

@@ -10,6 +10,7 @@ mod export;
 mod live;
 mod middleware;
 mod notify;
+mod probes;
 mod session_touch;
 mod signed_in;
 mod upload;
@@ -134,6 +135,7 @@ impl Application {
                 state,
                 live::Streams::new(settings.live_recheck),
                 notify::CallbackToken(settings.notify_callback_token.clone().map(Arc::new)),
+                probes::Metrics::new(settings.metrics_allow.clone()),
             ),
         })
     }
@@ -165,6 +167,7 @@ fn router(
     state: AppState,
     streams: Arc<live::Streams>,
     notify_token: notify::CallbackToken,
+    metrics: Arc<probes::Metrics>,
 ) -> Router {
     let routes = generate_route_list(App);
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
@@ -229,12 +232,17 @@ fn router(
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::same_origin))
         .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics.clone(),
+            probes::track,
+        ))
         // Brotli or gzip, as the browser asks, for pages and for `/pkg` files that have no
         // precompressed copy beside them (debug builds; release builds made with
         // `--precompress` get theirs from `ServeDir`, already encoded, which this leaves
         // alone). The default predicate leaves `text/event-stream` (`/live`) unbuffered.
         .layer(tower_http::compression::CompressionLayer::new())
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(probes::routes(state, metrics))
 }
 
 /// Removes expired sessions and refilled rate-limit keys every few minutes.

@@ -19,6 +19,7 @@ mod on_call;
 mod orgs;
 mod paging;
 mod paging_delivery;
+mod probes;
 mod reach;
 mod rendering;
 mod replies;

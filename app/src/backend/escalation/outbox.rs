@@ -183,3 +183,64 @@ pub fn row(
         ..Default::default()
     }
 }
+
+/// What the outbox and the escalations hold now, for monitoring.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// Unacknowledged escalations whose next step's time has come.
+    pub due: i64,
+    /// Of those, the ones due before `late_before`.
+    pub late: i64,
+    /// Notifications waiting to be sent or being sent.
+    pub backlog: i64,
+    /// Notifications given up on, by channel.
+    pub failed_by_channel: Vec<(String, i64)>,
+}
+
+/// Counts, read in four small queries (each on an index or a short table scan).
+pub async fn figures(
+    db: &impl ConnectionTrait,
+    now: OffsetDateTime,
+    late_before: OffsetDateTime,
+) -> Result<Figures, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QuerySelect};
+
+    use crate::domain::escalation::NotificationStatus;
+
+    let unacknowledged = || {
+        escalation::Entity::find()
+            .filter(escalation::Column::AcknowledgedAt.is_null())
+            .filter(escalation::Column::FiresAt.is_not_null())
+    };
+    let due = unacknowledged()
+        .filter(escalation::Column::FiresAt.lte(now))
+        .count(db)
+        .await?;
+    let late = unacknowledged()
+        .filter(escalation::Column::FiresAt.lt(late_before))
+        .count(db)
+        .await?;
+    let backlog = notification::Entity::find()
+        .filter(
+            notification::Column::Status
+                .is_in([NotificationStatus::Pending, NotificationStatus::Sending]),
+        )
+        .count(db)
+        .await?;
+    let failed_by_channel: Vec<(String, i64)> = notification::Entity::find()
+        .select_only()
+        .column(notification::Column::Channel)
+        .column_as(notification::Column::Id.count(), "failed")
+        .filter(notification::Column::Status.eq(NotificationStatus::Failed))
+        .group_by(notification::Column::Channel)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let whole = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    Ok(Figures {
+        due: whole(due),
+        late: whole(late),
+        backlog: whole(backlog),
+        failed_by_channel,
+    })
+}
