@@ -37,6 +37,16 @@ pub enum Command {
     /// The secret key (WARDLINE_SECRET_KEY_FILE).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Take an online, consistent copy of the SQLite database into FILE (which must not
+    /// exist) while the server runs. The secret key file is not in it: back that up apart.
+    Backup { file: std::path::PathBuf },
+    /// Move this SQLite deployment's data into an empty PostgreSQL database, in one
+    /// transaction, then check row counts and every timeline on the copy.
+    Copy {
+        /// The target, postgres://user:password@host:port/database (a new, empty database).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +102,8 @@ mod tests {
             "WARDLINE_COOKIE_SECURE",
             "WARDLINE_SECRET_KEY_FILE",
             "keys",
+            "backup",
+            "copy",
         ] {
             assert!(help.contains(word), "--help lacks {word}");
         }
@@ -102,6 +114,10 @@ mod tests {
         use clap::Parser;
         assert!(Cli::try_parse_from(["wardline", "serve"]).is_ok());
         assert!(Cli::try_parse_from(["wardline", "keys", "rotate"]).is_ok());
+        assert!(Cli::try_parse_from(["wardline", "backup", "w.db"]).is_ok());
+        assert!(Cli::try_parse_from(["wardline", "backup"]).is_err());
+        assert!(Cli::try_parse_from(["wardline", "copy", "--to", "postgres://h/db"]).is_ok());
+        assert!(Cli::try_parse_from(["wardline", "copy"]).is_err());
         assert!(
             Cli::try_parse_from([
                 "wardline",

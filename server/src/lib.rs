@@ -9,6 +9,7 @@ pub mod config;
 mod export;
 mod live;
 mod middleware;
+pub mod moving;
 mod notify;
 mod probes;
 mod session_touch;

@@ -1,4 +1,5 @@
 use clap::Parser;
+use secrecy::ExposeSecret;
 use server::cli::{AdminCommand, Cli, Command, ImportCommand, KeysCommand};
 use server::config::Settings;
 use server::{Application, open_database};
@@ -37,6 +38,18 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(KeysCommand::Rotate) => rotate_keys(&settings).await,
+        Command::Backup { file } => {
+            let db = app::backend::db::connect(settings.database_url.expose_secret()).await?;
+            let incidents = server::moving::backup(&db, &file).await?;
+            println!(
+                "Backed up to {} ({incidents} incidents); it passed SQLite's integrity check. \
+                 Keep the secret key file ({}) backed up apart from it: restoring needs both.",
+                file.display(),
+                settings.secret_key_file.display()
+            );
+            Ok(())
+        }
+        Command::Copy { to } => copy(&settings, &to).await,
         Command::Admin(AdminCommand::CreateUser { email, name, org }) => {
             let db = open_database(&settings).await?;
             let password = rpassword::prompt_password("Password for the new national admin: ")?;
@@ -47,6 +60,36 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `wardline copy --to postgres://…`: the data into PostgreSQL, then the checks.
+async fn copy(settings: &Settings, to: &str) -> anyhow::Result<()> {
+    let db = open_database(settings).await?;
+    println!("Copying into the target database:");
+    let report = server::moving::copy_to(&db, to).await?;
+    let mismatched: Vec<_> = report
+        .tables
+        .iter()
+        .filter(|(_, source, target)| source != target)
+        .collect();
+    let rows: u64 = report.tables.iter().map(|(_, s, _)| s).sum();
+    println!(
+        "Copied {rows} rows in {} tables; row counts match on {} of {}. \
+         {} timeline(s) checked on the copy, {} broken.",
+        report.tables.len(),
+        report.tables.len() - mismatched.len(),
+        report.tables.len(),
+        report.timelines_checked,
+        report.timelines_broken
+    );
+    if !mismatched.is_empty() || report.timelines_broken > 0 {
+        anyhow::bail!("the copy does not match: {mismatched:?}");
+    }
+    println!(
+        "Point WARDLINE_DATABASE_URL at the new database (with the same WARDLINE_SECRET_KEY_FILE) \
+         to serve from it."
+    );
+    Ok(())
 }
 
 /// `wardline demo`: loads the demo data and lists its sign-ins.

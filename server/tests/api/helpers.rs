@@ -37,6 +37,28 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         dir.path().join("wardline.db").display()
     ))
     .await;
+    spawn_on(dir, database_url, adjust).await
+}
+
+/// The app on SQLite in a temp dir whichever engine the suite runs on (for what only
+/// SQLite has: its backups, and copying a deployment from it).
+pub async fn spawn_sqlite_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = format!("sqlite://{}", dir.path().join("wardline.db").display());
+    spawn_on(dir, database_url, |_| {}).await
+}
+
+/// The app on `database_url`, keeping its key in `dir`.
+pub async fn spawn_on(
+    dir: tempfile::TempDir,
+    database_url: String,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let filter = std::env::var("WARDLINE_TEST_LOG").unwrap_or_else(|_| "error".into());
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(filter)
+        .try_init();
     let mut settings = Settings::for_tests(&database_url);
     // Its own key, in its temp dir, whichever database it runs on.
     settings.secret_key_file = dir.path().join("secret.key");
