@@ -28,6 +28,7 @@ mod m20261130_001001_calendar_feeds;
 mod m20261130_001101_rota_versions;
 mod m20261130_001201_caller_generation;
 mod m20261130_001202_sealed_secret_columns;
+mod m20261130_001301_shared_rate_limits;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_001101_rota_versions::Migration),
             Box::new(m20261130_001201_caller_generation::Migration),
             Box::new(m20261130_001202_sealed_secret_columns::Migration),
+            Box::new(m20261130_001301_shared_rate_limits::Migration),
         ]
     }
 }

@@ -17,7 +17,7 @@ pub async fn feed(
     ClientAddr(client): ClientAddr,
     Path(file): Path<String>,
 ) -> Response {
-    if let Err(e) = state.limits.calendar_feed(client) {
+    if let Err(e) = state.limits.calendar_feed(client).await {
         return e.into_response();
     }
     let token = file.strip_suffix(".ics").unwrap_or(&file);

@@ -42,7 +42,7 @@ async fn exporting_user(
 ) -> Result<access::User, AppError> {
     let (user, allowed) = match caller {
         Ok(SignedIn(user)) => {
-            let allowed = state.limits.action(user.person_id, "export");
+            let allowed = state.limits.action(user.person_id, "export").await;
             (user, allowed)
         }
         Err(Refused {

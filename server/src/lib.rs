@@ -113,11 +113,13 @@ impl Application {
         };
         let declarations = app::backend::incidents::Declarations::start(db.clone())
             .paging(channels, settings.run_engine.then(|| engine.waker()));
+        // Shared by every instance on PostgreSQL.
+        let limits = Arc::new(Limits::for_database(&db));
         let state = AppState {
             leptos_options,
             db,
             auth: Arc::new(settings.auth.clone()),
-            limits: Arc::new(Limits::default()),
+            limits,
             live: tokio::sync::broadcast::channel(1024).0,
             declarations,
             texts,
@@ -255,7 +257,7 @@ fn spawn_housekeeping(state: AppState) {
             if let Err(err) = app::backend::sessions::purge_expired(&state.db).await {
                 tracing::warn!(%err, "purging expired sessions");
             }
-            state.limits.tidy();
+            state.limits.tidy().await;
         }
     });
 }

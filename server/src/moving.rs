@@ -22,8 +22,9 @@ use sea_orm::{
 const PAGE: i64 = 1_000;
 /// Bound values per insert statement (PostgreSQL takes at most 65,535).
 const VALUES_PER_INSERT: usize = 20_000;
-/// Tables of the migration tool and SQLite itself, never copied.
-const NOT_COPIED: &[&str] = &["seaql_migrations", "sqlite_sequence"];
+/// Tables of the migration tool and SQLite itself, and PostgreSQL's shared rate limits
+/// (not data), never copied.
+const NOT_COPIED: &[&str] = &["seaql_migrations", "sqlite_sequence", "rate_limit"];
 /// Written to by triggers while other tables are copied, so copied last.
 const LAST: &str = "change_generation";
 

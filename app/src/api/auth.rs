@@ -156,12 +156,12 @@ pub async fn accept_invite(token: String, password: String) -> Result<(), AppErr
             // Keyed by the token and the client: guessing is slowed per address, while one
             // address's failures never hold up anybody else's invitation.
             let key = crate::backend::limits::invitation_key(&token);
-            state.limits.sign_in_allowed(&key, client)?;
+            state.limits.sign_in_allowed(&key, client).await?;
             let result =
                 crate::backend::invites::accept(&state, &token, password, Some(client.to_string()))
                     .await;
             if result.is_err() {
-                state.limits.sign_in_failed(&key, client);
+                state.limits.sign_in_failed(&key, client).await;
             }
             result
         }

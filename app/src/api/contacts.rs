@@ -37,7 +37,7 @@ pub async fn add_mobile(mobile: String) -> Result<(), AppError> {
         async {
             let (state, user) = crate::backend::caller::caller().await?;
             let client = crate::backend::caller::client_ip().await.ok();
-            state.limits.action(user.person_id, "contact")?;
+            state.limits.action(user.person_id, "contact").await?;
             crate::backend::contacts::add_mobile(
                 &state.db,
                 state.texts.as_ref(),
@@ -58,7 +58,7 @@ pub async fn resend_code() -> Result<(), AppError> {
         async {
             let (state, user) = crate::backend::caller::caller().await?;
             let client = crate::backend::caller::client_ip().await.ok();
-            state.limits.action(user.person_id, "contact")?;
+            state.limits.action(user.person_id, "contact").await?;
             crate::backend::contacts::resend_code(&state.db, state.texts.as_ref(), &user, client)
                 .await
         }
@@ -99,7 +99,7 @@ pub async fn send_test_text() -> Result<(), AppError> {
         async {
             let (state, user) = crate::backend::caller::caller().await?;
             let client = crate::backend::caller::client_ip().await.ok();
-            state.limits.action(user.person_id, "contact")?;
+            state.limits.action(user.person_id, "contact").await?;
             crate::backend::contacts::send_test(&state.db, state.texts.as_ref(), &user, client)
                 .await
         }
@@ -127,7 +127,7 @@ pub async fn add_rule(channel: String, delay_minutes: String) -> Result<(), AppE
         async {
             let (state, user) = crate::backend::caller::caller().await?;
             let client = crate::backend::caller::client_ip().await.ok();
-            state.limits.action(user.person_id, "rule")?;
+            state.limits.action(user.person_id, "rule").await?;
             crate::backend::paging::add(&state.db, &user, &channel, &delay_minutes, client).await
         }
         .await,
@@ -141,7 +141,7 @@ pub async fn remove_rule(id: i64) -> Result<(), AppError> {
         async {
             let (state, user) = crate::backend::caller::caller().await?;
             let client = crate::backend::caller::client_ip().await.ok();
-            state.limits.action(user.person_id, "rule")?;
+            state.limits.action(user.person_id, "rule").await?;
             crate::backend::paging::remove(&state.db, &user, id, client).await
         }
         .await,

@@ -17,7 +17,7 @@ pub async fn start_exercise(
         async {
             use crate::domain::incidents::{ExerciseKind, IncidentKind};
             let (state, user) = crate::backend::caller::caller().await?;
-            state.limits.action(user.person_id, "declare")?;
+            state.limits.action(user.person_id, "declare").await?;
             let kind = IncidentKind::parse(&kind)
                 .ok_or_else(|| AppError::Invalid("Choose which runbook to exercise.".into()))?;
             let exercise = ExerciseKind::parse(&exercise)

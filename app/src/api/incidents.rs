@@ -25,7 +25,7 @@ pub async fn declare_incident(
         async {
             use crate::domain::incidents::{IncidentKind, PatientsAffected};
             let (state, user) = crate::backend::caller::caller().await?;
-            state.limits.action(user.person_id, "declare")?;
+            state.limits.action(user.person_id, "declare").await?;
             let kind = IncidentKind::parse(&kind)
                 .ok_or_else(|| AppError::Invalid("Choose what is happening.".into()))?;
             let patients = PatientsAffected::parse(&patients_affected).ok_or_else(|| {

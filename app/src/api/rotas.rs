@@ -21,7 +21,7 @@ where
         async {
             let (state, user) = crate::backend::caller::writer().await?;
             if limited {
-                state.limits.action(user.person_id, "rota")?;
+                state.limits.action(user.person_id, "rota").await?;
             }
             let client = crate::backend::caller::client_ip().await?.to_string();
             change(state, user, client).await
@@ -305,7 +305,7 @@ pub async fn create_calendar_feed() -> Result<crate::domain::rota::CalendarFeedV
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
-            state.limits.action(user.person_id, "calendar")?;
+            state.limits.action(user.person_id, "calendar").await?;
             let client = crate::backend::caller::client_ip().await?.to_string();
             let made = crate::backend::rotas::create_feed(
                 &state.db,

@@ -42,7 +42,7 @@ pub async fn sign_in(
     email: &str,
     password: String,
 ) -> Result<SignInOutcome, AppError> {
-    state.limits.sign_in_allowed(email, client)?;
+    state.limits.sign_in_allowed(email, client).await?;
     let email = Email::parse(email).ok();
     let found = match &email {
         Some(e) => {
@@ -66,7 +66,7 @@ pub async fn sign_in(
     let ok = verdict != Verified::No && found.as_ref().is_some_and(|p| !p.disabled);
     let (Some(person), Some(acct), true) = (found.clone(), acct, ok) else {
         let key = email.as_ref().map_or("", |e| e.as_str());
-        state.limits.sign_in_failed(key, client);
+        state.limits.sign_in_failed(key, client).await;
         audit::record(
             &state.db,
             Event {
@@ -138,11 +138,11 @@ pub async fn second_factor(
         ));
     }
     let key = format!("mfa:{person_id}");
-    state.limits.sign_in_allowed(&key, client)?;
-    state.limits.second_factor_allowed(person_id)?;
+    state.limits.sign_in_allowed(&key, client).await?;
+    state.limits.second_factor_allowed(person_id).await?;
     let Some(factor) = mfa::check_code(&state.db, person_id, code).await? else {
-        state.limits.sign_in_failed(&key, client);
-        state.limits.second_factor_failed(person_id);
+        state.limits.sign_in_failed(&key, client).await;
+        state.limits.second_factor_failed(person_id).await;
         audit::record(
             &state.db,
             Event {
@@ -311,7 +311,7 @@ pub async fn confirm_mfa(
     client: IpAddr,
     code: &str,
 ) -> Result<Vec<String>, AppError> {
-    state.limits.second_factor_allowed(user.person_id)?;
+    state.limits.second_factor_allowed(user.person_id).await?;
     session.cycle_id().await.map_err(session_err)?;
     session.save().await.map_err(session_err)?;
     let keep = current_key(session);
@@ -331,7 +331,7 @@ pub async fn confirm_mfa(
                 .map_err(session_err)?;
         }
         Err(AppError::Invalid(_)) => {
-            state.limits.second_factor_failed(user.person_id);
+            state.limits.second_factor_failed(user.person_id).await;
             audit::record(
                 &state.db,
                 Event {
@@ -358,7 +358,10 @@ pub async fn change_password(
     current: String,
     new: String,
 ) -> Result<(), AppError> {
-    state.limits.action(user.person_id, "change_password")?;
+    state
+        .limits
+        .action(user.person_id, "change_password")
+        .await?;
     passwords::check_new(&new, &user.email)?;
     let acct = account::Entity::find_by_id(user.person_id)
         .one(&state.db)

@@ -1,4 +1,5 @@
-//! Rate limits (governor's GCRA, in memory per instance).
+//! Rate limits: governor's GCRA in memory on SQLite (one instance), the same rules in the
+//! database on PostgreSQL, where several instances share every allowance (`Shared`).
 //!
 //! Sign-in is limited twice. Every attempt takes allowance before its password is checked
 //! (per client address and per account-and-address, with bursts generous enough for a busy
@@ -74,7 +75,40 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-pub struct Limits {
+/// One token every `every`, at most `burst` at once.
+#[derive(Debug, Clone, Copy)]
+struct Rule {
+    every: Duration,
+    burst: u32,
+}
+
+const fn rule(every_ms: u64, burst: u32) -> Rule {
+    Rule {
+        every: Duration::from_millis(every_ms),
+        burst,
+    }
+}
+
+const ATTEMPTS_BY_CLIENT: Rule = rule(500, 100);
+const ATTEMPTS_BY_ACCOUNT_AND_CLIENT: Rule = rule(3_000, 10);
+const FAILURES_BY_CLIENT: Rule = rule(3_000, 20);
+const FAILURES_BY_ACCOUNT_AND_CLIENT: Rule = rule(20_000, 5);
+const FAILURES_BY_ACCOUNT: Rule = rule(6_000, 30);
+const ACTIONS_BY_PERSON: Rule = rule(2_000, 30);
+// GCRA lets through at most burst + window / period in any window: 50 + 3600 / 72 = 100
+// wrong second factors per account in any hour, from wherever they come.
+const SECOND_FACTOR_FAILURES: Rule = rule(72_000, 50);
+// Text replies guessing a code: the fifth bad one from a number blocks it for an hour (at
+// most 4 + 3600 / 3600 = 5 in any hour); and 200 from all numbers together, then one a
+// second.
+const BAD_REPLIES_BY_NUMBER: Rule = rule(3_600_000, 4);
+const BAD_REPLIES: Rule = rule(1_000, 200);
+// Calendar apps poll a feed every few minutes at most; a client guessing tokens gets 20
+// at once, then one every 3 seconds.
+const CALENDAR_FEEDS_BY_CLIENT: Rule = rule(3_000, 20);
+
+/// The limits in this process's memory.
+struct Local {
     attempts_by_client: DefaultKeyedRateLimiter<IpAddr>,
     attempts_by_account_and_client: DefaultKeyedRateLimiter<(String, IpAddr)>,
     by_client: FailureLimit<IpAddr>,
@@ -87,33 +121,28 @@ pub struct Limits {
     calendar_feeds_by_client: DefaultKeyedRateLimiter<IpAddr>,
 }
 
-fn quota(every: Duration, burst: u32) -> Quota {
-    // Both arguments are non-zero constants below.
-    Quota::with_period(every)
+fn quota(rule: Rule) -> Quota {
+    // Both are non-zero constants above.
+    Quota::with_period(rule.every)
         .expect("a non-zero period")
-        .allow_burst(NonZeroU32::new(burst).expect("a non-zero burst"))
+        .allow_burst(NonZeroU32::new(rule.burst).expect("a non-zero burst"))
 }
 
-impl Default for Limits {
+impl Default for Local {
     fn default() -> Self {
-        Limits {
-            attempts_by_client: RateLimiter::keyed(quota(Duration::from_millis(500), 100)),
-            attempts_by_account_and_client: RateLimiter::keyed(quota(Duration::from_secs(3), 10)),
-            by_client: FailureLimit::new(quota(Duration::from_secs(3), 20)),
-            by_account_and_client: FailureLimit::new(quota(Duration::from_secs(20), 5)),
-            by_account: FailureLimit::new(quota(Duration::from_secs(6), 30)),
-            actions_by_person: RateLimiter::keyed(quota(Duration::from_secs(2), 30)),
-            // GCRA lets through at most burst + window / period in any window: 50 + 3600 / 72
-            // = 100 wrong second factors per account in any hour, from wherever they come.
-            second_factor_by_person: FailureLimit::new(quota(Duration::from_secs(72), 50)),
-            // Text replies guessing a code: the fifth bad one from a number blocks it for an
-            // hour (at most 4 + 3600 / 3600 = 5 in any hour); and 200 from all numbers
-            // together, then one a second.
-            bad_replies_by_number: FailureLimit::new(quota(Duration::from_secs(3600), 4)),
-            bad_replies: FailureLimit::new(quota(Duration::from_secs(1), 200)),
-            // Calendar apps poll a feed every few minutes at most; a client guessing tokens
-            // gets 20 at once, then one every 3 seconds.
-            calendar_feeds_by_client: RateLimiter::keyed(quota(Duration::from_secs(3), 20)),
+        Local {
+            attempts_by_client: RateLimiter::keyed(quota(ATTEMPTS_BY_CLIENT)),
+            attempts_by_account_and_client: RateLimiter::keyed(quota(
+                ATTEMPTS_BY_ACCOUNT_AND_CLIENT,
+            )),
+            by_client: FailureLimit::new(quota(FAILURES_BY_CLIENT)),
+            by_account_and_client: FailureLimit::new(quota(FAILURES_BY_ACCOUNT_AND_CLIENT)),
+            by_account: FailureLimit::new(quota(FAILURES_BY_ACCOUNT)),
+            actions_by_person: RateLimiter::keyed(quota(ACTIONS_BY_PERSON)),
+            second_factor_by_person: FailureLimit::new(quota(SECOND_FACTOR_FAILURES)),
+            bad_replies_by_number: FailureLimit::new(quota(BAD_REPLIES_BY_NUMBER)),
+            bad_replies: FailureLimit::new(quota(BAD_REPLIES)),
+            calendar_feeds_by_client: RateLimiter::keyed(quota(CALENDAR_FEEDS_BY_CLIENT)),
         }
     }
 }
@@ -128,7 +157,7 @@ fn normal(account: &str) -> String {
     account.trim().to_lowercase()
 }
 
-impl Limits {
+impl Local {
     /// Whether a sign-in (or second-factor, or invitation) attempt for `account` from
     /// `client` may proceed. Called before the password is checked; the attempt takes
     /// allowance whatever its outcome.
@@ -222,11 +251,291 @@ impl Limits {
     }
 }
 
+/// The limits in PostgreSQL's `rate_limit` table, shared by every instance: the same GCRA
+/// as governor's, each check one statement (an upsert that advances the key's arrival time
+/// only when the request fits), timed by the database's clock.
+struct Shared {
+    db: sea_orm::DatabaseConnection,
+}
+
+/// The database's clock, in milliseconds.
+const NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+impl Shared {
+    async fn run(
+        &self,
+        sql: String,
+        values: Vec<sea_orm::Value>,
+    ) -> Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
+        use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+        self.db
+            .query_all_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                sql,
+                values,
+            ))
+            .await
+    }
+
+    fn millis(rule: Rule) -> (i64, i64) {
+        let every = i64::try_from(rule.every.as_millis()).unwrap_or(i64::MAX);
+        (every, every.saturating_mul(i64::from(rule.burst)))
+    }
+
+    /// Takes a token from `key` if it has one.
+    async fn take(&self, key: String, rule: Rule) -> Result<bool, sea_orm::DbErr> {
+        let (every, window) = Self::millis(rule);
+        // EXCLUDED.tat - every is now, as the row would have been written fresh.
+        let sql = format!(
+            "INSERT INTO rate_limit AS r (key, tat) VALUES ($1, {NOW_MS} + $2) \
+             ON CONFLICT (key) DO UPDATE SET tat = GREATEST(r.tat, EXCLUDED.tat - $2) + $2 \
+             WHERE GREATEST(r.tat, EXCLUDED.tat - $2) + $2 - (EXCLUDED.tat - $2) <= $3 \
+             RETURNING r.tat"
+        );
+        let rows = self
+            .run(sql, vec![key.into(), every.into(), window.into()])
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    /// Spends a failure's token from `key`; with none left, blocks the key until one is.
+    async fn fail(&self, key: String, rule: Rule) -> Result<(), sea_orm::DbErr> {
+        let (every, window) = Self::millis(rule);
+        let fits = "GREATEST(r.tat, EXCLUDED.tat - $2) + $2 - (EXCLUDED.tat - $2) <= $3";
+        let sql = format!(
+            "INSERT INTO rate_limit AS r (key, tat) VALUES ($1, {NOW_MS} + $2) \
+             ON CONFLICT (key) DO UPDATE SET \
+             tat = CASE WHEN {fits} THEN GREATEST(r.tat, EXCLUDED.tat - $2) + $2 ELSE r.tat END, \
+             blocked_until = CASE WHEN {fits} THEN r.blocked_until ELSE r.tat + $2 - $3 END"
+        );
+        self.run(sql, vec![key.into(), every.into(), window.into()])
+            .await?;
+        Ok(())
+    }
+
+    /// Whether any of `keys` is blocked now.
+    async fn blocked(&self, keys: Vec<String>) -> Result<bool, sea_orm::DbErr> {
+        let marks: Vec<String> = (1..=keys.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT 1 FROM rate_limit WHERE key IN ({}) AND blocked_until > {NOW_MS} LIMIT 1",
+            marks.join(", ")
+        );
+        let values = keys.into_iter().map(Into::into).collect();
+        Ok(!self.run(sql, values).await?.is_empty())
+    }
+
+    async fn tidy(&self) -> Result<(), sea_orm::DbErr> {
+        use sea_orm::ConnectionTrait;
+        self.db
+            .execute_unprepared(&format!(
+                "DELETE FROM rate_limit WHERE tat < {NOW_MS} AND blocked_until < {NOW_MS}"
+            ))
+            .await?;
+        Ok(())
+    }
+}
+
+fn too_many(allowed: bool) -> Result<(), AppError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::TooManyRequests)
+    }
+}
+
+/// Recording a failure must not fail the request it belongs to; a lost record is logged.
+fn logged(result: Result<(), sea_orm::DbErr>) {
+    if let Err(err) = result {
+        tracing::warn!(%err, "recording a rate-limited failure");
+    }
+}
+
+/// Every rate limit, in memory or shared through PostgreSQL.
+pub struct Limits {
+    local: Local,
+    shared: Option<Shared>,
+}
+
+impl Default for Limits {
+    /// In this process's memory.
+    fn default() -> Self {
+        Limits {
+            local: Local::default(),
+            shared: None,
+        }
+    }
+}
+
+impl Limits {
+    /// Shared by every instance when `db` is PostgreSQL; in memory on SQLite, which serves
+    /// one instance.
+    pub fn for_database(db: &sea_orm::DatabaseConnection) -> Limits {
+        let shared = (db.get_database_backend() == sea_orm::DatabaseBackend::Postgres)
+            .then(|| Shared { db: db.clone() });
+        Limits {
+            local: Local::default(),
+            shared,
+        }
+    }
+
+    /// Whether a sign-in (or second-factor, or invitation) attempt for `account` from
+    /// `client` may proceed. Called before the password is checked; the attempt takes
+    /// allowance whatever its outcome.
+    pub async fn sign_in_allowed(&self, account: &str, client: IpAddr) -> Result<(), AppError> {
+        let Some(shared) = &self.shared else {
+            return self.local.sign_in_allowed(account, client);
+        };
+        let (account, client) = (normal(account), client_key(client));
+        let blocked = shared
+            .blocked(vec![
+                format!("fail:client:{client}"),
+                format!("fail:account-client:{account}|{client}"),
+                format!("fail:account:{account}"),
+            ])
+            .await?;
+        too_many(!blocked)?;
+        // The narrower key first, as in memory.
+        too_many(
+            shared
+                .take(
+                    format!("try:account-client:{account}|{client}"),
+                    ATTEMPTS_BY_ACCOUNT_AND_CLIENT,
+                )
+                .await?,
+        )?;
+        too_many(
+            shared
+                .take(format!("try:client:{client}"), ATTEMPTS_BY_CLIENT)
+                .await?,
+        )
+    }
+
+    /// Records a failed attempt.
+    pub async fn sign_in_failed(&self, account: &str, client: IpAddr) {
+        let Some(shared) = &self.shared else {
+            return self.local.sign_in_failed(account, client);
+        };
+        let (account, client) = (normal(account), client_key(client));
+        logged(
+            shared
+                .fail(format!("fail:client:{client}"), FAILURES_BY_CLIENT)
+                .await,
+        );
+        logged(
+            shared
+                .fail(
+                    format!("fail:account-client:{account}|{client}"),
+                    FAILURES_BY_ACCOUNT_AND_CLIENT,
+                )
+                .await,
+        );
+        logged(
+            shared
+                .fail(format!("fail:account:{account}"), FAILURES_BY_ACCOUNT)
+                .await,
+        );
+    }
+
+    /// Whether a second-factor attempt for a person may proceed: a per-account cap on top of
+    /// [`Limits::sign_in_allowed`], whatever address the attempts come from.
+    pub async fn second_factor_allowed(&self, person: i64) -> Result<(), AppError> {
+        match &self.shared {
+            None => self.local.second_factor_allowed(person),
+            Some(shared) => too_many(
+                !shared
+                    .blocked(vec![format!("fail:second-factor:{person}")])
+                    .await?,
+            ),
+        }
+    }
+
+    /// Records a wrong second factor for a person.
+    pub async fn second_factor_failed(&self, person: i64) {
+        match &self.shared {
+            None => self.local.second_factor_failed(person),
+            Some(shared) => logged(
+                shared
+                    .fail(
+                        format!("fail:second-factor:{person}"),
+                        SECOND_FACTOR_FAILURES,
+                    )
+                    .await,
+            ),
+        }
+    }
+
+    /// A costly or abusable action (declaring an incident, an export) by a person.
+    pub async fn action(&self, person: i64, kind: &'static str) -> Result<(), AppError> {
+        match &self.shared {
+            None => self.local.action(person, kind),
+            Some(shared) => too_many(
+                shared
+                    .take(format!("action:{kind}:{person}"), ACTIONS_BY_PERSON)
+                    .await?,
+            ),
+        }
+    }
+
+    /// Whether a text reply from `number` is read at all: not once it, or everyone, has sent
+    /// too many bad ones.
+    pub async fn reply_allowed(&self, number: &str) -> Result<(), AppError> {
+        match &self.shared {
+            None => self.local.reply_allowed(number),
+            Some(shared) => too_many(
+                !shared
+                    .blocked(vec![
+                        format!("fail:reply:{number}"),
+                        "fail:replies".to_owned(),
+                    ])
+                    .await?,
+            ),
+        }
+    }
+
+    /// Records a bad text reply (wrong, used, expired or someone else's code) from `number`.
+    pub async fn reply_failed(&self, number: &str) {
+        match &self.shared {
+            None => self.local.reply_failed(number),
+            Some(shared) => {
+                logged(
+                    shared
+                        .fail(format!("fail:reply:{number}"), BAD_REPLIES_BY_NUMBER)
+                        .await,
+                );
+                logged(shared.fail("fail:replies".to_owned(), BAD_REPLIES).await);
+            }
+        }
+    }
+
+    /// Whether a client may fetch a calendar feed (whatever the token).
+    pub async fn calendar_feed(&self, client: IpAddr) -> Result<(), AppError> {
+        match &self.shared {
+            None => self.local.calendar_feed(client),
+            Some(shared) => too_many(
+                shared
+                    .take(
+                        format!("calendar:{}", client_key(client)),
+                        CALENDAR_FEEDS_BY_CLIENT,
+                    )
+                    .await?,
+            ),
+        }
+    }
+
+    /// Forgets keys whose allowance has refilled, keeping memory (or the table) small.
+    pub async fn tidy(&self) {
+        self.local.tidy();
+        if let Some(shared) = &self.shared {
+            logged(shared.tidy().await);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn fail_n(limits: &Limits, account: &str, client: IpAddr, n: usize) -> usize {
+    fn fail_n(limits: &Local, account: &str, client: IpAddr, n: usize) -> usize {
         (0..n)
             .filter(|_| {
                 let ok = limits.sign_in_allowed(account, client).is_ok();
@@ -240,7 +549,7 @@ mod tests {
 
     #[test]
     fn second_factor_failures_are_capped_per_account_within_100_an_hour() {
-        let limits = Limits::default();
+        let limits = Local::default();
         // Keyed by the person alone: no address appears, so changing it cannot help.
         let refused_at = (0..200u32)
             .find(|_| {
@@ -264,7 +573,7 @@ mod tests {
 
     #[test]
     fn an_account_is_slowed_after_five_failures_from_one_address_but_not_from_another() {
-        let limits = Limits::default();
+        let limits = Local::default();
         let attacker: IpAddr = "203.0.113.9".parse().unwrap();
         let nurse: IpAddr = "10.1.2.3".parse().unwrap();
         assert_eq!(
@@ -284,7 +593,7 @@ mod tests {
 
     #[test]
     fn a_ward_pc_where_many_people_sign_in_is_not_slowed() {
-        let limits = Limits::default();
+        let limits = Local::default();
         let ward_pc: IpAddr = "10.1.2.3".parse().unwrap();
         for i in 0..100 {
             let nurse = format!("nurse{i}@nhs.net");
@@ -301,7 +610,7 @@ mod tests {
 
     #[test]
     fn sign_in_attempts_take_allowance_before_the_password_is_checked() {
-        let limits = Limits::default();
+        let limits = Local::default();
         let attacker: IpAddr = "203.0.113.9".parse().unwrap();
         // Hundreds in flight at once: none has failed yet, so only attempts can refuse them.
         let one_account = (0..300)
@@ -326,7 +635,7 @@ mod tests {
 
     #[test]
     fn ipv6_clients_share_a_limit_per_64() {
-        let limits = Limits::default();
+        let limits = Local::default();
         let first: IpAddr = "2001:db8:1:2::1".parse().unwrap();
         assert_eq!(fail_n(&limits, "priya@nhs.net", first, 10), 6);
         let same_64: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:fffe".parse().unwrap();
@@ -346,7 +655,7 @@ mod tests {
 
     #[test]
     fn declarations_and_exports_are_limited_per_person_and_kind() {
-        let limits = Limits::default();
+        let limits = Local::default();
         let allowed = (0..40)
             .filter(|_| limits.action(7, "export").is_ok())
             .count();
@@ -360,7 +669,7 @@ mod tests {
 
     #[test]
     fn five_bad_text_replies_block_their_number_but_not_other_numbers() {
-        let limits = Limits::default();
+        let limits = Local::default();
         let guesser = "+447700900999";
         let refused_at = (0..20)
             .find(|_| {
@@ -377,7 +686,7 @@ mod tests {
 
     #[test]
     fn one_address_cannot_spray_many_accounts() {
-        let limits = Limits::default();
+        let limits = Local::default();
         let attacker: IpAddr = "203.0.113.9".parse().unwrap();
         let allowed: usize = (0..100)
             .map(|i| fail_n(&limits, &format!("user{i}@nhs.net"), attacker, 1))

@@ -28,6 +28,7 @@ mod rotas;
 mod secrets_at_rest;
 mod security;
 mod sessions;
+mod shared_limits;
 mod sign_in_load;
 mod storage;
 mod texts;

@@ -74,13 +74,13 @@ pub async fn reply_by_text(
         let key = key.clone();
         async move {
             if count {
-                limits.reply_failed(&key);
+                limits.reply_failed(&key).await;
             }
             refused(db, why, client).await?;
             Ok::<_, AppError>(ReplyOutcome::Refused)
         }
     };
-    if limits.reply_allowed(&key).is_err() {
+    if limits.reply_allowed(&key).await.is_err() {
         refused(
             db,
             format!("ignored: too many bad replies from {from}"),
