@@ -12,6 +12,7 @@ mod middleware;
 pub mod moving;
 mod notify;
 mod probes;
+mod relay;
 mod session_touch;
 mod signed_in;
 mod upload;
@@ -126,6 +127,8 @@ impl Application {
             callers: Default::default(),
         };
         spawn_housekeeping(state.clone());
+        // Live events to and from other instances, on PostgreSQL.
+        relay::spawn(&state.db, state.live.clone());
         // The engine refreshes this process's open pages when it escalates.
         if settings.run_engine {
             std::sync::Arc::new(engine.with_live(state.live.clone())).spawn();

@@ -77,6 +77,7 @@ pub async fn mark_read(id: Option<i64>) -> Result<(), AppError> {
             let _ = state.live.send(crate::backend::live::LiveEvent {
                 reference: String::new(),
                 people: vec![user.person_id],
+                relayed: false,
             });
             Ok(())
         }

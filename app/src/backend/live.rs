@@ -6,8 +6,10 @@
 pub struct LiveEvent {
     pub reference: String,
     pub people: Vec<i64>,
+    /// Sent here by another instance (through PostgreSQL), so not sent on again.
+    pub relayed: bool,
 }
 
-/// Where live events are sent within this process. (Several instances would relay these
-/// through PostgreSQL LISTEN/NOTIFY; not built yet.)
+/// Where live events are sent within this process. On PostgreSQL the server's relay also
+/// carries them to and from other instances (LISTEN/NOTIFY).
 pub type Sender = tokio::sync::broadcast::Sender<LiveEvent>;

@@ -69,6 +69,7 @@ impl AppState {
         let _ = self.live.send(LiveEvent {
             reference: declared.reference,
             people: declared.people,
+            relayed: false,
         });
     }
 
@@ -90,6 +91,7 @@ impl AppState {
         let _ = self.live.send(LiveEvent {
             reference: reference.to_owned(),
             people,
+            relayed: false,
         });
     }
 }

@@ -15,6 +15,7 @@ mod hostile_input;
 mod imports;
 mod incident_command;
 mod incidents;
+mod live_relay;
 mod moving;
 mod on_call;
 mod orgs;

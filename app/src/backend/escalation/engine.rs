@@ -190,6 +190,7 @@ impl Engine {
                     changed.push(LiveEvent {
                         reference: read.reference(e),
                         people: told,
+                        relayed: false,
                     });
                     line
                 }
