@@ -3,10 +3,13 @@
 #   scripts/postgres.sh start DIR   makes a cluster in DIR (an empty directory), starts it on a
 #                                   free loopback port as an unprivileged user, and prints
 #                                   its URL (postgres://wardline@127.0.0.1:PORT)
+#   scripts/postgres.sh createdb URL NAME
+#                                   makes database NAME on the server at URL; prints its URL
 #   scripts/postgres.sh stop DIR    stops it (the caller removes DIR)
 # Debian's `postgresql` package is installed first if it is missing. The cluster trusts local
 # connections and does not sync to disk (fsync off): it lives for one test run and is
-# thrown away.
+# thrown away. PG_DURABLE=1 keeps PostgreSQL's durable defaults (fsync, synchronous
+# commit), for benchmarks.
 set -euo pipefail
 
 cmd="${1:?start or stop}"
@@ -46,9 +49,10 @@ case "$cmd" in
       if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
         continue
       fi
+      fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+      [ "${PG_DURABLE:-0}" = 1 ] && fast=""
       if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 \
-            -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 $fast" \
         start >/dev/null; then
         echo "postgres://wardline@127.0.0.1:$port"
         exit 0
@@ -57,6 +61,12 @@ case "$cmd" in
     echo "PostgreSQL did not start; its log:" >&2
     cat "$dir/server.log" >&2 || true
     exit 1
+    ;;
+  createdb)
+    name="${3:?a database name}"
+    "$(pg_bin)/psql" -q -v ON_ERROR_STOP=1 "$dir/postgres" -c "DROP DATABASE IF EXISTS $name" \
+      -c "CREATE DATABASE $name" >&2
+    echo "$dir/$name"
     ;;
   stop)
     bin="$(pg_bin)"

@@ -51,13 +51,17 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   WARDLINE_TEST_POSTGRES="$PG_URL" cargo test --locked --workspace --no-fail-fast
 fi
-stop_postgres
-trap - EXIT
 
 step "Building the site for the browser tests"
 cargo leptos build
 
 step "Browser tests (Playwright in Debian's Chromium, axe-core)"
-(cd end2end && WARDLINE_BIN="$CARGO_TARGET_DIR/debug/wardline" npx playwright test)
+# Most run against one instance on SQLite; two-instances.spec.ts runs two on a database of
+# the PostgreSQL server above.
+E2E_PG="$("$ROOT/scripts/postgres.sh" createdb "$PG_URL" e2e_two_instances)"
+(cd end2end && WARDLINE_BIN="$CARGO_TARGET_DIR/debug/wardline" WARDLINE_E2E_POSTGRES="$E2E_PG" \
+  npx playwright test)
+stop_postgres
+trap - EXIT
 
 step "All checks passed"

@@ -64,7 +64,10 @@ async fn main() {
     // An error the app logs (a failed declaration, say) shows here.
     tracing_subscriber::fmt().with_env_filter("error").init();
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("escalation.db").display());
+    // `BENCH_DATABASE_URL=postgres://…/DB`: an empty PostgreSQL database instead.
+    let url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("escalation.db").display()));
+    println!("on {}", url.split(':').next().unwrap_or("?"));
     // Timeline heads are signed, as on a server with its key file.
     app::backend::secrets::install(&app::backend::secrets::Keyring::generate());
     let db = app::backend::db::connect(&url).await.unwrap();
@@ -178,10 +181,28 @@ async fn main() {
             .await
             .unwrap();
     }
+    // Engines sharing the burst (`BENCH_ENGINES`, default 1), each on its own connections,
+    // as separate instances would be.
+    let engines: usize = std::env::var("BENCH_ENGINES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
     let clock = Arc::new(ManualClock::new(now + Duration::seconds(1)));
-    let engine = Engine::new(db.clone(), clock, delivery(), false);
+    let mut running = Vec::new();
+    for _ in 0..engines {
+        running.push(Engine::new(
+            app::backend::db::connect(&url).await.unwrap(),
+            clock.clone(),
+            delivery(),
+            false,
+        ));
+    }
     let t = Instant::now();
-    let decided = engine.decide_due().await.unwrap();
+    let decided: usize = futures::future::join_all(running.iter().map(|e| e.decide_due()))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .sum();
     let took = t.elapsed();
     let notified = app::backend::entity::notification::Entity::find()
         .filter(app::backend::entity::notification::Column::Level.eq(1))
@@ -189,7 +210,7 @@ async fn main() {
         .await
         .unwrap();
     println!(
-        "burst: {decided} escalations due at once decided in {:.2} s ({:.0}/s), {notified} level-1 notifications written (target: 10,000 within 5 s)",
+        "burst: {decided} escalations due at once decided by {engines} engine(s) in {:.2} s ({:.0}/s), {notified} level-1 notifications written (target: 10,000 within 5 s)",
         took.as_secs_f64(),
         decided as f64 / took.as_secs_f64()
     );

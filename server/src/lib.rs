@@ -77,7 +77,12 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     declarations: app::backend::incidents::Declarations,
+    /// Told when shutdown begins (live streams end then).
+    closing: tokio::sync::watch::Sender<bool>,
 }
+
+/// How long a stopping instance lets requests in flight finish before it exits anyway.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
@@ -134,12 +139,14 @@ impl Application {
             std::sync::Arc::new(engine.with_live(state.live.clone())).spawn();
             spawn_handover_notices(state.db.clone());
         }
+        let (closing, closing_rx) = tokio::sync::watch::channel(false);
         Ok(Application {
             listener,
+            closing,
             declarations: state.declarations.clone(),
             router: router(
                 state,
-                live::Streams::new(settings.live_recheck),
+                live::Streams::new(settings.live_recheck, closing_rx),
                 notify::CallbackToken(settings.notify_callback_token.clone().map(Arc::new)),
                 probes::Metrics::new(settings.metrics_allow.clone()),
             ),
@@ -157,15 +164,31 @@ impl Application {
         &self.declarations
     }
 
+    /// Serves until SIGTERM or Ctrl-C, then stops taking connections, ends live streams,
+    /// lets requests in flight finish (for up to `DRAIN`) and returns.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(
+        let closing = self.closing;
+        let mut told = closing.subscribe();
+        let serving = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("stopping: finishing requests in flight");
+            let _ = closing.send(true);
+        });
+        tokio::select! {
+            served = serving => served.context("serving"),
+            _ = async {
+                let _ = told.wait_for(|c| *c).await;
+                tokio::time::sleep(DRAIN).await;
+            } => {
+                tracing::warn!("requests still open {} s after the signal: stopping anyway", DRAIN.as_secs());
+                Ok(())
+            }
+        }
     }
 }
 

@@ -37,13 +37,17 @@ pub const MAX_STREAMS_PER_PERSON: usize = 6;
 pub struct Streams {
     open: Mutex<HashMap<i64, usize>>,
     recheck: Duration,
+    /// True once the server is shutting down: every stream ends, so the browser reconnects
+    /// (to another instance) and the server's drain is not held up by open streams.
+    closing: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Streams {
-    pub fn new(recheck: Duration) -> Arc<Streams> {
+    pub fn new(recheck: Duration, closing: tokio::sync::watch::Receiver<bool>) -> Arc<Streams> {
         Arc::new(Streams {
             open: Mutex::new(HashMap::new()),
             recheck,
+            closing,
         })
     }
 
@@ -104,11 +108,14 @@ where
 {
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + recheck, recheck);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let closing = slot.streams.closing.clone();
     stream::unfold(
-        (rx, wanted, still_allowed, tick, slot),
-        |(mut rx, wanted, still_allowed, mut tick, slot)| async move {
+        (rx, wanted, still_allowed, tick, slot, closing),
+        |(mut rx, wanted, still_allowed, mut tick, slot, mut closing)| async move {
             loop {
                 tokio::select! {
+                    // Shutting down (or the server is gone).
+                    _ = closing.changed() => return None,
                     _ = tick.tick() => {
                         if !still_allowed().await {
                             return None;
@@ -117,13 +124,13 @@ where
                     got = rx.recv() => match got {
                         Ok(ev) if wanted(&ev) => {
                             let event = Event::default().event("changed").data(ev.reference);
-                            return Some((Ok(event), (rx, wanted, still_allowed, tick, slot)));
+                            return Some((Ok(event), (rx, wanted, still_allowed, tick, slot, closing)));
                         }
                         Ok(_) => continue,
                         // Missed some: say "changed" so the page fetches the truth.
                         Err(RecvError::Lagged(_)) => {
                             let event = Event::default().event("changed").data("");
-                            return Some((Ok(event), (rx, wanted, still_allowed, tick, slot)));
+                            return Some((Ok(event), (rx, wanted, still_allowed, tick, slot, closing)));
                         }
                         Err(RecvError::Closed) => return None,
                     },

@@ -330,6 +330,44 @@ async fn two_engines_on_one_database_fire_each_step_exactly_once() {
 }
 
 #[tokio::test]
+async fn on_postgres_two_engines_share_a_burst_and_take_each_step_once() {
+    let app = spawn_app().await.with_demo().await;
+    if !app.on_postgres() {
+        // SQLite has one writer at a time: engines there take turns over the whole
+        // database, and the test above shows each step is still taken once.
+        eprintln!("skipped: engines share work through PostgreSQL's row locks");
+        return;
+    }
+    // Enough incidents that the due steps span several of an engine's chunks.
+    for email in [NADIA, "aisha.bello@demo.wardline.test", OWEN] {
+        let client = app.signed_in_as(email).await;
+        for _ in 0..25 {
+            app.declare(&client, "ransomware").await;
+        }
+    }
+    let at = OffsetDateTime::now_utc() + Duration::minutes(16);
+    let clock = Arc::new(ManualClock::new(at));
+    let due = escalation::Entity::find()
+        .filter(escalation::Column::FiresAt.lte(at))
+        .count(&app.db)
+        .await
+        .unwrap() as usize;
+    assert!(due > 500, "a burst over two chunks: {due}");
+    let a = engine(&app, clock.clone(), None).await;
+    let b = engine(&app, clock.clone(), None).await;
+    let (x, y) = tokio::join!(a.decide_due(), b.decide_due());
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x + y, due, "every due step taken, none twice");
+    assert!(x > 0 && y > 0, "both engines took a share: {x} and {y}");
+    let stepped = escalation::Entity::find()
+        .filter(escalation::Column::Level.eq(1))
+        .count(&app.db)
+        .await
+        .unwrap() as usize;
+    assert_eq!(stepped, due, "each stepped exactly one level");
+}
+
+#[tokio::test]
 async fn acknowledgement_racing_escalation_has_one_consistent_outcome() {
     let app = spawn_app().await.with_demo().await;
     let nadia = app.signed_in_as(NADIA).await;

@@ -10,6 +10,7 @@ mod compression;
 mod escalation;
 mod external_contacts;
 mod extractor;
+mod failover;
 mod helpers;
 mod hostile_input;
 mod imports;
