@@ -146,7 +146,7 @@ async fn sigkill_of_one_of_two_instances_loses_nothing_and_sigterm_drains_withou
         return;
     }
     let mut a = serve(&app.database_url, &app.key_file);
-    let mut b = serve(&app.database_url, &app.key_file);
+    let b = serve(&app.database_url, &app.key_file);
     let addresses = vec![a.address.clone(), b.address.clone()];
     // Signed in once (sessions are in the database: good at either instance).
     let mut people = Vec::new();
