@@ -261,6 +261,19 @@ struct Shared {
 /// The database's clock, in milliseconds.
 const NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
+/// Keys longer than this are stored as their digest: an account name is whatever a
+/// stranger typed, and an index entry cannot be arbitrarily long.
+const LONGEST_KEY: usize = 200;
+
+/// The key as stored.
+fn stored(key: String) -> String {
+    if key.len() <= LONGEST_KEY {
+        key
+    } else {
+        format!("digest:{}", super::tokens::digest(&key))
+    }
+}
+
 impl Shared {
     async fn run(
         &self,
@@ -293,7 +306,7 @@ impl Shared {
              RETURNING r.tat"
         );
         let rows = self
-            .run(sql, vec![key.into(), every.into(), window.into()])
+            .run(sql, vec![stored(key).into(), every.into(), window.into()])
             .await?;
         Ok(!rows.is_empty())
     }
@@ -308,7 +321,7 @@ impl Shared {
              tat = CASE WHEN {fits} THEN GREATEST(r.tat, EXCLUDED.tat - $2) + $2 ELSE r.tat END, \
              blocked_until = CASE WHEN {fits} THEN r.blocked_until ELSE r.tat + $2 - $3 END"
         );
-        self.run(sql, vec![key.into(), every.into(), window.into()])
+        self.run(sql, vec![stored(key).into(), every.into(), window.into()])
             .await?;
         Ok(())
     }
@@ -320,7 +333,7 @@ impl Shared {
             "SELECT 1 FROM rate_limit WHERE key IN ({}) AND blocked_until > {NOW_MS} LIMIT 1",
             marks.join(", ")
         );
-        let values = keys.into_iter().map(Into::into).collect();
+        let values = keys.into_iter().map(|k| stored(k).into()).collect();
         Ok(!self.run(sql, values).await?.is_empty())
     }
 
