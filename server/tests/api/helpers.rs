@@ -298,8 +298,10 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
-    /// Every row of every table but the audit trail and the session store (which any
-    /// request touches), for asserting that a refused request changed nothing.
+    /// Every row of every table but the audit trail, the session store (which any request
+    /// touches) and PostgreSQL's shared rate limits (a refused request still spends
+    /// allowance, as it does in memory on SQLite), for asserting that a refused request
+    /// changed nothing.
     pub async fn fingerprint(&self) -> Vec<(String, Option<String>)> {
         use sea_orm::{ConnectionTrait, Statement};
         let backend = self.db.get_database_backend();
@@ -317,7 +319,7 @@ impl TestApp {
         let mut out = Vec::new();
         for t in tables {
             let name: String = t.try_get("", "name").unwrap();
-            if matches!(name.as_str(), "audit_event" | "session") {
+            if matches!(name.as_str(), "audit_event" | "session" | "rate_limit") {
                 continue;
             }
             let columns: Vec<String> = self
@@ -365,7 +367,7 @@ impl TestApp {
         let mut out = Vec::new();
         for t in tables {
             let name: String = t.try_get("", "name").unwrap();
-            if matches!(name.as_str(), "audit_event" | "session") {
+            if matches!(name.as_str(), "audit_event" | "session" | "rate_limit") {
                 continue;
             }
             let all = self

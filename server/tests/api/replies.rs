@@ -460,10 +460,18 @@ async fn replies_that_do_not_count_change_nothing_and_are_audited() {
 async fn a_code_expires_when_its_task_is_done() {
     let p = paged().await;
     let codes = coded(&p.app, &p.fake, "+447700900111").await;
-    let c = &codes[0];
+    // A task Gareth holds himself (texts for tasks escalated to him arrive in any order).
+    let gareth = p.app.person_id(GARETH).await;
+    let mut his = None;
+    for c in &codes {
+        if task_of(&p.app, c.task_id).await.assignee_id == Some(gareth) {
+            his = Some(c);
+            break;
+        }
+    }
+    let c = his.expect("a text for a task of his own");
     let t = task_of(&p.app, c.task_id).await;
     // Its holder, Gareth, finishes it in Wardline.
-    assert_eq!(t.assignee_id, Some(p.app.person_id(GARETH).await));
     let id = t.id.to_string();
     let res = p
         .app
