@@ -2,6 +2,7 @@
 //! from it, and the writer that commits them.
 
 pub(super) mod plan;
+pub(super) mod postgres;
 pub(super) mod prepare;
 pub(super) mod write;
 pub(super) mod writer;

@@ -207,12 +207,10 @@ pub(crate) fn with_ids(
 pub(crate) type Written = Vec<(i64, Declared)>;
 
 /// How many ids of each kind a batch needs: incidents, tasks, command roles.
-pub(crate) fn id_counts(ps: &[Prepared]) -> [usize; 3] {
-    [
-        ps.len(),
-        ps.iter().map(|p| p.tasks.values.len()).sum(),
-        ps.iter().map(|p| p.commands.values.len()).sum(),
-    ]
+pub(crate) fn id_counts<'a>(ps: impl IntoIterator<Item = &'a Prepared>) -> [usize; 3] {
+    ps.into_iter().fold([0; 3], |[i, t, c], p| {
+        [i + 1, t + p.tasks.values.len(), c + p.commands.values.len()]
+    })
 }
 
 /// Writes prepared declarations in the caller's transaction, which must already hold the

@@ -20,6 +20,7 @@ use crate::error::AppError;
 use crate::backend::incidents::declaring::plan::{
     Plan, check_assets, declaring_org, may_declare, plan_and_prepare,
 };
+use crate::backend::incidents::declaring::postgres::commit_batch_postgres;
 use crate::backend::incidents::declaring::prepare::{Prepared, prepare};
 use crate::backend::incidents::declaring::write::{commit_batch_sqlite, write_all};
 use crate::backend::incidents::declaring::{DeclareInput, Declared};
@@ -334,6 +335,11 @@ pub(crate) async fn commit_batch(
 ) -> Result<(i64, Vec<Result<Declared, AppError>>), AppError> {
     if db.get_database_backend() == sea_orm::DbBackend::Sqlite
         && let Some(done) = commit_batch_sqlite(db.get_sqlite_connection_pool(), batch).await?
+    {
+        return Ok(done);
+    }
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres
+        && let Some(done) = commit_batch_postgres(db.get_postgres_connection_pool(), batch).await?
     {
         return Ok(done);
     }

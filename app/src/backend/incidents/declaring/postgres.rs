@@ -1,0 +1,216 @@
+//! The batch writer's path on PostgreSQL: straight through the driver, in as few round
+//! trips as the protocol allows. Each trip to a PostgreSQL server costs a network wait that
+//! the commit itself does not, so a batch is: BEGIN; one statement that locks the change
+//! generation and reserves every id the batch needs; its inserts as one statement (every
+//! table at once, as data-modifying `WITH` clauses, split only past the protocol's limit on
+//! bound values); COMMIT.
+
+use sea_orm::sqlx::{self, AssertSqlSafe, IntoArguments, PgPool, Postgres};
+
+use crate::backend::{generation, timeline};
+use crate::error::AppError;
+
+use crate::backend::incidents::declaring::Declared;
+use crate::backend::incidents::declaring::prepare::{Prepared, Rows};
+use crate::backend::incidents::declaring::write::{id_counts, with_ids};
+use crate::backend::incidents::declaring::writer::Job;
+
+/// Most values bound to one statement: the extended protocol counts them in 16 bits.
+const BOUND_MOST: usize = u16::MAX as usize;
+
+/// Writes a batch in one transaction when every declaration in it was routed by a plan
+/// that is still current (checked under the generation's row lock). Returns `None`,
+/// having written nothing, when one was not: the general path routes it again. The ids
+/// reserved then are skipped, as a rolled-back insert's would be.
+pub(crate) async fn commit_batch_postgres(
+    pool: &PgPool,
+    batch: &mut [Job],
+) -> Result<Option<(i64, Vec<Result<Declared, AppError>>)>, AppError> {
+    let failed = |e: sqlx::Error| crate::backend::errors::internal("declare", &e);
+    if batch.iter().any(|j| j.prepared.is_none()) {
+        return Ok(None);
+    }
+    let counts = id_counts(batch.iter().filter_map(|j| j.prepared.as_ref()));
+    let mut tx = pool.begin().await.map_err(failed)?;
+    let rows: Vec<(i64, i64)> = sqlx::query_as(AssertSqlSafe(batch_start()))
+        .bind(counts[0] as i64)
+        .bind(counts[1] as i64)
+        .bind(counts[2] as i64)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(failed)?;
+    let mut ids: [Vec<i64>; 4] = Default::default();
+    for (kind, value) in rows {
+        if let Some(list) = usize::try_from(kind).ok().and_then(|k| ids.get_mut(k)) {
+            list.push(value);
+        }
+    }
+    let [generation, incident_ids, task_ids, command_ids] = ids;
+    let generation = *generation
+        .first()
+        .ok_or_else(|| crate::backend::errors::internal("declare", &"no change_generation row"))?;
+    let now = timeline::now();
+    let current = |j: &Job| {
+        j.prepared
+            .as_ref()
+            .is_some_and(|p| p.routed.current(generation, now))
+    };
+    if !batch.iter().all(current) {
+        return Ok(None);
+    }
+    let ps: Vec<Prepared> = batch.iter_mut().filter_map(|j| j.prepared.take()).collect();
+    debug_assert_eq!(id_counts(&ps), counts);
+    let (tables, out) = with_ids(ps, &incident_ids, &task_ids, &command_ids)?;
+    for (sql, values) in statements(tables) {
+        let arguments = IntoArguments::<Postgres>::into_arguments(sea_query_sqlx::SqlxValues(
+            sea_orm::Values(values),
+        ));
+        // Not kept prepared: its text is this batch's own.
+        sqlx::query_with(AssertSqlSafe(sql), arguments)
+            .persistent(false)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?;
+    }
+    tx.commit().await.map_err(failed)?;
+    Ok(Some((
+        generation,
+        out.into_iter().map(|(_, declared)| Ok(declared)).collect(),
+    )))
+}
+
+/// The statement that opens a batch: the change generation, locked until the commit (so
+/// two instances' writers and an admin's change take turns), as kind 0; then as many new
+/// ids of incidents (1), tasks (2) and command roles (3) as the three parameters ask for.
+fn batch_start() -> String {
+    let ids = |kind: u8, table: &str, n: u8| {
+        format!(
+            " UNION ALL SELECT {kind}::int8, nextval((SELECT pg_get_serial_sequence('{table}', 'id'))::regclass) \
+             FROM generate_series(1, ${n}::int8)"
+        )
+    };
+    format!(
+        "WITH g AS ({} FOR UPDATE) SELECT 0::int8 AS kind, value FROM g{}{}{}",
+        generation::READ,
+        ids(1, "incident", 1),
+        ids(2, "task", 2),
+        ids(3, "incident_command", 3),
+    )
+}
+
+/// The batch's inserts as few statements as the limit on bound values allows: one
+/// `INSERT … VALUES` per table, every table but the last as a data-modifying `WITH` clause
+/// of the same statement. Tables come parents first; PostgreSQL checks foreign keys at the
+/// end of the whole statement, and a later statement sees an earlier one's rows.
+pub(crate) fn statements(tables: Vec<Rows>) -> Vec<(String, Vec<sea_orm::Value>)> {
+    let mut out = Vec::new();
+    let mut parts: Vec<String> = Vec::new();
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let finish = |parts: &mut Vec<String>, values: &mut Vec<sea_orm::Value>, out: &mut Vec<_>| {
+        if let Some(last) = parts.pop() {
+            let mut sql = String::new();
+            for (i, part) in parts.iter().enumerate() {
+                sql.push_str(if i == 0 { "WITH " } else { ", " });
+                sql.push_str(&format!("w{i} AS ({part})"));
+            }
+            if !parts.is_empty() {
+                sql.push(' ');
+            }
+            sql.push_str(&last);
+            out.push((sql, std::mem::take(values)));
+            parts.clear();
+        }
+    };
+    for t in tables {
+        let width = t.columns.len();
+        if width == 0 || width > BOUND_MOST {
+            continue;
+        }
+        let head = format!(
+            "INSERT INTO \"{}\" ({}) VALUES ",
+            t.table,
+            t.columns
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut part = String::new();
+        for row in t.values {
+            if values.len() + width > BOUND_MOST {
+                if !part.is_empty() {
+                    parts.push(std::mem::take(&mut part));
+                }
+                finish(&mut parts, &mut values, &mut out);
+            }
+            part.push_str(if part.is_empty() { &head } else { ", " });
+            part.push('(');
+            for j in 0..width {
+                if j > 0 {
+                    part.push_str(", ");
+                }
+                part.push('$');
+                part.push_str(&(values.len() + j + 1).to_string());
+            }
+            part.push(')');
+            values.extend(row);
+        }
+        if !part.is_empty() {
+            parts.push(part);
+        }
+    }
+    finish(&mut parts, &mut values, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(table: &'static str, width: usize, n: usize) -> Rows {
+        Rows {
+            table,
+            columns: ["a", "b", "c", "d"][..width].to_vec(),
+            values: (0..n)
+                .map(|i| {
+                    (0..width)
+                        .map(|j| sea_orm::Value::from((i * 10 + j) as i64))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn every_table_goes_in_one_statement_parents_first() {
+        let out = statements(vec![rows("incident", 2, 2), rows("task", 3, 1)]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            out[0].0,
+            "WITH w0 AS (INSERT INTO \"incident\" (\"a\", \"b\") VALUES ($1, $2), ($3, $4)) \
+             INSERT INTO \"task\" (\"a\", \"b\", \"c\") VALUES ($5, $6, $7)"
+        );
+        assert_eq!(out[0].1.len(), 7);
+        assert_eq!(out[0].1[4], sea_orm::Value::from(0i64));
+    }
+
+    #[test]
+    fn statements_split_before_the_protocol_limit_and_keep_every_row_in_order() {
+        // 40,000 rows of 4 values: 160,000 values, three statements.
+        let out = statements(vec![rows("incident", 1, 3), rows("task", 4, 40_000)]);
+        assert!(out.len() >= 3, "{} statements", out.len());
+        let mut all = Vec::new();
+        for (sql, values) in &out {
+            assert!(values.len() <= BOUND_MOST);
+            let last = format!("${}", values.len());
+            assert!(sql.contains(&format!("{last})")), "numbered to the end");
+            assert!(!sql.contains(&format!("${})", values.len() + 1)));
+            all.extend(values.iter().cloned());
+        }
+        assert_eq!(all.len(), 3 + 160_000);
+        assert_eq!(all[3], sea_orm::Value::from(0i64));
+        assert_eq!(all.last(), Some(&sea_orm::Value::from(399_993i64)));
+        assert!(out[0].0.starts_with("WITH w0 AS (INSERT INTO \"incident\""));
+        assert!(out[1].0.starts_with("INSERT INTO \"task\""));
+    }
+}
