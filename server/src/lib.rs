@@ -140,6 +140,8 @@ impl Application {
             spawn_handover_notices(state.db.clone());
         }
         let (closing, closing_rx) = tokio::sync::watch::channel(false);
+        let metrics =
+            probes::Metrics::new(settings.metrics_allow.clone(), state.declarations.clone());
         Ok(Application {
             listener,
             closing,
@@ -148,7 +150,7 @@ impl Application {
                 state,
                 live::Streams::new(settings.live_recheck, closing_rx),
                 notify::CallbackToken(settings.notify_callback_token.clone().map(Arc::new)),
-                probes::Metrics::new(settings.metrics_allow.clone()),
+                metrics,
             ),
         })
     }

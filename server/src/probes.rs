@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::backend::client_addr::TrustedProxies;
+use app::backend::incidents::Declarations;
 use app::backend::state::AppState;
 use axum::Router;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -20,8 +21,10 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
@@ -46,8 +49,6 @@ struct ChannelLabels {
 pub struct Metrics {
     registry: Registry,
     requests: Family<RouteLabels, Histogram>,
-    declarations: Counter,
-    declaration_batches: Counter,
     escalations_due: Gauge,
     escalations_late: Gauge,
     outbox_backlog: Gauge,
@@ -55,12 +56,41 @@ pub struct Metrics {
     /// Server functions by path: each is its own route (they share one axum route).
     server_fns: HashSet<&'static str>,
     allow: TrustedProxies,
-    /// The writer's totals when last scraped, to advance the counters by the difference.
-    written: std::sync::Mutex<(u64, u64)>,
+}
+
+/// The declaration writer's own totals, read when scraped.
+#[derive(Debug)]
+struct Written(Declarations);
+
+impl Collector for Written {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let (batches, declared) = self.0.counts();
+        for (name, help, value) in [
+            (
+                "declarations",
+                "Incidents declared through this instance",
+                declared,
+            ),
+            (
+                "declaration_batches",
+                "Group commits of declarations on this instance",
+                batches,
+            ),
+        ] {
+            let counter = ConstCounter::new(value);
+            counter.encode(encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                counter.metric_type(),
+            )?)?;
+        }
+        Ok(())
+    }
 }
 
 impl Metrics {
-    pub fn new(allow: TrustedProxies) -> Arc<Metrics> {
+    pub fn new(allow: TrustedProxies, declarations: Declarations) -> Arc<Metrics> {
         let mut registry = Registry::with_prefix("wardline");
         let requests = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
             // 1 ms to about 16 s.
@@ -71,18 +101,7 @@ impl Metrics {
             "Time to answer a request, by route as matched, method and status",
             requests.clone(),
         );
-        let declarations = Counter::default();
-        registry.register(
-            "declarations",
-            "Incidents declared through this instance",
-            declarations.clone(),
-        );
-        let declaration_batches = Counter::default();
-        registry.register(
-            "declaration_batches",
-            "Group commits of declarations on this instance",
-            declaration_batches.clone(),
-        );
+        registry.register_collector(Box::new(Written(declarations)));
         let escalations_due = Gauge::default();
         registry.register(
             "escalations_due",
@@ -110,8 +129,6 @@ impl Metrics {
         Arc::new(Metrics {
             registry,
             requests,
-            declarations,
-            declaration_batches,
             escalations_due,
             escalations_late,
             outbox_backlog,
@@ -120,7 +137,6 @@ impl Metrics {
                 .map(|(path, _)| path)
                 .collect(),
             allow,
-            written: std::sync::Mutex::new((0, 0)),
         })
     }
 
@@ -251,19 +267,8 @@ async fn scrape(
         .into_response()
 }
 
-/// Brings the gauges read from the database, and the writer's counters, up to date.
+/// Brings the gauges read from the database up to date.
 async fn read_shared(state: &AppState, metrics: &Metrics) -> Result<(), sea_orm::DbErr> {
-    let (batches, declared) = state.declarations.counts();
-    {
-        let mut written = metrics.written.lock().unwrap_or_else(|p| p.into_inner());
-        metrics
-            .declaration_batches
-            .inc_by(batches.saturating_sub(written.0));
-        metrics
-            .declarations
-            .inc_by(declared.saturating_sub(written.1));
-        *written = (batches.max(written.0), declared.max(written.1));
-    }
     let now = app::backend::timeline::now();
     let figures = app::backend::escalation::outbox::figures(
         &state.db,

@@ -9,7 +9,6 @@
 //! connection drops, it is made again; events sent meanwhile are lost to this instance's
 //! open pages, which show them at their next refresh.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use app::backend::live::{LiveEvent, Sender};
@@ -30,13 +29,10 @@ struct Notice {
     people: Vec<i64>,
 }
 
-/// A number for this instance, unlike any other's.
+/// A number for this instance, unlike any other's: 64 random bits (two instances share one
+/// with a chance of about one in 10^19).
 fn instance_number() -> u64 {
-    static MADE: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    nanos ^ (u64::from(std::process::id()) << 40) ^ MADE.fetch_add(1, Ordering::Relaxed)
+    rand::random()
 }
 
 /// Starts relaying when `db` is PostgreSQL; does nothing on SQLite.

@@ -60,28 +60,10 @@ impl Callers {
         {
             return Ok(Some(known.clone()));
         }
-        let Some(person) = person::Entity::find_by_id(person_id).one(db).await? else {
+        let Some(known) = read(db, person_id).await?.map(Arc::new) else {
             self.lock().remove(&person_id);
             return Ok(None);
         };
-        let grants = access_grant::Entity::find()
-            .filter(access_grant::Column::PersonId.eq(person_id))
-            .all(db)
-            .await?
-            .into_iter()
-            .filter_map(|g| AccessRole::parse(&g.role).map(|r| (g.org_id, r)))
-            .collect();
-        let mfa_enabled = account::Entity::find_by_id(person_id)
-            .one(db)
-            .await?
-            .is_some_and(|a| a.totp_enabled_at.is_some());
-        let known = Arc::new(Known {
-            name: person.display_name,
-            email: person.email,
-            disabled: person.disabled,
-            grants,
-            mfa_enabled,
-        });
         let mut kept = self.lock();
         if kept.len() >= CALLERS_KEPT {
             kept.clear();
@@ -89,4 +71,33 @@ impl Callers {
         kept.insert(person_id, (generation, known.clone()));
         Ok(Some(known))
     }
+}
+
+/// The person, their access grants and whether they have a second factor, read now
+/// (`None`: no such person). What a signed-in request and a text reply both act as.
+pub async fn read(
+    db: &impl sea_orm::ConnectionTrait,
+    person_id: i64,
+) -> Result<Option<Known>, AppError> {
+    let Some(person) = person::Entity::find_by_id(person_id).one(db).await? else {
+        return Ok(None);
+    };
+    let grants = access_grant::Entity::find()
+        .filter(access_grant::Column::PersonId.eq(person_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|g| AccessRole::parse(&g.role).map(|r| (g.org_id, r)))
+        .collect();
+    let mfa_enabled = account::Entity::find_by_id(person_id)
+        .one(db)
+        .await?
+        .is_some_and(|a| a.totp_enabled_at.is_some());
+    Ok(Some(Known {
+        name: person.display_name,
+        email: person.email,
+        disabled: person.disabled,
+        grants,
+        mfa_enabled,
+    }))
 }

@@ -683,3 +683,30 @@ async fn one_reply_to_the_page_about_several_new_tasks_acknowledges_them_all() {
         .unwrap();
     assert!(others.iter().all(|t| t.state == TaskState::Open));
 }
+
+#[tokio::test]
+async fn a_disabled_persons_reply_counts_for_nothing() {
+    let p = paged().await;
+    let codes = coded(&p.app, &p.fake, "+447700900111").await;
+    let his = codes.first().expect("Gareth was texted");
+    let gareth = p.app.person_id(GARETH).await;
+    app::backend::people::mark_disabled(&p.app.db, None, gareth, true)
+        .await
+        .unwrap();
+    let unchanged = p.app.fingerprint().await;
+    assert_eq!(
+        reply(&p.app, GARETH_FROM, &format!("ACK {}", his.code)).await,
+        200
+    );
+    assert_eq!(task_of(&p.app, his.task_id).await.state, TaskState::Open);
+    assert_eq!(
+        p.app.fingerprint().await,
+        unchanged,
+        "a left person's reply changes nothing"
+    );
+    let refused = refusals(&p.app, &codes).await;
+    assert!(
+        refused.iter().any(|r| r.contains("the person cannot act")),
+        "{refused:?}"
+    );
+}

@@ -13,12 +13,10 @@ use sea_orm::{
 
 use crate::backend::access::User;
 use crate::backend::entity::{
-    access_grant, account, contact_method, escalation as escalation_row, incident, notification,
-    person, reply_code, task,
+    contact_method, escalation as escalation_row, incident, notification, reply_code, task,
 };
 use crate::backend::limits::Limits;
 use crate::backend::{audit, escalation, reply_codes, timeline};
-use crate::domain::auth::AccessRole;
 use crate::domain::contacts::UkMobile;
 use crate::domain::incidents::{TaskAction, TaskState};
 use crate::domain::replies::{Reply, ReplyVerb, parse_reply};
@@ -196,30 +194,19 @@ async fn from_their_number(
 /// The person the code was sent to, acting without a session: the verified phone and the
 /// code stand for signing in. `None` when they are disabled.
 async fn user_of(db: &impl ConnectionTrait, person_id: i64) -> Result<Option<User>, AppError> {
-    let Some(p) = person::Entity::find_by_id(person_id)
-        .one(db)
+    // The same read as a signed-in request's, so a disabled person's reply counts for nothing.
+    let Some(known) = crate::backend::callers::read(db, person_id)
         .await?
-        .filter(|p| !p.disabled)
+        .filter(|k| !k.disabled)
     else {
         return Ok(None);
     };
-    let grants = access_grant::Entity::find()
-        .filter(access_grant::Column::PersonId.eq(person_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|g| AccessRole::parse(&g.role).map(|r| (g.org_id, r)))
-        .collect();
-    let mfa_enabled = account::Entity::find_by_id(person_id)
-        .one(db)
-        .await?
-        .is_some_and(|a| a.totp_enabled_at.is_some());
     Ok(Some(User {
         person_id,
-        name: p.display_name,
-        email: p.email,
-        grants,
-        mfa_enabled,
+        name: known.name,
+        email: known.email,
+        grants: known.grants,
+        mfa_enabled: known.mfa_enabled,
         second_factor: false,
     }))
 }
