@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 
 use super::access::User;
 use super::entity::{
-    asset, incident, organisation, review, review_action, role, runbook, runbook_step,
+    asset, assignment, incident, organisation, review, review_action, role, runbook, runbook_step,
+    supplier_service,
 };
 use super::routing::Router;
 use super::{chart, exercises, orgs, timeline};
@@ -38,7 +39,7 @@ pub async fn readiness(
         .into_iter()
         .map(|o| (o.code, o.id))
         .collect();
-    let loaded = Loaded::read(db, ids.values().copied().collect()).await?;
+    let loaded = Loaded::read(db, ids.values().copied().collect(), now).await?;
     let mut out: Vec<OrgReadiness> = Vec::with_capacity(chart.orgs.len());
     for o in &chart.orgs {
         let Some(&id) = ids.get(&o.org.code) else {
@@ -47,6 +48,7 @@ pub async fn readiness(
         let mut f = Facts::default();
         role_facts(&mut f, o);
         loaded.asset_facts(&mut f, id, now.date());
+        loaded.supplier_facts(&mut f, id);
         loaded.runbook_facts(db, &mut f, id, now).await?;
         loaded.incident_facts(&mut f, id, now);
         out.push(OrgReadiness {
@@ -74,37 +76,86 @@ struct Loaded {
     steps: Vec<runbook_step::Model>,
     incidents: Vec<incident::Model>,
     last: HashMap<(i64, crate::domain::incidents::ExerciseKind), incident::Model>,
-    reviewed: HashSet<i64>,
+    /// Contracts in force with these organisations as clients.
+    services: Vec<supplier_service::Model>,
+    supplier_names: HashMap<i64, String>,
+    /// Suppliers with a security incident contact named now.
+    supplier_contacts: HashSet<i64>,
+    reviews: HashMap<i64, review::Model>,
     actions: Vec<review_action::Model>,
 }
 
 impl Loaded {
-    async fn read(db: &impl ConnectionTrait, id_list: Vec<i64>) -> Result<Self, AppError> {
+    async fn read(
+        db: &impl ConnectionTrait,
+        id_list: Vec<i64>,
+        now: OffsetDateTime,
+    ) -> Result<Self, AppError> {
         let assets = asset::Entity::find()
             .filter(asset::Column::OrgId.is_in(id_list.clone()))
             .all(db)
             .await?;
-        let runbooks = runbook::Entity::find().all(db).await?;
-        let role_names: HashMap<String, String> = role::Entity::find()
+        let today = now.date();
+        let services: Vec<supplier_service::Model> = supplier_service::Entity::find()
+            .filter(supplier_service::Column::ClientId.is_in(id_list.clone()))
+            .filter(supplier_service::Column::ValidFrom.lte(today))
             .all(db)
             .await?
             .into_iter()
-            .map(|r| (r.key, r.name))
+            .filter(|s| s.valid_to.is_none_or(|to| to >= today))
             .collect();
+        let mut supplier_ids: Vec<i64> = services
+            .iter()
+            .map(|s| s.supplier_id)
+            .chain(assets.iter().filter_map(|a| a.supplier_id))
+            .collect();
+        supplier_ids.sort_unstable();
+        supplier_ids.dedup();
+        let supplier_names = organisation::Entity::find()
+            .filter(organisation::Column::Id.is_in(supplier_ids.clone()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        let roles = role::Entity::find().all(db).await?;
+        let contact_role = roles
+            .iter()
+            .find(|r| r.key == "supplier_security_contact")
+            .map_or(-1, |r| r.id);
+        let supplier_contacts = assignment::Entity::find()
+            .filter(assignment::Column::RoleId.eq(contact_role))
+            .filter(assignment::Column::OrgId.is_in(supplier_ids))
+            .filter(assignment::Column::StartsAt.lte(now))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter(|a| a.ends_at.is_none_or(|end| end > now))
+            .map(|a| a.org_id)
+            .collect();
+        let runbooks = runbook::Entity::find().all(db).await?;
+        let role_names: HashMap<String, String> =
+            roles.into_iter().map(|r| (r.key, r.name)).collect();
         let steps = runbook_step::Entity::find().all(db).await?;
         let incidents = incident::Entity::find()
             .filter(incident::Column::OrgId.is_in(id_list))
             .all(db)
             .await?;
-        let last = exercises::last_of(&incidents);
         let incident_ids: Vec<i64> = incidents.iter().map(|i| i.id).collect();
-        let reviewed: HashSet<i64> = review::Entity::find()
+        let reviews: HashMap<i64, review::Model> = review::Entity::find()
             .filter(review::Column::IncidentId.is_in(incident_ids.clone()))
             .all(db)
             .await?
             .into_iter()
+            .map(|r| (r.incident_id, r))
+            .collect();
+        // A real incident whose review records lessons stands in for a live exercise.
+        let learned: HashSet<i64> = reviews
+            .values()
+            .filter(|r| !r.lessons.trim().is_empty())
             .map(|r| r.incident_id)
             .collect();
+        let last = exercises::last_of(&incidents, &learned);
         let actions = review_action::Entity::find()
             .filter(review_action::Column::IncidentId.is_in(incident_ids))
             .all(db)
@@ -116,9 +167,49 @@ impl Loaded {
             steps,
             incidents,
             last,
-            reviewed,
+            services,
+            supplier_names,
+            supplier_contacts,
+            reviews,
             actions,
         })
+    }
+
+    fn role_name(&self, key: &str) -> String {
+        self.role_names
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    /// Suppliers `id` depends on, by a contract in force or a catalogued asset, and whether
+    /// each has a named security incident contact.
+    fn supplier_facts(&self, f: &mut Facts, id: i64) {
+        let mut ids: Vec<i64> = self
+            .services
+            .iter()
+            .filter(|s| s.client_id == id)
+            .map(|s| s.supplier_id)
+            .chain(
+                self.assets
+                    .iter()
+                    .filter(|a| a.org_id == id)
+                    .filter_map(|a| a.supplier_id),
+            )
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for s in ids {
+            let name = self
+                .supplier_names
+                .get(&s)
+                .cloned()
+                .unwrap_or_else(|| format!("supplier {s}"));
+            if !self.supplier_contacts.contains(&s) {
+                f.suppliers_without_contact.push(name.clone());
+            }
+            f.suppliers.push(name);
+        }
     }
 
     fn asset_facts(&self, f: &mut Facts, id: i64, today: time::Date) {
@@ -143,6 +234,13 @@ impl Loaded {
     ) -> Result<(), AppError> {
         let chain = orgs::chain(db, id).await?;
         let router = Router::along(db, chain.clone(), now).await?;
+        for role in COMMAND_ROLES {
+            let name = self.role_name(role);
+            if router.route(role).0.is_none() {
+                f.command_unreached.push(name.clone());
+            }
+            f.command_roles.push(name);
+        }
         f.kinds = IncidentKind::ALL.len();
         for kind in IncidentKind::ALL {
             let in_force = chain.iter().map(Some).chain([None]).find_map(|owner| {
@@ -165,12 +263,8 @@ impl Loaded {
             roles.dedup();
             for role in roles {
                 if router.route(role).0.is_none() {
-                    let name = self
-                        .role_names
-                        .get(role)
-                        .map(String::as_str)
-                        .unwrap_or(role);
-                    f.unrouted.push(format!("{}: {name}", kind.title()));
+                    f.unrouted
+                        .push(format!("{}: {}", kind.title(), self.role_name(role)));
                 }
             }
         }
@@ -195,8 +289,14 @@ impl Loaded {
             if finished {
                 f.finished += 1;
             }
-            if self.reviewed.contains(&i.id) {
+            if let Some(r) = self.reviews.get(&i.id) {
                 f.reviewed += 1;
+                if !r.what_happened.trim().is_empty() {
+                    f.analysed += 1;
+                }
+                if !r.lessons.trim().is_empty() {
+                    f.lessons += 1;
+                }
                 if !finished {
                     // Reviewed before finishing still counts as learning from it.
                     f.finished += 1;
@@ -217,8 +317,34 @@ impl Loaded {
     }
 }
 
-/// The mandatory roles that are vacant, without a deputy or unconfirmed.
+/// Roles held at board level (A1.a).
+const BOARD_ROLES: [&str; 3] = ["chief_executive", "board_cyber_lead", "siro"];
+
+/// Command roles that must reach someone at any hour (D1.b), Gold first.
+const COMMAND_ROLES: [&str; 2] = ["gold_on_call", "silver_on_call"];
+
+/// The mandatory roles that are vacant, without a deputy or unconfirmed; and the board-level
+/// roles (for a practice, its Caldicott Guardian) that are vacant or unconfirmed.
 fn role_facts(f: &mut Facts, o: &crate::domain::accountability::ChartOrg) {
+    let board = |keys: &[&str]| -> Vec<&crate::domain::accountability::ChartRow> {
+        o.rows
+            .iter()
+            .filter(|r| keys.contains(&r.role_key.as_str()))
+            .collect()
+    };
+    let mut rows = board(&BOARD_ROLES);
+    if rows.is_empty() {
+        // A practice has no board: its Caldicott Guardian is a GP partner.
+        rows = board(&["caldicott_guardian"]);
+    }
+    for r in rows {
+        f.board_roles += 1;
+        if r.gaps.contains(&GapKind::Vacant) {
+            f.board_vacant.push(r.role_name.clone());
+        } else if r.gaps.contains(&GapKind::Unconfirmed) {
+            f.board_unconfirmed.push(r.role_name.clone());
+        }
+    }
     for r in o.rows.iter().filter(|r| r.mandatory) {
         f.mandatory_roles += 1;
         if r.gaps.contains(&GapKind::Vacant) {

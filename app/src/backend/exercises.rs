@@ -2,14 +2,14 @@
 //! and escalations) but marked everywhere and kept out of reporting clocks and statistics;
 //! the EPRR cadence with overdue flags; and the report afterwards.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::access::{self, User};
-use super::entity::{incident, notification, person, role, task};
+use super::entity::{incident, notification, person, review, role, task};
 use super::incidents::{self, DeclareInput};
 use super::{orgs, timeline};
 use crate::domain::dates::moment;
@@ -55,24 +55,55 @@ pub async fn start(
         .await
 }
 
-/// The last exercise of each kind at these organisations, by kind.
+/// The last exercise of each kind at these organisations, by kind. A real incident whose
+/// review records its lessons stands in for a live exercise (NHS EPRR).
 pub async fn last_held(
     db: &impl ConnectionTrait,
     org_ids: &[i64],
 ) -> Result<HashMap<(i64, ExerciseKind), incident::Model>, AppError> {
-    let held = incident::Entity::find()
+    use sea_orm::sea_query::Query;
+    let exercises = incident::Entity::find()
         .filter(incident::Column::OrgId.is_in(org_ids.to_vec()))
         .filter(incident::Column::Exercise.is_not_null())
         .all(db)
         .await?;
-    Ok(last_of(&held))
+    let learned: HashSet<i64> = review::Entity::find()
+        .filter(review::Column::Lessons.ne(""))
+        .filter(
+            review::Column::IncidentId.in_subquery(
+                Query::select()
+                    .column(incident::Column::Id)
+                    .from(incident::Entity)
+                    .and_where(incident::Column::OrgId.is_in(org_ids.to_vec()))
+                    .and_where(incident::Column::Exercise.is_null())
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.incident_id)
+        .collect();
+    let real = incident::Entity::find()
+        .filter(incident::Column::Id.is_in(learned.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(last_of(exercises.iter().chain(&real), &learned))
 }
 
-/// As [`last_held`], from incidents already read (real ones are passed over).
-pub fn last_of(incidents: &[incident::Model]) -> HashMap<(i64, ExerciseKind), incident::Model> {
+/// As [`last_held`], from incidents already read and the real ones among them whose review
+/// records lessons (`learned`); other real incidents are passed over.
+pub fn last_of<'a>(
+    incidents: impl IntoIterator<Item = &'a incident::Model>,
+    learned: &HashSet<i64>,
+) -> HashMap<(i64, ExerciseKind), incident::Model> {
     let mut last: HashMap<(i64, ExerciseKind), incident::Model> = HashMap::new();
     for i in incidents {
-        if let Some(k) = i.exercise.as_deref().and_then(ExerciseKind::parse) {
+        let kind = match i.exercise.as_deref() {
+            Some(k) => ExerciseKind::parse(k),
+            None => learned.contains(&i.id).then_some(ExerciseKind::Live),
+        };
+        if let Some(k) = kind {
             let newer = last
                 .get(&(i.org_id, k))
                 .is_none_or(|held| held.declared_at < i.declared_at);

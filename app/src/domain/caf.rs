@@ -1,6 +1,7 @@
-//! CAF readiness: five outcomes of the NCSC Cyber Assessment Framework (as the DSPT uses
-//! it) judged from Wardline's own records, each Not achieved / Partially achieved /
-//! Achieved with the reason and the evidence, and rolled up over a subtree.
+//! CAF readiness: the NHS CAF contributing outcomes Wardline's own records evidence (as the
+//! DSPT names them since September 2024), each judged Not achieved / Partially achieved /
+//! Achieved with the reason and the evidence, only with the levels that outcome allows
+//! (D2.a cannot be partially achieved), and rolled up over a subtree.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,14 +23,28 @@ impl Status {
     }
 }
 
-/// The outcomes judged, with their CAF identifiers and titles.
-pub const OUTCOMES: [(&str, &str); 5] = [
+/// The outcomes judged, with their NHS CAF identifiers and titles, in CAF order.
+pub const OUTCOMES: [(&str, &str); 9] = [
+    ("A1.a", "Board direction"),
     ("A1.b", "Roles and responsibilities"),
     ("A3.a", "Asset management"),
+    ("A4.a", "Supply chain"),
     ("D1.a", "Response plan"),
+    ("D1.b", "Response and recovery capability"),
     ("D1.c", "Testing and exercising"),
-    ("D2", "Lessons learned"),
+    ("D2.a", "Incident root cause analysis"),
+    ("D2.b", "Using incidents to drive improvements"),
 ];
+
+/// The levels an outcome may be judged at: the NHS CAF allows no partial achievement of
+/// D2.a (incident root cause analysis); every other outcome here has all three.
+pub fn levels(id: &str) -> &'static [Status] {
+    if id == "D2.a" {
+        &[Status::Not, Status::Achieved]
+    } else {
+        &[Status::Not, Status::Partially, Status::Achieved]
+    }
+}
 
 /// One outcome at one organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +79,11 @@ pub struct Readiness {
 /// The facts one organisation's outcomes are judged on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
+    /// Board-level roles that apply here (for a practice, which has no board, its
+    /// Caldicott Guardian: a GP partner), and those vacant or unconfirmed.
+    pub board_roles: usize,
+    pub board_vacant: Vec<String>,
+    pub board_unconfirmed: Vec<String>,
     pub mandatory_roles: usize,
     pub vacant: Vec<String>,
     pub no_deputy: Vec<String>,
@@ -71,24 +91,42 @@ pub struct Facts {
     pub assets: usize,
     pub unowned: Vec<String>,
     pub unsupported: Vec<String>,
+    /// Suppliers this organisation depends on (by contract or by a catalogued asset),
+    /// and those with no named security incident contact.
+    pub suppliers: Vec<String>,
+    pub suppliers_without_contact: Vec<String>,
     pub kinds: usize,
     pub kinds_without_runbook: Vec<String>,
     /// Runbook steps whose owner role reaches nobody: "Kind: role".
     pub unrouted: Vec<String>,
+    /// Command roles (Gold, Silver) and those that reach nobody now.
+    pub command_roles: Vec<String>,
+    pub command_unreached: Vec<String>,
     /// Exercise kinds held within cadence, and those overdue.
     pub exercises_in_cadence: Vec<String>,
     pub exercises_overdue: Vec<String>,
     pub finished: usize,
     pub reviewed: usize,
+    /// Reviews that record what happened (the root cause analysis) and lessons learned.
+    pub analysed: usize,
+    pub lessons: usize,
     pub actions_open: usize,
     pub actions_overdue: Vec<String>,
     pub actions_closed: usize,
 }
 
 fn outcome(i: usize, status: Status, reason: String, evidence: Vec<String>) -> Outcome {
+    let (id, title) = OUTCOMES[i];
+    // Never a level the outcome does not allow (a partial D2.a would be a bug here).
+    debug_assert!(levels(id).contains(&status), "{id} judged {status:?}");
+    let status = if levels(id).contains(&status) {
+        status
+    } else {
+        Status::Not
+    };
     Outcome {
-        id: OUTCOMES[i].0.into(),
-        title: OUTCOMES[i].1.into(),
+        id: id.into(),
+        title: title.into(),
         status,
         reason,
         evidence,
@@ -99,9 +137,60 @@ fn listed(what: &str, items: &[String]) -> Option<String> {
     (!items.is_empty()).then(|| format!("{what}: {}", items.join("; ")))
 }
 
-/// Judges the five outcomes.
+/// Judges the outcomes, in the order of [`OUTCOMES`].
 pub fn judge(f: &Facts) -> Vec<Outcome> {
-    vec![a1b(f), a3a(f), d1a(f), d1c(f), d2(f)]
+    vec![
+        a1a(f),
+        a1b(f),
+        a3a(f),
+        a4a(f),
+        d1a(f),
+        d1b(f),
+        d1c(f),
+        d2a(f),
+        d2b(f),
+    ]
+}
+
+/// A1.a: the board-level roles held by named people who have confirmed them.
+fn a1a(f: &Facts) -> Outcome {
+    let evidence = [
+        Some(format!(
+            "{} of {} board-level roles held",
+            f.board_roles - f.board_vacant.len(),
+            f.board_roles
+        )),
+        listed("Vacant", &f.board_vacant),
+        listed("Not confirmed in time", &f.board_unconfirmed),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if f.board_roles == 0 || !f.board_vacant.is_empty() {
+        outcome(
+            0,
+            Status::Not,
+            "No named person holds board-level accountability for cyber security.".into(),
+            evidence,
+        )
+    } else if !f.board_unconfirmed.is_empty() {
+        outcome(
+            0,
+            Status::Partially,
+            format!(
+                "Board-level roles are held, but {} holders have not confirmed them.",
+                f.board_unconfirmed.len()
+            ),
+            evidence,
+        )
+    } else {
+        outcome(
+            0,
+            Status::Achieved,
+            "Board-level roles are held by named people who have confirmed them.".into(),
+            evidence,
+        )
+    }
 }
 
 /// A1.b: every mandatory role held, with a deputy, contacts confirmed.
@@ -121,14 +210,14 @@ fn a1b(f: &Facts) -> Outcome {
     .collect();
     if !f.vacant.is_empty() {
         outcome(
-            0,
+            1,
             Status::Not,
             format!("{} mandatory roles are vacant.", f.vacant.len()),
             evidence,
         )
     } else if !f.no_deputy.is_empty() || !f.unconfirmed.is_empty() {
         outcome(
-            0,
+            1,
             Status::Partially,
             format!(
                 "Every mandatory role is held, but {} have no deputy and {} holders have not confirmed their details.",
@@ -139,7 +228,7 @@ fn a1b(f: &Facts) -> Outcome {
         )
     } else {
         outcome(
-            0,
+            1,
             Status::Achieved,
             "Every mandatory role is held, with a deputy, and contacts are confirmed.".into(),
             evidence,
@@ -158,10 +247,10 @@ fn a3a(f: &Facts) -> Outcome {
     .flatten()
     .collect();
     if f.assets == 0 {
-        outcome(1, Status::Not, "No assets are catalogued.".into(), evidence)
+        outcome(2, Status::Not, "No assets are catalogued.".into(), evidence)
     } else if !f.unowned.is_empty() || !f.unsupported.is_empty() {
         outcome(
-            1,
+            2,
             Status::Partially,
             format!(
                 "{} assets have no owner and {} are out of support.",
@@ -172,7 +261,7 @@ fn a3a(f: &Facts) -> Outcome {
         )
     } else {
         outcome(
-            1,
+            2,
             Status::Achieved,
             "Every catalogued asset has an owner and is supported.".into(),
             evidence,
@@ -196,14 +285,14 @@ fn d1a(f: &Facts) -> Outcome {
     .collect();
     if !f.kinds_without_runbook.is_empty() {
         outcome(
-            2,
+            4,
             Status::Not,
             "Some incident kinds have no runbook.".into(),
             evidence,
         )
     } else if !f.unrouted.is_empty() {
         outcome(
-            2,
+            4,
             Status::Partially,
             format!(
                 "Runbooks cover every kind, but {} steps reach nobody.",
@@ -213,7 +302,7 @@ fn d1a(f: &Facts) -> Outcome {
         )
     } else {
         outcome(
-            2,
+            4,
             Status::Achieved,
             "Runbooks cover every kind and every step reaches a named person.".into(),
             evidence,
@@ -232,14 +321,14 @@ fn d1c(f: &Facts) -> Outcome {
     .collect();
     if f.exercises_in_cadence.is_empty() {
         outcome(
-            3,
+            6,
             Status::Not,
             "No exercise has been held within its cadence.".into(),
             evidence,
         )
     } else if !f.exercises_overdue.is_empty() {
         outcome(
-            3,
+            6,
             Status::Partially,
             format!(
                 "{} kinds of exercise are overdue.",
@@ -249,21 +338,53 @@ fn d1c(f: &Facts) -> Outcome {
         )
     } else {
         outcome(
-            3,
+            6,
             Status::Achieved,
-            "Communications tests, table-tops and live exercises are all within cadence.".into(),
+            "Communications tests, table-tops, live and command-post exercises are all within cadence."
+                .into(),
             evidence,
         )
     }
 }
 
-/// D2: finished incidents and exercises reviewed, no action overdue.
-fn d2(f: &Facts) -> Outcome {
+/// D2.a: every finished incident and exercise reviewed, each review saying what happened
+/// and why. The NHS CAF allows no partial achievement here: done for all, or not.
+fn d2a(f: &Facts) -> Outcome {
+    let evidence = vec![format!(
+        "{} of {} finished incidents and exercises reviewed; {} reviews record what happened",
+        f.reviewed, f.finished, f.analysed
+    )];
+    if f.finished == 0 {
+        outcome(
+            7,
+            Status::Not,
+            "No incident or exercise has finished, so none has been analysed.".into(),
+            evidence,
+        )
+    } else if f.reviewed < f.finished || f.analysed < f.reviewed {
+        outcome(
+            7,
+            Status::Not,
+            format!(
+                "{} finished incidents or exercises have no review saying what happened.",
+                f.finished - f.analysed.min(f.finished)
+            ),
+            evidence,
+        )
+    } else {
+        outcome(
+            7,
+            Status::Achieved,
+            "Every finished incident and exercise has a review saying what happened.".into(),
+            evidence,
+        )
+    }
+}
+
+/// D2.b: lessons recorded and turned into actions that are closed in time.
+fn d2b(f: &Facts) -> Outcome {
     let evidence = [
-        Some(format!(
-            "{} of {} finished incidents and exercises reviewed",
-            f.reviewed, f.finished
-        )),
+        Some(format!("{} reviews record lessons", f.lessons)),
         Some(format!(
             "{} actions closed, {} open",
             f.actions_closed, f.actions_open
@@ -273,29 +394,117 @@ fn d2(f: &Facts) -> Outcome {
     .into_iter()
     .flatten()
     .collect();
-    if f.reviewed == 0 {
+    if f.lessons == 0 && f.actions_closed + f.actions_open == 0 {
         outcome(
-            4,
+            8,
             Status::Not,
-            "No incident or exercise has been reviewed.".into(),
+            "No review records lessons or actions.".into(),
             evidence,
         )
-    } else if f.reviewed < f.finished || !f.actions_overdue.is_empty() {
+    } else if !f.actions_overdue.is_empty() || f.lessons < f.reviewed {
         outcome(
-            4,
+            8,
             Status::Partially,
             format!(
-                "{} finished incidents or exercises have no review and {} actions are overdue.",
-                f.finished.saturating_sub(f.reviewed),
-                f.actions_overdue.len()
+                "{} actions are overdue and {} reviews record no lessons.",
+                f.actions_overdue.len(),
+                f.reviewed.saturating_sub(f.lessons)
             ),
             evidence,
         )
     } else {
         outcome(
-            4,
+            8,
             Status::Achieved,
-            "Every finished incident and exercise is reviewed and no action is overdue.".into(),
+            "Reviews record lessons, and no action from them is overdue.".into(),
+            evidence,
+        )
+    }
+}
+
+/// A4.a: every supplier depended on has a named contact for security incidents.
+fn a4a(f: &Facts) -> Outcome {
+    let evidence = [
+        Some(format!("{} suppliers depended on", f.suppliers.len())),
+        listed("No security incident contact", &f.suppliers_without_contact),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if f.suppliers.is_empty() {
+        outcome(
+            3,
+            Status::Not,
+            "No supplier is recorded, by contract or against a catalogued asset.".into(),
+            evidence,
+        )
+    } else if f.suppliers_without_contact.len() == f.suppliers.len() {
+        outcome(
+            3,
+            Status::Not,
+            "No supplier depended on has a named security incident contact.".into(),
+            evidence,
+        )
+    } else if !f.suppliers_without_contact.is_empty() {
+        outcome(
+            3,
+            Status::Partially,
+            format!(
+                "{} of {} suppliers have no named security incident contact.",
+                f.suppliers_without_contact.len(),
+                f.suppliers.len()
+            ),
+            evidence,
+        )
+    } else {
+        outcome(
+            3,
+            Status::Achieved,
+            "Every supplier depended on has a named security incident contact.".into(),
+            evidence,
+        )
+    }
+}
+
+/// D1.b: Gold and Silver command reach a named person now (a holder or the rota).
+fn d1b(f: &Facts) -> Outcome {
+    let evidence = [
+        Some(format!(
+            "{} of {} command roles reach someone now",
+            f.command_roles.len() - f.command_unreached.len(),
+            f.command_roles.len()
+        )),
+        listed("Reaching nobody", &f.command_unreached),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let gold_unreached = f
+        .command_unreached
+        .first()
+        .is_some_and(|r| f.command_roles.first() == Some(r));
+    if f.command_roles.is_empty() || gold_unreached {
+        outcome(
+            5,
+            Status::Not,
+            "Nobody is reached for strategic (Gold) command.".into(),
+            evidence,
+        )
+    } else if !f.command_unreached.is_empty() {
+        outcome(
+            5,
+            Status::Partially,
+            format!(
+                "Gold command reaches someone, but {} other command roles reach nobody.",
+                f.command_unreached.len()
+            ),
+            evidence,
+        )
+    } else {
+        outcome(
+            5,
+            Status::Achieved,
+            "Gold and Silver command each reach a named person now.".into(),
             evidence,
         )
     }
@@ -307,55 +516,143 @@ mod tests {
 
     fn good() -> Facts {
         Facts {
+            board_roles: 3,
             mandatory_roles: 4,
             assets: 3,
+            suppliers: vec!["Synnovis".into()],
             kinds: 8,
+            command_roles: vec!["Gold".into(), "Silver".into()],
             exercises_in_cadence: vec![
                 "Communications test".into(),
                 "Table-top exercise".into(),
                 "Live exercise".into(),
+                "Command-post exercise".into(),
             ],
             finished: 2,
             reviewed: 2,
+            analysed: 2,
+            lessons: 2,
             actions_closed: 3,
             ..Facts::default()
         }
     }
 
+    fn statuses(f: &Facts) -> Vec<(&'static str, Status)> {
+        judge(f)
+            .iter()
+            .zip(OUTCOMES)
+            .map(|(o, (id, _))| {
+                assert_eq!(o.id, id, "judged in CAF order");
+                (id, o.status)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_nhs_caf_outcomes_are_judged_by_their_own_names() {
+        let ids: Vec<String> = judge(&good()).into_iter().map(|o| o.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "A1.a", "A1.b", "A3.a", "A4.a", "D1.a", "D1.b", "D1.c", "D2.a", "D2.b"
+            ]
+        );
+    }
+
     #[test]
     fn a_well_kept_organisation_achieves_every_outcome() {
-        assert!(judge(&good()).iter().all(|o| o.status == Status::Achieved));
+        assert!(
+            statuses(&good())
+                .iter()
+                .all(|(_, s)| *s == Status::Achieved),
+            "{:?}",
+            statuses(&good())
+        );
     }
 
     #[test]
     fn each_outcome_falls_for_its_own_reasons() {
         let mut f = good();
-        f.vacant = vec!["SIRO".into()];
+        f.board_unconfirmed = vec!["SIRO".into()];
+        f.vacant = vec!["DPO".into()];
         f.unowned = vec!["Reception PC".into()];
+        f.suppliers.push("EMIS".into());
+        f.suppliers_without_contact = vec!["EMIS".into()];
         f.unrouted = vec!["Ransomware: DPO".into()];
+        f.command_unreached = vec!["Silver".into()];
         f.exercises_in_cadence.pop();
-        f.exercises_overdue = vec!["Live exercise".into()];
+        f.exercises_overdue = vec!["Command-post exercise".into()];
         f.reviewed = 1;
+        f.analysed = 1;
+        f.lessons = 1;
         let o = judge(&f);
-        let status: Vec<Status> = o.iter().map(|o| o.status).collect();
         assert_eq!(
-            status,
+            statuses(&f),
             [
-                Status::Not,
-                Status::Partially,
-                Status::Partially,
-                Status::Partially,
-                Status::Partially
+                ("A1.a", Status::Partially),
+                ("A1.b", Status::Not),
+                ("A3.a", Status::Partially),
+                ("A4.a", Status::Partially),
+                ("D1.a", Status::Partially),
+                ("D1.b", Status::Partially),
+                ("D1.c", Status::Partially),
+                ("D2.a", Status::Not),
+                ("D2.b", Status::Achieved),
             ]
         );
-        assert!(o[0].evidence.iter().any(|e| e.contains("Vacant: SIRO")));
+        assert!(o[1].evidence.iter().any(|e| e.contains("Vacant: DPO")));
+        assert!(
+            o[3].evidence
+                .iter()
+                .any(|e| e.contains("No security incident contact: EMIS"))
+        );
         let mut f = good();
+        f.board_vacant = vec!["SIRO".into()];
         f.assets = 0;
+        f.suppliers.clear();
+        f.command_unreached = vec!["Gold".into()];
         f.exercises_in_cadence.clear();
         f.reviewed = 0;
-        let o = judge(&f);
-        assert_eq!(o[1].status, Status::Not);
-        assert_eq!(o[3].status, Status::Not);
-        assert_eq!(o[4].status, Status::Not);
+        f.analysed = 0;
+        f.lessons = 0;
+        f.actions_closed = 0;
+        let s = statuses(&f);
+        for id in ["A1.a", "A3.a", "A4.a", "D1.b", "D1.c", "D2.a", "D2.b"] {
+            assert!(s.contains(&(id, Status::Not)), "{id}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn root_cause_analysis_is_never_partially_achieved() {
+        assert_eq!(levels("D2.a"), [Status::Not, Status::Achieved]);
+        assert_eq!(levels("D2.b").len(), 3);
+        // Whatever is missing, and however much, D2.a is achieved or not: never partially.
+        for (finished, reviewed, analysed) in
+            [(3, 2, 2), (3, 3, 1), (3, 3, 3), (1, 0, 0), (0, 0, 0)]
+        {
+            let f = Facts {
+                finished,
+                reviewed,
+                analysed,
+                ..good()
+            };
+            let d2a = &judge(&f)[7];
+            assert_ne!(
+                d2a.status,
+                Status::Partially,
+                "{finished}/{reviewed}/{analysed}"
+            );
+            assert_eq!(
+                d2a.status == Status::Achieved,
+                finished > 0 && analysed == finished && reviewed == finished
+            );
+        }
+        // Lessons missing from one review make D2.b partial, not D2.a.
+        let f = Facts {
+            lessons: 1,
+            ..good()
+        };
+        assert_eq!(statuses(&f)[7], ("D2.a", Status::Achieved));
+        assert_eq!(statuses(&f)[8], ("D2.b", Status::Partially));
     }
 }

@@ -364,7 +364,20 @@ async fn caf_readiness_is_judged_from_the_records_rolled_up_and_exported() {
         Status::Not,
         "no exercise yet"
     );
-    assert_eq!(outcome(&before, 0, "D2").status, Status::Not);
+    assert_eq!(outcome(&before, 0, "D2.a").status, Status::Not);
+    assert_eq!(outcome(&before, 0, "D2.b").status, Status::Not);
+    // The NHS CAF's own outcome names, in its order.
+    let ids: Vec<&str> = before.orgs[0]
+        .outcomes
+        .iter()
+        .map(|o| o.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "A1.a", "A1.b", "A3.a", "A4.a", "D1.a", "D1.b", "D1.c", "D2.a", "D2.b"
+        ]
+    );
     // Nobody in the demo tree holds the IG lead role, so one breach step reaches nobody.
     let d1a = outcome(&before, 0, "D1.a");
     assert_eq!(d1a.status, Status::Partially, "{d1a:?}");
@@ -419,24 +432,27 @@ async fn caf_readiness_is_judged_from_the_records_rolled_up_and_exported() {
         "{a3a:?}"
     );
     assert_eq!(outcome(&after, 0, "D1.c").status, Status::Partially);
-    assert_eq!(
-        outcome(&after, 0, "D2").status,
-        Status::Achieved,
-        "{:?}",
-        outcome(&after, 0, "D2")
-    );
+    for id in ["D2.a", "D2.b"] {
+        assert_eq!(
+            outcome(&after, 0, id).status,
+            Status::Achieved,
+            "{:?}",
+            outcome(&after, 0, id)
+        );
+    }
 
     // The ICB sees itself and the organisations below, rolled up.
     let icb = readiness("QKK").await;
     let orgs = &icb.orgs;
     assert!(orgs.len() > 1);
-    let d2 = orgs[0].rollup.iter().find(|r| r.0 == "D2").unwrap();
+    let d2 = orgs[0].rollup.iter().find(|r| r.0 == "D2.a").unwrap();
     assert_eq!(
         d2.1 + d2.2 + d2.3,
         orgs.len(),
         "every organisation counted once"
     );
-    assert!(d2.3 >= 1, "the practice achieves D2");
+    assert!(d2.3 >= 1, "the practice achieves D2.a");
+    assert_eq!(d2.2, 0, "D2.a is never partially achieved");
 
     // CSV: a line per organisation and outcome.
     let csv = gareth
@@ -448,7 +464,10 @@ async fn caf_readiness_is_judged_from_the_records_rolled_up_and_exported() {
         .await
         .unwrap();
     assert!(csv.starts_with("org_code,org_name,outcome,title,status,reason,evidence,generated"));
-    assert_eq!(csv.lines().count(), 1 + orgs.len() * 5);
+    assert_eq!(
+        csv.lines().count(),
+        1 + orgs.len() * app::domain::caf::OUTCOMES.len()
+    );
     assert!(
         csv.contains("G85028,Stockwell Group Practice,A3.a,Asset management,Partially achieved")
     );
@@ -459,4 +478,78 @@ async fn caf_readiness_is_judged_from_the_records_rolled_up_and_exported() {
         .post_with(&tom, "/api/caf/readiness", &[("org_code", "G85028")])
         .await;
     assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn a_real_incident_reviewed_with_lessons_stands_in_for_the_live_exercise() {
+    use app::domain::incidents::{ExerciseKind, Exercises};
+    let app = spawn_app().await.with_demo().await;
+    let gareth = app.enrolled(GARETH).await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let cadence = || {
+        let (app, gareth) = (&app, gareth.clone());
+        async move {
+            let x: Exercises = app
+                .post_with(&gareth, "/api/exercises/list", &[("org_code", "G85028")])
+                .await
+                .json()
+                .await
+                .unwrap();
+            x.cadence
+        }
+    };
+    let before = cadence().await;
+    let live = before
+        .iter()
+        .find(|c| c.kind == ExerciseKind::Live)
+        .unwrap();
+    assert!(live.overdue && live.last.is_none(), "{live:?}");
+    let command_post = before
+        .iter()
+        .find(|c| c.kind == ExerciseKind::CommandPost)
+        .expect("the command-post exercise is in the EPRR cadence");
+    assert_eq!(command_post.every_months, 36);
+    assert!(command_post.overdue, "never held");
+
+    let real = app.declare(&nadia, "ransomware").await;
+    let unreviewed = cadence().await;
+    assert!(
+        unreviewed
+            .iter()
+            .find(|c| c.kind == ExerciseKind::Live)
+            .unwrap()
+            .overdue,
+        "a real incident without a review is not an exercise"
+    );
+    let res = app
+        .post_with(
+            &gareth,
+            "/api/incidents/lead/review",
+            &[
+                ("reference", real.as_str()),
+                (
+                    "what_happened",
+                    "A phishing email ran the payload on one PC.",
+                ),
+                ("went_well", "The PC was unplugged within minutes."),
+                ("lessons", "Block macros from the internet."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let after = cadence().await;
+    let live = after.iter().find(|c| c.kind == ExerciseKind::Live).unwrap();
+    assert!(!live.overdue, "{live:?}");
+    assert_eq!(
+        live.last.as_ref().map(|l| l.0.as_str()),
+        Some(real.as_str())
+    );
+    // The table-top is not stood in for: only the live exercise is.
+    assert!(
+        after
+            .iter()
+            .find(|c| c.kind == ExerciseKind::Tabletop)
+            .unwrap()
+            .overdue
+    );
 }

@@ -7,6 +7,7 @@ str_enum!(ExerciseKind {
     Communications => "communications",
     Tabletop => "tabletop",
     Live => "live",
+    CommandPost => "command_post",
 });
 
 impl ExerciseKind {
@@ -15,6 +16,7 @@ impl ExerciseKind {
             ExerciseKind::Communications => "Communications test",
             ExerciseKind::Tabletop => "Table-top exercise",
             ExerciseKind::Live => "Live exercise",
+            ExerciseKind::CommandPost => "Command-post exercise",
         }
     }
 
@@ -23,7 +25,7 @@ impl ExerciseKind {
         match self {
             ExerciseKind::Communications => 6,
             ExerciseKind::Tabletop => 12,
-            ExerciseKind::Live => 36,
+            ExerciseKind::Live | ExerciseKind::CommandPost => 36,
         }
     }
 }

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::caf::get_readiness;
-use crate::domain::caf::{OUTCOMES, Status};
+use crate::domain::caf::{OUTCOMES, Status, levels};
 
 fn tag(s: Status) -> &'static str {
     match s {
@@ -30,7 +30,7 @@ pub fn CafPage() -> impl IntoView {
                         view! {
                             <Title text=format!("CAF readiness: {}", r.root_name)/>
                             <h1>{format!("CAF readiness: {}", r.root_name)}</h1>
-                            <p class="lede">{format!("Judged from Wardline's own records at {}: roles and deputies, the asset catalogue, runbooks and who they reach, exercises, and reviews.", r.generated_at)}</p>
+                            <p class="lede">{format!("The NHS CAF contributing outcomes Wardline's records evidence, judged at {}: board-level and other roles with their deputies, the asset catalogue, suppliers and their security contacts, runbooks and who they reach, Gold and Silver command, exercises, and reviews.", r.generated_at)}</p>
                             <p class="actions-row"><a href=format!("/export/caf.csv?org={}", r.root_code) rel="external" download="">"Download as CSV"</a></p>
                             {root.map(|o| view! {
                                 {o.outcomes.into_iter().map(|x| {
@@ -40,6 +40,7 @@ pub fn CafPage() -> impl IntoView {
                                         <section aria-labelledby=labelled class="caf-outcome">
                                             <h2 id=id>{format!("{} {}", x.id, x.title)}" "<span class=tag(x.status)>{x.status.label()}</span></h2>
                                             <p>{x.reason}</p>
+                                            {(levels(&x.id).len() == 2).then(|| view! { <p class="hint">"The NHS CAF allows no partial achievement of this outcome: it is achieved or not."</p> })}
                                             <ul>{x.evidence.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ul>
                                         </section>
                                     }
