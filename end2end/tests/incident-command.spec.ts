@@ -53,8 +53,10 @@ test('an admin edits the runbook, then leads run an incident: command, reports, 
 
   // The CSOC report is recorded with its reference, and the DSPT text carries it.
   await page.locator('summary').filter({ hasText: 'Record the report to NHS England CSOC' }).click();
+  await page.getByRole('group', { name: 'What is the report for?' }).getByLabel('A request for support').check();
   await page.getByLabel('Reference given').first().fill('CSOC-2026-0077');
   await page.getByRole('button', { name: 'Record report to NHS England CSOC' }).click();
+  await expect(page.getByRole('table', { name: 'Reporting deadlines' })).toContainText('(a request for support)');
   await expect(page.getByRole('table', { name: 'Reporting deadlines' })).toContainText('reference CSOC-2026-0077');
   await page.locator('summary').filter({ hasText: 'Report text for the DSPT incident reporting tool' }).click();
   await expect(page.getByLabel('Copy this into the tool')).toHaveValue(/reference CSOC-2026-0077/);

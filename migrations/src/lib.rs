@@ -29,6 +29,7 @@ mod m20261130_001101_rota_versions;
 mod m20261130_001201_caller_generation;
 mod m20261130_001202_sealed_secret_columns;
 mod m20261130_001301_shared_rate_limits;
+mod m20261130_001401_csoc_report_purpose;
 
 pub struct Migrator;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_001201_caller_generation::Migration),
             Box::new(m20261130_001202_sealed_secret_columns::Migration),
             Box::new(m20261130_001301_shared_rate_limits::Migration),
+            Box::new(m20261130_001401_csoc_report_purpose::Migration),
         ]
     }
 }

@@ -166,13 +166,15 @@ pub async fn change_incident(
     )
 }
 
-/// Records a report made against a clock: `body` is csoc, ico or nis.
+/// Records a report made against a clock: `body` is csoc, ico or nis; `purpose`, for the
+/// CSOC only, is information or support.
 #[server(endpoint = "incidents/lead/report")]
 pub async fn record_report(
     reference: String,
     body: String,
     reported_at: Option<String>,
     their_reference: String,
+    purpose: Option<String>,
 ) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
@@ -181,9 +183,12 @@ pub async fn record_report(
                 &state.db,
                 &user,
                 &reference,
-                &body,
-                reported_at.as_deref(),
-                &their_reference,
+                crate::backend::incidents::Report {
+                    body: &body,
+                    reported_at: reported_at.as_deref(),
+                    their_reference: &their_reference,
+                    purpose: purpose.as_deref(),
+                },
             )
             .await?;
             state.publish(&reference).await;

@@ -300,6 +300,7 @@ fn write_form<'a>(
                 ("reference", t.incident.as_str()),
                 ("body", "csoc"),
                 ("their_reference", "CSOC-1"),
+                ("purpose", "information"),
             ],
             org,
         ),

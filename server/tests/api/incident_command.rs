@@ -146,6 +146,102 @@ async fn a_report_is_recorded_with_its_reference_and_the_dspt_text_is_filled_in(
 }
 
 #[tokio::test]
+async fn a_csoc_report_says_whether_it_is_for_information_or_a_request_for_support() {
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "ransomware").await;
+    let gareth = app.enrolled(GARETH).await;
+    let report = |body: &'static str, purpose: Option<&'static str>| {
+        let reference = reference.clone();
+        let (app, gareth) = (&app, &gareth);
+        async move {
+            let mut form = vec![
+                ("reference", reference.as_str()),
+                ("body", body),
+                ("their_reference", "CSOC-2026-0099"),
+            ];
+            if let Some(p) = purpose {
+                form.push(("purpose", p));
+            }
+            app.post_with(gareth, "/api/incidents/lead/report", &form)
+                .await
+                .status()
+        }
+    };
+    let unchanged = app.fingerprint().await;
+    for purpose in [None, Some(""), Some("both"), Some("<b>support</b>")] {
+        assert_eq!(report("csoc", purpose).await, 422, "{purpose:?}");
+    }
+    assert_eq!(app.fingerprint().await, unchanged, "nothing recorded");
+    // The runbook's CSOC step says how the CSOC asks to be told.
+    let i = app.incident(&gareth, &reference).await;
+    let step = i
+        .tasks
+        .iter()
+        .find(|t| t.title == "Report to the NHS England CSOC")
+        .expect("the CSOC step");
+    for words in [
+        "NHS England's cyber incident reporting route",
+        "0300 303 5222",
+        "for information or a request for support",
+    ] {
+        assert!(
+            step.instructions.contains(words),
+            "{words}: {}",
+            step.instructions
+        );
+    }
+
+    assert_eq!(report("csoc", Some("support")).await, 200);
+    let i = app.incident(&gareth, &reference).await;
+    let csoc = i.clocks.iter().find(|c| c.body == "csoc").unwrap();
+    assert_eq!(
+        csoc.report_purpose.as_deref(),
+        Some("a request for support")
+    );
+    assert!(
+        last_entry(&i).contains("Reported to NHS England CSOC (a request for support)"),
+        "{}",
+        last_entry(&i)
+    );
+    assert!(
+        i.dspt_text
+            .contains("Reported: NHS England CSOC (a request for support) at"),
+        "{}",
+        i.dspt_text
+    );
+    // Corrected to information: recorded, and the timeline keeps both.
+    assert_eq!(report("csoc", Some("information")).await, 200);
+    let i = app.incident(&gareth, &reference).await;
+    let csoc = i.clocks.iter().find(|c| c.body == "csoc").unwrap();
+    assert_eq!(csoc.report_purpose.as_deref(), Some("for information"));
+    assert!(last_entry(&i).contains("Report corrected"));
+    assert!(
+        i.timeline
+            .iter()
+            .any(|e| e.detail.contains("(a request for support)"))
+    );
+    // Other bodies are not asked, and a purpose sent with them is not kept.
+    let breach = app.declare(&nadia, "data_breach").await;
+    let res = app
+        .post_with(
+            &gareth,
+            "/api/incidents/lead/report",
+            &[
+                ("reference", breach.as_str()),
+                ("body", "ico"),
+                ("their_reference", "DSPT-1"),
+                ("purpose", "support"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let i = app.incident(&gareth, &breach).await;
+    let ico = i.clocks.iter().find(|c| c.body == "ico").unwrap();
+    assert_eq!(ico.report_purpose, None);
+}
+
+#[tokio::test]
 async fn another_affected_organisation_sees_the_incident_and_gets_a_task() {
     let app = spawn_app().await.with_demo().await;
     let nadia = app.signed_in_as(NADIA).await;
@@ -724,6 +820,7 @@ async fn editing_an_incident_fact_breaks_its_chain() {
         ("body", "csoc"),
         ("reported_at", ""),
         ("their_reference", "CSOC-1"),
+        ("purpose", "support"),
     ];
     assert_eq!(
         app.post_with(&gareth, "/api/incidents/lead/report", &report)

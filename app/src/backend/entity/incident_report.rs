@@ -11,6 +11,8 @@ pub struct Model {
     pub body: String,
     pub reported_at: TimeDateTimeWithTimeZone,
     pub reference: String,
+    /// For a CSOC report: `information` or `support`.
+    pub purpose: Option<String>,
     pub recorded_by: i64,
     pub recorded_at: TimeDateTimeWithTimeZone,
 }

@@ -13,7 +13,7 @@ use crate::backend::access::User;
 use crate::backend::entity::{incident, incident_command, incident_report};
 use crate::backend::escalation;
 use crate::backend::{audit, timeline};
-use crate::domain::incidents::{Command, IncidentLevel, IncidentStatus};
+use crate::domain::incidents::{Command, IncidentLevel, IncidentStatus, csoc_purpose};
 use crate::error::AppError;
 
 use crate::domain::dates::moment as fmt;
@@ -109,21 +109,50 @@ pub(crate) async fn finish(
     .await
 }
 
-/// Records that a report was made against a clock (csoc, ico or nis): when, and the
-/// reference the receiving body gave. Recording again corrects it; both stay on the timeline.
+/// What a report says: who it went to (csoc, ico or nis), when, the reference the
+/// receiving body gave and, for the CSOC, whether it was for information or a request for
+/// support.
+pub struct Report<'a> {
+    pub body: &'a str,
+    pub reported_at: Option<&'a str>,
+    pub their_reference: &'a str,
+    pub purpose: Option<&'a str>,
+}
+
+/// Records that a report was made against a clock. Recording again corrects it; both stay
+/// on the timeline.
 pub async fn record_report(
     db: &DatabaseConnection,
     user: &User,
     reference: &str,
-    body: &str,
-    reported_at: Option<&str>,
-    their_reference: &str,
+    report: Report<'_>,
 ) -> Result<(), AppError> {
+    let Report {
+        body,
+        reported_at,
+        their_reference,
+        purpose,
+    } = report;
     let label = match body {
         "csoc" => "NHS England CSOC",
         "ico" => "the ICO",
         "nis" => "DHSC (NIS)",
         _ => return Err(AppError::Invalid("Choose who the report went to.".into())),
+    };
+    // The CSOC asks every report to say what it is for; other bodies do not.
+    let purpose = match (body, purpose.map(str::trim).filter(|p| !p.is_empty())) {
+        ("csoc", Some(p)) => Some(csoc_purpose(p).ok_or_else(|| {
+            AppError::Invalid(
+                "Say whether the report is for information or a request for support.".into(),
+            )
+        })?),
+        ("csoc", None) => {
+            return Err(AppError::Invalid(
+                "Say whether the report to the CSOC is for information or a request for support."
+                    .into(),
+            ));
+        }
+        _ => None,
     };
     let their_reference = bounded(their_reference, "the reference you were given", 100, true)?;
     let now = timeline::now();
@@ -149,6 +178,7 @@ pub async fn record_report(
             let mut m: incident_report::ActiveModel = r.into();
             m.reported_at = Set(at);
             m.reference = Set(their_reference.clone());
+            m.purpose = Set(purpose.map(|(v, _)| v.to_owned()));
             m.recorded_by = Set(user.person_id);
             m.recorded_at = Set(now);
             m.update(&txn).await?;
@@ -159,6 +189,7 @@ pub async fn record_report(
                 body: Set(body.to_owned()),
                 reported_at: Set(at),
                 reference: Set(their_reference.clone()),
+                purpose: Set(purpose.map(|(v, _)| v.to_owned())),
                 recorded_by: Set(user.person_id),
                 recorded_at: Set(now),
                 ..Default::default()
@@ -168,12 +199,15 @@ pub async fn record_report(
         }
     }
     let detail = format!(
-        "{} to {label} at {}, reference {their_reference} ({})",
+        "{} to {label}{} at {}, reference {their_reference} ({})",
         if corrected {
             "Report corrected: made"
         } else {
             "Reported"
         },
+        purpose
+            .map(|(_, words)| format!(" ({words})"))
+            .unwrap_or_default(),
         fmt(at),
         user.name
     );

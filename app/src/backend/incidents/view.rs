@@ -375,6 +375,10 @@ async fn clocks_of(
                 minutes_left: (due - now).whole_minutes(),
                 reported_at: report.map(|r| fmt(r.reported_at)),
                 report_reference: report.map(|r| r.reference.clone()),
+                report_purpose: report
+                    .and_then(|r| r.purpose.as_deref())
+                    .and_then(crate::domain::incidents::csoc_purpose)
+                    .map(|(_, words)| words.to_owned()),
             }
         })
         .collect())

@@ -16,6 +16,21 @@ pub struct Clock {
     /// When the report was made, and the reference the receiving body gave.
     pub reported_at: Option<String>,
     pub report_reference: Option<String>,
+    /// For the CSOC: what the report was for ("for information", "a request for support").
+    #[serde(default)]
+    pub report_purpose: Option<String>,
+}
+
+/// What a report to NHS England's CSOC is for: the CSOC asks every report to say whether it
+/// is for information or a request for support. (stored value, as people read it)
+pub const CSOC_PURPOSES: [(&str, &str); 2] = [
+    ("information", "for information"),
+    ("support", "a request for support"),
+];
+
+/// The stored value and its words for a purpose as submitted, if it is one.
+pub fn csoc_purpose(raw: &str) -> Option<(&'static str, &'static str)> {
+    CSOC_PURPOSES.into_iter().find(|(v, _)| *v == raw.trim())
 }
 
 /// The reporting clocks: CSOC at once, the ICO within 72 hours of awareness when personal

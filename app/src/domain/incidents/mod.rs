@@ -390,6 +390,7 @@ mod tests {
                 minutes_left: 0,
                 reported_at: Some("3 Jun 2024 09:20 UTC".into()),
                 report_reference: Some("CSOC-123".into()),
+                report_purpose: Some("a request for support".into()),
             }],
             timeline: vec![],
             affected: vec![],
@@ -413,7 +414,7 @@ mod tests {
             "Became aware: 3 Jun 2024 08:45 UTC",
             "Personal data involved: Yes",
             "Patients affected right now: Yes",
-            "Reported: NHS England CSOC at 3 Jun 2024 09:20 UTC, reference CSOC-123",
+            "Reported: NHS England CSOC (a request for support) at 3 Jun 2024 09:20 UTC, reference CSOC-123",
             "- None recorded yet",
         ] {
             assert!(text.contains(want), "missing {want:?} in\n{text}");

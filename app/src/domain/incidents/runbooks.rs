@@ -26,7 +26,7 @@ fn common_notify(personal: bool) -> Vec<Step> {
             "Report to the NHS England CSOC",
             "head_of_cyber",
             60,
-            "Call the Cyber Security Operations Centre on 0300 303 5222 (24 hours) and record the reference.",
+            "Raise it through NHS England's cyber incident reporting route, and phone the Cyber Security Operations Centre on 0300 303 5222 (24 hours) if it is urgent. Say whether the report is for information or a request for support, and record which, with the reference given.",
             true,
         ),
         (

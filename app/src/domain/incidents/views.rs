@@ -266,8 +266,12 @@ pub fn dspt_text(v: &IncidentView) -> String {
     }
     for c in v.clocks.iter().filter(|c| c.reported_at.is_some()) {
         out.push(format!(
-            "Reported: {} at {}, reference {}",
+            "Reported: {}{} at {}, reference {}",
             c.label.split(':').next().unwrap_or(&c.label),
+            c.report_purpose
+                .as_deref()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default(),
             c.reported_at.as_deref().unwrap_or_default(),
             c.report_reference.as_deref().unwrap_or_default()
         ));

@@ -335,7 +335,8 @@ fn Clocks(i: IncidentView, action: ServerAction<RecordReport>) -> impl IntoView 
                             let status = if !c.applies {
                                 String::new()
                             } else if let (Some(at), Some(r)) = (&c.reported_at, &c.report_reference) {
-                                format!("Reported {at}, reference {r}")
+                                let purpose = c.report_purpose.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
+                                format!("Reported{purpose} {at}, reference {r}")
                             } else if c.overdue {
                                 "Overdue".into()
                             } else {
@@ -360,6 +361,7 @@ fn Clocks(i: IncidentView, action: ServerAction<RecordReport>) -> impl IntoView 
                                                         <label for=at_id.clone()>"When it was made (UK time; leave empty for now)"</label>
                                                         <input id=at_id name="reported_at" type="datetime-local"/>
                                                     </div>
+                                                    {(c.body == "csoc").then(|| view! { <CsocPurpose current=c.report_purpose.clone()/> })}
                                                     <div class="form-group">
                                                         <label for=ref_id.clone()>"Reference given"</label>
                                                         <input id=ref_id name="their_reference" type="text" required value=c.report_reference.clone().unwrap_or_default()/>
@@ -381,6 +383,27 @@ fn Clocks(i: IncidentView, action: ServerAction<RecordReport>) -> impl IntoView 
                 <TextArea text=i.dspt_text.clone() attr:id="dspt-text" attr:readonly=true attr:rows="14" attr:class="dspt-text"/>
             </details>
         </section>
+    }
+}
+
+/// How the CSOC asks to be told: through NHS England's reporting route, by phone when
+/// urgent, saying whether the report is for information or a request for support.
+#[component]
+fn CsocPurpose(current: Option<String>) -> impl IntoView {
+    view! {
+        <p class="hint">"Raise it through NHS England's cyber incident reporting route; if it is urgent, phone the CSOC on "<a href="tel:03003035222">"0300 303 5222"</a>" (24 hours)."</p>
+        <fieldset class="form-group">
+            <legend>"What is the report for?"</legend>
+            {crate::domain::incidents::CSOC_PURPOSES.into_iter().map(|(value, words)| {
+                let id = format!("csoc-purpose-{value}");
+                view! {
+                    <div class="radio">
+                        <input type="radio" id=id.clone() name="purpose" value=value required checked=current.as_deref() == Some(words)/>
+                        <label for=id>{if value == "information" { "For information" } else { "A request for support" }}</label>
+                    </div>
+                }
+            }).collect_view()}
+        </fieldset>
     }
 }
 
