@@ -198,6 +198,28 @@ pub async fn record_report(
     )
 }
 
+/// Sets when the organisation became aware of the incident (UK time, not later than the
+/// declaration), with the reason; every reporting clock counts from it.
+#[server(endpoint = "incidents/lead/awareness")]
+pub async fn set_awareness(
+    reference: String,
+    aware_at: String,
+    reason: String,
+) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            crate::backend::incidents::set_awareness(
+                &state.db, &user, &reference, &aware_at, &reason,
+            )
+            .await?;
+            state.publish(&reference).await;
+            Ok(())
+        }
+        .await,
+    )
+}
+
 /// Gives a command role (gold, silver, bronze, loggist, comms) to a role holder; an empty
 /// person clears it.
 #[server(endpoint = "incidents/lead/command")]

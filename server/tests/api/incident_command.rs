@@ -1100,3 +1100,157 @@ async fn an_exported_incident_carries_its_signed_head() {
     assert_eq!(head["algorithm"], "HMAC-SHA256");
     assert_eq!(head["signature"].as_str().unwrap().len(), 64);
 }
+
+/// A moment as a person types it in a `datetime-local` field: UK clocks, to the minute.
+fn typed(t: time::OffsetDateTime) -> String {
+    let local = app::domain::rota::london_local(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        local.year(),
+        u8::from(local.month()),
+        local.day(),
+        local.hour(),
+        local.minute()
+    )
+}
+
+#[tokio::test]
+async fn a_lead_sets_awareness_earlier_and_every_clock_counts_from_it() {
+    use app::backend::entity::incident;
+    use app::backend::timeline::Finding;
+    use sea_orm::EntityTrait;
+    let app = spawn_app().await.with_demo().await;
+    let nadia = app.signed_in_as(NADIA).await;
+    let reference = app.declare(&nadia, "data_breach").await;
+    let gareth = app.enrolled(GARETH).await;
+    let declared = incident::Entity::find_by_id(app.incident_id(&reference).await)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .declared_at;
+    let set = |client: &reqwest::Client, at: String, reason: String| {
+        let (app, client, reference) = (&app, client.clone(), reference.clone());
+        async move {
+            app.post_with(
+                &client,
+                "/api/incidents/lead/awareness",
+                &[
+                    ("reference", reference.as_str()),
+                    ("aware_at", at.as_str()),
+                    ("reason", reason.as_str()),
+                ],
+            )
+            .await
+            .status()
+        }
+    };
+    let earlier = typed(declared - time::Duration::hours(10));
+    let why = || "The practice manager saw the misdirected email the evening before.".to_owned();
+
+    // Refused, each with nothing changed: later than the declaration, no reason, no time,
+    // not a time, years back, a 200 KB reason; staff and another trust's lead.
+    let tom = app.signed_in_as(crate::helpers::people::TOM).await;
+    let unchanged = app.fingerprint().await;
+    let later = typed(declared + time::Duration::hours(2));
+    for (at, reason) in [
+        (later, why()),
+        (earlier.clone(), " ".to_owned()),
+        (String::new(), why()),
+        ("yesterday".to_owned(), why()),
+        ("2020-01-01T09:00".to_owned(), why()),
+        (earlier.clone(), "x".repeat(200 * 1024)),
+    ] {
+        let status = set(&gareth, at.clone(), reason).await;
+        assert!(status == 422 || status == 413, "{at}: {status}");
+    }
+    assert_eq!(set(&nadia, earlier.clone(), why()).await, 403);
+    assert_eq!(set(&tom, earlier.clone(), why()).await, 404);
+    assert_eq!(app.fingerprint().await, unchanged, "nothing was set");
+
+    let before = app.incident(&gareth, &reference).await;
+    let ico_before = before.clocks.iter().find(|c| c.body == "ico").unwrap();
+    assert_eq!(set(&gareth, earlier.clone(), why()).await, 200);
+    let i = app.incident(&gareth, &reference).await;
+    let ico = i.clocks.iter().find(|c| c.body == "ico").unwrap();
+    // Ten hours earlier (to the minute typed): ten hours less on the ICO's 72.
+    let less = ico_before.minutes_left - ico.minutes_left;
+    assert!((599..=601).contains(&less), "{less} minutes less");
+    let csoc = i.clocks.iter().find(|c| c.body == "csoc").unwrap();
+    assert!(csoc.overdue, "the CSOC's hour ran out nine hours ago");
+    assert_ne!(i.aware_at, before.aware_at);
+    let entry = last_entry(&i);
+    assert!(entry.contains("Became aware set to"), "{entry}");
+    assert!(entry.contains("misdirected email"), "{entry}");
+    assert!(!app.audit_rows("incident_awareness_set").await.is_empty());
+    // The new awareness is signed into the timeline: it verifies whole.
+    assert_eq!(
+        finding(&app, &reference).await,
+        Finding::Whole { entries: 2 }
+    );
+    assert_eq!(
+        set(&gareth, earlier, why()).await,
+        422,
+        "setting the same time again says so"
+    );
+}
+
+#[tokio::test]
+async fn a_linked_incident_counts_from_when_the_supplier_told_the_organisation() {
+    let app = spawn_app().await.with_demo().await;
+    let chris = app.signed_in_as(CHRIS).await;
+    let reference = app.declare(&chris, "supplier_compromise").await;
+    // The supplier knew a day before it declared, and says so.
+    let parent = app.incident(&chris, &reference).await;
+    let id = app.incident_id(&reference).await;
+    use sea_orm::EntityTrait;
+    let declared = {
+        app::backend::entity::incident::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .declared_at
+    };
+    {
+        use sea_orm::{ActiveModelTrait, Set};
+        let mut m: app::backend::entity::incident::ActiveModel =
+            app::backend::entity::incident::Entity::find_by_id(id)
+                .one(&app.db)
+                .await
+                .unwrap()
+                .unwrap()
+                .into();
+        m.aware_at = Set(declared - time::Duration::days(1));
+        m.update(&app.db).await.unwrap();
+    }
+    let parent_aware = app.incident(&chris, &reference).await.aware_at;
+    assert_ne!(parent_aware, parent.aware_at);
+    let res = app
+        .post_with(
+            &chris,
+            "/api/incidents/lead/link",
+            &[("reference", &reference)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let refs: Vec<String> = res.json().await.unwrap();
+    let priya = app.enrolled(PRIYA).await;
+    let mut seen = 0;
+    for r in &refs {
+        let res = app
+            .post_with(&priya, "/api/incidents/get", &[("reference", r.as_str())])
+            .await;
+        if res.status() != 200 {
+            continue;
+        }
+        let linked: app::domain::incidents::IncidentView = res.json().await.unwrap();
+        assert_eq!(
+            linked.aware_at, linked.declared_at,
+            "its clocks start when the supplier told it"
+        );
+        assert_ne!(linked.aware_at, parent_aware, "not when the supplier knew");
+        seen += 1;
+    }
+    assert_eq!(seen, 1, "King's sees its own linked incident");
+}

@@ -85,6 +85,70 @@ pub async fn change(
     Ok(())
 }
 
+/// Sets when the organisation became aware of the incident, earlier than its declaration
+/// (never later), with a reason on the timeline and in the audit: every reporting clock
+/// counts from it. Moving it again keeps each move on the timeline.
+pub async fn set_awareness(
+    db: &DatabaseConnection,
+    user: &User,
+    reference: &str,
+    aware_at: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    let reason = bounded(reason, "how the organisation knew earlier", 1000, true)?;
+    let at = crate::domain::dates::parse_moment(aware_at)
+        .map_err(AppError::Invalid)?
+        .ok_or_else(|| AppError::Invalid("Say when the organisation became aware.".into()))?;
+    let inc = lead_incident(db, user, reference).await?;
+    if at > inc.declared_at {
+        return Err(AppError::Invalid(format!(
+            "Awareness cannot be later than the declaration ({}).",
+            fmt(inc.declared_at)
+        )));
+    }
+    if at < inc.declared_at - Duration::days(365) {
+        return Err(AppError::Invalid(
+            "That is more than a year before the declaration: check the date.".into(),
+        ));
+    }
+    if at == inc.aware_at {
+        return Err(AppError::Invalid(
+            "That is already when the organisation became aware.".into(),
+        ));
+    }
+    let txn = db.begin().await?;
+    let moved = incident::Entity::update_many()
+        .filter(incident::Column::Id.eq(inc.id))
+        // Only from what the person saw: a move made meanwhile by someone else wins.
+        .filter(incident::Column::AwareAt.eq(inc.aware_at))
+        .col_expr(incident::Column::AwareAt, Expr::value(at))
+        .col_expr(incident::Column::UpdatedAt, Expr::value(timeline::now()))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "Someone else changed this incident just now. Reload to see it.".into(),
+        ));
+    }
+    let detail = format!(
+        "Became aware set to {} (was {}); every reporting clock counts from it: {reason} ({})",
+        fmt(at),
+        fmt(inc.aware_at),
+        user.name
+    );
+    finish(
+        &txn,
+        user,
+        &inc,
+        "awareness",
+        "incident_awareness_set",
+        detail,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Writes the timeline entry and the audit record for a lead's change.
 pub(crate) async fn finish(
     txn: &impl ConnectionTrait,

@@ -28,7 +28,9 @@ mod view;
 pub use crate::domain::incidents::TaskAction;
 pub use declaring::{Declarations, DeclareInput, Declared};
 pub use export::{export, verify_timelines};
-pub use lifecycle::{Report, acknowledge_command, assign_command, change, record_report};
+pub use lifecycle::{
+    Report, acknowledge_command, assign_command, change, record_report, set_awareness,
+};
 pub use linked::{add_affected, link_asset, open_linked};
 pub use lists::{list, my_tasks, my_worklist};
 pub use replies::{ReplyOutcome, reply_by_text};

@@ -37,7 +37,7 @@ pub use verify::{Check, Finding, inspect, verify, verify_all};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Entry kinds that change an incident's facts: they record the facts after the change.
-const FACT_KINDS: [&str; 4] = ["declared", "changed", "report", "facts"];
+const FACT_KINDS: [&str; 5] = ["declared", "changed", "report", "facts", "awareness"];
 
 /// What a head's signature is for (the key is derived for this purpose alone).
 const HEAD_PURPOSE: &str = "timeline-head";
@@ -102,9 +102,16 @@ pub fn facts(inc: &incident::Model, reports: &[incident_report::Model]) -> Strin
         inc.exercise.as_deref(),
     );
     for r in reports {
+        // A CSOC report's purpose is signed with it (reports recorded before purposes
+        // were asked for have none, and keep the text they were signed with).
+        let purpose = r
+            .purpose
+            .as_deref()
+            .map(|p| format!(" [{p}]"))
+            .unwrap_or_default();
         f.insert(
             format!("report.{}", r.body),
-            format!("{} {}", micros(r.reported_at), r.reference),
+            format!("{} {}{purpose}", micros(r.reported_at), r.reference),
         );
     }
     serde_json::to_string(&f).unwrap_or_default()

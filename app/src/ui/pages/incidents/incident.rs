@@ -14,6 +14,7 @@ struct Actions {
     link: ServerAction<OpenLinked>,
     ack: ServerAction<AcknowledgeCommand>,
     asset: ServerAction<LinkAsset>,
+    aware: ServerAction<SetAwareness>,
 }
 
 impl Actions {
@@ -27,6 +28,7 @@ impl Actions {
             link: ServerAction::new(),
             ack: ServerAction::new(),
             asset: ServerAction::new(),
+            aware: ServerAction::new(),
         }
     }
 
@@ -39,6 +41,7 @@ impl Actions {
             + self.link.version().get()
             + self.ack.version().get()
             + self.asset.version().get()
+            + self.aware.version().get()
     }
 
     fn error(&self) -> Option<String> {
@@ -53,6 +56,7 @@ impl Actions {
             .or_else(|| err(self.link.value().get()))
             .or_else(|| err(self.ack.value().get()))
             .or_else(|| err(self.asset.value().get()))
+            .or_else(|| err(self.aware.value().get()))
     }
 }
 
@@ -120,7 +124,7 @@ fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
         <Commands i=i.clone() action=actions.command ack=actions.ack/>
         <Affected i=i.clone() action=actions.affect/>
         <AffectedAssets i=i.clone() action=actions.asset/>
-        <Clocks i=i.clone() action=actions.report/>
+        <Clocks i=i.clone() action=actions.report aware=actions.aware/>
         <Linked i=i.clone() action=actions.link/>
         <section aria-labelledby="tasks-heading">
             <h2 id="tasks-heading">"Tasks"</h2>
@@ -320,11 +324,17 @@ fn AffectedAssets(i: IncidentView, action: ServerAction<LinkAsset>) -> impl Into
 }
 
 #[component]
-fn Clocks(i: IncidentView, action: ServerAction<RecordReport>) -> impl IntoView {
+fn Clocks(
+    i: IncidentView,
+    action: ServerAction<RecordReport>,
+    aware: ServerAction<SetAwareness>,
+) -> impl IntoView {
     let reference = i.reference.clone();
     view! {
         <section aria-labelledby="clocks-heading">
             <h2 id="clocks-heading">"Reporting clocks"</h2>
+            <p>{format!("Every clock counts from when the organisation became aware: {}.", i.aware_at)}</p>
+            {i.can_lead.then(|| view! { <Awareness reference=reference.clone() action=aware/> })}
             <div class="table-wrap">
                 <table class="table">
                     <caption class="visually-hidden">"Reporting deadlines"</caption>
@@ -383,6 +393,29 @@ fn Clocks(i: IncidentView, action: ServerAction<RecordReport>) -> impl IntoView 
                 <TextArea text=i.dspt_text.clone() attr:id="dspt-text" attr:readonly=true attr:rows="14" attr:class="dspt-text"/>
             </details>
         </section>
+    }
+}
+
+/// A lead sets awareness earlier than the declaration, with the reason.
+#[component]
+fn Awareness(reference: String, action: ServerAction<SetAwareness>) -> impl IntoView {
+    view! {
+        <details class="task-detail">
+            <summary>"The organisation knew earlier than the declaration"</summary>
+            <ActionForm action attr:class="form">
+                <input type="hidden" name="reference" value=reference/>
+                <div class="form-group">
+                    <label for="aware-at">"When it became aware (UK time)"</label>
+                    <p class="hint" id="aware-at-hint">"Not later than the declaration. The ICO's 72 hours count from awareness, not from the form."</p>
+                    <input id="aware-at" name="aware_at" type="datetime-local" required aria-describedby="aware-at-hint"/>
+                </div>
+                <div class="form-group">
+                    <label for="aware-reason">"How it knew then"</label>
+                    <textarea id="aware-reason" name="reason" rows="3" required maxlength="1000"></textarea>
+                </div>
+                <button type="submit" class="button button--secondary">"Set when we became aware"</button>
+            </ActionForm>
+        </details>
     }
 }
 

@@ -9,7 +9,8 @@ use leptos_router::hooks::use_params_map;
 use crate::api::escalation::AcknowledgeCommand;
 use crate::api::incidents::{
     ActOnTask, AddAffected, AssignCommand, ChangeIncident, DeclareIncident, LinkAsset, OpenLinked,
-    RecordReport, declare_options, get_incident, list_incidents, my_worklist, verify_timelines,
+    RecordReport, SetAwareness, declare_options, get_incident, list_incidents, my_worklist,
+    verify_timelines,
 };
 use crate::domain::assets::Support;
 use crate::domain::dates::moment;
