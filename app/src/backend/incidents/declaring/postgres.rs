@@ -61,7 +61,16 @@ pub(crate) async fn commit_batch_postgres(
     let ps: Vec<Prepared> = batch.iter_mut().filter_map(|j| j.prepared.take()).collect();
     debug_assert_eq!(id_counts(&ps), counts);
     let (tables, out) = with_ids(ps, &incident_ids, &task_ids, &command_ids)?;
-    for (sql, values) in statements(tables) {
+    let (columnar, rest) = columnar(tables);
+    if let Some((sql, columns)) = columnar {
+        // Its text depends only on which tables the batch writes: kept prepared.
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for c in columns {
+            query = c.bind_to(query);
+        }
+        query.execute(&mut *tx).await.map_err(failed)?;
+    }
+    for (sql, values) in statements(rest) {
         let arguments = IntoArguments::<Postgres>::into_arguments(sea_query_sqlx::SqlxValues(
             sea_orm::Values(values),
         ));
@@ -96,6 +105,172 @@ fn batch_start() -> String {
         ids(2, "task", 2),
         ids(3, "incident_command", 3),
     )
+}
+
+/// One column of a table's rows, as the array PostgreSQL's `unnest` takes.
+pub(crate) enum Column {
+    Bool(Vec<Option<bool>>),
+    Int(Vec<Option<i32>>),
+    BigInt(Vec<Option<i64>>),
+    Text(Vec<Option<String>>),
+    Moment(Vec<Option<time::OffsetDateTime>>),
+    Date(Vec<Option<time::Date>>),
+}
+
+impl Column {
+    fn empty(first: &sea_orm::Value, n: usize) -> Option<Column> {
+        use sea_orm::Value as V;
+        Some(match first {
+            V::Bool(_) => Column::Bool(Vec::with_capacity(n)),
+            V::TinyInt(_) | V::SmallInt(_) | V::Int(_) => Column::Int(Vec::with_capacity(n)),
+            V::BigInt(_) => Column::BigInt(Vec::with_capacity(n)),
+            V::String(_) => Column::Text(Vec::with_capacity(n)),
+            V::TimeDateTimeWithTimeZone(_) => Column::Moment(Vec::with_capacity(n)),
+            V::TimeDate(_) => Column::Date(Vec::with_capacity(n)),
+            _ => return None,
+        })
+    }
+
+    /// Adds a value; false when it is not of this column's type.
+    fn push(&mut self, v: sea_orm::Value) -> bool {
+        use sea_orm::Value as V;
+        match (self, v) {
+            (Column::Bool(c), V::Bool(x)) => c.push(x),
+            (Column::Int(c), V::TinyInt(x)) => c.push(x.map(i32::from)),
+            (Column::Int(c), V::SmallInt(x)) => c.push(x.map(i32::from)),
+            (Column::Int(c), V::Int(x)) => c.push(x),
+            (Column::BigInt(c), V::BigInt(x)) => c.push(x),
+            (Column::Text(c), V::String(x)) => c.push(x),
+            (Column::Moment(c), V::TimeDateTimeWithTimeZone(x)) => c.push(x),
+            (Column::Date(c), V::TimeDate(x)) => c.push(x),
+            _ => return false,
+        }
+        true
+    }
+
+    fn array_type(&self) -> &'static str {
+        match self {
+            Column::Bool(_) => "bool[]",
+            Column::Int(_) => "int4[]",
+            Column::BigInt(_) => "int8[]",
+            Column::Text(_) => "text[]",
+            Column::Moment(_) => "timestamptz[]",
+            Column::Date(_) => "date[]",
+        }
+    }
+
+    fn bind_to<'q>(
+        self,
+        q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+        match self {
+            Column::Bool(c) => q.bind(c),
+            Column::Int(c) => q.bind(c),
+            Column::BigInt(c) => q.bind(c),
+            Column::Text(c) => q.bind(c),
+            Column::Moment(c) => q.bind(c),
+            Column::Date(c) => q.bind(c),
+        }
+    }
+}
+
+/// A table's rows as one array per column, when every column holds values of one type the
+/// arrays carry (else the rows are given back, for `statements`).
+fn to_columns(t: Rows) -> Result<(Rows, Vec<Column>), Rows> {
+    let n = t.values.len();
+    let Some(first) = t.values.first() else {
+        return Err(t);
+    };
+    let Some(mut columns) = first
+        .iter()
+        .map(|v| Column::empty(v, n))
+        .collect::<Option<Vec<Column>>>()
+    else {
+        return Err(t);
+    };
+    // Checked before anything is moved, so a table that cannot go as arrays goes whole.
+    let fits = t.values.iter().all(|row| {
+        row.len() == columns.len()
+            && row
+                .iter()
+                .zip(&columns)
+                .all(|(v, c)| Column::empty(v, 0).is_some_and(|e| e.array_type() == c.array_type()))
+    });
+    if !fits {
+        return Err(t);
+    }
+    let Rows {
+        table,
+        columns: names,
+        values,
+    } = t;
+    for row in values {
+        for (v, c) in row.into_iter().zip(columns.iter_mut()) {
+            c.push(v);
+        }
+    }
+    Ok((
+        Rows {
+            table,
+            columns: names,
+            values: Vec::new(),
+        },
+        columns,
+    ))
+}
+
+/// The batch's inserts as one statement whose every table is `INSERT … SELECT * FROM
+/// unnest(…)` of one array per column (all but the last as data-modifying `WITH` clauses):
+/// a bound value per column, not per row, so its text depends only on which tables the
+/// batch writes and PostgreSQL parses and plans it once per connection. Tables that do not
+/// fit arrays are returned for [`statements`].
+pub(crate) fn columnar(tables: Vec<Rows>) -> (Option<(String, Vec<Column>)>, Vec<Rows>) {
+    let (mut parts, mut columns, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+    for t in tables {
+        if t.values.is_empty() {
+            continue;
+        }
+        // Tables come parents first: once one cannot go as arrays, it and every table after
+        // it go in the statements that follow, so no child is written before its parent.
+        if !rest.is_empty() {
+            rest.push(t);
+            continue;
+        }
+        match to_columns(t) {
+            Ok((t, cols)) => {
+                let arrays: Vec<String> = cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("${}::{}", columns.len() + i + 1, c.array_type()))
+                    .collect();
+                parts.push(format!(
+                    "INSERT INTO \"{}\" ({}) SELECT * FROM unnest({})",
+                    t.table,
+                    t.columns
+                        .iter()
+                        .map(|c| format!("\"{c}\""))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    arrays.join(", ")
+                ));
+                columns.extend(cols);
+            }
+            Err(t) => rest.push(t),
+        }
+    }
+    let Some(last) = parts.pop() else {
+        return (None, rest);
+    };
+    let mut sql = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        sql.push_str(if i == 0 { "WITH " } else { ", " });
+        sql.push_str(&format!("w{i} AS ({part})"));
+    }
+    if !parts.is_empty() {
+        sql.push(' ');
+    }
+    sql.push_str(&last);
+    (Some((sql, columns)), rest)
 }
 
 /// The batch's inserts as few statements as the limit on bound values allows: one
@@ -179,6 +354,66 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn columnar_inserts_bind_one_array_per_column_whatever_the_row_count() {
+        let text = |n: usize| Rows {
+            table: "task",
+            columns: vec!["title", "due"],
+            values: (0..n)
+                .map(|i| {
+                    vec![
+                        sea_orm::Value::from(format!("step {i}")),
+                        sea_orm::Value::TimeDateTimeWithTimeZone(None),
+                    ]
+                })
+                .collect(),
+        };
+        let (one, rest) = columnar(vec![rows("incident", 2, 3), text(5)]);
+        let (sql, columns) = one.expect("both tables fit arrays");
+        assert!(rest.is_empty());
+        assert_eq!(
+            sql,
+            "WITH w0 AS (INSERT INTO \"incident\" (\"a\", \"b\") SELECT * FROM unnest($1::int8[], $2::int8[])) \
+             INSERT INTO \"task\" (\"title\", \"due\") SELECT * FROM unnest($3::text[], $4::timestamptz[])"
+        );
+        assert_eq!(columns.len(), 4);
+        assert!(matches!(&columns[0], Column::BigInt(v) if v == &[Some(0), Some(10), Some(20)]));
+        assert!(matches!(&columns[3], Column::Moment(v) if v.len() == 5 && v[0].is_none()));
+        // The same tables with more rows: the same text, so it stays prepared.
+        let (again, _) = columnar(vec![rows("incident", 2, 300), text(5000)]);
+        assert_eq!(again.unwrap().0, sql);
+    }
+
+    #[test]
+    fn a_table_that_cannot_go_as_arrays_goes_after_with_every_table_below_it() {
+        let odd = Rows {
+            table: "incident_command",
+            columns: vec!["a"],
+            values: vec![vec![sea_orm::Value::Double(Some(1.5))]],
+        };
+        // A column whose rows disagree on type cannot go as one array either.
+        let mixed = Rows {
+            table: "incident",
+            columns: vec!["a"],
+            values: vec![
+                vec![sea_orm::Value::from(1i64)],
+                vec![sea_orm::Value::from("one")],
+            ],
+        };
+        let (one, rest) = columnar(vec![rows("incident", 1, 2), odd, rows("task", 2, 2)]);
+        assert!(one.unwrap().0.contains("\"incident\""));
+        let names: Vec<&str> = rest.iter().map(|t| t.table).collect();
+        assert_eq!(
+            names,
+            ["incident_command", "task"],
+            "parents before children"
+        );
+        assert_eq!(rest[1].values.len(), 2, "rows kept whole");
+        let (none, rest) = columnar(vec![mixed]);
+        assert!(none.is_none());
+        assert_eq!(rest[0].values.len(), 2);
     }
 
     #[test]
