@@ -58,6 +58,16 @@ test('an admin edits the runbook, then leads run an incident: command, reports, 
   await page.getByRole('button', { name: 'Record report to NHS England CSOC' }).click();
   await expect(page.getByRole('table', { name: 'Reporting deadlines' })).toContainText('(a request for support)');
   await expect(page.getByRole('table', { name: 'Reporting deadlines' })).toContainText('reference CSOC-2026-0077');
+  // The trust knew two hours before it declared: the lead says so, and the clocks count from then.
+  const earlier = new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  }).format(new Date(Date.now() - 2 * 3600 * 1000)).replace(', ', 'T');
+  await page.locator('summary').filter({ hasText: 'The organisation knew earlier than the declaration' }).click();
+  await page.getByLabel('When it became aware (UK time)').fill(earlier);
+  await page.getByLabel('How it knew then').fill('The ward reported locked screens two hours before.');
+  await page.getByRole('button', { name: 'Set when we became aware' }).click();
+  await expect(page.getByRole('region', { name: 'Timeline' })).toContainText('every reporting clock counts from it: The ward reported locked screens two hours before.');
   await page.locator('summary').filter({ hasText: 'Report text for the DSPT incident reporting tool' }).click();
   await expect(page.getByLabel('Copy this into the tool')).toHaveValue(/reference CSOC-2026-0077/);
   await expect(page.getByLabel('Copy this into the tool')).toHaveValue(/ODS code RJ1/);
