@@ -337,6 +337,10 @@ fn role_facts(f: &mut Facts, o: &crate::domain::accountability::ChartOrg) {
         // A practice has no board: its Caldicott Guardian is a GP partner.
         rows = board(&["caldicott_guardian"]);
     }
+    if rows.is_empty() {
+        // Nor has a region or a supplier: the roles it must have named stand for it.
+        rows = o.rows.iter().filter(|r| r.mandatory).collect();
+    }
     for r in rows {
         f.board_roles += 1;
         if r.gaps.contains(&GapKind::Vacant) {

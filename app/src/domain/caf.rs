@@ -156,7 +156,7 @@ pub fn judge(f: &Facts) -> Vec<Outcome> {
 fn a1a(f: &Facts) -> Outcome {
     let evidence = [
         Some(format!(
-            "{} of {} board-level roles held",
+            "{} of {} accountable roles held (board level where there is a board)",
             f.board_roles - f.board_vacant.len(),
             f.board_roles
         )),

@@ -472,6 +472,23 @@ async fn caf_readiness_is_judged_from_the_records_rolled_up_and_exported() {
         csv.contains("G85028,Stockwell Group Practice,A3.a,Asset management,Partially achieved")
     );
 
+    // A supplier has no board: the roles it must name stand for it (Chris is its security
+    // incident contact), so A1.a is judged on those rather than failing for want of a board.
+    let dana = app.enrolled(crate::helpers::people::DANA).await;
+    let res = app
+        .post_with(&dana, "/api/caf/readiness", &[("org_code", "SUP-SYNNOVIS")])
+        .await;
+    assert_eq!(res.status(), 200);
+    let supplier: Readiness = res.json().await.unwrap();
+    let a1a = outcome(&supplier, 0, "A1.a");
+    assert_ne!(a1a.status, Status::Not, "{a1a:?}");
+    assert!(
+        a1a.evidence
+            .iter()
+            .any(|e| e.starts_with("1 of 1 accountable roles held")),
+        "{a1a:?}"
+    );
+
     // Someone at another trust cannot read the practice's readiness.
     let tom = app.signed_in_as(TOM).await;
     let res = app
