@@ -7,12 +7,12 @@
 
 use sea_orm::sqlx::{self, AssertSqlSafe, IntoArguments, PgPool, Postgres};
 
-use crate::backend::{generation, timeline};
+use crate::backend::generation;
 use crate::error::AppError;
 
 use crate::backend::incidents::declaring::Declared;
-use crate::backend::incidents::declaring::prepare::{Prepared, Rows};
-use crate::backend::incidents::declaring::write::{id_counts, with_ids};
+use crate::backend::incidents::declaring::prepare::Rows;
+use crate::backend::incidents::declaring::write::{id_counts, take_if_current, with_ids};
 use crate::backend::incidents::declaring::writer::Job;
 
 /// Most values bound to one statement: the extended protocol counts them in 16 bits.
@@ -49,16 +49,9 @@ pub(crate) async fn commit_batch_postgres(
     let generation = *generation
         .first()
         .ok_or_else(|| crate::backend::errors::internal("declare", &"no change_generation row"))?;
-    let now = timeline::now();
-    let current = |j: &Job| {
-        j.prepared
-            .as_ref()
-            .is_some_and(|p| p.routed.current(generation, now))
-    };
-    if !batch.iter().all(current) {
+    let Some(ps) = take_if_current(batch, generation) else {
         return Ok(None);
-    }
-    let ps: Vec<Prepared> = batch.iter_mut().filter_map(|j| j.prepared.take()).collect();
+    };
     debug_assert_eq!(id_counts(&ps), counts);
     let (tables, out) = with_ids(ps, &incident_ids, &task_ids, &command_ids)?;
     let (columnar, rest) = columnar(tables);
@@ -258,9 +251,13 @@ pub(crate) fn columnar(tables: Vec<Rows>) -> (Option<(String, Vec<Column>)>, Vec
             Err(t) => rest.push(t),
         }
     }
-    let Some(last) = parts.pop() else {
-        return (None, rest);
-    };
+    (one_statement(parts).map(|sql| (sql, columns)), rest)
+}
+
+/// Inserts as one statement, parents first: every one but the last as a data-modifying
+/// `WITH` clause (PostgreSQL checks foreign keys at the end of the whole statement).
+fn one_statement(mut parts: Vec<String>) -> Option<String> {
+    let last = parts.pop()?;
     let mut sql = String::new();
     for (i, part) in parts.iter().enumerate() {
         sql.push_str(if i == 0 { "WITH " } else { ", " });
@@ -270,7 +267,7 @@ pub(crate) fn columnar(tables: Vec<Rows>) -> (Option<(String, Vec<Column>)>, Vec
         sql.push(' ');
     }
     sql.push_str(&last);
-    (Some((sql, columns)), rest)
+    Some(sql)
 }
 
 /// The batch's inserts as few statements as the limit on bound values allows: one
@@ -282,18 +279,8 @@ pub(crate) fn statements(tables: Vec<Rows>) -> Vec<(String, Vec<sea_orm::Value>)
     let mut parts: Vec<String> = Vec::new();
     let mut values: Vec<sea_orm::Value> = Vec::new();
     let finish = |parts: &mut Vec<String>, values: &mut Vec<sea_orm::Value>, out: &mut Vec<_>| {
-        if let Some(last) = parts.pop() {
-            let mut sql = String::new();
-            for (i, part) in parts.iter().enumerate() {
-                sql.push_str(if i == 0 { "WITH " } else { ", " });
-                sql.push_str(&format!("w{i} AS ({part})"));
-            }
-            if !parts.is_empty() {
-                sql.push(' ');
-            }
-            sql.push_str(&last);
+        if let Some(sql) = one_statement(std::mem::take(parts)) {
             out.push((sql, std::mem::take(values)));
-            parts.clear();
         }
     };
     for t in tables {

@@ -252,16 +252,9 @@ pub(crate) async fn commit_batch_sqlite(
             .fetch_one(&mut *tx)
             .await
             .map_err(failed)?;
-    let now = timeline::now();
-    let current = |j: &Job| {
-        j.prepared
-            .as_ref()
-            .is_some_and(|p| p.routed.current(generation, now))
-    };
-    if !batch.iter().all(current) {
+    let Some(ps) = take_if_current(batch, generation) else {
         return Ok(None);
-    }
-    let ps: Vec<Prepared> = batch.iter_mut().filter_map(|j| j.prepared.take()).collect();
+    };
     let [n_incidents, n_tasks, n_commands] = id_counts(&ps);
     let (tables, out) = with_ids(
         ps,
@@ -286,6 +279,22 @@ pub(crate) async fn commit_batch_sqlite(
         generation,
         out.into_iter().map(|(_, declared)| Ok(declared)).collect(),
     )))
+}
+
+/// Every declaration's prepared rows, taken from the batch, when each was routed by a plan
+/// still current at `generation`; `None`, taking nothing, when one was not (the general
+/// path routes it again).
+pub(crate) fn take_if_current(batch: &mut [Job], generation: i64) -> Option<Vec<Prepared>> {
+    let now = timeline::now();
+    let current = |j: &Job| {
+        j.prepared
+            .as_ref()
+            .is_some_and(|p| p.routed.current(generation, now))
+    };
+    if !batch.iter().all(current) {
+        return None;
+    }
+    Some(batch.iter_mut().filter_map(|j| j.prepared.take()).collect())
 }
 
 /// Most values a batch's inserts may bind to go to SQLite as one multi-statement round
