@@ -8,7 +8,7 @@ test('a regulator enrols in MFA, reads the overview and drills into a chart with
   await signInAndEnrol(page, RUTH);
   await page.getByRole('link', { name: 'Gaps', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Gaps overview' })).toBeVisible();
-  const table = page.getByRole('table', { name: 'Gaps by region and ICB' });
+  const table = page.getByRole('table', { name: 'Gaps and reporting by region and ICB' });
   await expect(table.getByRole('link', { name: 'London', exact: true })).toBeVisible();
   await table.getByRole('link', { name: 'NHS South East London Integrated Care Board' }).click();
 

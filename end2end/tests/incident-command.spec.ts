@@ -56,8 +56,34 @@ test('an admin edits the runbook, then leads run an incident: command, reports, 
   await page.getByRole('group', { name: 'What is the report for?' }).getByLabel('A request for support').check();
   await page.getByLabel('Reference given').first().fill('CSOC-2026-0077');
   await page.getByRole('button', { name: 'Record report to NHS England CSOC' }).click();
-  await expect(page.getByRole('table', { name: 'Reporting deadlines' })).toContainText('(a request for support)');
-  await expect(page.getByRole('table', { name: 'Reporting deadlines' })).toContainText('reference CSOC-2026-0077');
+  const csoc = page.getByRole('listitem', { name: 'NHS England CSOC' });
+  await expect(csoc).toContainText('(a request for support)');
+  await expect(csoc).toContainText('reference CSOC-2026-0077');
+  // NIS applies to a trust, but only counts once the impact is found significant.
+  const nis = page.getByRole('listitem', { name: 'NIS competent authority (DHSC)' });
+  await expect(nis).toContainText('To assess: answer the significant-impact questions');
+  await nis.getByLabel('The incident disrupted the continuity of an essential (patient care) service').check();
+  await nis.getByLabel('About how many patients or users are affected').fill('4000');
+  await nis.getByLabel('How many hours it has lasted or is expected to last').fill('30');
+  await nis.getByLabel('The whole organisation').check();
+  await nis.getByLabel('Yes: report to DHSC within 72 hours from now').check();
+  await nis.getByRole('button', { name: 'Record the NIS assessment' }).click();
+  await expect(nis).toContainText(/Reportable: not reported yet: 7[01] h/);
+  // The police are told nothing, with the reason kept, who decided it and when.
+  const police = page.getByRole('listitem', { name: 'Police / Action Fraud' });
+  await police.locator('summary').filter({ hasText: 'Not reportable to Police / Action Fraud' }).click();
+  await police.getByLabel('Why it is not reportable').fill('A test message from our own phishing exercise, not a crime.');
+  await police.getByRole('button', { name: 'Record not reportable to Police / Action Fraud' }).click();
+  await expect(police).toContainText('Status');
+  await expect(police.getByRole('definition').filter({ hasText: /^Not reportable$/ })).toBeVisible();
+  await police.locator('summary').filter({ hasText: 'Decisions (1)' }).click();
+  await expect(police).toContainText('Not reportable: A test message from our own phishing exercise, not a crime. (Priya Raman)');
+  // The ledger reads at phone width and passes axe.
+  await page.setViewportSize({ width: 360, height: 800 });
+  await expect(police.getByRole('heading', { name: 'Police / Action Fraud' })).toBeVisible();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+  await noSeriousAxe(page, 'the obligations ledger');
+  await page.setViewportSize({ width: 1280, height: 720 });
   // The trust knew two hours before it declared: the lead says so, and the clocks count from then.
   const earlier = new Intl.DateTimeFormat('en-CA', {
     timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit',

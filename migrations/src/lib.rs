@@ -30,6 +30,7 @@ mod m20261130_001201_caller_generation;
 mod m20261130_001202_sealed_secret_columns;
 mod m20261130_001301_shared_rate_limits;
 mod m20261130_001401_csoc_report_purpose;
+mod m20261130_001501_obligations_ledger;
 
 pub struct Migrator;
 
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_001202_sealed_secret_columns::Migration),
             Box::new(m20261130_001301_shared_rate_limits::Migration),
             Box::new(m20261130_001401_csoc_report_purpose::Migration),
+            Box::new(m20261130_001501_obligations_ledger::Migration),
         ]
     }
 }

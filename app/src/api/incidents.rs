@@ -166,8 +166,9 @@ pub async fn change_incident(
     )
 }
 
-/// Records a report made against a clock: `body` is csoc, ico or nis; `purpose`, for the
-/// CSOC only, is information or support.
+/// Records a report made against an obligation: `body` is one of the ledger's obligations
+/// (csoc, ico, nis, mhra, police, commissioner, controller); `purpose`, for the CSOC only,
+/// is information or support; `channel` says how it was made.
 #[server(endpoint = "incidents/lead/report")]
 pub async fn record_report(
     reference: String,
@@ -175,6 +176,7 @@ pub async fn record_report(
     reported_at: Option<String>,
     their_reference: String,
     purpose: Option<String>,
+    channel: Option<String>,
 ) -> Result<(), AppError> {
     crate::backend::http::respond(
         async {
@@ -188,9 +190,128 @@ pub async fn record_report(
                     reported_at: reported_at.as_deref(),
                     their_reference: &their_reference,
                     purpose: purpose.as_deref(),
+                    channel: channel.as_deref(),
                 },
             )
             .await?;
+            state.publish(&reference).await;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Records that an obligation was assessed as not reportable, with the reason.
+#[server(endpoint = "incidents/lead/not_reportable")]
+pub async fn decide_not_reportable(
+    reference: String,
+    obligation: String,
+    reason: String,
+) -> Result<(), AppError> {
+    lead_decision(
+        reference,
+        obligation,
+        crate::backend::incidents::Decision::NotReportable(reason),
+    )
+    .await
+}
+
+/// Answers NIS's significant-impact questions: the 72 hours start once the impact is found
+/// significant. Checkboxes arrive as "on" or not at all.
+#[server(endpoint = "incidents/lead/nis_impact")]
+pub async fn assess_nis_impact(
+    reference: String,
+    service_disrupted: Option<String>,
+    people_affected: Option<String>,
+    hours: Option<String>,
+    area: String,
+    significant: String,
+) -> Result<(), AppError> {
+    use crate::domain::incidents::obligations::Impact;
+    let impact = Impact {
+        service_disrupted: service_disrupted.is_some_and(|v| !v.is_empty()),
+        people_affected: count(people_affected, "how many people are affected")?,
+        hours: count(hours, "how many hours it has lasted")?,
+        area,
+        significant: match significant.as_str() {
+            "yes" => true,
+            "no" => false,
+            _ => {
+                return Err(AppError::Invalid(
+                    "Say whether the impact is significant.".into(),
+                ));
+            }
+        },
+    };
+    lead_decision(
+        reference,
+        "nis".into(),
+        crate::backend::incidents::Decision::Impact(impact),
+    )
+    .await
+}
+
+/// Grades a personal-data breach as the DSPT incident reporting tool does, with what UK
+/// GDPR Article 33(3) asks the report to hold.
+#[server(endpoint = "incidents/lead/dspt_grade")]
+pub async fn grade_breach(
+    reference: String,
+    likelihood: String,
+    severity: String,
+    nature: String,
+    categories: Option<String>,
+    people: Option<String>,
+    records: Option<String>,
+    consequences: Option<String>,
+    measures: Option<String>,
+) -> Result<(), AppError> {
+    use crate::domain::incidents::obligations::Grading;
+    let scale = |raw: &str, what: &str| {
+        raw.trim()
+            .parse::<u8>()
+            .map_err(|_| AppError::Invalid(format!("Choose {what}.")))
+    };
+    let grading = Grading {
+        likelihood: scale(&likelihood, "how likely harm is")?,
+        severity: scale(&severity, "how severe the harm would be")?,
+        nature,
+        categories: categories.unwrap_or_default(),
+        people: count(people, "how many people are concerned")?,
+        records: count(records, "how many records are concerned")?,
+        consequences: consequences.unwrap_or_default(),
+        measures: measures.unwrap_or_default(),
+    };
+    lead_decision(
+        reference,
+        "ico".into(),
+        crate::backend::incidents::Decision::Graded(grading),
+    )
+    .await
+}
+
+/// A whole number a person typed; empty is 0 (not known).
+#[cfg(feature = "ssr")]
+fn count(raw: Option<String>, what: &str) -> Result<u32, AppError> {
+    let raw = raw.unwrap_or_default();
+    let raw = raw.trim().replace(',', "");
+    if raw.is_empty() {
+        return Ok(0);
+    }
+    raw.parse::<u32>()
+        .map_err(|_| AppError::Invalid(format!("Give {what} as a whole number.")))
+}
+
+#[cfg(feature = "ssr")]
+async fn lead_decision(
+    reference: String,
+    obligation: String,
+    decision: crate::backend::incidents::Decision,
+) -> Result<(), AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::caller().await?;
+            crate::backend::incidents::decide(&state.db, &user, &reference, &obligation, decision)
+                .await?;
             state.publish(&reference).await;
             Ok(())
         }

@@ -24,8 +24,31 @@ pub async fn get_org_detail(code: String) -> Result<OrgDetail, AppError> {
         if code.len() > 16 {
             return Err(AppError::NotFound);
         }
-        let (state, _) = crate::backend::caller::caller().await?;
-        crate::backend::orgs::detail(&state.db, &code).await
+        let (state, user) = crate::backend::caller::caller().await?;
+        let mut d = crate::backend::orgs::detail(&state.db, &code).await?;
+        d.can_designate = user.is_national_admin();
+        Ok(d)
+    }
+    .await;
+    crate::backend::http::respond(result)
+}
+
+/// Records whether DHSC designated an organisation (an independent provider) an operator of
+/// essential services, so NIS applies to its incidents. National admins only.
+#[server(endpoint = "orgs/essential_service")]
+pub async fn designate_essential_service(
+    code: String,
+    designated: Option<String>,
+) -> Result<(), AppError> {
+    let result = async {
+        let (state, user) = crate::backend::caller::writer().await?;
+        crate::backend::incidents::designate(
+            &state.db,
+            &user,
+            &code,
+            designated.is_some_and(|v| !v.is_empty()),
+        )
+        .await
     }
     .await;
     crate::backend::http::respond(result)

@@ -362,12 +362,19 @@ pub async fn overview(
     let s = snapshot(db, OffsetDateTime::now_utc(), scope.as_ref()).await?;
     let facts = org_facts(&s);
     let rolled = gaps::roll_up(&facts, &s.gaps);
+    let now = OffsetDateTime::now_utc();
+    let tally = crate::backend::incidents::tally(db, &s.orgs, &s.parent, now).await?;
     let mut below: HashMap<i64, usize> = HashMap::new();
+    let mut obligations: HashMap<i64, (usize, usize)> = HashMap::new();
     for f in &facts {
+        let own = tally.get(&f.id).copied().unwrap_or_default();
         let mut at = f.parent;
         let mut guard = 0;
         while let Some(p) = at {
             *below.entry(p).or_default() += 1;
+            let e = obligations.entry(p).or_default();
+            e.0 += own.0;
+            e.1 += own.1;
             at = s.parent.get(&p).copied();
             guard += 1;
             if guard > 16 {
@@ -391,6 +398,10 @@ pub async fn overview(
                 .get(&o.id)
                 .cloned()
                 .unwrap_or_else(GapCounts::default),
+            obligations_missed: obligations.get(&o.id).map_or(0, |o| o.0)
+                + tally.get(&o.id).map_or(0, |t| t.0),
+            obligations_late: obligations.get(&o.id).map_or(0, |o| o.1)
+                + tally.get(&o.id).map_or(0, |t| t.1),
         })
         .collect();
     lines.sort_by(|a, b| (a.org.kind, &a.org.name).cmp(&(b.org.kind, &b.org.name)));

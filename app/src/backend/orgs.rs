@@ -185,6 +185,8 @@ pub async fn detail(db: &impl ConnectionTrait, code: &str) -> Result<OrgDetail, 
         children,
         suppliers,
         clients,
+        essential_service: org.essential_service,
+        can_designate: false,
     })
 }
 

@@ -93,4 +93,11 @@ pub struct OverviewLine {
     pub parent_code: Option<String>,
     pub organisations: usize,
     pub gaps: GapCounts,
+    /// Reporting obligations overdue on real incidents below it.
+    #[serde(default)]
+    pub obligations_missed: usize,
+    /// Reporting obligations decided (reported, or found not reportable) after their
+    /// deadline on real incidents below it.
+    #[serde(default)]
+    pub obligations_late: usize,
 }

@@ -203,6 +203,12 @@ pub struct OrgDetail {
     pub children: Vec<OrgSummary>,
     pub suppliers: Vec<ServiceLink>,
     pub clients: Vec<ServiceLink>,
+    /// DHSC designated it an operator of essential services (trusts and ICBs are one by kind).
+    #[serde(default)]
+    pub essential_service: bool,
+    /// The viewer may record that designation (national admins).
+    #[serde(default)]
+    pub can_designate: bool,
 }
 
 #[cfg(test)]

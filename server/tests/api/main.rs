@@ -18,6 +18,7 @@ mod incident_command;
 mod incidents;
 mod live_relay;
 mod moving;
+mod obligations;
 mod on_call;
 mod orgs;
 mod paging;

@@ -19,6 +19,7 @@ pub mod incident;
 pub mod incident_asset;
 pub mod incident_command;
 pub mod incident_event;
+pub mod incident_obligation;
 pub mod incident_org;
 pub mod incident_report;
 pub mod invite;

@@ -17,6 +17,9 @@ pub struct Model {
     pub opened_on: Option<TimeDate>,
     pub closed_on: Option<TimeDate>,
     pub postcode: Option<String>,
+    /// Designated by DHSC as an operator of essential services (trusts and ICBs are one by
+    /// their kind; this is for the independent providers DHSC names).
+    pub essential_service: bool,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
 }

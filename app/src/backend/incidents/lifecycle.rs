@@ -1,5 +1,5 @@
-//! An incident's life after declaring: level and status changes, reports against the
-//! clocks, and the command roles.
+//! An incident's life after declaring: level and status changes, awareness, and the
+//! command roles.
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -10,10 +10,10 @@ use time::Duration;
 
 use crate::backend::access::User;
 
-use crate::backend::entity::{incident, incident_command, incident_report};
+use crate::backend::entity::{incident, incident_command};
 use crate::backend::escalation;
 use crate::backend::{audit, timeline};
-use crate::domain::incidents::{Command, IncidentLevel, IncidentStatus, csoc_purpose};
+use crate::domain::incidents::{Command, IncidentLevel, IncidentStatus};
 use crate::error::AppError;
 
 use crate::domain::dates::moment as fmt;
@@ -171,113 +171,6 @@ pub(crate) async fn finish(
         },
     )
     .await
-}
-
-/// What a report says: who it went to (csoc, ico or nis), when, the reference the
-/// receiving body gave and, for the CSOC, whether it was for information or a request for
-/// support.
-pub struct Report<'a> {
-    pub body: &'a str,
-    pub reported_at: Option<&'a str>,
-    pub their_reference: &'a str,
-    pub purpose: Option<&'a str>,
-}
-
-/// Records that a report was made against a clock. Recording again corrects it; both stay
-/// on the timeline.
-pub async fn record_report(
-    db: &DatabaseConnection,
-    user: &User,
-    reference: &str,
-    report: Report<'_>,
-) -> Result<(), AppError> {
-    let Report {
-        body,
-        reported_at,
-        their_reference,
-        purpose,
-    } = report;
-    let label = match body {
-        "csoc" => "NHS England CSOC",
-        "ico" => "the ICO",
-        "nis" => "DHSC (NIS)",
-        _ => return Err(AppError::Invalid("Choose who the report went to.".into())),
-    };
-    // The CSOC asks every report to say what it is for; other bodies do not.
-    let purpose = match (body, purpose.map(str::trim).filter(|p| !p.is_empty())) {
-        ("csoc", Some(p)) => Some(csoc_purpose(p).ok_or_else(|| {
-            AppError::Invalid(
-                "Say whether the report is for information or a request for support.".into(),
-            )
-        })?),
-        ("csoc", None) => {
-            return Err(AppError::Invalid(
-                "Say whether the report to the CSOC is for information or a request for support."
-                    .into(),
-            ));
-        }
-        _ => None,
-    };
-    let their_reference = bounded(their_reference, "the reference you were given", 100, true)?;
-    let now = timeline::now();
-    let at = crate::domain::dates::parse_moment(reported_at.unwrap_or_default())
-        .map_err(AppError::Invalid)?
-        .unwrap_or(now);
-    if at > now + Duration::minutes(5) {
-        return Err(AppError::Invalid(
-            "A report cannot be made in the future.".into(),
-        ));
-    }
-    let inc = lead_incident(db, user, reference).await?;
-    let txn = db.begin().await?;
-    touch(&txn, inc.id).await?;
-    let existing = incident_report::Entity::find()
-        .filter(incident_report::Column::IncidentId.eq(inc.id))
-        .filter(incident_report::Column::Body.eq(body))
-        .one(&txn)
-        .await?;
-    let corrected = existing.is_some();
-    match existing {
-        Some(r) => {
-            let mut m: incident_report::ActiveModel = r.into();
-            m.reported_at = Set(at);
-            m.reference = Set(their_reference.clone());
-            m.purpose = Set(purpose.map(|(v, _)| v.to_owned()));
-            m.recorded_by = Set(user.person_id);
-            m.recorded_at = Set(now);
-            m.update(&txn).await?;
-        }
-        None => {
-            incident_report::ActiveModel {
-                incident_id: Set(inc.id),
-                body: Set(body.to_owned()),
-                reported_at: Set(at),
-                reference: Set(their_reference.clone()),
-                purpose: Set(purpose.map(|(v, _)| v.to_owned())),
-                recorded_by: Set(user.person_id),
-                recorded_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-        }
-    }
-    let detail = format!(
-        "{} to {label}{} at {}, reference {their_reference} ({})",
-        if corrected {
-            "Report corrected: made"
-        } else {
-            "Reported"
-        },
-        purpose
-            .map(|(_, words)| format!(" ({words})"))
-            .unwrap_or_default(),
-        fmt(at),
-        user.name
-    );
-    finish(&txn, user, &inc, "report", "incident_reported", detail).await?;
-    txn.commit().await?;
-    Ok(())
 }
 
 /// Gives a command role to one of the people holding a role around the incident, or

@@ -8,7 +8,8 @@
 //! - `lists`: the incident list, a page at a time, and a person's tasks as a worklist;
 //! - `tasks`: the task state machine;
 //! - `replies`: acknowledging or escalating a task by replying to its text;
-//! - `lifecycle`: level and status, reports, command roles;
+//! - `lifecycle`: level and status, awareness, command roles;
+//! - `obligations`: the reporting obligations ledger and its decisions;
 //! - `linked`: affected organisations, linked assets, supplier-linked incidents;
 //! - `access`: who may read or lead an incident;
 //! - `export`: the timeline for export.
@@ -21,6 +22,7 @@ mod export;
 mod lifecycle;
 mod linked;
 mod lists;
+mod obligations;
 mod replies;
 mod tasks;
 mod view;
@@ -28,11 +30,10 @@ mod view;
 pub use crate::domain::incidents::TaskAction;
 pub use declaring::{Declarations, DeclareInput, Declared};
 pub use export::{export, verify_timelines};
-pub use lifecycle::{
-    Report, acknowledge_command, assign_command, change, record_report, set_awareness,
-};
+pub use lifecycle::{acknowledge_command, assign_command, change, set_awareness};
 pub use linked::{add_affected, link_asset, open_linked};
 pub use lists::{list, my_tasks, my_worklist};
+pub use obligations::{Decision, Report, decide, designate, record_report};
 pub use replies::{ReplyOutcome, reply_by_text};
 pub use tasks::{Taken, act, act_paging, take_escalated};
 pub use view::view;
@@ -40,4 +41,5 @@ pub use view::view;
 pub(crate) use access::{find_readable, find_readable_by_id, may_lead, people_of, touch};
 pub(crate) use declaring::bounded;
 pub(crate) use lifecycle::finish;
+pub(crate) use obligations::tally;
 pub(crate) use view::command_candidates;

@@ -9,14 +9,14 @@ use crate::backend::access::{self, User};
 use crate::backend::assignments::in_force_at;
 
 use crate::backend::entity::{
-    assignment, incident, incident_command, incident_event, incident_report, organisation, person,
-    role, runbook, supplier_service, task,
+    assignment, incident, incident_command, incident_event, organisation, person, role, runbook,
+    supplier_service, task,
 };
 use crate::backend::orgs;
 use crate::domain::incidents::{
-    AffectedOrg, Candidate, Clock, Command, CommandView, ExerciseKind, IncidentKind, IncidentView,
+    AffectedOrg, Candidate, Command, CommandView, ExerciseKind, IncidentKind, IncidentView,
     LinkedView, PageRow, ParentIncident, PatientsAffected, Phase, TaskState, TaskView,
-    TimelineEntry, clocks, dspt_text,
+    TimelineEntry, dspt_text,
 };
 use crate::domain::org::OrgKind;
 use crate::error::AppError;
@@ -112,9 +112,13 @@ pub async fn view(
     let kind = IncidentKind::parse(&inc.kind).unwrap_or(IncidentKind::SystemDown);
     let now = OffsetDateTime::now_utc();
     let org_kind = org.summary().kind;
-    let oes = matches!(org_kind, OrgKind::Trust | OrgKind::Icb);
     let exercise = inc.exercise.as_deref().and_then(ExerciseKind::parse);
-    let clocks = clocks_of(db, &inc, oes, exercise.is_some(), now).await?;
+    let clocks = super::obligations::ledger(db, &inc, &org, kind, exercise.is_some(), now).await?;
+    let dpo_contact = if inc.personal_data {
+        super::obligations::dpo_contact(db, inc.org_id, now).await?
+    } else {
+        None
+    };
     let timeline = timeline_of(db, inc.id).await?;
     let affected = affected_of(db, &all_orgs).await?;
     let commands = commands_of(db, &inc, user).await?;
@@ -175,6 +179,7 @@ pub async fn view(
         can_link: can_lead || (inc.declared_by == user.person_id && !user.is_read_only_user()),
         dspt_text: String::new(),
         generated_at: fmt(now),
+        dpo_contact,
     };
     v.dspt_text = dspt_text(&v);
     Ok(v)
@@ -341,47 +346,6 @@ fn page_status(
         ),
         (_, _) => "Waiting to send".into(),
     }
-}
-
-/// The reporting clocks (CSOC, ICO, NIS) and what has been reported against each. An exercise
-/// reports to nobody: it runs no clocks.
-async fn clocks_of(
-    db: &impl ConnectionTrait,
-    inc: &incident::Model,
-    oes: bool,
-    exercise: bool,
-    now: OffsetDateTime,
-) -> Result<Vec<Clock>, AppError> {
-    let reports: HashMap<String, incident_report::Model> = incident_report::Entity::find()
-        .filter(incident_report::Column::IncidentId.eq(inc.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.body.clone(), r))
-        .collect();
-    Ok(clocks(inc.aware_at, now, inc.personal_data, oes)
-        .into_iter()
-        .filter(|_| !exercise)
-        .map(|(body, label, due, overdue)| {
-            let report = reports.get(body);
-            Clock {
-                body: body.into(),
-                label: label.into(),
-                due_at: fmt(due),
-                applies: body == "csoc"
-                    || (body == "ico" && inc.personal_data)
-                    || (body == "nis" && oes),
-                overdue: overdue && report.is_none(),
-                minutes_left: (due - now).whole_minutes(),
-                reported_at: report.map(|r| fmt(r.reported_at)),
-                report_reference: report.map(|r| r.reference.clone()),
-                report_purpose: report
-                    .and_then(|r| r.purpose.as_deref())
-                    .and_then(crate::domain::incidents::csoc_purpose)
-                    .map(|(_, words)| words.to_owned()),
-            }
-        })
-        .collect())
 }
 
 /// The command roles (Gold, Silver, Bronze), who holds each and whether they acknowledged.

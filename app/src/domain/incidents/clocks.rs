@@ -1,20 +1,40 @@
-//! The reporting clocks (CSOC, ICO, NIS) an incident runs.
+//! An incident's reporting obligations as the ledger shows them: each obligation's deadline,
+//! where it stands and the decisions behind it.
 
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
 
-/// A reporting clock on an incident.
+/// One obligation in an incident's ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Clock {
+    /// `Duty::as_str`.
     pub body: String,
     pub label: String,
+    /// When it falls due, "As soon as possible" with no fixed time, or (NIS) empty until
+    /// the impact is found significant.
     pub due_at: String,
     pub applies: bool,
+    /// Why it applies or does not.
+    pub why: String,
+    /// How it is reported.
+    pub channel_hint: String,
+    pub state: super::obligations::State,
     pub overdue: bool,
+    /// Decided (reported or not reportable) after its deadline.
+    pub late: bool,
+    pub reassessed: bool,
+    /// Every decision recorded, oldest first: "3 Jun 2024 09:20 UTC: Reported … (Name)".
+    pub history: Vec<String>,
+    /// The latest DSPT grade's meaning, for the ICO obligation.
+    pub grade: Option<String>,
+    /// The latest NIS answers, for the NIS obligation.
+    pub impact: Option<super::obligations::Impact>,
+    /// The latest DSPT grading, to pre-fill the report.
+    pub grading: Option<super::obligations::Grading>,
     /// Minutes left (negative once overdue).
     pub minutes_left: i64,
-    /// When the report was made, and the reference the receiving body gave.
+    /// When the report was made, how, and the reference the receiving body gave.
     pub reported_at: Option<String>,
+    pub report_channel: Option<String>,
     pub report_reference: Option<String>,
     /// For the CSOC: what the report was for ("for information", "a request for support").
     #[serde(default)]
@@ -31,40 +51,4 @@ pub const CSOC_PURPOSES: [(&str, &str); 2] = [
 /// The stored value and its words for a purpose as submitted, if it is one.
 pub fn csoc_purpose(raw: &str) -> Option<(&'static str, &'static str)> {
     CSOC_PURPOSES.into_iter().find(|(v, _)| *v == raw.trim())
-}
-
-/// The reporting clocks: CSOC at once, the ICO within 72 hours of awareness when personal
-/// data is involved, NIS within 72 hours for significant impact at an operator of essential
-/// services (trusts and ICBs).
-/// Each is (body, label, due, overdue); a clock that does not apply is never overdue.
-pub fn clocks(
-    aware_at: OffsetDateTime,
-    now: OffsetDateTime,
-    personal_data: bool,
-    operator_of_essential_services: bool,
-) -> Vec<(&'static str, &'static str, OffsetDateTime, bool)> {
-    // "Immediately" is held to the first hour.
-    [
-        (
-            "csoc",
-            "NHS England CSOC: report immediately",
-            aware_at + Duration::hours(1),
-            true,
-        ),
-        (
-            "ico",
-            "ICO (through the DSPT tool): within 72 hours",
-            aware_at + Duration::hours(72),
-            personal_data,
-        ),
-        (
-            "nis",
-            "NIS (DHSC, through the DSPT tool): within 72 hours",
-            aware_at + Duration::hours(72),
-            operator_of_essential_services,
-        ),
-    ]
-    .into_iter()
-    .map(|(body, label, due, applies)| (body, label, due, applies && now > due))
-    .collect()
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 mod clocks;
 mod exercises;
+pub mod obligations;
 mod runbooks;
 mod tasks;
 mod views;
@@ -218,7 +219,6 @@ impl Command {
 
 #[cfg(test)]
 mod tests {
-    use time::Duration;
 
     #[test]
     fn exercises_fall_due_on_the_eprr_cadence() {
@@ -278,19 +278,6 @@ mod tests {
                 && steps.contains("Do not switch the computer off")
                 && steps.contains("time")
         );
-    }
-
-    #[test]
-    fn clocks_run_72_hours_from_awareness_and_only_where_they_apply() {
-        let aware = datetime!(2024-06-03 09:00 UTC);
-        let c = clocks(aware, aware + Duration::hours(80), true, false);
-        let ico = c.iter().find(|c| c.0 == "ico").unwrap();
-        assert_eq!(ico.2, datetime!(2024-06-06 09:00 UTC));
-        assert!(ico.3, "80 hours after awareness the ICO report is overdue");
-        let nis = c.iter().find(|c| c.0 == "nis").unwrap();
-        assert!(!nis.3, "NIS does not apply to a GP practice");
-        let early = clocks(aware, aware + Duration::hours(10), true, true);
-        assert!(!early.iter().find(|c| c.0 == "ico").unwrap().3);
     }
 
     fn step(title: &str, depends: &str) -> StepInput {
@@ -386,9 +373,19 @@ mod tests {
                 label: "NHS England CSOC: report immediately".into(),
                 due_at: String::new(),
                 applies: true,
+                why: String::new(),
+                channel_hint: String::new(),
+                state: obligations::State::Reported,
                 overdue: false,
+                late: false,
+                reassessed: false,
+                history: vec![],
+                grade: None,
+                impact: None,
+                grading: None,
                 minutes_left: 0,
                 reported_at: Some("3 Jun 2024 09:20 UTC".into()),
+                report_channel: None,
                 report_reference: Some("CSOC-123".into()),
                 report_purpose: Some("a request for support".into()),
             }],
@@ -407,6 +404,7 @@ mod tests {
             asset_choices: Vec::new(),
             exercise: None,
             paging: Vec::new(),
+            dpo_contact: None,
         };
         let text = dspt_text(&v);
         for want in [

@@ -178,6 +178,9 @@ pub struct IncidentView {
     pub exercise: Option<ExerciseKind>,
     /// Who was paged about each task, how, when, and whether it reached them.
     pub paging: Vec<PageRow>,
+    /// How to reach the organisation's data protection officer (for the ICO report).
+    #[serde(default)]
+    pub dpo_contact: Option<String>,
 }
 
 /// One message Wardline sent (or is sending) about a task.
@@ -219,6 +222,52 @@ pub struct LinkedView {
     pub status: IncidentStatus,
     pub tasks_done: usize,
     pub tasks_total: usize,
+}
+
+/// What UK GDPR Article 33(3) asks a breach report to hold, from the latest DSPT grading.
+fn article_33(v: &IncidentView, out: &mut Vec<String>) {
+    out.push(String::new());
+    out.push("The breach (UK GDPR Article 33(3)):".into());
+    let grading = v
+        .clocks
+        .iter()
+        .find(|c| c.body == "ico")
+        .and_then(|c| c.grading.as_ref());
+    let Some(g) = grading else {
+        out.push(
+            "- Not graded yet: grade likelihood and severity in Wardline to fill this in.".into(),
+        );
+        return;
+    };
+    let count = |n: u32| {
+        if n == 0 {
+            "not known yet".to_owned()
+        } else {
+            format!("about {n}")
+        }
+    };
+    out.push(format!("- Nature of the breach: {}", or_none(&g.nature)));
+    out.push(format!(
+        "- People concerned: {}; {}; records concerned: {}",
+        or_none(&g.categories),
+        count(g.people),
+        count(g.records)
+    ));
+    out.push(format!(
+        "- Data protection officer or contact point: {}",
+        v.dpo_contact
+            .as_deref()
+            .unwrap_or("no data protection officer is named in Wardline for this organisation")
+    ));
+    out.push(format!(
+        "- Likely consequences: {}",
+        or_none(&g.consequences)
+    ));
+    out.push(format!(
+        "- Measures taken or proposed: {}",
+        or_none(&g.measures)
+    ));
+    out.push(format!("- Grade: {}", g.meaning()));
 }
 
 /// The report text for the DSPT incident reporting tool, from what Wardline holds.
@@ -275,6 +324,9 @@ pub fn dspt_text(v: &IncidentView) -> String {
             c.reported_at.as_deref().unwrap_or_default(),
             c.report_reference.as_deref().unwrap_or_default()
         ));
+    }
+    if v.personal_data {
+        article_33(v, &mut out);
     }
     let done: Vec<String> = v
         .tasks

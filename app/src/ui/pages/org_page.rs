@@ -6,9 +6,9 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::orgs::get_org_detail;
+use crate::api::orgs::{DesignateEssentialService, get_org_detail};
 use crate::domain::dates;
-use crate::domain::org::{OrgDetail, OrgSummary, ServiceLink};
+use crate::domain::org::{OrgDetail, OrgKind, OrgSummary, ServiceLink};
 use crate::error::AppError;
 use crate::ui::components::tags::{KindTag, StatusTag};
 
@@ -16,7 +16,11 @@ use crate::ui::components::tags::{KindTag, StatusTag};
 pub fn OrgPage() -> impl IntoView {
     let params = use_params_map();
     let code = move || params.read().get("code").unwrap_or_default();
-    let detail = Resource::new(code, get_org_detail);
+    let designate = ServerAction::<DesignateEssentialService>::new();
+    let detail = Resource::new(
+        move || (code(), designate.version().get()),
+        |(c, _)| get_org_detail(c),
+    );
     // Made here, not inside the part that waits for the detail: the server may run that part
     // more than once while rendering, and a resource made there each time would be fetched
     // twice and numbered differently from the browser's, breaking hydration.
@@ -26,7 +30,7 @@ pub fn OrgPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <Detail d on_call/> }.into_any(),
+                    Ok(d) => view! { <Detail d on_call designate/> }.into_any(),
                     Err(AppError::Unauthorized) => view! {
                         <Redirect path=crate::domain::redirect::sign_in_then(&format!("/orgs/{}", code()))/>
                     }.into_any(),
@@ -95,7 +99,11 @@ fn org_link(o: &OrgSummary) -> impl IntoView + use<> {
 }
 
 #[component]
-fn Detail(d: OrgDetail, on_call: OnCallResource) -> impl IntoView {
+fn Detail(
+    d: OrgDetail,
+    on_call: OnCallResource,
+    designate: ServerAction<DesignateEssentialService>,
+) -> impl IntoView {
     let OrgDetail {
         org,
         opened_on,
@@ -106,7 +114,24 @@ fn Detail(d: OrgDetail, on_call: OnCallResource) -> impl IntoView {
         children,
         suppliers,
         clients,
+        essential_service,
+        can_designate,
     } = d;
+    let by_kind = matches!(org.kind, OrgKind::Trust | OrgKind::Icb);
+    let oes = if by_kind {
+        "Yes (trusts and ICBs are by law): NIS applies to incidents with a significant impact"
+    } else if essential_service {
+        "Yes: designated by DHSC, so NIS applies to incidents with a significant impact"
+    } else {
+        "No: NIS does not apply to its incidents"
+    };
+    let designate_error = move || {
+        designate
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| view! { <p class="error-summary" role="alert">{e.to_string()}</p> })
+    };
     let title = org.name.clone();
     view! {
         <Title text=title.clone()/>
@@ -127,7 +152,19 @@ fn Detail(d: OrgDetail, on_call: OnCallResource) -> impl IntoView {
             {opened_on.map(|d| view! { <div><dt>"Opened"</dt><dd>{dates::long(d)}</dd></div> })}
             {closed_on.map(|d| view! { <div><dt>"Closed"</dt><dd>{dates::long(d)}</dd></div> })}
             {postcode.map(|p| view! { <div><dt>"Postcode"</dt><dd>{p}</dd></div> })}
+            <div><dt>"Operator of essential services"</dt><dd>{oes}</dd></div>
         </dl>
+        {(can_designate && !by_kind).then(|| view! {
+            {designate_error}
+            <ActionForm action=designate attr:class="form">
+                <input type="hidden" name="code" value=org.code.clone()/>
+                <div class="checkbox">
+                    <input type="checkbox" id="essential-service" name="designated" value="on" checked=essential_service/>
+                    <label for="essential-service">"Designated by DHSC as an operator of essential services (an independent provider)"</label>
+                </div>
+                <button type="submit" class="button button--secondary">"Save designation"</button>
+            </ActionForm>
+        })}
         <OnCallNow on_call/>
         <OrgList heading="Organisations under this one" empty="None." orgs=children/>
         <ServiceList heading="Suppliers serving this organisation" links=suppliers/>

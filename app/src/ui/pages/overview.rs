@@ -1,5 +1,5 @@
-//! The overview for regulators and national teams: accountability gaps counted under each
-//! region and ICB they may see.
+//! The overview for regulators and national teams: accountability gaps, and reporting
+//! obligations missed or decided late, counted under each region and ICB they may see.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,7 +13,7 @@ pub fn OverviewPage() -> impl IntoView {
     view! {
         <Title text="Gaps overview"/>
         <h1>"Gaps overview"</h1>
-        <p class="lede">"Accountability gaps counted under each region and integrated care board you can see. Open a chart for the detail."</p>
+        <p class="lede">"Accountability gaps, and reporting obligations overdue or decided after their deadline on real incidents, counted under each region and integrated care board you can see. Open a chart for the detail."</p>
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match lines.await {
@@ -21,13 +21,15 @@ pub fn OverviewPage() -> impl IntoView {
                     Ok(lines) => view! {
                         <div class="table-wrap">
                             <table class="table">
-                                <caption class="visually-hidden">"Gaps by region and ICB"</caption>
+                                <caption class="visually-hidden">"Gaps and reporting by region and ICB"</caption>
                                 <thead>
                                     <tr>
                                         <th scope="col">"Region or ICB"</th>
                                         <th scope="col">"Organisations below"</th>
                                         {GapKind::ALL.into_iter().map(|g| view! { <th scope="col">{g.label()}</th> }).collect_view()}
                                         <th scope="col">"All gaps"</th>
+                                        <th scope="col">"Reports overdue"</th>
+                                        <th scope="col">"Reports decided late"</th>
                                     </tr>
                                 </thead>
                                 <tbody>
@@ -37,6 +39,8 @@ pub fn OverviewPage() -> impl IntoView {
                                             <td>{l.organisations}</td>
                                             {GapKind::ALL.into_iter().map(|g| view! { <td>{l.gaps.get(g)}</td> }).collect_view()}
                                             <td>{l.gaps.total()}</td>
+                                            <td>{l.obligations_missed}</td>
+                                            <td>{l.obligations_late}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

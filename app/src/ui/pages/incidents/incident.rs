@@ -1,6 +1,7 @@
 //! The incident page: summary, command roles, affected organisations and assets, the
-//! reporting clocks, linked incidents, and the runbook's tasks.
+//! reporting obligations, linked incidents, and the runbook's tasks.
 
+use super::obligations::{Ledger, LedgerActions};
 use super::*;
 
 /// Everything a lead can do on the incident page, so each refreshes the page when it lands.
@@ -15,6 +16,9 @@ struct Actions {
     ack: ServerAction<AcknowledgeCommand>,
     asset: ServerAction<LinkAsset>,
     aware: ServerAction<SetAwareness>,
+    not_reportable: ServerAction<DecideNotReportable>,
+    impact: ServerAction<AssessNisImpact>,
+    grade: ServerAction<GradeBreach>,
 }
 
 impl Actions {
@@ -29,6 +33,9 @@ impl Actions {
             ack: ServerAction::new(),
             asset: ServerAction::new(),
             aware: ServerAction::new(),
+            not_reportable: ServerAction::new(),
+            impact: ServerAction::new(),
+            grade: ServerAction::new(),
         }
     }
 
@@ -42,6 +49,9 @@ impl Actions {
             + self.ack.version().get()
             + self.asset.version().get()
             + self.aware.version().get()
+            + self.not_reportable.version().get()
+            + self.impact.version().get()
+            + self.grade.version().get()
     }
 
     fn error(&self) -> Option<String> {
@@ -57,6 +67,9 @@ impl Actions {
             .or_else(|| err(self.ack.value().get()))
             .or_else(|| err(self.asset.value().get()))
             .or_else(|| err(self.aware.value().get()))
+            .or_else(|| err(self.not_reportable.value().get()))
+            .or_else(|| err(self.impact.value().get()))
+            .or_else(|| err(self.grade.value().get()))
     }
 }
 
@@ -124,7 +137,7 @@ fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
         <Commands i=i.clone() action=actions.command ack=actions.ack/>
         <Affected i=i.clone() action=actions.affect/>
         <AffectedAssets i=i.clone() action=actions.asset/>
-        <Clocks i=i.clone() action=actions.report aware=actions.aware/>
+        <Ledger i=i.clone() actions=LedgerActions { report: actions.report, aware: actions.aware, not_reportable: actions.not_reportable, impact: actions.impact, grade: actions.grade }/>
         <Linked i=i.clone() action=actions.link/>
         <section aria-labelledby="tasks-heading">
             <h2 id="tasks-heading">"Tasks"</h2>
@@ -321,123 +334,6 @@ fn AffectedAssets(i: IncidentView, action: ServerAction<LinkAsset>) -> impl Into
         </section>
     }
     .into_any()
-}
-
-#[component]
-fn Clocks(
-    i: IncidentView,
-    action: ServerAction<RecordReport>,
-    aware: ServerAction<SetAwareness>,
-) -> impl IntoView {
-    let reference = i.reference.clone();
-    view! {
-        <section aria-labelledby="clocks-heading">
-            <h2 id="clocks-heading">"Reporting clocks"</h2>
-            <p>{format!("Every clock counts from when the organisation became aware: {}.", i.aware_at)}</p>
-            {i.can_lead.then(|| view! { <Awareness reference=reference.clone() action=aware/> })}
-            <div class="table-wrap">
-                <table class="table">
-                    <caption class="visually-hidden">"Reporting deadlines"</caption>
-                    <thead><tr><th scope="col">"Report to"</th><th scope="col">"Due"</th><th scope="col">"Status"</th></tr></thead>
-                    <tbody>
-                        {i.clocks.clone().into_iter().map(|c| {
-                            let reference = reference.clone();
-                            let status = if !c.applies {
-                                String::new()
-                            } else if let (Some(at), Some(r)) = (&c.reported_at, &c.report_reference) {
-                                let purpose = c.report_purpose.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
-                                format!("Reported{purpose} {at}, reference {r}")
-                            } else if c.overdue {
-                                "Overdue".into()
-                            } else {
-                                format!("{} h {} min left", c.minutes_left / 60, c.minutes_left % 60)
-                            };
-                            let who = c.label.split(':').next().unwrap_or_default().to_owned();
-                            let at_id = format!("report-at-{}", c.body);
-                            let ref_id = format!("report-ref-{}", c.body);
-                            view! {
-                                <tr class:overdue=c.overdue>
-                                    <th scope="row">{c.label.clone()}</th>
-                                    <td>{if c.applies { c.due_at.clone() } else { "Does not apply".into() }}</td>
-                                    <td>
-                                        {status}
-                                        {(i.can_lead && c.applies).then(|| view! {
-                                            <details class="task-detail">
-                                                <summary>{format!("Record the report to {who}")}</summary>
-                                                <ActionForm action attr:class="form">
-                                                    <input type="hidden" name="reference" value=reference.clone()/>
-                                                    <input type="hidden" name="body" value=c.body.clone()/>
-                                                    <div class="form-group">
-                                                        <label for=at_id.clone()>"When it was made (UK time; leave empty for now)"</label>
-                                                        <input id=at_id name="reported_at" type="datetime-local"/>
-                                                    </div>
-                                                    {(c.body == "csoc").then(|| view! { <CsocPurpose current=c.report_purpose.clone()/> })}
-                                                    <div class="form-group">
-                                                        <label for=ref_id.clone()>"Reference given"</label>
-                                                        <input id=ref_id name="their_reference" type="text" required value=c.report_reference.clone().unwrap_or_default()/>
-                                                    </div>
-                                                    <button type="submit" class="button button--secondary">{format!("Record report to {who}")}</button>
-                                                </ActionForm>
-                                            </details>
-                                        })}
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-            <details class="task-detail">
-                <summary>"Report text for the DSPT incident reporting tool"</summary>
-                <label for="dspt-text">"Copy this into the tool"</label>
-                <TextArea text=i.dspt_text.clone() attr:id="dspt-text" attr:readonly=true attr:rows="14" attr:class="dspt-text"/>
-            </details>
-        </section>
-    }
-}
-
-/// A lead sets awareness earlier than the declaration, with the reason.
-#[component]
-fn Awareness(reference: String, action: ServerAction<SetAwareness>) -> impl IntoView {
-    view! {
-        <details class="task-detail">
-            <summary>"The organisation knew earlier than the declaration"</summary>
-            <ActionForm action attr:class="form">
-                <input type="hidden" name="reference" value=reference/>
-                <div class="form-group">
-                    <label for="aware-at">"When it became aware (UK time)"</label>
-                    <p class="hint" id="aware-at-hint">"Not later than the declaration. The ICO's 72 hours count from awareness, not from the form."</p>
-                    <input id="aware-at" name="aware_at" type="datetime-local" required aria-describedby="aware-at-hint"/>
-                </div>
-                <div class="form-group">
-                    <label for="aware-reason">"How it knew then"</label>
-                    <textarea id="aware-reason" name="reason" rows="3" required maxlength="1000"></textarea>
-                </div>
-                <button type="submit" class="button button--secondary">"Set when we became aware"</button>
-            </ActionForm>
-        </details>
-    }
-}
-
-/// How the CSOC asks to be told: through NHS England's reporting route, by phone when
-/// urgent, saying whether the report is for information or a request for support.
-#[component]
-fn CsocPurpose(current: Option<String>) -> impl IntoView {
-    view! {
-        <p class="hint">"Raise it through NHS England's cyber incident reporting route; if it is urgent, phone the CSOC on "<a href="tel:03003035222">"0300 303 5222"</a>" (24 hours)."</p>
-        <fieldset class="form-group">
-            <legend>"What is the report for?"</legend>
-            {crate::domain::incidents::CSOC_PURPOSES.into_iter().map(|(value, words)| {
-                let id = format!("csoc-purpose-{value}");
-                view! {
-                    <div class="radio">
-                        <input type="radio" id=id.clone() name="purpose" value=value required checked=current.as_deref() == Some(words)/>
-                        <label for=id>{if value == "information" { "For information" } else { "A request for support" }}</label>
-                    </div>
-                }
-            }).collect_view()}
-        </fieldset>
-    }
 }
 
 /// A supplier's incident: the incidents opened at the organisations it serves.

@@ -8,9 +8,9 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::escalation::AcknowledgeCommand;
 use crate::api::incidents::{
-    ActOnTask, AddAffected, AssignCommand, ChangeIncident, DeclareIncident, LinkAsset, OpenLinked,
-    RecordReport, SetAwareness, declare_options, get_incident, list_incidents, my_worklist,
-    verify_timelines,
+    ActOnTask, AddAffected, AssessNisImpact, AssignCommand, ChangeIncident, DecideNotReportable,
+    DeclareIncident, GradeBreach, LinkAsset, OpenLinked, RecordReport, SetAwareness,
+    declare_options, get_incident, list_incidents, my_worklist, verify_timelines,
 };
 use crate::domain::assets::Support;
 use crate::domain::dates::moment;
@@ -25,6 +25,7 @@ use crate::ui::components::raw_text::TextArea;
 mod declare;
 mod incident;
 mod lists;
+mod obligations;
 mod print;
 
 pub use declare::DeclarePage;

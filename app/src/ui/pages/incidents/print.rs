@@ -36,12 +36,12 @@ fn PrintedIncident(i: IncidentView) -> impl IntoView {
                 <h2>"Other organisations affected"</h2>
                 <ul>{i.affected.iter().map(|a| view! { <li>{format!("{} ({})", a.name, a.code)}</li> }).collect_view()}</ul>
             })}
-            <h2>"Reporting clocks"</h2>
-            <ul>{i.clocks.iter().filter(|c| c.applies).map(|c| view! {
-                <li>{format!("{}: due {}{}", c.label, c.due_at, match (&c.reported_at, &c.report_reference) {
+            <h2>"Reporting obligations"</h2>
+            <ul>{i.clocks.iter().filter(|c| c.applies || !c.history.is_empty()).map(|c| view! {
+                <li>{format!("{}: due {}{}", c.label, if c.due_at.is_empty() { "once assessed" } else { c.due_at.as_str() }, match (&c.reported_at, &c.report_reference) {
                     (Some(at), Some(r)) => format!("; reported {at}, reference {r}"),
                     _ if c.overdue => "; OVERDUE".into(),
-                    _ => "; not reported yet".into(),
+                    _ => format!("; {}", c.state.label().to_lowercase()),
                 })}</li>
             }).collect_view()}</ul>
             <h2>"Tasks"</h2>
