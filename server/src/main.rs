@@ -5,7 +5,24 @@ use server::config::Settings;
 use server::{Application, open_database};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    // Everything Wardline writes (the SQLite database and its journal, backups, the secret
+    // key file) is for its own user alone: the database holds password hashes and sealed
+    // secrets, so other users on the machine may not read it.
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The message and its causes, in words: an operator's mistake is not a crash,
+            // so no backtrace, whatever RUST_BACKTRACE says.
+            eprintln!("Error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -14,6 +14,8 @@ fn wardline(app: &TestApp, args: &[&str]) -> std::process::Output {
         .env("WARDLINE_DATABASE_URL", &app.database_url)
         .env("WARDLINE_SECRET_KEY_FILE", &app.key_file)
         .env("RUST_LOG", "error")
+        // As an operator's shell may have it: a refusal still reads as words, not a trace.
+        .env("RUST_BACKTRACE", "1")
         .output()
         .unwrap()
 }
@@ -91,11 +93,18 @@ async fn a_backup_taken_while_people_declare_is_consistent_and_restores() {
     assert_eq!(writer.await.unwrap(), 20);
     assert!(file.exists());
     assert!(!file.with_extension("partial").exists());
+    // The backup holds password hashes and sealed secrets: its owner's alone.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "backup mode {mode:o}");
+    }
 
     // Never over an existing file.
     let again = wardline(&app, &["backup", &file.display().to_string()]);
     assert!(!again.status.success());
     assert!(said(&again).contains("already exists"), "{}", said(&again));
+    assert!(!said(&again).contains("backtrace"), "{}", said(&again));
 
     // Restore: the file in place of the database, the same key, start.
     let restored_dir = tempfile::tempdir().unwrap();
