@@ -19,7 +19,12 @@ pub enum Command {
     Migrate,
     /// Load the demo data (South East London and fictional people); safe to run again.
     /// Refuses a database holding anything but demo data.
-    Demo,
+    Demo {
+        /// Also build a synthetic England of the real shape (7 regions, 42 ICBs, about 210
+        /// trusts with sites, about 6,300 practices, suppliers, some 60,000 holdings).
+        #[arg(long)]
+        national: bool,
+    },
     /// Administration from the server's own shell.
     #[command(subcommand)]
     Admin(AdminCommand),

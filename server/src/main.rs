@@ -42,7 +42,7 @@ async fn run() -> anyhow::Result<()> {
             println!("Migrations are up to date.");
             Ok(())
         }
-        Command::Demo => demo(&settings).await,
+        Command::Demo { national } => demo(&settings, national).await,
         Command::Import(ImportCommand::Ods { kind, file }) => {
             import_ods(&settings, &kind, &file).await
         }
@@ -110,13 +110,26 @@ async fn copy(settings: &Settings, to: &str) -> anyhow::Result<()> {
 }
 
 /// `wardline demo`: loads the demo data and lists its sign-ins.
-async fn demo(settings: &Settings) -> anyhow::Result<()> {
+async fn demo(settings: &Settings, national: bool) -> anyhow::Result<()> {
     let db = open_database(settings).await?;
     let r = app::backend::demo::load(&db).await?;
     println!(
         "Demo data loaded: {} organisations, {} links, {} people and {} role holdings created (0 means already there).",
         r.organisations_created, r.links_created, r.people_created, r.holdings_created
     );
+    if national {
+        let started = std::time::Instant::now();
+        let b = app::backend::demo_national::load(&db, app::backend::demo_national::Shape::ENGLAND)
+            .await?;
+        println!(
+            "Synthetic England built in {:.1} s: {} organisations, {} supplier services, {} people and {} role holdings created (0 means already there).",
+            started.elapsed().as_secs_f64(),
+            b.organisations,
+            b.services,
+            b.people,
+            b.holdings
+        );
+    }
     println!(
         "\nDemo sign-ins (fictional people; password for all: {}):",
         app::backend::demo::DEMO_PASSWORD

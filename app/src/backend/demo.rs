@@ -378,10 +378,14 @@ pub async fn refuse_real_data(db: &impl ConnectionTrait) -> Result<(), AppError>
         .filter(person::Column::Email.not_like(format!("%{DEMO_DOMAIN}")))
         .count(db)
         .await?;
+    // The synthetic England (`demo --national`) is the demo's too.
     let real_orgs = organisation::Entity::find()
         .filter(organisation::Column::Code.is_not_in(ORGS.iter().map(|o| o.0)))
-        .count(db)
-        .await?;
+        .all(db)
+        .await?
+        .iter()
+        .filter(|o| !super::demo_national::synthetic(&o.code))
+        .count();
     if real_people > 0 || real_orgs > 0 {
         return Err(AppError::Conflict(format!(
             "This database holds real data ({real_people} people outside {}, {real_orgs} \

@@ -16,6 +16,7 @@ pub mod contacts_external;
 pub mod csv;
 pub mod db;
 pub mod demo;
+pub mod demo_national;
 pub mod entity;
 pub mod errors;
 pub mod escalation;
