@@ -62,12 +62,20 @@ async fn snapshot(
     within: Option<&HashSet<i64>>,
 ) -> Result<Snapshot, AppError> {
     let date = at.date();
-    let mut q = organisation::Entity::find();
-    if let Some(ids) = within {
-        q = q.filter(organisation::Column::Id.is_in(ids.iter().copied().collect::<Vec<_>>()));
-    }
-    let orgs: HashMap<i64, organisation::Model> =
-        q.all(db).await?.into_iter().map(|o| (o.id, o)).collect();
+    let rows = match within {
+        Some(ids) => {
+            let ids: Vec<i64> = ids.iter().copied().collect();
+            super::db::all_in(
+                db,
+                organisation::Entity::find(),
+                organisation::Column::Id,
+                &ids,
+            )
+            .await?
+        }
+        None => organisation::Entity::find().all(db).await?,
+    };
+    let orgs: HashMap<i64, organisation::Model> = rows.into_iter().map(|o| (o.id, o)).collect();
     let parent = links_on(db, date).await?;
     let roles = role::Entity::find().all(db).await?;
     // Every holding in force, so a person's roles elsewhere count towards a single point of failure.
@@ -80,13 +88,13 @@ async fn snapshot(
         .flat_map(|h| [Some(h.person_id), h.deputy_id])
         .flatten()
         .collect();
-    let people: HashMap<i64, person::Model> = person::Entity::find()
-        .filter(person::Column::Id.is_in(ids.into_iter().collect::<Vec<_>>()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let people: HashMap<i64, person::Model> =
+        super::db::all_in(db, person::Entity::find(), person::Column::Id, &ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
     let rules = Rules {
         now: at,
         attestation_days: settings::get_i64(db, settings::ATTESTATION_DAYS).await?,

@@ -42,15 +42,19 @@ pub async fn verified_among(
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    Ok(contact_method::Entity::find()
-        .filter(contact_method::Column::Kind.eq(SMS))
-        .filter(contact_method::Column::VerifiedAt.is_not_null())
-        .filter(contact_method::Column::PersonId.is_in(ids.iter().copied().collect::<Vec<_>>()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| c.person_id)
-        .collect())
+    let ids: Vec<i64> = ids.iter().copied().collect();
+    Ok(super::db::all_in(
+        db,
+        contact_method::Entity::find()
+            .filter(contact_method::Column::Kind.eq(SMS))
+            .filter(contact_method::Column::VerifiedAt.is_not_null()),
+        contact_method::Column::PersonId,
+        &ids,
+    )
+    .await?
+    .into_iter()
+    .map(|c| c.person_id)
+    .collect())
 }
 
 /// The person's verified mobile number (`+447…`), if they have one.

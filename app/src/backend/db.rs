@@ -122,3 +122,58 @@ async fn checkpoint(db: DatabaseConnection) {
         }
     }
 }
+
+/// How many values one `IN (…)` list binds: well inside SQLite's 32,766 bound values per
+/// statement and PostgreSQL's 65,535, with room for the query's other values.
+pub const IN_CHUNK: usize = 10_000;
+
+/// The rows of `select` whose `column` is one of `ids`, read `IN_CHUNK` at a time: a
+/// national chart names more people than one statement may bind.
+pub async fn all_in<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    select: sea_orm::Select<E>,
+    column: E::Column,
+    ids: &[i64],
+) -> Result<Vec<E::Model>, DbErr>
+where
+    E: sea_orm::EntityTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let mut out = Vec::new();
+    for part in ids.chunks(IN_CHUNK) {
+        out.extend(
+            select
+                .clone()
+                .filter(column.is_in(part.iter().copied()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::entity::person;
+    use migrations::{Migrator, MigratorTrait};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    #[tokio::test]
+    async fn more_ids_than_one_statement_may_bind_are_read_in_chunks() {
+        let conn = connect(&scratch("sqlite::memory:").await).await.unwrap();
+        Migrator::up(&conn, None).await.unwrap();
+        // More than either engine binds in one statement (SQLite 32,766, PostgreSQL 65,535).
+        let ids: Vec<i64> = (1..=70_000).collect();
+        let whole = person::Entity::find()
+            .filter(person::Column::Id.is_in(ids.clone()))
+            .all(&conn)
+            .await;
+        assert!(
+            whole.is_err(),
+            "one statement binding 70,000 values is refused"
+        );
+        let chunked = all_in(&conn, person::Entity::find(), person::Column::Id, &ids).await;
+        assert_eq!(chunked.unwrap().len(), 0);
+    }
+}
