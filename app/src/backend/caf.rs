@@ -14,7 +14,7 @@ use super::entity::{
     supplier_service,
 };
 use super::routing::Router;
-use super::{chart, exercises, orgs, timeline};
+use super::{chart, exercises, timeline};
 use crate::domain::accountability::ChartFilter;
 use crate::domain::assets::{Support, support};
 use crate::domain::caf::{Facts, OUTCOMES, OrgReadiness, Readiness, Status, judge};
@@ -40,6 +40,24 @@ pub async fn readiness(
         .map(|o| (o.code, o.id))
         .collect();
     let loaded = Loaded::read(db, ids.values().copied().collect(), now).await?;
+    // One router over every organisation here and those above the root, and the tree read
+    // once: each organisation's chain is walked in memory, not read again per organisation.
+    let parents = chart::links_on(db, now.date()).await?;
+    let chain_of = |id: i64| {
+        let mut chain = vec![id];
+        while let Some(p) = parents.get(chain.last().unwrap_or(&id)) {
+            // The depth bound stops a corrupt cycle from spinning.
+            if chain.contains(p) || chain.len() > 16 {
+                break;
+            }
+            chain.push(*p);
+        }
+        chain
+    };
+    let mut everyone: Vec<i64> = ids.values().flat_map(|id| chain_of(*id)).collect();
+    everyone.sort_unstable();
+    everyone.dedup();
+    let router = Router::along(db, everyone, now).await?;
     let mut out: Vec<OrgReadiness> = Vec::with_capacity(chart.orgs.len());
     for o in &chart.orgs {
         let Some(&id) = ids.get(&o.org.code) else {
@@ -49,7 +67,7 @@ pub async fn readiness(
         role_facts(&mut f, o);
         loaded.asset_facts(&mut f, id, now.date());
         loaded.supplier_facts(&mut f, id);
-        loaded.runbook_facts(db, &mut f, id, now).await?;
+        loaded.runbook_facts(&mut f, &chain_of(id), &router);
         loaded.incident_facts(&mut f, id, now);
         out.push(OrgReadiness {
             code: o.org.code.clone(),
@@ -225,18 +243,10 @@ impl Loaded {
     }
 
     /// Runbooks in force along the chain, and whether each step reaches someone.
-    async fn runbook_facts(
-        &self,
-        db: &impl ConnectionTrait,
-        f: &mut Facts,
-        id: i64,
-        now: OffsetDateTime,
-    ) -> Result<(), AppError> {
-        let chain = orgs::chain(db, id).await?;
-        let router = Router::along(db, chain.clone(), now).await?;
+    fn runbook_facts(&self, f: &mut Facts, chain: &[i64], router: &Router) {
         for role in COMMAND_ROLES {
             let name = self.role_name(role);
-            if router.route(role).0.is_none() {
+            if router.route_in(chain, role, 0).0.is_none() {
                 f.command_unreached.push(name.clone());
             }
             f.command_roles.push(name);
@@ -262,13 +272,12 @@ impl Loaded {
             roles.sort_unstable();
             roles.dedup();
             for role in roles {
-                if router.route(role).0.is_none() {
+                if router.route_in(chain, role, 0).0.is_none() {
                     f.unrouted
                         .push(format!("{}: {}", kind.title(), self.role_name(role)));
                 }
             }
         }
-        Ok(())
     }
 
     /// Exercises against their cadence, incidents finished and reviewed, and review actions.

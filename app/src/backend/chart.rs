@@ -24,7 +24,11 @@ fn fmt_time(t: OffsetDateTime) -> String {
 }
 
 /// Parent links in force on a date.
-async fn links_on(db: &impl ConnectionTrait, date: Date) -> Result<HashMap<i64, i64>, AppError> {
+/// Each organisation's parent on `date` (child id to parent id).
+pub(crate) async fn links_on(
+    db: &impl ConnectionTrait,
+    date: Date,
+) -> Result<HashMap<i64, i64>, AppError> {
     Ok(org_link::Entity::find()
         .filter(org_link::Column::ValidFrom.lte(date))
         .filter(

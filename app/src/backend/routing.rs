@@ -40,13 +40,18 @@ impl Router {
         chain: Vec<i64>,
         at: OffsetDateTime,
     ) -> Result<Router, AppError> {
-        let names = organisation::Entity::find()
-            .filter(organisation::Column::Id.is_in(chain.clone()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect();
+        // Read in chunks: a router over a whole region's organisations (CAF readiness)
+        // names more people than one statement may bind.
+        let names = super::db::all_in(
+            db,
+            organisation::Entity::find(),
+            organisation::Column::Id,
+            &chain,
+        )
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
         let roles = role::Entity::find()
             .all(db)
             .await?
@@ -56,16 +61,20 @@ impl Router {
         let mut holdings = HashMap::new();
         let mut people = Vec::new();
         let mut valid_until: Option<OffsetDateTime> = None;
-        for h in assignment::Entity::find()
-            .filter(assignment::Column::OrgId.is_in(chain.clone()))
-            .filter(
-                Condition::any()
-                    .add(assignment::Column::EndsAt.is_null())
-                    .add(assignment::Column::EndsAt.gt(at)),
-            )
-            .order_by_asc(assignment::Column::Id)
-            .all(db)
-            .await?
+        // In order of id within each organisation, so the first holding of a role wins.
+        for h in super::db::all_in(
+            db,
+            assignment::Entity::find()
+                .filter(
+                    Condition::any()
+                        .add(assignment::Column::EndsAt.is_null())
+                        .add(assignment::Column::EndsAt.gt(at)),
+                )
+                .order_by_asc(assignment::Column::Id),
+            assignment::Column::OrgId,
+            &chain,
+        )
+        .await?
         {
             // The routing read now stays true until the next holding starts or ends.
             let boundary = if h.starts_at > at {
@@ -99,14 +108,18 @@ impl Router {
                 holdings.insert((org_id, role_id), (*first, named));
             }
         }
-        let reachable = person::Entity::find()
-            .filter(person::Column::Id.is_in(people))
-            .filter(person::Column::Disabled.eq(false))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
+        people.sort_unstable();
+        people.dedup();
+        let reachable = super::db::all_in(
+            db,
+            person::Entity::find().filter(person::Column::Disabled.eq(false)),
+            person::Column::Id,
+            &people,
+        )
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
         Ok(Router {
             chain,
             names,
@@ -130,6 +143,17 @@ impl Router {
 
     /// As [`Router::route`], starting `skip` organisations up the chain (1: the parent).
     pub fn route_from(&self, role_key: &str, skip: usize) -> (Option<i64>, Option<i64>, String) {
+        self.route_in(&self.chain, role_key, skip)
+    }
+
+    /// As [`Router::route_from`] along `chain` (an organisation then its ancestors), for a
+    /// router read over many organisations at once: every one of them must be in it.
+    pub fn route_in(
+        &self,
+        chain: &[i64],
+        role_key: &str,
+        skip: usize,
+    ) -> (Option<i64>, Option<i64>, String) {
         let Some((role_id, role_name)) = self.roles.get(role_key) else {
             return (
                 None,
@@ -138,7 +162,7 @@ impl Router {
             );
         };
         let mut notes = Vec::new();
-        for org in self.chain.iter().skip(skip) {
+        for org in chain.iter().skip(skip) {
             let name = self.names.get(org).map(String::as_str).unwrap_or_default();
             match self.holdings.get(&(*org, *role_id)) {
                 Some((holder, deputy)) => {
