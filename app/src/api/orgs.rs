@@ -5,13 +5,14 @@ use leptos::prelude::*;
 use crate::domain::org::{OrgDetail, OrgTree};
 use crate::error::AppError;
 
-/// The whole organisation map, for anyone signed in: organisation names and codes are
+/// The organisation map (or what matches a search), never the whole country at once, for
+/// anyone signed in: organisation names and codes are
 /// public ODS facts (people and incidents are scoped separately).
 #[server(endpoint = "orgs/tree")]
-pub async fn get_org_tree() -> Result<OrgTree, AppError> {
+pub async fn get_org_tree(q: Option<String>) -> Result<OrgTree, AppError> {
     let result = async {
         let (state, _) = crate::backend::caller::caller().await?;
-        crate::backend::orgs::tree(&state.db).await
+        crate::backend::orgs::tree(&state.db, q.as_deref().unwrap_or_default()).await
     }
     .await;
     crate::backend::http::respond(result)
@@ -19,7 +20,7 @@ pub async fn get_org_tree() -> Result<OrgTree, AppError> {
 
 /// One organisation's page, by its code.
 #[server(endpoint = "orgs/detail")]
-pub async fn get_org_detail(code: String) -> Result<OrgDetail, AppError> {
+pub async fn get_org_detail(code: String, page: Option<u64>) -> Result<OrgDetail, AppError> {
     let result = async {
         if code.len() > 16 {
             return Err(AppError::NotFound);
@@ -27,6 +28,22 @@ pub async fn get_org_detail(code: String) -> Result<OrgDetail, AppError> {
         let (state, user) = crate::backend::caller::caller().await?;
         let mut d = crate::backend::orgs::detail(&state.db, &code).await?;
         d.can_designate = user.is_national_admin();
+        // A page of the children and of the clients, never thousands at once.
+        use crate::domain::org::ORG_PAGE_SIZE;
+        let pages = |n: usize| n.div_ceil(ORG_PAGE_SIZE).max(1) as u64;
+        d.children_total = d.children.len();
+        d.clients_total = d.clients.len();
+        d.page = page
+            .unwrap_or(1)
+            .clamp(1, pages(d.children_total).max(pages(d.clients_total)));
+        let skip = (d.page as usize - 1) * ORG_PAGE_SIZE;
+        d.children = d
+            .children
+            .drain(..)
+            .skip(skip)
+            .take(ORG_PAGE_SIZE)
+            .collect();
+        d.clients = d.clients.drain(..).skip(skip).take(ORG_PAGE_SIZE).collect();
         Ok(d)
     }
     .await;

@@ -545,7 +545,7 @@ mod tests {
         assert_eq!(first.people_created, PEOPLE.len());
         assert_eq!(load(&conn).await.unwrap(), DemoReport::default());
 
-        let map = orgs::tree(&conn).await.unwrap();
+        let map = orgs::tree(&conn, "").await.unwrap();
         assert_eq!(map.roots.len(), 1, "everything hangs from NHS England");
         assert_eq!(tree::count(&map.roots), ORGS.len() - 1);
         assert_eq!(map.suppliers[0].serves.len(), 2);

@@ -452,7 +452,7 @@ mod tests {
         assert!(first.holdings > first.organisations, "{first:?}");
         assert!(first.services > 0);
         // Every synthetic practice hangs under a sub-ICB, every trust under an ICB.
-        let tree = crate::backend::orgs::tree(&conn).await.unwrap();
+        let tree = crate::backend::orgs::tree(&conn, "").await.unwrap();
         assert_eq!(tree.roots.len(), 1, "everything hangs from NHS England");
         // Some roles are gaps, most have a deputy, and the holders before are on record.
         let ended = assignment::Entity::find()

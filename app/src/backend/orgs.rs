@@ -44,8 +44,22 @@ impl Upserted {
     }
 }
 
+/// How many organisations the map shows at most; the rest are counted and on their
+/// organisations' pages.
+pub const MAP_SHOWS: usize = 500;
+/// How many clients the map lists under each supplier.
+pub const MAP_CLIENTS: usize = 20;
+
+/// The organisation map, or the part of it matching `query`: never the whole country at
+/// once (whole levels from the top while they fit in [`MAP_SHOWS`]).
 #[tracing::instrument(skip_all, err)]
-pub async fn tree(db: &impl ConnectionTrait) -> Result<OrgTree, AppError> {
+pub async fn tree(db: &impl ConnectionTrait, query: &str) -> Result<OrgTree, AppError> {
+    let query = query.trim();
+    if query.chars().count() > 100 {
+        return Err(AppError::Invalid(
+            "Search with at most 100 characters.".into(),
+        ));
+    }
     let orgs = organisation::Entity::find().all(db).await?;
     let links = org_link::Entity::find()
         .filter(org_link::Column::ValidTo.is_null())
@@ -72,9 +86,12 @@ pub async fn tree(db: &impl ConnectionTrait) -> Result<OrgTree, AppError> {
                 })
                 .collect();
             serves.sort_by(|a, b| a.org.name.cmp(&b.org.name));
+            let more = serves.len().saturating_sub(MAP_CLIENTS);
+            serves.truncate(MAP_CLIENTS);
             SupplierEntry {
                 supplier: s.summary(),
                 serves,
+                more,
             }
         })
         .collect();
@@ -86,9 +103,21 @@ pub async fn tree(db: &impl ConnectionTrait) -> Result<OrgTree, AppError> {
         .map(|o| (o.id, o.summary()))
         .collect();
     let pairs: Vec<(i64, i64)> = links.iter().map(|l| (l.child_id, l.parent_id)).collect();
+    let whole = tree::build(hierarchy, &pairs);
+    let total = tree::count(&whole);
+    let (roots, matched) = if query.is_empty() {
+        (tree::prune(whole, MAP_SHOWS), None)
+    } else {
+        let found = tree::filter(&whole, query);
+        let matched = tree::count_matching(&found, query);
+        suppliers.retain(|s| tree::matches(&s.supplier, query));
+        (tree::prune(found, MAP_SHOWS), Some(matched))
+    };
     Ok(OrgTree {
-        roots: tree::build(hierarchy, &pairs),
+        roots,
         suppliers,
+        total,
+        matched,
     })
 }
 
@@ -187,6 +216,9 @@ pub async fn detail(db: &impl ConnectionTrait, code: &str) -> Result<OrgDetail, 
         clients,
         essential_service: org.essential_service,
         can_designate: false,
+        page: 1,
+        children_total: 0,
+        clients_total: 0,
     })
 }
 

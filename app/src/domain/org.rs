@@ -161,6 +161,10 @@ pub struct OrgSummary {
 pub struct OrgNode {
     pub org: OrgSummary,
     pub children: Vec<OrgNode>,
+    /// Organisations below this one left out of the map to keep it small (they are on the
+    /// organisation's own page).
+    #[serde(default)]
+    pub hidden: usize,
 }
 
 /// A supplier relationship seen from either end.
@@ -174,6 +178,9 @@ pub struct ServiceLink {
 pub struct SupplierEntry {
     pub supplier: OrgSummary,
     pub serves: Vec<ServiceLink>,
+    /// Organisations served beyond those listed (the supplier's page lists them all).
+    #[serde(default)]
+    pub more: usize,
 }
 
 /// The whole map: the NHS hierarchy and, beside it, the suppliers and whom they serve.
@@ -181,6 +188,12 @@ pub struct SupplierEntry {
 pub struct OrgTree {
     pub roots: Vec<OrgNode>,
     pub suppliers: Vec<SupplierEntry>,
+    /// Organisations in the hierarchy, all of them.
+    #[serde(default)]
+    pub total: usize,
+    /// With a search: how many organisations match it.
+    #[serde(default)]
+    pub matched: Option<usize>,
 }
 
 /// A period during which an organisation sat under a parent.
@@ -209,7 +222,18 @@ pub struct OrgDetail {
     /// The viewer may record that designation (national admins).
     #[serde(default)]
     pub can_designate: bool,
+    /// Which page of the children and clients this is (from 1), and how many there are in
+    /// all: an ICB with thousands of practices shows them a page at a time.
+    #[serde(default)]
+    pub page: u64,
+    #[serde(default)]
+    pub children_total: usize,
+    #[serde(default)]
+    pub clients_total: usize,
 }
+
+/// How many children (or clients) an organisation's page lists at once.
+pub const ORG_PAGE_SIZE: usize = 200;
 
 #[cfg(test)]
 mod tests {

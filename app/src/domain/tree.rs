@@ -40,6 +40,7 @@ pub fn build(orgs: Vec<(i64, OrgSummary)>, links: &[(i64, i64)]) -> Vec<OrgNode>
         Some(OrgNode {
             org,
             children: kids,
+            hidden: 0,
         })
     }
 
@@ -61,6 +62,7 @@ pub fn build(orgs: Vec<(i64, OrgSummary)>, links: &[(i64, i64)]) -> Vec<OrgNode>
             roots.push(OrgNode {
                 org,
                 children: Vec::new(),
+                hidden: 0,
             });
         }
     }
@@ -96,6 +98,7 @@ pub fn filter(nodes: &[OrgNode], query: &str) -> Vec<OrgNode> {
                 (!children.is_empty()).then(|| OrgNode {
                     org: n.org.clone(),
                     children,
+                    hidden: 0,
                 })
             }
         })
@@ -105,6 +108,57 @@ pub fn filter(nodes: &[OrgNode], query: &str) -> Vec<OrgNode> {
 /// Number of organisations in a forest.
 pub fn count(nodes: &[OrgNode]) -> usize {
     nodes.iter().map(|n| 1 + count(&n.children)).sum()
+}
+
+/// Number of organisations in a forest that match a search.
+pub fn count_matching(nodes: &[OrgNode], query: &str) -> usize {
+    nodes
+        .iter()
+        .map(|n| usize::from(matches(&n.org, query)) + count_matching(&n.children, query))
+        .sum()
+}
+
+/// Keeps whole levels of the forest, from the top, while they fit in `budget`
+/// organisations (the first level always); each node whose children are cut says how many
+/// organisations below it were left out. A national map stays a page, not the country.
+pub fn prune(nodes: Vec<OrgNode>, budget: usize) -> Vec<OrgNode> {
+    // Sizes of each level, to find how deep fits.
+    let mut sizes = Vec::new();
+    let mut level: Vec<&OrgNode> = nodes.iter().collect();
+    while !level.is_empty() {
+        sizes.push(level.len());
+        level = level.iter().flat_map(|n| n.children.iter()).collect();
+    }
+    let mut keep = 0;
+    let mut used = 0;
+    for (depth, size) in sizes.iter().enumerate() {
+        if depth > 0 && used + size > budget {
+            break;
+        }
+        used += size;
+        keep = depth + 1;
+    }
+    fn cut(n: OrgNode, depth: usize, keep: usize) -> OrgNode {
+        if depth + 1 >= keep {
+            let hidden = count(&n.children) + n.hidden;
+            OrgNode {
+                org: n.org,
+                children: Vec::new(),
+                hidden,
+            }
+        } else {
+            OrgNode {
+                org: n.org,
+                hidden: n.hidden,
+                children: n
+                    .children
+                    .into_iter()
+                    .map(|c| cut(c, depth + 1, keep))
+                    .collect(),
+            }
+        }
+    }
+    nodes.into_iter().map(|n| cut(n, 0, keep)).collect()
 }
 
 #[cfg(test)]
@@ -175,6 +229,31 @@ mod tests {
         let trust = &found[0].children[0].children[0];
         assert_eq!(trust.org.code, "RJZ");
         assert_eq!(trust.children.len(), 1);
+    }
+
+    #[test]
+    fn pruning_keeps_whole_levels_within_the_budget_and_counts_what_it_left_out() {
+        let whole = prune(sample(), 100);
+        assert_eq!(count(&whole), 6, "everything fits");
+        // Region, ICB and its three children fit in 5; King's site does not.
+        let five = prune(sample(), 5);
+        assert_eq!(count(&five), 5);
+        let kings = &five[0].children[0].children[2];
+        assert_eq!((kings.org.code.as_str(), kings.hidden), ("RJZ", 1));
+        let two = prune(sample(), 3);
+        assert_eq!(
+            count(&two),
+            2,
+            "region and ICB; the next level of three does not fit"
+        );
+        assert_eq!(two[0].children[0].hidden, 4);
+        let one = prune(sample(), 0);
+        assert_eq!(
+            (count(&one), one[0].hidden),
+            (1, 5),
+            "the top level always shows"
+        );
+        assert_eq!(count_matching(&sample(), "hospital"), 2);
     }
 
     #[test]

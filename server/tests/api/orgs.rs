@@ -123,3 +123,103 @@ async fn a_malformed_call_is_refused_without_internals() {
     let body = res.text().await.unwrap().to_lowercase();
     assert!(!body.contains("serde") && !body.contains("sql"), "{body}");
 }
+
+/// Many practices under one ICB, as an England-sized map has: no page renders them all.
+#[tokio::test]
+async fn a_large_map_opens_collapsed_searches_on_the_server_and_pages_children() {
+    use app::backend::demo_national::{Shape, load};
+    use app::domain::org::{OrgDetail, OrgTree};
+    let app = spawn_app().await.with_demo().await;
+    let shape = Shape {
+        regions: 1,
+        icbs: 1,
+        trusts: 4,
+        practices: 900,
+        suppliers: 3,
+    };
+    load(&app.db, shape).await.unwrap();
+    app.sign_in(NADIA).await;
+
+    // The map: whole levels from the top while they fit, the rest counted.
+    let map: OrgTree = app
+        .post_form("/api/orgs/tree", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let shown = app::domain::tree::count(&map.roots);
+    assert!(map.total > 900, "{}", map.total);
+    assert!(shown <= app::backend::orgs::MAP_SHOWS, "{shown}");
+    fn hidden(nodes: &[app::domain::org::OrgNode]) -> usize {
+        nodes.iter().map(|n| n.hidden + hidden(&n.children)).sum()
+    }
+    assert_eq!(
+        shown + hidden(&map.roots),
+        map.total,
+        "everyone shown or counted"
+    );
+    assert!(
+        map.suppliers
+            .iter()
+            .all(|s| s.serves.len() <= app::backend::orgs::MAP_CLIENTS),
+        "a supplier's clients are listed a few at a time"
+    );
+    assert!(map.suppliers.iter().any(|s| s.more > 0));
+    let html = app.get("/orgs").await.text().await.unwrap();
+    assert!(html.len() < 400_000, "the map page is {} bytes", html.len());
+    assert!(html.contains("organisations below"));
+
+    // A search the server answers: a practice deep in the tree, with the way to it.
+    let found: OrgTree = app
+        .post_form("/api/orgs/tree", &[("q", "Z00777")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found.matched, Some(1));
+    let html = app.get("/orgs?q=Z00777").await.text().await.unwrap();
+    assert!(html.contains("Z00777"));
+    let long = "x".repeat(101);
+    assert_eq!(
+        app.post_form("/api/orgs/tree", &[("q", &long)])
+            .await
+            .status(),
+        422
+    );
+
+    // An organisation's children a page at a time.
+    let sub = found.roots[0].children[0].children[0].children[0]
+        .org
+        .code
+        .clone();
+    let first: OrgDetail = app
+        .post_form("/api/orgs/detail", &[("code", &sub)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        first.children_total > 200,
+        "{sub}: {}",
+        first.children_total
+    );
+    assert_eq!(first.children.len(), app::domain::org::ORG_PAGE_SIZE);
+    let last: OrgDetail = app
+        .post_form("/api/orgs/detail", &[("code", &sub), ("page", "999")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        last.page > 1 && !last.children.is_empty(),
+        "clamped to the last page"
+    );
+    assert_ne!(first.children[0].code, last.children[0].code);
+    let html = app
+        .get(&format!("/orgs/{sub}?page=2"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Previous page"), "a plain link back");
+}

@@ -28,7 +28,21 @@ fn node(n: OrgNode, depth: usize, open_depth: usize) -> AnyView {
             <StatusTag status=n.org.status/>
         </div>
     };
-    if n.children.is_empty() {
+    if n.children.is_empty() && n.hidden > 0 {
+        let below = if n.hidden == 1 {
+            "1 organisation below".to_owned()
+        } else {
+            format!("{} organisations below", n.hidden)
+        };
+        let label = format!("{below} {name}");
+        view! {
+            <li class="org-tree__item org-tree__leaf">
+                {row}
+                <a class="org-tree__more" href=format!("/orgs/{}", n.org.code) aria-label=label>{below}</a>
+            </li>
+        }
+        .into_any()
+    } else if n.children.is_empty() {
         view! { <li class="org-tree__item org-tree__leaf">{row}</li> }.into_any()
     } else {
         let count = n.children.len();

@@ -17,9 +17,10 @@ pub fn OrgPage() -> impl IntoView {
     let params = use_params_map();
     let code = move || params.read().get("code").unwrap_or_default();
     let designate = ServerAction::<DesignateEssentialService>::new();
+    let page = crate::ui::components::pager::asked_page();
     let detail = Resource::new(
-        move || (code(), designate.version().get()),
-        |(c, _)| get_org_detail(c),
+        move || (code(), page.get(), designate.version().get()),
+        |(c, p, _)| get_org_detail(c, Some(p)),
     );
     // Made here, not inside the part that waits for the detail: the server may run that part
     // more than once while rendering, and a resource made there each time would be fetched
@@ -116,7 +117,15 @@ fn Detail(
         clients,
         essential_service,
         can_designate,
+        page,
+        children_total,
+        clients_total,
     } = d;
+    let pages = children_total
+        .max(clients_total)
+        .div_ceil(crate::domain::org::ORG_PAGE_SIZE)
+        .max(1) as u64;
+    let here = format!("/orgs/{}", org.code);
     let by_kind = matches!(org.kind, OrgKind::Trust | OrgKind::Icb);
     let oes = if by_kind {
         "Yes (trusts and ICBs are by law): NIS applies to incidents with a significant impact"
@@ -169,6 +178,15 @@ fn Detail(
         <OrgList heading="Organisations under this one" empty="None." orgs=children/>
         <ServiceList heading="Suppliers serving this organisation" links=suppliers/>
         <ServiceList heading="Organisations this supplier serves" links=clients/>
+        {(pages > 1).then(|| view! {
+            <nav class="pager" aria-label="Pages of organisations">
+                <p>{format!("Page {page} of {pages} ({} organisations under this one{})", children_total, if clients_total > 0 { format!(", {clients_total} served") } else { String::new() })}</p>
+                <ul class="plain-list pager__links" role="list">
+                    {(page > 1).then(|| view! { <li><a href=format!("{here}?page={}", page - 1) rel="prev">"Previous page"</a></li> })}
+                    {(page < pages).then(|| view! { <li><a href=format!("{here}?page={}", page + 1) rel="next">"Next page"</a></li> })}
+                </ul>
+            </nav>
+        })}
         {(parent_history.len() > 1).then(|| view! {
             <section aria-labelledby="history-heading">
                 <h2 id="history-heading">"Where it has sat"</h2>

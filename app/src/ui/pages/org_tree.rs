@@ -17,7 +17,9 @@ use leptos_router::components::Redirect;
 pub fn OrgTreePage() -> impl IntoView {
     let query = use_query_map();
     let search = RwSignal::new(query.read_untracked().get("q").unwrap_or_default());
-    let map = Resource::new(|| (), |_| get_org_tree());
+    // The server searches (a national map is never sent whole): each change of the text
+    // asks it again, and the map on screen stays until the answer comes.
+    let map = Resource::new(move || search.get(), |q| get_org_tree(Some(q)));
 
     view! {
         <Title text="Organisations"/>
@@ -39,20 +41,20 @@ pub fn OrgTreePage() -> impl IntoView {
                 <button type="submit" class="button button--secondary">"Search"</button>
             </div>
         </form>
-        <Suspense fallback=|| view! { <p role="status">"Loading organisations…"</p> }>
+        <Transition fallback=|| view! { <p role="status">"Loading organisations…"</p> }>
             {move || Suspend::new(async move {
                 match map.await {
-                    Ok(map) => view! { <MapView map search=search.into()/> }.into_any(),
+                    Ok(map) => view! { <MapView map search=search.get_untracked()/> }.into_any(),
                     Err(AppError::Unauthorized) => view! { <Redirect path="/sign-in?next=/orgs"/> }.into_any(),
                     Err(err) => view! { <p class="error-summary" role="alert">{err.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
 #[component]
-fn MapView(map: OrgTree, search: Signal<String>) -> impl IntoView {
+fn MapView(map: OrgTree, search: String) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     // Effects run only in the browser: the buttons below appear once they can work.
     Effect::new(move |_| hydrated.set(true));
@@ -72,8 +74,22 @@ fn MapView(map: OrgTree, search: Signal<String>) -> impl IntoView {
             }
         }
     };
-    let roots = StoredValue::new(map.roots);
-    let total = tree::count(&roots.read_value());
+    let shown = tree::count(&map.roots);
+    let q = search.trim().to_owned();
+    let status = match map.matched {
+        _ if q.is_empty() && shown < map.total => format!(
+            "{} organisations; the top {shown} are shown, the rest are on each organisation's page",
+            map.total
+        ),
+        None => format!("{} organisations", map.total),
+        Some(0) => format!("No organisation matches “{q}”"),
+        Some(n) => format!(
+            "{n} of {} organisations match, {shown} shown for “{q}”",
+            map.total
+        ),
+    };
+    let open_depth = if q.is_empty() { 4 } else { usize::MAX };
+    let roots = map.roots;
     let suppliers = map.suppliers;
 
     view! {
@@ -86,23 +102,8 @@ fn MapView(map: OrgTree, search: Signal<String>) -> impl IntoView {
                 </div>
             </div>
             <div node_ref=tree_ref>
-                {move || {
-                    let q = search.get();
-                    let shown = tree::filter(&roots.read_value(), &q);
-                    let n = tree::count(&shown);
-                    let status = if q.trim().is_empty() {
-                        format!("{total} organisations")
-                    } else if n == 0 {
-                        format!("No organisation matches “{}”", q.trim())
-                    } else {
-                        format!("{n} of {total} organisations shown for “{}”", q.trim())
-                    };
-                    let open_depth = if q.trim().is_empty() { 4 } else { usize::MAX };
-                    view! {
-                        <p role="status" class="hint">{status}</p>
-                        <OrgTreeView nodes=shown open_depth/>
-                    }
-                }}
+                <p role="status" class="hint">{status}</p>
+                <OrgTreeView nodes=roots open_depth/>
             </div>
         </section>
         <section aria-labelledby="suppliers-heading">
@@ -123,6 +124,9 @@ fn MapView(map: OrgTree, search: Signal<String>) -> impl IntoView {
                                             <a href=format!("/orgs/{}", l.org.code)>{l.org.name.clone()}</a>
                                         </li>
                                     }).collect_view()}
+                                    {(s.more > 0).then(|| view! {
+                                        <li><a href=format!("/orgs/{}", s.supplier.code)>{format!("and {} more", s.more)}</a></li>
+                                    })}
                                 </ul>
                             </li>
                         }).collect_view()}
