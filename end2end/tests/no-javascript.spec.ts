@@ -85,3 +85,22 @@ test('how you are paged is kept with JavaScript off, and a refused rule says why
   await page.getByRole('button', { name: /^Remove rule: / }).click();
   await expect(page.getByRole('button', { name: /^Remove rule: / })).toHaveCount(0);
 });
+
+test('a lead decides an obligation with JavaScript off, the reason kept', async ({ page }) => {
+  await page.context().clearCookies();
+  await signIn(page, 'owen.fraser@demo.wardline.test', '/orgs');
+  await page.goto('/declare');
+  await page.getByLabel('A ransom message is on a screen, or files will not open').check();
+  await page.getByLabel('Where is it happening?').fill('Reception');
+  await page.getByRole('button', { name: 'Declare incident' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('WL-');
+  const police = page.getByRole('listitem', { name: 'Police / Action Fraud' });
+  await police.locator('summary').filter({ hasText: 'Not reportable to Police / Action Fraud' }).click();
+  await police.getByLabel('Why it is not reportable').fill('A drill email sent by our own IT team.');
+  await police.getByRole('button', { name: 'Record not reportable to Police / Action Fraud' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('WL-');
+  const after = page.getByRole('listitem', { name: 'Police / Action Fraud' });
+  await expect(after.getByRole('definition').filter({ hasText: /^Not reportable$/ })).toBeVisible();
+  await after.locator('summary').filter({ hasText: 'Decisions (1)' }).click();
+  await expect(after).toContainText('Not reportable: A drill email sent by our own IT team. (Owen Fraser)');
+});

@@ -540,3 +540,16 @@ impl TestApp {
         self.incident_row(reference).await.id
     }
 }
+
+/// A moment as a person types it in a `datetime-local` field: UK clocks, to the minute.
+pub fn typed(t: time::OffsetDateTime) -> String {
+    let local = app::domain::rota::london_local(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        local.year(),
+        u8::from(local.month()),
+        local.day(),
+        local.hour(),
+        local.minute()
+    )
+}

@@ -8,7 +8,7 @@ use app::domain::reviews::{ActionView, ReviewView};
 use sea_orm::ConnectionTrait;
 
 use crate::helpers::people::{CHRIS, DANA, GARETH, NADIA, OWEN, PRIYA, SAM};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, typed};
 
 fn command(i: &IncidentView, which: Command) -> &CommandView {
     i.commands.iter().find(|c| c.command == which).unwrap()
@@ -1099,19 +1099,6 @@ async fn an_exported_incident_carries_its_signed_head() {
     assert_eq!(head["head_hash"], body["timeline"][0]["hash"]);
     assert_eq!(head["algorithm"], "HMAC-SHA256");
     assert_eq!(head["signature"].as_str().unwrap().len(), 64);
-}
-
-/// A moment as a person types it in a `datetime-local` field: UK clocks, to the minute.
-fn typed(t: time::OffsetDateTime) -> String {
-    let local = app::domain::rota::london_local(t);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}",
-        local.year(),
-        u8::from(local.month()),
-        local.day(),
-        local.hour(),
-        local.minute()
-    )
 }
 
 #[tokio::test]

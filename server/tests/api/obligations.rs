@@ -7,7 +7,7 @@ use app::domain::incidents::obligations::State;
 use app::domain::incidents::{Clock, IncidentView, TimelineCheck};
 
 use crate::helpers::people::{CHRIS, DANA, GARETH, NADIA, RUTH, TOM};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, typed};
 
 fn ob<'a>(i: &'a IncidentView, body: &str) -> &'a Clock {
     i.clocks.iter().find(|c| c.body == body).unwrap()
@@ -439,19 +439,6 @@ async fn the_dspt_grade_says_what_it_means_and_fills_the_article_33_report() {
         ob(&app.incident(&gareth, &reference).await, "ico").state,
         State::NotReportable
     );
-}
-
-/// A moment as a person types it in a `datetime-local` field: UK clocks, to the minute.
-fn typed(t: time::OffsetDateTime) -> String {
-    let local = app::domain::rota::london_local(t);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}",
-        local.year(),
-        u8::from(local.month()),
-        local.day(),
-        local.hour(),
-        local.minute()
-    )
 }
 
 #[tokio::test]

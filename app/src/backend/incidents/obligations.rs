@@ -35,19 +35,21 @@ pub(crate) async fn essential_service(
     db: &impl ConnectionTrait,
     org: &organisation::Model,
 ) -> Result<bool, AppError> {
-    let own = |o: &organisation::Model| {
-        o.essential_service || matches!(o.summary().kind, OrgKind::Trust | OrgKind::Icb)
-    };
-    if own(org) {
+    if essential_by_itself(org) {
         return Ok(true);
     }
     if org.summary().kind == OrgKind::Site
         && let Some(parent) = orgs::ancestors(db, org.id).await?.first()
         && let Some(p) = organisation::Entity::find_by_id(*parent).one(db).await?
     {
-        return Ok(own(&p));
+        return Ok(essential_by_itself(&p));
     }
     Ok(false)
+}
+
+/// An operator of essential services by its kind (trust, ICB) or by DHSC's designation.
+fn essential_by_itself(o: &organisation::Model) -> bool {
+    o.essential_service || matches!(o.summary().kind, OrgKind::Trust | OrgKind::Icb)
 }
 
 /// The incident's facts that decide which obligations apply, from what was read.
@@ -149,21 +151,18 @@ pub(crate) async fn tally(
         }
     }
     let devices = with_device(db, &ids).await?;
-    let own = |o: &organisation::Model| {
-        o.essential_service || matches!(o.summary().kind, OrgKind::Trust | OrgKind::Icb)
-    };
     let mut out: std::collections::HashMap<i64, (usize, usize)> = std::collections::HashMap::new();
     for inc in &incidents {
         let Some(org) = orgs.get(&inc.org_id) else {
             continue;
         };
         let org_kind = org.summary().kind;
-        let oes = own(org)
+        let oes = essential_by_itself(org)
             || (org_kind == OrgKind::Site
                 && parent
                     .get(&org.id)
                     .and_then(|p| orgs.get(p))
-                    .is_some_and(own));
+                    .is_some_and(essential_by_itself));
         let kind = IncidentKind::parse(&inc.kind).unwrap_or(IncidentKind::SystemDown);
         let facts = facts_for(inc, kind, org_kind, oes, devices.contains(&inc.id));
         let mine = decisions

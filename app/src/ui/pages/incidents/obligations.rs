@@ -198,14 +198,8 @@ fn NisImpact(c: Clock, reference: String, action: ServerAction<AssessNisImpact>)
                     <input type="checkbox" id="nis-disrupted" name="service_disrupted" value="on" checked=was.service_disrupted/>
                     <label for="nis-disrupted">"The incident disrupted the continuity of an essential (patient care) service"</label>
                 </div>
-                <div class="form-group">
-                    <label for="nis-people">"About how many patients or users are affected"</label>
-                    <input id="nis-people" name="people_affected" type="text" inputmode="numeric" value=was.people_affected.to_string()/>
-                </div>
-                <div class="form-group">
-                    <label for="nis-hours">"How many hours it has lasted or is expected to last"</label>
-                    <input id="nis-hours" name="hours" type="text" inputmode="numeric" value=was.hours.to_string()/>
-                </div>
+                <Count id="nis-people" name="people_affected" label="About how many patients or users are affected" value=was.people_affected/>
+                <Count id="nis-hours" name="hours" label="How many hours it has lasted or is expected to last" value=was.hours/>
                 <fieldset class="form-group">
                     <legend>"How wide is the disruption?"</legend>
                     {AREAS.into_iter().map(|(value, words)| {
@@ -273,14 +267,8 @@ fn Grade(c: Clock, reference: String, action: ServerAction<GradeBreach>) -> impl
                     <label for="grade-categories">"Categories of people concerned (patients, staff, children…)"</label>
                     <input id="grade-categories" name="categories" type="text" maxlength="500" value=was.categories.clone()/>
                 </div>
-                <div class="form-group">
-                    <label for="grade-people">"About how many people"</label>
-                    <input id="grade-people" name="people" type="text" inputmode="numeric" value=was.people.to_string()/>
-                </div>
-                <div class="form-group">
-                    <label for="grade-records">"About how many records"</label>
-                    <input id="grade-records" name="records" type="text" inputmode="numeric" value=was.records.to_string()/>
-                </div>
+                <Count id="grade-people" name="people" label="About how many people" value=was.people/>
+                <Count id="grade-records" name="records" label="About how many records" value=was.records/>
                 <div class="form-group">
                     <label for="grade-consequences">"Likely consequences"</label>
                     <textarea id="grade-consequences" name="consequences" rows="3" maxlength="2000">{was.consequences.clone()}</textarea>
@@ -292,6 +280,17 @@ fn Grade(c: Clock, reference: String, action: ServerAction<GradeBreach>) -> impl
                 <button type="submit" class="button button--secondary">"Record the grading"</button>
             </ActionForm>
         </details>
+    }
+}
+
+/// A whole number a lead types (empty or 0: not known yet).
+#[component]
+fn Count(id: &'static str, name: &'static str, label: &'static str, value: u32) -> impl IntoView {
+    view! {
+        <div class="form-group">
+            <label for=id>{label}</label>
+            <input id=id name=name type="text" inputmode="numeric" value=value.to_string()/>
+        </div>
     }
 }
 
