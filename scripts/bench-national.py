@@ -29,7 +29,7 @@ t = time.monotonic()
 subprocess.run([bin_, "demo", "--national"], env=env, capture_output=True, check=True)
 print(f"demo --national again: {time.monotonic() - t:.1f} s wall")
 
-server = subprocess.Popen([bin_, "serve"], env=env, stdout=subprocess.DEVNULL)
+server = subprocess.Popen([bin_, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 base = f"http://127.0.0.1:{port}"
 for _ in range(100):
     try:
