@@ -15,6 +15,7 @@ pub async fn get_chart(
     as_at: Option<String>,
     kind: Option<String>,
     gap: Option<String>,
+    page: Option<u64>,
 ) -> Result<Chart, AppError> {
     crate::backend::http::respond(
         async {
@@ -41,7 +42,12 @@ pub async fn get_chart(
                     })
                     .transpose()?,
             };
-            crate::backend::chart::chart(&state.db, &user, &org_code, at, &filter).await
+            // A page of organisations at a time; exports stay whole.
+            Ok(
+                crate::backend::chart::chart(&state.db, &user, &org_code, at, &filter)
+                    .await?
+                    .paged(page.unwrap_or(1)),
+            )
         }
         .await,
     )

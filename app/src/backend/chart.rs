@@ -228,6 +228,11 @@ pub async fn chart(
         is_now: at == now,
         orgs,
         totals,
+        // Whole: the pages ask for one page of it (`Chart::paged`); exports take it all.
+        page: 1,
+        pages: 1,
+        org_total: 0,
+        below: Vec::new(),
     })
 }
 

@@ -66,6 +66,52 @@ pub struct Chart {
     pub is_now: bool,
     pub orgs: Vec<ChartOrg>,
     pub totals: GapCounts,
+    /// Which page of the organisations this is (from 1), of how many, and how many
+    /// organisations the chart covers in all: a region's chart is shown a page at a time.
+    #[serde(default)]
+    pub page: u64,
+    #[serde(default)]
+    pub pages: u64,
+    #[serde(default)]
+    pub org_total: usize,
+    /// When the chart is paged: the organisations directly below the root, each with the
+    /// gaps there and below, so the first screen is a summary.
+    #[serde(default)]
+    pub below: Vec<ChartChild>,
+}
+
+/// An organisation directly below a chart's root, summarised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartChild {
+    pub org: OrgSummary,
+    pub gaps: GapCounts,
+}
+
+/// How many organisations a chart page shows.
+pub const CHART_PAGE: usize = 100;
+
+impl Chart {
+    /// Keeps page `page` of the organisations (clamped to the pages there are), with the
+    /// summary of what sits directly below the root when there is more than one page.
+    pub fn paged(mut self, page: u64) -> Chart {
+        self.org_total = self.orgs.len();
+        self.pages = self.org_total.div_ceil(CHART_PAGE).max(1) as u64;
+        self.page = page.clamp(1, self.pages);
+        if self.pages > 1 {
+            self.below = self
+                .orgs
+                .iter()
+                .filter(|o| o.depth == 1)
+                .map(|o| ChartChild {
+                    org: o.org.clone(),
+                    gaps: o.rolled_up.clone(),
+                })
+                .collect();
+        }
+        let skip = (self.page as usize - 1) * CHART_PAGE;
+        self.orgs = self.orgs.drain(..).skip(skip).take(CHART_PAGE).collect();
+        self
+    }
 }
 
 /// Narrowing the chart.

@@ -488,3 +488,82 @@ async fn a_holder_with_no_verified_way_to_be_paged_shows_as_a_gap_until_they_hav
     let c = chart_of(&app, &gareth, &[("org_code", "QKK")]).await;
     assert!(!row(&c, "RJ1", "siro").gaps.contains(&GapKind::Unreachable));
 }
+
+/// A chart over more organisations than a page holds opens with what sits below the root
+/// and shows a page of organisations at a time (exports stay whole).
+#[tokio::test]
+async fn a_large_chart_is_summarised_and_paged() {
+    use app::backend::demo_national::{Shape, load};
+    use app::domain::accountability::CHART_PAGE;
+    let app = spawn_app().await.with_demo().await;
+    let shape = Shape {
+        regions: 1,
+        icbs: 1,
+        trusts: 4,
+        practices: 300,
+        suppliers: 1,
+    };
+    load(&app.db, shape).await.unwrap();
+    let dana = app.enrolled(DANA).await;
+    let get = |page: &'static str| {
+        let (app, dana) = (&app, &dana);
+        async move {
+            let res = app
+                .post_with(
+                    dana,
+                    "/api/chart/get",
+                    &[("org_code", "Q00"), ("page", page)],
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+            res.json::<Chart>().await.unwrap()
+        }
+    };
+    let first = get("1").await;
+    assert!(first.org_total > CHART_PAGE, "{}", first.org_total);
+    assert_eq!(first.orgs.len(), CHART_PAGE);
+    assert!(first.pages >= 2);
+    assert!(
+        !first.below.is_empty(),
+        "the sub-ICB locations and trusts below the ICB"
+    );
+    assert!(first.below.iter().all(|c| c.org.code.starts_with('Z')));
+    let last = get("999").await;
+    assert_eq!(last.page, last.pages, "clamped to the last page");
+    assert_eq!(
+        (last.pages as usize - 1) * CHART_PAGE + last.orgs.len(),
+        first.org_total,
+        "every organisation is on one page"
+    );
+    let html = dana
+        .get(format!(
+            "{}/orgs/Q00/chart?page=2&kind=gp_practice",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Previous page"));
+    assert!(
+        html.contains("kind=gp_practice&amp;page=1") || html.contains("kind=gp_practice&page=1")
+    );
+    // The export is still the whole chart.
+    let csv = dana
+        .get(format!("{}/export/chart.csv?org=Q00", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let orgs_in_csv: std::collections::HashSet<&str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    // Every organisation with a role to hold (sites hold none), far more than a page.
+    assert!(orgs_in_csv.len() > CHART_PAGE * 2, "{}", orgs_in_csv.len());
+}

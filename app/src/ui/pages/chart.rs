@@ -21,9 +21,10 @@ pub fn ChartPage() -> impl IntoView {
     let query = use_query_map();
     let code = move || params.read().get("code").unwrap_or_default();
     let q = move |k: &str| query.read().get(k).filter(|v| !v.is_empty());
+    let page = crate::ui::components::pager::asked_page();
     let chart = Resource::new(
-        move || (code(), q("as_at"), q("kind"), q("gap")),
-        |(code, as_at, kind, gap)| get_chart(code, as_at, kind, gap),
+        move || (code(), q("as_at"), q("kind"), q("gap"), page.get()),
+        |(code, as_at, kind, gap, page)| get_chart(code, as_at, kind, gap, Some(page)),
     );
     // The assignment form's role list is made here, outside the part that waits for the
     // chart, which the server may render more than once (see `server/tests/api/rendering.rs`).
@@ -77,8 +78,41 @@ fn ChartView(
         is_now,
         orgs,
         totals,
+        page,
+        pages,
+        org_total,
+        below,
         ..
     } = chart;
+    // The page links keep the filters and the moment.
+    let page_link = {
+        let mut parts = Vec::new();
+        for (k, v) in [("as_at", &as_at), ("kind", &kind), ("gap", &gap)] {
+            if !v.is_empty() {
+                parts.push(format!(
+                    "{k}={}",
+                    url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                ));
+            }
+        }
+        let code = root.code.clone();
+        move |p: u64| {
+            let mut q = parts.clone();
+            q.push(format!("page={p}"));
+            format!("/orgs/{code}/chart?{}", q.join("&"))
+        }
+    };
+    let pager = (pages > 1).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pages of the chart">
+                <p>{format!("Page {page} of {pages} ({org_total} organisations, {} a page)", crate::domain::accountability::CHART_PAGE)}</p>
+                <ul class="plain-list pager__links" role="list">
+                    {(page > 1).then(|| view! { <li><a href=page_link(page - 1) rel="prev">"Previous page"</a></li> })}
+                    {(page < pages).then(|| view! { <li><a href=page_link(page + 1) rel="next">"Next page"</a></li> })}
+                </ul>
+            </nav>
+        }
+    });
     let title = format!("Responsibility chart: {}", root.name);
     let export_query = {
         let mut parts = vec![format!("org={}", root.code)];
@@ -133,6 +167,20 @@ fn ChartView(
                 "or print this page."
             </p>
         </section>
+        {(!below.is_empty()).then(|| view! {
+            <section aria-labelledby="below-heading">
+                <h2 id="below-heading">{format!("Directly below {}", root.name)}</h2>
+                <ul class="plain-list" role="list">
+                    {below.into_iter().map(|c| view! {
+                        <li>
+                            <a href=format!("/orgs/{}/chart", c.org.code)>{c.org.name.clone()}</a>
+                            {format!(": {} gaps here and below", c.gaps.total())}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
+        {pager.clone()}
         {if orgs.is_empty() {
             view! { <p>"No organisation matches these filters."</p> }.into_any()
         } else {
