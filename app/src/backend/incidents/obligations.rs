@@ -76,33 +76,37 @@ fn facts_for(
     }
 }
 
-/// The incidents among `ids` with a connected medical device among their affected assets.
+/// The incidents among `ids` with a connected medical device among their affected assets:
+/// their links first, then only the assets they name.
 async fn with_device(
     db: &impl ConnectionTrait,
     ids: &[i64],
 ) -> Result<std::collections::HashSet<i64>, AppError> {
-    let devices: Vec<i64> = asset::Entity::find()
-        .filter(asset::Column::Kind.eq("medical_device"))
-        .all(db)
-        .await?
+    let links = crate::backend::db::all_in(
+        db,
+        incident_asset::Entity::find(),
+        incident_asset::Column::IncidentId,
+        ids,
+    )
+    .await?;
+    let mut asset_ids: Vec<i64> = links.iter().map(|l| l.asset_id).collect();
+    asset_ids.sort_unstable();
+    asset_ids.dedup();
+    let devices: std::collections::HashSet<i64> = crate::backend::db::all_in(
+        db,
+        asset::Entity::find().filter(asset::Column::Kind.eq("medical_device")),
+        asset::Column::Id,
+        &asset_ids,
+    )
+    .await?
+    .into_iter()
+    .map(|a| a.id)
+    .collect();
+    Ok(links
         .into_iter()
-        .map(|a| a.id)
-        .collect();
-    let mut out = std::collections::HashSet::new();
-    if devices.is_empty() || ids.is_empty() {
-        return Ok(out);
-    }
-    for chunk in ids.chunks(500) {
-        for l in incident_asset::Entity::find()
-            .filter(incident_asset::Column::IncidentId.is_in(chunk.to_vec()))
-            .filter(incident_asset::Column::AssetId.is_in(devices.clone()))
-            .all(db)
-            .await?
-        {
-            out.insert(l.incident_id);
-        }
-    }
-    Ok(out)
+        .filter(|l| devices.contains(&l.asset_id))
+        .map(|l| l.incident_id)
+        .collect())
 }
 
 async fn facts_of(
