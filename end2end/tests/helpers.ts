@@ -32,7 +32,8 @@ export function totp(secretBase32: string, at = Date.now()): string {
 }
 
 /** Signs in a person whose role needs MFA and enrols them through the account page. */
-export async function signInAndEnrol(page: Page, email: string) {
+/** Signs in and turns on two-step verification; gives the authenticator secret. */
+export async function signInAndEnrol(page: Page, email: string): Promise<string> {
   await signIn(page, email, '/orgs').catch(() => undefined);
   await page.goto('/account');
   // The setup shows its secret through the interactive page: wait until it has hydrated.
@@ -42,4 +43,5 @@ export async function signInAndEnrol(page: Page, email: string) {
   await page.getByLabel('6-digit code from the app').fill(totp(secret));
   await page.getByRole('button', { name: 'Turn on two-step verification' }).click();
   await expect(page.getByRole('list', { name: 'Recovery codes' })).toBeVisible();
+  return secret;
 }

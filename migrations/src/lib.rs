@@ -31,6 +31,7 @@ mod m20261130_001202_sealed_secret_columns;
 mod m20261130_001301_shared_rate_limits;
 mod m20261130_001401_csoc_report_purpose;
 mod m20261130_001501_obligations_ledger;
+mod m20261201_001601_accountability_history;
 
 pub struct Migrator;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_001301_shared_rate_limits::Migration),
             Box::new(m20261130_001401_csoc_report_purpose::Migration),
             Box::new(m20261130_001501_obligations_ledger::Migration),
+            Box::new(m20261201_001601_accountability_history::Migration),
         ]
     }
 }

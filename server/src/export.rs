@@ -131,7 +131,15 @@ async fn load(
     let result = async {
         let at = app::domain::dates::parse_moment(q.as_at.as_deref().unwrap_or(""))
             .map_err(AppError::Invalid)?;
-        chart::chart(&state.db, &user, &q.org, at, &ChartFilter::default()).await
+        chart::chart(
+            &state.db,
+            &state.charts,
+            &user,
+            &q.org,
+            at,
+            &ChartFilter::default(),
+        )
+        .await
     }
     .await;
     if let Ok(c) = &result {
@@ -294,7 +302,7 @@ pub async fn caf_csv(
     let result = async {
         let user = exporting_user(&state, caller, &what).await?;
         let body = async {
-            let r = app::backend::caf::readiness(&state.db, &user, &q.org).await?;
+            let r = app::backend::caf::readiness(&state.db, &state.charts, &user, &q.org).await?;
             app::backend::caf::to_csv(&r)
         }
         .await;

@@ -130,6 +130,7 @@ impl Application {
             declarations,
             texts,
             callers: Default::default(),
+            charts: Default::default(),
         };
         spawn_housekeeping(state.clone());
         // Live events to and from other instances, on PostgreSQL.

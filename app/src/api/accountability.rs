@@ -43,11 +43,16 @@ pub async fn get_chart(
                     .transpose()?,
             };
             // A page of organisations at a time; exports stay whole.
-            Ok(
-                crate::backend::chart::chart(&state.db, &user, &org_code, at, &filter)
-                    .await?
-                    .paged(page.unwrap_or(1)),
+            Ok(crate::backend::chart::chart(
+                &state.db,
+                &state.charts,
+                &user,
+                &org_code,
+                at,
+                &filter,
             )
+            .await?
+            .paged(page.unwrap_or(1)))
         }
         .await,
     )
@@ -59,7 +64,7 @@ pub async fn get_overview() -> Result<Vec<OverviewLine>, AppError> {
     crate::backend::http::respond(
         async {
             let (state, user) = crate::backend::caller::caller().await?;
-            crate::backend::chart::overview(&state.db, &user).await
+            crate::backend::chart::overview(&state.db, &state.charts, &user).await
         }
         .await,
     )

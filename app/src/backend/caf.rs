@@ -25,11 +25,12 @@ use crate::error::AppError;
 /// Readiness for an organisation and everything below it that the person may read.
 pub async fn readiness(
     db: &impl ConnectionTrait,
+    charts: &chart::Cache,
     user: &User,
     org_code: &str,
 ) -> Result<Readiness, AppError> {
     // The chart checks who may read what, and gives each organisation's role gaps.
-    let chart = chart::chart(db, user, org_code, None, &ChartFilter::default()).await?;
+    let chart = chart::chart(db, charts, user, org_code, None, &ChartFilter::default()).await?;
     let now = timeline::now();
     let codes: Vec<String> = chart.orgs.iter().map(|o| o.org.code.clone()).collect();
     let ids: HashMap<String, i64> = organisation::Entity::find()

@@ -8,7 +8,7 @@ use time::{Date, OffsetDateTime};
 
 use super::access::{self, User};
 use super::assignments::{holding_fact, in_force_at};
-use super::entity::{assignment, org_link, organisation, person, role};
+use super::entity::{assignment, attestation, org_link, organisation, person, person_status, role};
 use super::{orgs, settings};
 use crate::domain::accountability::{
     Chart, ChartFilter, ChartOrg, ChartRow, HoldingView, OverviewLine,
@@ -43,6 +43,59 @@ pub(crate) async fn links_on(
         .collect())
 }
 
+/// Sets each holding's confirmation and each person's disabled status to what they were at
+/// `at`, from the kept history (migration 001601): the latest attestation made by then
+/// (none if there was none yet), and the last status change made by then (before any change,
+/// the opposite of the first one; with no change ever, as the person stands now).
+async fn as_they_were(
+    db: &impl ConnectionTrait,
+    at: OffsetDateTime,
+    holdings: &mut [assignment::Model],
+    people: &mut HashMap<i64, person::Model>,
+) -> Result<(), AppError> {
+    let ids: Vec<i64> = holdings.iter().map(|h| h.id).collect();
+    let mut confirmed: HashMap<i64, OffsetDateTime> = HashMap::new();
+    for a in super::db::all_in(
+        db,
+        attestation::Entity::find(),
+        attestation::Column::AssignmentId,
+        &ids,
+    )
+    .await?
+    .into_iter()
+    .filter(|a| a.confirmed_at <= at)
+    {
+        let e = confirmed.entry(a.assignment_id).or_insert(a.confirmed_at);
+        *e = (*e).max(a.confirmed_at);
+    }
+    for h in holdings.iter_mut() {
+        h.confirmed_at = confirmed.get(&h.id).copied();
+    }
+    let ids: Vec<i64> = people.keys().copied().collect();
+    let mut changes = super::db::all_in(
+        db,
+        person_status::Entity::find(),
+        person_status::Column::PersonId,
+        &ids,
+    )
+    .await?;
+    changes.sort_by_key(|c| (c.changed_at, c.id));
+    let mut then: HashMap<i64, bool> = HashMap::new();
+    for c in &changes {
+        if c.changed_at <= at {
+            then.insert(c.person_id, c.disabled);
+        } else {
+            then.entry(c.person_id).or_insert(!c.disabled);
+        }
+    }
+    for (id, disabled) in then {
+        if let Some(p) = people.get_mut(&id) {
+            p.disabled = disabled;
+        }
+    }
+    Ok(())
+}
+
 fn active_on(o: &organisation::Model, date: Date) -> bool {
     o.opened_on.is_none_or(|d| d <= date)
         && o.closed_on.is_none_or(|d| d > date)
@@ -50,7 +103,8 @@ fn active_on(o: &organisation::Model, date: Date) -> bool {
 }
 
 /// Everything the gap rules and the chart need about a set of organisations at a moment.
-struct Snapshot {
+pub struct Snapshot {
+    at: OffsetDateTime,
     orgs: HashMap<i64, organisation::Model>,
     parent: HashMap<i64, i64>,
     roles: Vec<role::Model>,
@@ -60,9 +114,18 @@ struct Snapshot {
     rules: Rules,
 }
 
+/// What is read for `at`: `Moment::Present` takes holdings and people as they stand;
+/// `Moment::Past` replays their kept history (attestations, disabled status) to `at`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Moment {
+    Present,
+    Past,
+}
+
 async fn snapshot(
     db: &impl ConnectionTrait,
     at: OffsetDateTime,
+    moment: Moment,
     within: Option<&HashSet<i64>>,
 ) -> Result<Snapshot, AppError> {
     let date = at.date();
@@ -83,7 +146,7 @@ async fn snapshot(
     let parent = links_on(db, date).await?;
     let roles = role::Entity::find().all(db).await?;
     // Every holding in force, so a person's roles elsewhere count towards a single point of failure.
-    let holdings = assignment::Entity::find()
+    let mut holdings = assignment::Entity::find()
         .filter(in_force_at(at))
         .all(db)
         .await?;
@@ -93,12 +156,15 @@ async fn snapshot(
         .flatten()
         .collect();
     let ids: Vec<i64> = ids.into_iter().collect();
-    let people: HashMap<i64, person::Model> =
+    let mut people: HashMap<i64, person::Model> =
         super::db::all_in(db, person::Entity::find(), person::Column::Id, &ids)
             .await?
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
+    if moment == Moment::Past {
+        as_they_were(db, at, &mut holdings, &mut people).await?;
+    }
     let rules = Rules {
         now: at,
         attestation_days: settings::get_i64(db, settings::ATTESTATION_DAYS).await?,
@@ -139,6 +205,7 @@ async fn snapshot(
         .collect();
     let gaps = super::rotas::with_on_call_gaps(db, gaps, at, |o| orgs.contains_key(&o)).await?;
     Ok(Snapshot {
+        at,
         orgs,
         parent,
         roles,
@@ -149,9 +216,49 @@ async fn snapshot(
     })
 }
 
-fn org_facts(s: &Snapshot) -> Vec<OrgFact> {
+/// How long the present's snapshot is reused while nothing it reads has changed. What
+/// changes with the clock alone (a confirmation falling due, a holding's end, a rota's next
+/// shift) shows within this long; every write shows at once, since it moves the change
+/// generation.
+const FRESH_FOR: time::Duration = time::Duration::seconds(30);
+
+/// The whole country's chart of the present, read once per change and shared by every
+/// chart, overview and readiness request for now. It is tagged with the change generation
+/// (migration 000010 and the triggers after it: organisations, links, people, roles,
+/// holdings, rotas, contact methods, preferences, accounts and settings move it), so a
+/// change made by any instance is seen by the next request; requests that arrive while it
+/// is being read wait for that one read instead of each reading the country.
+#[derive(Default)]
+pub struct Cache {
+    kept: tokio::sync::Mutex<Option<(i64, std::sync::Arc<Snapshot>)>>,
+}
+
+impl Cache {
+    /// The snapshot of the present: the one kept, if nothing has changed since it was read
+    /// and it is fresh, or a new one.
+    async fn now(&self, db: &impl ConnectionTrait) -> Result<std::sync::Arc<Snapshot>, AppError> {
+        let mut kept = self.kept.lock().await;
+        // Read before what it guards, so the snapshot is at least as new as its tag.
+        let generation = super::generation::read(db).await?;
+        let now = OffsetDateTime::now_utc();
+        if let Some((g, s)) = kept.as_ref()
+            && *g == generation
+            && now - s.at < FRESH_FOR
+        {
+            return Ok(s.clone());
+        }
+        *kept = None;
+        let s = std::sync::Arc::new(snapshot(db, now, Moment::Present, None).await?);
+        *kept = Some((generation, s.clone()));
+        Ok(s)
+    }
+}
+
+/// The organisation facts of `s`, only those in `within`.
+fn org_facts_within(s: &Snapshot, within: &HashSet<i64>) -> Vec<OrgFact> {
     s.orgs
         .values()
+        .filter(|o| within.contains(&o.id))
         .map(|o| OrgFact {
             id: o.id,
             kind: o.summary().kind,
@@ -161,18 +268,28 @@ fn org_facts(s: &Snapshot) -> Vec<OrgFact> {
         .collect()
 }
 
-/// The chart of `org_code`'s subtree at `at` (now if `None`), narrowed by `filter`.
+/// The gaps of `s` in organisations in `within`.
+fn gaps_within(s: &Snapshot, within: &HashSet<i64>) -> Vec<Gap> {
+    s.gaps
+        .iter()
+        .filter(|g| within.contains(&g.org_id))
+        .cloned()
+        .collect()
+}
+
+/// The chart of `org_code`'s subtree at `at` (now if `None`), narrowed by `filter`. The
+/// present comes from `cache`; a past moment is read for the subtree alone.
 #[tracing::instrument(skip_all, err)]
 pub async fn chart(
     db: &impl ConnectionTrait,
+    cache: &Cache,
     user: &User,
     org_code: &str,
     at: Option<OffsetDateTime>,
     filter: &ChartFilter,
 ) -> Result<Chart, AppError> {
     let now = OffsetDateTime::now_utc();
-    let at = at.unwrap_or(now);
-    if at > now {
+    if at.is_some_and(|at| at > now) {
         return Err(AppError::Invalid(
             "The chart can show the present or the past, not the future.".into(),
         ));
@@ -181,27 +298,35 @@ pub async fn chart(
         .await?
         .ok_or(AppError::NotFound)?;
     // Only what the caller reaches both over the tree of that moment and over today's.
-    let scope = access::scope_then_and_now(db, user, access::Action::Read, at.date()).await?;
+    let date = at.unwrap_or(now).date();
+    let scope = access::scope_then_and_now(db, user, access::Action::Read, date).await?;
     if !scope.contains(root.id) {
         return Err(AppError::NotFound);
     }
     // The subtree as it stood at that moment.
-    let parent = links_on(db, at.date()).await?;
-    let mut children: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (c, p) in &parent {
-        children.entry(*p).or_default().push(*c);
-    }
-    let seen = reachable_below(root.id, &children, |c| scope.contains(c));
-    let s = snapshot(db, at, Some(&seen)).await?;
+    let (s, seen) = match at {
+        None => {
+            let s = cache.now(db).await?;
+            let seen = reachable_below(root.id, &children_of(&s.parent), |c| scope.contains(c));
+            (s, seen)
+        }
+        Some(at) => {
+            let parent = links_on(db, at.date()).await?;
+            let seen = reachable_below(root.id, &children_of(&parent), |c| scope.contains(c));
+            let s = snapshot(db, at, Moment::Past, Some(&seen)).await?;
+            (std::sync::Arc::new(s), seen)
+        }
+    };
+    let children = children_of(&s.parent);
     // Depth-first, siblings by kind then name.
     let mut ordered = Vec::new();
-    walk(root.id, 0, &s, &children, &mut ordered);
+    walk(root.id, 0, &s, &seen, &children, &mut ordered);
 
-    let rolled = gaps::roll_up(&org_facts(&s), &s.gaps);
+    let rolled = gaps::roll_up(&org_facts_within(&s, &seen), &gaps_within(&s, &seen));
     // Roles held by an on-call schedule, resolved at the chart's moment.
     let on_call =
-        super::rotas::on_call_views(db, &seen.iter().copied().collect::<Vec<_>>(), at).await?;
-    let rows = RowSource::new(&s, on_call);
+        super::rotas::on_call_views(db, &seen.iter().copied().collect::<Vec<_>>(), s.at).await?;
+    let rows = RowSource::new(&s, &seen, on_call);
 
     let mut out = Vec::new();
     for (id, depth) in ordered {
@@ -223,9 +348,9 @@ pub async fn chart(
     let orgs = out.into_iter().filter(|o| filter.keeps(o)).collect();
     Ok(Chart {
         root: root.summary(),
-        as_at: fmt_time(at),
-        at,
-        is_now: at == now,
+        as_at: fmt_time(s.at),
+        at: s.at,
+        is_now: at.is_none(),
         orgs,
         totals,
         // Whole: the pages ask for one page of it (`Chart::paged`); exports take it all.
@@ -234,6 +359,15 @@ pub async fn chart(
         org_total: 0,
         below: Vec::new(),
     })
+}
+
+/// Each organisation's children under `parent` (child to parent).
+fn children_of(parent: &HashMap<i64, i64>) -> HashMap<i64, Vec<i64>> {
+    let mut children: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (c, p) in parent {
+        children.entry(*p).or_default().push(*c);
+    }
+    children
 }
 
 /// What a chart's rows are made from: each (organisation, role)'s holding, gaps and on-call
@@ -248,15 +382,17 @@ struct RowSource<'a> {
 impl<'a> RowSource<'a> {
     fn new(
         s: &'a Snapshot,
+        within: &HashSet<i64>,
         on_call: HashMap<(i64, i64), crate::domain::rota::OnCallHolding>,
     ) -> Self {
         let mut gaps: HashMap<(i64, i64), Vec<GapKind>> = HashMap::new();
-        for g in &s.gaps {
+        for g in s.gaps.iter().filter(|g| within.contains(&g.org_id)) {
             gaps.entry((g.org_id, g.role_id)).or_default().push(g.kind);
         }
         let holding_of = s
             .holdings
             .iter()
+            .filter(|h| within.contains(&h.org_id))
             .map(|h| ((h.org_id, h.role_id), h))
             .collect();
         Self {
@@ -326,6 +462,7 @@ fn walk(
     id: i64,
     depth: usize,
     s: &Snapshot,
+    within: &HashSet<i64>,
     children: &HashMap<i64, Vec<i64>>,
     out: &mut Vec<(i64, usize)>,
 ) {
@@ -334,13 +471,14 @@ fn walk(
         .get(&id)
         .into_iter()
         .flatten()
+        .filter(|c| within.contains(c))
         .filter_map(|c| s.orgs.get(c))
         .collect();
     kids.sort_by(|a, b| {
         (a.summary().kind, a.name.to_lowercase()).cmp(&(b.summary().kind, b.name.to_lowercase()))
     });
     for k in kids {
-        walk(k.id, depth + 1, s, children, out);
+        walk(k.id, depth + 1, s, within, children, out);
     }
 }
 
@@ -373,14 +511,22 @@ fn holding_view(h: &assignment::Model, s: &Snapshot) -> HoldingView {
 #[tracing::instrument(skip_all, err)]
 pub async fn overview(
     db: &impl ConnectionTrait,
+    cache: &Cache,
     user: &User,
 ) -> Result<Vec<OverviewLine>, AppError> {
     let scope = access::readable_orgs(db, user).await?;
-    let s = snapshot(db, OffsetDateTime::now_utc(), scope.as_ref()).await?;
-    let facts = org_facts(&s);
-    let rolled = gaps::roll_up(&facts, &s.gaps);
+    let s = cache.now(db).await?;
+    let within: HashSet<i64> = match scope {
+        Some(ids) => ids
+            .into_iter()
+            .filter(|id| s.orgs.contains_key(id))
+            .collect(),
+        None => s.orgs.keys().copied().collect(),
+    };
+    let facts = org_facts_within(&s, &within);
+    let rolled = gaps::roll_up(&facts, &gaps_within(&s, &within));
     let now = OffsetDateTime::now_utc();
-    let tally = crate::backend::incidents::tally(db, &s.orgs, &s.parent, now).await?;
+    let tally = crate::backend::incidents::tally(db, &s.orgs, &within, &s.parent, now).await?;
     let mut below: HashMap<i64, usize> = HashMap::new();
     let mut obligations: HashMap<i64, (usize, usize)> = HashMap::new();
     for f in &facts {
@@ -402,6 +548,7 @@ pub async fn overview(
     let mut lines: Vec<OverviewLine> = s
         .orgs
         .values()
+        .filter(|o| within.contains(&o.id))
         .filter(|o| matches!(o.summary().kind, OrgKind::Region | OrgKind::Icb))
         .map(|o| OverviewLine {
             org: o.summary(),

@@ -122,9 +122,22 @@ pub async fn mark_disabled(
         .await?
         .ok_or(AppError::NotFound)?;
     let email = p.email.clone();
+    let was = p.disabled;
     let mut row: person::ActiveModel = p.into();
     row.disabled = Set(disabled);
     row.update(&txn).await?;
+    // Kept, so a chart of an earlier moment shows whether they were disabled then.
+    if was != disabled {
+        super::entity::person_status::ActiveModel {
+            person_id: Set(person_id),
+            disabled: Set(disabled),
+            changed_at: Set(time::OffsetDateTime::now_utc()),
+            changed_by: Set(actor),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
     if disabled {
         sessions::end_all(&txn, person_id, None).await?;
     }

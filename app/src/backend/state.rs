@@ -60,6 +60,8 @@ pub struct AppState {
     pub texts: Option<super::transport::Sms>,
     /// Signed-in people as last read (see `callers::Callers`).
     pub callers: Arc<super::callers::Callers>,
+    /// The present's chart of the whole country, as last read (see `chart::Cache`).
+    pub charts: Arc<super::chart::Cache>,
 }
 
 impl AppState {

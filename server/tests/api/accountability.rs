@@ -567,3 +567,156 @@ async fn a_large_chart_is_summarised_and_paged() {
     // Every organisation with a role to hold (sites hold none), far more than a page.
     assert!(orgs_in_csv.len() > CHART_PAGE * 2, "{}", orgs_in_csv.len());
 }
+
+/// The person as the services see them when signed in with a second factor.
+async fn acting_as(app: &TestApp, email: &str) -> app::backend::access::User {
+    let person_id = app.person_id(email).await;
+    let known = app::backend::callers::read(&app.db, person_id)
+        .await
+        .unwrap()
+        .unwrap();
+    app::backend::access::User {
+        person_id,
+        name: known.name.clone(),
+        email: email.into(),
+        grants: known.grants.clone(),
+        mfa_enabled: true,
+        second_factor: true,
+    }
+}
+
+/// A moment, then a pause, so the next change is recorded strictly after it.
+async fn moment() -> time::OffsetDateTime {
+    let t = time::OffsetDateTime::now_utc();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    t
+}
+
+#[tokio::test]
+async fn a_past_chart_shows_confirmations_contacts_and_disabled_status_as_they_were() {
+    use app::backend::{assignments, chart, people};
+    let app = spawn_app().await.with_demo().await;
+    let db = &app.db;
+    let dana = acting_as(&app, DANA).await;
+    let charts = chart::Cache::default();
+    let lead_at = async |at: Option<time::OffsetDateTime>| {
+        let c = chart::chart(db, &charts, &dana, "G85028", at, &Default::default())
+            .await
+            .unwrap();
+        row(&c, "G85028", "data_security_lead").clone()
+    };
+    let first = lead_at(None).await;
+    let holding = first.holding.clone().expect("the demo lead is held");
+    let first_confirmed = holding
+        .confirmed_at
+        .expect("the demo holding was confirmed");
+    let holder = acting_as(&app, &holding.holder_email).await;
+    let t1 = moment().await;
+
+    // The holder confirms again; then an admin disables them.
+    assignments::confirm(db, &holder, holding.id).await.unwrap();
+    let t2 = moment().await;
+    people::mark_disabled(db, Some(dana.person_id), holder.person_id, true)
+        .await
+        .unwrap();
+    let t3 = moment().await;
+    // They come back, and their holding is given again with a new work phone.
+    people::mark_disabled(db, Some(dana.person_id), holder.person_id, false)
+        .await
+        .unwrap();
+    assignments::assign(
+        db,
+        &dana,
+        assignments::AssignInput {
+            org_code: "G85028".into(),
+            role_key: "data_security_lead".into(),
+            holder_email: holding.holder_email.clone(),
+            work_phone: Some("0161 496 0999".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    let at_t1 = lead_at(Some(t1)).await;
+    let h1 = at_t1.holding.as_ref().unwrap();
+    assert_eq!(
+        h1.confirmed_at,
+        Some(first_confirmed),
+        "the confirmation then"
+    );
+    assert!(!at_t1.gaps.contains(&GapKind::HolderDisabled));
+    assert_eq!(h1.work_phone, holding.work_phone);
+
+    let at_t2 = lead_at(Some(t2)).await;
+    let h2 = at_t2.holding.as_ref().unwrap();
+    assert!(
+        h2.confirmed_at.is_some_and(|c| c > t1 && c < t2),
+        "the re-confirmation: {:?}",
+        h2.confirmed_at
+    );
+    assert!(!at_t2.gaps.contains(&GapKind::HolderDisabled));
+
+    let at_t3 = lead_at(Some(t3)).await;
+    assert!(
+        at_t3.gaps.contains(&GapKind::HolderDisabled),
+        "disabled then: {:?}",
+        at_t3.gaps
+    );
+    assert_eq!(
+        at_t3.holding.as_ref().unwrap().work_phone,
+        holding.work_phone
+    );
+
+    // Now: enabled, the new holding with its new phone, not yet confirmed.
+    let now = lead_at(None).await;
+    let h = now.holding.as_ref().unwrap();
+    assert!(
+        !now.gaps.contains(&GapKind::HolderDisabled),
+        "{:?}",
+        now.gaps
+    );
+    assert_eq!(h.work_phone.as_deref(), Some("0161 496 0999"));
+    assert_eq!(h.confirmed_at, None);
+    // And the earlier moments are unchanged by what came after.
+    assert_eq!(lead_at(Some(t1)).await, at_t1);
+    assert_eq!(lead_at(Some(t3)).await, at_t3);
+}
+
+#[tokio::test]
+async fn the_present_chart_is_shared_until_something_changes() {
+    use app::backend::{chart, people};
+    let app = spawn_app().await.with_demo().await;
+    let db = &app.db;
+    let dana = acting_as(&app, DANA).await;
+    let charts = chart::Cache::default();
+    let read = async || {
+        chart::chart(db, &charts, &dana, "G85028", None, &Default::default())
+            .await
+            .unwrap()
+    };
+    let first = read().await;
+    let again = read().await;
+    assert_eq!(first.at, again.at, "nothing changed: the same reading");
+    let holder = row(&first, "G85028", "data_security_lead")
+        .holding
+        .clone()
+        .unwrap()
+        .holder_email;
+    people::mark_disabled(db, Some(dana.person_id), app.person_id(&holder).await, true)
+        .await
+        .unwrap();
+    let after = read().await;
+    assert!(after.at > first.at, "a change is read afresh");
+    assert!(
+        row(&after, "G85028", "data_security_lead")
+            .gaps
+            .contains(&GapKind::HolderDisabled)
+    );
+    // A setting is a change too: a confirmation older than a day is now overdue.
+    app::backend::settings::set_i64(db, "attestation_days", 1)
+        .await
+        .unwrap();
+    let stricter = read().await;
+    assert!(stricter.at > after.at);
+}

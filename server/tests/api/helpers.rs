@@ -131,6 +131,7 @@ impl TestApp {
             declarations: app::backend::incidents::Declarations::start(self.db.clone()),
             texts: None,
             callers: Default::default(),
+            charts: Default::default(),
         }
     }
 }

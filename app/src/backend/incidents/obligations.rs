@@ -125,12 +125,13 @@ async fn facts_of(
     ))
 }
 
-/// For each organisation with real incidents among `orgs` (readable by the caller): how
+/// For each organisation with real incidents among `within` (readable by the caller): how
 /// many obligations are overdue (missed) and how many were decided after their deadline.
 /// One read of the incidents, their decisions and their devices, however many there are.
 pub(crate) async fn tally(
     db: &impl ConnectionTrait,
     orgs: &std::collections::HashMap<i64, organisation::Model>,
+    within: &std::collections::HashSet<i64>,
     parent: &std::collections::HashMap<i64, i64>,
     now: OffsetDateTime,
 ) -> Result<std::collections::HashMap<i64, (usize, usize)>, AppError> {
@@ -139,20 +140,21 @@ pub(crate) async fn tally(
         .all(db)
         .await?
         .into_iter()
-        .filter(|i| orgs.contains_key(&i.org_id))
+        .filter(|i| within.contains(&i.org_id))
         .collect();
     let ids: Vec<i64> = incidents.iter().map(|i| i.id).collect();
     let mut decisions: std::collections::HashMap<i64, Vec<incident_obligation::Model>> =
         std::collections::HashMap::new();
-    for chunk in ids.chunks(500) {
-        for d in incident_obligation::Entity::find()
-            .filter(incident_obligation::Column::IncidentId.is_in(chunk.to_vec()))
-            .order_by_asc(incident_obligation::Column::Id)
-            .all(db)
-            .await?
-        {
-            decisions.entry(d.incident_id).or_default().push(d);
-        }
+    // In id order, so each obligation's steps come in the order they were taken.
+    for d in crate::backend::db::all_in(
+        db,
+        incident_obligation::Entity::find().order_by_asc(incident_obligation::Column::Id),
+        incident_obligation::Column::IncidentId,
+        &ids,
+    )
+    .await?
+    {
+        decisions.entry(d.incident_id).or_default().push(d);
     }
     let devices = with_device(db, &ids).await?;
     let mut out: std::collections::HashMap<i64, (usize, usize)> = std::collections::HashMap::new();
