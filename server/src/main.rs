@@ -4,6 +4,9 @@ use server::cli::{AdminCommand, Cli, Command, ImportCommand, KeysCommand};
 use server::config::Settings;
 use server::{Application, open_database};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     // Everything Wardline writes (the SQLite database and its journal, backups, the secret

@@ -26,24 +26,8 @@ pub async fn get_org_detail(code: String, page: Option<u64>) -> Result<OrgDetail
             return Err(AppError::NotFound);
         }
         let (state, user) = crate::backend::caller::caller().await?;
-        let mut d = crate::backend::orgs::detail(&state.db, &code).await?;
+        let mut d = crate::backend::orgs::detail_page(&state.db, &code, page).await?;
         d.can_designate = user.is_national_admin();
-        // A page of the children and of the clients, never thousands at once.
-        use crate::domain::org::ORG_PAGE_SIZE;
-        let pages = |n: usize| n.div_ceil(ORG_PAGE_SIZE).max(1) as u64;
-        d.children_total = d.children.len();
-        d.clients_total = d.clients.len();
-        d.page = page
-            .unwrap_or(1)
-            .clamp(1, pages(d.children_total).max(pages(d.clients_total)));
-        let skip = (d.page as usize - 1) * ORG_PAGE_SIZE;
-        d.children = d
-            .children
-            .drain(..)
-            .skip(skip)
-            .take(ORG_PAGE_SIZE)
-            .collect();
-        d.clients = d.clients.drain(..).skip(skip).take(ORG_PAGE_SIZE).collect();
         Ok(d)
     }
     .await;

@@ -132,6 +132,32 @@ pub async fn find_by_code(
         .await?)
 }
 
+/// An organisation's page: its detail with one page (`ORG_PAGE_SIZE`) of its children and
+/// of its clients, never thousands at once, and the totals of both.
+pub async fn detail_page(
+    db: &impl ConnectionTrait,
+    code: &str,
+    page: Option<u64>,
+) -> Result<OrgDetail, AppError> {
+    use crate::domain::org::ORG_PAGE_SIZE;
+    let mut d = detail(db, code).await?;
+    let pages = |n: usize| n.div_ceil(ORG_PAGE_SIZE).max(1) as u64;
+    d.children_total = d.children.len();
+    d.clients_total = d.clients.len();
+    d.page = page
+        .unwrap_or(1)
+        .clamp(1, pages(d.children_total).max(pages(d.clients_total)));
+    let skip = (d.page as usize - 1) * ORG_PAGE_SIZE;
+    d.children = d
+        .children
+        .drain(..)
+        .skip(skip)
+        .take(ORG_PAGE_SIZE)
+        .collect();
+    d.clients = d.clients.drain(..).skip(skip).take(ORG_PAGE_SIZE).collect();
+    Ok(d)
+}
+
 #[tracing::instrument(skip_all, err)]
 pub async fn detail(db: &impl ConnectionTrait, code: &str) -> Result<OrgDetail, AppError> {
     let org = find_by_code(db, code).await?.ok_or(AppError::NotFound)?;

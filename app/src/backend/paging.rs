@@ -6,7 +6,9 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use super::access::User;
 use super::audit::{self, Event};
@@ -167,25 +169,28 @@ pub async fn reachable_among(
         .collect();
     // In slices, so a national chart's thousands of holders stay within any engine's limit
     // on bound parameters.
-    for part in list.chunks(900) {
-        let no_email: HashSet<i64> = notification_pref::Entity::find()
-            .filter(notification_pref::Column::PersonId.is_in(part.to_vec()))
-            .filter(notification_pref::Column::Email.eq(false))
+    // Only the person ids: a national chart asks about tens of thousands of holders, and
+    // their whole account rows (hashes, sealed secrets) are not needed to know this.
+    let no_email: HashSet<i64> = super::db::all_in(
+        db,
+        notification_pref::Entity::find().filter(notification_pref::Column::Email.eq(false)),
+        notification_pref::Column::PersonId,
+        &list,
+    )
+    .await?
+    .into_iter()
+    .map(|p| p.person_id)
+    .collect();
+    for part in list.chunks(super::db::IN_CHUNK) {
+        let with_password: Vec<i64> = account::Entity::find()
+            .select_only()
+            .column(account::Column::PersonId)
+            .filter(account::Column::PersonId.is_in(part.iter().copied()))
+            .filter(account::Column::PasswordHash.is_not_null())
+            .into_tuple()
             .all(db)
-            .await?
-            .into_iter()
-            .map(|p| p.person_id)
-            .collect();
-        reachable.extend(
-            account::Entity::find()
-                .filter(account::Column::PersonId.is_in(part.to_vec()))
-                .filter(account::Column::PasswordHash.is_not_null())
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|a| a.person_id)
-                .filter(|p| !no_email.contains(p)),
-        );
+            .await?;
+        reachable.extend(with_password.into_iter().filter(|p| !no_email.contains(p)));
     }
     Ok(reachable)
 }
