@@ -221,7 +221,7 @@ fn is_content_hashed(name: &str) -> bool {
 /// every function not declared as reading or as their own account's (`app::api::is_write`).
 /// Every refusal of a write (403 or 404, here or from the function's own scope checks) is
 /// audited with the caller and their address.
-pub async fn api_floor(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn api_floor(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if !path.starts_with("/api/") || app::api::auth::PUBLIC_ENDPOINTS.contains(&path.as_str()) {
         return next.run(req).await;
@@ -254,7 +254,16 @@ pub async fn api_floor(State(state): State<AppState>, req: Request, next: Next) 
         });
     let res = match state.callers.known(&state.db, person).await {
         Ok(Some(known)) if known.is_read_only() => refuse(AppError::Forbidden),
-        Ok(_) => next.run(req).await,
+        Ok(Some(known)) => {
+            // The function's own `caller` takes them from here instead of reading again.
+            req.extensions_mut()
+                .insert(app::backend::callers::ReadForRequest {
+                    person_id: person,
+                    known,
+                });
+            next.run(req).await
+        }
+        Ok(None) => next.run(req).await,
         Err(err) => refuse(err),
     };
     if matches!(res.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {

@@ -64,7 +64,19 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
         .map_err(session_err)?
         .unwrap_or(false);
     let age = OffsetDateTime::now_utc().unix_timestamp() - signed_in_at;
-    let known = match state.callers.known(&state.db, person_id).await? {
+    // Read by the API floor moments ago for this very request, or read now.
+    let read_for_request = leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.extensions
+                .get::<super::callers::ReadForRequest>()
+                .cloned()
+        })
+        .filter(|r| r.person_id == person_id);
+    let known = match read_for_request {
+        Some(r) => Some(r.known),
+        None => state.callers.known(&state.db, person_id).await?,
+    };
+    let known = match known {
         Some(k) if !k.disabled && age < state.auth.absolute_timeout.as_secs() as i64 => k,
         _ => {
             session.flush().await.map_err(session_err)?;
