@@ -84,6 +84,9 @@ pub async fn readiness(
         root_name: chart.root.name,
         generated_at: crate::domain::dates::moment(now),
         orgs: out,
+        page: 1,
+        pages: 1,
+        below_total: 0,
     })
 }
 
@@ -454,6 +457,9 @@ mod tests {
                 }],
                 rollup: vec![],
             }],
+            page: 1,
+            pages: 1,
+            below_total: 0,
         };
         let csv = to_csv(&r).unwrap();
         assert!(

@@ -74,6 +74,38 @@ pub struct Readiness {
     pub root_name: String,
     pub generated_at: String,
     pub orgs: Vec<OrgReadiness>,
+    /// Which page of the organisations below the root `orgs` holds (1 when whole).
+    #[serde(default = "first_page")]
+    pub page: u64,
+    #[serde(default = "first_page")]
+    pub pages: u64,
+    /// How many organisations are below the root, on every page together.
+    #[serde(default)]
+    pub below_total: usize,
+}
+
+fn first_page() -> u64 {
+    1
+}
+
+/// Organisations below the root on one page of readiness: all of England is thousands.
+pub const CAF_PAGE: usize = 100;
+
+impl Readiness {
+    /// The root (always, with its rolled-up outcomes) and one page of the organisations
+    /// below it. Exports take the whole.
+    pub fn paged(mut self, page: u64) -> Readiness {
+        let rest = self.orgs.len().saturating_sub(1);
+        self.below_total = rest;
+        self.pages = rest.div_ceil(CAF_PAGE).max(1) as u64;
+        self.page = page.clamp(1, self.pages);
+        let skip = (self.page as usize - 1) * CAF_PAGE;
+        let mut all = self.orgs.drain(..);
+        let root = all.next();
+        let below: Vec<OrgReadiness> = all.skip(skip).take(CAF_PAGE).collect();
+        self.orgs = root.into_iter().chain(below).collect();
+        self
+    }
 }
 
 /// The facts one organisation's outcomes are judged on.

@@ -720,3 +720,85 @@ async fn the_present_chart_is_shared_until_something_changes() {
     let stricter = read().await;
     assert!(stricter.at > after.at);
 }
+
+#[tokio::test]
+async fn readiness_for_a_large_subtree_is_paged_and_its_export_stays_whole() {
+    use app::backend::demo_national::{Shape, load};
+    use app::domain::caf::{CAF_PAGE, Readiness};
+    let app = spawn_app().await.with_demo().await;
+    let shape = Shape {
+        regions: 1,
+        icbs: 1,
+        trusts: 4,
+        practices: 300,
+        suppliers: 1,
+    };
+    load(&app.db, shape).await.unwrap();
+    let dana = app.enrolled(DANA).await;
+    let get = |page: &'static str| {
+        let (app, dana) = (&app, &dana);
+        async move {
+            let res = app
+                .post_with(
+                    dana,
+                    "/api/caf/readiness",
+                    &[("org_code", "Q00"), ("page", page)],
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+            res.json::<Readiness>().await.unwrap()
+        }
+    };
+    let first = get("1").await;
+    assert!(first.below_total > CAF_PAGE, "{}", first.below_total);
+    assert_eq!(
+        first.orgs.len(),
+        1 + CAF_PAGE,
+        "the root and a page below it"
+    );
+    assert_eq!(first.orgs[0].code, "Q00");
+    assert!(first.pages >= 2);
+    // Every organisation below is on exactly one page, and the root heads each.
+    let mut seen = std::collections::HashSet::new();
+    for p in 1..=first.pages {
+        let page: &'static str = Box::leak(p.to_string().into_boxed_str());
+        let r = get(page).await;
+        assert_eq!(r.page, p);
+        assert_eq!(r.orgs[0].code, "Q00");
+        for o in &r.orgs[1..] {
+            assert!(seen.insert(o.code.clone()), "{} twice", o.code);
+        }
+    }
+    assert_eq!(seen.len(), first.below_total);
+    let last = get("999").await;
+    assert_eq!(last.page, last.pages, "clamped to the last page");
+    let html = dana
+        .get(format!("{}/orgs/Q00/caf?page=2", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Previous page"), "the page links");
+    assert!(html.contains("/orgs/Q00/caf?page=1"));
+    // The export is still every organisation.
+    let csv = dana
+        .get(format!("{}/export/caf.csv?org=Q00", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let orgs_in_csv: std::collections::HashSet<&str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    assert_eq!(
+        orgs_in_csv.len(),
+        first.below_total + 1,
+        "root and all below"
+    );
+}

@@ -15,7 +15,7 @@ pub fn Pager(
     page: u64,
     pages: u64,
     total: u64,
-    path: &'static str,
+    #[prop(into)] path: String,
     what: &'static str,
 ) -> impl IntoView {
     (pages > 1).then(|| {

@@ -20,13 +20,20 @@ fn tag(s: Status) -> &'static str {
 pub fn CafPage() -> impl IntoView {
     let params = use_params_map();
     let code = move || params.read().get("code").unwrap_or_default();
-    let readiness = Resource::new(code, get_readiness);
+    let page = crate::ui::components::pager::asked_page();
+    let readiness = Resource::new(
+        move || (code(), page.get()),
+        |(code, page)| get_readiness(code, Some(page)),
+    );
     view! {
         <Suspense fallback=|| view! { <p role="status">"Working out readiness…"</p> }>
             {move || Suspend::new(async move {
                 match readiness.await {
                     Ok(r) => {
                         let root = r.orgs.first().cloned();
+                        let pager = view! {
+                            <crate::ui::components::pager::Pager page=r.page pages=r.pages total=r.below_total as u64 path=format!("/orgs/{}/caf", r.root_code) what="organisations below"/>
+                        };
                         view! {
                             <Title text=format!("CAF readiness: {}", r.root_name)/>
                             <h1>{format!("CAF readiness: {}", r.root_name)}</h1>
@@ -48,6 +55,7 @@ pub fn CafPage() -> impl IntoView {
                             })}
                             {(r.orgs.len() > 1).then(|| view! {
                                 <h2 id="rollup-heading">"Across the organisations below"</h2>
+                                {pager}
                                 <div class="table-wrap">
                                     <table class="table" aria-labelledby="rollup-heading">
                                         <thead><tr>
