@@ -52,14 +52,14 @@ else
   WARDLINE_TEST_POSTGRES="$PG_URL" cargo test --locked --workspace --no-fail-fast
 fi
 
-step "Building the site for the browser tests"
-cargo leptos build
+step "Building the site for the browser tests (release: what ships, and what the byte budgets hold for)"
+cargo leptos build --release --precompress
 
 step "Browser tests (Playwright in Debian's Chromium, axe-core)"
 # Most run against one instance on SQLite; two-instances.spec.ts runs two on a database of
 # the PostgreSQL server above.
 E2E_PG="$("$ROOT/scripts/postgres.sh" createdb "$PG_URL" e2e_two_instances)"
-(cd end2end && WARDLINE_BIN="$CARGO_TARGET_DIR/debug/wardline" WARDLINE_E2E_POSTGRES="$E2E_PG" \
+(cd end2end && WARDLINE_BIN="$CARGO_TARGET_DIR/release/wardline" WARDLINE_E2E_POSTGRES="$E2E_PG" \
   npx playwright test)
 stop_postgres
 trap - EXIT

@@ -17,7 +17,7 @@ pub use ui::{App, shell};
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_islands();
     // Marks the page interactive, for people's tools and for browser tests that must not
     // click before the WebAssembly has taken over.
     if let Some(body) = leptos::prelude::document().body() {

@@ -24,6 +24,8 @@ test('an open incident page and my tasks change without reloading when work happ
   await expect(triage).toContainText('Waiting for acknowledgement');
   await lead.getByRole('button', { name: 'Acknowledge: Triage and declare the incident level' }).click();
   await expect(triage).toContainText('Acknowledged');
+  // The lead's own page shows it too, without a page load.
+  await expect(lead.getByRole('table', { name: 'Runbook tasks' }).getByRole('row', { name: /Triage and declare the incident level/ })).toContainText('Acknowledged');
   expect(staff.url()).toBe(incidentUrl);
 
   const leadListening = lead.waitForRequest(/\/live\/tasks/);

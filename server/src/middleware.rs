@@ -237,8 +237,27 @@ pub async fn api_floor(State(state): State<AppState>, mut req: Request, next: Ne
     let Some(person) = person else {
         return refuse(AppError::Unauthorized);
     };
+    // A plain form post (no script on the page): what it answers is kept for the page it
+    // goes back to (see `app::backend::answers`).
+    // So is the answer to a form the page's script sent for it (it then reloads the page).
+    let plain_post = req.method() == Method::POST
+        && (req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+            || req
+                .headers()
+                .contains_key(app::backend::answers::FORM_HEADER));
+    let session = plain_post
+        .then(|| req.extensions().get::<tower_sessions::Session>().cloned())
+        .flatten();
     if !app::api::is_write(&path) {
-        return next.run(req).await;
+        let res = next.run(req).await;
+        return match session {
+            Some(session) => keep_answer(&session, &path, res).await,
+            None => res,
+        };
     }
     // The same rule as everywhere else: a trusted proxy's forwarded address, or the peer.
     let client = req
@@ -266,6 +285,10 @@ pub async fn api_floor(State(state): State<AppState>, mut req: Request, next: Ne
         Ok(None) => next.run(req).await,
         Err(err) => refuse(err),
     };
+    let res = match session {
+        Some(session) => keep_answer(&session, &path, res).await,
+        None => res,
+    };
     if matches!(res.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {
         let event = app::backend::audit::Event {
             actor: Some(person),
@@ -281,6 +304,43 @@ pub async fn api_floor(State(state): State<AppState>, mut req: Request, next: Ne
         }
     }
     res
+}
+
+/// Keeps the answer of a form post that succeeded (a plain post's redirect back to the page
+/// whose address carries no error, or a 2xx to the page's script) in the session. A plain
+/// post's redirect is sent without it.
+async fn keep_answer(session: &tower_sessions::Session, path: &str, res: Response) -> Response {
+    let redirected = res.status().is_redirection();
+    let kept = if redirected {
+        res.headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|l| !l.contains("__err="))
+    } else {
+        res.status().is_success()
+    };
+    if !kept {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let bytes = match to_bytes(body, app::backend::answers::MOST).await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            tracing::warn!(?err, %path, "reading a form's answer");
+            return Response::from_parts(parts, Body::empty());
+        }
+    };
+    if let Ok(answer) = std::str::from_utf8(&bytes)
+        && let Err(err) = app::backend::answers::keep(session, path, answer.to_owned()).await
+    {
+        tracing::warn!(?err, %path, "keeping a form's answer");
+    }
+    let body = if redirected {
+        Body::empty()
+    } else {
+        Body::from(bytes)
+    };
+    Response::from_parts(parts, body)
 }
 
 /// Server functions' callers decode the error themselves.

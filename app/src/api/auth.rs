@@ -78,7 +78,9 @@ pub async fn sign_out() -> Result<(), AppError> {
         async {
             let state = crate::backend::state::current()?;
             let session = crate::backend::caller::session().await?;
-            crate::backend::auth::sign_out(&state, &session).await
+            crate::backend::auth::sign_out(&state, &session).await?;
+            crate::backend::http::redirect("/sign-in");
+            Ok(())
         }
         .await,
     )
@@ -133,6 +135,18 @@ pub async fn mfa_begin() -> Result<MfaEnrolment, AppError> {
     )
 }
 
+/// The caller's enrolment started and not yet confirmed, if any.
+#[server(endpoint = "auth/mfa_pending")]
+pub async fn mfa_pending() -> Result<Option<MfaEnrolment>, AppError> {
+    crate::backend::http::respond(
+        async {
+            let (state, user) = crate::backend::caller::signed_in().await?;
+            crate::backend::mfa::pending(&state.db, &user).await
+        }
+        .await,
+    )
+}
+
 #[server(endpoint = "auth/mfa_confirm")]
 pub async fn mfa_confirm(code: String) -> Result<Vec<String>, AppError> {
     crate::backend::http::respond(
@@ -162,6 +176,8 @@ pub async fn accept_invite(token: String, password: String) -> Result<(), AppErr
                     .await;
             if result.is_err() {
                 state.limits.sign_in_failed(&key, client).await;
+            } else {
+                crate::backend::http::redirect("/sign-in?joined=1");
             }
             result
         }

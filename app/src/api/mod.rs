@@ -24,6 +24,7 @@ pub const READ_ENDPOINTS: &[&str] = &[
     "/api/assets/catalogue",
     "/api/assets/get",
     "/api/auth/grant_requests",
+    "/api/auth/mfa_pending",
     "/api/auth/sessions",
     "/api/auth/status",
     "/api/breakglass/pack",

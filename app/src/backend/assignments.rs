@@ -320,11 +320,9 @@ pub async fn mine(db: &impl ConnectionTrait, person_id: i64) -> Result<Vec<MyHol
                     .get(&h.role_id)
                     .map(|r| r.name.clone())
                     .unwrap_or_default(),
-                confirmed: h.confirmed_at.and_then(|t| {
-                    t.format(time::macros::format_description!(
-                        "[day padding:none] [month repr:long] [year]"
-                    ))
-                    .ok()
+                // The day on UK clocks, as every date on the pages.
+                confirmed: h.confirmed_at.map(|t| {
+                    crate::domain::dates::long(crate::domain::rota::london_local(t).date())
                 }),
                 stale: is_stale(&fact, &rules),
             }

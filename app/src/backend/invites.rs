@@ -232,11 +232,13 @@ pub async fn pending_for(
         .into_iter()
         .map(|p| (p.id, p.display_name))
         .collect();
+    // The day on UK clocks, as every date on the pages.
     let fmt = |t: OffsetDateTime| {
-        t.format(time::macros::format_description!(
-            "[day] [month repr:short] [year]"
-        ))
-        .unwrap_or_default()
+        crate::domain::rota::london_local(t)
+            .format(time::macros::format_description!(
+                "[day] [month repr:short] [year]"
+            ))
+            .unwrap_or_default()
     };
     Ok(rows
         .into_iter()

@@ -44,7 +44,38 @@ pub async fn begin(db: &impl ConnectionTrait, user: &User) -> Result<MfaEnrolmen
         ));
     }
     let secret = Secret::generate().to_base32();
-    let t = totp(&secret, &user.email)?;
+    let enrolment = enrolment(secret, &user.email)?;
+    let mut row: account::ActiveModel = acct.into();
+    row.totp_secret = Set(Some(super::secrets::seal(&enrolment.secret)?));
+    row.totp_last_step = Set(None);
+    row.update(db).await?;
+    Ok(enrolment)
+}
+
+/// The enrolment started and not yet confirmed, if any: the page shows it again (after a
+/// wrong code, or on coming back) until a code from it is entered.
+pub async fn pending(
+    db: &impl ConnectionTrait,
+    user: &User,
+) -> Result<Option<MfaEnrolment>, AppError> {
+    let Some(acct) = account::Entity::find_by_id(user.person_id).one(db).await? else {
+        return Ok(None);
+    };
+    match (acct.totp_enabled_at, acct.totp_secret) {
+        (None, Some(sealed)) => {
+            let secret = super::secrets::open(&sealed)?;
+            Ok(Some(enrolment(
+                secret.expose_secret().to_owned(),
+                &user.email,
+            )?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// What an authenticator app needs: the key, its `otpauth:` address and that as a QR code.
+fn enrolment(secret: String, email: &str) -> Result<MfaEnrolment, AppError> {
+    let t = totp(&secret, email)?;
     let url = t
         .to_url()
         .map_err(|e| super::errors::internal("totp url", &e))?;
@@ -54,10 +85,6 @@ pub async fn begin(db: &impl ConnectionTrait, user: &User) -> Result<MfaEnrolmen
         .min_dimensions(200, 200)
         .quiet_zone(true)
         .build();
-    let mut row: account::ActiveModel = acct.into();
-    row.totp_secret = Set(Some(super::secrets::seal(&secret)?));
-    row.totp_last_step = Set(None);
-    row.update(db).await?;
     Ok(MfaEnrolment {
         secret,
         otpauth_url: url,

@@ -1,6 +1,7 @@
 //! Server-only code: state, database access, services per area and the demo loader.
 
 pub mod access;
+pub mod answers;
 pub mod assets;
 pub mod assignments;
 pub mod audit;

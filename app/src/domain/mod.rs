@@ -42,6 +42,7 @@ pub mod channel_post;
 pub mod contacts;
 pub mod dates;
 pub mod escalation;
+pub mod forms;
 pub mod gaps;
 pub mod imports;
 pub mod incidents;

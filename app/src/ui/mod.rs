@@ -46,7 +46,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 // Under its content-hashed name when the build hashes files (cached for good).
                 <HashedStylesheet id="wardline" options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -63,6 +63,9 @@ pub fn App() -> impl IntoView {
     // `<Redirect/>` on the server goes through the one safe redirect, like every other.
     #[cfg(feature = "ssr")]
     leptos_router::components::provide_server_redirect(crate::backend::http::redirect);
+    // Answers to plain form posts, taken once per page drawn (see `backend::answers`).
+    #[cfg(feature = "ssr")]
+    provide_context(crate::backend::answers::Taken::default());
     view! {
         // Every page title passes through here, and may hold what people typed (an asset's name,
         // a runbook's title): written as raw text so it cannot close the `<title>`.

@@ -11,6 +11,7 @@ mod escalation;
 mod external_contacts;
 mod extractor;
 mod failover;
+mod forms;
 mod helpers;
 mod hostile_input;
 mod imports;

@@ -7,6 +7,7 @@ use leptos_router::components::A;
 use crate::api::auth::SignOut;
 use crate::domain::auth::AuthStatus;
 use crate::ui::auth::use_auth;
+use crate::ui::components::live::{ForgetBreakGlassCopy, InboxLink, SendFormsInPlace};
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -32,6 +33,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             </div>
         </header>
         <main id="main-content" class="container" tabindex="-1">
+            <SendFormsInPlace/>
             <Reminders/>
             {children()}
         </main>
@@ -57,14 +59,14 @@ fn WriterLinks() -> impl IntoView {
         }
     };
     view! {
-        <Transition fallback=links>
+        <Suspense fallback=links>
             {move || Suspend::new(async move {
                 match auth.status.await {
                     Ok(AuthStatus::SignedIn(me)) if me.read_only() => None,
                     _ => Some(links()),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -74,7 +76,7 @@ fn WriterLinks() -> impl IntoView {
 fn AdminLinks() -> impl IntoView {
     let auth = use_auth();
     view! {
-        <Transition fallback=|| ()>
+        <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match auth.status.await {
                     Ok(AuthStatus::SignedIn(me)) if me.administers() => Some(view! {
@@ -85,23 +87,17 @@ fn AdminLinks() -> impl IntoView {
                     _ => None,
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
 #[component]
 fn AccountLinks() -> impl IntoView {
     let auth = use_auth();
+    // A plain form post: the server signs out and sends the browser to the sign-in page.
     let sign_out = ServerAction::<SignOut>::new();
-    let navigate = leptos_router::hooks::use_navigate();
-    Effect::new(move |_| {
-        if sign_out.value().get().is_some() {
-            auth.refresh();
-            navigate("/sign-in", Default::default());
-        }
-    });
     view! {
-        <Transition fallback=|| ()>
+        <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match auth.status.await {
                     Ok(AuthStatus::SignedIn(me)) => view! {
@@ -113,10 +109,16 @@ fn AccountLinks() -> impl IntoView {
                             </ActionForm>
                         </li>
                     }.into_any(),
-                    _ => view! { <li><A href="/sign-in">"Sign in"</A></li> }.into_any(),
+                    // Signed out, however it happened: the break-glass copy kept in this
+                    // browser goes too. Only on a real answer: a failed request (offline)
+                    // keeps the copy for reading.
+                    Ok(AuthStatus::Anonymous | AuthStatus::SecondFactor) => view! {
+                        <li><A href="/sign-in">"Sign in"</A><ForgetBreakGlassCopy/></li>
+                    }.into_any(),
+                    Err(_) => view! { <li><A href="/sign-in">"Sign in"</A></li> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -125,7 +127,7 @@ fn AccountLinks() -> impl IntoView {
 fn Reminders() -> impl IntoView {
     let auth = use_auth();
     view! {
-        <Transition fallback=|| ()>
+        <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match auth.status.await {
                     Ok(AuthStatus::SignedIn(me)) if me.roles_to_confirm > 0 => Some(view! {
@@ -139,27 +141,6 @@ fn Reminders() -> impl IntoView {
                     _ => None,
                 }
             })}
-        </Transition>
-    }
-}
-
-/// "Inbox", with the unread count, kept live. The count is fetched in the browser only, so
-/// the server renders plain "Inbox" and hydration always matches.
-#[component]
-fn InboxLink() -> impl IntoView {
-    let tick = RwSignal::new(0u32);
-    crate::ui::components::live::listen("/live/tasks".into(), tick);
-    let unread = LocalResource::new(move || {
-        tick.track();
-        crate::api::escalation::unread()
-    });
-    view! {
-        <A href="/inbox">
-            // try_get: a request dropped mid-render disposes the resource; say "Inbox".
-            {move || match unread.try_get().flatten() {
-                Some(Ok(n)) if n > 0 => format!("Inbox ({n} unread)"),
-                _ => "Inbox".to_owned(),
-            }}
-        </A>
+        </Suspense>
     }
 }

@@ -11,13 +11,13 @@ use crate::api::accountability::{ConfirmRole, my_holdings};
 use crate::api::admin::InvitePerson;
 use crate::api::auth::{
     AcceptGrantRequest, ChangePassword, MfaBegin, MfaConfirm, RefuseGrantRequest,
-    SignOutEverywhere, my_grant_requests, my_sessions,
+    SignOutEverywhere, mfa_pending, my_grant_requests, my_sessions,
 };
 use crate::api::people::ResetPersonMfa;
 use crate::domain::auth::{AccessRole, AuthStatus, GrantRequestView, Me, MyHolding, SessionView};
 use crate::error::AppError;
 use crate::ui::auth::use_auth;
-use crate::ui::components::forms::{ErrorSummary, Notice};
+use crate::ui::components::forms::{ErrorSummary, posted, posted_notice};
 use crate::ui::pages::account_reach::{
     Notifications, NotificationsParts, PagingRules, PagingRulesParts, TextMessages,
     TextMessagesParts,
@@ -104,7 +104,7 @@ fn Account(me: Me, parts: AccountParts) -> impl IntoView {
         </dl>
         <GrantRequests parts=parts.requests/>
         <MyRoles parts=parts.roles/>
-        {(!me.mfa_enabled).then(|| view! { <MfaSetup/> })}
+        <MfaSetup enabled=me.mfa_enabled/>
         <Notifications parts=parts.notifications/>
         <TextMessages parts=parts.texts/>
         <PagingRules parts=parts.rules/>
@@ -147,12 +147,6 @@ fn GrantRequests(parts: GrantRequestsParts) -> impl IntoView {
         refuse,
         requests,
     } = parts;
-    let auth = use_auth();
-    Effect::new(move |_| {
-        if matches!(accept.value().get(), Some(Ok(()))) {
-            auth.refresh();
-        }
-    });
     let error = Signal::derive(move || {
         accept
             .value()
@@ -212,17 +206,12 @@ fn ResetMfaForm() -> impl IntoView {
             .and_then(|r| r.err())
             .map(|e| e.to_string())
     });
-    let done = Signal::derive(move || {
-        matches!(reset.value().get(), Some(Ok(()))).then(|| {
-            "Two-step verification is off for that person and they have been signed out. They set it up again when they next sign in.".to_string()
-        })
-    });
     view! {
         <section aria-labelledby="reset-mfa-heading">
             <h2 id="reset-mfa-heading">"Reset someone's two-step verification"</h2>
             <p>"If someone has lost their phone and their recovery codes, this turns two-step verification off for them and signs them out everywhere."</p>
             <ErrorSummary error/>
-            <Notice message=done/>
+            {posted_notice::<ResetPersonMfa>(|_| "Two-step verification is off for that person and they have been signed out. They set it up again when they next sign in.".to_owned())}
             <ActionForm action=reset attr:class="form">
                 <div class="form-group">
                     <label for="reset-mfa-email">"Their email address"</label>
@@ -234,13 +223,15 @@ fn ResetMfaForm() -> impl IntoView {
     }
 }
 
+/// Setting up two-step verification, in plain form posts: the key and its QR code come
+/// from the enrolment kept unconfirmed on the server (so a wrong code shows them again), the
+/// recovery codes from the answer to confirming, shown this once.
 #[component]
-fn MfaSetup() -> impl IntoView {
+fn MfaSetup(enabled: bool) -> impl IntoView {
     let begin = ServerAction::<MfaBegin>::new();
     let confirm = ServerAction::<MfaConfirm>::new();
-    // The page refreshes who you are only once the recovery codes have been saved: until
-    // then they must stay on screen.
-    let auth = use_auth();
+    let codes = posted::<MfaConfirm>();
+    let pending = Resource::new(|| (), |_| mfa_pending());
     let begin_error = Signal::derive(move || {
         begin
             .value()
@@ -256,40 +247,51 @@ fn MfaSetup() -> impl IntoView {
             .map(|e| e.to_string())
     });
     view! {
-        <section aria-labelledby="mfa-heading">
-            <h2 id="mfa-heading">"Set up two-step verification"</h2>
-            <ErrorSummary error=begin_error/>
-            {move || match (begin.value().get(), confirm.value().get()) {
-                (_, Some(Ok(codes))) => view! {
-                    <div class="notice" role="status">
-                        <p><strong>"Two-step verification is on."</strong>" Keep these recovery codes somewhere safe. Each works once if you lose your phone. They will not be shown again."</p>
-                        <ul class="recovery-codes" aria-label="Recovery codes">
-                            {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
-                        </ul>
-                        <button type="button" class="button" on:click=move |_| auth.refresh()>"I have saved my recovery codes"</button>
-                    </div>
-                }.into_any(),
-                (Some(Ok(enrol)), _) => view! {
-                    <p>"Scan this code with an authenticator app, or type the key in by hand."</p>
-                    <div class="qr" role="img" aria-label="QR code for your authenticator app" inner_html=enrol.qr_svg></div>
-                    <p>"Key: "<code class="secret">{enrol.secret}</code></p>
-                    <ErrorSummary error=confirm_error/>
-                    <ActionForm action=confirm attr:class="form">
-                        <div class="form-group">
-                            <label for="mfa-code">"6-digit code from the app"</label>
-                            <input id="mfa-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required/>
-                        </div>
-                        <button type="submit" class="button">"Turn on two-step verification"</button>
-                    </ActionForm>
-                }.into_any(),
-                _ => view! {
-                    <p>"Use an authenticator app on your phone to confirm it is you when you sign in."</p>
-                    <ActionForm action=begin>
-                        <button type="submit" class="button">"Start setting up"</button>
-                    </ActionForm>
-                }.into_any(),
-            }}
-        </section>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let codes = codes.await;
+                let pending = if enabled { None } else { pending.await.ok().flatten() };
+                if enabled && codes.is_none() {
+                    return ().into_any();
+                }
+                view! {
+                    <section aria-labelledby="mfa-heading">
+                        <h2 id="mfa-heading">"Set up two-step verification"</h2>
+                        <ErrorSummary error=begin_error/>
+                        {match (codes, pending) {
+                            (Some(codes), _) => view! {
+                                <div class="notice" role="status">
+                                    <p><strong>"Two-step verification is on."</strong>" Keep these recovery codes somewhere safe. Each works once if you lose your phone. They will not be shown again."</p>
+                                    <ul class="recovery-codes" aria-label="Recovery codes">
+                                        {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                                    </ul>
+                                    <a class="button" href="/account">"I have saved my recovery codes"</a>
+                                </div>
+                            }.into_any(),
+                            (None, Some(enrol)) => view! {
+                                <p>"Scan this code with an authenticator app, or type the key in by hand."</p>
+                                <div class="qr" role="img" aria-label="QR code for your authenticator app" inner_html=enrol.qr_svg></div>
+                                <p>"Key: "<code class="secret">{enrol.secret}</code></p>
+                                <ErrorSummary error=confirm_error/>
+                                <ActionForm action=confirm attr:class="form">
+                                    <div class="form-group">
+                                        <label for="mfa-code">"6-digit code from the app"</label>
+                                        <input id="mfa-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required/>
+                                    </div>
+                                    <button type="submit" class="button">"Turn on two-step verification"</button>
+                                </ActionForm>
+                            }.into_any(),
+                            (None, None) => view! {
+                                <p>"Use an authenticator app on your phone to confirm it is you when you sign in."</p>
+                                <ActionForm action=begin>
+                                    <button type="submit" class="button">"Start setting up"</button>
+                                </ActionForm>
+                            }.into_any(),
+                        }}
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
     }
 }
 
@@ -303,16 +305,11 @@ fn PasswordChange() -> impl IntoView {
             .and_then(|r| r.err())
             .map(|e| e.to_string())
     });
-    let done = Signal::derive(move || {
-        matches!(change.value().get(), Some(Ok(()))).then(|| {
-            "Your password has been changed. Your other sessions have been signed out.".to_string()
-        })
-    });
     view! {
         <section aria-labelledby="password-heading">
             <h2 id="password-heading">"Change your password"</h2>
             <ErrorSummary error/>
-            <Notice message=done/>
+            {posted_notice::<ChangePassword>(|_| "Your password has been changed. Your other sessions have been signed out.".to_owned())}
             <ActionForm action=change attr:class="form">
                 <div class="form-group">
                     <label for="current-password">"Current password"</label>
@@ -381,6 +378,7 @@ fn Sessions(parts: SessionsParts) -> impl IntoView {
 #[component]
 fn InviteForm(orgs: Vec<(String, String)>) -> impl IntoView {
     let invite = ServerAction::<InvitePerson>::new();
+    let link = posted::<InvitePerson>();
     let error = Signal::derive(move || {
         invite
             .value()
@@ -392,12 +390,16 @@ fn InviteForm(orgs: Vec<(String, String)>) -> impl IntoView {
         <section aria-labelledby="invite-heading">
             <h2 id="invite-heading">"Invite someone"</h2>
             <ErrorSummary error/>
-            {move || invite.value().get().and_then(|r| r.ok()).map(|link| view! {
-                <div class="notice" role="status">
-                    <p>"Send this link to the person. It works once and expires in 7 days:"</p>
-                    <p><code class="secret">{link}</code></p>
-                </div>
-            })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    link.await.map(|link| view! {
+                        <div class="notice" role="status">
+                            <p>"Send this link to the person. It works once and expires in 7 days:"</p>
+                            <p><code class="secret">{link}</code></p>
+                        </div>
+                    })
+                })}
+            </Suspense>
             <ActionForm action=invite attr:class="form">
                 <div class="form-group">
                     <label for="invite-name">"Full name"</label>
@@ -444,12 +446,6 @@ impl MyRolesParts {
 #[component]
 fn MyRoles(parts: MyRolesParts) -> impl IntoView {
     let MyRolesParts { confirm, holdings } = parts;
-    let auth = use_auth();
-    Effect::new(move |_| {
-        if matches!(confirm.value().get(), Some(Ok(()))) {
-            auth.refresh();
-        }
-    });
     view! {
         <section aria-labelledby="roles-heading" id="roles">
             <h2 id="roles-heading">"Your roles"</h2>

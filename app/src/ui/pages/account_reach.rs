@@ -11,7 +11,7 @@ use crate::api::escalation::{SetPrefs, get_prefs};
 use crate::domain::contacts::MobileView;
 use crate::domain::paging::RulesView;
 use crate::error::AppError;
-use crate::ui::components::forms::{ErrorSummary, Notice};
+use crate::ui::components::forms::{ErrorSummary, posted_notice};
 
 /// Whether escalations also come by email (the inbox always has them).
 #[derive(Clone, Copy)]
@@ -46,7 +46,7 @@ pub(super) fn Notifications(parts: NotificationsParts) -> impl IntoView {
                             </div>
                             <button type="submit" class="button button--secondary">"Save notification choice"</button>
                         </ActionForm>
-                        {move || set.value().get().and_then(|r| r.ok()).map(|_| view! { <p role="status">"Saved."</p> })}
+                        {posted_notice::<SetPrefs>(|_| "Saved.".to_owned())}
                     }
                 })}
             </Suspense>
@@ -92,30 +92,6 @@ impl TextMessagesParts {
         })
     }
 
-    /// What the last form that worked did.
-    fn done(&self) -> Signal<Option<String>> {
-        let Self {
-            verify,
-            resend,
-            test,
-            ..
-        } = *self;
-        Signal::derive(move || {
-            if matches!(test.value().get(), Some(Ok(()))) {
-                Some("Test message sent. It should arrive within a minute.".to_string())
-            } else if matches!(verify.value().get(), Some(Ok(()))) {
-                Some(
-                    "Your mobile number is verified. Escalations will also reach you by text."
-                        .to_string(),
-                )
-            } else if matches!(resend.value().get(), Some(Ok(()))) {
-                Some("A new code is on its way.".to_string())
-            } else {
-                None
-            }
-        })
-    }
-
     pub(super) fn new() -> Self {
         let add = ServerAction::<AddMobile>::new();
         let verify = ServerAction::<VerifyMobile>::new();
@@ -146,7 +122,7 @@ impl TextMessagesParts {
 
 #[component]
 pub(super) fn TextMessages(parts: TextMessagesParts) -> impl IntoView {
-    let (error, done) = (parts.error(), parts.done());
+    let error = parts.error();
     let TextMessagesParts {
         add,
         verify,
@@ -160,7 +136,9 @@ pub(super) fn TextMessages(parts: TextMessagesParts) -> impl IntoView {
             <h2 id="texts-heading">"Text messages"</h2>
             <p>"Add your mobile number so escalations reach you by text, day or night. We send a code to check it is yours first."</p>
             <ErrorSummary error/>
-            <Notice message=done/>
+            {posted_notice::<SendTestText>(|_| "Test message sent. It should arrive within a minute.".to_owned())}
+            {posted_notice::<VerifyMobile>(|_| "Your mobile number is verified. Escalations will also reach you by text.".to_owned())}
+            {posted_notice::<ResendCode>(|_| "A new code is on its way.".to_owned())}
             <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match mobile.await.ok().flatten() {
@@ -242,21 +220,13 @@ pub(super) fn PagingRules(parts: PagingRulesParts) -> impl IntoView {
             .find_map(|r| r.err())
             .map(|e| e.to_string())
     });
-    let done = Signal::derive(move || {
-        if matches!(add.value().get(), Some(Ok(()))) {
-            Some("Rule added.".to_string())
-        } else if matches!(remove.value().get(), Some(Ok(()))) {
-            Some("Rule removed.".to_string())
-        } else {
-            None
-        }
-    });
     view! {
         <section aria-labelledby="rules-heading" id="rules">
             <h2 id="rules-heading">"How you are paged"</h2>
             <p>"When a task is given or escalated to you, Wardline pages you by these rules, as well as your inbox. Delayed rules are not sent once you have acknowledged the task."</p>
             <ErrorSummary error/>
-            <Notice message=done/>
+            {posted_notice::<AddRule>(|_| "Rule added.".to_owned())}
+            {posted_notice::<RemoveRule>(|_| "Rule removed.".to_owned())}
             <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let Ok(v) = rules.await else {

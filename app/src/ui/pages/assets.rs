@@ -14,6 +14,7 @@ pub fn AssetsPage() -> impl IntoView {
     let params = use_params_map();
     let code = move || params.read().get("code").unwrap_or_default();
     let import = ServerAction::<ImportAssets>::new();
+    let imported = crate::ui::components::forms::posted::<ImportAssets>();
     let catalogue = Resource::new(
         move || (code(), import.version().get()),
         |(c, _)| get_catalogue(c),
@@ -28,6 +29,7 @@ pub fn AssetsPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p role="status">"Loading the catalogue…"</p> }>
             {move || Suspend::new(async move {
+                let imported = imported.await;
                 match catalogue.await {
                     Ok(c) => {
                         let unsupported = c.assets.iter().filter(|a| a.support == Support::Unsupported).count();
@@ -51,7 +53,7 @@ pub fn AssetsPage() -> impl IntoView {
                                     </div>
                                     <button type="submit" class="button">"Import assets"</button>
                                 </ActionForm>
-                                {move || import.value().get().and_then(|r| r.ok()).map(|r| view! {
+                                {imported.clone().map(|r| view! {
                                     <div role="status" class="notice">
                                         <p>{format!("{} added, {} updated, {} unchanged, {} lines refused.", r.added, r.updated, r.unchanged, r.rejected.len())}</p>
                                         <ul>{r.rejected.iter().map(|(line, why)| view! { <li>{format!("Line {line}: {why}")}</li> }).collect_view()}</ul>

@@ -33,7 +33,7 @@ pub fn BreakGlassPage() -> impl IntoView {
                                 <p class="pack-stamp" aria-hidden="true">{stamp.clone()}</p>
                                 <h1>{format!("Break-glass pack: {}", p.org_name)}</h1>
                                 <p class="lede">{format!("Version {}, generated {}. Print it and keep it with the business continuity plan; this browser also keeps the last copy it opened for reading offline.", p.version, p.generated_at)}</p>
-                                <p class="no-print"><PrintButton/></p>
+                                <p class="no-print"><crate::ui::components::live::PrintButton label="Print the pack".to_owned()/></p>
                                 <PackContacts contacts=p.contacts.clone()/>
                                 <PackOnCall on_call=p.on_call.clone()/>
                                 <section aria-labelledby="escalation-heading">
@@ -134,14 +134,4 @@ fn PackRunbooks(runbooks: Vec<PackRunbook>) -> impl IntoView {
             </section>
         }
     }).collect_view()
-}
-
-/// Opens the browser's print dialogue (once the page is interactive).
-#[component]
-fn PrintButton() -> impl IntoView {
-    view! {
-        <button type="button" class="button button--secondary" on:click=move |_| {
-            let _ = window().print();
-        }>"Print the pack"</button>
-    }
 }

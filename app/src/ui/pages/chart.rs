@@ -12,7 +12,7 @@ use crate::domain::accountability::{Chart, ChartOrg};
 use crate::domain::gaps::GapKind;
 use crate::domain::org::OrgKind;
 use crate::error::AppError;
-use crate::ui::components::forms::{ErrorSummary, Notice};
+use crate::ui::components::forms::{ErrorSummary, posted_notice};
 use crate::ui::components::tags::KindTag;
 
 #[component]
@@ -306,18 +306,11 @@ fn AssignForm(code: String, roles: RolesResource) -> impl IntoView {
             .and_then(|r| r.err())
             .map(|e| e.to_string())
     });
-    let done = Signal::derive(move || {
-        assign
-            .value()
-            .get()
-            .and_then(|r| r.ok())
-            .map(|_| "Role assigned. Reload to see the chart updated.".to_string())
-    });
     view! {
         <details class="admin-panel">
             <summary>"Assign a role (organisation admins)"</summary>
             <ErrorSummary error/>
-            <Notice message=done/>
+            {posted_notice::<AssignRole>(|_| "Role assigned.".to_owned())}
             <ActionForm action=assign attr:class="form">
                 <div class="form-group">
                     <label for="assign-org">"Organisation code"</label>

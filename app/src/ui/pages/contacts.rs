@@ -10,7 +10,7 @@ use crate::api::external_contacts::{AddContact, EditContact, list_contacts};
 use crate::domain::auth::{AccessRole, AuthStatus};
 use crate::domain::escalation::ListedContact;
 use crate::ui::auth::use_auth;
-use crate::ui::components::forms::ErrorSummary;
+use crate::ui::components::forms::{ErrorSummary, posted_notice};
 
 #[component]
 pub fn ContactsPage() -> impl IntoView {
@@ -33,8 +33,8 @@ pub fn ContactsPage() -> impl IntoView {
         <h1>"External contacts"</h1>
         <p class="lede">"Who to call outside Wardline. The last level of an escalation path can name one: it is emailed, and the person who must call is told the number on their task."</p>
         <ErrorSummary error/>
-        {move || add.value().get().and_then(|r| r.ok()).map(|c| view! { <p role="status">{format!("Added {}.", c.name)}</p> })}
-        {move || edit.value().get().and_then(|r| r.ok()).map(|c| view! { <p role="status">{format!("Saved {}.", c.name)}</p> })}
+        {posted_notice::<AddContact>(|c| format!("Added {}.", c.name))}
+        {posted_notice::<EditContact>(|c| format!("Saved {}.", c.name))}
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let grants = match auth.status.await {

@@ -12,7 +12,7 @@ use crate::api::escalation::{
 use crate::domain::channel_post::ChannelFormat;
 use crate::domain::escalation::{PolicyView, Target};
 use crate::domain::roles::RoleView;
-use crate::ui::components::forms::ErrorSummary;
+use crate::ui::components::forms::{ErrorSummary, posted_notice};
 
 #[component]
 pub fn EscalationPage() -> impl IntoView {
@@ -126,7 +126,7 @@ fn WebhookForm(p: PolicyView) -> impl IntoView {
             </div>
             <button type="submit" class="button button--secondary">"Save the webhook"</button>
         </ActionForm>
-        {move || set.value().get().and_then(|r| r.ok()).map(|_| view! { <p role="status">"Webhook saved. Reload to see its secret."</p> })}
+        {posted_notice::<SetWebhook>(|_| "Webhook saved.".to_owned())}
     }
 }
 
@@ -215,19 +215,10 @@ fn PolicyEditor(
 pub fn InboxPage() -> impl IntoView {
     let read = ServerAction::<MarkRead>::new();
     let take = ServerAction::<TakeTask>::new();
-    let tick = RwSignal::new(0u32);
-    crate::ui::components::live::listen("/live/tasks".into(), tick);
     let page = crate::ui::components::pager::asked_page();
     let items = Resource::new(
-        move || {
-            (
-                read.version().get(),
-                take.version().get(),
-                tick.get(),
-                page.get(),
-            )
-        },
-        |(_, _, _, page)| inbox(Some(page)),
+        move || (read.version().get(), take.version().get(), page.get()),
+        |(_, _, page)| inbox(Some(page)),
     );
     let error = Signal::derive(move || {
         take.value()
@@ -238,10 +229,12 @@ pub fn InboxPage() -> impl IntoView {
     view! {
         <Title text="Inbox"/>
         <h1>"Inbox"</h1>
+        <crate::ui::components::live::LiveUpdates events="/live/tasks".to_owned()/>
         <ErrorSummary error/>
         <ActionForm action=read attr:class="inline-form">
             <button type="submit" class="button button--secondary">"Mark all as read"</button>
         </ActionForm>
+        <div id="live-inbox" data-live="">
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match items.await {
@@ -272,6 +265,7 @@ pub fn InboxPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        </div>
     }
 }
 

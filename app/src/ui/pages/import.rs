@@ -43,23 +43,14 @@ pub fn ImportProgressPage() -> impl IntoView {
             .and_then(|i| i.parse::<i64>().ok())
             .unwrap_or(0)
     };
-    let tick = RwSignal::new(0u32);
-    let job = Resource::new(move || (id(), tick.get()), |(id, _)| import_status(id));
-    // Live pages poll once a second until the import ends.
-    Effect::new(move |_| {
-        if let Some(Ok(v)) = job.get()
-            && v.status == ImportStatus::Running
-        {
-            set_timeout(
-                move || tick.update(|t| *t += 1),
-                std::time::Duration::from_secs(1),
-            );
-        }
-    });
+    let job = Resource::new(id, import_status);
     view! {
         <Title text="Import progress"/>
         <h1>"Import progress"</h1>
-        <Transition fallback=|| view! { <p role="status">"Loading…"</p> }>
+        // Once the page is live it asks again every second while the import runs.
+        <crate::ui::components::live::LivePoll every_ms=1000/>
+        <div id="live-import" data-live="">
+        <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match job.await {
                     Ok(v) => {
@@ -91,13 +82,14 @@ pub fn ImportProgressPage() -> impl IntoView {
                                 <h2>"Parents not known yet"</h2>
                                 <ul>{v.parents_unknown.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
                             })}
-                            {(v.status == ImportStatus::Running).then(|| view! { <p><a href=format!("/admin/import/{}", v.id)>"Refresh"</a></p> })}
+                            {(v.status == ImportStatus::Running).then(|| view! { <p data-live-poll=""><a href=format!("/admin/import/{}", v.id)>"Refresh"</a></p> })}
                             <p><a href="/admin/import">"Import another file"</a></p>
                         }.into_any()
                     }
                     Err(err) => view! { <p class="error-summary" role="alert">{err.to_string()}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
+        </div>
     }
 }

@@ -19,12 +19,10 @@ pub fn InvitePage() -> impl IntoView {
             .and_then(|r| r.err())
             .map(|e| e.to_string())
     });
+    // A plain form post: once the account is made the server sends the browser to sign in.
     view! {
         <Title text="Join Wardline"/>
         <h1>"Join Wardline"</h1>
-        <Show
-            when=move || matches!(accept.value().get(), Some(Ok(())))
-            fallback=move || view! {
                 <ErrorSummary error/>
                 <p>"Choose a password to finish setting up your account."</p>
                 <p class="hint">"Already have a Wardline account? Sign in instead: the invitation waits for you on your account page."</p>
@@ -37,9 +35,5 @@ pub fn InvitePage() -> impl IntoView {
                     </div>
                     <button type="submit" class="button">"Create my account"</button>
                 </ActionForm>
-            }
-        >
-            <div class="notice" role="status"><p>"Your account is ready. "<a href="/sign-in">"Sign in"</a></p></div>
-        </Show>
     }
 }

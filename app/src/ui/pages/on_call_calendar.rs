@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::api::rotas::{CreateCalendarFeed, RevokeCalendarFeed, my_calendar_feed};
 use crate::domain::rota::CalendarFeedView;
 use crate::error::AppError;
-use crate::ui::components::forms::{ErrorSummary, Notice};
+use crate::ui::components::forms::{ErrorSummary, posted_notice};
 
 /// The section's actions and resource, made by the page outside any part the server may
 /// render more than once.
@@ -54,10 +54,6 @@ pub fn CalendarFeed(parts: CalendarParts) -> impl IntoView {
             .or_else(|| revoke.value().get().and_then(|r| r.err()))
             .map(|e| e.to_string())
     });
-    let revoked = Signal::derive(move || {
-        matches!(revoke.value().get(), Some(Ok(())))
-            .then(|| "Your calendar feed is revoked: its address no longer works.".to_string())
-    });
     // The new address, from the answer to making it: it is shown this once.
     let fresh = move || {
         create
@@ -81,7 +77,7 @@ pub fn CalendarFeed(parts: CalendarParts) -> impl IntoView {
             <h2 id="calendar-heading">"On-call calendar"</h2>
             <p>"Subscribe to your on-call shifts for the next 8 weeks in your calendar app. The address is private: anyone who has it can see your shifts, so keep it to yourself, and revoke it if it leaks."</p>
             <ErrorSummary error/>
-            <Notice message=revoked/>
+            {posted_notice::<RevokeCalendarFeed>(|_| "Your calendar feed is revoked: its address no longer works.".to_owned())}
             {move || fresh().map(shown)}
             <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
                 {move || Suspend::new(async move {

@@ -9,6 +9,7 @@ use crate::api::orgs::get_org_tree;
 use crate::domain::org::OrgTree;
 use crate::domain::tree;
 use crate::error::AppError;
+use crate::ui::components::live::{ExpandAll, SearchAsYouType};
 use crate::ui::components::org_tree::OrgTreeView;
 use crate::ui::components::tags::KindTag;
 use leptos_router::components::Redirect;
@@ -16,10 +17,11 @@ use leptos_router::components::Redirect;
 #[component]
 pub fn OrgTreePage() -> impl IntoView {
     let query = use_query_map();
-    let search = RwSignal::new(query.read_untracked().get("q").unwrap_or_default());
-    // The server searches (a national map is never sent whole): each change of the text
-    // asks it again, and the map on screen stays until the answer comes.
-    let map = Resource::new(move || search.get(), |q| get_org_tree(Some(q)));
+    let search = query.read_untracked().get("q").unwrap_or_default();
+    // The server searches (a national map is never sent whole). Once the page is live each
+    // change of the text asks it again, and the map on screen stays until the answer comes.
+    let asked = search.clone();
+    let map = Resource::new(|| (), move |_| get_org_tree(Some(asked.clone())));
 
     view! {
         <Title text="Organisations"/>
@@ -34,46 +36,31 @@ pub fn OrgTreePage() -> impl IntoView {
                     type="search"
                     autocomplete="off"
                     spellcheck="false"
-                    value=search.get_untracked()
-                    prop:value=move || search.get()
-                    on:input=move |ev| search.set(event_target_value(&ev))
+                    value=search.clone()
                 />
                 <button type="submit" class="button button--secondary">"Search"</button>
             </div>
         </form>
-        <Transition fallback=|| view! { <p role="status">"Loading organisations…"</p> }>
-            {move || Suspend::new(async move {
-                match map.await {
-                    Ok(map) => view! { <MapView map search=search.get_untracked()/> }.into_any(),
-                    Err(AppError::Unauthorized) => view! { <Redirect path="/sign-in?next=/orgs"/> }.into_any(),
-                    Err(err) => view! { <p class="error-summary" role="alert">{err.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <SearchAsYouType input="org-search".to_owned()/>
+        <div id="live-org-map" data-live="">
+        <Suspense fallback=|| view! { <p role="status">"Loading organisations…"</p> }>
+            {move || {
+                let search = search.clone();
+                Suspend::new(async move {
+                    match map.await {
+                        Ok(map) => view! { <MapView map search/> }.into_any(),
+                        Err(AppError::Unauthorized) => view! { <Redirect path="/sign-in?next=/orgs"/> }.into_any(),
+                        Err(err) => view! { <p class="error-summary" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+        </div>
     }
 }
 
 #[component]
 fn MapView(map: OrgTree, search: String) -> impl IntoView {
-    let hydrated = RwSignal::new(false);
-    // Effects run only in the browser: the buttons below appear once they can work.
-    Effect::new(move |_| hydrated.set(true));
-    let tree_ref = NodeRef::<leptos::html::Div>::new();
-    let set_all = move |open: bool| {
-        use leptos::wasm_bindgen::JsCast;
-        let Some(root) = tree_ref.get() else { return };
-        let Ok(list) = root.query_selector_all("details") else {
-            return;
-        };
-        for i in 0..list.length() {
-            if let Some(d) = list
-                .item(i)
-                .and_then(|n| n.dyn_into::<web_sys::HtmlDetailsElement>().ok())
-            {
-                d.set_open(open);
-            }
-        }
-    };
     let shown = tree::count(&map.roots);
     let q = search.trim().to_owned();
     let status = match map.matched {
@@ -96,12 +83,9 @@ fn MapView(map: OrgTree, search: String) -> impl IntoView {
         <section aria-labelledby="hierarchy-heading">
             <div class="section-head">
                 <h2 id="hierarchy-heading">"NHS hierarchy"</h2>
-                <div class="button-group" hidden=move || !hydrated.get()>
-                    <button type="button" class="button button--secondary" on:click=move |_| set_all(true)>"Expand all"</button>
-                    <button type="button" class="button button--secondary" on:click=move |_| set_all(false)>"Collapse all"</button>
-                </div>
+                <ExpandAll target="org-hierarchy".to_owned()/>
             </div>
-            <div node_ref=tree_ref>
+            <div id="org-hierarchy">
                 <p role="status" class="hint">{status}</p>
                 <OrgTreeView nodes=roots open_depth/>
             </div>

@@ -3,10 +3,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{SecondFactor, SignIn};
-use crate::domain::auth::{AuthStatus, SignInOutcome};
+use crate::domain::auth::AuthStatus;
 use crate::domain::redirect::after_sign_in;
 use crate::ui::auth::use_auth;
 use crate::ui::components::forms::ErrorSummary;
@@ -18,22 +18,9 @@ pub fn SignInPage() -> impl IntoView {
     let next = move || after_sign_in(query.read().get("next").as_deref());
     let sign_in = ServerAction::<SignIn>::new();
     let second = ServerAction::<SecondFactor>::new();
-    let navigate = use_navigate();
-
-    Effect::new(move |_| {
-        let signed_in = matches!(sign_in.value().get(), Some(Ok(SignInOutcome::SignedIn)))
-            || matches!(second.value().get(), Some(Ok(())));
-        if signed_in {
-            auth.refresh();
-            navigate(&next(), Default::default());
-        }
-    });
-    let needs_code = move || {
-        matches!(
-            sign_in.value().get(),
-            Some(Ok(SignInOutcome::NeedsSecondFactor))
-        )
-    };
+    // Plain form posts: each brings the browser back here, and the session says what comes
+    // next (the code, or on to the page asked for).
+    let joined = query.read_untracked().get("joined").is_some();
 
     view! {
         <Title text="Sign in"/>
@@ -51,9 +38,8 @@ pub fn SignInPage() -> impl IntoView {
                     }
                     AuthStatus::SecondFactor => view! { <CodeForm action=second/> }.into_any(),
                     AuthStatus::Anonymous => view! {
-                        <Show when=needs_code fallback=move || view! { <PasswordForm action=sign_in/> }>
-                            <CodeForm action=second/>
-                        </Show>
+                        {joined.then(|| view! { <div class="notice" role="status"><p>"Your account is ready. Sign in with your email address and the password you chose."</p></div> })}
+                        <PasswordForm action=sign_in/>
                     }.into_any(),
                 }
             })}

@@ -78,14 +78,14 @@ pub fn IncidentPage() -> impl IntoView {
     let params = use_params_map();
     let reference = move || params.read().get("reference").unwrap_or_default();
     let actions = Actions::new();
-    let tick = RwSignal::new(0u32);
-    crate::ui::components::live::listen(format!("/live/incidents/{}", reference()), tick);
     let incident = Resource::new(
-        move || (reference(), actions.version(), tick.get()),
-        |(r, _, _)| get_incident(r),
+        move || (reference(), actions.version()),
+        |(r, _)| get_incident(r),
     );
     let error = Signal::derive(move || actions.error());
     view! {
+        // Each part marked live below is fetched again when the incident changes.
+        <LiveUpdates events=format!("/live/incidents/{}", reference())/>
         <Suspense fallback=|| view! { <p role="status">"Loading the incident…"</p> }>
             {move || Suspend::new(async move {
                 match incident.await {
@@ -112,7 +112,7 @@ fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
             <p class="exercise-banner" role="note">"EXERCISE: this is a drill, not a real incident. Its tasks and escalations are real; it starts no reporting clocks. "<a href=format!("/incidents/{}/exercise-report", i.reference)>"Exercise report"</a></p>
         })}
         <h1>{title}</h1>
-        <p class="lede">{format!("{} at {}. {}.", i.level.label(), i.org_name, status_label(i.status))}</p>
+        <p class="lede" id="live-status" data-live="">{format!("{} at {}. {}.", i.level.label(), i.org_name, status_label(i.status))}</p>
         {i.parent.clone().map(|p| view! {
             <p class="notice">"Opened from "<a href=format!("/incidents/{}", p.reference)>{format!("{}'s incident {}", p.org_name, p.reference)}</a>"."</p>
         })}
@@ -125,7 +125,7 @@ fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
             <h2 id="now-heading">"Do this now"</h2>
             <ol>{i.first_steps.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ol>
         </section>
-        <section aria-labelledby="told-heading">
+        <section aria-labelledby="told-heading" id="live-told" data-live="">
             <h2 id="told-heading">"Who has been told"</h2>
             {if i.told.is_empty() {
                 view! { <p>"Nobody could be found for these tasks. The national team has been flagged."</p> }.into_any()
@@ -133,19 +133,19 @@ fn Incident(i: IncidentView, actions: Actions) -> impl IntoView {
                 view! { <ul class="plain-list" role="list">{i.told.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}</ul> }.into_any()
             }}
         </section>
-        <Summary i=i.clone()/>
-        <Commands i=i.clone() action=actions.command ack=actions.ack/>
-        <Affected i=i.clone() action=actions.affect/>
-        <AffectedAssets i=i.clone() action=actions.asset/>
-        <Ledger i=i.clone() actions=LedgerActions { report: actions.report, aware: actions.aware, not_reportable: actions.not_reportable, impact: actions.impact, grade: actions.grade }/>
-        <Linked i=i.clone() action=actions.link/>
-        <section aria-labelledby="tasks-heading">
+        <div id="live-summary" data-live=""><Summary i=i.clone()/></div>
+        <div id="live-commands" data-live=""><Commands i=i.clone() action=actions.command ack=actions.ack/></div>
+        <div id="live-affected" data-live=""><Affected i=i.clone() action=actions.affect/></div>
+        <div id="live-assets" data-live=""><AffectedAssets i=i.clone() action=actions.asset/></div>
+        <div id="live-ledger" data-live=""><Ledger i=i.clone() actions=LedgerActions { report: actions.report, aware: actions.aware, not_reportable: actions.not_reportable, impact: actions.impact, grade: actions.grade }/></div>
+        <div id="live-linked" data-live=""><Linked i=i.clone() action=actions.link/></div>
+        <section aria-labelledby="tasks-heading" id="live-tasks" data-live="">
             <h2 id="tasks-heading">"Tasks"</h2>
             <TaskTable tasks=i.tasks.clone() act=actions.act/>
         </section>
-        <Paging rows=i.paging.clone()/>
-        {can_lead.then(|| view! { <ChangeForm reference=reference.clone() change=actions.change/> })}
-        <section aria-labelledby="timeline-heading">
+        <div id="live-paging" data-live=""><Paging rows=i.paging.clone()/></div>
+        <div id="live-change" data-live="">{can_lead.then(|| view! { <ChangeForm reference=reference.clone() change=actions.change/> })}</div>
+        <section aria-labelledby="timeline-heading" id="live-timeline" data-live="">
             <h2 id="timeline-heading">"Timeline"</h2>
             <ol class="timeline">{i.timeline.iter().map(|e| view! { <li><span class="hint">{moment(e.at)}</span>" "{e.detail.clone()}</li> }).collect_view()}</ol>
         </section>

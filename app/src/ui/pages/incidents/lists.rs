@@ -44,9 +44,7 @@ pub fn TimelinesPage() -> impl IntoView {
 #[component]
 pub fn MyTasksPage() -> impl IntoView {
     let act = ServerAction::<ActOnTask>::new();
-    let tick = RwSignal::new(0u32);
-    crate::ui::components::live::listen("/live/tasks".into(), tick);
-    let tasks = Resource::new(move || (act.version().get(), tick.get()), |_| my_worklist());
+    let tasks = Resource::new(move || act.version().get(), |_| my_worklist());
     let act_error = Signal::derive(move || {
         act.value()
             .get()
@@ -68,7 +66,9 @@ pub fn MyTasksPage() -> impl IntoView {
     view! {
         <Title text="My tasks"/>
         <h1>"My tasks"</h1>
+        <LiveUpdates events="/live/tasks".to_owned()/>
         <ErrorSummary error=act_error/>
+        <div id="live-worklist" data-live="">
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match tasks.await {
@@ -91,6 +91,7 @@ pub fn MyTasksPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        </div>
         <h2 id="review-actions-heading">"Actions from reviews"</h2>
         <ErrorSummary error=close_error/>
         <Suspense fallback=|| view! { <p role="status">"Loading…"</p> }>

@@ -20,6 +20,7 @@ use crate::domain::incidents::{
 };
 use crate::error::AppError;
 use crate::ui::components::forms::ErrorSummary;
+use crate::ui::components::live::LiveUpdates;
 use crate::ui::components::raw_text::TextArea;
 
 mod declare;
