@@ -404,11 +404,11 @@ mod browser {
                     );
                     let url = format!("{}{}", form.action(), query);
                     leptos::task::spawn_local(async move {
-                        if refresh_from(&url).await.is_some() && typed.get() == n {
-                            if let Ok(history) = window().history() {
-                                let _ =
-                                    history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
-                            }
+                        if refresh_from(&url).await.is_some()
+                            && typed.get() == n
+                            && let Ok(history) = window().history()
+                        {
+                            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
                         }
                     });
                 },
