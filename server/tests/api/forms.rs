@@ -24,16 +24,6 @@ async fn plain_post(
         .unwrap()
 }
 
-async fn page(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
-    let res = client
-        .get(format!("{}{path}", app.address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{path}");
-    res.text().await.unwrap()
-}
-
 #[tokio::test]
 async fn an_invitation_made_without_script_shows_its_link_once_and_only_to_its_maker() {
     let app = spawn_app().await.with_demo().await;
@@ -66,17 +56,17 @@ async fn an_invitation_made_without_script_shows_its_link_once_and_only_to_its_m
     // The answer is not in the redirect itself.
     assert_eq!(res.text().await.unwrap(), "");
 
-    let first = page(&app, &priya, "/account").await;
+    let first = app.page_text(&priya, "/account").await;
     assert!(
         first.contains("Send this link to the person"),
         "the link is shown"
     );
     assert!(first.contains("/invite/"), "with the invitation's address");
     // Shown once: the next time the page is drawn it is gone.
-    let again = page(&app, &priya, "/account").await;
+    let again = app.page_text(&priya, "/account").await;
     assert!(!again.contains("Send this link to the person"));
     // Another session of the same person never had it.
-    let elsewhere = page(&app, &priya_elsewhere, "/account").await;
+    let elsewhere = app.page_text(&priya_elsewhere, "/account").await;
     assert!(elsewhere.contains("Your account"), "signed in there");
     assert!(!elsewhere.contains("/invite/"));
 }
@@ -95,7 +85,9 @@ async fn a_refused_plain_post_keeps_no_answer_and_says_why() {
     assert_eq!(res.status(), 302);
     let back = res.headers()["location"].to_str().unwrap().to_owned();
     assert!(back.contains("__err="), "{back}");
-    let shown = page(&app, &priya, back.trim_start_matches(&app.address)).await;
+    let shown = app
+        .page_text(&priya, back.trim_start_matches(&app.address))
+        .await;
     assert!(shown.contains("There is a problem"));
     assert!(!shown.contains("Send this link to the person"));
 }
@@ -106,7 +98,7 @@ async fn two_step_verification_is_set_up_with_plain_forms_and_a_wrong_code_keeps
     let nadia = app.signed_in_as(NADIA).await;
     let start = plain_post(&app, &nadia, "/api/auth/mfa_begin", "/account", &[]).await;
     assert_eq!(start.status(), 302);
-    let shown = page(&app, &nadia, "/account").await;
+    let shown = app.page_text(&nadia, "/account").await;
     let key = shown
         .split("<code class=\"secret\">")
         .nth(1)
@@ -126,7 +118,9 @@ async fn two_step_verification_is_set_up_with_plain_forms_and_a_wrong_code_keeps
     .await;
     let back = wrong.headers()["location"].to_str().unwrap().to_owned();
     assert!(back.contains("__err="));
-    let again = page(&app, &nadia, back.trim_start_matches(&app.address)).await;
+    let again = app
+        .page_text(&nadia, back.trim_start_matches(&app.address))
+        .await;
     assert!(again.contains(&format!("<code class=\"secret\">{key}<")));
 
     let code = app::backend::mfa::code_now(&key).unwrap();
@@ -139,11 +133,11 @@ async fn two_step_verification_is_set_up_with_plain_forms_and_a_wrong_code_keeps
     )
     .await;
     assert_eq!(right.status(), 302);
-    let done = page(&app, &nadia, "/account").await;
+    let done = app.page_text(&nadia, "/account").await;
     assert!(done.contains("Two-step verification is on."));
     assert!(done.contains("aria-label=\"Recovery codes\""));
     // The codes are shown this once.
-    let later = page(&app, &nadia, "/account").await;
+    let later = app.page_text(&nadia, "/account").await;
     assert!(!later.contains("aria-label=\"Recovery codes\""));
     assert!(!later.contains("class=\"secret\""));
 }
@@ -168,7 +162,7 @@ async fn a_form_the_page_script_sends_gets_its_answer_and_the_page_shows_it_once
     assert_eq!(res.status(), 200);
     let link: String = res.json().await.unwrap();
     assert!(link.contains("/invite/"));
-    let shown = page(&app, &priya, "/account").await;
+    let shown = app.page_text(&priya, "/account").await;
     assert!(shown.contains(&link));
-    assert!(!page(&app, &priya, "/account").await.contains(&link));
+    assert!(!app.page_text(&priya, "/account").await.contains(&link));
 }

@@ -226,6 +226,17 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The HTML of the page at `path` as the browser `client` gets it (asserting it is there).
+    pub async fn page_text(&self, client: &reqwest::Client, path: &str) -> String {
+        let res = client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200, "{path}");
+        res.text().await.expect("page text")
+    }
+
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(format!("{}{path}", self.address))

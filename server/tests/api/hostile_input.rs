@@ -242,16 +242,6 @@ fn the_raw_text_reader_reads_as_a_parser_does() {
     );
 }
 
-async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
-    let res = client
-        .get(format!("{}{path}", app.address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{path}");
-    res.text().await.unwrap()
-}
-
 /// The page shows no markup made from typed text.
 fn assert_text_stays_text(html: &str, path: &str) {
     for injected in INJECTED {
@@ -372,7 +362,7 @@ async fn hostile_declaration_text_stays_text_on_every_page() {
 
     // The incident page: the DSPT text holds the declaration's words exactly.
     let path = format!("/incidents/{reference}");
-    let html = page(&gareth, &app, &path).await;
+    let html = app.page_text(&gareth, &path).await;
     assert_text_stays_text(&html, &path);
     let areas = raw_text_elements(&html, "textarea");
     let dspt = textarea(&areas, "dspt-text");
@@ -382,7 +372,7 @@ async fn hostile_declaration_text_stays_text_on_every_page() {
     );
 
     let path = format!("/incidents/{reference}/review");
-    let html = page(&gareth, &app, &path).await;
+    let html = app.page_text(&gareth, &path).await;
     assert_text_stays_text(&html, &path);
     let areas = raw_text_elements(&html, "textarea");
     for id in ["what-happened", "went-well", "lessons"] {
@@ -390,7 +380,7 @@ async fn hostile_declaration_text_stays_text_on_every_page() {
     }
 
     let path = "/runbooks/ransomware?org=QKK";
-    let html = page(&gareth, &app, path).await;
+    let html = app.page_text(&gareth, path).await;
     assert_text_stays_text(&html, path);
     let areas = raw_text_elements(&html, "textarea");
     assert_eq!(textarea(&areas, "step-1-instructions"), HOSTILE_TEXT);
@@ -404,7 +394,7 @@ async fn hostile_declaration_text_stays_text_on_every_page() {
     );
 
     let path = format!("/assets/{asset_id}");
-    let html = page(&gareth, &app, &path).await;
+    let html = app.page_text(&gareth, &path).await;
     assert_text_stays_text(&html, &path);
     let titles = raw_text_elements(&html, "title");
     assert!(
@@ -422,7 +412,7 @@ async fn hostile_declaration_text_stays_text_on_every_page() {
         "/incidents".to_owned(),
         "/tasks".to_owned(),
     ] {
-        let html = page(&gareth, &app, &path).await;
+        let html = app.page_text(&gareth, &path).await;
         assert_text_stays_text(&html, &path);
     }
 }
