@@ -1,6 +1,7 @@
 //! The Wardline server: builds the application from settings and runs it.
 
 pub mod admin;
+mod api_v1;
 mod body_limit;
 mod calendar;
 pub mod cli;
@@ -274,6 +275,8 @@ fn router(
         // alone). The default predicate leaves `text/event-stream` (`/live`) unbuffered.
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state.clone())
+        // The JSON API: bearer tokens, no session, none of the browser's middleware.
+        .merge(api_v1::routes(state.clone()))
         .merge(probes::routes(state, metrics))
 }
 

@@ -17,6 +17,7 @@ pub mod people;
 pub mod reviews;
 pub mod rotas;
 pub mod runbooks;
+pub mod tokens;
 
 /// Server functions that change nothing: anyone signed in may call them, regulators too.
 pub const READ_ENDPOINTS: &[&str] = &[
@@ -46,6 +47,7 @@ pub const READ_ENDPOINTS: &[&str] = &[
     "/api/incidents/get",
     "/api/incidents/list",
     "/api/incidents/verify",
+    "/api/integrations/get",
     "/api/me/holdings",
     "/api/me/prefs",
     "/api/orgs/detail",
@@ -62,6 +64,7 @@ pub const READ_ENDPOINTS: &[&str] = &[
     "/api/runbooks/get",
     "/api/runbooks/index",
     "/api/tasks/mine",
+    "/api/tokens/mine",
 ];
 
 /// Server functions that change only the caller's own sign-in, session, inbox or contact
@@ -88,6 +91,8 @@ pub const OWN_ACCOUNT_ENDPOINTS: &[&str] = &[
     "/api/me/set_prefs",
     "/api/rotas/calendar_create",
     "/api/rotas/calendar_revoke",
+    "/api/tokens/create",
+    "/api/tokens/revoke",
 ];
 
 /// Whether a server function changes shared data. Deny by default: every function not

@@ -106,6 +106,9 @@ const BAD_REPLIES: Rule = rule(1_000, 200);
 // Calendar apps poll a feed every few minutes at most; a client guessing tokens gets 20
 // at once, then one every 3 seconds.
 const CALENDAR_FEEDS_BY_CLIENT: Rule = rule(3_000, 20);
+// An API token or an alert source's key: 600 requests at once (a reporting job pulling
+// many charts, an alert storm), then a hundred a second.
+const REQUESTS_BY_KEY: Rule = rule(10, 600);
 
 /// The limits in this process's memory.
 struct Local {
@@ -119,6 +122,7 @@ struct Local {
     bad_replies_by_number: FailureLimit<String>,
     bad_replies: FailureLimit<()>,
     calendar_feeds_by_client: DefaultKeyedRateLimiter<IpAddr>,
+    requests_by_key: DefaultKeyedRateLimiter<(&'static str, i64)>,
 }
 
 fn quota(rule: Rule) -> Quota {
@@ -143,6 +147,7 @@ impl Default for Local {
             bad_replies_by_number: FailureLimit::new(quota(BAD_REPLIES_BY_NUMBER)),
             bad_replies: FailureLimit::new(quota(BAD_REPLIES)),
             calendar_feeds_by_client: RateLimiter::keyed(quota(CALENDAR_FEEDS_BY_CLIENT)),
+            requests_by_key: RateLimiter::keyed(quota(REQUESTS_BY_KEY)),
         }
     }
 }
@@ -229,6 +234,13 @@ impl Local {
         self.bad_replies.fail(&());
     }
 
+    /// A request made with an API token or an alert source's key.
+    pub fn by_key(&self, kind: &'static str, id: i64) -> Result<(), AppError> {
+        self.requests_by_key
+            .check_key(&(kind, id))
+            .map_err(|_| AppError::TooManyRequests)
+    }
+
     /// Whether a client may fetch a calendar feed (whatever the token).
     pub fn calendar_feed(&self, client: IpAddr) -> Result<(), AppError> {
         self.calendar_feeds_by_client
@@ -248,6 +260,7 @@ impl Local {
         self.bad_replies_by_number.tidy();
         self.bad_replies.tidy();
         self.calendar_feeds_by_client.retain_recent();
+        self.requests_by_key.retain_recent();
     }
 }
 
@@ -473,6 +486,27 @@ impl Limits {
                         SECOND_FACTOR_FAILURES,
                     )
                     .await,
+            ),
+        }
+    }
+
+    /// A request made with an API token.
+    pub async fn token(&self, token: i64) -> Result<(), AppError> {
+        self.by_key("token", token).await
+    }
+
+    /// An alert sent with an alert source's key.
+    pub async fn alert_key(&self, key: i64) -> Result<(), AppError> {
+        self.by_key("alerts", key).await
+    }
+
+    async fn by_key(&self, kind: &'static str, id: i64) -> Result<(), AppError> {
+        match &self.shared {
+            None => self.local.by_key(kind, id),
+            Some(shared) => too_many(
+                shared
+                    .take(format!("key:{kind}:{id}"), REQUESTS_BY_KEY)
+                    .await?,
             ),
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod answers;
+pub mod api_access;
 pub mod assets;
 pub mod assignments;
 pub mod audit;

@@ -7,6 +7,7 @@ use super::org::{OrgKind, OrgSummary};
 
 /// A role held in an organisation, with the details people need to reach the holder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HoldingView {
     pub id: i64,
     pub holder_name: String,
@@ -31,6 +32,7 @@ pub struct HoldingView {
 
 /// One role's line in an organisation's part of the chart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChartRow {
     pub role_key: String,
     pub role_name: String,
@@ -45,6 +47,7 @@ pub struct ChartRow {
 
 /// One organisation in the chart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChartOrg {
     pub org: OrgSummary,
     pub depth: usize,
@@ -56,6 +59,7 @@ pub struct ChartOrg {
 
 /// The responsibility chart of a subtree at a moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Chart {
     pub root: OrgSummary,
     /// The moment described, on UK clocks.
@@ -82,6 +86,7 @@ pub struct Chart {
 
 /// An organisation directly below a chart's root, summarised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChartChild {
     pub org: OrgSummary,
     pub gaps: GapCounts,
@@ -116,6 +121,7 @@ impl Chart {
 
 /// Narrowing the chart.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChartFilter {
     pub kind: Option<OrgKind>,
     pub gap: Option<GapKind>,
@@ -134,6 +140,7 @@ impl ChartFilter {
 
 /// A line of the national overview: gap counts under one region or ICB.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OverviewLine {
     pub org: OrgSummary,
     pub parent_code: Option<String>,

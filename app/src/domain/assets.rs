@@ -15,6 +15,7 @@ pub const KINDS: &[(&str, &str)] = &[
 
 /// How an asset stands on support.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Support {
     Supported,
@@ -150,6 +151,7 @@ pub fn parse_row(fields: &[String]) -> Result<AssetRow, String> {
 
 /// An asset as a link or a choice: enough to name it, say whose it is and flag it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AssetRef {
     pub id: i64,
     pub name: String,
@@ -161,6 +163,7 @@ pub struct AssetRef {
 
 /// What the declaration form offers: the declaring organisation's catalogued assets.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeclareOptions {
     pub org_name: String,
     pub assets: Vec<AssetRef>,
@@ -168,6 +171,7 @@ pub struct DeclareOptions {
 
 /// An incident that affected an asset, as the asset's page lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AssetIncident {
     pub reference: String,
     pub kind: String,
@@ -178,6 +182,7 @@ pub struct AssetIncident {
 /// One asset's page: what it is, what it depends on and what depends on it, and the
 /// incidents that affected it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AssetDetail {
     pub org_code: String,
     pub org_name: String,
@@ -189,6 +194,7 @@ pub struct AssetDetail {
 
 /// An asset as the catalogue page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AssetView {
     pub id: i64,
     pub name: String,
@@ -206,6 +212,7 @@ pub struct AssetView {
 
 /// One organisation's catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Catalogue {
     pub org_code: String,
     pub org_name: String,
@@ -217,6 +224,7 @@ pub struct Catalogue {
 
 /// What an import did: rows added or changed, unchanged, and each rejected line with why.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AssetImportReport {
     pub added: usize,
     pub updated: usize,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// The roles that grant access, each scoped to an organisation and everything under it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccessRole {
     /// Declares incidents and sees their organisation's incidents.
@@ -63,6 +64,7 @@ impl AccessRole {
 
 /// One grant, as the person sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GrantView {
     pub org_code: String,
     pub org_name: String,
@@ -71,6 +73,7 @@ pub struct GrantView {
 
 /// The signed-in person, as pages see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Me {
     pub name: String,
     pub email: String,
@@ -106,6 +109,7 @@ impl Me {
 
 /// A role the signed-in person holds, for them to confirm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MyHolding {
     pub id: i64,
     pub org_code: String,
@@ -117,6 +121,7 @@ pub struct MyHolding {
 
 /// Where the caller stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum AuthStatus {
     Anonymous,
     /// The password was right; the second factor is still to come.
@@ -126,6 +131,7 @@ pub enum AuthStatus {
 
 /// What the browser is told after a sign-in attempt that got past the password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SignInOutcome {
     SignedIn,
     /// The password was right; a one-time code (or recovery code) is needed next.
@@ -134,6 +140,7 @@ pub enum SignInOutcome {
 
 /// A person, as others see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PersonView {
     pub name: String,
     pub email: String,
@@ -145,6 +152,7 @@ pub struct PersonView {
 
 /// A session, as listed on the account page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionView {
     pub id_hint: String,
     pub started: String,
@@ -155,6 +163,7 @@ pub struct SessionView {
 /// An invitation to an existing account: a role the person may accept or refuse while
 /// signed in as themselves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GrantRequestView {
     pub id: i64,
     pub org_code: String,
@@ -166,6 +175,7 @@ pub struct GrantRequestView {
 
 /// What a person needs to add Wardline to an authenticator app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MfaEnrolment {
     /// The shared secret in base32, for typing in by hand.
     pub secret: String,
@@ -176,6 +186,7 @@ pub struct MfaEnrolment {
 
 /// An email address, lower-cased and trimmed; deliberately permissive beyond its shape.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Email(String);
 
 impl Email {

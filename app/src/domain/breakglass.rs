@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Someone to call: a role, who holds it and their deputy, and how to reach them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PackContact {
     pub role: String,
     pub org_name: String,
@@ -17,6 +18,7 @@ pub struct PackContact {
 
 /// One step of a runbook as printed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PackStep {
     pub phase: String,
     pub title: String,
@@ -27,6 +29,7 @@ pub struct PackStep {
 
 /// One runbook as printed: its first-response steps, then every step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PackRunbook {
     pub kind: String,
     pub title: String,
@@ -38,6 +41,7 @@ pub struct PackRunbook {
 
 /// An organisation's pack, with the version of the data it was made from and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BreakGlassPack {
     pub org_code: String,
     pub org_name: String,

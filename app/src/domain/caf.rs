@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Not,
@@ -48,6 +49,7 @@ pub fn levels(id: &str) -> &'static [Status] {
 
 /// One outcome at one organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Outcome {
     pub id: String,
     pub title: String,
@@ -59,6 +61,7 @@ pub struct Outcome {
 /// One organisation's outcomes, and for those with organisations below, how many of the
 /// subtree (itself included) stand at each status per outcome: (id, not, partially, achieved).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrgReadiness {
     pub code: String,
     pub name: String,
@@ -69,6 +72,7 @@ pub struct OrgReadiness {
 
 /// Readiness over a subtree, the root first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Readiness {
     pub root_code: String,
     pub root_name: String,

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 /// How a channel webhook is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ChannelFormat {
     /// An Adaptive Card for a Teams Workflows webhook.
     #[default]
@@ -56,6 +57,7 @@ impl ChannelFormat {
 
 /// Someone this escalation step tells, and where they acknowledge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Paged {
     pub name: String,
     /// The signed acknowledge page for this person's own notice: it asks them to sign in
@@ -65,6 +67,7 @@ pub struct Paged {
 
 /// One escalation step as a channel is told it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChannelPost {
     /// The line the decision wrote ("Wardline: “…” in … is not acknowledged; …").
     pub text: String,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A UK mobile number in international form, `+447…` and ten digits after the 44.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UkMobile(String);
 
 impl UkMobile {
@@ -82,6 +83,7 @@ pub const CODE_WINDOW_SECONDS: i64 = 60 * 60;
 
 /// A person's mobile number as their account page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MobileView {
     /// `07700 900123`.
     pub number: String,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Whom a level tells.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Target {
     /// The holder of a role, found from the organisation of the task upwards (`above`:
@@ -28,6 +29,7 @@ pub const CSOC: &str = "csoc";
 
 /// An organisation's channel webhook as its admins see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WebhookView {
     pub url: String,
     /// The signing secret (`X-Wardline-Signature`).
@@ -39,6 +41,7 @@ pub struct WebhookView {
 /// One external contact as a list shows it: whose it is (`None`: national), the contact,
 /// and whether the person reading may change it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ListedContact {
     pub org_code: Option<String>,
     pub contact: Contact,
@@ -47,6 +50,7 @@ pub struct ListedContact {
 
 /// An external contact as a decision needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Contact {
     pub id: i64,
     pub key: String,
@@ -70,6 +74,7 @@ impl Contact {
 
 /// One level of a policy as stored and edited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LevelSpec {
     pub timeout_seconds: i32,
     pub targets: Vec<Target>,
@@ -145,6 +150,7 @@ pub const MAX_ATTEMPTS: i32 = 8;
 
 /// One level as an editor sends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LevelInput {
     pub timeout_minutes: String,
     /// A role key, or empty.
@@ -162,6 +168,7 @@ pub struct LevelInput {
 
 /// A policy as its page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PolicyView {
     pub org_code: String,
     pub org_name: String,
@@ -180,6 +187,7 @@ pub struct PolicyView {
 
 /// A task or command acknowledgement nobody acknowledged along the whole escalation path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FlaggedRow {
     pub reference: String,
     /// The task's title, or the command to acknowledge; marked when it is an exercise.
@@ -191,6 +199,7 @@ pub struct FlaggedRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LevelView {
     pub timeout_minutes: i32,
     /// Each target in words, with whom it reaches now: ("ICB head of cyber", "Gareth Lloyd at …").
@@ -203,6 +212,7 @@ pub struct LevelView {
 
 /// One notification in a person's inbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InboxItem {
     pub id: i64,
     pub title: String,
@@ -214,6 +224,7 @@ pub struct InboxItem {
 
 /// What a signed acknowledgement link is about, for the confirmation page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AckLink {
     pub title: String,
     pub incident_reference: String,

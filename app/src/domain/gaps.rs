@@ -11,6 +11,7 @@ use time::{Duration, OffsetDateTime};
 use super::org::OrgKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GapKind {
     Vacant,
@@ -107,6 +108,7 @@ pub struct Rules {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Gap {
     pub org_id: i64,
     pub role_id: i64,
@@ -201,6 +203,7 @@ pub fn unreachable(
 
 /// Gap counts by kind.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GapCounts(pub Vec<(GapKind, usize)>);
 
 impl GapCounts {

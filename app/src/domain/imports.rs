@@ -10,12 +10,14 @@ str_enum!(ImportStatus {
 
 /// A row that was refused, with its line in the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RejectedLine {
     pub line: usize,
     pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportView {
     pub id: i64,
     pub kind: String,

@@ -7,6 +7,7 @@ pub const PER_PAGE: u64 = 50;
 
 /// One page of a longer list, with where it sits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Listing<T> {
     pub items: Vec<T>,
     /// This page, from 1.

@@ -9,7 +9,7 @@ macro_rules! str_enum {
         #[serde(rename_all = "snake_case")]
         // On the server each is also a SeaORM active enum, stored as the same text, so
         // entities hold the typed value (no migration: the strings are unchanged).
-        #[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+        #[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum, utoipa::ToSchema))]
         #[cfg_attr(
             feature = "ssr",
             sea_orm(
@@ -34,6 +34,7 @@ macro_rules! str_enum {
 }
 
 pub mod accountability;
+pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod breakglass;

@@ -6,6 +6,7 @@ use time::Date;
 
 /// Every kind of organisation Wardline maps. The order is the order they are listed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrgKind {
     National,
@@ -96,6 +97,7 @@ str_enum!(OrgStatus {
 /// An organisation code, valid for the kind of organisation it names: an ODS code for NHS
 /// bodies, an internal code for suppliers (which ODS does not reliably cover).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OdsCode(String);
 
 impl OdsCode {
@@ -149,6 +151,7 @@ impl std::fmt::Display for OdsCode {
 
 /// What a list or tree shows of an organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrgSummary {
     pub code: String,
     pub name: String,
@@ -158,6 +161,7 @@ pub struct OrgSummary {
 
 /// One organisation in the tree, with the organisations currently under it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrgNode {
     pub org: OrgSummary,
     pub children: Vec<OrgNode>,
@@ -169,12 +173,14 @@ pub struct OrgNode {
 
 /// A supplier relationship seen from either end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceLink {
     pub org: OrgSummary,
     pub service: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SupplierEntry {
     pub supplier: OrgSummary,
     pub serves: Vec<ServiceLink>,
@@ -185,6 +191,7 @@ pub struct SupplierEntry {
 
 /// The whole map: the NHS hierarchy and, beside it, the suppliers and whom they serve.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrgTree {
     pub roots: Vec<OrgNode>,
     pub suppliers: Vec<SupplierEntry>,
@@ -198,6 +205,7 @@ pub struct OrgTree {
 
 /// A period during which an organisation sat under a parent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ParentPeriod {
     pub parent: OrgSummary,
     pub from: Date,
@@ -206,6 +214,7 @@ pub struct ParentPeriod {
 
 /// Everything the organisation page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrgDetail {
     pub org: OrgSummary,
     pub opened_on: Option<Date>,

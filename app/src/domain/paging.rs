@@ -15,6 +15,7 @@ pub const MAX_RULES: usize = 10;
 
 /// A channel a rule pages on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PageChannel {
     Email,
@@ -58,6 +59,7 @@ impl PageChannel {
 
 /// One rule: page on `channel`, `delay_minutes` after the person is first told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Rule {
     pub channel: PageChannel,
     pub delay_minutes: i32,
@@ -170,6 +172,7 @@ pub fn is_delayed_key(key: &str) -> bool {
 
 /// A person's rules as their account page shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RulesView {
     /// The rules they set, with their ids, soonest first; empty when they use the default.
     pub own: Vec<(i64, Rule)>,

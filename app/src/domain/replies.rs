@@ -14,6 +14,7 @@ const MAX_REPLY_CHARS: usize = 40;
 
 /// What a reply asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ReplyVerb {
     Acknowledge,
     Escalate,

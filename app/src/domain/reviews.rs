@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One action from a review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActionView {
     pub id: i64,
     pub reference: String,
@@ -20,6 +21,7 @@ pub struct ActionView {
 
 /// A review as its page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReviewView {
     pub reference: String,
     pub title: String,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::org::OrgKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RoleView {
     pub key: String,
     pub name: String,

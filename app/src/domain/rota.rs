@@ -80,6 +80,7 @@ fn clock_changes(from: OffsetDateTime, to: OffsetDateTime) -> Vec<OffsetDateTime
 
 /// The unit of a rotation's shift.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ShiftUnit {
     /// Elapsed hours: a 12-hour shift is always 12 hours long, so its handover moves on the
     /// wall clock when the clocks change.
@@ -113,11 +114,13 @@ impl ShiftUnit {
 /// A rotation: participants take turns in order, each for one shift, starting with the first
 /// at `start` `handover` London time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Rotation {
     pub id: i64,
     pub participants: Vec<i64>,
     pub shift_count: u32,
     pub shift_unit: ShiftUnit,
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub handover: Time,
     pub start: Date,
 }
@@ -218,6 +221,7 @@ impl Rotation {
 
 /// A set of weekdays, bit 0 Monday … bit 6 Sunday.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Days(pub u8);
 
 impl Days {
@@ -280,9 +284,12 @@ impl Days {
 /// day when `until` is not after `from`; `from == until` is the whole day), the rotation is
 /// on call. Days name the day the period begins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Rule {
     pub days: Days,
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub from: Time,
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub until: Time,
     pub rotation_id: i64,
 }
@@ -307,6 +314,7 @@ impl Rule {
 
 /// What an override does for its period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Change {
     /// This person is on call as well.
     Add(i64),
@@ -318,6 +326,7 @@ pub enum Change {
 
 /// A change to a schedule for `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Override {
     pub start: OffsetDateTime,
     pub end: OffsetDateTime,
@@ -327,6 +336,7 @@ pub struct Override {
 /// A schedule: the first rule covering a moment names the rotation on call; overrides then
 /// apply in order.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Schedule {
     pub rules: Vec<Rule>,
     pub rotations: Vec<Rotation>,
@@ -337,6 +347,7 @@ pub struct Schedule {
 /// definition, with the overrides not yet over) and the roles the schedules held. Kept after
 /// every change, so a past moment is answered by the rotas of that moment.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RotaSnapshot {
     pub schedules: Vec<SnapshotSchedule>,
     /// (role id, schedule id) for every role a schedule held.
@@ -345,6 +356,7 @@ pub struct RotaSnapshot {
 
 /// One schedule in a [`RotaSnapshot`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SnapshotSchedule {
     pub id: i64,
     pub name: String,
@@ -359,6 +371,7 @@ impl RotaSnapshot {
 
 /// A period in which the same people are on call; nobody is a gap.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Shift {
     pub start: OffsetDateTime,
     pub end: OffsetDateTime,

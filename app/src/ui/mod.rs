@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:code/exercises") view=ExercisesPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/caf") view=CafPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:code/on-call") view=OnCallPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs/:code/integrations") view=crate::ui::pages::integrations::IntegrationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:reference/exercise-report") view=ExerciseReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:reference/review") view=ReviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/assets/:id") view=AssetPage ssr=SsrMode::Async/>

@@ -2,6 +2,8 @@
 
 pub mod access_grant;
 pub mod account;
+pub mod alert_thread;
+pub mod api_token;
 pub mod asset;
 pub mod asset_dependency;
 pub mod assignment;
@@ -23,6 +25,7 @@ pub mod incident_event;
 pub mod incident_obligation;
 pub mod incident_org;
 pub mod incident_report;
+pub mod integration_key;
 pub mod invite;
 pub mod notification;
 pub mod notification_pref;
@@ -45,6 +48,7 @@ pub mod runbook;
 pub mod runbook_step;
 pub mod schedule_override;
 pub mod schedule_rule;
+pub mod service_account;
 pub mod session;
 pub mod setting;
 pub mod supplier_service;

@@ -63,7 +63,7 @@ pub fn assigned(
 }
 
 /// A notice's title, cut to what its column holds (300 characters).
-fn notice_title(title: String) -> String {
+pub fn notice_title(title: String) -> String {
     title.chars().take(300).collect()
 }
 

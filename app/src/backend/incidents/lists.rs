@@ -122,11 +122,43 @@ pub async fn list(
     user: &User,
     page: u64,
 ) -> Result<Listing<IncidentRow>, AppError> {
+    list_where(db, user, page, &IncidentFilter::default()).await
+}
+
+/// Which incidents a list holds, besides the caller's reach.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Only those still open (`Some(true)`) or only those over (`Some(false)`).
+    pub open: Option<bool>,
+    /// Only those of this organisation (its code; it must be within the caller's reach).
+    pub org_code: Option<String>,
+}
+
+/// As [`list`], narrowed by `filter`.
+pub async fn list_where(
+    db: &impl ConnectionTrait,
+    user: &User,
+    page: u64,
+    filter: &IncidentFilter,
+) -> Result<Listing<IncidentRow>, AppError> {
     use sea_orm::sea_query::Query;
     use sea_orm::{PaginatorTrait, QuerySelect};
 
     let scope = access::readable_orgs(db, user).await?;
     let mut q = incident::Entity::find();
+    if let Some(code) = &filter.org_code {
+        let org = access::org_in_reach(db, user, code, access::Action::Read).await?;
+        q = q.filter(incident::Column::OrgId.eq(org.id));
+    }
+    let over = [
+        crate::domain::incidents::IncidentStatus::Closed,
+        crate::domain::incidents::IncidentStatus::StoodDown,
+    ];
+    match filter.open {
+        Some(true) => q = q.filter(incident::Column::Status.is_not_in(over)),
+        Some(false) => q = q.filter(incident::Column::Status.is_in(over)),
+        None => {}
+    }
     if let Some(ids) = &scope {
         let ids: Vec<i64> = ids.iter().copied().collect();
         let affected = Query::select()

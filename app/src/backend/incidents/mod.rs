@@ -32,7 +32,7 @@ pub use declaring::{Declarations, DeclareInput, Declared};
 pub use export::{export, verify_timelines};
 pub use lifecycle::{acknowledge_command, assign_command, change, set_awareness};
 pub use linked::{add_affected, link_asset, open_linked};
-pub use lists::{list, my_tasks, my_worklist};
+pub use lists::{IncidentFilter, list, list_where, my_tasks, my_worklist};
 pub use obligations::{Decision, Report, decide, designate, record_report};
 pub use replies::{ReplyOutcome, reply_by_text};
 pub use tasks::{Taken, act, act_paging, take_escalated};

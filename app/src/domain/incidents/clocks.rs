@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One obligation in an incident's ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Clock {
     /// `Duty::as_str`.
     pub body: String,

@@ -32,6 +32,7 @@ impl ExerciseKind {
 
 /// One exercise kind's standing at an organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CadenceRow {
     pub kind: ExerciseKind,
     pub every_months: u8,
@@ -44,6 +45,7 @@ pub struct CadenceRow {
 
 /// An organisation's exercises: cadence, and every exercise held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Exercises {
     pub org_code: String,
     pub org_name: String,
@@ -56,6 +58,7 @@ pub struct Exercises {
 
 /// How one task went in an exercise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExerciseTask {
     pub title: String,
     pub role: String,
@@ -71,6 +74,7 @@ pub struct ExerciseTask {
 
 /// The report after an exercise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExerciseReport {
     pub reference: String,
     pub org_name: String,

@@ -182,6 +182,7 @@ impl Step {
 
 /// Where an obligation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     ToAssess,
@@ -281,6 +282,7 @@ pub fn standing(
 /// The NIS significant-impact questions (NIS Regulations 2018, regulation 11: the number of
 /// users affected, the duration, the geographical area), with the lead's judgement.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Impact {
     /// The incident disrupted the continuity of an essential (patient care) service.
     pub service_disrupted: bool,
@@ -360,6 +362,7 @@ pub const SEVERITY: [(u8, &str); 5] = [
 /// A personal-data breach graded as the DSPT tool grades it, with what UK GDPR Article
 /// 33(3) asks a report to hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Grading {
     pub likelihood: u8,
     pub severity: u8,

@@ -6,6 +6,7 @@ use super::*;
 
 /// A step of a runbook template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StepTemplate {
     pub phase: Phase,
     pub title: String,
@@ -117,6 +118,7 @@ pub fn default_library() -> Vec<(IncidentKind, Vec<StepTemplate>)> {
 
 /// One runbook version as its page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RunbookView {
     pub id: i64,
     pub kind: IncidentKind,
@@ -140,6 +142,7 @@ pub type RunbookIndex = Vec<(IncidentKind, String, i32, String)>;
 
 /// One step as an editor sends it: text fields, checked by `validate_steps`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StepInput {
     pub phase: String,
     pub title: String,

@@ -8,6 +8,7 @@ use super::*;
 
 /// A task as pages show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TaskView {
     pub id: i64,
     pub incident_reference: String,
@@ -30,6 +31,7 @@ pub struct TaskView {
 
 /// An incident as the list of incidents shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IncidentRow {
     pub reference: String,
     /// What kind of incident, marked when it is an exercise.
@@ -52,6 +54,7 @@ impl IncidentRow {
 
 /// One incident's timeline, checked: whether its hash chain is whole, and what was found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimelineCheck {
     pub reference: String,
     pub whole: bool,
@@ -60,6 +63,7 @@ pub struct TimelineCheck {
 
 /// One incident's open tasks for one person, as "My tasks" lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkItem {
     pub reference: String,
     /// What kind of incident, marked when it is an exercise.
@@ -98,6 +102,7 @@ pub fn most_urgent_first(items: &mut [WorkItem]) {
 
 /// One line of an incident's timeline as its page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -106,6 +111,7 @@ pub struct TimelineEntry {
 
 /// Another organisation an incident affects.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AffectedOrg {
     /// The ODS code.
     pub code: String,
@@ -114,6 +120,7 @@ pub struct AffectedOrg {
 
 /// Someone who may be given a command role or own a review action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Candidate {
     pub person_id: i64,
     /// "name, role at organisation".
@@ -122,6 +129,7 @@ pub struct Candidate {
 
 /// The supplier incident an incident was opened from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ParentIncident {
     pub reference: String,
     /// The supplier's name.
@@ -130,6 +138,7 @@ pub struct ParentIncident {
 
 /// An incident as its page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IncidentView {
     pub reference: String,
     pub org_code: String,
@@ -185,6 +194,7 @@ pub struct IncidentView {
 
 /// One message Wardline sent (or is sending) about a task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PageRow {
     pub task_id: i64,
     pub task: String,
@@ -204,6 +214,7 @@ pub struct PageRow {
 
 /// A command role in one incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommandView {
     pub command: Command,
     pub person: Option<String>,
@@ -216,6 +227,7 @@ pub struct CommandView {
 
 /// A linked incident as the supplier's incident shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LinkedView {
     pub reference: String,
     pub org_name: String,

@@ -67,6 +67,7 @@ pub fn local_label(t: OffsetDateTime) -> String {
 
 /// A rotation as pages show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RotationView {
     pub id: i64,
     pub name: String,
@@ -80,6 +81,7 @@ pub struct RotationView {
 
 /// A schedule's rule as pages show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RuleView {
     pub days: String,
     pub from: String,
@@ -89,6 +91,7 @@ pub struct RuleView {
 
 /// An override as pages show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OverrideView {
     pub id: i64,
     pub start: OffsetDateTime,
@@ -99,6 +102,7 @@ pub struct OverrideView {
 
 /// A shift as pages show it: names rather than ids.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ShiftView {
     pub start: OffsetDateTime,
     pub end: OffsetDateTime,
@@ -107,6 +111,7 @@ pub struct ShiftView {
 
 /// A schedule with its rules, overrides, who is on call now and next, and the preview.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScheduleView {
     pub id: i64,
     pub name: String,
@@ -122,6 +127,7 @@ pub struct ScheduleView {
 
 /// A schedule's "on call now and next", as an organisation's page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OnCallNow {
     pub id: i64,
     pub name: String,
@@ -139,6 +145,7 @@ str_enum!(CoverStatus {
 
 /// A request to cover someone's period, as pages show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CoverView {
     pub id: i64,
     pub schedule: String,
@@ -154,6 +161,7 @@ pub struct CoverView {
 /// A schedule holding a role, as the chart and the break-glass pack show it: who is on call
 /// at the moment asked about, and who next.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OnCallHolding {
     pub schedule_id: i64,
     pub schedule: String,
@@ -164,6 +172,7 @@ pub struct OnCallHolding {
 
 /// A schedule's next days, for the break-glass pack.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RotaDays {
     pub schedule: String,
     /// The roles it holds ("Gold on call").
@@ -174,6 +183,7 @@ pub struct RotaDays {
 /// The caller's private calendar feed: whether one is live, since when, and (only in the
 /// answer to making it) its URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CalendarFeedView {
     pub since: Option<String>,
     pub url: Option<String>,
@@ -181,6 +191,7 @@ pub struct CalendarFeedView {
 
 /// An organisation's on-call page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OnCallPage {
     pub org_code: String,
     pub org_name: String,

@@ -109,6 +109,7 @@ fn Account(me: Me, parts: AccountParts) -> impl IntoView {
         <TextMessages parts=parts.texts/>
         <PagingRules parts=parts.rules/>
         <CalendarFeed parts=parts.calendar/>
+        <crate::ui::pages::integrations::ApiTokens read_only=me.grants.iter().all(|g| g.role == AccessRole::Regulator)/>
         <PasswordChange/>
         <Sessions parts=parts.sessions/>
         {is_admin.then(|| view! { <InviteForm orgs=admin_orgs/> <ResetMfaForm/> })}

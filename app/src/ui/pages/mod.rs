@@ -11,6 +11,7 @@ pub mod escalation;
 pub mod exercises;
 pub mod import;
 pub mod incidents;
+pub mod integrations;
 pub mod invite;
 pub mod not_found;
 pub mod on_call;

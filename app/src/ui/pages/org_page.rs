@@ -150,7 +150,7 @@ fn Detail(
         </nav>
         <h1>{title}</h1>
         <p><KindTag kind=org.kind/><StatusTag status=org.status/></p>
-        <p class="button-group"><a class="button button--secondary" href=format!("/orgs/{}/chart", org.code)>"Responsibility chart"</a><a class="button button--secondary" href=format!("/orgs/{}/assets", org.code)>"Assets"</a><a class="button button--secondary" href=format!("/orgs/{}/break-glass", org.code)>"Break-glass pack"</a><a class="button button--secondary" href=format!("/orgs/{}/exercises", org.code)>"Exercises"</a><a class="button button--secondary" href=format!("/orgs/{}/caf", org.code)>"CAF readiness"</a><a class="button button--secondary" href=format!("/orgs/{}/on-call", org.code)>"On call"</a></p>
+        <p class="button-group"><a class="button button--secondary" href=format!("/orgs/{}/chart", org.code)>"Responsibility chart"</a><a class="button button--secondary" href=format!("/orgs/{}/assets", org.code)>"Assets"</a><a class="button button--secondary" href=format!("/orgs/{}/break-glass", org.code)>"Break-glass pack"</a><a class="button button--secondary" href=format!("/orgs/{}/exercises", org.code)>"Exercises"</a><a class="button button--secondary" href=format!("/orgs/{}/caf", org.code)>"CAF readiness"</a><a class="button button--secondary" href=format!("/orgs/{}/on-call", org.code)>"On call"</a><a class="button button--secondary" href=format!("/orgs/{}/integrations", org.code)>"Integrations"</a></p>
         <dl class="summary-list">
             <div><dt>"ODS code"</dt><dd>{org.code.clone()}</dd></div>
             <div><dt>"Kind"</dt><dd>{org.kind.label()}</dd></div>
