@@ -68,7 +68,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/v1/alerts", axum::routing::post(alerts::receive))
         .route("/api/v1/openapi.json", axum::routing::get(docs::openapi_json))
         .route("/api/v1/docs", axum::routing::get(docs::page))
-        .fallback(not_found)
+        .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(crate::middleware::security_headers))
         .layer(tower_http::compression::CompressionLayer::new())

@@ -1,6 +1,7 @@
 //! HTTP tests: each boots the real application on a fresh SQLite file and a random port.
 
 mod accountability;
+mod api_v1;
 mod assets;
 mod auth;
 mod authz;
