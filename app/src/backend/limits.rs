@@ -106,9 +106,10 @@ const BAD_REPLIES: Rule = rule(1_000, 200);
 // Calendar apps poll a feed every few minutes at most; a client guessing tokens gets 20
 // at once, then one every 3 seconds.
 const CALENDAR_FEEDS_BY_CLIENT: Rule = rule(3_000, 20);
-// An API token or an alert source's key: 600 requests at once (a reporting job pulling
-// many charts, an alert storm), then a hundred a second.
-const REQUESTS_BY_KEY: Rule = rule(10, 600);
+// An API token or an alert source's key: 2,000 requests at once (a reporting job pulling
+// many charts, an alert storm), then a thousand a second: enough for any one tool, and a
+// leaked key still cannot take the server from everyone else.
+const REQUESTS_BY_KEY: Rule = rule(1, 2_000);
 
 /// The limits in this process's memory.
 struct Local {
