@@ -52,6 +52,14 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Receive one alert email on standard input, as a mail server pipes it (for example a
+    /// Postfix alias `alerts-…: "|wardline alert-mail"`): the alerts-… recipient decides the
+    /// alert source, and it is taken as an alert sent with that source's key would be.
+    AlertMail {
+        /// The envelope recipient, when the mail server passes it (else read from the message).
+        #[arg(long)]
+        to: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! The Wardline server: builds the application from settings and runs it.
 
 pub mod admin;
+pub mod alert_mail;
 mod api_v1;
 mod body_limit;
 mod calendar;

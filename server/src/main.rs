@@ -1,3 +1,4 @@
+use anyhow::Context;
 use clap::Parser;
 use secrecy::ExposeSecret;
 use server::cli::{AdminCommand, Cli, Command, ImportCommand, KeysCommand};
@@ -70,6 +71,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Copy { to } => copy(&settings, &to).await,
+        Command::AlertMail { to } => alert_mail(&settings, to.as_deref()).await,
         Command::Admin(AdminCommand::CreateUser { email, name, org }) => {
             let db = open_database(&settings).await?;
             let password = rpassword::prompt_password("Password for the new national admin: ")?;
@@ -80,6 +82,35 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `wardline alert-mail`: one alert email from standard input.
+async fn alert_mail(settings: &Settings, to: Option<&str>) -> anyhow::Result<()> {
+    use std::io::Read;
+    let mut raw = Vec::new();
+    std::io::stdin()
+        .take(1024 * 1024)
+        .read_to_end(&mut raw)
+        .context("reading the message")?;
+    let db = open_database(settings).await?;
+    let state = app::backend::state::AppState {
+        leptos_options: settings.leptos.clone(),
+        db: db.clone(),
+        auth: std::sync::Arc::new(settings.auth.clone()),
+        limits: std::sync::Arc::new(app::backend::limits::Limits::for_database(&db)),
+        live: tokio::sync::broadcast::channel(16).0,
+        declarations: app::backend::incidents::Declarations::start(db),
+        texts: None,
+        callers: Default::default(),
+        charts: Default::default(),
+    };
+    let outcome = server::alert_mail::receive(&state, &raw, to).await?;
+    println!(
+        "{}{}",
+        outcome.outcome,
+        outcome.reference.map(|r| format!(" {r}")).unwrap_or_default()
+    );
+    Ok(())
 }
 
 /// `wardline copy --to postgres://…`: the data into PostgreSQL, then the checks.

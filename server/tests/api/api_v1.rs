@@ -495,3 +495,33 @@ async fn a_service_accounts_tokens_act_for_its_organisation_until_it_is_disabled
     );
     problem(get(&app, &made.secret, "/api/v1/orgs/RJ1/chart").await, 401).await;
 }
+
+#[tokio::test]
+async fn an_alert_email_to_the_sources_address_does_what_its_key_does() {
+    let app = spawn_app().await.with_demo().await;
+    let priya = app.enrolled(PRIYA).await;
+    alert_source(&app, &priya, "RJ1").await;
+    let ours: Value = app.post_with(&priya, "/api/integrations/get", &[("org_code", "RJ1")]).await.json().await.unwrap();
+    let address = ours["alert_sources"][0]["email"].as_str().unwrap().to_owned();
+    let mail = |subject: &str| {
+        format!(
+            "From: edr@supplier.example\r\nTo: Alerts <{address}>\r\nSubject: {subject}\r\n\
+             Content-Type: text/plain; charset=utf-8\r\n\r\nHost WS-0231 encrypted 400 files in a minute.\r\n"
+        )
+    };
+    let state = app.state();
+    let first = server::alert_mail::receive(&state, mail("Ransomware on WS-0231").as_bytes(), None).await.unwrap();
+    assert_eq!(first.outcome, "opened");
+    let again = server::alert_mail::receive(&state, mail("Fwd: Ransomware  on WS-0231").as_bytes(), None).await.unwrap();
+    assert_eq!((again.outcome.as_str(), &again.reference), ("added", &first.reference));
+    let over = server::alert_mail::receive(&state, mail("RESOLVED: Ransomware on WS-0231").as_bytes(), None).await.unwrap();
+    assert_eq!(over.outcome, "resolved");
+    let tom = app.signed_in_as(TOM).await;
+    let view = app.incident(&tom, first.reference.as_deref().unwrap()).await;
+    assert!(view.summary.contains("encrypted 400 files"));
+    // Another address, or none, is refused and opens nothing.
+    let stranger = mail("x").replace(&address, "alerts-nothere@example.test");
+    assert!(server::alert_mail::receive(&state, stranger.as_bytes(), None).await.is_err());
+    assert!(server::alert_mail::receive(&state, b"\xff\xfe not a message", None).await.is_err());
+    assert_eq!(app.incident_list(&tom).await.len(), 1);
+}
