@@ -92,7 +92,7 @@ pub async fn page() -> Response {
     let mut html = String::from(
         "<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Wardline API</title><link rel=\"stylesheet\" href=\"/pkg/wardline.css\">\
+         <title>Wardline API</title>\
          </head><body><main id=\"main\" class=\"page\">",
     );
     let _ = write!(
