@@ -10,6 +10,7 @@ mod alerts;
 mod docs;
 mod problem;
 mod reads;
+mod scim;
 mod writes;
 
 use axum::Router;
@@ -58,6 +59,17 @@ pub fn routes(state: AppState) -> Router {
         .route(
             "/api/v1/tasks/{id}/complete",
             axum::routing::post(writes::complete),
+        )
+        .route(
+            "/scim/v2/Users",
+            axum::routing::get(scim::list).post(scim::create),
+        )
+        .route(
+            "/scim/v2/Users/{id}",
+            axum::routing::get(scim::get)
+                .put(scim::replace)
+                .patch(scim::patch)
+                .delete(scim::delete),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -525,3 +525,71 @@ async fn an_alert_email_to_the_sources_address_does_what_its_key_does() {
     assert!(server::alert_mail::receive(&state, b"\xff\xfe not a message", None).await.is_err());
     assert_eq!(app.incident_list(&tom).await.len(), 1);
 }
+
+// ---------------------------------------------------------------------------------------
+// SCIM: leavers pushed by the identity provider.
+
+async fn scim(app: &TestApp, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut req = app.new_client().request(method, format!("{}{path}", app.address)).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.header("content-type", "application/scim+json").body(b.to_string());
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_leaver_deactivated_through_scim_loses_every_session_and_token_and_leaves_a_gap() {
+    use app::domain::accountability::Chart;
+    let app = spawn_app().await.with_demo().await;
+    let priya = app.enrolled(PRIYA).await;
+    let provider = token(&app, &priya, "RJ1", "write").await;
+    let tom = app.signed_in_as(TOM).await;
+    let toms = token(&app, &tom, "", "read").await;
+    let chart_before: Chart = get(&app, &provider, "/api/v1/orgs/RJ1/chart").await.json().await.unwrap();
+
+    let (status, found) = scim(&app, &provider, reqwest::Method::GET, &format!("/scim/v2/Users?filter=userName%20eq%20%22{TOM}%22"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(found["totalResults"], 1);
+    let id = found["Resources"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(found["Resources"][0]["active"], true);
+    // Entra's own shape: a PatchOp replacing active with the string "False".
+    let (status, patched) = scim(&app, &provider, reqwest::Method::PATCH, &format!("/scim/v2/Users/{id}"),
+        Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}))).await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["active"], false);
+
+    // At once: his session, his token, and his holdings on the chart.
+    let res = app.post_with(&tom, "/api/tasks/mine", &[]).await;
+    assert_eq!(res.status(), 401);
+    problem(get(&app, &toms, "/api/v1/incidents").await, 401).await;
+    let chart_after: Chart = get(&app, &provider, "/api/v1/orgs/RJ1/chart").await.json().await.unwrap();
+    assert!(chart_after.totals.total() > chart_before.totals.total(), "his roles are gaps now");
+    assert_eq!(app.audit_rows("scim.deactivate").await.len(), 1);
+
+    // Someone outside Priya's organisation is not there for her provider, nor is she.
+    let sam_id = app.person_id(SAM).await;
+    assert_eq!(scim(&app, &provider, reqwest::Method::GET, &format!("/scim/v2/Users/{sam_id}"), None).await.0, 404);
+    assert_eq!(scim(&app, &provider, reqwest::Method::DELETE, &format!("/scim/v2/Users/{sam_id}"), None).await.0, 404);
+    let priya_id = app.person_id(PRIYA).await;
+    assert_eq!(scim(&app, &provider, reqwest::Method::DELETE, &format!("/scim/v2/Users/{priya_id}"), None).await.0, 404);
+    // A read token provisions nothing; a filter it cannot read is refused plainly.
+    let read = token(&app, &priya, "RJ1", "read").await;
+    assert_eq!(scim(&app, &read, reqwest::Method::DELETE, &format!("/scim/v2/Users/{id}"), None).await.0, 403);
+    assert_eq!(scim(&app, &provider, reqwest::Method::GET, "/scim/v2/Users?filter=title%20co%20%22x%22", None).await.0, 400);
+    assert_eq!(scim(&app, &provider, reqwest::Method::PATCH, &format!("/scim/v2/Users/{id}"), Some(json!({"x": 1}))).await.0, 400);
+
+    // Re-activated by the provider, Tom signs in again.
+    let (status, _) = scim(&app, &provider, reqwest::Method::PUT, &format!("/scim/v2/Users/{id}"), Some(json!({"userName": TOM, "active": true}))).await;
+    assert_eq!(status, 200);
+    app.signed_in_as(TOM).await;
+    // A new person pushed by the provider exists with no access until invited.
+    let (status, made) = scim(&app, &provider, reqwest::Method::POST, "/scim/v2/Users",
+        Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "new.starter@nhs.net", "displayName": "New Starter", "active": true}))).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(scim(&app, &provider, reqwest::Method::POST, "/scim/v2/Users", Some(json!({"userName": "new.starter@nhs.net"}))).await.0, 409);
+    let deleted = scim(&app, &provider, reqwest::Method::DELETE, &format!("/scim/v2/Users/{}", made["id"].as_str().unwrap()), None).await;
+    assert_eq!(deleted.0, 204);
+}

@@ -222,14 +222,6 @@ pub async fn revoke_key(
         let mut active: integration_key::ActiveModel = key.clone().into();
         active.revoked_at = Set(Some(OffsetDateTime::now_utc()));
         active.update(&txn).await?;
-        crate::backend::entity::person::Entity::update_many()
-            .col_expr(
-                crate::backend::entity::person::Column::Disabled,
-                sea_orm::sea_query::Expr::value(true),
-            )
-            .filter(crate::backend::entity::person::Column::Id.eq(key.person_id))
-            .exec(&txn)
-            .await?;
     }
     audit::record(
         &txn,
@@ -244,7 +236,8 @@ pub async fn revoke_key(
     )
     .await?;
     txn.commit().await?;
-    Ok(())
+    // Its service account goes with it, kept in its status history as a person's would be.
+    crate::backend::people::mark_disabled(db, Some(user.person_id), key.person_id, true).await
 }
 
 /// The source an alert comes from, and who it acts as.

@@ -519,17 +519,16 @@ pub async fn create_service_token(
     make(db, &holder, user, request, client).await
 }
 
-/// Disables a service account: its tokens stop at once.
+/// Disables a service account: its tokens stop at once (and the change is kept in its
+/// status history, as a person's is).
 pub async fn disable_service_account(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     user: &User,
     service_id: i64,
     client: Option<String>,
 ) -> Result<(), AppError> {
-    let (account, p) = service_in_reach(db, user, service_id).await?;
-    let mut active: person::ActiveModel = p.into();
-    active.disabled = Set(true);
-    active.update(db).await?;
+    let (account, _) = service_in_reach(db, user, service_id).await?;
+    crate::backend::people::mark_disabled(db, Some(user.person_id), service_id, true).await?;
     audit::record(
         db,
         audit::Event {
