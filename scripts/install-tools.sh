@@ -29,7 +29,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; th
 fi
 
 if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -d end2end/node_modules/@playwright/test ] \
-  || [ ! -d end2end/node_modules/adaptivecards ]; then
+  || [ ! -d end2end/node_modules/adaptivecards ] || [ ! -d end2end/node_modules/oidc-provider ]; then
   step "Installing npm packages (Playwright, axe-core, binaryen's wasm-opt, Adaptive Cards)"
   # Playwright's own browser download is never used: tests run Debian's Chromium.
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

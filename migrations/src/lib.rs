@@ -33,6 +33,7 @@ mod m20261130_001401_csoc_report_purpose;
 mod m20261130_001501_obligations_ledger;
 mod m20261201_001601_accountability_history;
 mod m20261201_001701_api_tokens_and_alerts;
+mod m20261201_001801_single_sign_on;
 
 pub struct Migrator;
 
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_001501_obligations_ledger::Migration),
             Box::new(m20261201_001601_accountability_history::Migration),
             Box::new(m20261201_001701_api_tokens_and_alerts::Migration),
+            Box::new(m20261201_001801_single_sign_on::Migration),
         ]
     }
 }

@@ -31,6 +31,9 @@ pub enum Command {
     /// Import organisations from outside.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Single sign-on: the OpenID Connect identity providers people may sign in with.
+    #[command(subcommand)]
+    Sso(SsoCommand),
     /// Check every incident timeline's hash chain and signed head (or one incident's), and
     /// say for each broken one what happened: an entry altered or removed, the timeline
     /// truncated, its hashes recomputed or cleared, its head removed or forged, or the
@@ -78,6 +81,40 @@ pub enum ImportCommand {
         kind: String,
         file: std::path::PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Add an identity provider (or replace the one with this short name). Register
+    /// Wardline with the provider first, with the redirect address
+    /// {WARDLINE_PUBLIC_URL}/sso/{short name}/callback.
+    Add {
+        /// Its short name, in addresses: letters, digits and hyphens (nhsmail).
+        #[arg(long)]
+        slug: String,
+        /// Its name on the sign-in button ("NHSmail").
+        #[arg(long)]
+        name: String,
+        /// The issuer URL (for Entra ID, https://login.microsoftonline.com/{tenant}/v2.0).
+        #[arg(long)]
+        issuer: String,
+        #[arg(long)]
+        client_id: String,
+        /// A file holding the client secret (read at each sign-in; never stored).
+        #[arg(long)]
+        client_secret_file: String,
+        /// Email domains it may sign in, comma-separated (nhs.net).
+        #[arg(long, value_delimiter = ',')]
+        domains: Vec<String>,
+        /// A claim holding the ODS code of the person's organisation, which must be theirs.
+        #[arg(long)]
+        org_claim: Option<String>,
+        /// Count the provider's multi-factor sign-in (its amr claim) as Wardline's second step.
+        #[arg(long)]
+        trust_mfa: bool,
+    },
+    /// List the identity providers.
+    List,
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,6 +17,7 @@ mod probes;
 mod relay;
 mod session_touch;
 mod signed_in;
+mod sso;
 mod upload;
 
 use std::net::SocketAddr;
@@ -228,6 +229,9 @@ fn router(
         )
         .route("/live/tasks", axum::routing::get(live::tasks))
         .route("/calendar/{file}", axum::routing::get(calendar::feed))
+        .route("/sso/{slug}/start", axum::routing::get(sso::start))
+        .route("/sso/{slug}/callback", axum::routing::get(sso::callback))
+        .route("/sso/{slug}/finish", axum::routing::get(sso::finish))
         .layer(axum::Extension(streams))
         .route(
             "/admin/import/ods",

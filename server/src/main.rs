@@ -1,7 +1,7 @@
 use anyhow::Context;
 use clap::Parser;
 use secrecy::ExposeSecret;
-use server::cli::{AdminCommand, Cli, Command, ImportCommand, KeysCommand};
+use server::cli::{AdminCommand, Cli, Command, ImportCommand, KeysCommand, SsoCommand};
 use server::config::Settings;
 use server::{Application, open_database};
 
@@ -72,6 +72,51 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Copy { to } => copy(&settings, &to).await,
         Command::AlertMail { to } => alert_mail(&settings, to.as_deref()).await,
+        Command::Sso(SsoCommand::Add {
+            slug,
+            name,
+            issuer,
+            client_id,
+            client_secret_file,
+            domains,
+            org_claim,
+            trust_mfa,
+        }) => {
+            let db = open_database(&settings).await?;
+            let p = app::backend::sso::add_provider(
+                &db,
+                &app::backend::sso::NewProvider {
+                    slug,
+                    name,
+                    issuer,
+                    client_id,
+                    client_secret_file,
+                    allowed_domains: domains,
+                    org_claim,
+                    trust_mfa,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Added {} ({}). Its redirect address: {}/sso/{}/callback",
+                p.name,
+                p.issuer,
+                settings.auth.public_url.trim_end_matches('/'),
+                p.slug
+            );
+            Ok(())
+        }
+        Command::Sso(SsoCommand::List) => {
+            let db = open_database(&settings).await?;
+            for (slug, name) in app::backend::sso::providers(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                println!("{slug}\t{name}");
+            }
+            Ok(())
+        }
         Command::Admin(AdminCommand::CreateUser { email, name, org }) => {
             let db = open_database(&settings).await?;
             let password = rpassword::prompt_password("Password for the new national admin: ")?;

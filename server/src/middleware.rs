@@ -84,7 +84,16 @@ pub async fn same_origin(req: Request, next: Next) -> Response {
         }
     }
     let host = host(req.headers()).map(str::to_owned);
+    // Single sign-on's start sends the browser to the identity provider: the one redirect
+    // off this site, to an address built from the provider's own configuration.
+    let to_provider = {
+        let path = req.uri().path();
+        path.starts_with("/sso/") && path.ends_with("/start")
+    };
     let mut res = next.run(req).await;
+    if to_provider {
+        return res;
+    }
     // The no-script form fallback redirects to the Referer: never let that leave the site.
     // The same rule as every redirect the app makes (`domain::redirect::safe_next`).
     if let Some(location) = res.headers().get(header::LOCATION) {

@@ -6,6 +6,19 @@ use leptos::prelude::*;
 use crate::domain::auth::{AuthStatus, GrantRequestView, MfaEnrolment, SessionView, SignInOutcome};
 use crate::error::AppError;
 
+/// The identity providers people may sign in with: (short name, name). Public: the sign-in
+/// page shows a button for each.
+#[server(endpoint = "auth/sso_providers")]
+pub async fn sso_providers() -> Result<Vec<(String, String)>, AppError> {
+    crate::backend::http::respond(
+        async {
+            let state = crate::backend::state::current()?;
+            crate::backend::sso::providers(&state.db).await
+        }
+        .await,
+    )
+}
+
 /// Where the caller stands. Public: answers `Anonymous` to anyone not signed in.
 #[server(endpoint = "auth/status")]
 pub async fn get_auth_status() -> Result<AuthStatus, AppError> {
@@ -226,6 +239,7 @@ async fn answer_grant_request(id: i64, accept: bool) -> Result<(), AppError> {
 /// The endpoints an anonymous caller may reach; everything else answers 401 or 403.
 pub const PUBLIC_ENDPOINTS: &[&str] = &[
     "/api/auth/status",
+    "/api/auth/sso_providers",
     "/api/auth/sign_in",
     "/api/auth/second_factor",
     "/api/auth/sign_out",

@@ -27,6 +27,7 @@ pub const READ_ENDPOINTS: &[&str] = &[
     "/api/auth/grant_requests",
     "/api/auth/mfa_pending",
     "/api/auth/sessions",
+    "/api/auth/sso_providers",
     "/api/auth/status",
     "/api/breakglass/pack",
     "/api/caf/readiness",

@@ -190,3 +190,18 @@ pub async fn revoke_alert_source(key_id: i64) -> Result<(), AppError> {
     })
     .await
 }
+
+/// Turns password sign-in on or off for an organisation the caller administers (off: its
+/// people sign in only through single sign-on).
+#[server(endpoint = "integrations/password_sign_in")]
+pub async fn set_password_sign_in(org_code: String, allowed: String) -> Result<(), AppError> {
+    changing(true, |state, user, _client| async move {
+        let allowed = match allowed.as_str() {
+            "true" | "on" | "yes" => true,
+            "false" | "off" | "no" => false,
+            _ => return Err(AppError::Invalid("Choose on or off.".into())),
+        };
+        crate::backend::sso::set_password_sign_in(&state.db, &user, &org_code, allowed).await
+    })
+    .await
+}

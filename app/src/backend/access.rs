@@ -28,8 +28,12 @@ impl User {
             .any(|(_, r)| *r == AccessRole::NationalAdmin)
     }
 
+    /// Holds a role that needs MFA, has no authenticator, and this session's second factor
+    /// did not come from a trusted identity provider either.
     pub fn must_enrol_mfa(&self) -> bool {
-        !self.mfa_enabled && self.grants.iter().any(|(_, r)| r.requires_mfa())
+        !self.mfa_enabled
+            && !self.second_factor
+            && self.grants.iter().any(|(_, r)| r.requires_mfa())
     }
 
     /// Holds a role that needs MFA but this session has not passed a second factor (not

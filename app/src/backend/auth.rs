@@ -63,7 +63,18 @@ pub async fn sign_in(
         acct.as_ref().and_then(|a| a.password_hash.clone()),
     )
     .await?;
-    let ok = verdict != Verified::No && found.as_ref().is_some_and(|p| !p.disabled);
+    // An organisation that signs in only through its identity provider refuses passwords
+    // (with the same answer as a wrong one).
+    let password_allowed = match found.as_ref().and_then(|p| p.org_id) {
+        Some(org) => super::entity::organisation::Entity::find_by_id(org)
+            .one(&state.db)
+            .await?
+            .is_none_or(|o| o.password_sign_in),
+        None => true,
+    };
+    let ok = verdict != Verified::No
+        && password_allowed
+        && found.as_ref().is_some_and(|p| !p.disabled);
     let (Some(person), Some(acct), true) = (found.clone(), acct, ok) else {
         let key = email.as_ref().map_or("", |e| e.as_str());
         state.limits.sign_in_failed(key, client).await;
@@ -95,6 +106,10 @@ pub async fn sign_in(
         .map_err(session_err)?;
     session
         .remove_value(SECOND_FACTOR_KEY)
+        .await
+        .map_err(session_err)?;
+    session
+        .remove_value(sessions::PROVIDER_FACTOR_KEY)
         .await
         .map_err(session_err)?;
     if acct.totp_enabled_at.is_some() {
@@ -184,6 +199,79 @@ pub async fn second_factor(
         .map_err(session_err)?;
     session.cycle_id().await.map_err(session_err)?;
     complete(state, session, person_id, client, Some(factor)).await
+}
+
+/// Signs `person_id` in after their identity provider vouched for them (single sign-on).
+/// `second_factor` is whether the provider's own multi-factor check counts here; when it does
+/// not and they have an authenticator, they are asked for its code as after a password.
+pub async fn sign_in_vouched(
+    state: &AppState,
+    session: &Session,
+    person_id: i64,
+    client: IpAddr,
+    second_factor: bool,
+    provider: &str,
+) -> Result<SignInOutcome, AppError> {
+    session.cycle_id().await.map_err(session_err)?;
+    session
+        .remove_value(PERSON_KEY)
+        .await
+        .map_err(session_err)?;
+    session
+        .remove_value(SECOND_FACTOR_KEY)
+        .await
+        .map_err(session_err)?;
+    session
+        .remove_value(sessions::PROVIDER_FACTOR_KEY)
+        .await
+        .map_err(session_err)?;
+    let has_totp = account::Entity::find_by_id(person_id)
+        .one(&state.db)
+        .await?
+        .is_some_and(|a| a.totp_enabled_at.is_some());
+    if has_totp && !second_factor {
+        session
+            .insert(PENDING_KEY, person_id)
+            .await
+            .map_err(session_err)?;
+        session
+            .insert(PENDING_AT_KEY, OffsetDateTime::now_utc().unix_timestamp())
+            .await
+            .map_err(session_err)?;
+        return Ok(SignInOutcome::NeedsSecondFactor);
+    }
+    session
+        .insert(PERSON_KEY, person_id)
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(SECOND_FACTOR_KEY, second_factor)
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(sessions::PROVIDER_FACTOR_KEY, second_factor)
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(SIGNED_IN_AT_KEY, OffsetDateTime::now_utc().unix_timestamp())
+        .await
+        .map_err(session_err)?;
+    session.save().await.map_err(session_err)?;
+    audit::record(
+        &state.db,
+        Event {
+            actor: Some(person_id),
+            action: "sign_in",
+            client: Some(client.to_string()),
+            detail: Some(format!(
+                "single sign-on with {provider}{}",
+                if second_factor { ", its multi-factor check trusted" } else { "" }
+            )),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(SignInOutcome::SignedIn)
 }
 
 /// Signs the session in; `factor` is the second factor it passed, if any.

@@ -63,6 +63,11 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
         .await
         .map_err(session_err)?
         .unwrap_or(false);
+    let provider_factor = session
+        .get::<bool>(super::sessions::PROVIDER_FACTOR_KEY)
+        .await
+        .map_err(session_err)?
+        .unwrap_or(false);
     let age = OffsetDateTime::now_utc().unix_timestamp() - signed_in_at;
     // Read by the API floor moments ago for this very request, or read now.
     let read_for_request = leptos::prelude::use_context::<http::request::Parts>()
@@ -89,8 +94,9 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
         email: known.email.clone(),
         grants: known.grants.clone(),
         mfa_enabled: known.mfa_enabled,
-        // A factor passed before MFA was reset counts for nothing.
-        second_factor: second_factor && known.mfa_enabled,
+        // A factor passed before MFA was reset counts for nothing; one the person's trusted
+        // identity provider vouched for at this sign-in stands on its own.
+        second_factor: (second_factor && known.mfa_enabled) || provider_factor,
     }))
 }
 

@@ -44,6 +44,7 @@ pub mod routing;
 pub mod runbooks;
 pub mod secrets;
 pub mod sessions;
+pub mod sso;
 pub mod settings;
 pub mod state;
 pub mod timeline;

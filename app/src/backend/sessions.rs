@@ -21,6 +21,8 @@ pub const PERSON_KEY: &str = "person_id";
 /// Set (true) once this session has passed a second factor; admin and regulator powers
 /// need it.
 pub const SECOND_FACTOR_KEY: &str = "second_factor";
+/// The second factor of this session was the identity provider's own (single sign-on).
+pub const PROVIDER_FACTOR_KEY: &str = "provider_factor";
 
 pub fn key_of(id: &Id) -> String {
     hex(&Sha256::digest(id.to_string().as_bytes()))

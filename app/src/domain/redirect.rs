@@ -49,6 +49,11 @@ pub fn after_sign_in(next: Option<&str>) -> String {
         .unwrap_or_else(|| "/orgs".to_owned())
 }
 
+/// `text` encoded for a query string's value.
+pub fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 /// The sign-in page, set to come back to `path` afterwards.
 pub fn sign_in_then(path: &str) -> String {
     let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();

@@ -35,6 +35,7 @@ mod security;
 mod sessions;
 mod shared_limits;
 mod sign_in_load;
+mod sso;
 mod storage;
 mod texts;
 mod worklists;

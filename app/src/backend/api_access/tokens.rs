@@ -588,11 +588,17 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> Result<TokenCaller,
         .await?
         .filter(|k| !k.disabled)
         .ok_or(AppError::Unauthorized)?;
+    let grants = grants_now(&known.grants, &row.scope);
+    // A role that needs two-step verification needs it set up still (a reset one stops the
+    // holder's tokens until they enrol again).
+    if !known.mfa_enabled && grants.iter().any(|(_, r)| r.requires_mfa()) {
+        return Err(AppError::Forbidden);
+    }
     let user = User {
         person_id: row.person_id,
         name: known.name.clone(),
         email: known.email.clone(),
-        grants: grants_now(&known.grants, &row.scope),
+        grants,
         mfa_enabled: known.mfa_enabled,
         // The token was made behind the holder's second factor.
         second_factor: true,

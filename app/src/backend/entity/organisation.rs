@@ -20,6 +20,8 @@ pub struct Model {
     /// Designated by DHSC as an operator of essential services (trusts and ICBs are one by
     /// their kind; this is for the independent providers DHSC names).
     pub essential_service: bool,
+    /// Whether its people may sign in with a password (off: single sign-on only).
+    pub password_sign_in: bool,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
 }

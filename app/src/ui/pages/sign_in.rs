@@ -21,6 +21,11 @@ pub fn SignInPage() -> impl IntoView {
     // Plain form posts: each brings the browser back here, and the session says what comes
     // next (the code, or on to the page asked for).
     let joined = query.read_untracked().get("joined").is_some();
+    let sso_refusal = query
+        .read_untracked()
+        .get("sso")
+        .and_then(|c| crate::domain::auth::sso_refusal(&c));
+    let providers = Resource::new(|| (), |_| crate::api::auth::sso_providers());
 
     view! {
         <Title text="Sign in"/>
@@ -37,10 +42,24 @@ pub fn SignInPage() -> impl IntoView {
                         }.into_any()
                     }
                     AuthStatus::SecondFactor => view! { <CodeForm action=second/> }.into_any(),
-                    AuthStatus::Anonymous => view! {
-                        {joined.then(|| view! { <div class="notice" role="status"><p>"Your account is ready. Sign in with your email address and the password you chose."</p></div> })}
-                        <PasswordForm action=sign_in/>
-                    }.into_any(),
+                    AuthStatus::Anonymous => {
+                        let providers = providers.await.unwrap_or_default();
+                        let next_here = next();
+                        view! {
+                            {joined.then(|| view! { <div class="notice" role="status"><p>"Your account is ready. Sign in with your email address and the password you chose."</p></div> })}
+                            {sso_refusal.map(|why| view! { <div class="error-summary" role="alert" tabindex="-1"><h2 class="error-summary__title">"There is a problem"</h2><p>{why}</p></div> })}
+                            <PasswordForm action=sign_in/>
+                            {(!providers.is_empty()).then(|| view! {
+                                <h2 id="sso-heading">"Or sign in with your organisation's account"</h2>
+                                <ul class="plain-list" role="list" aria-labelledby="sso-heading">
+                                    {providers.into_iter().map(|(slug, name)| {
+                                        let href = format!("/sso/{slug}/start?next={}", crate::domain::redirect::encode(&next_here));
+                                        view! { <li><a class="button button--secondary" href=href>{format!("Sign in with {name}")}</a></li> }
+                                    }).collect_view()}
+                                </ul>
+                            })}
+                        }.into_any()
+                    }
                 }
             })}
         </Suspense>
