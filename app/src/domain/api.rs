@@ -79,4 +79,7 @@ pub struct Integrations {
     pub org_name: String,
     pub service_accounts: Vec<ServiceAccountView>,
     pub alert_sources: Vec<IntegrationKeyView>,
+    /// Whether its people may sign in with a password (off: single sign-on only).
+    #[serde(default)]
+    pub password_sign_in: bool,
 }

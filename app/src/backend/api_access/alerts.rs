@@ -130,6 +130,7 @@ pub async fn integrations(
     Ok(Integrations {
         service_accounts: super::tokens::service_accounts(db, &org).await?,
         alert_sources: keys.iter().map(|k| key_view(k, mail_domain)).collect(),
+        password_sign_in: org.password_sign_in,
         org_code: org.code,
         org_name: org.name,
     })

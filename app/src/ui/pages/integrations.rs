@@ -8,7 +8,8 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::tokens::{
     CreateAlertSource, CreateApiToken, CreateServiceAccount, CreateServiceToken,
-    DisableServiceAccount, RevokeAlertSource, RevokeApiToken, get_integrations, my_api_tokens,
+    DisableServiceAccount, RevokeAlertSource, RevokeApiToken, SetPasswordSignIn,
+    get_integrations, my_api_tokens,
 };
 use crate::domain::api::{DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, TokenView};
 use crate::domain::incidents::IncidentKind;
@@ -148,6 +149,7 @@ pub fn IntegrationsPage() -> impl IntoView {
     let disable = ServerAction::<DisableServiceAccount>::new();
     let new_source = ServerAction::<CreateAlertSource>::new();
     let revoke_source = ServerAction::<RevokeAlertSource>::new();
+    let password = ServerAction::<SetPasswordSignIn>::new();
     let made_token = posted::<CreateServiceToken>();
     let made_key = posted::<CreateAlertSource>();
     view! {
@@ -159,7 +161,8 @@ pub fn IntegrationsPage() -> impl IntoView {
                 };
                 let made_token = made_token.await;
                 let made_key = made_key.await;
-                let (org_code, org_code_too) = (x.org_code.clone(), x.org_code.clone());
+                let (org_code, org_code_too, org_code_password) = (x.org_code.clone(), x.org_code.clone(), x.org_code.clone());
+                let password_on = x.password_sign_in;
                 let sources = x.alert_sources.clone();
                 let accounts = x.service_accounts.clone();
                 view! {
@@ -215,6 +218,24 @@ pub fn IntegrationsPage() -> impl IntoView {
                             </select>
                         </div>
                         <button type="submit" class="button">"Add the alert source"</button>
+                    </ActionForm>
+
+                    <h2 id="password-heading">"Signing in"</h2>
+                    {posted_notice::<SetPasswordSignIn>(|_| "Saved how this organisation's people sign in.".to_owned())}
+                    <ActionForm action=password attr:class="form" attr:aria-labelledby="password-heading">
+                        <input type="hidden" name="org_code" value=org_code_password/>
+                        <fieldset class="fieldset">
+                            <legend>"May its people sign in with a Wardline password?"</legend>
+                            <div class="radio">
+                                <input type="radio" id="password-on" name="allowed" value="true" checked=password_on/>
+                                <label for="password-on">"Yes, or with single sign-on"</label>
+                            </div>
+                            <div class="radio">
+                                <input type="radio" id="password-off" name="allowed" value="false" checked=!password_on/>
+                                <label for="password-off">"No: single sign-on only (their identity provider decides who gets in)"</label>
+                            </div>
+                        </fieldset>
+                        <button type="submit" class="button">"Save"</button>
                     </ActionForm>
 
                     <h2 id="service-heading">"Service accounts"</h2>
