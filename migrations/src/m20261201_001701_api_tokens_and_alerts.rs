@@ -96,7 +96,11 @@ fn id(col: impl IntoIden) -> ColumnDef {
         .to_owned()
 }
 
-fn fk(name: &str, from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
+fn fk(
+    name: &str,
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(name)
         .from(from.0, from.1)
@@ -113,12 +117,29 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(S::Table)
-                    .col(ColumnDef::new(S::PersonId).big_integer().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(S::PersonId)
+                            .big_integer()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(S::OrgId).big_integer().not_null())
                     .col(ColumnDef::new(S::CreatedBy).big_integer().null())
-                    .col(ColumnDef::new(S::CreatedAt).timestamp_with_time_zone().not_null())
-                    .foreign_key(&mut fk("fk_service_account_person", (S::Table, S::PersonId), (Person::Table, Person::Id)))
-                    .foreign_key(&mut fk("fk_service_account_org", (S::Table, S::OrgId), (Organisation::Table, Organisation::Id)))
+                    .col(
+                        ColumnDef::new(S::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(&mut fk(
+                        "fk_service_account_person",
+                        (S::Table, S::PersonId),
+                        (Person::Table, Person::Id),
+                    ))
+                    .foreign_key(&mut fk(
+                        "fk_service_account_org",
+                        (S::Table, S::OrgId),
+                        (Organisation::Table, Organisation::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -131,15 +152,40 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(T::PersonId).big_integer().not_null())
                     .col(ColumnDef::new(T::Name).string_len(100).not_null())
                     .col(ColumnDef::new(T::Prefix).string_len(16).not_null())
-                    .col(ColumnDef::new(T::SecretHash).string_len(64).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(T::SecretHash)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(T::Scope).text().not_null())
                     .col(ColumnDef::new(T::CanWrite).boolean().not_null())
                     .col(ColumnDef::new(T::CreatedBy).big_integer().null())
-                    .col(ColumnDef::new(T::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(T::ExpiresAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(T::RevokedAt).timestamp_with_time_zone().null())
-                    .col(ColumnDef::new(T::LastUsedAt).timestamp_with_time_zone().null())
-                    .foreign_key(&mut fk("fk_api_token_person", (T::Table, T::PersonId), (Person::Table, Person::Id)))
+                    .col(
+                        ColumnDef::new(T::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(T::ExpiresAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(T::RevokedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(T::LastUsedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .foreign_key(&mut fk(
+                        "fk_api_token_person",
+                        (T::Table, T::PersonId),
+                        (Person::Table, Person::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -163,14 +209,44 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(K::Source).string_len(100).not_null())
                     .col(ColumnDef::new(K::Kind).string_len(40).not_null())
                     .col(ColumnDef::new(K::Prefix).string_len(16).not_null())
-                    .col(ColumnDef::new(K::SecretHash).string_len(64).not_null().unique_key())
-                    .col(ColumnDef::new(K::EmailLocal).string_len(64).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(K::SecretHash)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(K::EmailLocal)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(K::CreatedBy).big_integer().null())
-                    .col(ColumnDef::new(K::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(K::RevokedAt).timestamp_with_time_zone().null())
-                    .col(ColumnDef::new(K::LastUsedAt).timestamp_with_time_zone().null())
-                    .foreign_key(&mut fk("fk_integration_key_org", (K::Table, K::OrgId), (Organisation::Table, Organisation::Id)))
-                    .foreign_key(&mut fk("fk_integration_key_person", (K::Table, K::PersonId), (Person::Table, Person::Id)))
+                    .col(
+                        ColumnDef::new(K::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(K::RevokedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(K::LastUsedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .foreign_key(&mut fk(
+                        "fk_integration_key_org",
+                        (K::Table, K::OrgId),
+                        (Organisation::Table, Organisation::Id),
+                    ))
+                    .foreign_key(&mut fk(
+                        "fk_integration_key_person",
+                        (K::Table, K::PersonId),
+                        (Person::Table, Person::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -183,12 +259,28 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(A::IntegrationKeyId).big_integer().not_null())
                     .col(ColumnDef::new(A::AlertKey).string_len(200).not_null())
                     .col(ColumnDef::new(A::IncidentId).big_integer().null())
-                    .col(ColumnDef::new(A::ClaimedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(A::LastAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(A::ClaimedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(A::LastAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(A::Received).big_integer().not_null())
                     .col(ColumnDef::new(A::LastStatus).string_len(20).not_null())
-                    .foreign_key(&mut fk("fk_alert_thread_key", (A::Table, A::IntegrationKeyId), (IntegrationKey::Table, IntegrationKey::Id)))
-                    .foreign_key(&mut fk("fk_alert_thread_incident", (A::Table, A::IncidentId), (Incident::Table, Incident::Id)))
+                    .foreign_key(&mut fk(
+                        "fk_alert_thread_key",
+                        (A::Table, A::IntegrationKeyId),
+                        (IntegrationKey::Table, IntegrationKey::Id),
+                    ))
+                    .foreign_key(&mut fk(
+                        "fk_alert_thread_incident",
+                        (A::Table, A::IncidentId),
+                        (Incident::Table, Incident::Id),
+                    ))
                     .to_owned(),
             )
             .await?;

@@ -54,17 +54,36 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(P::Table)
-                    .col(ColumnDef::new(P::Id).big_integer().not_null().auto_increment().primary_key())
-                    .col(ColumnDef::new(P::Slug).string_len(40).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(P::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(P::Slug)
+                            .string_len(40)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(P::Name).string_len(100).not_null())
                     .col(ColumnDef::new(P::Issuer).string_len(500).not_null())
                     .col(ColumnDef::new(P::ClientId).string_len(300).not_null())
-                    .col(ColumnDef::new(P::ClientSecretFile).string_len(500).not_null())
+                    .col(
+                        ColumnDef::new(P::ClientSecretFile)
+                            .string_len(500)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(P::AllowedDomains).text().not_null())
                     .col(ColumnDef::new(P::OrgClaim).string_len(100).null())
                     .col(ColumnDef::new(P::TrustMfa).boolean().not_null())
                     .col(ColumnDef::new(P::Enabled).boolean().not_null())
-                    .col(ColumnDef::new(P::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(P::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -73,11 +92,21 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(I::Table)
-                    .col(ColumnDef::new(I::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(
+                        ColumnDef::new(I::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(I::ProviderId).big_integer().not_null())
                     .col(ColumnDef::new(I::Subject).string_len(255).not_null())
                     .col(ColumnDef::new(I::PersonId).big_integer().not_null())
-                    .col(ColumnDef::new(I::LinkedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(I::LinkedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_sso_identity_provider")

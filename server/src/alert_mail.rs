@@ -33,9 +33,16 @@ fn title_of(subject: &str) -> (String, bool) {
     let mut resolved = false;
     loop {
         let lower = s.to_ascii_lowercase();
-        let cut = ["re:", "fwd:", "fw:", "resolved:", "[resolved]", "resolved -"]
-            .into_iter()
-            .find(|p| lower.starts_with(p));
+        let cut = [
+            "re:",
+            "fwd:",
+            "fw:",
+            "resolved:",
+            "[resolved]",
+            "resolved -",
+        ]
+        .into_iter()
+        .find(|p| lower.starts_with(p));
         match cut {
             Some(p) => {
                 resolved |= p.contains("resolved");
@@ -50,7 +57,11 @@ fn title_of(subject: &str) -> (String, bool) {
 
 /// Receives one alert email (`raw`, as the mail server hands it over). `to` overrides the
 /// recipient read from the message (a pipe that knows the envelope recipient passes it).
-pub async fn receive(state: &AppState, raw: &[u8], to: Option<&str>) -> anyhow::Result<AlertOutcome> {
+pub async fn receive(
+    state: &AppState,
+    raw: &[u8],
+    to: Option<&str>,
+) -> anyhow::Result<AlertOutcome> {
     let msg = mail_parser::MessageParser::default()
         .parse(raw)
         .ok_or_else(|| anyhow!("this is not an email message"))?;
@@ -63,7 +74,11 @@ pub async fn receive(state: &AppState, raw: &[u8], to: Option<&str>) -> anyhow::
         .await
         .map_err(|_| anyhow!("{address} is not an alert source's address (or it was revoked)"))?;
     let (title, resolved) = title_of(msg.subject().unwrap_or("Alert by email"));
-    let title: String = if title.is_empty() { "Alert by email".into() } else { title };
+    let title: String = if title.is_empty() {
+        "Alert by email".into()
+    } else {
+        title
+    };
     let title: String = title.chars().take(200).collect();
     let description: String = msg
         .body_text(0)
@@ -72,7 +87,11 @@ pub async fn receive(state: &AppState, raw: &[u8], to: Option<&str>) -> anyhow::
     let alert = Alert {
         alert_key: title.to_lowercase(),
         title,
-        status: if resolved { AlertStatus::Resolved } else { AlertStatus::Firing },
+        status: if resolved {
+            AlertStatus::Resolved
+        } else {
+            AlertStatus::Firing
+        },
         kind: None,
         description: Some(description),
         systems: None,
@@ -87,9 +106,21 @@ mod tests {
 
     #[test]
     fn a_subject_gives_the_title_and_whether_it_resolved() {
-        assert_eq!(title_of("  Ransomware   on WS-0231 "), ("Ransomware on WS-0231".into(), false));
-        assert_eq!(title_of("RESOLVED: Ransomware on WS-0231"), ("Ransomware on WS-0231".into(), true));
-        assert_eq!(title_of("Fwd: [Resolved] Ransomware on WS-0231"), ("Ransomware on WS-0231".into(), true));
-        assert_eq!(title_of("Re: Resolved alerts summary"), ("Resolved alerts summary".into(), false));
+        assert_eq!(
+            title_of("  Ransomware   on WS-0231 "),
+            ("Ransomware on WS-0231".into(), false)
+        );
+        assert_eq!(
+            title_of("RESOLVED: Ransomware on WS-0231"),
+            ("Ransomware on WS-0231".into(), true)
+        );
+        assert_eq!(
+            title_of("Fwd: [Resolved] Ransomware on WS-0231"),
+            ("Ransomware on WS-0231".into(), true)
+        );
+        assert_eq!(
+            title_of("Re: Resolved alerts summary"),
+            ("Resolved alerts summary".into(), false)
+        );
     }
 }

@@ -153,7 +153,10 @@ async fn alert_mail(settings: &Settings, to: Option<&str>) -> anyhow::Result<()>
     println!(
         "{}{}",
         outcome.outcome,
-        outcome.reference.map(|r| format!(" {r}")).unwrap_or_default()
+        outcome
+            .reference
+            .map(|r| format!(" {r}"))
+            .unwrap_or_default()
     );
     Ok(())
 }

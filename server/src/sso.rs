@@ -26,7 +26,10 @@ pub async fn start(
     Query(q): Query<StartQuery>,
 ) -> Result<Response, AppError> {
     // Starting costs the provider a page: limited as sign-in attempts are, per client.
-    state.limits.sign_in_allowed(&format!("sso:{slug}"), client).await?;
+    state
+        .limits
+        .sign_in_allowed(&format!("sso:{slug}"), client)
+        .await?;
     let url = sso::start(&state, &session, &slug, q.next.as_deref().unwrap_or("/")).await?;
     Ok(Redirect::to(&url).into_response())
 }
@@ -43,7 +46,10 @@ pub struct CallbackQuery {
 /// this page only moves the browser on, from Wardline's own page, to `finish`, where the
 /// cookie comes along; nothing is decided here.
 pub async fn callback(uri: axum::http::Uri, Path(slug): Path<String>) -> Response {
-    let slug: String = slug.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    let slug: String = slug
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
     let target = format!("/sso/{slug}/finish?{}", uri.query().unwrap_or_default());
     let attr = target
         .replace('&', "&amp;")
@@ -76,10 +82,12 @@ pub async fn finish(
         state: q.state,
         error: q.error,
     };
-    Ok(match sso::finish(&state, &session, &slug, back, client).await? {
-        Finished::Go(to) => Redirect::to(&to).into_response(),
-        Finished::Refused(why) => {
-            Redirect::to(&format!("/sign-in?sso={}", why.code())).into_response()
-        }
-    })
+    Ok(
+        match sso::finish(&state, &session, &slug, back, client).await? {
+            Finished::Go(to) => Redirect::to(&to).into_response(),
+            Finished::Refused(why) => {
+                Redirect::to(&format!("/sign-in?sso={}", why.code())).into_response()
+            }
+        },
+    )
 }

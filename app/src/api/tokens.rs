@@ -185,8 +185,7 @@ pub async fn create_alert_source(
 #[server(endpoint = "integrations/revoke_alert_source")]
 pub async fn revoke_alert_source(key_id: i64) -> Result<(), AppError> {
     changing(true, |state, user, client| async move {
-        crate::backend::api_access::alerts::revoke_key(&state.db, &user, key_id, Some(client))
-            .await
+        crate::backend::api_access::alerts::revoke_key(&state.db, &user, key_id, Some(client)).await
     })
     .await
 }

@@ -72,9 +72,8 @@ pub async fn sign_in(
             .is_none_or(|o| o.password_sign_in),
         None => true,
     };
-    let ok = verdict != Verified::No
-        && password_allowed
-        && found.as_ref().is_some_and(|p| !p.disabled);
+    let ok =
+        verdict != Verified::No && password_allowed && found.as_ref().is_some_and(|p| !p.disabled);
     let (Some(person), Some(acct), true) = (found.clone(), acct, ok) else {
         let key = email.as_ref().map_or("", |e| e.as_str());
         state.limits.sign_in_failed(key, client).await;
@@ -265,7 +264,11 @@ pub async fn sign_in_vouched(
             client: Some(client.to_string()),
             detail: Some(format!(
                 "single sign-on with {provider}{}",
-                if second_factor { ", its multi-factor check trusted" } else { "" }
+                if second_factor {
+                    ", its multi-factor check trusted"
+                } else {
+                    ""
+                }
             )),
             ..Default::default()
         },

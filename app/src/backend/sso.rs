@@ -108,7 +108,9 @@ pub async fn add_provider(
         .one(db)
         .await?
     {
-        identity_provider::Entity::delete_by_id(old.id).exec(db).await?;
+        identity_provider::Entity::delete_by_id(old.id)
+            .exec(db)
+            .await?;
     }
     Ok(identity_provider::ActiveModel {
         slug: Set(slug),
@@ -169,13 +171,15 @@ fn cache() -> &'static Mutex<HashMap<String, (Instant, CoreProviderMetadata)>> {
 /// The provider's metadata and keys: as last discovered, or fetched now when `fresh`.
 async fn metadata(issuer: &str, fresh: bool) -> Result<CoreProviderMetadata, AppError> {
     if !fresh
-        && let Some((at, md)) = cache().lock().unwrap_or_else(|e| e.into_inner()).get(issuer)
+        && let Some((at, md)) = cache()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(issuer)
         && at.elapsed() < METADATA_TTL
     {
         return Ok(md.clone());
     }
-    let url = IssuerUrl::new(issuer.to_owned())
-        .map_err(|e| errors::internal("sso issuer", &e))?;
+    let url = IssuerUrl::new(issuer.to_owned()).map_err(|e| errors::internal("sso issuer", &e))?;
     let md = CoreProviderMetadata::discover_async(url, &http()?)
         .await
         .map_err(|e| {
@@ -189,7 +193,10 @@ async fn metadata(issuer: &str, fresh: bool) -> Result<CoreProviderMetadata, App
     Ok(md)
 }
 
-async fn enabled(db: &impl ConnectionTrait, slug: &str) -> Result<identity_provider::Model, AppError> {
+async fn enabled(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<identity_provider::Model, AppError> {
     identity_provider::Entity::find()
         .filter(identity_provider::Column::Slug.eq(slug))
         .filter(identity_provider::Column::Enabled.eq(true))
@@ -386,7 +393,10 @@ pub async fn finish(
     if let Some(claim) = &p.org_claim {
         let said = raw_claim(&id_token.to_string(), claim);
         let home = match person.org_id {
-            Some(o) => organisation::Entity::find_by_id(o).one(&state.db).await?.map(|o| o.code),
+            Some(o) => organisation::Entity::find_by_id(o)
+                .one(&state.db)
+                .await?
+                .map(|o| o.code),
             None => None,
         };
         if said.is_none() || said.map(|s| s.to_ascii_uppercase()) != home {
@@ -402,7 +412,10 @@ pub async fn finish(
     Ok(Finished::Go(match outcome {
         SignInOutcome::SignedIn => pending.next,
         SignInOutcome::NeedsSecondFactor => {
-            format!("/sign-in?next={}", crate::domain::redirect::encode(&pending.next))
+            format!(
+                "/sign-in?next={}",
+                crate::domain::redirect::encode(&pending.next)
+            )
         }
     }))
 }
@@ -443,7 +456,10 @@ async fn link(
             .filter(|person| !person.disabled)
             .ok_or(Refusal::NoAccount));
     }
-    let Some(person) = person::find_by_email(db, email).await?.filter(|p| !p.disabled) else {
+    let Some(person) = person::find_by_email(db, email)
+        .await?
+        .filter(|p| !p.disabled)
+    else {
         return Ok(Err(Refusal::NoAccount));
     };
     let taken = sso_identity::Entity::find()
@@ -484,8 +500,8 @@ pub async fn set_password_sign_in(
     org_code: &str,
     allowed: bool,
 ) -> Result<(), AppError> {
-    let org = super::access::org_in_reach(db, user, org_code, super::access::Action::Administer)
-        .await?;
+    let org =
+        super::access::org_in_reach(db, user, org_code, super::access::Action::Administer).await?;
     let mut row: organisation::ActiveModel = org.clone().into();
     row.password_sign_in = Set(allowed);
     row.update(db).await?;

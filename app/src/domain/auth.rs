@@ -283,11 +283,19 @@ mod tests {
 pub fn sso_refusal(code: &str) -> Option<&'static str> {
     Some(match code {
         "failed" => "Single sign-on did not complete. Please try again.",
-        "no-account" => "There is no Wardline account for the email address your identity provider gave. Ask your organisation's Wardline admin for an invitation.",
-        "unverified" => "Your identity provider has not verified your email address, so Wardline cannot use it.",
+        "no-account" => {
+            "There is no Wardline account for the email address your identity provider gave. Ask your organisation's Wardline admin for an invitation."
+        }
+        "unverified" => {
+            "Your identity provider has not verified your email address, so Wardline cannot use it."
+        }
         "domain" => "That identity provider may not sign in accounts with your email address.",
-        "linked-elsewhere" => "Your Wardline account is linked to a different identity at that provider.",
-        "organisation" => "Your identity provider says you belong to an organisation your Wardline account is not in.",
+        "linked-elsewhere" => {
+            "Your Wardline account is linked to a different identity at that provider."
+        }
+        "organisation" => {
+            "Your identity provider says you belong to an organisation your Wardline account is not in."
+        }
         _ => return None,
     })
 }

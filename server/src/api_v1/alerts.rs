@@ -97,7 +97,10 @@ pub async fn receive(
             if w.alerts.len() > 100 {
                 return Err(Problem::new(413, "Send at most 100 alerts at once."));
             }
-            w.alerts.into_iter().map(AlertmanagerAlert::into_alert).collect()
+            w.alerts
+                .into_iter()
+                .map(AlertmanagerAlert::into_alert)
+                .collect()
         }
     };
     let mut results = Vec::with_capacity(batch.len());

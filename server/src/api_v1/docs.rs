@@ -73,7 +73,10 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
 pub async fn openapi_json() -> Response {
     let body = document().to_json().unwrap_or_default();
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body,
     )
         .into_response()
@@ -124,7 +127,9 @@ pub async fn page() -> Response {
             {
                 html.push_str("<table><caption>Parameters</caption><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">In</th><th scope=\"col\">What it is</th></tr></thead><tbody>");
                 for p in params {
-                    let utoipa::openapi::RefOr::T(p) = p else { continue };
+                    let utoipa::openapi::RefOr::T(p) = p else {
+                        continue;
+                    };
                     let place = match p.parameter_in {
                         utoipa::openapi::path::ParameterIn::Path => "path",
                         utoipa::openapi::path::ParameterIn::Query
@@ -154,7 +159,10 @@ pub async fn page() -> Response {
     }
     html.push_str("</main></body></html>");
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
         html,
     )
         .into_response()

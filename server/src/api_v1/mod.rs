@@ -37,12 +37,18 @@ pub fn routes(state: AppState) -> Router {
     let with_token = Router::new()
         .route("/api/v1/orgs", axum::routing::get(reads::orgs))
         .route("/api/v1/orgs/{code}", axum::routing::get(reads::org))
-        .route("/api/v1/orgs/{code}/chart", axum::routing::get(reads::chart))
+        .route(
+            "/api/v1/orgs/{code}/chart",
+            axum::routing::get(reads::chart),
+        )
         .route(
             "/api/v1/orgs/{code}/chart.csv",
             axum::routing::get(reads::chart_csv),
         )
-        .route("/api/v1/orgs/{code}/assets", axum::routing::get(reads::assets))
+        .route(
+            "/api/v1/orgs/{code}/assets",
+            axum::routing::get(reads::assets),
+        )
         .route(
             "/api/v1/incidents",
             axum::routing::get(reads::incidents).post(writes::declare),
@@ -78,11 +84,16 @@ pub fn routes(state: AppState) -> Router {
     Router::new()
         .merge(with_token)
         .route("/api/v1/alerts", axum::routing::post(alerts::receive))
-        .route("/api/v1/openapi.json", axum::routing::get(docs::openapi_json))
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(docs::openapi_json),
+        )
         .route("/api/v1/docs", axum::routing::get(docs::page))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn(crate::middleware::security_headers))
+        .layer(axum::middleware::from_fn(
+            crate::middleware::security_headers,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
@@ -160,7 +171,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             )),
             Err(R::JsonDataError(e)) => Err(Problem::new(
                 422,
-                &format!("The JSON does not fit: {}", e.body_text().trim_start_matches("Failed to deserialize the JSON body into the target type: ")),
+                &format!(
+                    "The JSON does not fit: {}",
+                    e.body_text().trim_start_matches(
+                        "Failed to deserialize the JSON body into the target type: "
+                    )
+                ),
             )),
             Err(R::JsonSyntaxError(_)) => Err(Problem::new(400, "The body is not valid JSON.")),
             Err(R::BytesRejection(_)) => Err(Problem::from(AppError::TooLarge)),
@@ -201,7 +217,10 @@ pub struct PageQuery {
 fn json<T: serde::Serialize>(value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(body) => (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             body,
         )
             .into_response(),

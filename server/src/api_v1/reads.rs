@@ -4,7 +4,9 @@
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::Deserialize;
 
 use app::backend::entity::organisation;
@@ -49,7 +51,11 @@ pub async fn orgs(
                 .add(organisation::Column::Code.eq(text.to_ascii_uppercase())),
         );
     }
-    let total = find.clone().count(&state.db).await.map_err(AppError::from)?;
+    let total = find
+        .clone()
+        .count(&state.db)
+        .await
+        .map_err(AppError::from)?;
     let (page, skip) = window(q.page.unwrap_or(1), total);
     let items = find
         .order_by_asc(organisation::Column::Name)
@@ -96,7 +102,12 @@ pub struct ChartQuery {
 }
 
 fn chart_filter(q: &ChartQuery) -> Result<ChartFilter, AppError> {
-    let nonempty = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let nonempty = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
     Ok(ChartFilter {
         kind: nonempty(&q.kind)
             .map(|k| {
@@ -113,9 +124,23 @@ fn chart_filter(q: &ChartQuery) -> Result<ChartFilter, AppError> {
     })
 }
 
-async fn load_chart(state: &AppState, caller: &Caller, code: &str, q: &ChartQuery) -> Result<Chart, AppError> {
-    let at = app::domain::dates::parse_moment(q.as_at.as_deref().unwrap_or("")).map_err(AppError::Invalid)?;
-    app::backend::chart::chart(&state.db, &state.charts, &caller.0.user, code, at, &chart_filter(q)?).await
+async fn load_chart(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    q: &ChartQuery,
+) -> Result<Chart, AppError> {
+    let at = app::domain::dates::parse_moment(q.as_at.as_deref().unwrap_or(""))
+        .map_err(AppError::Invalid)?;
+    app::backend::chart::chart(
+        &state.db,
+        &state.charts,
+        &caller.0.user,
+        code,
+        at,
+        &chart_filter(q)?,
+    )
+    .await
 }
 
 /// The responsibility chart of an organisation and everything under it, with its gaps: who
@@ -148,11 +173,7 @@ pub async fn chart_csv(
 ) -> Result<Response, Problem> {
     let chart = load_chart(&state, &caller, &code, &q).await?;
     let body = app::backend::chart::to_csv(&chart)?;
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-        body,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
 }
 
 /// An organisation's catalogue of systems and devices, 50 a page.

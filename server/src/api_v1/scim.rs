@@ -36,8 +36,12 @@ impl From<AppError> for ScimError {
 
 impl IntoResponse for ScimError {
     fn into_response(self) -> Response {
-        let body = json!({"schemas": [ERROR_SCHEMA], "status": self.0.to_string(), "detail": self.1});
-        scim(StatusCode::from_u16(self.0).unwrap_or(StatusCode::BAD_REQUEST), &body)
+        let body =
+            json!({"schemas": [ERROR_SCHEMA], "status": self.0.to_string(), "detail": self.1});
+        scim(
+            StatusCode::from_u16(self.0).unwrap_or(StatusCode::BAD_REQUEST),
+            &body,
+        )
     }
 }
 
@@ -69,12 +73,10 @@ fn admin(caller: &Caller) -> Result<&User, ScimError> {
 }
 
 /// The person with this id, if the caller administers their organisation (never themselves).
-async fn administered(
-    state: &AppState,
-    user: &User,
-    id: &str,
-) -> Result<person::Model, ScimError> {
-    let id: i64 = id.parse().map_err(|_| ScimError(404, "No such user.".into()))?;
+async fn administered(state: &AppState, user: &User, id: &str) -> Result<person::Model, ScimError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ScimError(404, "No such user.".into()))?;
     let p = person::Entity::find_by_id(id)
         .one(&state.db)
         .await
@@ -107,7 +109,11 @@ async fn set_active(
             &state.db,
             app::backend::audit::Event {
                 actor: Some(user.person_id),
-                action: if active { "scim.reactivate" } else { "scim.deactivate" },
+                action: if active {
+                    "scim.reactivate"
+                } else {
+                    "scim.deactivate"
+                },
                 org: p.org_id,
                 subject: Some(p.email.clone()),
                 ..Default::default()
@@ -129,7 +135,10 @@ pub struct ListQuery {
 /// `userName eq "someone@nhs.net"`, the one filter providers send.
 fn user_name_filter(filter: &str) -> Option<String> {
     let rest = filter.trim().strip_prefix("userName")?.trim_start();
-    let rest = rest.strip_prefix("eq").or_else(|| rest.strip_prefix("EQ"))?.trim();
+    let rest = rest
+        .strip_prefix("eq")
+        .or_else(|| rest.strip_prefix("EQ"))?
+        .trim();
     Some(rest.trim_matches('"').to_owned())
 }
 
@@ -139,7 +148,8 @@ pub async fn list(
     query: Result<axum::extract::Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ScimError> {
     let user = admin(&caller)?;
-    let axum::extract::Query(q) = query.map_err(|_| ScimError(400, "The query was not understood.".into()))?;
+    let axum::extract::Query(q) =
+        query.map_err(|_| ScimError(400, "The query was not understood.".into()))?;
     let scope = access::administered_orgs(&state.db, user).await?;
     let mut find = person::Entity::find();
     if let Some(f) = q.filter.as_deref() {
@@ -207,7 +217,11 @@ pub async fn create(
     let email = v["userName"].as_str().unwrap_or_default();
     let email = app::domain::auth::Email::parse(email)
         .map_err(|_| ScimError(400, "userName must be an email address.".into()))?;
-    if person::find_by_email(&state.db, email.as_str()).await.map_err(AppError::from)?.is_some() {
+    if person::find_by_email(&state.db, email.as_str())
+        .await
+        .map_err(AppError::from)?
+        .is_some()
+    {
         return Err(ScimError(409, "A user with that userName exists.".into()));
     }
     let name = v["displayName"]
@@ -273,10 +287,15 @@ pub async fn patch(
     let user = admin(&caller)?;
     let p = administered(&state, user, &id).await?;
     let v = body(&bytes)?;
-    if !v["schemas"].as_array().is_some_and(|s| s.iter().any(|s| s == PATCH_SCHEMA)) {
+    if !v["schemas"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|s| s == PATCH_SCHEMA))
+    {
         return Err(ScimError(400, "A PATCH body is a PatchOp message.".into()));
     }
-    let ops = v["Operations"].as_array().ok_or(ScimError(400, "Operations is required.".into()))?;
+    let ops = v["Operations"]
+        .as_array()
+        .ok_or(ScimError(400, "Operations is required.".into()))?;
     for op in ops {
         let kind = op["op"].as_str().unwrap_or_default().to_ascii_lowercase();
         if kind != "replace" && kind != "add" {
@@ -314,7 +333,10 @@ mod tests {
 
     #[test]
     fn the_user_name_filter_is_read() {
-        assert_eq!(user_name_filter("userName eq \"a@nhs.net\"").as_deref(), Some("a@nhs.net"));
+        assert_eq!(
+            user_name_filter("userName eq \"a@nhs.net\"").as_deref(),
+            Some("a@nhs.net")
+        );
         assert_eq!(user_name_filter("displayName eq \"x\""), None);
     }
 }

@@ -77,7 +77,13 @@ pub struct TaskNote {
     pub note: Option<String>,
 }
 
-async fn act(state: &AppState, caller: &Caller, id: i64, action: TaskAction, note: Option<String>) -> Result<Response, Problem> {
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    action: TaskAction,
+    note: Option<String>,
+) -> Result<Response, Problem> {
     let user = caller.0.writer()?;
     let reference = app::backend::incidents::act_paging(
         &state.db,
@@ -101,7 +107,12 @@ fn optional_note(body: &[u8]) -> Result<Option<String>, Problem> {
     }
     serde_json::from_slice::<TaskNote>(body)
         .map(|n| n.note)
-        .map_err(|_| Problem::new(400, "The body is not a task note: send {\"note\": \"…\"}, or nothing."))
+        .map_err(|_| {
+            Problem::new(
+                400,
+                "The body is not a task note: send {\"note\": \"…\"}, or nothing.",
+            )
+        })
 }
 
 /// Acknowledges a task: its holder has seen it, and escalation past them stops.
@@ -116,7 +127,14 @@ pub async fn acknowledge(
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
     let id = task_id(&id)?;
-    act(&state, &caller, id, TaskAction::Acknowledge, optional_note(&body)?).await
+    act(
+        &state,
+        &caller,
+        id,
+        TaskAction::Acknowledge,
+        optional_note(&body)?,
+    )
+    .await
 }
 
 /// Completes a task, with an optional note of what was done.
@@ -131,7 +149,14 @@ pub async fn complete(
     body: axum::body::Bytes,
 ) -> Result<Response, Problem> {
     let id = task_id(&id)?;
-    act(&state, &caller, id, TaskAction::Complete, optional_note(&body)?).await
+    act(
+        &state,
+        &caller,
+        id,
+        TaskAction::Complete,
+        optional_note(&body)?,
+    )
+    .await
 }
 
 fn task_id(raw: &str) -> Result<i64, Problem> {

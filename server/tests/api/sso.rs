@@ -38,7 +38,13 @@ struct Proxy {
 
 async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
     let port = *proxy.upstream.lock().unwrap();
-    let url = format!("http://127.0.0.1:{port}{}", req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+    let url = format!(
+        "http://127.0.0.1:{port}{}",
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+    );
     let method = req.method().clone();
     let mut headers = HeaderMap::new();
     for (k, v) in req.headers() {
@@ -47,9 +53,20 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
             headers.append(k.clone(), v.clone());
         }
     }
-    let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let Ok(res) = client.request(method, &url).headers(headers).body(body).send().await else {
+    let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let Ok(res) = client
+        .request(method, &url)
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+    else {
         return StatusCode::BAD_GATEWAY.into_response();
     };
     let status = res.status();
@@ -81,7 +98,12 @@ fn tamper(jwt: &str, claim: &str, value: Value) -> String {
     let parts: Vec<&str> = jwt.split('.').collect();
     let mut payload: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
     payload[claim] = value;
-    format!("{}.{}.{}", parts[0], b64.encode(payload.to_string()), parts[2])
+    format!(
+        "{}.{}.{}",
+        parts[0],
+        b64.encode(payload.to_string()),
+        parts[2]
+    )
 }
 
 struct Provider {
@@ -100,7 +122,11 @@ impl Drop for Provider {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn accounts() -> Value {
@@ -133,7 +159,10 @@ fn start_node(port: u16, issuer: &str, redirect: &str, kid: &str) -> Child {
 
 async fn wait_for(url: &str) {
     for _ in 0..100 {
-        if reqwest::get(url).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(url)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -155,7 +184,9 @@ async fn setup(trust_mfa: bool, org_claim: Option<&str>) -> (TestApp, Provider) 
     let proxy = Proxy::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
-    let router = axum::Router::new().fallback(forward).with_state(proxy.clone());
+    let router = axum::Router::new()
+        .fallback(forward)
+        .with_state(proxy.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let node_port = free_port();
     *proxy.upstream.lock().unwrap() = node_port;
@@ -179,7 +210,15 @@ async fn setup(trust_mfa: bool, org_claim: Option<&str>) -> (TestApp, Provider) 
     )
     .await
     .unwrap();
-    (app, Provider { child, proxy, issuer, redirect })
+    (
+        app,
+        Provider {
+            child,
+            proxy,
+            issuer,
+            redirect,
+        },
+    )
 }
 
 fn location(res: &reqwest::Response) -> String {
@@ -187,22 +226,49 @@ fn location(res: &reqwest::Response) -> String {
 }
 
 fn absolute(base: &str, to: &str) -> String {
-    if to.starts_with("http") { to.to_owned() } else { format!("{base}{to}") }
+    if to.starts_with("http") {
+        to.to_owned()
+    } else {
+        format!("{base}{to}")
+    }
 }
 
 /// Signs in at the provider as `account` in the browser `client`, from Wardline's start to
 /// the callback; returns the finish address Wardline's callback page moves on to.
-async fn at_provider(app: &TestApp, provider: &Provider, client: &reqwest::Client, account: &str) -> String {
+async fn at_provider(
+    app: &TestApp,
+    provider: &Provider,
+    client: &reqwest::Client,
+    account: &str,
+) -> String {
     at_provider_signing(app, provider, client, account, None).await
 }
 
 /// As `at_provider`, saying how the person signed in at the provider (its `amr`).
-async fn at_provider_signing(app: &TestApp, provider: &Provider, client: &reqwest::Client, account: &str, amr: Option<&str>) -> String {
-    let res = client.get(format!("{}/sso/test/start?next=%2Fincidents", app.address)).send().await.unwrap();
+async fn at_provider_signing(
+    app: &TestApp,
+    provider: &Provider,
+    client: &reqwest::Client,
+    account: &str,
+    amr: Option<&str>,
+) -> String {
+    let res = client
+        .get(format!("{}/sso/test/start?next=%2Fincidents", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303, "start redirects to the provider");
     let mut url = location(&res);
-    assert!(url.starts_with(&provider.issuer), "{url} from {}", provider.issuer);
-    assert!(url.contains("code_challenge_method=S256") && url.contains("nonce=") && url.contains("state="));
+    assert!(
+        url.starts_with(&provider.issuer),
+        "{url} from {}",
+        provider.issuer
+    );
+    assert!(
+        url.contains("code_challenge_method=S256")
+            && url.contains("nonce=")
+            && url.contains("state=")
+    );
     // Through the provider's redirects to its sign-in form, then the form itself.
     loop {
         let res = client.get(&url).send().await.unwrap();
@@ -214,18 +280,33 @@ async fn at_provider_signing(app: &TestApp, provider: &Provider, client: &reqwes
             continue;
         }
         let status = res.status();
-        assert_eq!(status, 200, "{url}: {}", res.text().await.unwrap_or_default());
+        assert_eq!(
+            status,
+            200,
+            "{url}: {}",
+            res.text().await.unwrap_or_default()
+        );
         let mut form = vec![("login", account), ("password", "any")];
         if let Some(amr) = amr {
             form.push(("amr", amr));
         }
         let res = client.post(&url).form(&form).send().await.unwrap();
-        assert!(res.status().is_redirection(), "the provider takes the sign-in");
+        assert!(
+            res.status().is_redirection(),
+            "the provider takes the sign-in"
+        );
         url = absolute(&provider.issuer, &location(&res));
     }
     // Wardline's callback page only moves the browser on to `finish`.
     let page = client.get(&url).send().await.unwrap().text().await.unwrap();
-    let finish = page.split("url=").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let finish = page
+        .split("url=")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
     assert!(finish.starts_with("/sso/test/finish?"));
     format!("{}{finish}", app.address)
 }
@@ -250,7 +331,15 @@ async fn an_invited_person_signs_in_through_their_provider_and_stays_linked_to_t
     assert!(signed_in(&app, &tom).await);
     assert_eq!(app.audit_rows("sso_linked").await.len(), 1);
     let sign_ins = app.audit_rows("sign_in").await;
-    assert!(sign_ins.last().unwrap().detail.as_deref().unwrap().contains("single sign-on"));
+    assert!(
+        sign_ins
+            .last()
+            .unwrap()
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("single sign-on")
+    );
 
     // The same code and state again (a replay, in this browser or another): refused.
     assert_eq!(finish(&tom, &done).await, "/sign-in?sso=failed");
@@ -261,7 +350,10 @@ async fn an_invited_person_signs_in_through_their_provider_and_stays_linked_to_t
     // Another identity at the provider with Tom's email cannot take his account.
     let impostor = app.new_client();
     let done = at_provider(&app, &provider, &impostor, "tom-impostor").await;
-    assert_eq!(finish(&impostor, &done).await, "/sign-in?sso=linked-elsewhere");
+    assert_eq!(
+        finish(&impostor, &done).await,
+        "/sign-in?sso=linked-elsewhere"
+    );
     assert!(!signed_in(&app, &impostor).await);
 }
 
@@ -275,14 +367,21 @@ async fn people_the_provider_does_not_vouch_for_are_refused_with_a_reason() {
     ] {
         let client = app.new_client();
         let done = at_provider(&app, &provider, &client, account).await;
-        assert_eq!(finish(&client, &done).await, format!("/sign-in?sso={why}"), "{account}");
+        assert_eq!(
+            finish(&client, &done).await,
+            format!("/sign-in?sso={why}"),
+            "{account}"
+        );
         assert!(!signed_in(&app, &client).await);
     }
     // Disabled in Wardline: refused, though the provider still vouches.
     use app::backend::entity::person;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     person::Entity::update_many()
-        .col_expr(person::Column::Disabled, sea_orm::sea_query::Expr::value(true))
+        .col_expr(
+            person::Column::Disabled,
+            sea_orm::sea_query::Expr::value(true),
+        )
         .filter(person::Column::Email.eq(TOM))
         .exec(&app.db)
         .await
@@ -291,8 +390,14 @@ async fn people_the_provider_does_not_vouch_for_are_refused_with_a_reason() {
     let done = at_provider(&app, &provider, &client, "tom").await;
     assert_eq!(finish(&client, &done).await, "/sign-in?sso=no-account");
     let page = app.page_text(&client, "/sign-in?sso=no-account").await;
-    assert!(page.contains("Ask your organisation"), "the sign-in page says why");
-    assert!(page.contains("Sign in with Test NHS login"), "and offers the provider");
+    assert!(
+        page.contains("Ask your organisation"),
+        "the sign-in page says why"
+    );
+    assert!(
+        page.contains("Sign in with Test NHS login"),
+        "and offers the provider"
+    );
     assert!(app.audit_rows("sso_refused").await.len() >= 4);
 }
 
@@ -310,7 +415,11 @@ async fn a_forged_token_and_one_made_for_another_application_are_refused() {
     // sign-in's own nonce: refused for its audience alone.
     *provider.proxy.swap.lock().unwrap() = Swap::Nothing;
     let client = app.new_client();
-    let res = client.get(format!("{}/sso/test/start", app.address)).send().await.unwrap();
+    let res = client
+        .get(format!("{}/sso/test/start", app.address))
+        .send()
+        .await
+        .unwrap();
     let authorize = location(&res);
     let nonce = url_param(&authorize, "nonce");
     let foreign = token_for_another_app(&provider, "tom", &nonce).await;
@@ -319,7 +428,15 @@ async fn a_forged_token_and_one_made_for_another_application_are_refused() {
     assert_eq!(finish(&client, &done).await, "/sign-in?sso=failed");
     assert!(!signed_in(&app, &client).await);
     let refused = app.audit_rows("sso_refused").await;
-    assert!(refused.iter().any(|r| r.detail.as_deref().unwrap_or_default().to_lowercase().contains("audience")), "{refused:?}");
+    assert!(
+        refused.iter().any(|r| r
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .to_lowercase()
+            .contains("audience")),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]
@@ -336,7 +453,11 @@ async fn after_the_provider_rotates_its_key_new_tokens_verify_and_the_old_key_is
     let _ = provider.child.wait();
     let port = *provider.proxy.upstream.lock().unwrap();
     provider.child = start_node(port, &provider.issuer, &provider.redirect, "key-2");
-    wait_for(&format!("{}/.well-known/openid-configuration", provider.issuer)).await;
+    wait_for(&format!(
+        "{}/.well-known/openid-configuration",
+        provider.issuer
+    ))
+    .await;
     let again = app.new_client();
     let done = at_provider(&app, &provider, &again, "tom").await;
     assert_eq!(finish(&again, &done).await, "/incidents");
@@ -351,43 +472,92 @@ async fn after_the_provider_rotates_its_key_new_tokens_verify_and_the_old_key_is
 }
 
 #[tokio::test]
-async fn the_providers_multi_factor_counts_only_where_it_is_trusted_and_passwords_can_be_switched_off() {
+async fn the_providers_multi_factor_counts_only_where_it_is_trusted_and_passwords_can_be_switched_off()
+ {
     let (app, provider) = setup(true, None).await;
     // Dana (a national admin, who must pass a second factor) signs in with the provider's MFA:
     // no second step is asked, and she may enrol from there as her role asks.
     let dana = app.new_client();
     let done = at_provider(&app, &provider, &dana, "dana").await;
     assert_eq!(finish(&dana, &done).await, "/incidents");
-    let status: Value = app.post_with(&dana, "/api/auth/status", &[]).await.json().await.unwrap();
+    let status: Value = app
+        .post_with(&dana, "/api/auth/status", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(status.to_string().contains("SignedIn"), "{status}");
     // Without the provider's MFA, she is signed in but still owes Wardline a second factor.
     let weak = app.new_client();
     let done = at_provider_signing(&app, &provider, &weak, "dana", Some("pwd")).await;
     assert_eq!(finish(&weak, &done).await, "/incidents");
-    assert_eq!(app.post_with(&weak, "/api/chart/overview", &[]).await.status(), 403, "enrolment first, as after a password");
-    assert_eq!(app.post_with(&dana, "/api/chart/overview", &[]).await.status(), 200, "the provider's MFA is Wardline's");
+    assert_eq!(
+        app.post_with(&weak, "/api/chart/overview", &[])
+            .await
+            .status(),
+        403,
+        "enrolment first, as after a password"
+    );
+    assert_eq!(
+        app.post_with(&dana, "/api/chart/overview", &[])
+            .await
+            .status(),
+        200,
+        "the provider's MFA is Wardline's"
+    );
 
     // Guy's and St Thomas' switches passwords off: Tom signs in only through the provider.
     let priya = app.enrolled(crate::helpers::people::PRIYA).await;
-    let res = app.post_with(&priya, "/api/integrations/password_sign_in", &[("org_code", "RJ1"), ("allowed", "false")]).await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
-    let res = app.sign_in_with(&app.new_client(), TOM, crate::helpers::DEMO_PASSWORD).await;
+    let res = app
+        .post_with(
+            &priya,
+            "/api/integrations/password_sign_in",
+            &[("org_code", "RJ1"), ("allowed", "false")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    let res = app
+        .sign_in_with(&app.new_client(), TOM, crate::helpers::DEMO_PASSWORD)
+        .await;
     assert_eq!(res.status(), 401);
     let tom = app.new_client();
     let done = at_provider(&app, &provider, &tom, "tom").await;
     assert_eq!(finish(&tom, &done).await, "/incidents");
     assert!(signed_in(&app, &tom).await);
     // Only an admin of the organisation may switch it.
-    let res = app.post_with(&tom, "/api/integrations/password_sign_in", &[("org_code", "RJ1"), ("allowed", "true")]).await;
+    let res = app
+        .post_with(
+            &tom,
+            "/api/integrations/password_sign_in",
+            &[("org_code", "RJ1"), ("allowed", "true")],
+        )
+        .await;
     assert!(matches!(res.status().as_u16(), 403 | 404));
 }
 
 fn url_param(url: &str, name: &str) -> String {
-    url::Url::parse(url).unwrap().query_pairs().find(|(k, _)| k == name).unwrap().1.into_owned()
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .unwrap()
+        .1
+        .into_owned()
 }
 
 /// Walks the provider from an authorize address to Wardline's callback, and on to `finish`.
-async fn continue_at_provider(app: &TestApp, provider: &Provider, client: &reqwest::Client, authorize: &str, account: &str) -> String {
+async fn continue_at_provider(
+    app: &TestApp,
+    provider: &Provider,
+    client: &reqwest::Client,
+    authorize: &str,
+    account: &str,
+) -> String {
     let mut url = authorize.to_owned();
     loop {
         let res = client.get(&url).send().await.unwrap();
@@ -398,11 +568,23 @@ async fn continue_at_provider(app: &TestApp, provider: &Provider, client: &reqwe
             }
             continue;
         }
-        let res = client.post(&url).form(&[("login", account), ("password", "any")]).send().await.unwrap();
+        let res = client
+            .post(&url)
+            .form(&[("login", account), ("password", "any")])
+            .send()
+            .await
+            .unwrap();
         url = absolute(&provider.issuer, &location(&res));
     }
     let page = client.get(&url).send().await.unwrap().text().await.unwrap();
-    let finish = page.split("url=").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let finish = page
+        .split("url=")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
     format!("{}{finish}", app.address)
 }
 
@@ -411,9 +593,14 @@ async fn token_for_another_app(provider: &Provider, account: &str, nonce: &str) 
     use base64::Engine;
     use sha2::Digest;
     let verifier = "another-app-verifier-0123456789-0123456789-0123456789";
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
     let redirect = provider.redirect.clone();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let mut url = format!(
         "{}/auth?client_id=another-app&response_type=code&scope=openid%20email&redirect_uri={}&nonce={nonce}&state=s&code_challenge={challenge}&code_challenge_method=S256",
         provider.issuer,
@@ -428,13 +615,23 @@ async fn token_for_another_app(provider: &Provider, account: &str, nonce: &str) 
             }
             continue;
         }
-        let res = client.post(&url).form(&[("login", account), ("password", "any")]).send().await.unwrap();
+        let res = client
+            .post(&url)
+            .form(&[("login", account), ("password", "any")])
+            .send()
+            .await
+            .unwrap();
         url = absolute(&provider.issuer, &location(&res));
     };
     let res = client
         .post(format!("{}/token", provider.issuer))
         .basic_auth("another-app", Some("another-secret"))
-        .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &redirect), ("code_verifier", verifier)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &redirect),
+            ("code_verifier", verifier),
+        ])
         .send()
         .await
         .unwrap();

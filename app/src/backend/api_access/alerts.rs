@@ -19,9 +19,7 @@ use crate::backend::entity::{
 };
 use crate::backend::state::AppState;
 use crate::backend::{audit, escalation, timeline, tokens};
-use crate::domain::api::{
-    ALERT_KEY_PREFIX, IntegrationKeyView, Integrations, NewIntegrationKey,
-};
+use crate::domain::api::{ALERT_KEY_PREFIX, IntegrationKeyView, Integrations, NewIntegrationKey};
 use crate::domain::auth::AccessRole;
 use crate::domain::incidents::{IncidentKind, PatientsAffected};
 use crate::error::AppError;
@@ -175,7 +173,9 @@ pub async fn create_key(
         secret_hash: Set(tokens::digest(&secret)),
         email_local: Set(format!(
             "alerts-{}",
-            tokens::new_token()[..16].to_ascii_lowercase().replace(['-', '_'], "x")
+            tokens::new_token()[..16]
+                .to_ascii_lowercase()
+                .replace(['-', '_'], "x")
         )),
         created_by: Set(Some(user.person_id)),
         created_at: Set(OffsetDateTime::now_utc()),
@@ -349,7 +349,10 @@ async fn next_step(
         .await;
         return Ok(match inserted {
             Ok(sea_orm::TryInsertResult::Inserted(r)) => {
-                match alert_thread::Entity::find_by_id(r.last_insert_id).one(db).await? {
+                match alert_thread::Entity::find_by_id(r.last_insert_id)
+                    .one(db)
+                    .await?
+                {
                     Some(t) => Step::Declare(t),
                     None => Step::Wait,
                 }
@@ -368,7 +371,10 @@ async fn next_step(
                 // first.
                 _ => {
                     let taken = alert_thread::Entity::update_many()
-                        .col_expr(C::IncidentId, sea_orm::sea_query::Expr::value(Option::<i64>::None))
+                        .col_expr(
+                            C::IncidentId,
+                            sea_orm::sea_query::Expr::value(Option::<i64>::None),
+                        )
                         .col_expr(C::ClaimedAt, sea_orm::sea_query::Expr::value(now))
                         .filter(C::Id.eq(thread.id))
                         .filter(C::IncidentId.eq(id))
@@ -376,7 +382,11 @@ async fn next_step(
                         .await?
                         .rows_affected
                         == 1;
-                    Ok(if taken { Step::Declare(thread) } else { Step::Wait })
+                    Ok(if taken {
+                        Step::Declare(thread)
+                    } else {
+                        Step::Wait
+                    })
                 }
             }
         }
@@ -390,7 +400,11 @@ async fn next_step(
                 .await?
                 .rows_affected
                 == 1;
-            Ok(if taken { Step::Declare(thread) } else { Step::Wait })
+            Ok(if taken {
+                Step::Declare(thread)
+            } else {
+                Step::Wait
+            })
         }
         None => Ok(Step::Wait),
     }
@@ -474,7 +488,11 @@ async fn declare(
         assets: Vec::new(),
         exercise: None,
     };
-    let declared = match state.declarations.declare(&state.db, &source.user, input).await {
+    let declared = match state
+        .declarations
+        .declare(&state.db, &source.user, input)
+        .await
+    {
         Ok(d) => d,
         Err(e) => {
             // Let the next alert try again at once.
@@ -498,12 +516,18 @@ async fn declare(
         .ok_or(AppError::NotFound)?;
     let txn = state.db.begin().await?;
     alert_thread::Entity::update_many()
-        .col_expr(alert_thread::Column::IncidentId, sea_orm::sea_query::Expr::value(inc.id))
+        .col_expr(
+            alert_thread::Column::IncidentId,
+            sea_orm::sea_query::Expr::value(inc.id),
+        )
         .col_expr(
             alert_thread::Column::LastAt,
             sea_orm::sea_query::Expr::value(OffsetDateTime::now_utc()),
         )
-        .col_expr(alert_thread::Column::LastStatus, sea_orm::sea_query::Expr::value("firing"))
+        .col_expr(
+            alert_thread::Column::LastStatus,
+            sea_orm::sea_query::Expr::value("firing"),
+        )
         .filter(alert_thread::Column::Id.eq(thread.id))
         .exec(&txn)
         .await?;
@@ -512,7 +536,11 @@ async fn declare(
         inc.id,
         Some(source.user.person_id),
         "alert",
-        format!("Raised by {}: {}", source.key.source, alert_line(source, alert)),
+        format!(
+            "Raised by {}: {}",
+            source.key.source,
+            alert_line(source, alert)
+        ),
     )
     .await?;
     txn.commit().await?;
@@ -536,9 +564,15 @@ async fn join(
     alert_thread::Entity::update_many()
         .col_expr(
             alert_thread::Column::Received,
-            sea_orm::sea_query::ExprTrait::add(sea_orm::sea_query::Expr::col(alert_thread::Column::Received), 1),
+            sea_orm::sea_query::ExprTrait::add(
+                sea_orm::sea_query::Expr::col(alert_thread::Column::Received),
+                1,
+            ),
         )
-        .col_expr(alert_thread::Column::LastAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            alert_thread::Column::LastAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .col_expr(
             alert_thread::Column::LastStatus,
             sea_orm::sea_query::Expr::value(if resolved { "resolved" } else { "firing" }),
@@ -558,8 +592,14 @@ async fn join(
         .await?;
         tell_leads(&txn, &inc, &thread, source, alert, now).await?;
     } else {
-        timeline::append(&txn, inc.id, Some(source.user.person_id), "alert", format!("Repeated: {line}"))
-            .await?;
+        timeline::append(
+            &txn,
+            inc.id,
+            Some(source.user.person_id),
+            "alert",
+            format!("Repeated: {line}"),
+        )
+        .await?;
     }
     txn.commit().await?;
     state.publish(&inc.reference).await;
@@ -589,10 +629,10 @@ async fn tell_leads(
     if people.is_empty() {
         people = access_grant::Entity::find()
             .filter(access_grant::Column::OrgId.eq(inc.org_id))
-            .filter(access_grant::Column::Role.is_in([
-                AccessRole::Lead.as_str(),
-                AccessRole::OrgAdmin.as_str(),
-            ]))
+            .filter(
+                access_grant::Column::Role
+                    .is_in([AccessRole::Lead.as_str(), AccessRole::OrgAdmin.as_str()]),
+            )
             .all(db)
             .await?
             .into_iter()

@@ -49,7 +49,11 @@ impl TokenRequest {
         let write = match access {
             "read" => false,
             "write" => true,
-            _ => return Err(AppError::Invalid("Choose read only, or read and write.".into())),
+            _ => {
+                return Err(AppError::Invalid(
+                    "Choose read only, or read and write.".into(),
+                ));
+            }
         };
         let days = match days.map(str::trim).filter(|d| !d.is_empty()) {
             None => DEFAULT_TOKEN_DAYS,
@@ -58,9 +62,7 @@ impl TokenRequest {
                 .ok()
                 .filter(|d| (1..=MAX_TOKEN_DAYS).contains(d))
                 .ok_or_else(|| {
-                    AppError::Invalid(format!(
-                        "A token lasts from 1 to {MAX_TOKEN_DAYS} days."
-                    ))
+                    AppError::Invalid(format!("A token lasts from 1 to {MAX_TOKEN_DAYS} days."))
                 })?,
         };
         let orgs: Vec<String> = orgs
@@ -145,16 +147,25 @@ async fn scope_for(
         let org = access::org_in_reach(db, holder, code, Action::Read)
             .await
             .map_err(|e| match e {
-                AppError::NotFound | AppError::Forbidden => AppError::Invalid(format!(
-                    "{code} is not an organisation you can reach."
-                )),
+                AppError::NotFound | AppError::Forbidden => {
+                    AppError::Invalid(format!("{code} is not an organisation you can reach."))
+                }
                 e => e,
             })?;
         let chain = orgs::chain(db, org.id).await?;
         let via = chain
             .iter()
             .find_map(|o| holder.grants.iter().find(|(g, _)| g == o).copied())
-            .map(|(g, r)| (g, if r == AccessRole::NationalAdmin { AccessRole::OrgAdmin } else { r }))
+            .map(|(g, r)| {
+                (
+                    g,
+                    if r == AccessRole::NationalAdmin {
+                        AccessRole::OrgAdmin
+                    } else {
+                        r
+                    },
+                )
+            })
             .or_else(|| {
                 holder
                     .grants
@@ -221,7 +232,11 @@ async fn make(
             detail: Some(format!(
                 "holder {}; {}; expires {}",
                 holder.person_id,
-                if row.can_write { "read and write" } else { "read only" },
+                if row.can_write {
+                    "read and write"
+                } else {
+                    "read only"
+                },
                 crate::domain::dates::moment(row.expires_at)
             )),
             client,
@@ -451,8 +466,7 @@ pub async fn create_service_account(
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::Invalid(
-            "Name the service account (up to 100 characters), saying what system uses it."
-                .into(),
+            "Name the service account (up to 100 characters), saying what system uses it.".into(),
         ));
     }
     let txn = db.begin().await?;
@@ -628,7 +642,10 @@ pub async fn record_use(
 ) -> Result<(), AppError> {
     let now = OffsetDateTime::now_utc();
     api_token::Entity::update_many()
-        .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            api_token::Column::LastUsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .filter(api_token::Column::Id.eq(caller.token_id))
         .exec(db)
         .await?;
@@ -658,8 +675,16 @@ mod tests {
     #[test]
     fn a_scoped_token_keeps_an_organisation_only_while_its_grant_lasts() {
         let scope = encode_scope(&[
-            Scoped { org: 7, via: 3, role: AccessRole::Lead },
-            Scoped { org: 9, via: 1, role: AccessRole::OrgAdmin },
+            Scoped {
+                org: 7,
+                via: 3,
+                role: AccessRole::Lead,
+            },
+            Scoped {
+                org: 9,
+                via: 1,
+                role: AccessRole::OrgAdmin,
+            },
         ]);
         let holder = vec![(3, AccessRole::Lead), (1, AccessRole::NationalAdmin)];
         assert_eq!(
@@ -690,7 +715,9 @@ mod tests {
         assert!(TokenRequest::from_form("x", "", "write", Some("0")).is_err());
         assert!(TokenRequest::from_form("x", "", "write", Some("366")).is_err());
         assert_eq!(
-            TokenRequest::from_form("x", "", "write", Some("30")).unwrap().days,
+            TokenRequest::from_form("x", "", "write", Some("30"))
+                .unwrap()
+                .days,
             30
         );
     }

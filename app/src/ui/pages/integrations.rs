@@ -8,8 +8,8 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::tokens::{
     CreateAlertSource, CreateApiToken, CreateServiceAccount, CreateServiceToken,
-    DisableServiceAccount, RevokeAlertSource, RevokeApiToken, SetPasswordSignIn,
-    get_integrations, my_api_tokens,
+    DisableServiceAccount, RevokeAlertSource, RevokeApiToken, SetPasswordSignIn, get_integrations,
+    my_api_tokens,
 };
 use crate::domain::api::{DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, TokenView};
 use crate::domain::incidents::IncidentKind;
