@@ -110,6 +110,69 @@ pub async fn create(
     ))
 }
 
+/// Accepts the live invitation for `email` on the word of the person's identity provider
+/// (single sign-on, which has verified the address): the account is made without a password
+/// and the role granted, as accepting the link would. `None` when no live invitation is for
+/// that address (or an account exists already: an invitation never touches one).
+pub async fn accept_vouched(
+    db: &sea_orm::DatabaseConnection,
+    email: &str,
+) -> Result<Option<person::Model>, AppError> {
+    let now = OffsetDateTime::now_utc();
+    // Compared here, not in SQL: stored moments compare as text on SQLite.
+    let Some(inv) = invite::Entity::find()
+        .filter(invite::Column::Email.eq(email))
+        .filter(invite::Column::UsedAt.is_null())
+        .filter(invite::Column::RefusedAt.is_null())
+        .order_by_desc(invite::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .find(|i| i.expires_at > now)
+    else {
+        return Ok(None);
+    };
+    let Some(role) = AccessRole::parse(&inv.role) else {
+        return Ok(None);
+    };
+    let txn = db.begin().await?;
+    let claimed = invite::Entity::update_many()
+        .col_expr(invite::Column::UsedAt, Expr::value(now))
+        .filter(invite::Column::Id.eq(inv.id))
+        .filter(invite::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 || has_account(&txn, &inv.email).await? {
+        return Ok(None);
+    }
+    let person = person::ActiveModel {
+        display_name: Set(inv.display_name.clone()),
+        email: Set(inv.email.clone()),
+        job_title: Set(None),
+        org_id: Set(Some(inv.org_id)),
+        disabled: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    grant(&txn, person.id, inv.org_id, role).await?;
+    audit::record(
+        &txn,
+        Event {
+            actor: Some(person.id),
+            action: "invite_accepted",
+            org: Some(inv.org_id),
+            subject: Some(inv.email.clone()),
+            detail: Some(format!("{}; through single sign-on", role.as_str())),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some(person))
+}
+
 /// Accepts an invitation by its link: creates the person's account with their own password
 /// and grants the role. A link never touches an existing account. The token is consumed by
 /// a conditional update, so two uses at once get one outcome. Refusals are audited.

@@ -439,7 +439,7 @@ fn raw_claim(jwt: &str, name: &str) -> Option<String> {
 /// time) the enabled person with the verified email, linked now. A subject whose email
 /// belongs to someone already linked to another subject is refused.
 async fn link(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     p: &identity_provider::Model,
     subject: &str,
     email: &str,
@@ -456,11 +456,14 @@ async fn link(
             .filter(|person| !person.disabled)
             .ok_or(Refusal::NoAccount));
     }
-    let Some(person) = person::find_by_email(db, email)
-        .await?
-        .filter(|p| !p.disabled)
-    else {
-        return Ok(Err(Refusal::NoAccount));
+    let person = match person::find_by_email(db, email).await? {
+        Some(p) if p.disabled => return Ok(Err(Refusal::NoAccount)),
+        Some(p) => p,
+        // Invited, not yet joined: the provider's word accepts the invitation.
+        None => match super::invites::accept_vouched(db, email).await? {
+            Some(p) => p,
+            None => return Ok(Err(Refusal::NoAccount)),
+        },
     };
     let taken = sso_identity::Entity::find()
         .filter(sso_identity::Column::ProviderId.eq(p.id))

@@ -137,6 +137,7 @@ fn accounts() -> Value {
         "stranger": {"claims": {"email": "nobody.here@demo.wardline.test", "email_verified": true}},
         "other-domain": {"claims": {"email": "tom.okafor@example.com", "email_verified": true}},
         "tom-impostor": {"claims": {"email": TOM, "email_verified": true}},
+        "newcomer": {"claims": {"email": "new.lead@demo.wardline.test", "email_verified": true}},
     })
 }
 
@@ -355,6 +356,43 @@ async fn an_invited_person_signs_in_through_their_provider_and_stays_linked_to_t
         "/sign-in?sso=linked-elsewhere"
     );
     assert!(!signed_in(&app, &impostor).await);
+}
+
+#[tokio::test]
+async fn an_invited_persons_first_sign_in_through_the_provider_accepts_the_invitation() {
+    let (app, provider) = setup(false, None).await;
+    let priya = app.enrolled(crate::helpers::people::PRIYA).await;
+    app.invite(&priya, "new.lead@demo.wardline.test", "RJ1", "lead")
+        .await;
+    let newcomer = app.new_client();
+    let done = at_provider(&app, &provider, &newcomer, "newcomer").await;
+    assert_eq!(finish(&newcomer, &done).await, "/incidents");
+    assert!(signed_in(&app, &newcomer).await);
+    let me: Value = app
+        .post_with(&newcomer, "/api/auth/status", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        me.to_string().contains("Guy's and St Thomas'"),
+        "the invitation's grant: {me}"
+    );
+    let accepted = app.audit_rows("invite_accepted").await;
+    assert!(
+        accepted
+            .last()
+            .unwrap()
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("single sign-on")
+    );
+    // The invitation is used: it cannot make a second account, and no password was set.
+    let res = app
+        .sign_in_with(&app.new_client(), "new.lead@demo.wardline.test", "")
+        .await;
+    assert_eq!(res.status(), 401);
 }
 
 #[tokio::test]
