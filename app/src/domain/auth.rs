@@ -229,6 +229,28 @@ pub fn check_password_shape(password: &str) -> Result<(), String> {
     }
 }
 
+/// The sentence the sign-in page shows when single sign-on did not let someone in, by the
+/// code in its address (`/sign-in?sso=…`); unknown codes show nothing.
+pub fn sso_refusal(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "failed" => "Single sign-on did not complete. Please try again.",
+        "no-account" => {
+            "There is no Wardline account for the email address your identity provider gave. Ask your organisation's Wardline admin for an invitation."
+        }
+        "unverified" => {
+            "Your identity provider has not verified your email address, so Wardline cannot use it."
+        }
+        "domain" => "That identity provider may not sign in accounts with your email address.",
+        "linked-elsewhere" => {
+            "Your Wardline account is linked to a different identity at that provider."
+        }
+        "organisation" => {
+            "Your identity provider says you belong to an organisation your Wardline account is not in."
+        }
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,26 +298,4 @@ mod tests {
             assert_eq!(AccessRole::parse(r.as_str()), Some(r));
         }
     }
-}
-
-/// The sentence the sign-in page shows when single sign-on did not let someone in, by the
-/// code in its address (`/sign-in?sso=…`); unknown codes show nothing.
-pub fn sso_refusal(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "failed" => "Single sign-on did not complete. Please try again.",
-        "no-account" => {
-            "There is no Wardline account for the email address your identity provider gave. Ask your organisation's Wardline admin for an invitation."
-        }
-        "unverified" => {
-            "Your identity provider has not verified your email address, so Wardline cannot use it."
-        }
-        "domain" => "That identity provider may not sign in accounts with your email address.",
-        "linked-elsewhere" => {
-            "Your Wardline account is linked to a different identity at that provider."
-        }
-        "organisation" => {
-            "Your identity provider says you belong to an organisation your Wardline account is not in."
-        }
-        _ => return None,
-    })
 }

@@ -143,7 +143,7 @@ fn accounts() -> Value {
 
 fn start_node(port: u16, issuer: &str, redirect: &str, kid: &str) -> Child {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/oidc/provider.mjs");
-    let child = Command::new("node")
+    Command::new("node")
         .arg(script)
         .env("OIDC_PORT", port.to_string())
         .env("OIDC_ISSUER", issuer)
@@ -154,8 +154,7 @@ fn start_node(port: u16, issuer: &str, redirect: &str, kid: &str) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("node runs the test identity provider (./scripts/install-tools.sh installs it)");
-    child
+        .expect("node runs the test identity provider (./scripts/install-tools.sh installs it)")
 }
 
 async fn wait_for(url: &str) {

@@ -311,7 +311,7 @@ enum Step {
     /// This request declares the incident for the thread.
     Declare(alert_thread::Model),
     /// The thread's incident is open: join it.
-    Join(alert_thread::Model, incident::Model),
+    Join(alert_thread::Model, Box<incident::Model>),
     /// Another request is declaring it: look again shortly.
     Wait,
     /// Resolved, with nothing open for it.
@@ -365,7 +365,7 @@ async fn next_step(
         Some(id) => {
             let inc = incident::Entity::find_by_id(id).one(db).await?;
             match inc {
-                Some(inc) if inc.status.open() => Ok(Step::Join(thread, inc)),
+                Some(inc) if inc.status.open() => Ok(Step::Join(thread, Box::new(inc))),
                 _ if alert.status == AlertStatus::Resolved => Ok(Step::Nothing),
                 // Its incident is over: this alert opens a new one, if it takes the thread
                 // first.
@@ -430,7 +430,7 @@ pub async fn receive(
     for _ in 0..200 {
         match next_step(&state.db, source.key.id, &alert).await? {
             Step::Declare(thread) => return declare(state, source, &alert, thread).await,
-            Step::Join(thread, inc) => return join(state, source, &alert, thread, inc).await,
+            Step::Join(thread, inc) => return join(state, source, &alert, thread, *inc).await,
             Step::Nothing => {
                 return Ok(AlertOutcome {
                     outcome: "ignored".into(),
