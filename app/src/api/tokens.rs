@@ -73,19 +73,6 @@ pub async fn revoke_api_token(id: i64) -> Result<(), AppError> {
     .await
 }
 
-/// The domain alert emails are addressed to: this server's own host name.
-#[cfg(feature = "ssr")]
-fn mail_domain(state: &crate::backend::state::AppState) -> String {
-    let url = state.auth.public_url.as_str();
-    url.split("://")
-        .nth(1)
-        .unwrap_or(url)
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("localhost")
-        .to_owned()
-}
-
 /// An organisation's service accounts and alert sources. Its admins only.
 #[server(endpoint = "integrations/get")]
 pub async fn get_integrations(org_code: String) -> Result<Integrations, AppError> {
@@ -96,7 +83,7 @@ pub async fn get_integrations(org_code: String) -> Result<Integrations, AppError
                 &state.db,
                 &user,
                 &org_code,
-                &mail_domain(&state),
+                &crate::backend::api_access::alerts::mail_domain(&state),
             )
             .await
         }
@@ -166,7 +153,7 @@ pub async fn create_alert_source(
     kind: String,
 ) -> Result<NewIntegrationKey, AppError> {
     changing(true, |state, user, client| async move {
-        let domain = mail_domain(&state);
+        let domain = crate::backend::api_access::alerts::mail_domain(&state);
         crate::backend::api_access::alerts::create_key(
             &state.db,
             &user,

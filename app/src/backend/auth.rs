@@ -95,32 +95,9 @@ pub async fn sign_in(
         row.password_hash = Set(Some(passwords::hash(password).await?));
         row.update(&state.db).await?;
     }
-    // A fresh id at every change of privilege: a planted session id is worthless.
-    session.cycle_id().await.map_err(session_err)?;
-    // Whoever this session held before, nothing of them (or their second factor) carries
-    // over to the person signing in now.
-    session
-        .remove_value(PERSON_KEY)
-        .await
-        .map_err(session_err)?;
-    session
-        .remove_value(SECOND_FACTOR_KEY)
-        .await
-        .map_err(session_err)?;
-    session
-        .remove_value(sessions::PROVIDER_FACTOR_KEY)
-        .await
-        .map_err(session_err)?;
+    forget_who_it_held(session).await?;
     if acct.totp_enabled_at.is_some() {
-        session
-            .insert(PENDING_KEY, person.id)
-            .await
-            .map_err(session_err)?;
-        session
-            .insert(PENDING_AT_KEY, OffsetDateTime::now_utc().unix_timestamp())
-            .await
-            .map_err(session_err)?;
-        return Ok(SignInOutcome::NeedsSecondFactor);
+        return await_second_factor(session, person.id).await;
     }
     complete(state, session, person.id, client, None).await?;
     Ok(SignInOutcome::SignedIn)
@@ -200,6 +177,30 @@ pub async fn second_factor(
     complete(state, session, person_id, client, Some(factor)).await
 }
 
+/// A fresh id at every change of privilege (a planted session id is worthless), and
+/// nothing of whoever this session held before (or their second factor) carried over to the
+/// person signing in now.
+async fn forget_who_it_held(session: &Session) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_err)?;
+    for key in [PERSON_KEY, SECOND_FACTOR_KEY, sessions::PROVIDER_FACTOR_KEY] {
+        session.remove_value(key).await.map_err(session_err)?;
+    }
+    Ok(())
+}
+
+/// Holds the sign-in of `person_id` until they give their second factor.
+async fn await_second_factor(session: &Session, person_id: i64) -> Result<SignInOutcome, AppError> {
+    session
+        .insert(PENDING_KEY, person_id)
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(PENDING_AT_KEY, OffsetDateTime::now_utc().unix_timestamp())
+        .await
+        .map_err(session_err)?;
+    Ok(SignInOutcome::NeedsSecondFactor)
+}
+
 /// Signs `person_id` in after their identity provider vouched for them (single sign-on).
 /// `second_factor` is whether the provider's own multi-factor check counts here; when it does
 /// not and they have an authenticator, they are asked for its code as after a password.
@@ -211,33 +212,13 @@ pub async fn sign_in_vouched(
     second_factor: bool,
     provider: &str,
 ) -> Result<SignInOutcome, AppError> {
-    session.cycle_id().await.map_err(session_err)?;
-    session
-        .remove_value(PERSON_KEY)
-        .await
-        .map_err(session_err)?;
-    session
-        .remove_value(SECOND_FACTOR_KEY)
-        .await
-        .map_err(session_err)?;
-    session
-        .remove_value(sessions::PROVIDER_FACTOR_KEY)
-        .await
-        .map_err(session_err)?;
+    forget_who_it_held(session).await?;
     let has_totp = account::Entity::find_by_id(person_id)
         .one(&state.db)
         .await?
         .is_some_and(|a| a.totp_enabled_at.is_some());
     if has_totp && !second_factor {
-        session
-            .insert(PENDING_KEY, person_id)
-            .await
-            .map_err(session_err)?;
-        session
-            .insert(PENDING_AT_KEY, OffsetDateTime::now_utc().unix_timestamp())
-            .await
-            .map_err(session_err)?;
-        return Ok(SignInOutcome::NeedsSecondFactor);
+        return await_second_factor(session, person_id).await;
     }
     session
         .insert(PERSON_KEY, person_id)

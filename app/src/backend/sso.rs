@@ -17,8 +17,9 @@ use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreIdTokenVerifier, CoreProviderMetadata,
 };
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    TokenResponse,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -213,6 +214,32 @@ fn redirect_url(state: &AppState, slug: &str) -> Result<RedirectUrl, AppError> {
     .map_err(|e| errors::internal("sso redirect", &e))
 }
 
+/// A client as discovery makes it: authorization endpoint known, token and user-info
+/// endpoints as the provider published them.
+type Client = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// Wardline as the provider's client, from its metadata as last discovered.
+async fn client(
+    state: &AppState,
+    p: &identity_provider::Model,
+    secret: &str,
+) -> Result<Client, AppError> {
+    let md = metadata(&p.issuer, false).await?;
+    Ok(CoreClient::from_provider_metadata(
+        md,
+        ClientId::new(p.client_id.clone()),
+        Some(ClientSecret::new(secret.to_owned())),
+    )
+    .set_redirect_uri(redirect_url(state, &p.slug)?))
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Pending {
     provider: String,
@@ -231,13 +258,7 @@ pub async fn start(
     next: &str,
 ) -> Result<String, AppError> {
     let p = enabled(&state.db, slug).await?;
-    let md = metadata(&p.issuer, false).await?;
-    let client = CoreClient::from_provider_metadata(
-        md,
-        ClientId::new(p.client_id.clone()),
-        Some(ClientSecret::new(read_secret(&p.client_secret_file)?)),
-    )
-    .set_redirect_uri(redirect_url(state, slug)?);
+    let client = client(state, &p, &read_secret(&p.client_secret_file)?).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf, nonce) = client
         .authorize_url(
@@ -330,13 +351,7 @@ pub async fn finish(
     };
     let p = enabled(&state.db, slug).await?;
     let secret = read_secret(&p.client_secret_file)?;
-    let md = metadata(&p.issuer, false).await?;
-    let client = CoreClient::from_provider_metadata(
-        md,
-        ClientId::new(p.client_id.clone()),
-        Some(ClientSecret::new(secret.clone())),
-    )
-    .set_redirect_uri(redirect_url(state, slug)?);
+    let client = client(state, &p, &secret).await?;
     let http = http()?;
     let exchange = match client.exchange_code(AuthorizationCode::new(code)) {
         Ok(x) => x,
@@ -350,7 +365,6 @@ pub async fn finish(
         Ok(t) => t,
         Err(e) => return refused(Refusal::Failed, &format!("code exchange: {e}")).await,
     };
-    let _ = token.access_token();
     let Some(id_token) = token.id_token() else {
         return refused(Refusal::Failed, "no ID token").await;
     };

@@ -18,6 +18,12 @@ pub fn mac(key: &[u8], message: &str) -> String {
     hex(&m.finalize().into_bytes())
 }
 
+/// The first characters of a credential (its kind's prefix and six more), kept and shown so
+/// its holder can tell one from another; never enough to use.
+pub fn shown_prefix(secret: &str, kind_prefix: &str) -> String {
+    secret.chars().take(kind_prefix.len() + 6).collect()
+}
+
 /// 256 random bits, URL-safe.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];

@@ -259,6 +259,3 @@ pub async fn tasks(
     let mine = app::backend::incidents::my_tasks(&state.db, &caller.user).await?;
     Ok(json(&Listing::of(mine, q.page.unwrap_or(1))))
 }
-
-#[allow(dead_code)]
-fn _types_named_in_docs(_: IncidentView) {}

@@ -258,7 +258,7 @@ async fn at_provider_signing(
         .await
         .unwrap();
     assert_eq!(res.status(), 303, "start redirects to the provider");
-    let mut url = location(&res);
+    let url = location(&res);
     assert!(
         url.starts_with(&provider.issuer),
         "{url} from {}",
@@ -269,7 +269,20 @@ async fn at_provider_signing(
             && url.contains("nonce=")
             && url.contains("state=")
     );
-    // Through the provider's redirects to its sign-in form, then the form itself.
+    walk_provider(app, provider, client, &url, account, amr).await
+}
+
+/// From an authorize address through the provider's redirects to its sign-in form, the form
+/// itself, and back to Wardline's callback page; the `finish` address that page moves on to.
+async fn walk_provider(
+    app: &TestApp,
+    provider: &Provider,
+    client: &reqwest::Client,
+    authorize: &str,
+    account: &str,
+    amr: Option<&str>,
+) -> String {
+    let mut url = authorize.to_owned();
     loop {
         let res = client.get(&url).send().await.unwrap();
         if res.status().is_redirection() {
@@ -461,7 +474,7 @@ async fn a_forged_token_and_one_made_for_another_application_are_refused() {
     let nonce = url_param(&authorize, "nonce");
     let foreign = token_for_another_app(&provider, "tom", &nonce).await;
     *provider.proxy.swap.lock().unwrap() = Swap::IdToken(foreign);
-    let done = continue_at_provider(&app, &provider, &client, &authorize, "tom").await;
+    let done = walk_provider(&app, &provider, &client, &authorize, "tom", None).await;
     assert_eq!(finish(&client, &done).await, "/sign-in?sso=failed");
     assert!(!signed_in(&app, &client).await);
     let refused = app.audit_rows("sso_refused").await;
@@ -585,44 +598,6 @@ fn url_param(url: &str, name: &str) -> String {
         .unwrap()
         .1
         .into_owned()
-}
-
-/// Walks the provider from an authorize address to Wardline's callback, and on to `finish`.
-async fn continue_at_provider(
-    app: &TestApp,
-    provider: &Provider,
-    client: &reqwest::Client,
-    authorize: &str,
-    account: &str,
-) -> String {
-    let mut url = authorize.to_owned();
-    loop {
-        let res = client.get(&url).send().await.unwrap();
-        if res.status().is_redirection() {
-            url = absolute(&provider.issuer, &location(&res));
-            if url.starts_with(&app.address) {
-                break;
-            }
-            continue;
-        }
-        let res = client
-            .post(&url)
-            .form(&[("login", account), ("password", "any")])
-            .send()
-            .await
-            .unwrap();
-        url = absolute(&provider.issuer, &location(&res));
-    }
-    let page = client.get(&url).send().await.unwrap().text().await.unwrap();
-    let finish = page
-        .split("url=")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&amp;", "&");
-    format!("{}{finish}", app.address)
 }
 
 /// A whole sign-in as the provider's other client, `another-app`, with `nonce`: its ID token.

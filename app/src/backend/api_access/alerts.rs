@@ -112,6 +112,18 @@ fn key_view(k: &integration_key::Model, mail_domain: &str) -> IntegrationKeyView
     }
 }
 
+/// The domain alert emails are addressed to: this server's own host name.
+pub fn mail_domain(state: &AppState) -> String {
+    let url = state.auth.public_url.as_str();
+    url.split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("localhost")
+        .to_owned()
+}
+
 /// An organisation's service accounts and alert sources. Its admins only.
 pub async fn integrations(
     db: &impl ConnectionTrait,
@@ -169,7 +181,7 @@ pub async fn create_key(
         person_id: Set(person.id),
         source: Set(source.to_owned()),
         kind: Set(kind.as_str().to_owned()),
-        prefix: Set(secret.chars().take(ALERT_KEY_PREFIX.len() + 6).collect()),
+        prefix: Set(tokens::shown_prefix(&secret, ALERT_KEY_PREFIX)),
         secret_hash: Set(tokens::digest(&secret)),
         email_local: Set(format!(
             "alerts-{}",

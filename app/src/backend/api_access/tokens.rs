@@ -205,7 +205,7 @@ async fn make(
     }
     let scope = scope_for(db, holder, &request.orgs).await?;
     let secret = format!("{TOKEN_PREFIX}{}", tokens::new_token());
-    let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
+    let prefix = tokens::shown_prefix(&secret, TOKEN_PREFIX);
     let now = OffsetDateTime::now_utc();
     let row = api_token::ActiveModel {
         person_id: Set(holder.person_id),
