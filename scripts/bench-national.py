@@ -84,7 +84,7 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
-print(f"\n{'page':<22} {'p50 ms':>8} {'p99 ms':>8} {'bytes (br)':>11}  ({runs} requests each, one at a time)")
+print(f"\n{'page':<22} {'p50 ms':>8} {'p99 ms':>8} {'bytes (br)':>11} {'resident after':>15}  ({runs} requests each, one at a time)")
 for name, path, n in [("national overview", "/overview", runs), ("regional chart", "/orgs/Y70/chart", runs),
                       ("organisation map", "/orgs", runs), ("an ICB's page", "/orgs/Q00", runs),
                       ("CAF, all England", "/orgs/X24/caf", max(5, runs // 6))]:
@@ -93,7 +93,7 @@ for name, path, n in [("national overview", "/overview", runs), ("regional chart
     for _ in range(n):
         dt, size = get(path)
         times.append(dt * 1000)
-    print(f"{name:<22} {pct(times, 50):8.0f} {pct(times, 99):8.0f} {size:11,}")
+    print(f"{name:<22} {pct(times, 50):8.0f} {pct(times, 99):8.0f} {size:11,} {memory()['VmRSS']:>15}")
 
 # The same pages right after a change: the database's change generation is moved before each
 # request, as any edit (a holding, a person, a rota) moves it, so the server reads the
@@ -101,7 +101,7 @@ for name, path, n in [("national overview", "/overview", runs), ("regional chart
 import sqlite3
 changes = sqlite3.connect(f"{work}/wardline.db", timeout=30)
 n = max(5, runs // 3)
-print(f"\n{'after a change':<22} {'p50 ms':>8} {'p99 ms':>8} {'bytes (br)':>11}  ({n} requests each)")
+print(f"\n{'after a change':<22} {'p50 ms':>8} {'p99 ms':>8} {'bytes (br)':>11} {'resident after':>15}  ({n} requests each)")
 for name, path in [("national overview", "/overview"), ("regional chart", "/orgs/Y70/chart"),
                    ("CAF, all England", "/orgs/X24/caf")]:
     times, size = [], 0
@@ -110,11 +110,15 @@ for name, path in [("national overview", "/overview"), ("regional chart", "/orgs
         changes.commit()
         dt, size = get(path)
         times.append(dt * 1000)
-    print(f"{name:<22} {pct(times, 50):8.0f} {pct(times, 99):8.0f} {size:11,}")
+    print(f"{name:<22} {pct(times, 50):8.0f} {pct(times, 99):8.0f} {size:11,} {memory()['VmRSS']:>15}")
 changes.close()
 
 rss = memory()
 print(f"\nserver memory after the runs: resident {rss['VmRSS']} (anonymous {rss['RssAnon']}, "
       f"file-backed {rss['RssFile']}), peak {rss['VmHWM']}")
+time.sleep(5)
+rss = memory()
+print(f"five seconds later, idle: resident {rss['VmRSS']} (anonymous {rss['RssAnon']}, "
+      f"file-backed {rss['RssFile']})")
 server.terminate()
 server.wait()

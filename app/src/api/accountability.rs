@@ -43,16 +43,16 @@ pub async fn get_chart(
                     .transpose()?,
             };
             // A page of organisations at a time; exports stay whole.
-            Ok(crate::backend::chart::chart(
+            crate::backend::chart::chart_page(
                 &state.db,
                 &state.charts,
                 &user,
                 &org_code,
                 at,
                 &filter,
+                page.unwrap_or(1),
             )
-            .await?
-            .paged(page.unwrap_or(1)))
+            .await
         }
         .await,
     )

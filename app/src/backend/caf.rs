@@ -15,7 +15,6 @@ use super::entity::{
 };
 use super::routing::Router;
 use super::{chart, exercises, timeline};
-use crate::domain::accountability::ChartFilter;
 use crate::domain::assets::{Support, support};
 use crate::domain::caf::{Facts, OUTCOMES, OrgReadiness, Readiness, Status, judge};
 use crate::domain::gaps::GapKind;
@@ -30,7 +29,7 @@ pub async fn readiness(
     org_code: &str,
 ) -> Result<Readiness, AppError> {
     // The chart checks who may read what, and gives each organisation's role gaps.
-    let chart = chart::chart(db, charts, user, org_code, None, &ChartFilter::default()).await?;
+    let chart = chart::gaps_chart(db, charts, user, org_code).await?;
     let now = timeline::now();
     let codes: Vec<String> = chart.orgs.iter().map(|o| o.org.code.clone()).collect();
     let ids: HashMap<String, i64> = organisation::Entity::find()

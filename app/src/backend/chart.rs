@@ -424,6 +424,81 @@ pub async fn chart(
     at: Option<OffsetDateTime>,
     filter: &ChartFilter,
 ) -> Result<Chart, AppError> {
+    Ok(chart_of(db, cache, user, org_code, at, filter, Shows::People)
+        .await?
+        .0)
+}
+
+/// Page `page` of the chart (`Chart::paged`), with people and contact details read for the
+/// organisations on that page alone.
+#[tracing::instrument(skip_all, err)]
+pub async fn chart_page(
+    db: &impl ConnectionTrait,
+    cache: &Cache,
+    user: &User,
+    org_code: &str,
+    at: Option<OffsetDateTime>,
+    filter: &ChartFilter,
+    page: u64,
+) -> Result<Chart, AppError> {
+    let (chart, s) = chart_of(db, cache, user, org_code, at, filter, Shows::GapsOnly).await?;
+    let mut chart = chart.paged(page);
+    let on_page: HashSet<i64> = chart
+        .orgs
+        .iter()
+        .flat_map(|o| o.rows.iter())
+        .filter_map(|r| r.holding.as_ref().map(|h| h.id))
+        .collect();
+    let holdings: HashMap<i64, &Holding> = s
+        .holdings
+        .iter()
+        .filter(|h| on_page.contains(&h.id))
+        .map(|h| (h.id, h))
+        .collect();
+    let details = s
+        .details_of(db, &holdings.values().copied().collect::<Vec<_>>())
+        .await?;
+    for row in chart.orgs.iter_mut().flat_map(|o| o.rows.iter_mut()) {
+        if let Some(view) = row.holding.as_mut()
+            && let Some(h) = holdings.get(&view.id)
+        {
+            *view = holding_view(h, &s, &details);
+        }
+    }
+    Ok(chart)
+}
+
+/// The present's chart of `org_code`'s subtree for its roles and gaps alone: each holding's
+/// holder, deputy and contact details are left empty (CAF readiness judges from the gaps,
+/// and naming every holder in England for it cost time and memory).
+pub async fn gaps_chart(
+    db: &impl ConnectionTrait,
+    cache: &Cache,
+    user: &User,
+    org_code: &str,
+) -> Result<Chart, AppError> {
+    let all = ChartFilter::default();
+    Ok(chart_of(db, cache, user, org_code, None, &all, Shows::GapsOnly)
+        .await?
+        .0)
+}
+
+/// Whether a chart's holdings name their people.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shows {
+    People,
+    GapsOnly,
+}
+
+async fn chart_of(
+    db: &impl ConnectionTrait,
+    cache: &Cache,
+    user: &User,
+    org_code: &str,
+    at: Option<OffsetDateTime>,
+    filter: &ChartFilter,
+    shows: Shows,
+) -> Result<(Chart, std::sync::Arc<Snapshot>), AppError> {
     let now = OffsetDateTime::now_utc();
     if at.is_some_and(|at| at > now) {
         return Err(AppError::Invalid(
@@ -462,7 +537,7 @@ pub async fn chart(
     // Roles held by an on-call schedule, resolved at the chart's moment.
     let on_call =
         super::rotas::on_call_views(db, &seen.iter().copied().collect::<Vec<_>>(), s.at).await?;
-    let rows = RowSource::new(db, &s, &seen, on_call).await?;
+    let rows = RowSource::new(db, &s, &seen, on_call, shows).await?;
 
     let mut out = Vec::new();
     for (id, depth) in ordered {
@@ -482,7 +557,7 @@ pub async fn chart(
     }
     let totals = rolled.get(&root.id).cloned().unwrap_or_default();
     let orgs = out.into_iter().filter(|o| filter.keeps(o)).collect();
-    Ok(Chart {
+    let chart = Chart {
         root: root.summary(),
         as_at: fmt_time(s.at),
         at: s.at,
@@ -494,7 +569,8 @@ pub async fn chart(
         pages: 1,
         org_total: 0,
         below: Vec::new(),
-    })
+    };
+    Ok((chart, s))
 }
 
 /// Each organisation's children under `parent` (child to parent).
@@ -524,6 +600,7 @@ impl<'a> RowSource<'a> {
         s: &'a Snapshot,
         within: &HashSet<i64>,
         on_call: HashMap<(i64, i64), crate::domain::rota::OnCallHolding>,
+        shows: Shows,
     ) -> Result<Self, AppError> {
         let mut gaps: HashMap<(i64, i64), Vec<GapKind>> = HashMap::new();
         for g in s.gaps.iter().filter(|g| within.contains(&g.org_id)) {
@@ -536,7 +613,10 @@ impl<'a> RowSource<'a> {
             .map(|h| ((h.org_id, h.role_id), h))
             .collect();
         let shown: Vec<&Holding> = holding_of.values().copied().collect();
-        let details = s.details_of(db, &shown).await?;
+        let details = match shows {
+            Shows::People => s.details_of(db, &shown).await?,
+            Shows::GapsOnly => Details::default(),
+        };
         Ok(Self {
             s,
             holding_of,

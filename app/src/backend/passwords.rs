@@ -50,7 +50,7 @@ pub fn check_new(password: &str, email: &str) -> Result<(), AppError> {
 /// Permits for argon2 work: one per core. More at once would not finish sooner (the work is
 /// CPU-bound) and each one in flight holds its 19 MiB.
 static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
-    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    tokio::sync::Semaphore::new(permits())
 });
 
 /// Runs argon2 work on a blocking thread (it is deliberately slow and would stall the
@@ -68,8 +68,14 @@ async fn bounded<T: Send + 'static>(
         .map_err(|e| super::errors::internal(what, &e))
 }
 
-/// Argon2 working memory, at most one per permit, made once and reused.
+/// Argon2 working memory, at most one per permit, reused while sign-ins keep coming and
+/// given back once none is being checked.
 static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
+/// The permits `HASHING` was made with.
+fn permits() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
 
 /// Runs `work` with a permit and a working memory of today's size.
 async fn with_memory<T: Send + 'static>(
@@ -87,10 +93,14 @@ async fn with_memory<T: Send + 'static>(
     })
     .await
     .map_err(|e| super::errors::internal(what, &e))?;
-    MEMORY
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(memory);
+    let mut kept = MEMORY.lock().unwrap_or_else(|p| p.into_inner());
+    if HASHING.available_permits() + 1 < permits() {
+        // Another check is running (a burst of sign-ins): keep it for the next one.
+        kept.push(memory);
+    } else {
+        // This was the only one: an idle server holds no argon2 memory (19 MiB a permit).
+        kept.clear();
+    }
     Ok(out)
 }
 

@@ -156,8 +156,19 @@ pub async fn chart(
     Path(code): Path<String>,
     Query(q): Query<ChartQuery>,
 ) -> Result<Response, Problem> {
-    let chart = load_chart(&state, &caller, &code, &q).await?;
-    Ok(json(&chart.paged(q.page.unwrap_or(1))))
+    let at = app::domain::dates::parse_moment(q.as_at.as_deref().unwrap_or(""))
+        .map_err(AppError::Invalid)?;
+    let chart = app::backend::chart::chart_page(
+        &state.db,
+        &state.charts,
+        &caller.0.user,
+        &code,
+        at,
+        &chart_filter(&q)?,
+        q.page.unwrap_or(1),
+    )
+    .await?;
+    Ok(json(&chart))
 }
 
 /// The whole chart as CSV, one row per role holding (the export the chart page offers).
