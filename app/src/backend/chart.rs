@@ -262,58 +262,75 @@ async fn snapshot(
     within: Option<&HashSet<i64>>,
 ) -> Result<Snapshot, AppError> {
     let date = at.date();
-    let rows = match within {
-        Some(ids) => {
-            let ids: Vec<i64> = ids.iter().copied().collect();
-            super::db::all_in(
-                db,
-                organisation::Entity::find(),
-                organisation::Column::Id,
-                &ids,
-            )
-            .await?
-        }
-        None => organisation::Entity::find().all(db).await?,
+    // Three independent reads, each on a connection of its own where the pool has them: on
+    // SQLite each runs on its own thread, so after a change the country is read in about
+    // the time of its largest part rather than the sum.
+    let structure = async {
+        let rows = match within {
+            Some(ids) => {
+                let ids: Vec<i64> = ids.iter().copied().collect();
+                super::db::all_in(
+                    db,
+                    organisation::Entity::find(),
+                    organisation::Column::Id,
+                    &ids,
+                )
+                .await?
+            }
+            None => organisation::Entity::find().all(db).await?,
+        };
+        let parent = links_on(db, date).await?;
+        let roles = role::Entity::find().all(db).await?;
+        Ok::<_, AppError>((rows, parent, roles))
     };
+    let held = async {
+        // Every holding in force, so a person's roles elsewhere count towards a single point
+        // of failure.
+        let holdings = assignment::Entity::find()
+            .select_only()
+            .columns([
+                assignment::Column::Id,
+                assignment::Column::OrgId,
+                assignment::Column::RoleId,
+                assignment::Column::PersonId,
+                assignment::Column::DeputyId,
+                assignment::Column::StartsAt,
+                assignment::Column::ConfirmedAt,
+            ])
+            .filter(in_force_at(at))
+            .into_model::<Holding>()
+            .all(db)
+            .await?;
+        // Who is disabled now, of everyone (a handful): the rules ask it of holders and
+        // deputies.
+        let disabled: HashSet<i64> = person::Entity::find()
+            .select_only()
+            .column(person::Column::Id)
+            .filter(person::Column::Disabled.eq(true))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        Ok::<_, AppError>((holdings, disabled))
+    };
+    let reach = async {
+        let reachable = super::paging::reachable_people(db).await?;
+        let rules = Rules {
+            now: at,
+            attestation_days: settings::get_i64(db, settings::ATTESTATION_DAYS).await?,
+            max_mandatory_roles: settings::get_i64(db, settings::MAX_MANDATORY_ROLES)
+                .await?
+                .max(1) as usize,
+        };
+        Ok::<_, AppError>((reachable, rules))
+    };
+    let ((rows, parent, roles), (mut holdings, mut disabled), (reachable, rules)) =
+        futures::try_join!(structure, held, reach)?;
     let orgs: HashMap<i64, organisation::Model> = rows.into_iter().map(|o| (o.id, o)).collect();
-    let parent = links_on(db, date).await?;
-    let roles = role::Entity::find().all(db).await?;
-    // Every holding in force, so a person's roles elsewhere count towards a single point of failure.
-    let mut holdings = assignment::Entity::find()
-        .select_only()
-        .columns([
-            assignment::Column::Id,
-            assignment::Column::OrgId,
-            assignment::Column::RoleId,
-            assignment::Column::PersonId,
-            assignment::Column::DeputyId,
-            assignment::Column::StartsAt,
-            assignment::Column::ConfirmedAt,
-        ])
-        .filter(in_force_at(at))
-        .into_model::<Holding>()
-        .all(db)
-        .await?;
-    // Who is disabled now, of everyone (a handful): the rules ask it of holders and deputies.
-    let mut disabled: HashSet<i64> = person::Entity::find()
-        .select_only()
-        .column(person::Column::Id)
-        .filter(person::Column::Disabled.eq(true))
-        .into_tuple::<i64>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
     if moment == Moment::Past {
         as_they_were(db, at, &mut holdings, &mut disabled).await?;
     }
-    let rules = Rules {
-        now: at,
-        attestation_days: settings::get_i64(db, settings::ATTESTATION_DAYS).await?,
-        max_mandatory_roles: settings::get_i64(db, settings::MAX_MANDATORY_ROLES)
-            .await?
-            .max(1) as usize,
-    };
     let org_facts: Vec<OrgFact> = orgs
         .values()
         .map(|o| OrgFact {
@@ -332,7 +349,6 @@ async fn snapshot(
         })
         .collect();
     let holding_facts: Vec<HoldingFact> = holdings.iter().map(Holding::fact).collect();
-    let reachable = super::paging::reachable_people(db).await?;
     let mut gaps = gaps::find(&org_facts, &role_facts, &holding_facts, &disabled, &rules);
     gaps.extend(gaps::unreachable(&holding_facts, &reachable, &disabled));
     let gaps = gaps
@@ -424,9 +440,11 @@ pub async fn chart(
     at: Option<OffsetDateTime>,
     filter: &ChartFilter,
 ) -> Result<Chart, AppError> {
-    Ok(chart_of(db, cache, user, org_code, at, filter, Shows::People)
-        .await?
-        .0)
+    Ok(
+        chart_of(db, cache, user, org_code, at, filter, Shows::People)
+            .await?
+            .0,
+    )
 }
 
 /// Page `page` of the chart (`Chart::paged`), with people and contact details read for the
@@ -478,9 +496,11 @@ pub async fn gaps_chart(
     org_code: &str,
 ) -> Result<Chart, AppError> {
     let all = ChartFilter::default();
-    Ok(chart_of(db, cache, user, org_code, None, &all, Shows::GapsOnly)
-        .await?
-        .0)
+    Ok(
+        chart_of(db, cache, user, org_code, None, &all, Shows::GapsOnly)
+            .await?
+            .0,
+    )
 }
 
 /// Whether a chart's holdings name their people.

@@ -49,9 +49,8 @@ pub fn check_new(password: &str, email: &str) -> Result<(), AppError> {
 
 /// Permits for argon2 work: one per core. More at once would not finish sooner (the work is
 /// CPU-bound) and each one in flight holds its 19 MiB.
-static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
-    tokio::sync::Semaphore::new(permits())
-});
+static HASHING: LazyLock<tokio::sync::Semaphore> =
+    LazyLock::new(|| tokio::sync::Semaphore::new(permits()));
 
 /// Runs argon2 work on a blocking thread (it is deliberately slow and would stall the
 /// runtime), once a permit is free.
