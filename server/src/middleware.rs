@@ -235,17 +235,24 @@ pub async fn api_floor(State(state): State<AppState>, mut req: Request, next: Ne
     if !path.starts_with("/api/") || app::api::auth::PUBLIC_ENDPOINTS.contains(&path.as_str()) {
         return next.run(req).await;
     }
-    let person = match req.extensions().get::<tower_sessions::Session>() {
-        Some(session) => session
-            .get::<i64>(app::backend::sessions::PERSON_KEY)
+    // The session and the change generation in one statement: the caller is checked
+    // against the generation next (here for a write, in the function for a read).
+    let (person, generation) = match req.extensions().get::<tower_sessions::Session>() {
+        Some(session) => {
+            app::backend::sessions::reading_generation(
+                session.get::<i64>(app::backend::sessions::PERSON_KEY),
+            )
             .await
-            .ok()
-            .flatten(),
-        None => None,
+        }
+        None => (Ok(None), None),
     };
-    let Some(person) = person else {
+    let Some(person) = person.ok().flatten() else {
         return refuse(AppError::Unauthorized);
     };
+    if let Some(generation) = generation {
+        req.extensions_mut()
+            .insert(app::backend::callers::GenerationRead(generation));
+    }
     // A plain form post (no script on the page): what it answers is kept for the page it
     // goes back to (see `app::backend::answers`).
     // So is the answer to a form the page's script sent for it (it then reloads the page).
@@ -280,7 +287,7 @@ pub async fn api_floor(State(state): State<AppState>, mut req: Request, next: Ne
             )
             .to_string()
         });
-    let res = match state.callers.known(&state.db, person).await {
+    let res = match state.callers.known_at(&state.db, person, generation).await {
         Ok(Some(known)) if known.is_read_only() => refuse(AppError::Forbidden),
         Ok(Some(known)) => {
             // The function's own `caller` takes them from here instead of reading again.

@@ -50,7 +50,10 @@ pub async fn client_ip() -> Result<std::net::IpAddr, AppError> {
 /// The signed-in person, if any, ending the session if it outlived its absolute limit or the
 /// person was disabled.
 pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<User>, AppError> {
-    let Some(person_id) = session.get::<i64>(PERSON_KEY).await.map_err(session_err)? else {
+    // If the session is loaded now, the change generation comes with it.
+    let (person, read_along) =
+        super::sessions::reading_generation(session.get::<i64>(PERSON_KEY)).await;
+    let Some(person_id) = person.map_err(session_err)? else {
         return Ok(None);
     };
     let signed_in_at = session
@@ -69,8 +72,11 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
         .map_err(session_err)?
         .unwrap_or(false);
     let age = OffsetDateTime::now_utc().unix_timestamp() - signed_in_at;
-    // Read by the API floor moments ago for this very request, or read now.
-    let read_for_request = leptos::prelude::use_context::<http::request::Parts>()
+    // Read by the API floor moments ago for this very request, or read now (against the
+    // generation the floor read with the session, if it did).
+    let parts = leptos::prelude::use_context::<http::request::Parts>();
+    let read_for_request = parts
+        .as_ref()
         .and_then(|p| {
             p.extensions
                 .get::<super::callers::ReadForRequest>()
@@ -79,7 +85,19 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
         .filter(|r| r.person_id == person_id);
     let known = match read_for_request {
         Some(r) => Some(r.known),
-        None => state.callers.known(&state.db, person_id).await?,
+        None => {
+            let generation = read_along.or_else(|| {
+                parts.as_ref().and_then(|p| {
+                    p.extensions
+                        .get::<super::callers::GenerationRead>()
+                        .map(|g| g.0)
+                })
+            });
+            state
+                .callers
+                .known_at(&state.db, person_id, generation)
+                .await?
+        }
     };
     let known = match known {
         Some(k) if !k.disabled && age < state.auth.absolute_timeout.as_secs() as i64 => k,

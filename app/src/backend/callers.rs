@@ -47,6 +47,11 @@ pub struct ReadForRequest {
     pub known: Arc<Known>,
 }
 
+/// The change generation as read with the session at the start of this request (put in the
+/// request's extensions by the API floor), for `caller` to check the person against.
+#[derive(Debug, Clone, Copy)]
+pub struct GenerationRead(pub i64);
+
 /// People kept before the cache starts again.
 const CALLERS_KEPT: usize = 20_000;
 
@@ -62,8 +67,22 @@ impl Callers {
         db: &sea_orm::DatabaseConnection,
         person_id: i64,
     ) -> Result<Option<Arc<Known>>, AppError> {
+        self.known_at(db, person_id, None).await
+    }
+
+    /// `known`, given the change generation if it was already read in this request (with
+    /// the session: `sessions::reading_generation`), before anything it guards.
+    pub async fn known_at(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        person_id: i64,
+        read_with_session: Option<i64>,
+    ) -> Result<Option<Arc<Known>>, AppError> {
         // Read before what it guards, so what is read is at least as new as its tag.
-        let generation = generation::read(db).await?;
+        let generation = match read_with_session {
+            Some(g) => g,
+            None => generation::read(db).await?,
+        };
         if let Some((g, known)) = self.lock().get(&person_id)
             && *g == generation
         {

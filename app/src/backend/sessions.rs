@@ -2,10 +2,13 @@
 //! and PostgreSQL (several app instances share sessions). Rows are keyed by a SHA-256 of the
 //! session id: a copy of the database does not hand out live sessions.
 
-use sea_orm::sea_query::OnConflict;
+use std::cell::Cell;
+use std::future::Future;
+
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, SqlErr,
+    QueryOrder, QuerySelect, SqlErr,
 };
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -23,6 +26,26 @@ pub const PERSON_KEY: &str = "person_id";
 pub const SECOND_FACTOR_KEY: &str = "second_factor";
 /// The second factor of this session was the identity provider's own (single sign-on).
 pub const PROVIDER_FACTOR_KEY: &str = "provider_factor";
+
+tokio::task_local! {
+    /// Present while `reading_generation` runs: a session loaded then reads the change
+    /// generation in the same statement and leaves it here.
+    static GENERATION_READ: Cell<Option<i64>>;
+}
+
+/// Runs `f` (which loads the session, if it was not loaded yet) and returns, beside what it
+/// returns, the change generation read in the same statement as the session: one trip to
+/// the database instead of two for a request that checks the signed-in person against the
+/// generation right after (`callers::Callers::known_at`). `None` if the session was already
+/// loaded, or there was none.
+pub async fn reading_generation<T>(f: impl Future<Output = T>) -> (T, Option<i64>) {
+    GENERATION_READ
+        .scope(Cell::new(None), async move {
+            let out = f.await;
+            (out, GENERATION_READ.with(Cell::get))
+        })
+        .await
+}
 
 pub fn key_of(id: &Id) -> String {
     hex(&Sha256::digest(id.to_string().as_bytes()))
@@ -98,17 +121,39 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> StoreResult<Option<Record>> {
-        let found = session::Entity::find_by_id(key_of(id))
+        let live = session::Entity::find_by_id(key_of(id))
             .filter(session::Column::ExpiresAt.gt(OffsetDateTime::now_utc()))
-            .one(&self.db)
-            .await
-            .map_err(backend)?;
-        let Some(found) = found else { return Ok(None) };
-        let data = serde_json::from_str(&found.data).map_err(|e| Error::Decode(e.to_string()))?;
+            .select_only()
+            .column(session::Column::Data)
+            .column(session::Column::ExpiresAt);
+        let found = if GENERATION_READ.try_with(|_| ()).is_ok() {
+            let found = live
+                .column_as(
+                    Expr::cust(format!("({})", super::generation::READ)),
+                    "generation",
+                )
+                .into_tuple::<(String, OffsetDateTime, i64)>()
+                .one(&self.db)
+                .await
+                .map_err(backend)?;
+            found.map(|(data, expires_at, generation)| {
+                let _ = GENERATION_READ.try_with(|g| g.set(Some(generation)));
+                (data, expires_at)
+            })
+        } else {
+            live.into_tuple::<(String, OffsetDateTime)>()
+                .one(&self.db)
+                .await
+                .map_err(backend)?
+        };
+        let Some((data, expires_at)) = found else {
+            return Ok(None);
+        };
+        let data = serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?;
         Ok(Some(Record {
             id: *id,
             data,
-            expiry_date: found.expires_at,
+            expiry_date: expires_at,
         }))
     }
 

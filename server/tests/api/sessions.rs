@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{DEMO_PASSWORD, TestApp, spawn_app_with};
+use crate::helpers::{DEMO_PASSWORD, TestApp, spawn_app, spawn_app_with};
 
 const NADIA: &str = "nadia.kowalski@demo.wardline.test";
 const AISHA: &str = "aisha.bello@demo.wardline.test";
@@ -163,4 +163,79 @@ async fn a_person_has_at_most_a_few_open_streams() {
         }
     }
     assert_eq!(status, 200);
+}
+
+/// A request reads its session and the change generation in one statement; what a person
+/// may do still follows the generation at once: a grant revoked between two requests
+/// refuses the second, and a session read outside `reading_generation` reads no generation.
+#[tokio::test]
+async fn the_session_brings_the_generation_and_a_revoked_grant_is_seen_at_once() {
+    use app::backend::entity::{access_grant, person};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use tower_sessions::SessionStore;
+
+    let app = spawn_app().await.with_demo().await;
+    app.sign_in(NADIA).await;
+    let declare = [
+        ("kind", "ransomware"),
+        ("location", "Reception"),
+        ("patients_affected", "unknown"),
+    ];
+    assert_eq!(
+        app.post_form("/api/incidents/declare", &declare)
+            .await
+            .status(),
+        200
+    );
+
+    // The store itself: the generation comes with the session only when asked for.
+    let row = app::backend::entity::session::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let store = app::backend::sessions::DbSessionStore::new(app.db.clone());
+    let mut record = tower_sessions::session::Record {
+        id: tower_sessions::session::Id::default(),
+        data: Default::default(),
+        expiry_date: row.expires_at,
+    };
+    record
+        .data
+        .insert("person_id".into(), serde_json::json!(row.person_id));
+    store.create(&mut record).await.unwrap();
+    let (loaded, generation) =
+        app::backend::sessions::reading_generation(store.load(&record.id)).await;
+    assert!(loaded.unwrap().is_some());
+    assert_eq!(
+        generation,
+        Some(app::backend::generation::read(&app.db).await.unwrap())
+    );
+    let (_, none) = app::backend::sessions::reading_generation(async {}).await;
+    assert_eq!(none, None, "no session loaded, no generation");
+    let (missing, none) = app::backend::sessions::reading_generation(
+        store.load(&tower_sessions::session::Id::default()),
+    )
+    .await;
+    assert!(missing.unwrap().is_none());
+    assert_eq!(none, None, "no such session, no generation");
+
+    // Through HTTP: Nadia loses her grant; her next declaration is refused.
+    let nadia = person::Entity::find()
+        .filter(person::Column::Email.eq(NADIA))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    access_grant::Entity::delete_many()
+        .filter(access_grant::Column::PersonId.eq(nadia.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let refused = app.post_form("/api/incidents/declare", &declare).await;
+    assert!(
+        matches!(refused.status().as_u16(), 403 | 404),
+        "declared after the grant was revoked: {}",
+        refused.status()
+    );
 }
