@@ -249,10 +249,11 @@ pub async fn api_floor(State(state): State<AppState>, mut req: Request, next: Ne
     let Some(person) = person.ok().flatten() else {
         return refuse(AppError::Unauthorized);
     };
-    if let Some(generation) = generation {
-        req.extensions_mut()
-            .insert(app::backend::callers::GenerationRead(generation));
-    }
+    req.extensions_mut()
+        .insert(app::backend::callers::ReadForRequest {
+            generation,
+            known: None,
+        });
     // A plain form post (no script on the page): what it answers is kept for the page it
     // goes back to (see `app::backend::answers`).
     // So is the answer to a form the page's script sent for it (it then reloads the page).
@@ -293,8 +294,8 @@ pub async fn api_floor(State(state): State<AppState>, mut req: Request, next: Ne
             // The function's own `caller` takes them from here instead of reading again.
             req.extensions_mut()
                 .insert(app::backend::callers::ReadForRequest {
-                    person_id: person,
-                    known,
+                    generation,
+                    known: Some((person, known)),
                 });
             next.run(req).await
         }

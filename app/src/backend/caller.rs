@@ -74,28 +74,19 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<
     let age = OffsetDateTime::now_utc().unix_timestamp() - signed_in_at;
     // Read by the API floor moments ago for this very request, or read now (against the
     // generation the floor read with the session, if it did).
-    let parts = leptos::prelude::use_context::<http::request::Parts>();
-    let read_for_request = parts
-        .as_ref()
+    let floor = leptos::prelude::use_context::<http::request::Parts>()
         .and_then(|p| {
             p.extensions
                 .get::<super::callers::ReadForRequest>()
                 .cloned()
         })
-        .filter(|r| r.person_id == person_id);
-    let known = match read_for_request {
-        Some(r) => Some(r.known),
+        .unwrap_or_default();
+    let known = match floor.known.filter(|(id, _)| *id == person_id) {
+        Some((_, known)) => Some(known),
         None => {
-            let generation = read_along.or_else(|| {
-                parts.as_ref().and_then(|p| {
-                    p.extensions
-                        .get::<super::callers::GenerationRead>()
-                        .map(|g| g.0)
-                })
-            });
             state
                 .callers
-                .known_at(&state.db, person_id, generation)
+                .known_at(&state.db, person_id, read_along.or(floor.generation))
                 .await?
         }
     };

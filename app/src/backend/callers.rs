@@ -38,19 +38,16 @@ pub struct Callers {
     kept: Mutex<HashMap<i64, (i64, Arc<Known>)>>,
 }
 
-/// The signed-in person as the API floor read them at the start of this request (put in the
-/// request's extensions), so the server function it lets through does not read the change
-/// generation and the cache a second time: one trip to the database fewer per write.
-#[derive(Debug, Clone)]
+/// What the API floor read at the start of this request (put in the request's extensions),
+/// so the server function it lets through does not read it again: the change generation,
+/// read with the session, and for a write the signed-in person as known at it. One trip to
+/// the database fewer per request, two per write.
+#[derive(Debug, Clone, Default)]
 pub struct ReadForRequest {
-    pub person_id: i64,
-    pub known: Arc<Known>,
+    pub generation: Option<i64>,
+    /// The person's id and what is known of them.
+    pub known: Option<(i64, Arc<Known>)>,
 }
-
-/// The change generation as read with the session at the start of this request (put in the
-/// request's extensions by the API floor), for `caller` to check the person against.
-#[derive(Debug, Clone, Copy)]
-pub struct GenerationRead(pub i64);
 
 /// People kept before the cache starts again.
 const CALLERS_KEPT: usize = 20_000;

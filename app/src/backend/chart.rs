@@ -2,6 +2,7 @@
 //! gap, at any moment; the national overview of gaps; and their exports.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
@@ -167,9 +168,15 @@ struct Holder {
 /// Everything the gap rules and the chart need about a set of organisations at a moment.
 pub struct Snapshot {
     at: OffsetDateTime,
-    orgs: HashMap<i64, organisation::Model>,
-    parent: HashMap<i64, i64>,
-    roles: Vec<role::Model>,
+    /// When what holdings do not move (organisations, links, roles, people) was read. A
+    /// snapshot made again for changed holdings alone keeps those parts, and this moment.
+    standing_at: OffsetDateTime,
+    orgs: Arc<HashMap<i64, organisation::Model>>,
+    parent: Arc<HashMap<i64, i64>>,
+    roles: Arc<Vec<role::Model>>,
+    /// Who is disabled, and who can be reached other than by a chart's phone numbers.
+    disabled: Arc<HashSet<i64>>,
+    reachable: Arc<HashSet<i64>>,
     holdings: Vec<Holding>,
     /// Holders' and deputies' names and each holding's contact details, read when a chart
     /// first shows them and kept with the snapshot: the overview and the gap rules need none,
@@ -284,23 +291,7 @@ async fn snapshot(
         Ok::<_, AppError>((rows, parent, roles))
     };
     let held = async {
-        // Every holding in force, so a person's roles elsewhere count towards a single point
-        // of failure.
-        let holdings = assignment::Entity::find()
-            .select_only()
-            .columns([
-                assignment::Column::Id,
-                assignment::Column::OrgId,
-                assignment::Column::RoleId,
-                assignment::Column::PersonId,
-                assignment::Column::DeputyId,
-                assignment::Column::StartsAt,
-                assignment::Column::ConfirmedAt,
-            ])
-            .filter(in_force_at(at))
-            .into_model::<Holding>()
-            .all(db)
-            .await?;
+        let holdings = holdings_at(db, at).await?;
         // Who is disabled now, of everyone (a handful): the rules ask it of holders and
         // deputies.
         let disabled: HashSet<i64> = person::Entity::find()
@@ -327,20 +318,73 @@ async fn snapshot(
     };
     let ((rows, parent, roles), (mut holdings, mut disabled), (reachable, rules)) =
         futures::try_join!(structure, held, reach)?;
-    let orgs: HashMap<i64, organisation::Model> = rows.into_iter().map(|o| (o.id, o)).collect();
     if moment == Moment::Past {
         as_they_were(db, at, &mut holdings, &mut disabled).await?;
     }
+    let standing = Snapshot {
+        at,
+        standing_at: at,
+        orgs: Arc::new(rows.into_iter().map(|o| (o.id, o)).collect()),
+        parent: Arc::new(parent),
+        roles: Arc::new(roles),
+        disabled: Arc::new(disabled),
+        reachable: Arc::new(reachable),
+        holdings: Vec::new(),
+        details: Default::default(),
+        gaps: Vec::new(),
+        rules,
+    };
+    with_holdings(db, &standing, at, holdings).await
+}
+
+/// Every holding in force at `at`, with what the gap rules read of it. Every one in England,
+/// so a person's roles elsewhere count towards a single point of failure.
+async fn holdings_at(
+    db: &impl ConnectionTrait,
+    at: OffsetDateTime,
+) -> Result<Vec<Holding>, AppError> {
+    Ok(assignment::Entity::find()
+        .select_only()
+        .columns([
+            assignment::Column::Id,
+            assignment::Column::OrgId,
+            assignment::Column::RoleId,
+            assignment::Column::PersonId,
+            assignment::Column::DeputyId,
+            assignment::Column::StartsAt,
+            assignment::Column::ConfirmedAt,
+        ])
+        .filter(in_force_at(at))
+        .into_model::<Holding>()
+        .all(db)
+        .await?)
+}
+
+/// The snapshot at `at` of `standing`'s organisations, links, roles and people with
+/// `holdings`, and the gaps the rules find in them.
+async fn with_holdings(
+    db: &impl ConnectionTrait,
+    standing: &Snapshot,
+    at: OffsetDateTime,
+    holdings: Vec<Holding>,
+) -> Result<Snapshot, AppError> {
+    let date = standing.standing_at.date();
+    let rules = Rules {
+        now: at,
+        ..standing.rules
+    };
+    let orgs = &standing.orgs;
     let org_facts: Vec<OrgFact> = orgs
         .values()
         .map(|o| OrgFact {
             id: o.id,
             kind: o.summary().kind,
-            parent: parent.get(&o.id).copied(),
+            parent: standing.parent.get(&o.id).copied(),
             active: active_on(o, date),
         })
         .collect();
-    let role_facts: Vec<RoleFact> = roles
+    let role_facts: Vec<RoleFact> = standing
+        .roles
         .iter()
         .map(|r| RoleFact {
             id: r.id,
@@ -349,8 +393,13 @@ async fn snapshot(
         })
         .collect();
     let holding_facts: Vec<HoldingFact> = holdings.iter().map(Holding::fact).collect();
-    let mut gaps = gaps::find(&org_facts, &role_facts, &holding_facts, &disabled, &rules);
-    gaps.extend(gaps::unreachable(&holding_facts, &reachable, &disabled));
+    let disabled = &standing.disabled;
+    let mut gaps = gaps::find(&org_facts, &role_facts, &holding_facts, disabled, &rules);
+    gaps.extend(gaps::unreachable(
+        &holding_facts,
+        &standing.reachable,
+        disabled,
+    ));
     let gaps = gaps
         .into_iter()
         .filter(|g| orgs.contains_key(&g.org_id))
@@ -358,9 +407,12 @@ async fn snapshot(
     let gaps = super::rotas::with_on_call_gaps(db, gaps, at, |o| orgs.contains_key(&o)).await?;
     Ok(Snapshot {
         at,
-        orgs,
-        parent,
-        roles,
+        standing_at: standing.standing_at,
+        orgs: standing.orgs.clone(),
+        parent: standing.parent.clone(),
+        roles: standing.roles.clone(),
+        disabled: standing.disabled.clone(),
+        reachable: standing.reachable.clone(),
         holdings,
         details: Default::default(),
         gaps,
@@ -379,29 +431,52 @@ const FRESH_FOR: time::Duration = time::Duration::seconds(30);
 /// (migration 000010 and the triggers after it: organisations, links, people, roles,
 /// holdings, rotas, contact methods, preferences, accounts and settings move it), so a
 /// change made by any instance is seen by the next request; requests that arrive while it
-/// is being read wait for that one read instead of each reading the country.
+/// is being read wait for that one read instead of each reading the country. When only
+/// holdings changed (the holdings' own generation moved as far, migration 001901), only
+/// they are read again: the commonest change, someone confirming or taking a role, does not
+/// cost reading every organisation in England.
 #[derive(Default)]
 pub struct Cache {
-    kept: tokio::sync::Mutex<Option<(i64, std::sync::Arc<Snapshot>)>>,
+    kept: tokio::sync::Mutex<Option<Kept>>,
+}
+
+/// The snapshot kept, with the two generations it was read at.
+struct Kept {
+    generation: i64,
+    holdings: i64,
+    snapshot: Arc<Snapshot>,
 }
 
 impl Cache {
     /// The snapshot of the present: the one kept, if nothing has changed since it was read
-    /// and it is fresh, or a new one.
-    async fn now(&self, db: &impl ConnectionTrait) -> Result<std::sync::Arc<Snapshot>, AppError> {
+    /// and it is fresh; the one kept with its holdings read again, if only they changed; or
+    /// a new one.
+    async fn now(&self, db: &impl ConnectionTrait) -> Result<Arc<Snapshot>, AppError> {
         let mut kept = self.kept.lock().await;
-        // Read before what it guards, so the snapshot is at least as new as its tag.
-        let generation = super::generation::read(db).await?;
+        // Read before what they guard, so the snapshot is at least as new as its tags.
+        let (generation, holdings) = super::generation::read_with_holdings(db).await?;
         let now = OffsetDateTime::now_utc();
-        if let Some((g, s)) = kept.as_ref()
-            && *g == generation
-            && now - s.at < FRESH_FOR
-        {
-            return Ok(s.clone());
-        }
-        *kept = None;
-        let s = std::sync::Arc::new(snapshot(db, now, Moment::Present, None).await?);
-        *kept = Some((generation, s.clone()));
+        let s = match kept.take() {
+            Some(k) if now - k.snapshot.standing_at < FRESH_FOR => {
+                if k.generation == generation {
+                    let s = k.snapshot.clone();
+                    *kept = Some(k);
+                    return Ok(s);
+                }
+                if generation > k.generation && generation - k.generation == holdings - k.holdings {
+                    with_holdings(db, &k.snapshot, now, holdings_at(db, now).await?).await?
+                } else {
+                    snapshot(db, now, Moment::Present, None).await?
+                }
+            }
+            _ => snapshot(db, now, Moment::Present, None).await?,
+        };
+        let s = Arc::new(s);
+        *kept = Some(Kept {
+            generation,
+            holdings,
+            snapshot: s.clone(),
+        });
         Ok(s)
     }
 }
@@ -518,7 +593,7 @@ async fn chart_of(
     at: Option<OffsetDateTime>,
     filter: &ChartFilter,
     shows: Shows,
-) -> Result<(Chart, std::sync::Arc<Snapshot>), AppError> {
+) -> Result<(Chart, Arc<Snapshot>), AppError> {
     let now = OffsetDateTime::now_utc();
     if at.is_some_and(|at| at > now) {
         return Err(AppError::Invalid(
@@ -545,7 +620,7 @@ async fn chart_of(
             let parent = links_on(db, at.date()).await?;
             let seen = reachable_below(root.id, &children_of(&parent), |c| scope.contains(c));
             let s = snapshot(db, at, Moment::Past, Some(&seen)).await?;
-            (std::sync::Arc::new(s), seen)
+            (Arc::new(s), seen)
         }
     };
     let children = children_of(&s.parent);

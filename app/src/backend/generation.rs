@@ -23,6 +23,25 @@ pub async fn read(db: &impl ConnectionTrait) -> Result<i64, AppError> {
     one(db, READ).await
 }
 
+/// The generation and the holdings' own (migration 001901, which only role holdings move),
+/// read together: when both have moved by the same amount since something was read, only
+/// holdings changed.
+pub async fn read_with_holdings(db: &impl ConnectionTrait) -> Result<(i64, i64), AppError> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT (SELECT value FROM change_generation WHERE id = 1) AS value, \
+             (SELECT value FROM change_generation WHERE id = 2) AS holdings",
+        ))
+        .await?
+        .ok_or_else(|| super::errors::internal("generation", &"no change_generation row"))?;
+    let holdings: Option<i64> = row.try_get("", "holdings")?;
+    Ok((
+        row.try_get("", "value")?,
+        holdings.ok_or_else(|| super::errors::internal("generation", &"no holdings row"))?,
+    ))
+}
+
 /// The generation, read as the first statement of a writing transaction, and held until it
 /// commits: nothing can change the watched tables meanwhile (their triggers must update the
 /// same row), and a change that began first is committed before the number is read. On

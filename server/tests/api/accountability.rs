@@ -722,6 +722,96 @@ async fn the_present_chart_is_shared_until_something_changes() {
 }
 
 #[tokio::test]
+async fn when_only_holdings_change_the_chart_reads_them_again_and_other_changes_still_show() {
+    use app::backend::{assignments, chart, generation, people};
+    let app = spawn_app().await.with_demo().await;
+    let db = &app.db;
+    let dana = acting_as(&app, DANA).await;
+    let charts = chart::Cache::default();
+    let read = async || {
+        chart::chart(db, &charts, &dana, "G85028", None, &Default::default())
+            .await
+            .unwrap()
+    };
+    let lead_of = |c: &Chart| row(c, "G85028", "data_security_lead").clone();
+    let first = read().await;
+    let lead = lead_of(&first).holding.expect("the demo lead is held");
+    let (g0, h0) = generation::read_with_holdings(db).await.unwrap();
+
+    // The role is ended: holdings alone change, and both generations move alike.
+    assignments::end(db, &dana, lead.id).await.unwrap();
+    let (g1, h1) = generation::read_with_holdings(db).await.unwrap();
+    assert!(g1 > g0, "a holding moves the generation");
+    assert_eq!(g1 - g0, h1 - h0, "and the holdings' own as far");
+    let ended = read().await;
+    assert!(ended.at > first.at, "read again");
+    let vacant = lead_of(&ended);
+    assert!(vacant.holding.is_none(), "{vacant:?}");
+    assert!(vacant.gaps.contains(&GapKind::Vacant), "{:?}", vacant.gaps);
+
+    // Given again, with a new phone: the holding and its details are the new ones.
+    assignments::assign(
+        db,
+        &dana,
+        assignments::AssignInput {
+            org_code: "G85028".into(),
+            role_key: "data_security_lead".into(),
+            holder_email: lead.holder_email.clone(),
+            work_phone: Some("0161 496 0777".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let given = lead_of(&read().await);
+    let h = given.holding.as_ref().expect("held again");
+    assert_ne!(h.id, lead.id);
+    assert_eq!(h.holder_email, lead.holder_email);
+    assert_eq!(h.work_phone.as_deref(), Some("0161 496 0777"));
+    assert!(!given.gaps.contains(&GapKind::Vacant), "{:?}", given.gaps);
+
+    // A person disabled moves the first generation alone: everything is read again, and
+    // the chart shows it.
+    let (g2, h2) = generation::read_with_holdings(db).await.unwrap();
+    people::mark_disabled(
+        db,
+        Some(dana.person_id),
+        app.person_id(&lead.holder_email).await,
+        true,
+    )
+    .await
+    .unwrap();
+    let (g3, h3) = generation::read_with_holdings(db).await.unwrap();
+    assert!(g3 > g2);
+    assert_eq!(h3, h2, "a person is not a holding");
+    let disabled = lead_of(&read().await);
+    assert!(
+        disabled.gaps.contains(&GapKind::HolderDisabled),
+        "{:?}",
+        disabled.gaps
+    );
+    // Another holding ending after that is read against the people as they now stand.
+    let now = read().await;
+    let other = now.orgs[0]
+        .rows
+        .iter()
+        .find(|r| r.role_key != "data_security_lead" && r.holding.is_some())
+        .expect("another role held at the practice")
+        .clone();
+    assignments::end(db, &dana, other.holding.unwrap().id)
+        .await
+        .unwrap();
+    let later = read().await;
+    assert!(row(&later, "G85028", &other.role_key).holding.is_none());
+    let still = lead_of(&later);
+    assert!(
+        still.gaps.contains(&GapKind::HolderDisabled),
+        "{:?}",
+        still.gaps
+    );
+}
+
+#[tokio::test]
 async fn readiness_for_a_large_subtree_is_paged_and_its_export_stays_whole() {
     use app::backend::demo_national::{Shape, load};
     use app::domain::caf::{CAF_PAGE, Readiness};

@@ -170,7 +170,7 @@ async fn a_person_has_at_most_a_few_open_streams() {
 /// refuses the second, and a session read outside `reading_generation` reads no generation.
 #[tokio::test]
 async fn the_session_brings_the_generation_and_a_revoked_grant_is_seen_at_once() {
-    use app::backend::entity::{access_grant, person};
+    use app::backend::entity::access_grant;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     use tower_sessions::SessionStore;
 
@@ -221,14 +221,8 @@ async fn the_session_brings_the_generation_and_a_revoked_grant_is_seen_at_once()
     assert_eq!(none, None, "no such session, no generation");
 
     // Through HTTP: Nadia loses her grant; her next declaration is refused.
-    let nadia = person::Entity::find()
-        .filter(person::Column::Email.eq(NADIA))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
     access_grant::Entity::delete_many()
-        .filter(access_grant::Column::PersonId.eq(nadia.id))
+        .filter(access_grant::Column::PersonId.eq(app.person_id(NADIA).await))
         .exec(&app.db)
         .await
         .unwrap();
