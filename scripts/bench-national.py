@@ -95,16 +95,20 @@ for name, path, n in [("national overview", "/overview", runs), ("regional chart
         times.append(dt * 1000)
     print(f"{name:<22} {pct(times, 50):8.0f} {pct(times, 99):8.0f} {size:11,} {memory()['VmRSS']:>15}")
 
-# The same pages right after a change, made before each request. Two kinds:
-# - a holding changes (someone confirms their role: the commonest change), which moves both
-#   change generations, so the server reads the holdings of England again and keeps the rest;
-# - anything else the chart reads changes (a person, an organisation, a link, a setting),
-#   which moves only the first, so the server reads the whole country again. The generation
-#   is moved directly: every such change costs the same read, whatever it was.
+# The same pages right after a change, made before each request, as a person would make it
+# (the database's triggers move the change generation and its parts, migration 001901):
+# - a holding changes (someone confirms their role: the commonest change): the server
+#   reads the holdings of England again and keeps the rest;
+# - a person changes (a job title; the same for a person disabled, a contact method, a
+#   setting): the server reads people and settings again;
+# - the organisation tree changes (an organisation renamed; the same for a link or a role):
+#   the server reads the whole country again.
 # What a person meets on a busy day, not only on a quiet one.
 import random, sqlite3
 changes = sqlite3.connect(f"{work}/wardline.db", timeout=30)
 held = [r[0] for r in changes.execute("SELECT id FROM assignment WHERE ends_at IS NULL")]
+people = [r[0] for r in changes.execute("SELECT id FROM person")]
+orgs = [r[0] for r in changes.execute("SELECT id FROM organisation")]
 random.seed(7)
 
 
@@ -114,14 +118,21 @@ def confirm_a_holding():
     changes.commit()
 
 
-def another_change():
-    changes.execute("UPDATE change_generation SET value = value + 1 WHERE id = 1")
+def retitle_a_person():
+    changes.execute("UPDATE person SET job_title = ? WHERE id = ?",
+                    (f"Lead {random.randrange(1000)}", random.choice(people)))
+    changes.commit()
+
+
+def rename_an_organisation():
+    changes.execute("UPDATE organisation SET name = name || '' WHERE id = ?", (random.choice(orgs),))
     changes.commit()
 
 
 n = max(5, runs // 3)
 for label, change in [("after a holding changes", confirm_a_holding),
-                      ("after another change", another_change)]:
+                      ("after a person changes", retitle_a_person),
+                      ("after the tree changes", rename_an_organisation)]:
     print(f"\n{label:<24} {'p50 ms':>6} {'p99 ms':>8} {'bytes (br)':>11} {'resident after':>15}  ({n} requests each)")
     for name, path in [("national overview", "/overview"), ("regional chart", "/orgs/Y70/chart"),
                        ("CAF, all England", "/orgs/X24/caf")]:
@@ -142,3 +153,5 @@ print(f"five seconds later, idle: resident {rss['VmRSS']} (anonymous {rss['RssAn
       f"file-backed {rss['RssFile']})")
 server.terminate()
 server.wait()
+import shutil
+shutil.rmtree(work, ignore_errors=True)

@@ -34,7 +34,7 @@ mod m20261130_001501_obligations_ledger;
 mod m20261201_001601_accountability_history;
 mod m20261201_001701_api_tokens_and_alerts;
 mod m20261201_001801_single_sign_on;
-mod m20261202_001901_holdings_generation;
+mod m20261202_001901_generation_parts;
 
 pub struct Migrator;
 
@@ -73,7 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_001601_accountability_history::Migration),
             Box::new(m20261201_001701_api_tokens_and_alerts::Migration),
             Box::new(m20261201_001801_single_sign_on::Migration),
-            Box::new(m20261202_001901_holdings_generation::Migration),
+            Box::new(m20261202_001901_generation_parts::Migration),
         ]
     }
 }

@@ -168,16 +168,14 @@ struct Holder {
 /// Everything the gap rules and the chart need about a set of organisations at a moment.
 pub struct Snapshot {
     at: OffsetDateTime,
-    /// When what holdings do not move (organisations, links, roles, people) was read. A
-    /// snapshot made again for changed holdings alone keeps those parts, and this moment.
-    standing_at: OffsetDateTime,
+    /// When the organisation tree was read. A snapshot made again for changed holdings or
+    /// people keeps the tree, and this moment (it is fresh for `FRESH_FOR` from then).
+    tree_at: OffsetDateTime,
     orgs: Arc<HashMap<i64, organisation::Model>>,
     parent: Arc<HashMap<i64, i64>>,
     roles: Arc<Vec<role::Model>>,
-    /// Who is disabled, and who can be reached other than by a chart's phone numbers.
-    disabled: Arc<HashSet<i64>>,
-    reachable: Arc<HashSet<i64>>,
-    holdings: Vec<Holding>,
+    people: Arc<People>,
+    holdings: Arc<Vec<Holding>>,
     /// Holders' and deputies' names and each holding's contact details, read when a chart
     /// first shows them and kept with the snapshot: the overview and the gap rules need none,
     /// and a regional chart only its region's, so a change does not cost reading every holder
@@ -185,6 +183,26 @@ pub struct Snapshot {
     details: tokio::sync::Mutex<Details>,
     gaps: Vec<Gap>,
     rules: Rules,
+}
+
+/// What the rules ask of people and settings: who is disabled, who can be paged, and the
+/// rules' own settings. A few hundred rows at most, read again on any change that is not to
+/// holdings or the organisation tree alone.
+struct People {
+    disabled: HashSet<i64>,
+    reachable: HashSet<i64>,
+    attestation_days: i64,
+    max_mandatory_roles: usize,
+}
+
+impl People {
+    fn rules(&self, now: OffsetDateTime) -> Rules {
+        Rules {
+            now,
+            attestation_days: self.attestation_days,
+            max_mandatory_roles: self.max_mandatory_roles,
+        }
+    }
 }
 
 impl Snapshot {
@@ -270,9 +288,9 @@ async fn snapshot(
 ) -> Result<Snapshot, AppError> {
     let date = at.date();
     // Three independent reads, each on a connection of its own where the pool has them: on
-    // SQLite each runs on its own thread, so after a change the country is read in about
-    // the time of its largest part rather than the sum.
-    let structure = async {
+    // SQLite each runs on its own thread, so the country is read in about the time of its
+    // largest part rather than the sum.
+    let tree = async {
         let rows = match within {
             Some(ids) => {
                 let ids: Vec<i64> = ids.iter().copied().collect();
@@ -290,51 +308,24 @@ async fn snapshot(
         let roles = role::Entity::find().all(db).await?;
         Ok::<_, AppError>((rows, parent, roles))
     };
-    let held = async {
-        let holdings = holdings_at(db, at).await?;
-        // Who is disabled now, of everyone (a handful): the rules ask it of holders and
-        // deputies.
-        let disabled: HashSet<i64> = person::Entity::find()
-            .select_only()
-            .column(person::Column::Id)
-            .filter(person::Column::Disabled.eq(true))
-            .into_tuple::<i64>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        Ok::<_, AppError>((holdings, disabled))
-    };
-    let reach = async {
-        let reachable = super::paging::reachable_people(db).await?;
-        let rules = Rules {
-            now: at,
-            attestation_days: settings::get_i64(db, settings::ATTESTATION_DAYS).await?,
-            max_mandatory_roles: settings::get_i64(db, settings::MAX_MANDATORY_ROLES)
-                .await?
-                .max(1) as usize,
-        };
-        Ok::<_, AppError>((reachable, rules))
-    };
-    let ((rows, parent, roles), (mut holdings, mut disabled), (reachable, rules)) =
-        futures::try_join!(structure, held, reach)?;
+    let ((rows, parent, roles), mut holdings, mut people) =
+        futures::try_join!(tree, holdings_at(db, at), people_now(db))?;
     if moment == Moment::Past {
-        as_they_were(db, at, &mut holdings, &mut disabled).await?;
+        as_they_were(db, at, &mut holdings, &mut people.disabled).await?;
     }
-    let standing = Snapshot {
+    let base = Snapshot {
         at,
-        standing_at: at,
+        tree_at: at,
         orgs: Arc::new(rows.into_iter().map(|o| (o.id, o)).collect()),
         parent: Arc::new(parent),
         roles: Arc::new(roles),
-        disabled: Arc::new(disabled),
-        reachable: Arc::new(reachable),
-        holdings: Vec::new(),
+        rules: people.rules(at),
+        people: Arc::new(people),
+        holdings: Arc::new(holdings),
         details: Default::default(),
         gaps: Vec::new(),
-        rules,
     };
-    with_holdings(db, &standing, at, holdings).await
+    remade(db, &base, at, None, None).await
 }
 
 /// Every holding in force at `at`, with what the gap rules read of it. Every one in England,
@@ -360,30 +351,51 @@ async fn holdings_at(
         .await?)
 }
 
-/// The snapshot at `at` of `standing`'s organisations, links, roles and people with
-/// `holdings`, and the gaps the rules find in them.
-async fn with_holdings(
+/// Who is disabled and who can be paged now, of everyone, and the rules' settings.
+async fn people_now(db: &impl ConnectionTrait) -> Result<People, AppError> {
+    let disabled: HashSet<i64> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .filter(person::Column::Disabled.eq(true))
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(People {
+        disabled,
+        reachable: super::paging::reachable_people(db).await?,
+        attestation_days: settings::get_i64(db, settings::ATTESTATION_DAYS).await?,
+        max_mandatory_roles: settings::get_i64(db, settings::MAX_MANDATORY_ROLES)
+            .await?
+            .max(1) as usize,
+    })
+}
+
+/// `base` made again at `at`, with `holdings` and `people` where they were read anew, and
+/// the gaps the rules find in it.
+async fn remade(
     db: &impl ConnectionTrait,
-    standing: &Snapshot,
+    base: &Snapshot,
     at: OffsetDateTime,
-    holdings: Vec<Holding>,
+    holdings: Option<Vec<Holding>>,
+    people: Option<People>,
 ) -> Result<Snapshot, AppError> {
-    let date = standing.standing_at.date();
-    let rules = Rules {
-        now: at,
-        ..standing.rules
-    };
-    let orgs = &standing.orgs;
+    let holdings = holdings.map_or_else(|| base.holdings.clone(), Arc::new);
+    let people = people.map_or_else(|| base.people.clone(), Arc::new);
+    let rules = people.rules(at);
+    let date = base.tree_at.date();
+    let orgs = &base.orgs;
     let org_facts: Vec<OrgFact> = orgs
         .values()
         .map(|o| OrgFact {
             id: o.id,
             kind: o.summary().kind,
-            parent: standing.parent.get(&o.id).copied(),
+            parent: base.parent.get(&o.id).copied(),
             active: active_on(o, date),
         })
         .collect();
-    let role_facts: Vec<RoleFact> = standing
+    let role_facts: Vec<RoleFact> = base
         .roles
         .iter()
         .map(|r| RoleFact {
@@ -393,12 +405,17 @@ async fn with_holdings(
         })
         .collect();
     let holding_facts: Vec<HoldingFact> = holdings.iter().map(Holding::fact).collect();
-    let disabled = &standing.disabled;
-    let mut gaps = gaps::find(&org_facts, &role_facts, &holding_facts, disabled, &rules);
+    let mut gaps = gaps::find(
+        &org_facts,
+        &role_facts,
+        &holding_facts,
+        &people.disabled,
+        &rules,
+    );
     gaps.extend(gaps::unreachable(
         &holding_facts,
-        &standing.reachable,
-        disabled,
+        &people.reachable,
+        &people.disabled,
     ));
     let gaps = gaps
         .into_iter()
@@ -407,12 +424,11 @@ async fn with_holdings(
     let gaps = super::rotas::with_on_call_gaps(db, gaps, at, |o| orgs.contains_key(&o)).await?;
     Ok(Snapshot {
         at,
-        standing_at: standing.standing_at,
-        orgs: standing.orgs.clone(),
-        parent: standing.parent.clone(),
-        roles: standing.roles.clone(),
-        disabled: standing.disabled.clone(),
-        reachable: standing.reachable.clone(),
+        tree_at: base.tree_at,
+        orgs: base.orgs.clone(),
+        parent: base.parent.clone(),
+        roles: base.roles.clone(),
+        people,
         holdings,
         details: Default::default(),
         gaps,
@@ -431,50 +447,64 @@ const FRESH_FOR: time::Duration = time::Duration::seconds(30);
 /// (migration 000010 and the triggers after it: organisations, links, people, roles,
 /// holdings, rotas, contact methods, preferences, accounts and settings move it), so a
 /// change made by any instance is seen by the next request; requests that arrive while it
-/// is being read wait for that one read instead of each reading the country. When only
-/// holdings changed (the holdings' own generation moved as far, migration 001901), only
-/// they are read again: the commonest change, someone confirming or taking a role, does not
-/// cost reading every organisation in England.
+/// is being read wait for that one read instead of each reading the country.
+///
+/// Only what changed is read again, by the generation's parts (migration 001901): the
+/// holdings when they moved, people and settings when anything but holdings and the tree
+/// moved, and everything when the organisation tree did. So the commonest changes (someone
+/// confirming or taking a role, a person disabled) do not cost reading every organisation
+/// in England.
 #[derive(Default)]
 pub struct Cache {
     kept: tokio::sync::Mutex<Option<Kept>>,
 }
 
-/// The snapshot kept, with the two generations it was read at.
+/// The snapshot kept, with the generation's parts it was read at.
 struct Kept {
-    generation: i64,
-    holdings: i64,
+    parts: super::generation::Parts,
     snapshot: Arc<Snapshot>,
 }
 
 impl Cache {
     /// The snapshot of the present: the one kept, if nothing has changed since it was read
-    /// and it is fresh; the one kept with its holdings read again, if only they changed; or
+    /// and it is fresh; the one kept with what changed read again, if the tree did not; or
     /// a new one.
     async fn now(&self, db: &impl ConnectionTrait) -> Result<Arc<Snapshot>, AppError> {
         let mut kept = self.kept.lock().await;
         // Read before what they guard, so the snapshot is at least as new as its tags.
-        let (generation, holdings) = super::generation::read_with_holdings(db).await?;
+        let parts = super::generation::read_parts(db).await?;
         let now = OffsetDateTime::now_utc();
         let s = match kept.take() {
-            Some(k) if now - k.snapshot.standing_at < FRESH_FOR => {
-                if k.generation == generation {
+            Some(k) if now - k.snapshot.tree_at < FRESH_FOR && parts.all >= k.parts.all => {
+                if parts.all == k.parts.all {
                     let s = k.snapshot.clone();
                     *kept = Some(k);
                     return Ok(s);
                 }
-                if generation > k.generation && generation - k.generation == holdings - k.holdings {
-                    with_holdings(db, &k.snapshot, now, holdings_at(db, now).await?).await?
-                } else {
+                if parts.tree != k.parts.tree {
                     snapshot(db, now, Moment::Present, None).await?
+                } else {
+                    let holdings = async {
+                        match parts.holdings != k.parts.holdings {
+                            true => holdings_at(db, now).await.map(Some),
+                            false => Ok(None),
+                        }
+                    };
+                    let people = async {
+                        match k.parts.more_than_holdings_and_tree(&parts) {
+                            true => people_now(db).await.map(Some),
+                            false => Ok(None),
+                        }
+                    };
+                    let (holdings, people) = futures::try_join!(holdings, people)?;
+                    remade(db, &k.snapshot, now, holdings, people).await?
                 }
             }
             _ => snapshot(db, now, Moment::Present, None).await?,
         };
         let s = Arc::new(s);
         *kept = Some(Kept {
-            generation,
-            holdings,
+            parts,
             snapshot: s.clone(),
         });
         Ok(s)

@@ -23,23 +23,45 @@ pub async fn read(db: &impl ConnectionTrait) -> Result<i64, AppError> {
     one(db, READ).await
 }
 
-/// The generation and the holdings' own (migration 001901, which only role holdings move),
-/// read together: when both have moved by the same amount since something was read, only
-/// holdings changed.
-pub async fn read_with_holdings(db: &impl ConnectionTrait) -> Result<(i64, i64), AppError> {
+/// The generation and its parts' own, read together (migration 001901).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    /// Moved by every watched table.
+    pub all: i64,
+    /// Moved only by role holdings.
+    pub holdings: i64,
+    /// Moved only by the organisation tree: organisations, their links, the roles.
+    pub tree: i64,
+}
+
+impl Parts {
+    /// Whether anything other than holdings and the tree changed between `self` and a
+    /// later reading: the first moved further than those two together.
+    pub fn more_than_holdings_and_tree(&self, later: &Parts) -> bool {
+        later.all - self.all != (later.holdings - self.holdings) + (later.tree - self.tree)
+    }
+}
+
+/// The generation and its parts' own, read in one statement, so they agree.
+pub async fn read_parts(db: &impl ConnectionTrait) -> Result<Parts, AppError> {
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
             "SELECT (SELECT value FROM change_generation WHERE id = 1) AS value, \
-             (SELECT value FROM change_generation WHERE id = 2) AS holdings",
+             (SELECT value FROM change_generation WHERE id = 2) AS holdings, \
+             (SELECT value FROM change_generation WHERE id = 3) AS tree",
         ))
         .await?
         .ok_or_else(|| super::errors::internal("generation", &"no change_generation row"))?;
-    let holdings: Option<i64> = row.try_get("", "holdings")?;
-    Ok((
-        row.try_get("", "value")?,
-        holdings.ok_or_else(|| super::errors::internal("generation", &"no holdings row"))?,
-    ))
+    let part = |name: &str| -> Result<i64, AppError> {
+        let v: Option<i64> = row.try_get("", name)?;
+        v.ok_or_else(|| super::errors::internal("generation", &"a part's row is missing"))
+    };
+    Ok(Parts {
+        all: row.try_get("", "value")?,
+        holdings: part("holdings")?,
+        tree: part("tree")?,
+    })
 }
 
 /// The generation, read as the first statement of a writing transaction, and held until it

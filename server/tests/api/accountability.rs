@@ -722,8 +722,9 @@ async fn the_present_chart_is_shared_until_something_changes() {
 }
 
 #[tokio::test]
-async fn when_only_holdings_change_the_chart_reads_them_again_and_other_changes_still_show() {
-    use app::backend::{assignments, chart, generation, people};
+async fn the_chart_reads_again_only_what_changed_and_shows_every_change() {
+    use app::backend::generation::{Parts, read_parts};
+    use app::backend::{assignments, chart, orgs, people};
     let app = spawn_app().await.with_demo().await;
     let db = &app.db;
     let dana = acting_as(&app, DANA).await;
@@ -734,15 +735,23 @@ async fn when_only_holdings_change_the_chart_reads_them_again_and_other_changes_
             .unwrap()
     };
     let lead_of = |c: &Chart| row(c, "G85028", "data_security_lead").clone();
+    let moved = |before: Parts, after: Parts| {
+        (
+            after.all - before.all,
+            after.holdings - before.holdings,
+            after.tree - before.tree,
+        )
+    };
     let first = read().await;
     let lead = lead_of(&first).holding.expect("the demo lead is held");
-    let (g0, h0) = generation::read_with_holdings(db).await.unwrap();
 
-    // The role is ended: holdings alone change, and both generations move alike.
+    // The role is ended: holdings alone change, and the generation moves as far as they do.
+    let p0 = read_parts(db).await.unwrap();
     assignments::end(db, &dana, lead.id).await.unwrap();
-    let (g1, h1) = generation::read_with_holdings(db).await.unwrap();
-    assert!(g1 > g0, "a holding moves the generation");
-    assert_eq!(g1 - g0, h1 - h0, "and the holdings' own as far");
+    let p1 = read_parts(db).await.unwrap();
+    let (all, holdings, tree) = moved(p0, p1);
+    assert!(all > 0 && all == holdings && tree == 0, "{p0:?} {p1:?}");
+    assert!(!p0.more_than_holdings_and_tree(&p1));
     let ended = read().await;
     assert!(ended.at > first.at, "read again");
     let vacant = lead_of(&ended);
@@ -770,9 +779,8 @@ async fn when_only_holdings_change_the_chart_reads_them_again_and_other_changes_
     assert_eq!(h.work_phone.as_deref(), Some("0161 496 0777"));
     assert!(!given.gaps.contains(&GapKind::Vacant), "{:?}", given.gaps);
 
-    // A person disabled moves the first generation alone: everything is read again, and
-    // the chart shows it.
-    let (g2, h2) = generation::read_with_holdings(db).await.unwrap();
+    // A person disabled moves neither part: people are read again, and the chart shows it.
+    let p2 = read_parts(db).await.unwrap();
     people::mark_disabled(
         db,
         Some(dana.person_id),
@@ -781,15 +789,17 @@ async fn when_only_holdings_change_the_chart_reads_them_again_and_other_changes_
     )
     .await
     .unwrap();
-    let (g3, h3) = generation::read_with_holdings(db).await.unwrap();
-    assert!(g3 > g2);
-    assert_eq!(h3, h2, "a person is not a holding");
+    let p3 = read_parts(db).await.unwrap();
+    let (all, holdings, tree) = moved(p2, p3);
+    assert!(all > 0 && holdings == 0 && tree == 0, "{p2:?} {p3:?}");
+    assert!(p2.more_than_holdings_and_tree(&p3));
     let disabled = lead_of(&read().await);
     assert!(
         disabled.gaps.contains(&GapKind::HolderDisabled),
         "{:?}",
         disabled.gaps
     );
+
     // Another holding ending after that is read against the people as they now stand.
     let now = read().await;
     let other = now.orgs[0]
@@ -808,6 +818,24 @@ async fn when_only_holdings_change_the_chart_reads_them_again_and_other_changes_
         still.gaps.contains(&GapKind::HolderDisabled),
         "{:?}",
         still.gaps
+    );
+
+    // The practice renamed: the tree moves its part, and everything is read again.
+    let p4 = read_parts(db).await.unwrap();
+    let practice = orgs::find_by_code(db, "G85028").await.unwrap().unwrap();
+    let mut renamed: app::backend::entity::organisation::ActiveModel = practice.into();
+    renamed.name = sea_orm::Set("Renamed Practice".into());
+    sea_orm::ActiveModelTrait::update(renamed, db)
+        .await
+        .unwrap();
+    let p5 = read_parts(db).await.unwrap();
+    let (all, holdings, tree) = moved(p4, p5);
+    assert!(all > 0 && all == tree && holdings == 0, "{p4:?} {p5:?}");
+    let after = read().await;
+    assert_eq!(after.orgs[0].org.name, "Renamed Practice");
+    assert!(
+        lead_of(&after).gaps.contains(&GapKind::HolderDisabled),
+        "people as they stand, read again with the tree"
     );
 }
 
