@@ -217,34 +217,48 @@ impl GapCounts {
             .find(|(k, _)| *k == kind)
             .map_or(0, |(_, n)| *n)
     }
-
-    fn add(&mut self, kind: GapKind) {
-        match self.0.iter_mut().find(|(k, _)| *k == kind) {
-            Some((_, n)) => *n += 1,
-            None => {
-                self.0.push((kind, 1));
-                self.0.sort();
-            }
-        }
-    }
 }
 
-/// For every organisation, the gaps in it and everything under it.
+/// For every organisation, the gaps in it and everything under it. Each organisation's own
+/// gaps are counted first and then added to it and its ancestors: one walk up the tree per
+/// organisation with gaps, not one per gap (England has tens of thousands of gaps).
 pub fn roll_up(orgs: &[OrgFact], gaps: &[Gap]) -> HashMap<i64, GapCounts> {
+    const KINDS: usize = GapKind::ALL.len();
+    let index = |kind: GapKind| GapKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
     let parent: HashMap<i64, Option<i64>> = orgs.iter().map(|o| (o.id, o.parent)).collect();
-    let mut out: HashMap<i64, GapCounts> = HashMap::new();
+    let mut own: HashMap<i64, [usize; KINDS]> = HashMap::new();
     for g in gaps {
-        let mut at = Some(g.org_id);
-        let mut seen = HashSet::new();
+        own.entry(g.org_id).or_insert([0; KINDS])[index(g.kind)] += 1;
+    }
+    let mut out: HashMap<i64, [usize; KINDS]> = HashMap::new();
+    let mut seen = HashSet::new();
+    for (org, counts) in &own {
+        seen.clear();
+        let mut at = Some(*org);
         while let Some(id) = at {
             if !seen.insert(id) {
                 break; // a corrupt cycle must not loop
             }
-            out.entry(id).or_default().add(g.kind);
+            let sum = out.entry(id).or_insert([0; KINDS]);
+            for (total, n) in sum.iter_mut().zip(counts) {
+                *total += n;
+            }
             at = parent.get(&id).copied().flatten();
         }
     }
-    out
+    out.into_iter()
+        .map(|(id, counts)| {
+            let mut c = GapCounts(
+                GapKind::ALL
+                    .into_iter()
+                    .zip(counts)
+                    .filter(|(_, n)| *n > 0)
+                    .collect(),
+            );
+            c.0.sort();
+            (id, c)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -415,6 +429,45 @@ mod tests {
         assert_eq!(up[&3].get(GapKind::Vacant), 1);
         assert_eq!(up[&2].get(GapKind::Vacant), 2);
         assert_eq!(up[&1].total(), 2);
+    }
+
+    #[test]
+    fn each_kind_is_counted_in_the_organisation_and_above_it() {
+        let orgs = [
+            org(1, OrgKind::Region, None),
+            org(2, OrgKind::Icb, Some(1)),
+            org(3, OrgKind::Trust, Some(2)),
+            org(4, OrgKind::GpPractice, Some(2)),
+        ];
+        let gap = |org_id, kind| Gap {
+            org_id,
+            role_id: 1,
+            person_id: None,
+            kind,
+        };
+        let gaps = [
+            gap(3, GapKind::NoDeputy),
+            gap(3, GapKind::NoDeputy),
+            gap(3, GapKind::Unreachable),
+            gap(4, GapKind::NoDeputy),
+            gap(2, GapKind::Vacant),
+        ];
+        let up = roll_up(&orgs, &gaps);
+        assert_eq!(
+            up[&3].0,
+            [(GapKind::NoDeputy, 2), (GapKind::Unreachable, 1)]
+        );
+        assert_eq!(up[&4].0, [(GapKind::NoDeputy, 1)]);
+        assert_eq!(
+            up[&2].0,
+            [
+                (GapKind::Vacant, 1),
+                (GapKind::NoDeputy, 3),
+                (GapKind::Unreachable, 1)
+            ]
+        );
+        assert_eq!(up[&1], up[&2]);
+        assert_eq!(up[&1].total(), 5);
     }
 
     #[test]

@@ -36,11 +36,15 @@ impl Model {
         OrgSummary {
             code: self.code.clone(),
             name: self.name.clone(),
-            // Rows are only written through `OrgKind::as_str`; an unknown value means a
-            // newer schema wrote it, and showing it as a supplier-less national body is safer
-            // than failing the whole page.
-            kind: OrgKind::parse(&self.kind).unwrap_or(OrgKind::National),
+            kind: self.kind(),
             status: self.status,
         }
+    }
+
+    /// Its kind. Rows are only written through `OrgKind::as_str`; an unknown value means a
+    /// newer schema wrote it, and showing it as a supplier-less national body is safer than
+    /// failing the whole page.
+    pub fn kind(&self) -> OrgKind {
+        OrgKind::parse(&self.kind).unwrap_or(OrgKind::National)
     }
 }
