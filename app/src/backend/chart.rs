@@ -168,9 +168,11 @@ struct Holder {
 /// Everything the gap rules and the chart need about a set of organisations at a moment.
 pub struct Snapshot {
     at: OffsetDateTime,
-    /// When the organisation tree was read. A snapshot made again for changed holdings or
-    /// people keeps the tree, and this moment (it is fresh for `FRESH_FOR` from then).
+    /// When the organisation tree was read (which organisations are open, and their links,
+    /// depend on the date) and when the holdings were (which are in force depends on the
+    /// moment). A snapshot made again keeps the parts nothing has moved, with these moments.
     tree_at: OffsetDateTime,
+    holdings_at: OffsetDateTime,
     orgs: Arc<HashMap<i64, organisation::Model>>,
     parent: Arc<HashMap<i64, i64>>,
     roles: Arc<Vec<role::Model>>,
@@ -286,36 +288,21 @@ async fn snapshot(
     moment: Moment,
     within: Option<&HashSet<i64>>,
 ) -> Result<Snapshot, AppError> {
-    let date = at.date();
     // Three independent reads, each on a connection of its own where the pool has them: on
     // SQLite each runs on its own thread, so the country is read in about the time of its
     // largest part rather than the sum.
-    let tree = async {
-        let rows = match within {
-            Some(ids) => {
-                let ids: Vec<i64> = ids.iter().copied().collect();
-                super::db::all_in(
-                    db,
-                    organisation::Entity::find(),
-                    organisation::Column::Id,
-                    &ids,
-                )
-                .await?
-            }
-            None => organisation::Entity::find().all(db).await?,
-        };
-        let parent = links_on(db, date).await?;
-        let roles = role::Entity::find().all(db).await?;
-        Ok::<_, AppError>((rows, parent, roles))
-    };
-    let ((rows, parent, roles), mut holdings, mut people) =
-        futures::try_join!(tree, holdings_at(db, at), people_now(db))?;
+    let ((rows, parent, roles), mut holdings, mut people) = futures::try_join!(
+        tree_on(db, at.date(), within),
+        holdings_at(db, at),
+        people_now(db)
+    )?;
     if moment == Moment::Past {
         as_they_were(db, at, &mut holdings, &mut people.disabled).await?;
     }
     let base = Snapshot {
         at,
         tree_at: at,
+        holdings_at: at,
         orgs: Arc::new(rows.into_iter().map(|o| (o.id, o)).collect()),
         parent: Arc::new(parent),
         roles: Arc::new(roles),
@@ -325,7 +312,38 @@ async fn snapshot(
         details: Default::default(),
         gaps: Vec::new(),
     };
-    remade(db, &base, at, None, None).await
+    remade(db, &base, at, None, None, None).await
+}
+
+/// The organisation tree on `date`: the organisations (only those `within`, if given),
+/// each one's parent, and the roles.
+type Tree = (
+    Vec<organisation::Model>,
+    HashMap<i64, i64>,
+    Vec<role::Model>,
+);
+
+async fn tree_on(
+    db: &impl ConnectionTrait,
+    date: Date,
+    within: Option<&HashSet<i64>>,
+) -> Result<Tree, AppError> {
+    let rows = match within {
+        Some(ids) => {
+            let ids: Vec<i64> = ids.iter().copied().collect();
+            super::db::all_in(
+                db,
+                organisation::Entity::find(),
+                organisation::Column::Id,
+                &ids,
+            )
+            .await?
+        }
+        None => organisation::Entity::find().all(db).await?,
+    };
+    let parent = links_on(db, date).await?;
+    let roles = role::Entity::find().all(db).await?;
+    Ok((rows, parent, roles))
 }
 
 /// Every holding in force at `at`, with what the gap rules read of it. Every one in England,
@@ -395,31 +413,47 @@ async fn people_now(db: &impl ConnectionTrait) -> Result<People, AppError> {
     })
 }
 
-/// `base` made again at `at`, with `holdings` and `people` where they were read anew, and
-/// the gaps the rules find in it.
+/// `base` made again at `at`, with the tree, the holdings and the people where they were
+/// read anew (each with when it was read), and the gaps the rules find in it.
 async fn remade(
     db: &impl ConnectionTrait,
     base: &Snapshot,
     at: OffsetDateTime,
-    holdings: Option<Vec<Holding>>,
+    tree: Option<(OffsetDateTime, Tree)>,
+    holdings: Option<(OffsetDateTime, Vec<Holding>)>,
     people: Option<People>,
 ) -> Result<Snapshot, AppError> {
-    let holdings = holdings.map_or_else(|| base.holdings.clone(), Arc::new);
+    let (tree_at, orgs, parent, roles) = match tree {
+        Some((read_at, (rows, parent, roles))) => (
+            read_at,
+            Arc::new(rows.into_iter().map(|o| (o.id, o)).collect()),
+            Arc::new(parent),
+            Arc::new(roles),
+        ),
+        None => (
+            base.tree_at,
+            base.orgs.clone(),
+            base.parent.clone(),
+            base.roles.clone(),
+        ),
+    };
+    let (holdings_at, holdings) = match holdings {
+        Some((read_at, h)) => (read_at, Arc::new(h)),
+        None => (base.holdings_at, base.holdings.clone()),
+    };
     let people = people.map_or_else(|| base.people.clone(), Arc::new);
     let rules = people.rules(at);
-    let date = base.tree_at.date();
-    let orgs = &base.orgs;
+    let date = tree_at.date();
     let org_facts: Vec<OrgFact> = orgs
         .values()
         .map(|o| OrgFact {
             id: o.id,
             kind: o.kind(),
-            parent: base.parent.get(&o.id).copied(),
+            parent: parent.get(&o.id).copied(),
             active: active_on(o, date),
         })
         .collect();
-    let role_facts: Vec<RoleFact> = base
-        .roles
+    let role_facts: Vec<RoleFact> = roles
         .iter()
         .map(|r| RoleFact {
             id: r.id,
@@ -447,10 +481,11 @@ async fn remade(
     let gaps = super::rotas::with_on_call_gaps(db, gaps, at, |o| orgs.contains_key(&o)).await?;
     Ok(Snapshot {
         at,
-        tree_at: base.tree_at,
-        orgs: base.orgs.clone(),
-        parent: base.parent.clone(),
-        roles: base.roles.clone(),
+        tree_at,
+        holdings_at,
+        orgs,
+        parent,
+        roles,
         people,
         holdings,
         details: Default::default(),
@@ -473,10 +508,10 @@ const FRESH_FOR: time::Duration = time::Duration::seconds(30);
 /// is being read wait for that one read instead of each reading the country.
 ///
 /// Only what changed is read again, by the generation's parts (migration 001901): the
-/// holdings when they moved, people and settings when anything but holdings and the tree
-/// moved, and everything when the organisation tree did. So the commonest changes (someone
-/// confirming or taking a role, a person disabled) do not cost reading every organisation
-/// in England.
+/// holdings when they moved (or once they are `FRESH_FOR` old: which are in force moves with
+/// the clock), people and settings when anything but holdings and the tree moved, the tree
+/// when it moved (or the date did). So a change, or the clock, does not cost reading every
+/// organisation and holding in England again, only the part it touched.
 #[derive(Default)]
 pub struct Cache {
     kept: tokio::sync::Mutex<Option<Kept>>,
@@ -490,38 +525,47 @@ struct Kept {
 
 impl Cache {
     /// The snapshot of the present: the one kept, if nothing has changed since it was read
-    /// and it is fresh; the one kept with what changed read again, if the tree did not; or
-    /// a new one.
+    /// and it is fresh; else the one kept with what changed (or what the clock moved) read
+    /// again; the first time, a new one.
     async fn now(&self, db: &impl ConnectionTrait) -> Result<Arc<Snapshot>, AppError> {
         let mut kept = self.kept.lock().await;
         // Read before what they guard, so the snapshot is at least as new as its tags.
         let parts = super::generation::read_parts(db).await?;
         let now = OffsetDateTime::now_utc();
         let s = match kept.take() {
-            Some(k) if now - k.snapshot.tree_at < FRESH_FOR && parts.all >= k.parts.all => {
-                if parts.all == k.parts.all {
-                    let s = k.snapshot.clone();
+            Some(k) if parts.all >= k.parts.all => {
+                let base = &k.snapshot;
+                if parts.all == k.parts.all && now - base.at < FRESH_FOR {
+                    let s = base.clone();
                     *kept = Some(k);
                     return Ok(s);
                 }
-                if parts.tree != k.parts.tree {
-                    snapshot(db, now, Moment::Present, None).await?
-                } else {
-                    let holdings = async {
-                        match parts.holdings != k.parts.holdings {
-                            true => holdings_at(db, now).await.map(Some),
+                // What a change or the clock has moved is read again, the rest kept.
+                let tree = parts.tree != k.parts.tree || now.date() != base.tree_at.date();
+                let holdings =
+                    parts.holdings != k.parts.holdings || now - base.holdings_at >= FRESH_FOR;
+                let people = k.parts.more_than_holdings_and_tree(&parts);
+                let (tree, holdings, people) = futures::try_join!(
+                    async {
+                        match tree {
+                            true => tree_on(db, now.date(), None).await.map(|t| Some((now, t))),
                             false => Ok(None),
                         }
-                    };
-                    let people = async {
-                        match k.parts.more_than_holdings_and_tree(&parts) {
+                    },
+                    async {
+                        match holdings {
+                            true => holdings_at(db, now).await.map(|h| Some((now, h))),
+                            false => Ok(None),
+                        }
+                    },
+                    async {
+                        match people {
                             true => people_now(db).await.map(Some),
                             false => Ok(None),
                         }
-                    };
-                    let (holdings, people) = futures::try_join!(holdings, people)?;
-                    remade(db, &k.snapshot, now, holdings, people).await?
-                }
+                    }
+                )?;
+                remade(db, base, now, tree, holdings, people).await?
             }
             _ => snapshot(db, now, Moment::Present, None).await?,
         };
